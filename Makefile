@@ -1,0 +1,43 @@
+# Two commands on a fresh machine with Python 3.11:
+#   make run   set up, load the seed data and serve on http://127.0.0.1:8000 (SQLite)
+#   make test  set up and run the whole test suite (lint, migrations check, pytest)
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+DEV_ENV := DEBUG=1
+
+.PHONY: run test setup setup-dev seed lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+setup: $(VENV)/.runtime
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEV_ENV) $(BIN)/python manage.py load_seed
+	$(DEV_ENV) $(BIN)/python manage.py ensure_dev_user
+
+run: setup
+	@echo "Admin: http://127.0.0.1:8000/admin/  (user dev, password dev)"
+	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(DEV_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Rebuild fixtures/seed.json after editing fixtures/curation/.
+seed: $(VENV)/.runtime
+	$(DEV_ENV) $(BIN)/python manage.py build_seed
+
+clean:
+	rm -rf $(VENV) db.sqlite3 var

@@ -1,0 +1,313 @@
+"""Lines of effort, recurring pledges (threads), commitments and their assessments."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import OuterRef, Prefetch, Q, Subquery
+from simple_history.models import HistoricalRecords
+
+from meetings.models import QuotedSpan, SlugQuerySet
+
+from .wording import diff_counts, word_diff, words
+
+
+class LineOfEffort(models.Model):
+    """One of the Coalition's own lines of effort."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200, unique=True)
+    position = models.PositiveSmallIntegerField(unique=True, help_text="Order in lists.")
+    description = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = SlugQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name_plural = "lines of effort"
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class ThreadQuerySet(SlugQuerySet):
+    def with_timeline(self):
+        """Threads with their entries prefetched in position order, each with commitment, statement and meeting.
+
+        Optimised for showing a thread's timeline and wording differences with two queries.
+        """
+        entries = ThreadEntry.objects.select_related("commitment__statement__meeting").defer(
+            "commitment__statement__text"
+        )
+        return self.prefetch_related(Prefetch("entries", queryset=entries.order_by("position")))
+
+
+class Thread(models.Model):
+    """A recurring pledge: the same pledge made again at later meetings."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    # A line of effort in use is part of how the data is filed: keep it.
+    line_of_effort = models.ForeignKey(LineOfEffort, on_delete=models.PROTECT, related_name="threads")
+
+    history = HistoricalRecords()
+    objects = ThreadQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["line_of_effort__position", "title"]
+        verbose_name = "recurring pledge"
+
+    def __str__(self):
+        return self.title
+
+    def natural_key(self):
+        return (self.slug,)
+
+    natural_key.dependencies = ["commitments.lineofeffort"]
+
+    def timeline(self):
+        """The thread's entries in position order, each paired with its wording difference to the previous one.
+
+        Uses the prefetched entries of `Thread.objects.with_timeline()` when present.
+        """
+        entries = sorted(self.entries.all(), key=lambda e: e.position)
+        previous = None
+        result = []
+        for entry in entries:
+            result.append(TimelineStep(entry=entry, previous=previous))
+            previous = entry
+        return result
+
+
+class Strength(models.TextChoices):
+    BINDING = "binding", "Binding (will, must, commit)"
+    SOFT = "soft", "Softer (welcome, support, call on)"
+
+
+class ImplementationStatus(models.TextChoices):
+    NOT_ASSESSED = "not-assessed", "Not yet assessed"
+    IN_PROGRESS = "in-progress", "In the works"
+    STALLED = "stalled", "Stalled"
+    KEPT = "kept", "Kept"
+    COMPROMISE = "compromise", "Compromise"
+    BROKEN = "broken", "Broken"
+
+
+class FundingStage(models.TextChoices):
+    PLEDGED = "pledged", "Pledged"
+    COMMITTED = "committed", "Committed"
+    PAID = "paid", "Paid"
+
+
+class CommitmentQuerySet(SlugQuerySet):
+    def with_latest_status(self):
+        """Annotate each commitment with `latest_status`: its newest assessment's status, or not assessed."""
+        newest = Assessment.objects.filter(commitment=OuterRef("pk")).order_by("-assessed_on", "-pk")
+        return self.annotate(
+            latest_status=models.functions.Coalesce(
+                Subquery(newest.values("status")[:1]), models.Value(ImplementationStatus.NOT_ASSESSED)
+            )
+        )
+
+    def in_thread(self, slug):
+        """Commitments of one recurring pledge, in the thread's order."""
+        return self.filter(thread_entries__thread__slug=slug).order_by("thread_entries__position")
+
+    def for_list(self):
+        """Commitments with what a list shows of them: statement, meeting, line of effort, threads, status.
+
+        The statement's text is deferred: a list never shows it, and it is the widest column.
+        """
+        return (
+            self.select_related("statement__meeting", "line_of_effort")
+            .defer("statement__text")
+            .prefetch_related(Prefetch("thread_entries", queryset=ThreadEntry.objects.select_related("thread")))
+            .with_latest_status()
+        )
+
+
+class Commitment(QuotedSpan):
+    """One pledge in one statement, as an exact quote."""
+
+    slug = models.SlugField(max_length=120, unique=True)
+    # A line of effort in use files commitments: refuse to delete it.
+    line_of_effort = models.ForeignKey(LineOfEffort, on_delete=models.PROTECT, related_name="commitments")
+    actor = models.CharField(max_length=200, help_text="Who commits, as the text puts it.")
+    strength = models.CharField(max_length=10, choices=Strength.choices)
+    summary = models.CharField(max_length=300, help_text="A curator's one-line summary.")
+    assessable = models.BooleanField(default=True, help_text="Specific enough to be assessed at all.")
+    deadline = models.DateField(null=True, blank=True)
+    deadline_text = models.CharField(max_length=100, blank=True, help_text="The deadline in the text's words.")
+    amount = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217 code, with an amount.")
+    note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = CommitmentQuerySet.as_manager()
+
+    class Meta(QuotedSpan.Meta):
+        ordering = ["statement__meeting__start_date", "statement__position", "start"]
+        constraints = [
+            *QuotedSpan.Meta.constraints,
+            models.CheckConstraint(
+                condition=(Q(amount__isnull=True) & Q(currency="")) | (Q(amount__isnull=False) & ~Q(currency="")),
+                name="commitment_amount_has_currency",
+            ),
+        ]
+
+    def __str__(self):
+        return self.summary or self.slug
+
+    def natural_key(self):
+        return (self.slug,)
+
+    natural_key.dependencies = ["meetings.statement", "commitments.lineofeffort"]
+
+    def clean(self):
+        super().clean()
+        if self.currency and self.currency != self.currency.upper():
+            raise ValidationError({"currency": "Use the upper-case ISO 4217 code, e.g. USD."})
+
+    def is_deletable(self):
+        """Whether the commitment can be deleted: not once it has been assessed."""
+        return not self.assessments.exists()
+
+
+class ChangeKind(models.TextChoices):
+    NEW = "new", "New"
+    REPEATED = "repeated", "Repeated"
+    STRENGTHENED = "strengthened", "Strengthened"
+    WEAKENED = "weakened", "Weakened"
+    WIDENED = "widened", "Widened"
+    NARROWED = "narrowed", "Narrowed"
+
+
+class ThreadEntryQuerySet(models.QuerySet):
+    def get_by_natural_key(self, thread, commitment):
+        return self.get(thread__slug=thread, commitment__slug=commitment)
+
+
+class ThreadEntry(models.Model):
+    """A commitment's place in a recurring pledge, and how it changed from the previous one."""
+
+    # Entries are curation of the thread: they go with it.
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="entries")
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="thread_entries")
+    position = models.PositiveSmallIntegerField(help_text="1 for the first commitment of the thread, in meeting order.")
+    change_kind = models.CharField(max_length=15, choices=ChangeKind.choices)
+    note = models.TextField(blank=True, help_text="What changed, in a curator's words.")
+
+    history = HistoricalRecords()
+    objects = ThreadEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["thread", "position"]
+        verbose_name = "place in a recurring pledge"
+        verbose_name_plural = "places in recurring pledges"
+        constraints = [
+            models.UniqueConstraint(fields=["thread", "position"], name="threadentry_unique_position"),
+            models.UniqueConstraint(fields=["thread", "commitment"], name="threadentry_unique_commitment"),
+            models.CheckConstraint(condition=Q(position__gte=1), name="threadentry_position_positive"),
+            models.CheckConstraint(condition=~Q(position=1) | Q(change_kind="new"), name="threadentry_first_is_new"),
+        ]
+
+    def __str__(self):
+        return f"{self.thread} #{self.position}: {self.commitment.slug}"
+
+    def natural_key(self):
+        return (self.thread.slug, self.commitment.slug)
+
+    natural_key.dependencies = ["commitments.thread", "commitments.commitment"]
+
+    def previous(self):
+        """The thread's entry just before this one, or None for the first."""
+        return (
+            ThreadEntry.objects.filter(thread_id=self.thread_id, position__lt=self.position)
+            .select_related("commitment")
+            .order_by("-position")
+            .first()
+        )
+
+
+class TimelineStep:
+    """One entry of a thread's timeline with its computed wording difference to the previous entry."""
+
+    def __init__(self, entry, previous):
+        self.entry = entry
+        self.previous = previous
+
+    @property
+    def diff(self):
+        if self.previous is None:
+            return []
+        return word_diff(self.previous.commitment.quote, self.entry.commitment.quote)
+
+    def suggested_change_kind(self):
+        """A change kind a curator can confirm: from strength, then from words added or dropped."""
+        if self.previous is None:
+            return ChangeKind.NEW
+        old, new = self.previous.commitment, self.entry.commitment
+        if words(old.quote) == words(new.quote):
+            return ChangeKind.REPEATED
+        if old.strength == Strength.SOFT and new.strength == Strength.BINDING:
+            return ChangeKind.STRENGTHENED
+        if old.strength == Strength.BINDING and new.strength == Strength.SOFT:
+            return ChangeKind.WEAKENED
+        inserted, deleted = diff_counts(self.diff)
+        if inserted > deleted * 1.25:
+            return ChangeKind.WIDENED
+        if deleted > inserted * 1.25:
+            return ChangeKind.NARROWED
+        return ChangeKind.REPEATED
+
+
+class AssessmentQuerySet(models.QuerySet):
+    def get_by_natural_key(self, commitment, assessed_on):
+        return self.get(commitment__slug=commitment, assessed_on=assessed_on)
+
+
+class Assessment(models.Model):
+    """What became of a commitment, as known on a date. Assessments are added, never overwritten."""
+
+    # An assessed commitment is evidence of follow-up: refuse to delete it.
+    commitment = models.ForeignKey(Commitment, on_delete=models.PROTECT, related_name="assessments")
+    assessed_on = models.DateField()
+    status = models.CharField(
+        max_length=20,
+        choices=ImplementationStatus.choices,
+        default=ImplementationStatus.NOT_ASSESSED,
+        help_text="Implementation. “Not yet assessed” never means inaction.",
+    )
+    funding_stage = models.CharField(
+        max_length=10,
+        choices=FundingStage.choices,
+        blank=True,
+        help_text="For money only: a pledge is never counted as money paid.",
+    )
+    evidence_url = models.URLField(max_length=500, blank=True)
+    note = models.TextField(blank=True)
+    assessor = models.CharField(max_length=200, help_text="Who assessed.")
+
+    history = HistoricalRecords()
+    objects = AssessmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["commitment", "-assessed_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["commitment", "assessed_on"], name="assessment_one_per_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.commitment.slug} on {self.assessed_on}: {self.get_status_display()}"
+
+    def natural_key(self):
+        return (self.commitment.slug, self.assessed_on.isoformat())
+
+    natural_key.dependencies = ["commitments.commitment"]
+
+    def clean(self):
+        if self.funding_stage and self.commitment_id and self.commitment.amount is None:
+            raise ValidationError({"funding_stage": "Only a commitment that names an amount has a funding stage."})

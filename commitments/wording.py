@@ -1,0 +1,52 @@
+"""The wording difference between two quotes of a recurring pledge, computed word by word."""
+
+import difflib
+import re
+from dataclasses import asdict, dataclass
+
+from meetings.models import display_text
+
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class WordRun:
+    """A run of words that both quotes share (`equal`), or that only one has."""
+
+    op: str  # "equal", "insert" (only in the newer quote) or "delete" (only in the older one)
+    text: str
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def words(text):
+    """The words of a quote as a reader sees them (capture artefacts folded)."""
+    return _WORD.findall(display_text(text))
+
+
+def word_diff(old, new):
+    """Word runs that turn `old` into `new`: equal, deleted and inserted runs, in reading order."""
+    a, b = words(old), words(new)
+    runs = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            runs.append(WordRun("equal", " ".join(a[i1:i2])))
+            continue
+        if tag in ("delete", "replace"):
+            runs.append(WordRun("delete", " ".join(a[i1:i2])))
+        if tag in ("insert", "replace"):
+            runs.append(WordRun("insert", " ".join(b[j1:j2])))
+    return runs
+
+
+def similarity(old, new):
+    """Share of words the two quotes have in common, from 0 to 1."""
+    return difflib.SequenceMatcher(a=words(old), b=words(new), autojunk=False).ratio()
+
+
+def diff_counts(runs):
+    """Numbers of inserted and deleted words in a diff."""
+    inserted = sum(len(r.text.split()) for r in runs if r.op == "insert")
+    deleted = sum(len(r.text.split()) for r in runs if r.op == "delete")
+    return inserted, deleted

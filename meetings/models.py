@@ -1,0 +1,433 @@
+"""Meetings, the statements issued at them, who took part, and the figures they cite."""
+
+import hashlib
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Length
+from simple_history.models import HistoricalRecords
+
+
+def sha256_hex(text):
+    """SHA-256 of a text's UTF-8 bytes: the same digest `sha256sum` gives for its file."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_statement_file(path):
+    """The verbatim text of a captured statement file; refuses empty, binary and non-UTF-8 files."""
+    data = Path(path).read_bytes()
+    if not data.strip():
+        raise ValueError(f"{path}: the file is empty.")
+    if b"\x00" in data:
+        raise ValueError(f"{path}: the file contains NUL bytes; a statement must be a text file.")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start} cannot be decoded).") from None
+
+
+def locate_quote(text, quote):
+    """The (start, end) offsets of `quote` in `text`; ValueError unless it occurs exactly once."""
+    if not quote:
+        raise ValueError("The quote is empty.")
+    first = text.find(quote)
+    if first == -1:
+        raise ValueError("not found")
+    count = text.count(quote)
+    if count > 1:
+        raise ValueError(f"occurs {count} times")
+    return first, first + len(quote)
+
+
+def display_text(text):
+    """A capture cleaned for reading only: line breaks folded, `\\$` and Markdown `*` undone."""
+    return " ".join(text.replace("\\$", "$").replace("*", "").split())
+
+
+class SlugQuerySet(models.QuerySet):
+    """Rows addressed by a unique slug, which is also their natural key in fixtures."""
+
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class FactsBasis(models.TextChoices):
+    TEXT = "text", "Stated in the source text"
+    EXTERNAL = "external", "Known from an external source"
+    INFERRED = "inferred", "Inferred by a curator"
+
+
+class MeetingFormat(models.TextChoices):
+    SMALL_GROUP = "small-group", "Small Group (Political Directors)"
+    MINISTERIAL = "ministerial", "Ministerial (all members)"
+    OTHER = "other", "Other"
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", "Day"
+    RANGE = "range", "Several days"
+    MONTH = "month", "Month"
+    YEAR = "year", "Year"
+
+
+class MeetingQuerySet(SlugQuerySet):
+    def in_order(self):
+        """Meetings in the order they took place."""
+        return self.order_by("start_date", "slug")
+
+
+class Meeting(models.Model):
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    format = models.CharField(max_length=20, choices=MeetingFormat.choices)
+    city = models.CharField(max_length=100)
+    country = models.CharField(max_length=100)
+    start_date = models.DateField()
+    end_date = models.DateField()
+    date_precision = models.CharField(
+        max_length=10,
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+        help_text="How precisely the sources date the meeting.",
+    )
+    facts_basis = models.CharField(
+        max_length=10,
+        choices=FactsBasis.choices,
+        default=FactsBasis.TEXT,
+        help_text="How the place and date are known.",
+    )
+    provenance_note = models.TextField(blank=True, help_text="Which source says what about place and date.")
+
+    history = HistoricalRecords()
+    objects = MeetingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start_date", "slug"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="meeting_end_not_before_start"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class StatementKind(models.TextChoices):
+    JOINT_STATEMENT = "joint-statement", "Joint statement"
+    STATEMENT = "statement", "Statement"
+    ROADMAP = "roadmap", "Roadmap"
+    COMMUNIQUE = "communique", "Communiqué"
+    READOUT = "readout", "Readout"
+
+
+class Statement(models.Model):
+    slug = models.SlugField(max_length=100, unique=True)
+    # Statements are the evidence everything else points into: never cascade.
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="statements")
+    position = models.PositiveSmallIntegerField(default=1, help_text="Order among the meeting's statements.")
+    kind = models.CharField(max_length=20, choices=StatementKind.choices)
+    title = models.CharField(max_length=300)
+    issuer = models.CharField(max_length=300)
+    publisher = models.CharField(max_length=200, blank=True)
+    source_url = models.URLField(max_length=500, blank=True)
+    source_file = models.CharField(max_length=200, blank=True, help_text="Name of the captured file.")
+    issued_on = models.DateField(null=True, blank=True)
+    issued_on_basis = models.CharField(max_length=10, choices=FactsBasis.choices, default=FactsBasis.TEXT)
+    note = models.TextField(blank=True)
+    text = models.TextField(help_text="The verbatim text as captured. It cannot change once quoted.")
+    sha256 = models.CharField(max_length=64, editable=False, help_text="SHA-256 of the text's UTF-8 bytes.")
+
+    history = HistoricalRecords()
+    objects = SlugQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["meeting__start_date", "position"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="statement_text_not_empty"),
+            models.UniqueConstraint(fields=["meeting", "position"], name="statement_unique_position_in_meeting"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        # The digest is derived from the text, so it is computed, never typed.
+        self.sha256 = sha256_hex(self.text)
+        self.check_text_unchanged()
+        super().save(*args, **kwargs)
+
+    def natural_key(self):
+        return (self.slug,)
+
+    natural_key.dependencies = ["meetings.meeting"]
+
+    def clean(self):
+        if not self.text:
+            raise ValidationError({"text": "A statement needs its verbatim text."})
+        if "\x00" in self.text:
+            raise ValidationError({"text": "The text contains a NUL byte: is this a binary file?"})
+        self.check_text_unchanged()
+
+    def check_text_unchanged(self):
+        """Refuse a change of text once commitments, figures or participation quote it."""
+        if self.pk is None:
+            return
+        stored = Statement.objects.filter(pk=self.pk).values_list("text", flat=True).first()
+        if stored is not None and stored != self.text and self.is_quoted():
+            raise ValidationError(
+                {
+                    "text": "This statement's text is quoted by commitments, figures or participation records "
+                    "and cannot change."
+                }
+            )
+
+    def is_quoted(self):
+        """Whether anything points into this statement's text."""
+        return (
+            self.commitments.exists()
+            or self.figures.exists()
+            or self.participations.filter(start__isnull=False).exists()
+        )
+
+    def text_matches_digest(self):
+        """Whether the stored SHA-256 is the digest of the stored text."""
+        return self.sha256 == sha256_hex(self.text)
+
+    def excerpt(self, start, end):
+        """The text between two character offsets, refusing offsets outside the text."""
+        if not (0 <= start < end <= len(self.text)):
+            raise ValidationError(f"Offsets {start}-{end} are outside the text (0-{len(self.text)}).")
+        return self.text[start:end]
+
+    def locate(self, quote):
+        """The (start, end) offsets of a quote that occurs exactly once in the text."""
+        try:
+            return locate_quote(self.text, quote)
+        except ValueError:
+            if not quote:
+                raise ValidationError("The quote is empty.", code="quote_empty") from None
+            count = self.text.count(quote)
+            if count == 0:
+                raise ValidationError(
+                    "This quote is not in the text of “%(statement)s”. Paste it exactly as the statement has it.",
+                    params={"statement": self},
+                    code="quote_not_found",
+                ) from None
+            raise ValidationError(
+                "This quote occurs %(count)d times in “%(statement)s”. Paste a longer quote that occurs once.",
+                params={"count": count, "statement": self},
+                code="quote_ambiguous",
+            ) from None
+
+
+def check_span(statement, start, end, quote):
+    """Validate that `quote` is `statement.text[start:end]`; raise a field-level ValidationError if not."""
+    if start is None or end is None:
+        raise ValidationError({"start": "A quote needs its start and end offsets."})
+    if not (0 <= start < end <= len(statement.text)):
+        raise ValidationError({"end": f"Offsets {start}-{end} are outside the text (0-{len(statement.text)})."})
+    if statement.text[start:end] != quote:
+        raise ValidationError({"quote": f"The quote is not the text at offsets {start}-{end} of “{statement}”."})
+
+
+class QuotedSpan(models.Model):
+    """An exact quote, held as character offsets into a statement's text."""
+
+    # Statements are evidence: a quoted statement cannot be deleted.
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="%(class)ss")
+    start = models.PositiveIntegerField(help_text="Offset of the quote's first character (0-based, in characters).")
+    end = models.PositiveIntegerField(help_text="Offset just past the quote's last character.")
+    quote = models.TextField(help_text="Exactly the statement's text between the offsets.")
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=F("end")), name="%(app_label)s_%(class)s_start_before_end"),
+            # The stored quote is as long as its span: a cheap guard the database can hold.
+            models.CheckConstraint(
+                condition=Q(end=F("start") + Length("quote")), name="%(app_label)s_%(class)s_quote_fills_span"
+            ),
+        ]
+
+    def clean(self):
+        super().clean()
+        if self.statement_id is not None:
+            check_span(self.statement, self.start, self.end, self.quote)
+
+    def quote_matches(self):
+        """Whether the quote is still exactly the statement's text at its offsets."""
+        return self.statement.text[self.start : self.end] == self.quote
+
+    def display_quote(self):
+        """The quote cleaned of capture artefacts, for reading only."""
+        return display_text(self.quote)
+
+
+class MemberKind(models.TextChoices):
+    STATE = "state", "State"
+    ORGANIZATION = "organization", "International organization"
+
+
+class MemberQuerySet(SlugQuerySet):
+    def with_conflicting_joins(self):
+        """Members that sources welcome as new at more than one meeting."""
+        return self.annotate(
+            join_meetings=models.Count(
+                "participations__meeting", filter=Q(participations__role=ParticipationRole.NEW_MEMBER), distinct=True
+            )
+        ).filter(join_meetings__gt=1)
+
+
+class Member(models.Model):
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=MemberKind.choices, default=MemberKind.STATE)
+
+    history = HistoricalRecords()
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class ParticipationRole(models.TextChoices):
+    HOST = "host", "Host"
+    MEMBER = "member", "Member"
+    NEW_MEMBER = "new-member", "New member"
+    OBSERVER = "observer", "Observer"
+
+
+class ParticipationQuerySet(models.QuerySet):
+    def get_by_natural_key(self, meeting, member, role, statement):
+        return self.get(meeting__slug=meeting, member__slug=member, role=role, statement__slug=statement)
+
+
+class Participation(models.Model):
+    """What one source says of one member's part in one meeting; sources may disagree."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="participations")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="participations")
+    role = models.CharField(max_length=20, choices=ParticipationRole.choices)
+    # The statement that says so; empty when the fact comes from outside the five texts.
+    statement = models.ForeignKey(
+        Statement, on_delete=models.PROTECT, related_name="participations", null=True, blank=True
+    )
+    start = models.PositiveIntegerField(null=True, blank=True)
+    end = models.PositiveIntegerField(null=True, blank=True)
+    quote = models.TextField(blank=True)
+    note = models.TextField(blank=True, help_text="How this is known when the statement does not say it.")
+
+    history = HistoricalRecords()
+    objects = ParticipationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["meeting__start_date", "member__name", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "member", "role", "statement"],
+                condition=Q(statement__isnull=False),
+                name="participation_unique_per_source",
+            ),
+            models.UniqueConstraint(
+                fields=["meeting", "member", "role"],
+                condition=Q(statement__isnull=True),
+                name="participation_unique_without_source",
+            ),
+            models.CheckConstraint(
+                condition=(Q(start__isnull=True) & Q(end__isnull=True) & Q(quote=""))
+                | (Q(start__lt=F("end")) & Q(statement__isnull=False) & Q(end=F("start") + Length("quote"))),
+                name="participation_quote_fills_span",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.member} – {self.get_role_display().lower()} – {self.meeting}"
+
+    def natural_key(self):
+        return (self.meeting.slug, self.member.slug, self.role, self.statement.slug if self.statement_id else None)
+
+    natural_key.dependencies = ["meetings.meeting", "meetings.member", "meetings.statement"]
+
+    def clean(self):
+        if (
+            self.statement_id is not None
+            and self.meeting_id is not None
+            and self.statement.meeting_id != self.meeting_id
+        ):
+            raise ValidationError({"statement": "This statement was issued at another meeting."})
+        if self.quote or self.start is not None or self.end is not None:
+            if self.statement_id is None:
+                raise ValidationError({"statement": "A quote needs the statement it comes from."})
+            check_span(self.statement, self.start, self.end, self.quote)
+
+
+class FigureMetric(models.TextChoices):
+    TERRITORY = "territory", "Territory"
+    FOREIGN_FIGHTERS = "foreign-fighters", "Foreign terrorist fighters"
+    PEOPLE_FREED = "people-freed", "People freed"
+    FUNDS = "funds", "Funds"
+    PERSONNEL_TRAINED = "personnel-trained", "Personnel trained"
+    SERVICE_MEMBERS_KILLED = "service-members-killed", "Coalition service members killed"
+    PARTNERS_KILLED = "partners-killed", "Local partners killed"
+    MEMBERS = "members", "Coalition members"
+    RETURNS = "returns", "Returns of displaced people"
+    DATA = "data", "Data collected"
+    OTHER = "other", "Other"
+
+
+class Qualifier(models.TextChoices):
+    EXACT = "exact", "exactly"
+    MORE_THAN = "more-than", "more than"
+    AT_LEAST = "at-least", "at least"
+    APPROXIMATELY = "approximately", "approximately"
+    ALMOST = "almost", "almost"
+    NEARLY = "nearly", "nearly"
+    UP_TO = "up-to", "up to"
+
+
+class FigureQuerySet(SlugQuerySet):
+    def series(self, metric):
+        """One metric's figures in meeting order, for a series across meetings."""
+        return (
+            self.filter(metric=metric)
+            .select_related("statement__meeting")
+            .defer("statement__text")
+            .order_by("statement__meeting__start_date", "statement__position", "start")
+        )
+
+
+class Figure(QuotedSpan):
+    """A quantitative claim in a statement, with its hedge kept."""
+
+    slug = models.SlugField(max_length=120, unique=True)
+    metric = models.CharField(max_length=30, choices=FigureMetric.choices)
+    # Empty when the text gives no single number ("tens of thousands"): never invent one.
+    value = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    unit = models.CharField(max_length=50)
+    qualifier = models.CharField(max_length=20, choices=Qualifier.choices, default=Qualifier.EXACT)
+    note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = FigureQuerySet.as_manager()
+
+    class Meta(QuotedSpan.Meta):
+        ordering = ["statement__meeting__start_date", "statement__position", "start"]
+
+    def __str__(self):
+        value = f"{self.value.normalize():f}" if self.value is not None else "(no single number)"
+        return f"{self.get_metric_display()}: {self.get_qualifier_display()} {value} {self.unit}"
+
+    def natural_key(self):
+        return (self.slug,)
+
+    natural_key.dependencies = ["meetings.statement"]

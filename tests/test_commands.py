@@ -1,0 +1,116 @@
+"""Management commands as a user runs them: output, files written, clear errors."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+CURATION = Path(settings.BASE_DIR) / "fixtures" / "curation"
+
+
+@pytest.fixture
+def curation(tmp_path):
+    """A copy of the curation files that a test may break."""
+    return Path(shutil.copytree(CURATION, tmp_path / "curation"))
+
+
+def build(curation, sources, tmp_path, *args):
+    output = tmp_path / "seed.json"
+    call_command("build_seed", "--curation", str(curation), "--sources", str(sources), "--output", str(output), *args)
+    return output
+
+
+def test_build_seed_writes_the_fixture_and_reports_counts(curation, sources_dir, tmp_path, capsys):
+    output = build(curation, sources_dir, tmp_path)
+    out = capsys.readouterr().out
+    records = json.loads(output.read_text(encoding="utf-8"))
+    commitments = sum(r["model"] == "commitments.commitment" for r in records)
+    assert f"commitments.commitment: {commitments}" in out
+    assert output.read_bytes() == (Path(settings.BASE_DIR) / "fixtures" / "seed.json").read_bytes()
+
+
+def test_build_seed_names_every_quote_that_is_not_in_its_statement(curation, sources_dir, tmp_path):
+    path = curation / "copenhagen-2020-statement.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("almost 8 million people", "almost 9 million people", 1), encoding="utf-8")
+    with pytest.raises(CommandError) as error:
+        build(curation, sources_dir, tmp_path)
+    assert "copenhagen-2020-fig-people-freed" in str(error.value)
+    assert "quote not found" in str(error.value)
+    assert not (tmp_path / "seed.json").exists()
+
+
+def test_build_seed_refuses_a_thread_opened_by_a_pledge_not_marked_new(curation, sources_dir, tmp_path):
+    path = curation / "berlin-2016-joint-statement.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("change: new", "change: repeated"), encoding="utf-8")
+    with pytest.raises(CommandError, match="opens the thread but is marked 'repeated'"):
+        build(curation, sources_dir, tmp_path)
+
+
+@pytest.mark.parametrize(("content", "message"), [(b"", "the file is empty"), (b"\x00\x01binary", "NUL bytes")])
+def test_build_seed_refuses_empty_or_binary_statement_files(curation, sources_dir, tmp_path, content, message):
+    sources = Path(shutil.copytree(sources_dir, tmp_path / "sources"))
+    (sources / "2019-06-paris-readout.txt").write_bytes(content)
+    with pytest.raises(CommandError, match=message):
+        build(curation, sources, tmp_path)
+
+
+def test_build_seed_check_fails_on_an_out_of_date_fixture(curation, sources_dir, tmp_path):
+    output = build(curation, sources_dir, tmp_path)
+    output.write_text("[]", encoding="utf-8")
+    with pytest.raises(CommandError, match="out of date"):
+        build(curation, sources_dir, tmp_path, "--check")
+
+
+def test_build_seed_reports_a_missing_sources_folder(tmp_path):
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("build_seed", "--sources", str(tmp_path / "nowhere"), "--check")
+
+
+@pytest.mark.django_db
+def test_the_development_account_is_refused_when_debug_is_off():
+    assert not settings.DEBUG
+    with pytest.raises(CommandError, match="only for DEBUG=1"):
+        call_command("ensure_dev_user")
+    assert not get_user_model().objects.filter(username="dev").exists()
+
+
+@pytest.mark.django_db
+def test_the_development_account_is_created_once_when_debug_is_on(settings, capsys):
+    settings.DEBUG = True
+    call_command("ensure_dev_user")
+    call_command("ensure_dev_user")
+    out = capsys.readouterr().out
+    assert "created: user 'dev', password 'dev'" in out
+    assert "already there" in out
+    user = get_user_model().objects.get(username="dev")
+    assert user.is_superuser and user.check_password("dev")
+
+
+@pytest.mark.django_db
+def test_setup_roles_is_idempotent_and_gives_auditors_read_only_rights(capsys):
+    call_command("setup_roles")
+    call_command("setup_roles")
+    from django.contrib.auth.models import Group
+
+    auditors = Group.objects.get(name="auditors")
+    assert auditors.permissions.exists()
+    assert not auditors.permissions.exclude(codename__startswith="view_").exists()
+    assert "curators:" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_load_seed_fills_an_empty_database_and_never_overwrites_edits(capsys):
+    from meetings.models import Meeting
+
+    call_command("load_seed")
+    assert Meeting.objects.count() == 4
+    Meeting.objects.filter(slug="berlin-2016-small-group").update(city="Berlin (edited)")
+    call_command("load_seed")
+    assert "seed not loaded" in capsys.readouterr().out
+    assert Meeting.objects.get(slug="berlin-2016-small-group").city == "Berlin (edited)"

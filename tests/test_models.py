@@ -1,0 +1,315 @@
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from commitments.models import Commitment, ImplementationStatus, Thread, ThreadEntry
+from commitments.services import place_in_thread, remove_from_thread
+from commitments.wording import word_diff
+from meetings.models import Meeting, Member, Statement, locate_quote, read_statement_file, sha256_hex
+from tests.factories import (
+    STATEMENT_TEXT,
+    AssessmentFactory,
+    CommitmentFactory,
+    FigureFactory,
+    LineOfEffortFactory,
+    MeetingFactory,
+    MemberFactory,
+    ParticipationFactory,
+    StatementFactory,
+    ThreadEntryFactory,
+    ThreadFactory,
+    span_of,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def refused(create):
+    """Whether the database refuses the row that `create` writes."""
+    try:
+        with transaction.atomic():
+            create()
+    except IntegrityError:
+        return True
+    return False
+
+
+# -- database constraints: each bad row is refused by the database itself ------------------------
+
+
+def test_database_refuses_span_that_does_not_start_before_its_end():
+    statement = StatementFactory()
+    assert refused(lambda: CommitmentFactory(statement=statement, start=10, end=10, quote=""))
+
+
+def test_database_refuses_quote_longer_or_shorter_than_its_span():
+    statement = StatementFactory()
+    start, end = span_of("We welcome Libya")
+    assert refused(lambda: CommitmentFactory(statement=statement, start=start, end=end + 5, quote="We welcome Libya"))
+    assert refused(lambda: FigureFactory(statement=statement, start=start, end=end - 1, quote="We welcome Libya"))
+
+
+def test_database_refuses_empty_statement_text():
+    meeting = MeetingFactory()
+    assert refused(lambda: Statement.objects.bulk_create([Statement(slug="x", meeting=meeting, text="", sha256="")]))
+
+
+def test_database_refuses_meeting_that_ends_before_it_starts():
+    assert refused(lambda: MeetingFactory(start_date=datetime.date(2020, 1, 29), end_date=datetime.date(2020, 1, 28)))
+
+
+def test_database_refuses_duplicate_natural_keys():
+    commitment = CommitmentFactory()
+    assert refused(lambda: CommitmentFactory(slug=commitment.slug, statement=commitment.statement))
+    meeting = MeetingFactory()
+    assert refused(lambda: MeetingFactory(slug=meeting.slug))
+
+
+def test_database_refuses_two_commitments_at_one_position_of_a_thread():
+    entry = ThreadEntryFactory()
+    other = CommitmentFactory(statement=entry.commitment.statement, phrase="We welcome the progress.")
+    assert refused(lambda: ThreadEntryFactory(thread=entry.thread, commitment=other, position=1))
+
+
+def test_database_refuses_a_commitment_twice_in_one_thread():
+    entry = ThreadEntryFactory()
+    assert refused(
+        lambda: ThreadEntryFactory(thread=entry.thread, commitment=entry.commitment, position=2, change_kind="repeated")
+    )
+
+
+def test_database_refuses_a_thread_opened_by_anything_but_a_new_pledge():
+    assert refused(lambda: ThreadEntryFactory(position=1, change_kind="repeated"))
+
+
+def test_database_refuses_amount_without_currency():
+    assert refused(lambda: CommitmentFactory(amount=20_000_000_000, currency=""))
+
+
+def test_database_refuses_the_same_participation_twice_from_one_source():
+    statement = StatementFactory()
+    member = MemberFactory()
+    ParticipationFactory(meeting=statement.meeting, member=member, statement=statement)
+    assert refused(lambda: ParticipationFactory(meeting=statement.meeting, member=member, statement=statement))
+    # Without a source it is still one record per member, role and meeting.
+    ParticipationFactory(meeting=statement.meeting, member=member, role="host")
+    assert refused(lambda: ParticipationFactory(meeting=statement.meeting, member=member, role="host"))
+
+
+def test_database_refuses_a_participation_quote_without_its_statement():
+    assert refused(lambda: ParticipationFactory(start=0, end=5, quote="We, t"))
+
+
+# -- validation: what the database cannot hold ---------------------------------------------------
+
+
+def test_quote_must_equal_the_text_between_its_offsets():
+    commitment = CommitmentFactory.build(statement=StatementFactory(), line_of_effort=LineOfEffortFactory())
+    commitment.full_clean()
+    assert commitment.quote_matches()
+
+    commitment.quote = commitment.quote.replace("enhance", "enhanse")
+    with pytest.raises(ValidationError) as error:
+        commitment.full_clean()
+    assert "quote" in error.value.message_dict
+    assert "not the text at offsets" in error.value.message_dict["quote"][0]
+
+
+def test_offsets_outside_the_text_are_refused_with_the_texts_length():
+    commitment = CommitmentFactory.build(
+        statement=StatementFactory(), line_of_effort=LineOfEffortFactory(), start=5, end=10_000, quote="x"
+    )
+    with pytest.raises(ValidationError) as error:
+        commitment.full_clean()
+    assert f"outside the text (0-{len(STATEMENT_TEXT)})" in error.value.message_dict["end"][0]
+
+
+def test_locate_finds_offsets_of_a_unique_quote_and_refuses_absent_or_repeated_ones():
+    statement = StatementFactory()
+    assert statement.locate("We welcome Libya") == span_of("We welcome Libya")
+    with pytest.raises(ValidationError, match="is not in the text"):
+        statement.locate("We welcome Narnia")
+    with pytest.raises(ValidationError, match="occurs 2 times"):
+        statement.locate("We welcome")
+    with pytest.raises(ValueError, match="occurs 2 times"):
+        locate_quote(statement.text, "We welcome")
+
+
+def test_statement_digest_is_computed_from_its_text():
+    statement = StatementFactory()
+    assert statement.sha256 == sha256_hex(STATEMENT_TEXT)
+    assert statement.text_matches_digest()
+
+
+def test_statement_text_can_change_until_something_quotes_it():
+    statement = StatementFactory()
+    statement.text = STATEMENT_TEXT + "Added before any quote.\n"
+    statement.save()
+    assert statement.sha256 == sha256_hex(statement.text)
+
+    CommitmentFactory(statement=statement)
+    statement.text = statement.text.replace("INTERPOL", "Europol")
+    with pytest.raises(ValidationError, match="cannot change"):
+        statement.save()
+    with pytest.raises(ValidationError, match="cannot change"):
+        statement.full_clean()
+    statement.refresh_from_db()
+    assert "INTERPOL" in statement.text
+
+
+def test_participation_statement_must_belong_to_its_meeting():
+    participation = ParticipationFactory.build(
+        meeting=MeetingFactory(), member=MemberFactory(), statement=StatementFactory()
+    )
+    with pytest.raises(ValidationError, match="another meeting"):
+        participation.full_clean()
+
+
+def test_reading_statement_files_refuses_empty_binary_and_non_utf8(tmp_path):
+    good = tmp_path / "good.txt"
+    good.write_text("Da’esh\n", encoding="utf-8")
+    assert read_statement_file(good) == "Da’esh\n"
+    for name, data, message in [
+        ("empty.txt", b"  \n", "empty"),
+        ("binary.txt", b"PK\x03\x04\x00\x00", "NUL bytes"),
+        ("latin1.txt", "Da’esh".encode("cp1252"), "not UTF-8"),
+    ]:
+        path = tmp_path / name
+        path.write_bytes(data)
+        with pytest.raises(ValueError, match=message):
+            read_statement_file(path)
+
+
+# -- threads, diffs and follow-up ------------------------------------------------------------------
+
+
+def make_thread_across_meetings():
+    """Three commitments at three meetings, created out of meeting order."""
+    line = LineOfEffortFactory()
+    thread = ThreadFactory(line_of_effort=line)
+    meetings = [
+        MeetingFactory(start_date=datetime.date(year, 6, 1), end_date=datetime.date(year, 6, 1))
+        for year in (2016, 2019, 2021)
+    ]
+    commitments = [
+        CommitmentFactory(statement=StatementFactory(meeting=meeting), line_of_effort=line) for meeting in meetings
+    ]
+    return thread, commitments
+
+
+def test_place_in_thread_keeps_meeting_order_whatever_the_order_of_entry():
+    thread, (c2016, c2019, c2021) = make_thread_across_meetings()
+    place_in_thread(thread=thread, commitment=c2019, change_kind="new")
+    place_in_thread(thread=thread, commitment=c2021, change_kind="widened")
+    place_in_thread(thread=thread, commitment=c2016, change_kind="new")
+    # c2019 no longer opens the thread; its kind stays what the curator said.
+    assert list(thread.entries.order_by("position").values_list("commitment__slug", "position")) == [
+        (c2016.slug, 1),
+        (c2019.slug, 2),
+        (c2021.slug, 3),
+    ]
+    assert list(Commitment.objects.in_thread(thread.slug)) == [c2016, c2019, c2021]
+
+
+def test_place_in_thread_refuses_an_opening_commitment_not_marked_new():
+    thread, (c2016, c2019, _) = make_thread_across_meetings()
+    place_in_thread(thread=thread, commitment=c2019, change_kind="new")
+    with pytest.raises(ValidationError, match="must be “new”"):
+        place_in_thread(thread=thread, commitment=c2016, change_kind="repeated")
+    assert thread.entries.count() == 1
+
+
+def test_removing_the_opening_commitment_needs_the_next_one_to_be_new():
+    thread, (c2016, c2019, c2021) = make_thread_across_meetings()
+    first = place_in_thread(thread=thread, commitment=c2016, change_kind="new")
+    place_in_thread(thread=thread, commitment=c2019, change_kind="new")
+    place_in_thread(thread=thread, commitment=c2021, change_kind="widened")
+    remove_from_thread(entry=first)
+    assert list(thread.entries.order_by("position").values_list("position", "commitment__slug")) == [
+        (1, c2019.slug),
+        (2, c2021.slug),
+    ]
+
+
+def test_word_diff_gives_structured_inserted_and_deleted_runs():
+    runs = word_diff(
+        "We must continue to increase our humanitarian and stabilization financial contributions",
+        "We must continue to increase our various forms of assistance and stabilization support",
+    )
+    assert [(r.op, r.text) for r in runs] == [
+        ("equal", "We must continue to increase our"),
+        ("delete", "humanitarian"),
+        ("insert", "various forms of assistance"),
+        ("equal", "and stabilization"),
+        ("delete", "financial contributions"),
+        ("insert", "support"),
+    ]
+
+
+def test_word_diff_ignores_capture_artefacts():
+    assert [r.op for r in word_diff("raise approximately \\$20 billion", "raise approximately\n$20 billion")] == [
+        "equal"
+    ]
+
+
+def test_timeline_pairs_each_entry_with_the_previous_one_and_suggests_a_change_kind():
+    thread, (c2016, c2019, c2021) = make_thread_across_meetings()
+    # The 2021 text softens the pledge to a welcome.
+    start, end = span_of("We welcome the progress.")
+    Commitment.objects.filter(pk=c2021.pk).update(
+        strength="soft", start=start, end=end, quote="We welcome the progress."
+    )
+    for commitment, kind in [(c2016, "new"), (c2019, "repeated"), (c2021, "weakened")]:
+        place_in_thread(thread=thread, commitment=commitment, change_kind=kind)
+    steps = Thread.objects.with_timeline().get(pk=thread.pk).timeline()
+    assert [s.entry.commitment.slug for s in steps] == [c2016.slug, c2019.slug, c2021.slug]
+    assert steps[0].diff == []
+    assert [r.op for r in steps[2].diff] == ["equal", "delete", "insert"]
+    assert [s.suggested_change_kind() for s in steps] == ["new", "repeated", "weakened"]
+
+
+def test_latest_status_is_the_newest_assessment_and_defaults_to_not_assessed():
+    assessed = CommitmentFactory()
+    AssessmentFactory(commitment=assessed, assessed_on=datetime.date(2022, 1, 1), status="in-progress")
+    AssessmentFactory(commitment=assessed, assessed_on=datetime.date(2023, 1, 1), status="kept")
+    unassessed = CommitmentFactory(statement=assessed.statement, phrase="We welcome the progress.")
+    statuses = dict(Commitment.objects.with_latest_status().values_list("slug", "latest_status"))
+    assert statuses == {assessed.slug: "kept", unassessed.slug: ImplementationStatus.NOT_ASSESSED}
+
+
+def test_an_assessed_commitment_cannot_be_deleted():
+    assessment = AssessmentFactory()
+    assert not assessment.commitment.is_deletable()
+    from django.db.models import ProtectedError
+
+    with pytest.raises(ProtectedError):
+        assessment.commitment.delete()
+
+
+def test_a_quoted_statement_cannot_be_deleted():
+    commitment = CommitmentFactory()
+    from django.db.models import ProtectedError
+
+    with pytest.raises(ProtectedError):
+        commitment.statement.delete()
+    assert Meeting.objects.filter(pk=commitment.statement.meeting_id).exists()
+
+
+def test_members_welcomed_as_new_at_two_meetings_are_flagged():
+    drc = MemberFactory(slug="drc")
+    ParticipationFactory(member=drc, role="new-member")
+    ParticipationFactory(member=drc, role="new-member")
+    once = MemberFactory()
+    ParticipationFactory(member=once, role="new-member")
+    ParticipationFactory(member=once, role="observer")
+    assert list(Member.objects.with_conflicting_joins()) == [drc]
+
+
+def test_natural_keys_round_trip():
+    entry = ThreadEntryFactory()
+    assert ThreadEntry.objects.get_by_natural_key(*entry.natural_key()) == entry
+    assert Commitment.objects.get_by_natural_key(*entry.commitment.natural_key()) == entry.commitment
+    participation = ParticipationFactory()
+    assert type(participation).objects.get_by_natural_key(*participation.natural_key()) == participation

@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+
+from tracker.roles import CURATORS, ensure_roles
+
+DEV_USERNAME = "dev"
+DEV_PASSWORD = "dev"  # noqa: S105 - a local development account, refused unless DEBUG is on
+
+
+class Command(BaseCommand):
+    help = "Create the local development superuser dev/dev. Refused unless DEBUG is on."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("The development account is only for DEBUG=1; it must not exist in production.")
+        ensure_roles()
+        user, created = get_user_model().objects.get_or_create(
+            username=DEV_USERNAME, defaults={"is_staff": True, "is_superuser": True}
+        )
+        if created:
+            user.set_password(DEV_PASSWORD)
+            user.save()
+        user.groups.add(*Group.objects.filter(name=CURATORS))
+        if options["verbosity"] >= 1:
+            state = "created" if created else "already there"
+            self.stdout.write(f"Development login {state}: user {DEV_USERNAME!r}, password {DEV_PASSWORD!r}")

@@ -1,0 +1,19 @@
+"""The groups that give curators and auditors their rights."""
+
+from django.contrib.auth.models import Group, Permission
+
+CURATORS = "curators"
+AUDITORS = "auditors"
+
+# Curated models: curators add and change them; auditors read them and their history.
+TRACKED_APPS = ("meetings", "commitments")
+
+
+def ensure_roles():
+    """Create or update the curators and auditors groups; returns {group name: number of permissions}."""
+    tracked = Permission.objects.filter(content_type__app_label__in=TRACKED_APPS)
+    curators, _ = Group.objects.get_or_create(name=CURATORS)
+    curators.permissions.set(tracked.exclude(content_type__model__startswith="historical"))
+    auditors, _ = Group.objects.get_or_create(name=AUDITORS)
+    auditors.permissions.set(tracked.filter(codename__startswith="view_"))
+    return {CURATORS: curators.permissions.count(), AUDITORS: auditors.permissions.count()}

@@ -1,0 +1,375 @@
+"""Build the seed fixture from the curation files and the verbatim source statements.
+
+The curation files (`fixtures/curation/`) hold quotes, never offsets; this module finds
+each quote in its statement, computes offsets, SHA-256 digests and thread positions, and
+returns a Django fixture with natural keys that `loaddata` reads into an empty database.
+"""
+
+import datetime
+import json
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+
+from commitments.models import ChangeKind, Strength
+from meetings.models import (
+    DatePrecision,
+    FactsBasis,
+    FigureMetric,
+    MeetingFormat,
+    MemberKind,
+    ParticipationRole,
+    Qualifier,
+    StatementKind,
+    locate_quote,
+    read_statement_file,
+    sha256_hex,
+)
+
+VOCABULARY = "vocabulary.yaml"
+
+
+class SeedError(Exception):
+    """The curation files do not make a valid seed; `problems` lists every reason."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def _date(value):
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return datetime.date.fromisoformat(str(value)).isoformat()
+
+
+def _decimal(value):
+    if value in (None, ""):
+        return None
+    return str(Decimal(str(value)))
+
+
+class _Builder:
+    def __init__(self, curation_dir, sources_dir):
+        self.curation_dir = Path(curation_dir)
+        self.sources_dir = Path(sources_dir)
+        self.problems = []
+        self.slugs = {}
+
+    def problem(self, where, message):
+        self.problems.append(f"{where}: {message}")
+
+    def choice(self, where, field, value, choices):
+        if value not in choices.values:
+            self.problem(where, f"{field} {value!r} is not one of {', '.join(choices.values)}")
+
+    def unique_slug(self, where, kind, slug):
+        if not slug:
+            self.problem(where, f"a {kind} has no slug")
+        elif (kind, slug) in self.slugs:
+            self.problem(where, f"{kind} slug {slug!r} is also used in {self.slugs[kind, slug]}")
+        else:
+            self.slugs[kind, slug] = where
+
+    def load_yaml(self, path):
+        try:
+            return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise SeedError([f"{path.name}: cannot be read as YAML: {exc}"]) from None
+
+    def build(self):
+        vocabulary = self.load_yaml(self.curation_dir / VOCABULARY)
+        statement_files = sorted(p for p in self.curation_dir.glob("*.yaml") if p.name != VOCABULARY)
+        curated = [(path.name, self.load_yaml(path)) for path in statement_files]
+
+        lines = [self.line_of_effort(item) for item in vocabulary.get("lines_of_effort", [])]
+        meetings = {item["slug"]: item for item in vocabulary.get("meetings", [])}
+        meeting_records = [self.meeting(item) for item in meetings.values()]
+        statements, texts = {}, {}
+        statement_records = []
+        for item in vocabulary.get("statements", []):
+            record = self.statement(item, meetings)
+            if record:
+                statements[item["slug"]] = item
+                texts[item["slug"]] = record["fields"]["text"]
+                statement_records.append(record)
+        members = {item["slug"] for item in vocabulary.get("members", [])}
+        member_records = [self.member(item) for item in vocabulary.get("members", [])]
+        line_slugs = {item["slug"] for item in vocabulary.get("lines_of_effort", [])}
+
+        thread_items = list(vocabulary.get("threads", []))
+        for name, data in curated:
+            thread_items.extend(dict(item, _from=name) for item in data.get("proposed_threads") or [])
+        thread_records = [self.thread(item, line_slugs) for item in thread_items]
+        thread_slugs = {item["slug"] for item in thread_items}
+
+        participation, figures, commitments, entries = [], [], [], []
+        for name, data in curated:
+            slug = data.get("statement")
+            if slug not in statements:
+                self.problem(name, f"statement {slug!r} is not in {VOCABULARY}")
+                continue
+            meeting = statements[slug]["meeting"]
+            text = texts[slug]
+            for item in data.get("participation") or []:
+                participation.append(self.participation(name, item, slug, meeting, text, members))
+            for item in data.get("figures") or []:
+                figures.append(self.figure(name, item, slug, text))
+            for item in data.get("commitments") or []:
+                record = self.commitment(name, item, slug, text, line_slugs)
+                commitments.append(record)
+                sort_key = (
+                    meetings[meeting]["start_date"],
+                    statements[slug].get("position", 1),
+                    record["fields"]["start"],
+                )
+                for link in item.get("threads") or []:
+                    where = f"{name} {item.get('slug')}"
+                    if link.get("thread") not in thread_slugs:
+                        self.problem(where, f"thread {link.get('thread')!r} is not defined")
+                    self.choice(where, "change", link.get("change"), ChangeKind)
+                    entries.append((link.get("thread"), sort_key, item.get("slug"), link))
+        entry_records = self.thread_entries(entries)
+
+        if self.problems:
+            raise SeedError(self.problems)
+        return [
+            *lines,
+            *meeting_records,
+            *statement_records,
+            *member_records,
+            *participation,
+            *figures,
+            *thread_records,
+            *commitments,
+            *entry_records,
+        ]
+
+    def line_of_effort(self, item):
+        self.unique_slug(VOCABULARY, "line of effort", item.get("slug"))
+        return {
+            "model": "commitments.lineofeffort",
+            "fields": {
+                "slug": item["slug"],
+                "name": item["name"],
+                "position": item["position"],
+                "description": item.get("description", ""),
+            },
+        }
+
+    def meeting(self, item):
+        where = f"{VOCABULARY} meeting {item.get('slug')}"
+        self.unique_slug(VOCABULARY, "meeting", item.get("slug"))
+        self.choice(where, "format", item.get("format"), MeetingFormat)
+        self.choice(where, "date_precision", item.get("date_precision"), DatePrecision)
+        self.choice(where, "facts_basis", item.get("facts_basis"), FactsBasis)
+        return {
+            "model": "meetings.meeting",
+            "fields": {
+                "slug": item["slug"],
+                "name": item["name"],
+                "format": item["format"],
+                "city": item["city"],
+                "country": item["country"],
+                "start_date": _date(item["start_date"]),
+                "end_date": _date(item["end_date"]),
+                "date_precision": item["date_precision"],
+                "facts_basis": item["facts_basis"],
+                "provenance_note": item.get("provenance_note", ""),
+            },
+        }
+
+    def statement(self, item, meetings):
+        where = f"{VOCABULARY} statement {item.get('slug')}"
+        self.unique_slug(VOCABULARY, "statement", item.get("slug"))
+        if item.get("meeting") not in meetings:
+            self.problem(where, f"meeting {item.get('meeting')!r} is not defined")
+        self.choice(where, "kind", item.get("kind"), StatementKind)
+        self.choice(where, "issued_on_basis", item.get("issued_on_basis"), FactsBasis)
+        try:
+            text = read_statement_file(self.sources_dir / item["source_file"])
+        except (OSError, ValueError) as exc:
+            self.problem(where, str(exc))
+            return None
+        return {
+            "model": "meetings.statement",
+            "fields": {
+                "slug": item["slug"],
+                "meeting": [item["meeting"]],
+                "position": item.get("position", 1),
+                "kind": item["kind"],
+                "title": item["title"],
+                "issuer": item["issuer"],
+                "publisher": item.get("publisher", ""),
+                "source_url": item.get("source_url", ""),
+                "source_file": item["source_file"],
+                "issued_on": _date(item.get("issued_on")),
+                "issued_on_basis": item["issued_on_basis"],
+                "note": item.get("note", ""),
+                "text": text,
+                "sha256": sha256_hex(text),
+            },
+        }
+
+    def member(self, item):
+        self.unique_slug(VOCABULARY, "member", item.get("slug"))
+        self.choice(f"{VOCABULARY} member {item.get('slug')}", "kind", item.get("kind"), MemberKind)
+        return {
+            "model": "meetings.member",
+            "fields": {"slug": item["slug"], "name": item["name"], "kind": item["kind"]},
+        }
+
+    def thread(self, item, line_slugs):
+        where = item.get("_from", VOCABULARY)
+        self.unique_slug(where, "thread", item.get("slug"))
+        if item.get("line_of_effort") not in line_slugs:
+            self.problem(
+                f"{where} thread {item.get('slug')}", f"line of effort {item.get('line_of_effort')!r} is not defined"
+            )
+        return {
+            "model": "commitments.thread",
+            "fields": {
+                "slug": item["slug"],
+                "title": item["title"],
+                "description": item.get("description", ""),
+                "line_of_effort": [item.get("line_of_effort")],
+            },
+        }
+
+    def span(self, where, text, quote):
+        try:
+            return locate_quote(text, quote or "")
+        except ValueError as exc:
+            self.problem(where, f"quote {exc}: {str(quote)[:80]!r}")
+            return 0, 0
+
+    def participation(self, name, item, statement, meeting, text, members):
+        where = f"{name} participation {item.get('member')}"
+        if item.get("member") not in members:
+            self.problem(where, f"member {item.get('member')!r} is not in {VOCABULARY}")
+        self.choice(where, "role", item.get("role"), ParticipationRole)
+        quote = item.get("quote") or ""
+        start, end = self.span(where, text, quote) if quote else (None, None)
+        return {
+            "model": "meetings.participation",
+            "fields": {
+                "meeting": [meeting],
+                "member": [item.get("member")],
+                "role": item.get("role"),
+                # Without a quote, this text is not the source of the fact: the note says what is.
+                "statement": [statement] if quote else None,
+                "start": start,
+                "end": end,
+                "quote": quote,
+                "note": item.get("note") or "",
+            },
+        }
+
+    def figure(self, name, item, statement, text):
+        where = f"{name} figure {item.get('slug')}"
+        self.unique_slug(name, "figure", item.get("slug"))
+        self.choice(where, "metric", item.get("metric"), FigureMetric)
+        self.choice(where, "qualifier", item.get("qualifier"), Qualifier)
+        start, end = self.span(where, text, item.get("quote"))
+        try:
+            value = _decimal(item.get("value"))
+        except InvalidOperation:
+            self.problem(where, f"value {item.get('value')!r} is not a number")
+            value = None
+        return {
+            "model": "meetings.figure",
+            "fields": {
+                "slug": item.get("slug"),
+                "statement": [statement],
+                "start": start,
+                "end": end,
+                "quote": item.get("quote"),
+                "metric": item.get("metric"),
+                "value": value,
+                "unit": item.get("unit") or "",
+                "qualifier": item.get("qualifier"),
+                "note": item.get("note") or "",
+            },
+        }
+
+    def commitment(self, name, item, statement, text, line_slugs):
+        where = f"{name} commitment {item.get('slug')}"
+        self.unique_slug(name, "commitment", item.get("slug"))
+        self.choice(where, "strength", item.get("strength"), Strength)
+        if item.get("line_of_effort") not in line_slugs:
+            self.problem(where, f"line of effort {item.get('line_of_effort')!r} is not defined")
+        start, end = self.span(where, text, item.get("quote"))
+        try:
+            deadline = _date(item.get("deadline"))
+            amount = _decimal(item.get("amount"))
+        except (ValueError, InvalidOperation) as exc:
+            self.problem(where, str(exc))
+            deadline = amount = None
+        return {
+            "model": "commitments.commitment",
+            "fields": {
+                "slug": item.get("slug"),
+                "statement": [statement],
+                "start": start,
+                "end": end,
+                "quote": item.get("quote"),
+                "line_of_effort": [item.get("line_of_effort")],
+                "actor": item.get("actor") or "",
+                "strength": item.get("strength"),
+                "summary": item.get("summary") or "",
+                "assessable": bool(item.get("assessable", True)),
+                "deadline": deadline,
+                "deadline_text": item.get("deadline_text") or "",
+                "amount": amount,
+                "currency": item.get("currency") or "",
+                "note": item.get("note") or "",
+            },
+        }
+
+    def thread_entries(self, entries):
+        """Entries numbered 1..n within each thread in meeting order; the first must be `new`."""
+        records = []
+        by_thread = {}
+        for thread, sort_key, commitment, link in entries:
+            by_thread.setdefault(thread, []).append((sort_key, commitment, link))
+        for thread in sorted(by_thread, key=str):
+            ordered = sorted(by_thread[thread], key=lambda e: (str(e[0][0]), e[0][1], e[0][2]))
+            for position, (_, commitment, link) in enumerate(ordered, start=1):
+                if position == 1 and link.get("change") != ChangeKind.NEW:
+                    self.problem(
+                        f"thread {thread}",
+                        f"{commitment} opens the thread but is marked {link.get('change')!r}, not 'new'",
+                    )
+                records.append(
+                    {
+                        "model": "commitments.threadentry",
+                        "fields": {
+                            "thread": [thread],
+                            "commitment": [commitment],
+                            "position": position,
+                            "change_kind": link.get("change"),
+                            "note": link.get("note") or "",
+                        },
+                    }
+                )
+        return records
+
+
+def build_seed(curation_dir, sources_dir):
+    """The seed fixture's records, built from the curation files; raises SeedError listing every problem."""
+    return _Builder(curation_dir, sources_dir).build()
+
+
+def render_fixture(records):
+    """The fixture as the bytes written to disk: stable, readable JSON."""
+    return (json.dumps(records, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def count_by_model(records):
+    counts = {}
+    for record in records:
+        counts[record["model"]] = counts.get(record["model"], 0) + 1
+    return counts
