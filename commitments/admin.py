@@ -19,6 +19,12 @@ from .models import (
 )
 from .services import opening_problem, place_in_thread, remove_from_thread
 
+# Thread notes are a line or two: keep the inline rows compact.
+COMPACT_NOTES = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}
+
+# Evidence links are typed without a scheme more often than not: read them as https.
+URL_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+
 
 def render_diff(runs):
     """Word runs as HTML: deleted words struck through, inserted words underlined."""
@@ -100,6 +106,7 @@ class ThreadEntrySavingMixin:
 class CommitmentThreadInline(admin.TabularInline):
     model = ThreadEntry
     form = ThreadEntryForm
+    formfield_overrides = COMPACT_NOTES
     fields = ["thread", "position", "change_kind", "note"]
     readonly_fields = ["position"]
     autocomplete_fields = ["thread"]
@@ -109,10 +116,6 @@ class CommitmentThreadInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("thread")
-
-
-# Evidence links are typed without a scheme more often than not: read them as https.
-URL_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class AssessmentInline(admin.TabularInline):
@@ -139,7 +142,23 @@ class LatestStatusFilter(admin.SimpleListFilter):
 class CommitmentForm(QuotePasteForm):
     class Meta:
         model = Commitment
-        fields = "__all__"
+        fields = [
+            "slug",
+            "statement",
+            "quote",
+            "start",
+            "end",
+            "line_of_effort",
+            "actor",
+            "strength",
+            "summary",
+            "assessable",
+            "note",
+            "deadline",
+            "deadline_text",
+            "amount",
+            "currency",
+        ]
 
 
 @admin.register(Commitment)
@@ -181,7 +200,7 @@ class CommitmentAdmin(ThreadEntrySavingMixin, SimpleHistoryAdmin):
 
     @admin.display(description="meeting", ordering="statement__meeting__start_date")
     def meeting(self, obj):
-        return obj.statement.meeting
+        return obj.statement.meeting.short_name()
 
     @admin.display(description="recurring pledges")
     def threads(self, obj):
@@ -199,6 +218,7 @@ class CommitmentAdmin(ThreadEntrySavingMixin, SimpleHistoryAdmin):
 class ThreadEntryInline(admin.TabularInline):
     model = ThreadEntry
     form = ThreadEntryForm
+    formfield_overrides = COMPACT_NOTES
     fields = ["position", "commitment", "change_kind", "note"]
     readonly_fields = ["position"]
     autocomplete_fields = ["commitment"]

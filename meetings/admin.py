@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.db import models
 from django.db.models import Count, Prefetch
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
@@ -7,7 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from commitments.admin import CommitmentAddInline, CommitmentListInline
 from tracker.admin import QuoteAddInline, ReadOnlyInline, quote_in_context
 
-from .forms import OptionalQuotePasteForm, QuotePasteForm
+from .forms import OptionalQuotePasteForm, QuotePasteForm, StatementForm
 from .models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
 
 
@@ -59,7 +58,7 @@ class FigureAddInline(QuoteAddInline):
 
 @admin.register(Statement)
 class StatementAdmin(SimpleHistoryAdmin):
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    form = StatementForm
     list_display = ["title", "meeting", "kind", "issued_on", "commitment_count", "figure_count", "short_sha256"]
     list_filter = ["kind", "meeting"]
     search_fields = ["title", "slug", "issuer", "publisher"]
@@ -81,6 +80,13 @@ class StatementAdmin(SimpleHistoryAdmin):
         if obj is not None and obj.is_quoted():
             return ["sha256", "text"]
         return ["sha256"]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and obj.is_quoted():
+            # A quoted statement's text cannot change, so there is nothing to upload.
+            return [name for name in fields if name != "text_file"]
+        return fields
 
     def has_delete_permission(self, request, obj=None):
         # Statements are the evidence every quote points into.
@@ -191,7 +197,7 @@ class FigureAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="meeting", ordering="statement__meeting__start_date")
     def meeting(self, obj):
-        return obj.statement.meeting
+        return obj.statement.meeting.short_name()
 
     @admin.display(description="quote in context")
     def in_context(self, obj):

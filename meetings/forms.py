@@ -4,6 +4,63 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
+from .models import Statement, decode_statement_bytes
+
+
+class StatementForm(forms.ModelForm):
+    """A statement's text, uploaded byte for byte from the captured file, or pasted."""
+
+    source_url = forms.URLField(required=False, max_length=500, assume_scheme="https")
+    text_file = forms.FileField(
+        required=False,
+        label="Text from file",
+        help_text="Upload the captured .txt file: its text is stored exactly, byte for byte. "
+        "Pasted text has its line breaks normalised and may differ from the file.",
+    )
+
+    class Meta:
+        model = Statement
+        fields = [
+            "slug",
+            "meeting",
+            "position",
+            "kind",
+            "title",
+            "issuer",
+            "publisher",
+            "source_url",
+            "source_file",
+            "issued_on",
+            "issued_on_basis",
+            "note",
+            "text",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "text" in self.fields:
+            # Verbatim: keep surrounding white space, and take pasted text only when no file is given.
+            self.fields["text"].strip = False
+            self.fields["text"].required = False
+
+    def clean_text(self):
+        # Browsers send a textarea's line breaks as CRLF; the captured sources use LF.
+        return (self.cleaned_data.get("text") or "").replace("\r\n", "\n")
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("text_file")
+        if upload:
+            try:
+                cleaned["text"] = decode_statement_bytes(upload.read(), upload.name)
+            except ValueError as exc:
+                self.add_error("text_file", str(exc))
+                return cleaned
+            self.instance.text = cleaned["text"]
+        if "text" in self.fields and not cleaned.get("text"):
+            self.add_error("text", "Upload the statement's file or paste its text.")
+        return cleaned
+
 
 class QuotePasteForm(forms.ModelForm):
     """Paste the quote; its offsets in the statement are found automatically.

@@ -15,17 +15,21 @@ def sha256_hex(text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def read_statement_file(path):
-    """The verbatim text of a captured statement file; refuses empty, binary and non-UTF-8 files."""
-    data = Path(path).read_bytes()
+def decode_statement_bytes(data, name):
+    """The verbatim text of a captured statement's bytes; refuses empty, binary and non-UTF-8 data."""
     if not data.strip():
-        raise ValueError(f"{path}: the file is empty.")
+        raise ValueError(f"{name}: the file is empty.")
     if b"\x00" in data:
-        raise ValueError(f"{path}: the file contains NUL bytes; a statement must be a text file.")
+        raise ValueError(f"{name}: the file contains NUL bytes; a statement must be a text file.")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start} cannot be decoded).") from None
+        raise ValueError(f"{name}: not UTF-8 text (byte {exc.start} cannot be decoded).") from None
+
+
+def read_statement_file(path):
+    """The verbatim text of a captured statement file; refuses empty, binary and non-UTF-8 files."""
+    return decode_statement_bytes(Path(path).read_bytes(), path)
 
 
 def locate_quote(text, quote):
@@ -114,6 +118,10 @@ class Meeting(models.Model):
 
     def natural_key(self):
         return (self.slug,)
+
+    def short_name(self):
+        """City and year, for narrow columns: “Copenhagen 2020”."""
+        return f"{self.city} {self.start_date.year}"
 
 
 class StatementKind(models.TextChoices):

@@ -308,3 +308,59 @@ def test_thread_entries_stay_in_order_after_admin_edit_of_a_commitments_threads(
     assert response.status_code == 302
     entry = ThreadEntry.objects.get()
     assert (entry.thread, entry.position, entry.note) == (thread, 1, "First time.")
+
+
+def statement_post(meeting, **overrides):
+    data = {
+        "slug": "uploaded",
+        "meeting": meeting.pk,
+        "position": 1,
+        "kind": "statement",
+        "title": "Uploaded statement",
+        "issuer": "Political Directors",
+        "issued_on_basis": "text",
+        "text": "",
+        **{
+            f"{prefix}-{key}": "0"
+            for prefix in ("commitments", "commitments-2", "figures", "figures-2")
+            for key in ("TOTAL_FORMS", "INITIAL_FORMS")
+        },
+    }
+    data.update(overrides)
+    return data
+
+
+def test_a_statement_uploaded_from_its_file_is_stored_byte_for_byte(curator_client, sources_dir):
+    import hashlib
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    path = sources_dir / "2021-06-28-rome-ministerial-statement.txt"
+    upload = SimpleUploadedFile(path.name, path.read_bytes(), content_type="text/plain")
+    response = curator_client.post(
+        reverse("admin:meetings_statement_add"), statement_post(MeetingFactory(), text_file=upload)
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Statement.objects.get(slug="uploaded").sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(("content", "message"), [(b"", "empty"), (b"PK\x03\x04\x00\x00", "NUL bytes")])
+def test_an_empty_or_binary_statement_file_is_refused(curator_client, content, message):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("statement.txt", content, content_type="text/plain")
+    response = curator_client.post(
+        reverse("admin:meetings_statement_add"), statement_post(MeetingFactory(), text_file=upload)
+    )
+    assert response.status_code == 200
+    assert message in " ".join(response.context["adminform"].form.errors["text_file"])
+    assert not Statement.objects.exists()
+
+
+def test_pasted_statement_text_keeps_its_white_space_and_gets_lf_line_breaks(curator_client):
+    pasted = "  Line one\r\nLine two\r\n"
+    response = curator_client.post(
+        reverse("admin:meetings_statement_add"), statement_post(MeetingFactory(), text=pasted)
+    )
+    assert response.status_code == 302
+    assert Statement.objects.get(slug="uploaded").text == "  Line one\nLine two\n"

@@ -114,3 +114,14 @@ def test_load_seed_fills_an_empty_database_and_never_overwrites_edits(capsys):
     call_command("load_seed")
     assert "seed not loaded" in capsys.readouterr().out
     assert Meeting.objects.get(slug="berlin-2016-small-group").city == "Berlin (edited)"
+
+
+def test_build_seed_refuses_unknown_keys_such_as_a_yaml_mapping_split_at_a_comma(curation, sources_dir, tmp_path):
+    path = curation / "vocabulary.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace('"Detainees, justice and accountability"', "Detainees, justice and accountability"),
+        encoding="utf-8",
+    )
+    with pytest.raises(CommandError, match="unknown line of effort key"):
+        build(curation, sources_dir, tmp_path)

@@ -29,6 +29,60 @@ from meetings.models import (
 
 VOCABULARY = "vocabulary.yaml"
 
+# The keys each kind of entry may have: anything else is a typo, or a YAML flow mapping
+# split at a comma ({name: a, b}), and would otherwise be dropped without a word.
+ALLOWED_KEYS = {
+    "vocabulary": {"meetings", "statements", "lines_of_effort", "threads", "members"},
+    "statement file": {"statement", "note", "commitments", "figures", "participation", "proposed_threads"},
+    "meeting": {
+        "slug",
+        "name",
+        "format",
+        "city",
+        "country",
+        "start_date",
+        "end_date",
+        "date_precision",
+        "facts_basis",
+        "provenance_note",
+    },
+    "statement": {
+        "slug",
+        "meeting",
+        "position",
+        "source_file",
+        "kind",
+        "title",
+        "issuer",
+        "publisher",
+        "source_url",
+        "issued_on",
+        "issued_on_basis",
+        "note",
+    },
+    "line of effort": {"slug", "name", "position", "description"},
+    "thread": {"slug", "line_of_effort", "title", "description", "_from"},
+    "member": {"slug", "name", "kind"},
+    "commitment": {
+        "slug",
+        "quote",
+        "line_of_effort",
+        "actor",
+        "strength",
+        "summary",
+        "assessable",
+        "deadline",
+        "deadline_text",
+        "amount",
+        "currency",
+        "threads",
+        "note",
+    },
+    "thread link": {"thread", "change", "note"},
+    "figure": {"slug", "quote", "metric", "value", "unit", "qualifier", "note"},
+    "participation": {"member", "role", "quote", "note"},
+}
+
 
 class SeedError(Exception):
     """The curation files do not make a valid seed; `problems` lists every reason."""
@@ -62,6 +116,14 @@ class _Builder:
     def problem(self, where, message):
         self.problems.append(f"{where}: {message}")
 
+    def known_keys(self, where, kind, item):
+        if not isinstance(item, dict):
+            self.problem(where, f"a {kind} entry must be a mapping, not {item!r}")
+            return
+        unknown = sorted(set(item) - ALLOWED_KEYS[kind])
+        if unknown:
+            self.problem(where, f"unknown {kind} key(s) {', '.join(map(repr, unknown))}")
+
     def choice(self, where, field, value, choices):
         if value not in choices.values:
             self.problem(where, f"{field} {value!r} is not one of {', '.join(choices.values)}")
@@ -84,6 +146,10 @@ class _Builder:
         vocabulary = self.load_yaml(self.curation_dir / VOCABULARY)
         statement_files = sorted(p for p in self.curation_dir.glob("*.yaml") if p.name != VOCABULARY)
         curated = [(path.name, self.load_yaml(path)) for path in statement_files]
+        self.known_keys(VOCABULARY, "vocabulary", vocabulary)
+        for name, data in curated:
+            self.known_keys(name, "statement file", data)
+        file_notes = {data.get("statement"): data.get("note") or "" for _, data in curated}
 
         lines = [self.line_of_effort(item) for item in vocabulary.get("lines_of_effort", [])]
         meetings = {item["slug"]: item for item in vocabulary.get("meetings", [])}
@@ -91,7 +157,7 @@ class _Builder:
         statements, texts = {}, {}
         statement_records = []
         for item in vocabulary.get("statements", []):
-            record = self.statement(item, meetings)
+            record = self.statement(item, meetings, file_notes.get(item.get("slug"), ""))
             if record:
                 statements[item["slug"]] = item
                 texts[item["slug"]] = record["fields"]["text"]
@@ -128,6 +194,7 @@ class _Builder:
                 )
                 for link in item.get("threads") or []:
                     where = f"{name} {item.get('slug')}"
+                    self.known_keys(where, "thread link", link)
                     if link.get("thread") not in thread_slugs:
                         self.problem(where, f"thread {link.get('thread')!r} is not defined")
                     self.choice(where, "change", link.get("change"), ChangeKind)
@@ -149,6 +216,7 @@ class _Builder:
         ]
 
     def line_of_effort(self, item):
+        self.known_keys(f"{VOCABULARY} line of effort {item.get('slug')}", "line of effort", item)
         self.unique_slug(VOCABULARY, "line of effort", item.get("slug"))
         return {
             "model": "commitments.lineofeffort",
@@ -162,6 +230,7 @@ class _Builder:
 
     def meeting(self, item):
         where = f"{VOCABULARY} meeting {item.get('slug')}"
+        self.known_keys(where, "meeting", item)
         self.unique_slug(VOCABULARY, "meeting", item.get("slug"))
         self.choice(where, "format", item.get("format"), MeetingFormat)
         self.choice(where, "date_precision", item.get("date_precision"), DatePrecision)
@@ -182,8 +251,9 @@ class _Builder:
             },
         }
 
-    def statement(self, item, meetings):
+    def statement(self, item, meetings, file_note):
         where = f"{VOCABULARY} statement {item.get('slug')}"
+        self.known_keys(where, "statement", item)
         self.unique_slug(VOCABULARY, "statement", item.get("slug"))
         if item.get("meeting") not in meetings:
             self.problem(where, f"meeting {item.get('meeting')!r} is not defined")
@@ -208,13 +278,15 @@ class _Builder:
                 "source_file": item["source_file"],
                 "issued_on": _date(item.get("issued_on")),
                 "issued_on_basis": item["issued_on_basis"],
-                "note": item.get("note", ""),
+                # The vocabulary's note on the capture, then the curator's reading of the whole text.
+                "note": "\n\n".join(note for note in (item.get("note", ""), file_note) if note),
                 "text": text,
                 "sha256": sha256_hex(text),
             },
         }
 
     def member(self, item):
+        self.known_keys(f"{VOCABULARY} member {item.get('slug')}", "member", item)
         self.unique_slug(VOCABULARY, "member", item.get("slug"))
         self.choice(f"{VOCABULARY} member {item.get('slug')}", "kind", item.get("kind"), MemberKind)
         return {
@@ -224,6 +296,7 @@ class _Builder:
 
     def thread(self, item, line_slugs):
         where = item.get("_from", VOCABULARY)
+        self.known_keys(f"{where} thread {item.get('slug')}", "thread", item)
         self.unique_slug(where, "thread", item.get("slug"))
         if item.get("line_of_effort") not in line_slugs:
             self.problem(
@@ -248,6 +321,7 @@ class _Builder:
 
     def participation(self, name, item, statement, meeting, text, members):
         where = f"{name} participation {item.get('member')}"
+        self.known_keys(where, "participation", item)
         if item.get("member") not in members:
             self.problem(where, f"member {item.get('member')!r} is not in {VOCABULARY}")
         self.choice(where, "role", item.get("role"), ParticipationRole)
@@ -270,6 +344,7 @@ class _Builder:
 
     def figure(self, name, item, statement, text):
         where = f"{name} figure {item.get('slug')}"
+        self.known_keys(where, "figure", item)
         self.unique_slug(name, "figure", item.get("slug"))
         self.choice(where, "metric", item.get("metric"), FigureMetric)
         self.choice(where, "qualifier", item.get("qualifier"), Qualifier)
@@ -297,6 +372,7 @@ class _Builder:
 
     def commitment(self, name, item, statement, text, line_slugs):
         where = f"{name} commitment {item.get('slug')}"
+        self.known_keys(where, "commitment", item)
         self.unique_slug(name, "commitment", item.get("slug"))
         self.choice(where, "strength", item.get("strength"), Strength)
         if item.get("line_of_effort") not in line_slugs:
