@@ -78,6 +78,8 @@ class QuotePasteForm(forms.ModelForm):
                 self.fields[name].required = False
         if "quote" in self.fields:
             self.fields["quote"].help_text = "Paste the words exactly as the statement has them."
+            # A quote may begin or end with white space the text really has (" revenue").
+            self.fields["quote"].strip = False
         if "start" in self.fields:
             self.fields["start"].help_text = "Found from the quote. Give it only to choose between two places."
         if "end" in self.fields:
@@ -85,6 +87,10 @@ class QuotePasteForm(forms.ModelForm):
 
     def statement_for_quote(self):
         return self.cleaned_data.get("statement") or getattr(self, "parent_statement", None)
+
+    def clean_quote(self):
+        # Browsers send a textarea's line breaks as CRLF; the captured sources use LF.
+        return (self.cleaned_data.get("quote") or "").replace("\r\n", "\n")
 
     def clean(self):
         cleaned = super().clean()

@@ -364,3 +364,19 @@ def test_pasted_statement_text_keeps_its_white_space_and_gets_lf_line_breaks(cur
     )
     assert response.status_code == 302
     assert Statement.objects.get(slug="uploaded").text == "  Line one\nLine two\n"
+
+
+def test_a_quote_sent_with_browser_line_breaks_and_a_leading_space_is_kept_exact(curator_client):
+    text = "Daesh/ISIS will continue to be pressured by curbing its ability to raise\n revenue, enhancing sharing.\n"
+    statement, line = StatementFactory(text=text), LineOfEffortFactory()
+    # What a browser submits for the quote "to raise\n revenue,": CRLF line breaks.
+    data = commitment_post(statement, line, quote="to raise\r\n revenue,")
+    response = curator_client.post(reverse("admin:commitments_commitment_add"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    commitment = Commitment.objects.get()
+    assert commitment.quote == "to raise\n revenue,"
+    assert commitment.quote_matches()
+    # A quote that begins with the text's own white space keeps it.
+    data = commitment_post(statement, line, slug="leading-space", quote=" revenue, enhancing")
+    assert curator_client.post(reverse("admin:commitments_commitment_add"), data).status_code == 302
+    assert Commitment.objects.get(slug="leading-space").quote == " revenue, enhancing"

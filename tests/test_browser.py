@@ -1,0 +1,73 @@
+"""The admin in a real browser: what a test client cannot show (a textarea's CRLF line breaks)."""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from commitments.models import Commitment
+from tests.factories import UserFactory
+
+CHROMIUM = Path("/usr/bin/chromium")
+# No downloads, no background traffic: the machine has no network beyond loopback.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def chromium():
+    if CHROMIUM.exists():
+        return str(CHROMIUM)
+    message = "Chromium is not installed (apt-get install chromium)."
+    if os.environ.get("REQUIRE_BROWSER"):
+        pytest.fail(message + " REQUIRE_BROWSER is set, as in CI.")
+    pytest.skip(message)
+
+
+def test_a_curator_edits_a_commitment_whose_quote_spans_a_line_break(chromium, live_server, seeded):
+    from playwright.sync_api import sync_playwright
+
+    UserFactory(username="browser-curator", is_staff=True, is_superuser=True)
+    commitment = Commitment.objects.get(slug="rome-2021-pledge-drive")
+    assert "\n" in commitment.quote
+    quote_before = commitment.quote
+    change_url = live_server.url + reverse("admin:commitments_commitment_change", args=[commitment.pk])
+    thread_url = live_server.url + reverse("admin:commitments_thread_changelist")
+
+    # Database work stays outside the Playwright block: its event loop would make Django refuse it.
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(live_server.url + reverse("admin:login"))
+        page.fill("#id_username", "browser-curator")
+        page.fill("#id_password", "a-long-test-password")
+        page.click("input[type=submit]")
+        page.goto(change_url)
+        page.fill("#id_summary", "Noted the 2021 Pledge Drive for Stabilization.")
+        page.click("input[name=_save]")
+        page.wait_for_load_state()
+        saved = page.locator(".messagelist .success").all_inner_texts()
+        errors = page.locator(".errorlist").all_inner_texts()
+        page.goto(thread_url)
+        page.click("text=Stabilization funding for liberated areas")
+        deleted_runs = page.locator(".thread-timeline del").count()
+        inserted_runs = page.locator(".thread-timeline ins").count()
+        browser.close()
+
+    assert errors == []
+    assert len(saved) == 1 and "was changed successfully" in saved[0]
+    commitment.refresh_from_db()
+    assert commitment.summary == "Noted the 2021 Pledge Drive for Stabilization."
+    assert commitment.quote == quote_before
+    assert commitment.quote_matches()
+    assert deleted_runs > 0 and inserted_runs > 0
