@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from commitments.models import Commitment
+from commitments.models import Commitment, Thread
 from tests.factories import UserFactory
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -42,7 +42,8 @@ def test_a_curator_edits_a_commitment_whose_quote_spans_a_line_break(chromium, l
     assert "\n" in commitment.quote
     quote_before = commitment.quote
     change_url = live_server.url + reverse("admin:commitments_commitment_change", args=[commitment.pk])
-    thread_url = live_server.url + reverse("admin:commitments_thread_changelist")
+    thread = Thread.objects.get(slug="stabilization-funding")
+    thread_url = live_server.url + reverse("admin:commitments_thread_change", args=[thread.pk])
 
     # Database work stays outside the Playwright block: its event loop would make Django refuse it.
     with sync_playwright() as playwright:
@@ -51,15 +52,17 @@ def test_a_curator_edits_a_commitment_whose_quote_spans_a_line_break(chromium, l
         page.goto(live_server.url + reverse("admin:login"))
         page.fill("#id_username", "browser-curator")
         page.fill("#id_password", "a-long-test-password")
-        page.click("input[type=submit]")
+        with page.expect_navigation():
+            page.click("input[type=submit]")
         page.goto(change_url)
         page.fill("#id_summary", "Noted the 2021 Pledge Drive for Stabilization.")
-        page.click("input[name=_save]")
-        page.wait_for_load_state()
+        # Saved or refused, the form's POST answers with a new page: wait for it.
+        with page.expect_navigation():
+            page.click("input[name=_save]")
         saved = page.locator(".messagelist .success").all_inner_texts()
         errors = page.locator(".errorlist").all_inner_texts()
         page.goto(thread_url)
-        page.click("text=Stabilization funding for liberated areas")
+        page.wait_for_selector(".thread-timeline")
         deleted_runs = page.locator(".thread-timeline del").count()
         inserted_runs = page.locator(".thread-timeline ins").count()
         browser.close()
