@@ -222,15 +222,6 @@ class ThreadEntry(models.Model):
 
     natural_key.dependencies = ["commitments.thread", "commitments.commitment"]
 
-    def previous(self):
-        """The thread's entry just before this one, or None for the first."""
-        return (
-            ThreadEntry.objects.filter(thread_id=self.thread_id, position__lt=self.position)
-            .select_related("commitment")
-            .order_by("-position")
-            .first()
-        )
-
 
 class TimelineStep:
     """One entry of a thread's timeline with its computed wording difference to the previous entry."""
