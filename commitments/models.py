@@ -1,8 +1,8 @@
 """Lines of effort, recurring pledges (threads), commitments and their assessments."""
 
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db import connection, models
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from simple_history.models import HistoricalRecords
 
 from meetings.models import QuotedSpan, SlugQuerySet
@@ -112,6 +112,71 @@ class CommitmentQuerySet(SlugQuerySet):
             )
         )
 
+    # The columns of one commitment in an API list: its own, and the names of what it points to.
+    API_ROW_FIELDS = (
+        "id",
+        "slug",
+        "quote",
+        "start",
+        "end",
+        "actor",
+        "strength",
+        "summary",
+        "assessable",
+        "deadline",
+        "deadline_text",
+        "amount",
+        "currency",
+        "note",
+        "latest_status",
+        "statement__slug",
+        "statement__title",
+        "statement__meeting__slug",
+        "statement__meeting__name",
+        "statement__meeting__start_date",
+        "line_of_effort__slug",
+        "line_of_effort__name",
+    )
+
+    def api_rows(self):
+        """Plain rows for an API list: one query, no model instances, the statement text never read.
+
+        Apply it to a page, not to the table: `threads` are added per page by `ThreadEntry.objects.places_for()`.
+        """
+        return self.values(*self.API_ROW_FIELDS)
+
+    def search(self, text):
+        """Commitments whose quote or summary match free text: PostgreSQL full-text search, else substring."""
+        text = text.strip()
+        if not text:
+            return self
+        if connection.vendor == "postgresql":
+            from django.contrib.postgres.search import SearchQuery, SearchVector
+
+            vector = SearchVector("quote", "summary", config="english")
+            return self.annotate(search=vector).filter(
+                search=SearchQuery(text, config="english", search_type="websearch")
+            )
+        return self.filter(Q(quote__icontains=text) | Q(summary__icontains=text))
+
+    def counts_by_line_and_meeting(self):
+        """Commitments per line of effort per meeting, with the binding/softer split, for dashboards."""
+        return (
+            self.values(
+                "line_of_effort__slug",
+                "line_of_effort__name",
+                "line_of_effort__position",
+                "statement__meeting__slug",
+                "statement__meeting__start_date",
+            )
+            .annotate(
+                total=Count("id"),
+                binding=Count("id", filter=Q(strength=Strength.BINDING)),
+                soft=Count("id", filter=Q(strength=Strength.SOFT)),
+            )
+            .order_by("line_of_effort__position", "statement__meeting__start_date")
+        )
+
     def in_thread(self, slug):
         """Commitments of one recurring pledge, in the thread's order."""
         return self.filter(thread_entries__thread__slug=slug).order_by("thread_entries__position")
@@ -124,7 +189,12 @@ class CommitmentQuerySet(SlugQuerySet):
         return (
             self.select_related("statement__meeting", "line_of_effort")
             .defer("statement__text")
-            .prefetch_related(Prefetch("thread_entries", queryset=ThreadEntry.objects.select_related("thread")))
+            .prefetch_related(
+                # Ordered as ThreadEntry.objects.places_for() orders them for the fast list path.
+                Prefetch(
+                    "thread_entries", queryset=ThreadEntry.objects.select_related("thread").order_by("thread__slug")
+                )
+            )
             .with_latest_status()
         )
 
@@ -188,6 +258,32 @@ class ChangeKind(models.TextChoices):
 class ThreadEntryQuerySet(models.QuerySet):
     def get_by_natural_key(self, thread, commitment):
         return self.get(thread__slug=thread, commitment__slug=commitment)
+
+    def places_for(self, commitment_ids):
+        """{commitment id: [its places in recurring pledges]} for a page of commitments, in one query."""
+        places = {}
+        rows = (
+            self.filter(commitment_id__in=commitment_ids)
+            .order_by("thread__slug")
+            .values_list("commitment_id", "thread__slug", "position", "change_kind")
+        )
+        for commitment_id, thread, position, change_kind in rows:
+            places.setdefault(commitment_id, []).append(
+                {"thread": thread, "position": position, "change_kind": change_kind}
+            )
+        return places
+
+    def meeting_matrix(self):
+        """Which recurring pledge appears at which meeting: one row per entry, in thread and meeting order."""
+        return self.values(
+            "thread__slug",
+            "thread__title",
+            "thread__line_of_effort__slug",
+            "commitment__slug",
+            "commitment__statement__meeting__slug",
+            "position",
+            "change_kind",
+        ).order_by("thread__line_of_effort__position", "thread__slug", "position")
 
 
 class ThreadEntry(models.Model):

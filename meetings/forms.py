@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from .models import Statement, decode_statement_bytes
+from .models import Statement, decode_statement_bytes, resolve_span
 
 
 class StatementForm(forms.ModelForm):
@@ -102,23 +102,11 @@ class QuotePasteForm(forms.ModelForm):
             if not self.has_error("statement"):
                 self.add_error("statement", "Choose the statement the quote comes from.")
             return cleaned
-        if not quote:
-            if start is None or end is None:
-                self.add_error("quote", "Paste the quote, or give both its start and end offsets.")
-                return cleaned
-            try:
-                quote = statement.excerpt(start, end)
-            except ValidationError as exc:
-                self.add_error("end", exc)
-                return cleaned
-        elif start is not None and statement.text[start : start + len(quote)] == quote:
-            end = start + len(quote)
-        else:
-            try:
-                start, end = statement.locate(quote)
-            except ValidationError as exc:
-                self.add_error("quote", exc)
-                return cleaned
+        try:
+            quote, start, end = resolve_span(statement, quote, start, end)
+        except ValidationError as exc:
+            self.add_error(None, exc)
+            return cleaned
         cleaned.update(quote=quote, start=start, end=end)
         return cleaned
 

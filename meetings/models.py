@@ -242,6 +242,29 @@ def check_span(statement, start, end, quote):
         raise ValidationError({"quote": f"The quote is not the text at offsets {start}-{end} of “{statement}”."})
 
 
+def resolve_span(statement, quote, start=None, end=None):
+    """The (quote, start, end) a curator means: from a pasted quote, or from offsets alone.
+
+    A quote is located in the statement's text (a start offset chooses between places
+    when it occurs more than once); offsets alone give the quote. Raises a field-level
+    ValidationError that the admin and the API show as they are.
+    """
+    if not quote:
+        if start is None or end is None:
+            raise ValidationError({"quote": "Give the quote, or both its start and end offsets."})
+        try:
+            return statement.excerpt(start, end), start, end
+        except ValidationError as exc:
+            raise ValidationError({"end": exc.messages}) from None
+    if start is not None and statement.text[start : start + len(quote)] == quote:
+        return quote, start, start + len(quote)
+    try:
+        start, end = statement.locate(quote)
+    except ValidationError as exc:
+        raise ValidationError({"quote": exc.messages}) from None
+    return quote, start, end
+
+
 class QuotedSpan(models.Model):
     """An exact quote, held as character offsets into a statement's text."""
 
@@ -315,9 +338,20 @@ class ParticipationRole(models.TextChoices):
     OBSERVER = "observer", "Observer"
 
 
+EXTERNAL_SOURCE = "external"
+
+
 class ParticipationQuerySet(models.QuerySet):
     def get_by_natural_key(self, meeting, member, role, statement):
         return self.get(meeting__slug=meeting, member__slug=member, role=role, statement__slug=statement)
+
+    def get_by_key(self, key):
+        """The record a `meeting~member~role~statement` key addresses (`external` for no statement)."""
+        parts = key.split("~")
+        if len(parts) != 4:
+            raise self.model.DoesNotExist(f"{key!r} is not meeting~member~role~statement")
+        meeting, member, role, statement = parts
+        return self.get_by_natural_key(meeting, member, role, None if statement == EXTERNAL_SOURCE else statement)
 
 
 class Participation(models.Model):
@@ -365,6 +399,11 @@ class Participation(models.Model):
         return (self.meeting.slug, self.member.slug, self.role, self.statement.slug if self.statement_id else None)
 
     natural_key.dependencies = ["meetings.meeting", "meetings.member", "meetings.statement"]
+
+    def key(self):
+        """The record's address in the API: `meeting~member~role~statement`."""
+        meeting, member, role, statement = self.natural_key()
+        return "~".join([meeting, member, role, statement or EXTERNAL_SOURCE])
 
     def clean(self):
         if (

@@ -11,6 +11,12 @@ from tracker.roles import AUDITORS, CURATORS, ensure_roles
 SEED = Path(settings.BASE_DIR) / "fixtures" / "seed.json"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The tests create many users; a production hasher would spend most of the suite's time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def roles(db):
     ensure_roles()

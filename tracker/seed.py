@@ -150,6 +150,15 @@ class _Builder:
         for name, data in curated:
             self.known_keys(name, "statement file", data)
         file_notes = {data.get("statement"): data.get("note") or "" for _, data in curated}
+        # Records in meeting order, so that a fresh database numbers them in that order too.
+        statement_order = [item.get("slug") for item in vocabulary.get("statements", [])]
+        curated.sort(
+            key=lambda pair: (
+                statement_order.index(pair[1].get("statement"))
+                if pair[1].get("statement") in statement_order
+                else len(statement_order)
+            )
+        )
 
         lines = [self.line_of_effort(item) for item in vocabulary.get("lines_of_effort", [])]
         meetings = {item["slug"]: item for item in vocabulary.get("meetings", [])}

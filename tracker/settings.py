@@ -49,6 +49,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "simple_history",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "tracker",
     "meetings",
     "commitments",
@@ -108,6 +113,67 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# PostgreSQL's full-text search backs the API's `q` filter there; SQLite falls back to icontains.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    INSTALLED_APPS.append("django.contrib.postgres")
+
+# Anonymous clients may read what is published unless this is turned off.
+API_PUBLIC_READ = env_bool("API_PUBLIC_READ", True)
+
+REST_FRAMEWORK = {
+    # Token first: an anonymous write is answered 401 with `WWW-Authenticate: Token`.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["tracker.permissions.ReadOrCurate"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "tracker.renderers.ORJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+        "tracker.renderers.CSVRenderer",
+    ],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "tracker.pagination.PageNumberPagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("API_ANON_RATE", "120/minute")},
+    "EXCEPTION_HANDLER": "tracker.api.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Commitment tracker API",
+    "DESCRIPTION": (
+        "What the Global Coalition to Defeat Daesh/ISIS pledged at each meeting, as exact quotes of its "
+        "statements, filed by line of effort and linked across meetings as recurring pledges. "
+        "Resources are addressed by slug. Read access is public unless turned off; curators write; "
+        "auditors read change history and download snapshots."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ChangeKindEnum": "commitments.models.ChangeKind",
+        "StrengthEnum": "commitments.models.Strength",
+        "ImplementationStatusEnum": "commitments.models.ImplementationStatus",
+        "FundingStageEnum": "commitments.models.FundingStage",
+        "ParticipationRoleEnum": "meetings.models.ParticipationRole",
+        "FigureMetricEnum": "meetings.models.FigureMetric",
+        "QualifierEnum": "meetings.models.Qualifier",
+        "FactsBasisEnum": "meetings.models.FactsBasis",
+        "MeetingFormatEnum": "meetings.models.MeetingFormat",
+        "DatePrecisionEnum": "meetings.models.DatePrecision",
+        "StatementKindEnum": "meetings.models.StatementKind",
+        "MemberKindEnum": "meetings.models.MemberKind",
+    },
+}
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)

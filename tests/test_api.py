@@ -1,0 +1,400 @@
+"""The REST API as dashboards and curators use it: roles, writes, filters, formats, query counts."""
+
+import datetime
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from commitments.models import Commitment, ThreadEntry
+from meetings.models import Statement
+from tests.factories import (
+    STATEMENT_TEXT,
+    AssessmentFactory,
+    CommitmentFactory,
+    FigureFactory,
+    LineOfEffortFactory,
+    MeetingFactory,
+    MemberFactory,
+    ParticipationFactory,
+    StatementFactory,
+    ThreadEntryFactory,
+    ThreadFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle():
+    # Anonymous throttling counts in the cache: each test starts with a clean slate.
+    cache.clear()
+
+
+def api(user=None):
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def clients(curator, auditor):
+    return {
+        "anonymous": api(),
+        "reader": api(UserFactory(username="reader")),
+        "curator": api(curator),
+        "auditor": api(auditor),
+    }
+
+
+# -- every resource x method x role -------------------------------------------------------------
+
+
+def make_resource(name):
+    """One row of a resource, and what a curator would send to create another and to change it."""
+    statement = StatementFactory()
+    line = LineOfEffortFactory()
+    commitment = CommitmentFactory(statement=statement, line_of_effort=line)
+    if name == "meeting":
+        meeting = statement.meeting
+        create = {
+            "slug": "new-meeting",
+            "name": "New meeting",
+            "format": "ministerial",
+            "city": "Brussels",
+            "country": "Belgium",
+            "start_date": "2021-10-01",
+            "end_date": "2021-10-01",
+        }
+        return meeting.slug, create, {"city": "Bruxelles"}, MeetingFactory().slug
+    if name == "statement":
+        create = {
+            "slug": "new-statement",
+            "meeting": statement.meeting.slug,
+            "position": 2,
+            "kind": "readout",
+            "title": "A readout",
+            "issuer": "Coalition",
+            "issued_on_basis": "text",
+            "text": "We met.\n",
+        }
+        return statement.slug, create, {"title": "Renamed"}, None
+    if name == "lineofeffort":
+        create = {"slug": "new-line", "name": "New line", "position": 99}
+        return line.slug, create, {"description": "Changed."}, LineOfEffortFactory().slug
+    if name == "thread":
+        thread = ThreadFactory(line_of_effort=line)
+        create = {"slug": "new-thread", "title": "New pledge", "line_of_effort": line.slug}
+        return thread.slug, create, {"title": "Renamed"}, ThreadFactory().slug
+    if name == "commitment":
+        create = {
+            "slug": "new-commitment",
+            "statement": statement.slug,
+            "quote": "We welcome the progress.",
+            "line_of_effort": line.slug,
+            "actor": "the Coalition",
+            "strength": "soft",
+            "summary": "Welcome progress.",
+        }
+        deletable = CommitmentFactory(statement=statement, phrase="We welcome Libya as the 68th member.").slug
+        return commitment.slug, create, {"summary": "Changed."}, deletable
+    if name == "assessment":
+        assessment = AssessmentFactory(commitment=commitment, assessed_on=datetime.date(2022, 1, 1))
+        create = {"commitment": commitment.slug, "assessed_on": "2023-01-01", "status": "kept", "assessor": "Analyst"}
+        return f"{commitment.slug}@{assessment.assessed_on}", create, {"note": "Checked."}, None
+    if name == "figure":
+        figure = FigureFactory(statement=statement)
+        create = {
+            "slug": "new-figure",
+            "statement": statement.slug,
+            "quote": "the 68th member",
+            "metric": "members",
+            "value": "68",
+            "unit": "members",
+            "qualifier": "exact",
+        }
+        deletable = FigureFactory(statement=statement, slug="spare-figure", phrase="7.7 million").slug
+        return figure.slug, create, {"note": "Checked."}, deletable
+    if name == "member":
+        member = MemberFactory()
+        return member.slug, {"slug": "new-member", "name": "New", "kind": "state"}, {"name": "Renamed"}, None
+    if name == "participation":
+        participation = ParticipationFactory(meeting=statement.meeting)
+        member = MemberFactory(slug="observer-state")
+        create = {"meeting": statement.meeting.slug, "member": member.slug, "role": "observer", "note": "Press."}
+        return participation.key(), create, {"note": "Checked."}, None
+    raise AssertionError(name)
+
+
+RESOURCES = [
+    "meeting",
+    "statement",
+    "lineofeffort",
+    "thread",
+    "commitment",
+    "assessment",
+    "figure",
+    "member",
+    "participation",
+]
+# Evidence that the API refuses to delete at all: statements and assessments.
+NO_DELETE = {"statement", "assessment"}
+
+
+@pytest.mark.parametrize("role", ["anonymous", "reader", "curator", "auditor"])
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_every_endpoint_method_and_role(clients, role, resource):
+    client = clients[role]
+    key, create, change, deletable = make_resource(resource)
+    list_url = reverse(f"api:{resource}-list")
+    detail_url = reverse(f"api:{resource}-detail", args=[key])
+    history_url = reverse(f"api:{resource}-history", args=[key])
+    curator = role == "curator"
+    refused = 401 if role == "anonymous" else 403
+
+    assert client.get(list_url).status_code == 200
+    assert client.get(detail_url).status_code == 200
+    assert client.options(list_url).status_code == 200
+    assert client.get(history_url).status_code == (200 if role in ("curator", "auditor") else refused)
+
+    created = client.post(list_url, create, format="json")
+    assert created.status_code == (201 if curator else refused), created.content
+    assert client.patch(detail_url, change, format="json").status_code == (200 if curator else refused)
+    full = {**client.get(detail_url).json(), **change}
+    full.pop("key", None)
+    assert client.put(detail_url, full, format="json").status_code == (200 if curator else refused)
+
+    if resource in NO_DELETE:
+        expected_delete = 405 if curator else refused
+        assert client.delete(detail_url).status_code == expected_delete
+    else:
+        target = reverse(f"api:{resource}-detail", args=[deletable]) if deletable else detail_url
+        response = client.delete(target)
+        assert response.status_code == (204 if curator else refused), response.content
+
+
+def test_public_read_can_be_turned_off(settings, clients):
+    settings.API_PUBLIC_READ = False
+    CommitmentFactory()
+    url = reverse("api:commitment-list")
+    assert clients["anonymous"].get(url).status_code == 401
+    assert clients["reader"].get(url).status_code == 200
+
+
+def test_dashboards_authenticate_with_a_token(curator):
+    token = Token.objects.create(user=curator)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    line = LineOfEffortFactory()
+    response = client.patch(reverse("api:lineofeffort-detail", args=[line.slug]), {"description": "x"}, format="json")
+    assert response.status_code == 200
+    assert APIClient().patch(reverse("api:lineofeffort-detail", args=[line.slug]), {}).status_code == 401
+
+
+def test_anonymous_clients_are_throttled(monkeypatch):
+    from rest_framework.throttling import AnonRateThrottle
+
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "3/minute"})
+    client = APIClient()
+    statuses = [client.get(reverse("api:meeting-list")).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert "throttled" in client.get(reverse("api:meeting-list")).json()["detail"]
+
+
+def test_history_shows_who_changed_what(clients, curator):
+    line = LineOfEffortFactory(description="Before.")
+    url = reverse("api:lineofeffort-detail", args=[line.slug])
+    assert clients["curator"].patch(url, {"description": "After."}, format="json").status_code == 200
+    history = clients["auditor"].get(reverse("api:lineofeffort-history", args=[line.slug])).json()
+    assert [h["type"] for h in history] == ["+", "~"]
+    assert history[1]["user"] == "curator"
+    assert history[1]["changes"] == [{"field": "description", "old": "Before.", "new": "After."}]
+
+
+# -- writes go through the same validation as the admin -------------------------------------------
+
+
+def commitment_payload(statement, line, **overrides):
+    return {
+        "slug": "api-commitment",
+        "statement": statement.slug,
+        "quote": "We must continue to increase our stabilization contributions.",
+        "line_of_effort": line.slug,
+        "actor": "the Coalition",
+        "strength": "binding",
+        "summary": "Increase stabilization contributions.",
+        **overrides,
+    }
+
+
+def test_a_commitment_posted_with_its_quote_gets_its_offsets(clients):
+    statement, line = StatementFactory(), LineOfEffortFactory()
+    response = clients["curator"].post(reverse("api:commitment-list"), commitment_payload(statement, line))
+    assert response.status_code == 201, response.json()
+    quote = "We must continue to increase our stabilization contributions."
+    assert (response.json()["start"], response.json()["end"]) == (
+        STATEMENT_TEXT.index(quote),
+        STATEMENT_TEXT.index(quote) + len(quote),
+    )
+    assert Commitment.objects.get(slug="api-commitment").quote_matches()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"quote": "We must continue to decrease."}, "quote", "is not in the text"),
+        ({"quote": "We welcome"}, "quote", "occurs 2 times"),
+        ({"quote": "", "start": 10, "end": 100_000}, "end", "outside the text"),
+        ({"statement": "no-such-statement"}, "statement", "does not exist"),
+        ({"line_of_effort": "no-such-line"}, "line_of_effort", "does not exist"),
+        ({"strength": "maybe"}, "strength", "not a valid choice"),
+    ],
+)
+def test_bad_commitments_get_a_field_level_400_and_nothing_is_saved(clients, overrides, field, message):
+    statement, line = StatementFactory(), LineOfEffortFactory()
+    payload = {**commitment_payload(statement, line), **overrides}
+    response = clients["curator"].post(reverse("api:commitment-list"), payload, format="json")
+    assert response.status_code == 400
+    assert message in " ".join(response.json()[field])
+    assert not Commitment.objects.exists()
+
+
+def test_a_quoted_statements_text_cannot_change_through_the_api(clients):
+    commitment = CommitmentFactory()
+    url = reverse("api:statement-detail", args=[commitment.statement.slug])
+    response = clients["curator"].patch(url, {"text": STATEMENT_TEXT + "More.\n"}, format="json")
+    assert response.status_code == 400
+    assert "cannot change" in " ".join(response.json()["text"])
+    assert Statement.objects.get(pk=commitment.statement.pk).text == STATEMENT_TEXT
+
+
+def test_an_assessed_commitment_cannot_be_deleted_through_the_api(clients):
+    assessment = AssessmentFactory()
+    response = clients["curator"].delete(reverse("api:commitment-detail", args=[assessment.commitment.slug]))
+    assert response.status_code == 409
+    assert "cannot be deleted" in response.json()["detail"]
+    assert Commitment.objects.filter(pk=assessment.commitment.pk).exists()
+
+
+def test_thread_entries_are_placed_in_meeting_order_and_an_opener_must_be_new(clients):
+    thread = ThreadFactory()
+    later = CommitmentFactory(statement=StatementFactory(meeting=MeetingFactory(start_date=datetime.date(2021, 6, 28))))
+    earlier = CommitmentFactory(
+        statement=StatementFactory(meeting=MeetingFactory(start_date=datetime.date(2016, 1, 1)))
+    )
+    url = reverse("api:thread-add-entry", args=[thread.slug])
+    assert clients["curator"].post(url, {"commitment": later.slug, "change_kind": "new"}).status_code == 201
+    refused = clients["curator"].post(url, {"commitment": earlier.slug, "change_kind": "widened"})
+    assert refused.status_code == 400
+    assert "must be “new”" in " ".join(refused.json()["change_kind"])
+    assert clients["reader"].post(url, {"commitment": earlier.slug, "change_kind": "new"}).status_code == 403
+    added = clients["curator"].post(url, {"commitment": earlier.slug, "change_kind": "new"})
+    assert [step["commitment"] for step in added.json()["timeline"]] == [earlier.slug, later.slug]
+    removal = reverse("api:thread-remove-entry", args=[thread.slug, earlier.slug])
+    assert clients["curator"].delete(removal).status_code == 204
+    assert list(ThreadEntry.objects.values_list("commitment__slug", "position")) == [(later.slug, 1)]
+
+
+# -- pagination, formats and query counts ----------------------------------------------------------
+
+
+def test_commitments_page_by_cursor_with_a_bounded_page_size(clients):
+    statement = StatementFactory()
+    phrases = [p for p in STATEMENT_TEXT.splitlines() if p and STATEMENT_TEXT.count(p) == 1]
+    for phrase in phrases:
+        CommitmentFactory(statement=statement, phrase=phrase)
+    client = clients["anonymous"]
+    first = client.get(reverse("api:commitment-list"), {"page_size": 2}).json()
+    assert len(first["results"]) == 2
+    second = client.get(first["next"]).json()
+    assert [r["slug"] for r in second["results"]] != [r["slug"] for r in first["results"]]
+    everything = client.get(reverse("api:commitment-list"), {"page_size": 100_000}).json()
+    assert len(everything["results"]) == len(phrases)
+    from tracker.pagination import CursorPagination
+
+    assert CursorPagination.max_page_size == 500
+
+
+def test_every_list_answers_in_csv_with_the_same_filters(clients):
+    thread = ThreadFactory(slug="africa")
+    inside = CommitmentFactory(summary="Inside the thread")
+    ThreadEntryFactory(thread=thread, commitment=inside)
+    CommitmentFactory(statement=inside.statement, phrase="We welcome the progress.", summary="Outside")
+    response = clients["anonymous"].get(reverse("api:commitment-list"), {"thread": "africa", "format": "csv"})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    lines = response.content.decode().splitlines()
+    assert lines[0].startswith("slug,statement,statement_title,meeting.slug,meeting.name,meeting.start_date,quote")
+    assert len(lines) == 2 and "Inside the thread" in lines[1]
+    for name in ("meeting", "statement", "lineofeffort", "thread", "figure", "member", "participation", "assessment"):
+        assert clients["anonymous"].get(reverse(f"api:{name}-list"), {"format": "csv"}).status_code == 200
+
+
+def populate_api(n):
+    """n rows of each resource with their relations, for query counts."""
+    for _ in range(n):
+        statement = StatementFactory()
+        line = LineOfEffortFactory()
+        thread = ThreadFactory(line_of_effort=line)
+        commitment = CommitmentFactory(statement=statement, line_of_effort=line)
+        ThreadEntryFactory(thread=thread, commitment=commitment)
+        AssessmentFactory(commitment=commitment)
+        FigureFactory(statement=statement)
+        member = MemberFactory()
+        ParticipationFactory(meeting=statement.meeting, member=member, statement=statement)
+        ParticipationFactory(member=member)
+
+
+# Queries per list page for an anonymous client, the same for any page size. Most lists
+# count, then fetch the page (+1 per prefetched relation); commitments use keyset pages
+# (no count): the rows, then their places in recurring pledges.
+LIST_QUERIES = {
+    "meeting": 2,
+    "statement": 2,
+    "lineofeffort": 2,
+    "thread": 3,
+    "commitment": 2,
+    "assessment": 2,
+    "figure": 2,
+    "member": 3,
+    "participation": 2,
+}
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_list_query_count_does_not_grow_with_the_page(django_assert_num_queries, resource):
+    populate_api(12)
+    url = reverse(f"api:{resource}-list")
+    for page_size in (3, 12):
+        with django_assert_num_queries(LIST_QUERIES[resource]):
+            response = APIClient().get(url, {"page_size": page_size})
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == page_size
+
+
+@pytest.mark.parametrize(("name", "queries"), [("pledge-matrix", 2), ("commitments-by-line", 1), ("figure-series", 1)])
+def test_aggregate_query_count_is_constant(django_assert_num_queries, name, queries):
+    populate_api(6)
+    params = {"metric": "people-freed"} if name == "figure-series" else {}
+    with django_assert_num_queries(queries):
+        assert APIClient().get(reverse(f"api:{name}"), params).status_code == 200
+
+
+def test_the_figure_series_needs_a_known_metric(clients):
+    response = clients["anonymous"].get(reverse("api:figure-series"), {"metric": "unicorns"})
+    assert response.status_code == 400
+    assert "metric must be one of" in response.json()["detail"]
+
+
+def test_docs_are_served_from_local_assets_only(clients):
+    import re
+
+    html = clients["anonymous"].get(reverse("api:docs")).content.decode()
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
+    assert any(a.startswith("/static/drf_spectacular_sidecar/swagger-ui-dist/") for a in assets)
+    assert all(a.startswith("/") for a in assets), [a for a in assets if not a.startswith("/")]
+    assert "https://" not in html and "http://" not in html

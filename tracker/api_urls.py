@@ -1,0 +1,38 @@
+"""The REST API, version 1."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework import routers
+
+from commitments.views import AssessmentViewSet, CommitmentViewSet, LineOfEffortViewSet, ThreadViewSet
+from meetings.views import FigureViewSet, MeetingViewSet, MemberViewSet, ParticipationViewSet, StatementViewSet
+
+from .api import APIRoot, CommitmentsByLineView, FigureSeriesView, PledgeMatrixView
+
+app_name = "api"
+
+
+class Router(routers.DefaultRouter):
+    APIRootView = APIRoot
+
+
+router = Router()
+router.register("meetings", MeetingViewSet, basename="meeting")
+router.register("statements", StatementViewSet, basename="statement")
+router.register("lines-of-effort", LineOfEffortViewSet, basename="lineofeffort")
+router.register("threads", ThreadViewSet, basename="thread")
+router.register("commitments", CommitmentViewSet, basename="commitment")
+router.register("assessments", AssessmentViewSet, basename="assessment")
+router.register("figures", FigureViewSet, basename="figure")
+router.register("members", MemberViewSet, basename="member")
+router.register("participations", ParticipationViewSet, basename="participation")
+
+urlpatterns = [
+    path("aggregates/pledge-matrix/", PledgeMatrixView.as_view(), name="pledge-matrix"),
+    path("aggregates/commitments-by-line/", CommitmentsByLineView.as_view(), name="commitments-by-line"),
+    path("aggregates/figure-series/", FigureSeriesView.as_view(), name="figure-series"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("", include(router.urls)),
+]
