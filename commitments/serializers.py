@@ -92,8 +92,7 @@ class CommitmentSerializer(QuotedSerializerMixin, CleanModelSerializer):
         return status
 
 
-# The columns CommitmentRowSerializer reads from `Commitment.objects.api_rows()`.
-_DATE = serializers.DateField()
+# DRF's own representation of an amount (a string with the field's two decimal places).
 _AMOUNT = CommitmentSerializer().fields["amount"]
 
 
@@ -115,7 +114,8 @@ class CommitmentRowSerializer(CommitmentSerializer):
             "meeting": {
                 "slug": row["statement__meeting__slug"],
                 "name": row["statement__meeting__name"],
-                "start_date": _DATE.to_representation(row["statement__meeting__start_date"]),
+                # A date's ISO string, as DRF's DateField gives it, without its per-call checks.
+                "start_date": row["statement__meeting__start_date"].isoformat(),
             },
             "quote": row["quote"],
             "start": row["start"],
@@ -126,7 +126,7 @@ class CommitmentRowSerializer(CommitmentSerializer):
             "strength": row["strength"],
             "summary": row["summary"],
             "assessable": bool(row["assessable"]),
-            "deadline": None if deadline is None else _DATE.to_representation(deadline),
+            "deadline": None if deadline is None else deadline.isoformat(),
             "deadline_text": row["deadline_text"],
             "amount": None if amount is None else _AMOUNT.to_representation(amount),
             "currency": row["currency"],

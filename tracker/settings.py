@@ -134,7 +134,7 @@ REST_FRAMEWORK = {
         "tracker.renderers.CSVRenderer",
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "tracker.filters.FilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "tracker.pagination.PageNumberPagination",
