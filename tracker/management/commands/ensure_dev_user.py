@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker.roles import CURATORS, ensure_roles
+from tracker.roles import AUDITORS, CURATORS, ensure_roles
 
 DEV_USERNAME = "dev"
 DEV_PASSWORD = "dev"  # noqa: S105 - a local development account, refused unless DEBUG is on
@@ -22,7 +22,8 @@ class Command(BaseCommand):
         if created:
             user.set_password(DEV_PASSWORD)
             user.save()
-        user.groups.add(*Group.objects.filter(name=CURATORS))
+        # Both roles, so that a newcomer can try everything: edits, history, snapshots.
+        user.groups.add(*Group.objects.filter(name__in=[CURATORS, AUDITORS]))
         if options["verbosity"] >= 1:
             state = "created" if created else "already there"
             self.stdout.write(f"Development login {state}: user {DEV_USERNAME!r}, password {DEV_PASSWORD!r}")
