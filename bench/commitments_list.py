@@ -49,7 +49,7 @@ def fill(rows):
     from django.core.management import call_command
     from django.db import connection
 
-    from commitments.models import Commitment, LineOfEffort, Strength, Thread, ThreadEntry
+    from commitments.models import Commitment, LineOfEffort, Thread, ThreadEntry
     from meetings.models import Statement
 
     call_command("migrate", verbosity=0)
@@ -58,29 +58,11 @@ def fill(rows):
     statements = list(Statement.objects.all())
     lines = list(LineOfEffort.objects.all())
     threads = list(Thread.objects.all())
-    seeded = Commitment.objects.count()
-    batch, made = [], 0
-    for i in range(rows - seeded):
-        statement = statements[i % len(statements)]
-        start = (i * 37) % (len(statement.text) - 120)
-        end = start + 40 + i % 80
-        batch.append(
-            Commitment(
-                slug=f"bench-{i:07d}",
-                statement=statement,
-                start=start,
-                end=end,
-                quote=statement.text[start:end],
-                line_of_effort=lines[i % len(lines)],
-                actor="the Coalition",
-                strength=Strength.BINDING if i % 2 else Strength.SOFT,
-                summary=f"Synthetic commitment {i} for the benchmark.",
-            )
-        )
-        if len(batch) == 5000:
-            made += len(Commitment.objects.bulk_create(batch))
-            batch = []
-    made += len(Commitment.objects.bulk_create(batch))
+    from synthetic import synthetic_commitments
+
+    Commitment.objects.bulk_create(
+        synthetic_commitments(rows - Commitment.objects.count(), statements, lines), batch_size=5000
+    )
     # A third of the synthetic commitments sit in a recurring pledge, as in the seed.
     entries, positions = [], {t.pk: t.entries.count() for t in threads}
     for i, pk in enumerate(Commitment.objects.filter(slug__startswith="bench-").values_list("pk", flat=True)):

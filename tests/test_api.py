@@ -398,3 +398,34 @@ def test_docs_are_served_from_local_assets_only(clients):
     assert any(a.startswith("/static/drf_spectacular_sidecar/swagger-ui-dist/") for a in assets)
     assert all(a.startswith("/") for a in assets), [a for a in assets if not a.startswith("/")]
     assert "https://" not in html and "http://" not in html
+
+
+# -- the auditors' snapshot download ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"), [("anonymous", 401), ("reader", 403), ("curator", 403), ("auditor", 200)]
+)
+def test_only_auditors_download_the_snapshot(clients, role, expected):
+    response = clients[role].get(reverse("api:snapshot"))
+    assert response.status_code == expected
+    if expected != 200:
+        assert "detail" in response.json()
+
+
+def test_the_downloaded_snapshot_is_a_streamed_zip_that_verifies(clients, tmp_path):
+    import io
+    import zipfile
+
+    from tracker.snapshot import verify_snapshot
+
+    CommitmentFactory()
+    response = clients["auditor"].get(reverse("api:snapshot"))
+    assert response.streaming
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"].startswith('attachment; filename="tracker-snapshot-')
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+        assert {"fixture.jsonl", "manifest.json"} <= set(archive.namelist())
+        archive.extractall(tmp_path)
+    result = verify_snapshot(tmp_path)
+    assert result.ok, result.failures

@@ -2,7 +2,10 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import routers, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -13,8 +16,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from commitments.models import Commitment, ThreadEntry
 from meetings.models import Figure, FigureMetric, Meeting
 
-from .permissions import ReadsHistory
+from .permissions import AuditorsOnly, ReadsHistory
 from .serializers import HistoryRecordSerializer, as_drf_error
+from .snapshot import iter_snapshot_zip
 
 
 def exception_handler(exc, context):
@@ -73,7 +77,7 @@ class APIRoot(routers.APIRootView):
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         fmt = kwargs.get("format")
-        for name in ("pledge-matrix", "commitments-by-line", "figure-series", "schema", "docs"):
+        for name in ("pledge-matrix", "commitments-by-line", "figure-series", "snapshot", "schema", "docs"):
             response.data[name] = reverse(f"api:{name}", request=request, format=fmt if name != "docs" else None)
         return response
 
@@ -174,3 +178,25 @@ class FigureSeriesView(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         return Response(FigurePointSerializer(Figure.objects.series(metric), many=True).data)
+
+
+class SnapshotView(APIView):
+    """The tracker's current state as a snapshot zip (fixture.jsonl, manifest.json), streamed: auditors only.
+
+    The same files as `manage.py snapshot export`; unzip and check them with `snapshot verify`.
+    """
+
+    permission_classes = [AuditorsOnly]
+
+    @extend_schema(
+        responses={
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The snapshot as a zip."),
+            401: ErrorSerializer,
+            403: ErrorSerializer,
+        }
+    )
+    def get(self, request, format=None):
+        stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+        response = StreamingHttpResponse(iter_snapshot_zip(), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="tracker-snapshot-{stamp}.zip"'
+        return response

@@ -7,7 +7,7 @@ from rest_framework import routers
 from commitments.views import AssessmentViewSet, CommitmentViewSet, LineOfEffortViewSet, ThreadViewSet
 from meetings.views import FigureViewSet, MeetingViewSet, MemberViewSet, ParticipationViewSet, StatementViewSet
 
-from .api import APIRoot, CommitmentsByLineView, FigureSeriesView, PledgeMatrixView
+from .api import APIRoot, CommitmentsByLineView, FigureSeriesView, PledgeMatrixView, SnapshotView
 
 app_name = "api"
 
@@ -31,6 +31,7 @@ urlpatterns = [
     path("aggregates/pledge-matrix/", PledgeMatrixView.as_view(), name="pledge-matrix"),
     path("aggregates/commitments-by-line/", CommitmentsByLineView.as_view(), name="commitments-by-line"),
     path("aggregates/figure-series/", FigureSeriesView.as_view(), name="figure-series"),
+    path("snapshot/", SnapshotView.as_view(), name="snapshot"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

@@ -1,0 +1,653 @@
+"""Auditors' snapshots as the auditors use them: the `snapshot` command, the files it writes, the database after."""
+
+import datetime
+import hashlib
+import io
+import json
+import zipfile
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from commitments.models import Assessment, Commitment, LineOfEffort, ThreadEntry
+from meetings.models import Figure, Meeting, Member, Statement, sha256_hex
+from tests.conftest import SEED
+from tests.factories import (
+    CommitmentFactory,
+    LineOfEffortFactory,
+    MeetingFactory,
+    MemberFactory,
+    StatementFactory,
+)
+from tracker import snapshot
+from tracker.snapshot import FIXTURE, HISTORY, MANIFEST, curated_models, manifest_digest, record_key
+
+pytestmark = pytest.mark.django_db
+
+# A commitment of the seed that no thread or assessment refers to, and one that a thread does.
+LONE_COMMITMENT = "berlin-2016-commend-iraq-civilian-safeguards"
+THREADED_COMMITMENT = "rome-2021-pledge-drive"
+
+
+def export(path, *args):
+    call_command("snapshot", "export", str(path), *args, verbosity=0)
+    return path
+
+
+def snapshot_command(*args):
+    """Run `snapshot ...`; returns (stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    call_command("snapshot", *map(str, args), stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def database_state():
+    """Every curated row with its primary key: equal only if the database is exactly as it was."""
+    return {model._meta.label: list(model._default_manager.order_by("pk").values()) for model in curated_models()}
+
+
+def empty_curated_tables():
+    for model in reversed(curated_models()):
+        model._default_manager.all().delete()
+
+
+def records(path, name=FIXTURE):
+    return [json.loads(line) for line in (path / name).read_bytes().splitlines()]
+
+
+def find_record(path, label, key):
+    return next(r for r in records(path) if r["model"] == label and record_key(label, r["fields"]) == key)
+
+
+def replace_once(path, old, new):
+    data = path.read_bytes()
+    assert data.count(old) == 1, f"{old!r} occurs {data.count(old)} times in {path.name}"
+    path.write_bytes(data.replace(old, new))
+
+
+def rewrite_records(snapshot_dir, edit):
+    """Rewrite the fixture's records through `edit(record) -> record or None` (None drops it)."""
+    lines = []
+    for record in records(snapshot_dir):
+        record = edit(record)
+        if record is not None:
+            lines.append(snapshot.dump_record(record["model"], record["fields"]))
+    (snapshot_dir / FIXTURE).write_bytes(b"".join(lines))
+
+
+def reseal(snapshot_dir, **manifest_changes):
+    """Recompute the manifest's file digests and its own, as someone covering an edit would."""
+    manifest = json.loads((snapshot_dir / MANIFEST).read_text(encoding="utf-8"))
+    manifest.update(manifest_changes)
+    for name, entry in manifest["files"].items():
+        data = (snapshot_dir / name).read_bytes()
+        entry.update(sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
+    manifest["snapshot_sha256"] = manifest_digest(manifest)
+    (snapshot_dir / MANIFEST).write_bytes(snapshot.render_manifest(manifest))
+
+
+# --- export: determinism ---------------------------------------------------------------------------
+
+
+def test_two_exports_of_the_same_data_are_byte_identical(seeded, tmp_path):
+    first, second = export(tmp_path / "a"), export(tmp_path / "b")
+    assert (first / FIXTURE).read_bytes() == (second / FIXTURE).read_bytes()
+    manifests = [json.loads((p / MANIFEST).read_text(encoding="utf-8")) for p in (first, second)]
+    for manifest in manifests:
+        manifest.pop("exported_at")
+    assert manifests[0] == manifests[1]
+
+
+def test_the_export_does_not_depend_on_primary_keys(seeded, tmp_path):
+    reference = export(tmp_path / "reference")
+    pks = dict(Commitment.objects.values_list("slug", "pk"))
+    empty_curated_tables()
+    # Shift every sequence, then load each model's records in reverse order, so that both the
+    # primary keys and their order differ from a normally loaded database.
+    for _ in range(3):
+        CommitmentFactory(statement=StatementFactory(), line_of_effort=LineOfEffortFactory())
+        MemberFactory()
+    empty_curated_tables()
+    seed = json.loads(SEED.read_text(encoding="utf-8"))
+    models_in_order = list(dict.fromkeys(r["model"] for r in seed))
+    reversed_seed = [r for label in models_in_order for r in reversed([r for r in seed if r["model"] == label])]
+    (tmp_path / "reversed.json").write_text(json.dumps(reversed_seed), encoding="utf-8")
+    call_command("loaddata", str(tmp_path / "reversed.json"), verbosity=0)
+    moved = dict(Commitment.objects.values_list("slug", "pk"))
+    assert all(moved[slug] != pk for slug, pk in pks.items())
+    assert sorted(moved, key=moved.get) != sorted(pks, key=pks.get)
+
+    assert (export(tmp_path / "moved") / FIXTURE).read_bytes() == (reference / FIXTURE).read_bytes()
+
+
+def test_values_are_written_the_same_whatever_the_engine(tmp_path):
+    """Pins the bytes of a small snapshot: the same test passes on SQLite and PostgreSQL."""
+    line = LineOfEffort.objects.create(slug="stabilization", name="Stabilization", position=2)
+    meeting = Meeting.objects.create(
+        slug="rome-2021",
+        name="Rome",
+        format="ministerial",
+        city="Rome",
+        country="Italy",
+        start_date=datetime.date(2021, 6, 28),
+        end_date=datetime.date(2021, 6, 28),
+    )
+    text = "We pledge $1.5 billion — “now”.\n"
+    statement = Statement.objects.create(
+        slug="rome-2021-statement", meeting=meeting, kind="statement", title="Rome", issuer="Ministers", text=text
+    )
+    commitment = Commitment.objects.create(
+        slug="rome-pledge",
+        statement=statement,
+        start=0,
+        end=31,
+        quote=text[:31],
+        line_of_effort=line,
+        actor="Ministers",
+        strength="binding",
+        summary="Pledge",
+        assessable=False,
+        deadline=datetime.date(2022, 1, 1),
+        amount=Decimal("1500000000"),
+        currency="USD",
+    )
+    Figure.objects.create(
+        slug="rome-funds", statement=statement, start=10, end=22, quote=text[10:22], metric="funds", unit="USD bn"
+    )
+    Figure.objects.create(
+        slug="rome-funds-value",
+        statement=statement,
+        start=11,
+        end=14,
+        quote="1.5",
+        metric="funds",
+        value=Decimal("1.5"),
+        unit="USD bn",
+    )
+    Assessment.objects.create(commitment=commitment, assessed_on=datetime.date(2022, 3, 1), assessor="Analyst")
+
+    expected = (
+        '{"fields":{"city":"Rome","country":"Italy","date_precision":"day","end_date":"2021-06-28",'
+        '"facts_basis":"text","format":"ministerial","name":"Rome","provenance_note":"","slug":"rome-2021",'
+        '"start_date":"2021-06-28"},"model":"meetings.meeting"}\n'
+        '{"fields":{"issued_on":null,"issued_on_basis":"text","issuer":"Ministers","kind":"statement",'
+        '"meeting":["rome-2021"],"note":"","position":1,"publisher":"",'
+        f'"sha256":"{sha256_hex(text)}","slug":"rome-2021-statement","source_file":"","source_url":"",'
+        '"text":"We pledge $1.5 billion — “now”.\\n","title":"Rome"},"model":"meetings.statement"}\n'
+        '{"fields":{"end":22,"metric":"funds","note":"","qualifier":"exact","quote":"$1.5 billion",'
+        '"slug":"rome-funds","start":10,"statement":["rome-2021-statement"],"unit":"USD bn","value":null},'
+        '"model":"meetings.figure"}\n'
+        '{"fields":{"end":14,"metric":"funds","note":"","qualifier":"exact","quote":"1.5",'
+        '"slug":"rome-funds-value","start":11,"statement":["rome-2021-statement"],"unit":"USD bn",'
+        '"value":"1.5000"},"model":"meetings.figure"}\n'
+        '{"fields":{"description":"","name":"Stabilization","position":2,"slug":"stabilization"},'
+        '"model":"commitments.lineofeffort"}\n'
+        '{"fields":{"actor":"Ministers","amount":"1500000000.00","assessable":false,"currency":"USD",'
+        '"deadline":"2022-01-01","deadline_text":"","end":31,"line_of_effort":["stabilization"],"note":"",'
+        '"quote":"We pledge $1.5 billion — “now”.","slug":"rome-pledge","start":0,'
+        '"statement":["rome-2021-statement"],"strength":"binding","summary":"Pledge"},'
+        '"model":"commitments.commitment"}\n'
+        '{"fields":{"assessed_on":"2022-03-01","assessor":"Analyst","commitment":["rome-pledge"],'
+        '"evidence_url":"","funding_stage":"","note":"","status":"not-assessed"},'
+        '"model":"commitments.assessment"}\n'
+    )
+    assert (export(tmp_path / "small") / FIXTURE).read_bytes().decode("utf-8") == expected
+
+
+def test_the_manifest_holds_counts_digests_migrations_version_and_time(seeded, tmp_path):
+    path = export(tmp_path / "snap")
+    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["counts"]["commitments.commitment"] == Commitment.objects.count()
+    assert manifest["files"][FIXTURE]["sha256"] == hashlib.sha256((path / FIXTURE).read_bytes()).hexdigest()
+    assert manifest["statements"] == dict(Statement.objects.order_by("slug").values_list("slug", "sha256"))
+    assert ["meetings", "0001_initial"] in manifest["migrations"]
+    assert manifest["migrations"] == sorted(manifest["migrations"])
+    assert manifest["app_version"] == snapshot.app_version()
+    assert datetime.datetime.fromisoformat(manifest["exported_at"]).tzinfo is not None
+    assert manifest["snapshot_sha256"] == manifest_digest(manifest)
+
+
+def test_the_natural_keys_snapshots_use_are_the_models_own(seeded, tmp_path):
+    for record in records(export(tmp_path / "snap")):
+        model = next(m for m in curated_models() if m._meta.label_lower == record["model"])
+        key = record_key(record["model"], record["fields"])
+        assert model._default_manager.get_by_natural_key(*key).natural_key() == key
+
+
+def test_an_export_that_fails_leaves_nothing_behind(seeded, tmp_path, monkeypatch):
+    written = []
+
+    def failing_dump(label, fields):
+        if len(written) == 100:
+            raise RuntimeError("disk full")
+        written.append(label)
+        return b"{}\n"
+
+    monkeypatch.setattr(snapshot, "dump_record", failing_dump)
+    with pytest.raises(RuntimeError, match="disk full"):
+        export(tmp_path / "snap")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_refuses_a_folder_that_holds_files(seeded, tmp_path):
+    (tmp_path / "snap").mkdir()
+    (tmp_path / "snap" / "notes.txt").write_text("kept", encoding="utf-8")
+    with pytest.raises(CommandError, match="already exists and is not empty"):
+        export(tmp_path / "snap")
+    assert [p.name for p in (tmp_path / "snap").iterdir()] == ["notes.txt"]
+    (tmp_path / "empty").mkdir()
+    assert (export(tmp_path / "empty") / MANIFEST).is_file()
+
+
+def test_progress_counts_for_long_exports_and_restores_and_quiet_at_verbosity_0(seeded, tmp_path, monkeypatch):
+    monkeypatch.setattr(snapshot, "PROGRESS_EVERY", 100)
+    out, err = snapshot_command("export", tmp_path / "loud")
+    assert "commitments.commitment: 100 of 154" in err
+    assert "commitments.commitment: 154 of 154" in err
+    assert "commitments.commitment: 154" in out
+    quiet_out, quiet_err = snapshot_command("export", tmp_path / "quiet", "--verbosity", "0")
+    assert (quiet_out, quiet_err) == ("", "")
+
+    empty_curated_tables()
+    out, err = snapshot_command("restore", tmp_path / "loud")
+    assert "records: 300 of 352" in err
+    assert "Restored 352 records" in out
+    empty_curated_tables()
+    assert snapshot_command("restore", tmp_path / "quiet", "-v", "0") == ("", "")
+
+
+# --- verify --------------------------------------------------------------------------------------
+
+
+def test_an_export_of_the_seed_verifies(seeded, tmp_path):
+    out, _ = snapshot_command("verify", export(tmp_path / "snap"))
+    assert "verifies: 352 records" in out
+
+
+def flip_a_quote_byte(path):
+    quote = find_record(path, "commitments.commitment", (THREADED_COMMITMENT,))["fields"]["quote"]
+    replace_once(path / FIXTURE, json.dumps(quote, ensure_ascii=False).encode(), json.dumps("X" + quote[1:]).encode())
+
+
+def make_quote_invalid_utf8(path):
+    quote = find_record(path, "commitments.commitment", (THREADED_COMMITMENT,))["fields"]["quote"]
+    old = json.dumps(quote, ensure_ascii=False).encode()
+    replace_once(path / FIXTURE, old, old[:5] + b"\xff" + old[6:])
+
+
+def remove_a_threaded_commitment(path):
+    rewrite_records(path, lambda r: None if r["fields"].get("slug") == THREADED_COMMITMENT else r)
+
+
+def edit_a_quote_and_reseal(path):
+    def edit(record):
+        if record["fields"].get("slug") == THREADED_COMMITMENT:
+            record["fields"]["quote"] = record["fields"]["quote"].replace("Ministers", "ministers")
+        return record
+
+    rewrite_records(path, edit)
+    reseal(path)
+
+
+def edit_a_statement_text_and_reseal(path):
+    def edit(record):
+        if record["model"] == "meetings.statement" and record["fields"]["slug"] == "paris-2019-roadmap":
+            record["fields"]["text"] = record["fields"]["text"].replace("Paris", "Pariss", 1)
+        return record
+
+    rewrite_records(path, edit)
+    reseal(path)
+
+
+def edit_the_manifest_counts(path):
+    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    manifest["counts"]["meetings.member"] += 1
+    (path / MANIFEST).write_bytes(snapshot.render_manifest(manifest))
+
+
+def quote_span(path):
+    fields = find_record(path, "commitments.commitment", (THREADED_COMMITMENT,))["fields"]
+    return f"{fields['start']}-{fields['end']}"
+
+
+def threads_of(slug):
+    return list(ThreadEntry.objects.filter(commitment__slug=slug).values_list("thread__slug", flat=True))
+
+
+TAMPER_CASES = {
+    "a flipped byte in a quote": (
+        flip_a_quote_byte,
+        lambda path: [
+            f"{FIXTURE}: sha256 mismatch (manifest ",
+            f"commitments.commitment {THREADED_COMMITMENT}: quote is not the statement text at {quote_span(path)}",
+        ],
+    ),
+    "a quote byte that is not UTF-8": (
+        make_quote_invalid_utf8,
+        lambda path: [
+            f"commitments.commitment {THREADED_COMMITMENT} ({FIXTURE} line ",
+            "not UTF-8 text",
+            f"commitments.commitment {THREADED_COMMITMENT}: quote is not the statement text at {quote_span(path)}",
+        ],
+    ),
+    "a removed record": (
+        remove_a_threaded_commitment,
+        lambda path: [
+            f"{FIXTURE}: sha256 mismatch",
+            f"commitments.commitment: the manifest counts 154, {FIXTURE} holds 153",
+            *(
+                f"commitments.threadentry ({thread}, {THREADED_COMMITMENT}): refers to missing "
+                f"commitments.commitment {THREADED_COMMITMENT}"
+                for thread in threads_of(THREADED_COMMITMENT)
+            ),
+        ],
+    ),
+    "an edited quote with the manifest resealed": (
+        edit_a_quote_and_reseal,
+        lambda path: [
+            f"commitments.commitment {THREADED_COMMITMENT}: quote is not the statement text at {quote_span(path)}"
+        ],
+    ),
+    "a statement text that no longer matches its hash": (
+        edit_a_statement_text_and_reseal,
+        lambda path: [
+            "meetings.statement paris-2019-roadmap: text does not match its sha256",
+            "meetings.statement paris-2019-roadmap: text does not match the manifest's sha256",
+        ],
+    ),
+    "an edited manifest": (edit_the_manifest_counts, lambda path: [f"{MANIFEST}: snapshot_sha256 mismatch"]),
+}
+
+
+@pytest.mark.parametrize("case", TAMPER_CASES)
+def test_a_tampered_snapshot_fails_verify_naming_each_problem_and_restore_changes_nothing(seeded, tmp_path, case):
+    tamper, expected = TAMPER_CASES[case]
+    path = export(tmp_path / "snap")
+    messages = expected(path)  # read from the snapshot before it is tampered with
+    tamper(path)
+    with pytest.raises(CommandError) as failed:
+        snapshot_command("verify", path)
+    for message in messages:
+        assert message in str(failed.value)
+    if case == "an edited quote with the manifest resealed":
+        assert "sha256 mismatch" not in str(failed.value)
+
+    before = database_state()
+    with pytest.raises(CommandError, match="fails verification") as refused:
+        snapshot_command("restore", path, "--replace")
+    assert messages[-1] in str(refused.value)
+    assert database_state() == before
+
+
+def test_verify_reports_every_failure_not_only_the_first(seeded, tmp_path):
+    path = export(tmp_path / "snap")
+    edit_a_quote_and_reseal(path)
+    edit_a_statement_text_and_reseal(path)
+    remove_a_threaded_commitment(path)
+    with pytest.raises(CommandError) as failed:
+        snapshot_command("verify", path)
+    message = str(failed.value)
+    assert "text does not match its sha256" in message
+    assert "refers to missing commitments.commitment" in message
+    assert f"{FIXTURE}: sha256 mismatch" in message
+
+
+def test_verify_names_a_missing_folder_and_a_folder_that_is_not_a_snapshot(tmp_path):
+    with pytest.raises(CommandError, match="does not exist"):
+        snapshot_command("verify", tmp_path / "nowhere")
+    with pytest.raises(CommandError, match="is not a snapshot: it has no manifest.json"):
+        snapshot_command("verify", tmp_path)
+    (tmp_path / MANIFEST).write_text("{not json", encoding="utf-8")
+    with pytest.raises(CommandError, match="is not valid JSON"):
+        snapshot_command("verify", tmp_path)
+    (tmp_path / MANIFEST).write_text('{"format": "something-else"}', encoding="utf-8")
+    with pytest.raises(CommandError, match="is not a snapshot of this tracker"):
+        snapshot_command("verify", tmp_path)
+
+
+# --- restore -------------------------------------------------------------------------------------
+
+
+def test_a_snapshot_loads_with_plain_loaddata_and_exports_byte_identical(seeded, tmp_path):
+    original = export(tmp_path / "original")
+    empty_curated_tables()
+    call_command("loaddata", str(original / FIXTURE), verbosity=0)
+    assert (export(tmp_path / "again") / FIXTURE).read_bytes() == (original / FIXTURE).read_bytes()
+
+
+def test_restore_into_an_empty_database_round_trips(seeded, tmp_path):
+    original = export(tmp_path / "original")
+    empty_curated_tables()
+    out, _ = snapshot_command("restore", original)
+    assert "Restored 352 records" in out
+    assert (export(tmp_path / "again") / FIXTURE).read_bytes() == (original / FIXTURE).read_bytes()
+
+
+def test_restore_refuses_a_database_that_holds_curated_records_unless_told_to_replace_them(seeded, tmp_path):
+    original = export(tmp_path / "original")
+    Commitment.objects.filter(slug=LONE_COMMITMENT).update(summary="Edited after the snapshot.")
+    MemberFactory(slug="added-after-the-snapshot")
+    before = database_state()
+    with pytest.raises(CommandError, match="already holds curated records .*use --replace"):
+        snapshot_command("restore", original)
+    assert database_state() == before
+
+    out, _ = snapshot_command("restore", original, "--replace")
+    assert "Deleted 353 curated records first" in out  # the seed and the member added since
+    assert not Member.objects.filter(slug="added-after-the-snapshot").exists()
+    assert (export(tmp_path / "again") / FIXTURE).read_bytes() == (original / FIXTURE).read_bytes()
+
+
+def test_a_dry_run_loads_everything_and_keeps_nothing(seeded, tmp_path):
+    original = export(tmp_path / "original")
+    empty_curated_tables()
+    out, _ = snapshot_command("restore", original, "--dry-run")
+    assert "Dry run: 352 records" in out
+    assert not any(database_state().values())
+
+
+def break_the_amount_has_currency_constraint(path):
+    def edit(record):
+        if record["fields"].get("slug") == LONE_COMMITMENT:
+            record["fields"].update(amount="100.00", currency="")
+        return record
+
+    rewrite_records(path, edit)
+    reseal(path)
+
+
+@pytest.mark.parametrize("into", ["an empty database", "a database it replaces"])
+def test_a_snapshot_that_verifies_but_cannot_load_leaves_the_database_exactly_as_before(seeded, tmp_path, into):
+    path = export(tmp_path / "snap")
+    break_the_amount_has_currency_constraint(path)
+    snapshot_command("verify", path)  # the snapshot is intact: the database refuses the record
+    args = ["--replace"] if into == "a database it replaces" else []
+    if into == "an empty database":
+        empty_curated_tables()
+    before = database_state()
+    with pytest.raises(CommandError) as refused:
+        snapshot_command("restore", path, *args)
+    message = str(refused.value)
+    assert message.startswith(f"commitments.commitment {LONE_COMMITMENT} ({FIXTURE} line ")
+    assert "cannot be loaded (IntegrityError" in message
+    assert "commitment_amount_has_currency" in message
+    assert message.endswith("the database is unchanged.")
+    assert database_state() == before
+
+
+def test_restore_refuses_a_snapshot_taken_at_migrations_this_database_lacks(seeded, tmp_path):
+    path = export(tmp_path / "snap")
+    migrations = json.loads((path / MANIFEST).read_text(encoding="utf-8"))["migrations"]
+    reseal(path, migrations=sorted([*migrations, ["commitments", "9999_from_the_future"]]))
+    empty_curated_tables()
+    with pytest.raises(CommandError, match=r"lacks \(commitments.9999_from_the_future\): run migrate first"):
+        snapshot_command("restore", path)
+    assert not any(database_state().values())
+
+
+# --- diff ----------------------------------------------------------------------------------------
+
+
+def commitment_form(commitment, **changes):
+    """The admin change form of a commitment as a browser posts it, unchanged but for `changes`."""
+    data = {
+        "slug": commitment.slug,
+        "statement": commitment.statement_id,
+        "quote": commitment.quote,
+        "start": commitment.start,
+        "end": commitment.end,
+        "line_of_effort": commitment.line_of_effort_id,
+        "actor": commitment.actor,
+        "strength": commitment.strength,
+        "summary": commitment.summary,
+        "note": commitment.note,
+        "deadline": commitment.deadline or "",
+        "deadline_text": commitment.deadline_text,
+        "amount": commitment.amount if commitment.amount is not None else "",
+        "currency": commitment.currency,
+        "thread_entries-TOTAL_FORMS": "0",
+        "thread_entries-INITIAL_FORMS": "0",
+        "assessments-TOTAL_FORMS": "0",
+        "assessments-INITIAL_FORMS": "0",
+    }
+    if commitment.assessable:
+        data["assessable"] = "on"
+    data.update(changes)
+    return data
+
+
+def test_diff_between_exports_around_an_admin_edit_shows_exactly_that_edit(seeded, curator_client, tmp_path):
+    before = export(tmp_path / "before")
+    commitment = Commitment.objects.get(slug=LONE_COMMITMENT)
+    old_summary = commitment.summary
+    url = reverse("admin:commitments_commitment_change", args=[commitment.pk])
+    response = curator_client.post(url, commitment_form(commitment, summary="Commend Iraq's civilian safeguards."))
+    assert response.status_code == 302
+    after = export(tmp_path / "after")
+
+    out, _ = snapshot_command("diff", before, after)
+    assert out.splitlines()[2:] == [
+        f"~ commitments.commitment {LONE_COMMITMENT}",
+        f'    summary: {json.dumps(old_summary)} -> "Commend Iraq\'s civilian safeguards."',
+        "0 added, 0 removed, 1 changed",
+    ]
+    result = json.loads(snapshot_command("diff", before, after, "--json")[0])
+    assert result["summary"] == {"added": 0, "removed": 0, "changed": 1}
+    assert result["changed"] == [
+        {
+            "model": "commitments.commitment",
+            "key": [LONE_COMMITMENT],
+            "fields": {"summary": {"old": old_summary, "new": "Commend Iraq's civilian safeguards."}},
+        }
+    ]
+    assert (result["added"], result["removed"], result["meta"]) == ([], [], {})
+
+
+def test_diff_lists_added_and_removed_records_by_natural_key(seeded, tmp_path):
+    before = export(tmp_path / "before")
+    Figure.objects.filter(slug="paris-2019-roadmap-fig-partners-killed").delete()
+    MemberFactory(slug="zambia", name="Zambia")
+    after = export(tmp_path / "after")
+    out, _ = snapshot_command("diff", before, after)
+    assert "+ meetings.member zambia" in out
+    assert "- meetings.figure paris-2019-roadmap-fig-partners-killed" in out
+    assert "1 added, 1 removed, 0 changed" in out
+    result = json.loads(snapshot_command("diff", before, after, "--json")[0])
+    assert result["added"] == [
+        {
+            "model": "meetings.member",
+            "key": ["zambia"],
+            "fields": find_record(after, "meetings.member", ("zambia",))["fields"],
+        }
+    ]
+    assert [r["key"] for r in result["removed"]] == [["paris-2019-roadmap-fig-partners-killed"]]
+    assert "No differences" in snapshot_command("diff", before, before)[0]
+
+
+def test_diff_shows_a_long_text_change_around_the_change(tmp_path):
+    statement = StatementFactory(text="A" * 500 + " the old words " + "B" * 500)
+    before = export(tmp_path / "before")
+    Statement.objects.filter(pk=statement.pk).update(text="A" * 500 + " the new words " + "B" * 500)
+    out, _ = snapshot_command("diff", before, export(tmp_path / "after"))
+    text_line = next(line for line in out.splitlines() if line.startswith("    text:"))
+    assert "the old words" in text_line and "the new words" in text_line
+    assert "(1015 characters)" in text_line
+    assert len(text_line) < 300
+
+
+def test_diff_refuses_a_folder_that_is_not_a_snapshot(seeded, tmp_path):
+    with pytest.raises(CommandError, match="is not a snapshot"):
+        snapshot_command("diff", export(tmp_path / "snap"), tmp_path)
+
+
+# --- history and the zip stream --------------------------------------------------------------------
+
+
+def test_history_is_exported_keyed_by_natural_keys_and_usernames(tmp_path, curator):
+    statement = StatementFactory(slug="kept-statement")
+    commitment = CommitmentFactory(slug="kept-commitment", statement=statement, line_of_effort=LineOfEffortFactory())
+    commitment.summary = "Edited by a curator."
+    commitment._history_user = curator
+    commitment.save()
+    # A statement and meeting deleted since: history still names them by the slugs they had.
+    gone = StatementFactory(slug="gone-statement", meeting=MeetingFactory(slug="gone-meeting"))
+    gone.delete()
+    Meeting.objects.filter(slug="gone-meeting").delete()
+
+    path = export(tmp_path / "snap", "--with-history")
+    rows = records(path, HISTORY)
+    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["files"][HISTORY]["records"] == len(rows)
+    assert manifest["files"][HISTORY]["counts"]["commitments.historicalcommitment"] == 2
+    assert all("history_id" not in r["fields"] and "id" not in r["fields"] for r in rows)
+    edits = [r["fields"] for r in rows if r["model"] == "commitments.historicalcommitment"]
+    assert [(e["history_type"], e["history_user"], e["summary"]) for e in edits] == [
+        ("+", None, "Enhance information sharing, including with INTERPOL."),
+        ("~", ["curator"], "Edited by a curator."),
+    ]
+    assert edits[1]["statement"] == ["kept-statement"]
+    deleted = [
+        r["fields"]
+        for r in rows
+        if r["model"] == "meetings.historicalstatement" and r["fields"]["slug"] == "gone-statement"
+    ]
+    assert [d["history_type"] for d in deleted] == ["+", "-"]
+    assert all(d["meeting"] == ["gone-meeting"] for d in deleted)
+    assert snapshot.verify_snapshot(path).ok
+    assert (export(tmp_path / "again", "--with-history") / HISTORY).read_bytes() == (path / HISTORY).read_bytes()
+
+    replace_once(path / HISTORY, b'"Edited by a curator."', b'"Edited by someone else"')
+    with pytest.raises(CommandError, match=f"{HISTORY}: sha256 mismatch"):
+        snapshot_command("verify", path)
+
+
+def test_the_zip_stream_holds_the_same_snapshot_in_many_chunks(seeded, tmp_path, monkeypatch):
+    # Enough text that does not compress for zlib to hand out output many times over.
+    statement = Statement.objects.get(slug="paris-2019-roadmap")
+    line = LineOfEffort.objects.first()
+    Commitment.objects.bulk_create(
+        Commitment(
+            slug=f"synthetic-{n:05d}",
+            statement=statement,
+            start=0,
+            end=10,
+            quote=statement.text[:10],
+            line_of_effort=line,
+            actor="Coalition",
+            strength="soft",
+            summary=hashlib.sha256(str(n).encode()).hexdigest(),
+        )
+        for n in range(3000)
+    )
+    monkeypatch.setattr(snapshot, "ZIP_FLUSH_EVERY", 50)
+    chunks = list(snapshot.iter_snapshot_zip())
+    assert len(chunks) > 5
+    assert max(map(len, chunks)) < sum(map(len, chunks)) / 4
+    with zipfile.ZipFile(io.BytesIO(b"".join(chunks))) as archive:
+        assert sorted(archive.namelist()) == [FIXTURE, MANIFEST]
+        archive.extractall(tmp_path / "unzipped")
+    assert snapshot.verify_snapshot(tmp_path / "unzipped").ok
+    exported = export(tmp_path / "exported")
+    assert (tmp_path / "unzipped" / FIXTURE).read_bytes() == (exported / FIXTURE).read_bytes()

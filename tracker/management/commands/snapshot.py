@@ -1,0 +1,115 @@
+import argparse
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from tracker.snapshot import (
+    FIXTURE,
+    SnapshotError,
+    diff_snapshots,
+    export_snapshot,
+    render_diff,
+    restore_snapshot,
+    verify_snapshot,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Auditors' snapshots of the tracker. `export DIR` writes every curated record as a deterministic, "
+        "checksummed fixture; `verify DIR` checks digests, quotes and references; `diff OLD NEW` lists what "
+        "changed; `restore DIR` loads a verified snapshot into an empty database, all or nothing."
+    )
+
+    def add_arguments(self, parser):
+        actions = parser.add_subparsers(dest="action", required=True, metavar="{export,verify,diff,restore}")
+
+        export = actions.add_parser("export", help="Write a snapshot into a new or empty folder.")
+        export.add_argument("directory", type=Path, help="Folder to create (it must not hold anything).")
+        export.add_argument("--with-history", action="store_true", help="Add the change history (history.jsonl).")
+
+        verify = actions.add_parser("verify", help="Check a snapshot; exits non-zero naming every failure.")
+        verify.add_argument("directory", type=Path)
+
+        diff = actions.add_parser("diff", help="Records added, removed and changed between two snapshots.")
+        diff.add_argument("old", type=Path)
+        diff.add_argument("new", type=Path)
+        diff.add_argument("--json", dest="as_json", action="store_true", help="Print the differences as JSON.")
+
+        restore = actions.add_parser("restore", help="Load a verified snapshot, atomically.")
+        restore.add_argument("directory", type=Path)
+        restore.add_argument(
+            "--replace",
+            action="store_true",
+            help="Delete the database's curated records first (in the same transaction); "
+            "without it, a database that holds any is refused.",
+        )
+        restore.add_argument(
+            "--dry-run", action="store_true", help="Verify and load everything, then roll back: nothing is kept."
+        )
+
+        for sub in (export, verify, diff, restore):
+            # Options after the action word belong to its parser: accept --verbosity there too,
+            # without overriding a value given before the action word.
+            sub.add_argument(
+                "-v", "--verbosity", type=int, choices=[0, 1, 2, 3], default=argparse.SUPPRESS, help="0 is quiet."
+            )
+
+    def handle(self, *args, action, **options):
+        self.verbosity = options["verbosity"]
+        try:
+            getattr(self, f"handle_{action}")(**options)
+        except SnapshotError as exc:
+            raise CommandError(str(exc)) from None
+
+    def progress(self, label, done, total):
+        """Periodic counts on stderr for long exports and restores; silent at --verbosity 0."""
+        if self.verbosity >= 1:
+            self.stderr.write(f"  {label}: {done:,} of {total:,}")
+
+    def handle_export(self, *, directory, with_history, **options):
+        result = export_snapshot(directory, with_history=with_history, progress=self.progress)
+        if self.verbosity >= 1:
+            manifest = result.manifest
+            self.stdout.write(
+                f"Exported {sum(result.counts.values())} records to {directory} "
+                f"(fixture sha256 {manifest['files'][FIXTURE]['sha256']})."
+            )
+            for label, count in result.counts.items():
+                self.stdout.write(f"  {label}: {count}")
+            for name, entry in manifest["files"].items():
+                if name != FIXTURE:
+                    self.stdout.write(f"  {name}: {entry['records']} records")
+
+    def handle_verify(self, *, directory, **options):
+        result = verify_snapshot(directory)
+        if not result.ok:
+            lines = "\n".join(f"  - {failure}" for failure in result.failures)
+            raise CommandError(f"Snapshot {directory} fails verification ({len(result.failures)} problem(s)):\n{lines}")
+        if self.verbosity >= 1:
+            self.stdout.write(
+                f"Snapshot {directory} verifies: {sum(result.counts.values())} records, every digest, "
+                "quote and reference checked."
+            )
+
+    def handle_diff(self, *, old, new, as_json, **options):
+        result = diff_snapshots(old, new)
+        if as_json:
+            self.stdout.write(json.dumps(result.as_json(), indent=2, ensure_ascii=False, sort_keys=True))
+        else:
+            for line in render_diff(result):
+                self.stdout.write(line)
+
+    def handle_restore(self, *, directory, replace, dry_run, **options):
+        result = restore_snapshot(directory, replace=replace, dry_run=dry_run, progress=self.progress)
+        if self.verbosity >= 1:
+            total = sum(result.counts.values())
+            if result.deleted:
+                self.stdout.write(f"Deleted {sum(result.deleted.values())} curated records first.")
+            if dry_run:
+                self.stdout.write(f"Dry run: {total} records from {directory} load; nothing was kept.")
+            else:
+                self.stdout.write(f"Restored {total} records from {directory}.")
+            for label, count in result.counts.items():
+                self.stdout.write(f"  {label}: {count}")
