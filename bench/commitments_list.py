@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/commitments_list.py                   # 20,000 commitments, SQLite
     .venv/bin/python bench/commitments_list.py --rows 100000 --rounds 15
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/tracker_bench .venv/bin/python bench/commitments_list.py
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/tracker_bench .venv/bin/python bench/commitments_list.py
 
 Baseline: the same 100 rows with the same nested names (`Commitment.objects.api_rows()`
 plus their thread places) fetched with `.values()` and dumped with orjson, no DRF at all.
@@ -16,8 +16,9 @@ Measured against it, each round, in the same process:
 
 Each ratio is the median of per-round ratios (the rounds interleave the paths, so drifts in
 the machine's speed hit all of them alike). Nothing here is a pass/fail threshold.
-The SQLite database is a temporary file, removed at the end; on PostgreSQL the named
-database is created if missing and its tables are emptied and filled by the run.
+The SQLite database is a temporary file, removed at the end. BENCH_DATABASE_URL (never the
+app's DATABASE_URL) names another database: its tables are emptied and filled by the run, so
+one that holds statements is refused unless --force is given.
 """
 
 import argparse
@@ -44,7 +45,7 @@ def setup_django(database_url):
     django.setup()
 
 
-def fill(rows):
+def fill(rows, force=False):
     """The seed, plus synthetic commitments quoting the seed statements, up to `rows` in all."""
     from django.core.management import call_command
     from django.db import connection
@@ -53,6 +54,8 @@ def fill(rows):
     from meetings.models import Statement
 
     call_command("migrate", verbosity=0)
+    if Statement.objects.exists() and not force:
+        raise SystemExit("The benchmark database holds statements: it would be emptied. Use --force if it may be.")
     call_command("flush", "--noinput", verbosity=0)
     call_command("loaddata", str(ROOT / "fixtures" / "seed.json"), verbosity=0)
     statements = list(Statement.objects.all())
@@ -156,15 +159,16 @@ def main():
     parser.add_argument("--rows", type=int, default=20_000, help="commitments in the table (default 20000)")
     parser.add_argument("--rounds", type=int, default=25, help="interleaved rounds (default 25)")
     parser.add_argument("--repeat", type=int, default=5, help="calls per path per round (default 5)")
+    parser.add_argument("--force", action="store_true", help="empty a BENCH_DATABASE_URL database that holds data")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="tracker-bench-") as tmp:
-        url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         setup_django(url)
         from django.db import connection
 
         started = time.perf_counter()
-        total = fill(args.rows)
+        total = fill(args.rows, force=args.force)
         print(f"{connection.vendor}: {total} commitments, filled in {time.perf_counter() - started:.1f} s")
         total, base, deep_base, ratios = run(args.rounds, args.repeat)
         print(

@@ -1,8 +1,11 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -17,7 +20,7 @@ from .models import (
     Thread,
     ThreadEntry,
 )
-from .services import opening_problem, place_in_thread, remove_from_thread
+from .services import opening_problem, place_in_thread, removal_problem, remove_from_thread
 
 # Thread notes are a line or two: keep the inline rows compact.
 COMPACT_NOTES = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}
@@ -58,7 +61,12 @@ class ThreadEntryForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        thread, commitment, kind = cleaned.get("thread"), cleaned.get("commitment"), cleaned.get("change_kind")
+        thread = cleaned.get("thread") or getattr(self.instance, "thread", None)
+        commitment = cleaned.get("commitment") or getattr(self.instance, "commitment", None)
+        if self.instance.pk and {"thread", "commitment"} & set(self.changed_data):
+            # place_in_thread would add a second entry and leave this one where it is.
+            raise ValidationError("To move a commitment, take this entry out of its thread and add a new one.")
+        kind = cleaned.get("change_kind")
         if thread and commitment and kind:
             problem = opening_problem(thread=thread, commitment=commitment, change_kind=kind)
             if problem:
@@ -103,19 +111,32 @@ class ThreadEntrySavingMixin:
                 formset.changed_objects.append((entry, entry_form.changed_data))
 
 
-class CommitmentThreadInline(admin.TabularInline):
+class CommitmentThreadListInline(ReadOnlyInline):
+    """The commitment's places in recurring pledges: each opens on its own page to change or remove."""
+
     model = ThreadEntry
-    form = ThreadEntryForm
-    formfield_overrides = COMPACT_NOTES
     fields = ["thread", "position", "change_kind", "note"]
-    readonly_fields = ["position"]
-    autocomplete_fields = ["thread"]
-    extra = 0
     verbose_name = "place in a recurring pledge"
     verbose_name_plural = "recurring pledges"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("thread")
+
+
+class CommitmentThreadAddInline(admin.TabularInline):
+    """Add the commitment to recurring pledges; positions follow meeting order."""
+
+    model = ThreadEntry
+    form = ThreadEntryForm
+    formfield_overrides = COMPACT_NOTES
+    fields = ["thread", "change_kind", "note"]
+    autocomplete_fields = ["thread"]
+    extra = 0
+    verbose_name = "new place in a recurring pledge"
+    verbose_name_plural = "add to recurring pledges"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
 
 
 class AssessmentInline(admin.TabularInline):
@@ -181,7 +202,7 @@ class CommitmentAdmin(ThreadEntrySavingMixin, SimpleHistoryAdmin):
         ("Filing", {"fields": ["line_of_effort", "actor", "strength", "summary", "assessable", "note"]}),
         ("Deadline and money", {"fields": ["deadline", "deadline_text", "amount", "currency"]}),
     ]
-    inlines = [CommitmentThreadInline, AssessmentInline]
+    inlines = [CommitmentThreadListInline, CommitmentThreadAddInline, AssessmentInline]
 
     def get_queryset(self, request):
         # for_list() joins statement, meeting and line of effort, prefetches thread names and
@@ -215,18 +236,32 @@ class CommitmentAdmin(ThreadEntrySavingMixin, SimpleHistoryAdmin):
         return quote_in_context(obj)
 
 
-class ThreadEntryInline(admin.TabularInline):
+class ThreadEntryListInline(ReadOnlyInline):
+    """The thread's commitments in position order: each opens on its own page to change or remove."""
+
     model = ThreadEntry
-    form = ThreadEntryForm
-    formfield_overrides = COMPACT_NOTES
     fields = ["position", "commitment", "change_kind", "note"]
-    readonly_fields = ["position"]
-    autocomplete_fields = ["commitment"]
     ordering = ["position"]
-    extra = 0
+    verbose_name_plural = "places in this recurring pledge"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("commitment")
+
+
+class ThreadEntryAddInline(admin.TabularInline):
+    """Add commitments to the thread; positions follow meeting order."""
+
+    model = ThreadEntry
+    form = ThreadEntryForm
+    formfield_overrides = COMPACT_NOTES
+    fields = ["commitment", "change_kind", "note"]
+    autocomplete_fields = ["commitment"]
+    extra = 0
+    verbose_name = "new commitment in this recurring pledge"
+    verbose_name_plural = "add commitments"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
 
 
 @admin.register(Thread)
@@ -239,7 +274,7 @@ class ThreadAdmin(ThreadEntrySavingMixin, SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ["title"]}
     fields = ["slug", "title", "line_of_effort", "description", "timeline"]
     readonly_fields = ["timeline"]
-    inlines = [ThreadEntryInline]
+    inlines = [ThreadEntryListInline, ThreadEntryAddInline]
 
     def get_queryset(self, request):
         return (
@@ -300,11 +335,29 @@ class ThreadEntryAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["thread", "commitment"]
     readonly_fields = ["position"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # An entry's thread and commitment are what it is: changing them is removing and adding.
+        return ["position", "thread", "commitment"] if obj is not None else ["position"]
+
+    def get_actions(self, request):
+        # Bulk deletion would bypass remove_from_thread, which keeps each thread well opened.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     def save_model(self, request, obj, form, change):
         entry = place_in_thread(
             thread=obj.thread, commitment=obj.commitment, change_kind=obj.change_kind, note=obj.note
         )
         obj.pk, obj.position = entry.pk, entry.position
+
+    def delete_view(self, request, object_id, extra_context=None):
+        entry = self.get_object(request, unquote(object_id))
+        problem = removal_problem(entry) if entry is not None else None
+        if problem:
+            self.message_user(request, problem, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:commitments_threadentry_change", args=[entry.pk]))
+        return super().delete_view(request, object_id, extra_context)
 
     def delete_model(self, request, obj):
         remove_from_thread(entry=obj)

@@ -1,12 +1,14 @@
 import django_filters as filters
 
+from tracker.filters import BooleanFilter, YearFilter
+
 from .models import Assessment, ChangeKind, Commitment, ImplementationStatus, Strength, Thread, ThreadEntry
 
 
 class CommitmentFilter(filters.FilterSet):
     meeting = filters.CharFilter(field_name="statement__meeting__slug", lookup_expr="exact", help_text="Meeting slug.")
     statement = filters.CharFilter(field_name="statement__slug", lookup_expr="exact", help_text="Statement slug.")
-    year = filters.NumberFilter(field_name="statement__meeting__start_date", lookup_expr="year")
+    year = YearFilter(field_name="statement__meeting__start_date")
     date_after = filters.DateFilter(
         field_name="statement__meeting__start_date", lookup_expr="gte", help_text="Meetings on or after this date."
     )
@@ -15,7 +17,7 @@ class CommitmentFilter(filters.FilterSet):
     )
     line_of_effort = filters.CharFilter(field_name="line_of_effort__slug", lookup_expr="exact")
     thread = filters.CharFilter(method="filter_thread", help_text="Recurring pledge slug.")
-    has_thread = filters.BooleanFilter(method="filter_has_thread", help_text="In any recurring pledge, or in none.")
+    has_thread = BooleanFilter(method="filter_has_thread", help_text="In any recurring pledge, or in none.")
     strength = filters.ChoiceFilter(choices=Strength.choices, lookup_expr="exact")
     change_kind = filters.ChoiceFilter(
         choices=ChangeKind.choices, method="filter_change_kind", help_text="How it changed in any of its threads."

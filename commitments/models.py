@@ -238,12 +238,22 @@ class Commitment(QuotedSpan):
 
     def clean(self):
         super().clean()
+        if self.pk is not None and self.thread_entries.exists():
+            stored = Commitment.objects.filter(pk=self.pk).values_list("statement_id", flat=True).first()
+            if stored is not None and stored != self.statement_id:
+                # Its place in each thread follows its meeting: moving it would break their order.
+                raise ValidationError(
+                    {
+                        "statement": "This commitment is in a recurring pledge: take it out before moving it "
+                        "to another statement."
+                    }
+                )
         if self.currency and self.currency != self.currency.upper():
             raise ValidationError({"currency": "Use the upper-case ISO 4217 code, e.g. USD."})
 
     def is_deletable(self):
-        """Whether the commitment can be deleted: not once it has been assessed."""
-        return not self.assessments.exists()
+        """Whether the commitment can be deleted: not once assessed, nor while in a recurring pledge."""
+        return not self.assessments.exists() and not self.thread_entries.exists()
 
 
 class ChangeKind(models.TextChoices):
@@ -291,7 +301,9 @@ class ThreadEntry(models.Model):
 
     # Entries are curation of the thread: they go with it.
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="entries")
-    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="thread_entries")
+    # Taken out of a thread through remove_from_thread, which keeps the thread well opened, not
+    # silently with the commitment: a commitment in a recurring pledge cannot be deleted.
+    commitment = models.ForeignKey(Commitment, on_delete=models.PROTECT, related_name="thread_entries")
     position = models.PositiveSmallIntegerField(help_text="1 for the first commitment of the thread, in meeting order.")
     change_kind = models.CharField(max_length=15, choices=ChangeKind.choices)
     note = models.TextField(blank=True, help_text="What changed, in a curator's words.")

@@ -51,15 +51,30 @@ def place_in_thread(*, thread, commitment, change_kind, note=""):
     return entry
 
 
+def _rest_of_thread(entry):
+    rest = [e for e in entry.thread.entries.select_related("commitment__statement__meeting") if e.pk != entry.pk]
+    return sorted(rest, key=lambda e: meeting_order(e.commitment))
+
+
+def removal_problem(entry):
+    """Why taking this entry out of its thread is refused, or None: the next one would open it unmarked."""
+    rest = _rest_of_thread(entry)
+    if rest and rest[0].change_kind != ChangeKind.NEW:
+        return (
+            f"Taking “{entry.commitment.slug}” out would leave “{rest[0].commitment.slug}” opening the thread, "
+            "but it is not marked “new”: mark it “new” first."
+        )
+    return None
+
+
 @transaction.atomic
 def remove_from_thread(*, entry):
-    """Take a commitment out of its thread and close the gap it leaves."""
-    thread = entry.thread
+    """Take a commitment out of its thread and close the gap it leaves; refused before anything changes."""
+    problem = removal_problem(entry)
+    if problem:
+        raise ValidationError(problem)
+    rest = _rest_of_thread(entry)
     entry.delete()
-    rest = list(thread.entries.select_related("commitment__statement__meeting"))
-    rest.sort(key=lambda e: meeting_order(e.commitment))
-    if rest and rest[0].change_kind != ChangeKind.NEW:
-        raise ValidationError(f"“{rest[0].commitment.slug}” would open the thread but is not marked “new”.")
     _renumber(rest)
 
 

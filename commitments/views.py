@@ -1,3 +1,5 @@
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -133,8 +135,8 @@ class AssessmentViewSet(HistoryMixin, viewsets.ModelViewSet):
     def get_object(self):
         slug, _, day = self.kwargs["key"].partition("@")
         try:
-            obj = self.get_queryset().get_by_natural_key(slug, day)
-        except Assessment.DoesNotExist:
+            obj = self.get_queryset().get_by_natural_key(slug, datetime.date.fromisoformat(day))
+        except (Assessment.DoesNotExist, ValueError):
             raise Http404("No assessment of this commitment on this date.") from None
         self.check_object_permissions(self.request, obj)
         return obj

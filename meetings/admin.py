@@ -15,16 +15,29 @@ class StatementInline(ReadOnlyInline):
     fields = ["position", "title", "kind", "issued_on", "sha256"]
 
 
-class MeetingParticipationInline(admin.TabularInline):
+class MeetingParticipationListInline(ReadOnlyInline):
+    """Who hosted, joined or observed, per source: each record opens on its own page."""
+
+    model = Participation
+    fields = ["member", "role", "statement", "quote", "note"]
+    verbose_name_plural = "participation"
+
+    def get_queryset(self, request):
+        # Member and statement names are shown on every row.
+        return super().get_queryset(request).select_related("member", "statement").defer("statement__text")
+
+
+class MeetingParticipationAddInline(admin.TabularInline):
     model = Participation
     form = OptionalQuotePasteForm
     fields = ["member", "role", "statement", "quote", "note"]
     autocomplete_fields = ["member", "statement"]
     extra = 0
+    verbose_name = "new participation record"
+    verbose_name_plural = "add participation"
 
     def get_queryset(self, request):
-        # Member and statement names are shown on every row.
-        return super().get_queryset(request).select_related("member", "statement").defer("statement__text")
+        return super().get_queryset(request).none()
 
 
 @admin.register(Meeting)
@@ -33,7 +46,7 @@ class MeetingAdmin(SimpleHistoryAdmin):
     list_filter = ["format", "country", "date_precision"]
     search_fields = ["name", "slug", "city", "country"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [StatementInline, MeetingParticipationInline]
+    inlines = [StatementInline, MeetingParticipationListInline, MeetingParticipationAddInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(statement_count=Count("statements"))

@@ -1,5 +1,7 @@
 import django_filters as filters
 
+from tracker.filters import BooleanFilter, YearFilter
+
 from .models import (
     Figure,
     FigureMetric,
@@ -16,7 +18,7 @@ from .models import (
 
 
 class MeetingFilter(filters.FilterSet):
-    year = filters.NumberFilter(field_name="start_date", lookup_expr="year")
+    year = YearFilter(field_name="start_date")
     # Not `format`: DRF reads `?format=` to choose the response format (json, csv, api).
     meeting_format = filters.ChoiceFilter(field_name="format", choices=MeetingFormat.choices, lookup_expr="exact")
     country = filters.CharFilter(field_name="country", lookup_expr="iexact")
@@ -29,7 +31,7 @@ class MeetingFilter(filters.FilterSet):
 class StatementFilter(filters.FilterSet):
     meeting = filters.CharFilter(field_name="meeting__slug", lookup_expr="exact")
     kind = filters.ChoiceFilter(choices=StatementKind.choices, lookup_expr="exact")
-    year = filters.NumberFilter(field_name="meeting__start_date", lookup_expr="year")
+    year = YearFilter(field_name="meeting__start_date")
 
     class Meta:
         model = Statement
@@ -49,7 +51,7 @@ class FigureFilter(filters.FilterSet):
 
 class MemberFilter(filters.FilterSet):
     kind = filters.ChoiceFilter(choices=MemberKind.choices, lookup_expr="exact")
-    sources_disagree = filters.BooleanFilter(
+    sources_disagree = BooleanFilter(
         method="filter_sources_disagree", help_text="Welcomed as new by sources at more than one meeting."
     )
 

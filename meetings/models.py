@@ -174,18 +174,23 @@ class Statement(models.Model):
     natural_key.dependencies = ["meetings.meeting"]
 
     def clean(self):
-        if not self.text:
+        if not self.text.strip():
             raise ValidationError({"text": "A statement needs its verbatim text."})
         if "\x00" in self.text:
             raise ValidationError({"text": "The text contains a NUL byte: is this a binary file?"})
         self.check_text_unchanged()
 
     def check_text_unchanged(self):
-        """Refuse a change of text once commitments, figures or participation quote it."""
+        """Refuse a change of text, or of meeting, once commitments, figures or participation quote it."""
         if self.pk is None:
             return
-        stored = Statement.objects.filter(pk=self.pk).values_list("text", flat=True).first()
-        if stored is not None and stored != self.text and self.is_quoted():
+        stored = Statement.objects.filter(pk=self.pk).values_list("text", "meeting_id").first()
+        if stored is None or not self.is_quoted():
+            return
+        if stored[1] != self.meeting_id:
+            # Participation records and thread positions follow the statement's meeting.
+            raise ValidationError({"meeting": "This statement is quoted: it cannot move to another meeting."})
+        if stored[0] != self.text:
             raise ValidationError(
                 {
                     "text": "This statement's text is quoted by commitments, figures or participation records "

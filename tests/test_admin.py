@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from commitments.models import Commitment, ThreadEntry
+from commitments.models import Commitment
 from meetings.models import Statement
 from tests.factories import (
     STATEMENT_TEXT,
@@ -120,6 +120,8 @@ def commitment_post(statement, line, **overrides):
         "currency": "",
         "thread_entries-TOTAL_FORMS": "0",
         "thread_entries-INITIAL_FORMS": "0",
+        "thread_entries-2-TOTAL_FORMS": "0",
+        "thread_entries-2-INITIAL_FORMS": "0",
         "assessments-TOTAL_FORMS": "0",
         "assessments-INITIAL_FORMS": "0",
     }
@@ -290,24 +292,29 @@ def test_auditors_read_but_cannot_change(client, auditor):
     assert commitment.summary != "changed"
 
 
-def test_thread_entries_stay_in_order_after_admin_edit_of_a_commitments_threads(curator_client):
+def test_adding_a_commitment_to_a_thread_on_its_page_renumbers_the_thread_by_meeting(curator_client):
     thread = ThreadFactory()
-    commitment = CommitmentFactory()
-    data = commitment_post(
-        commitment.statement, commitment.line_of_effort, slug=commitment.slug, quote=commitment.quote
+    later = CommitmentFactory(statement=StatementFactory(meeting=MeetingFactory(start_date=datetime.date(2021, 6, 28))))
+    ThreadEntryFactory(thread=thread, commitment=later, position=1, change_kind="new")
+    earlier = CommitmentFactory(
+        statement=StatementFactory(meeting=MeetingFactory(start_date=datetime.date(2016, 1, 1)))
     )
+    data = commitment_post(earlier.statement, earlier.line_of_effort, slug=earlier.slug, quote=earlier.quote)
     data.update(
         {
-            "thread_entries-TOTAL_FORMS": "1",
-            "thread_entries-0-thread": thread.pk,
-            "thread_entries-0-change_kind": "new",
-            "thread_entries-0-note": "First time.",
+            "thread_entries-2-TOTAL_FORMS": "1",
+            "thread_entries-2-0-thread": thread.pk,
+            "thread_entries-2-0-change_kind": "new",
+            "thread_entries-2-0-note": "First time.",
         }
     )
-    response = curator_client.post(reverse("admin:commitments_commitment_change", args=[commitment.pk]), data)
+    response = curator_client.post(reverse("admin:commitments_commitment_change", args=[earlier.pk]), data)
     assert response.status_code == 302
-    entry = ThreadEntry.objects.get()
-    assert (entry.thread, entry.position, entry.note) == (thread, 1, "First time.")
+    # Added second, placed first: positions follow the meetings, not the order of entry.
+    assert list(thread.entries.order_by("position").values_list("commitment__slug", "position", "note")) == [
+        (earlier.slug, 1, "First time."),
+        (later.slug, 2, ""),
+    ]
 
 
 def statement_post(meeting, **overrides):
@@ -380,3 +387,22 @@ def test_a_quote_sent_with_browser_line_breaks_and_a_leading_space_is_kept_exact
     data = commitment_post(statement, line, slug="leading-space", quote=" revenue, enhancing")
     assert curator_client.post(reverse("admin:commitments_commitment_add"), data).status_code == 302
     assert Commitment.objects.get(slug="leading-space").quote == " revenue, enhancing"
+
+
+def test_a_thread_entry_keeps_its_thread_and_commitment_and_its_opener_is_not_removed_unmarked(curator_client):
+    thread = ThreadFactory()
+    first = CommitmentFactory(statement=StatementFactory(meeting=MeetingFactory(start_date=datetime.date(2016, 1, 1))))
+    second = CommitmentFactory(statement=StatementFactory(meeting=MeetingFactory(start_date=datetime.date(2021, 1, 1))))
+    opener = ThreadEntryFactory(thread=thread, commitment=first, position=1, change_kind="new")
+    ThreadEntryFactory(thread=thread, commitment=second, position=2, change_kind="widened")
+    page = curator_client.get(reverse("admin:commitments_threadentry_change", args=[opener.pk]))
+    assert {"thread", "commitment"}.isdisjoint(page.context["adminform"].form.fields)
+    changelist = curator_client.get(reverse("admin:commitments_threadentry_changelist"))
+    # No bulk action at all: delete_selected would bypass remove_from_thread.
+    assert changelist.context["action_form"] is None
+
+    response = curator_client.post(
+        reverse("admin:commitments_threadentry_delete", args=[opener.pk]), {"post": "yes"}, follow=True
+    )
+    assert "mark it “new” first" in response.content.decode()
+    assert list(thread.entries.values_list("position", "commitment")) == [(1, first.pk), (2, second.pk)]

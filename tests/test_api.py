@@ -429,3 +429,120 @@ def test_the_downloaded_snapshot_is_a_streamed_zip_that_verifies(clients, tmp_pa
         archive.extractall(tmp_path)
     result = verify_snapshot(tmp_path)
     assert result.ok, result.failures
+
+
+# -- a thread's order cannot be broken from the side ------------------------------------------------
+
+
+def opened_thread():
+    """A thread opened in 2016 and followed in 2021 by an entry not marked new."""
+    thread = ThreadFactory()
+    first = CommitmentFactory(statement=StatementFactory(meeting=MeetingFactory(start_date=datetime.date(2016, 1, 1))))
+    second = CommitmentFactory(statement=StatementFactory(meeting=MeetingFactory(start_date=datetime.date(2021, 1, 1))))
+    ThreadEntryFactory(thread=thread, commitment=first, position=1, change_kind="new")
+    ThreadEntryFactory(thread=thread, commitment=second, position=2, change_kind="widened")
+    return thread, first, second
+
+
+def test_a_commitment_in_a_thread_cannot_be_deleted(clients):
+    thread, first, _ = opened_thread()
+    response = clients["curator"].delete(reverse("api:commitment-detail", args=[first.slug]))
+    assert response.status_code == 409
+    assert list(thread.entries.values_list("position", "change_kind")) == [(1, "new"), (2, "widened")]
+
+
+def test_removing_a_threads_opener_is_refused_until_the_next_one_is_new(clients):
+    thread, first, second = opened_thread()
+    url = reverse("api:thread-remove-entry", args=[thread.slug, first.slug])
+    refused = clients["curator"].delete(url)
+    assert refused.status_code == 400
+    assert "mark it “new” first" in " ".join(refused.json())
+    assert thread.entries.count() == 2
+    ThreadEntry.objects.filter(commitment=second).update(change_kind="new")
+    assert clients["curator"].delete(url).status_code == 204
+    assert list(thread.entries.values_list("commitment__slug", "position")) == [(second.slug, 1)]
+
+
+def test_a_quoted_statement_cannot_move_to_another_meeting(clients):
+    commitment = CommitmentFactory()
+    other = MeetingFactory()
+    url = reverse("api:statement-detail", args=[commitment.statement.slug])
+    response = clients["curator"].patch(url, {"meeting": other.slug}, format="json")
+    assert response.status_code == 400
+    assert "cannot move to another meeting" in " ".join(response.json()["meeting"])
+
+
+def test_a_commitment_in_a_thread_cannot_move_to_another_statement(clients):
+    _, first, _ = opened_thread()
+    elsewhere = StatementFactory()
+    url = reverse("api:commitment-detail", args=[first.slug])
+    response = clients["curator"].patch(url, {"statement": elsewhere.slug, "quote": first.quote}, format="json")
+    assert response.status_code == 400
+    assert "take it out" in " ".join(response.json()["statement"])
+
+
+def test_a_statement_of_white_space_is_refused(clients):
+    payload = {
+        "slug": "blank",
+        "meeting": MeetingFactory().slug,
+        "kind": "readout",
+        "title": "Blank",
+        "issuer": "Nobody",
+        "text": "   \n",
+    }
+    response = clients["curator"].post(reverse("api:statement-list"), payload, format="json")
+    assert response.status_code == 400
+    assert not Statement.objects.filter(slug="blank").exists()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"year": "10000"},
+        {"year": "0"},
+        {"year": "99999999999999999999"},
+        {"year": "2019.9"},
+        {"has_thread": "yes"},
+        {"date_after": "2021-02-30"},
+        {"status": "gone"},
+        {"page_size": "abc"},
+    ],
+)
+def test_bad_filter_values_are_400s_not_errors_or_silence(clients, params):
+    CommitmentFactory()
+    response = clients["anonymous"].get(reverse("api:commitment-list"), params)
+    if "page_size" in params:  # DRF falls back to the default page size, documented behaviour
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 400, response.content
+
+
+def test_a_crafted_cursor_is_a_404(clients):
+    import base64
+
+    for position in ("abc", "1.5"):
+        token = base64.b64encode(f"p={position}".encode()).decode()
+        response = clients["anonymous"].get(reverse("api:commitment-list"), {"cursor": token})
+        assert response.status_code == 404
+    assert clients["anonymous"].get(reverse("api:commitment-list"), {"cursor": "garbage"}).status_code == 404
+
+
+def test_an_assessment_key_with_an_impossible_date_is_a_404(clients):
+    commitment = CommitmentFactory()
+    response = clients["anonymous"].get(reverse("api:assessment-detail", args=[f"{commitment.slug}@2021-02-30"]))
+    assert response.status_code == 404
+    assert "detail" in response.json()
+
+
+def test_csv_pages_point_to_the_next_page_in_a_link_header(clients):
+    statement = StatementFactory()
+    for phrase in ("We welcome the progress.", "We welcome Libya as the 68th member."):
+        CommitmentFactory(statement=statement, phrase=phrase)
+    response = clients["anonymous"].get(reverse("api:commitment-list"), {"format": "csv", "page_size": 1})
+    assert response["Link"].endswith('>; rel="next"')
+    following = clients["anonymous"].get(response["Link"][1 : response["Link"].index(">")])
+    assert following.status_code == 200 and len(following.content.decode().splitlines()) == 2
+    counted = clients["anonymous"].get(reverse("api:meeting-list"), {"format": "csv"})
+    from meetings.models import Meeting
+
+    assert counted["X-Total-Count"] == str(Meeting.objects.count())

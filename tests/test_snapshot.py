@@ -307,6 +307,15 @@ def edit_the_manifest_counts(path):
     (path / MANIFEST).write_bytes(snapshot.render_manifest(manifest))
 
 
+def make_a_reference_malformed(path):
+    def edit(record):
+        if record["fields"].get("slug") == THREADED_COMMITMENT:
+            record["fields"]["statement"] = [["not", "a", "slug"]]
+        return record
+
+    rewrite_records(path, edit)
+
+
 def quote_span(path):
     fields = find_record(path, "commitments.commitment", (THREADED_COMMITMENT,))["fields"]
     return f"{fields['start']}-{fields['end']}"
@@ -358,6 +367,13 @@ TAMPER_CASES = {
         ],
     ),
     "an edited manifest": (edit_the_manifest_counts, lambda path: [f"{MANIFEST}: snapshot_sha256 mismatch"]),
+    "a reference that is not a natural key": (
+        make_a_reference_malformed,
+        lambda path: [
+            f"{FIXTURE}: sha256 mismatch",
+            f"commitments.commitment {THREADED_COMMITMENT}: statement is not a meetings.statement natural key",
+        ],
+    ),
 }
 
 
@@ -509,6 +525,8 @@ def commitment_form(commitment, **changes):
         "currency": commitment.currency,
         "thread_entries-TOTAL_FORMS": "0",
         "thread_entries-INITIAL_FORMS": "0",
+        "thread_entries-2-TOTAL_FORMS": "0",
+        "thread_entries-2-INITIAL_FORMS": "0",
         "assessments-TOTAL_FORMS": "0",
         "assessments-INITIAL_FORMS": "0",
     }
@@ -651,3 +669,22 @@ def test_the_zip_stream_holds_the_same_snapshot_in_many_chunks(seeded, tmp_path,
     assert snapshot.verify_snapshot(tmp_path / "unzipped").ok
     exported = export(tmp_path / "exported")
     assert (tmp_path / "unzipped" / FIXTURE).read_bytes() == (exported / FIXTURE).read_bytes()
+
+
+def test_a_snapshot_rewritten_and_resealed_whole_is_caught_by_the_digest_kept_at_export(seeded, tmp_path):
+    path = export(tmp_path / "snap")
+    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    kept = manifest["snapshot_sha256"]
+    snapshot_command("verify", path, "--expect-sha256", kept)
+
+    # A figure nothing refers to, removed, with every count and digest recomputed: self-consistent.
+    rewrite_records(path, lambda r: None if r["fields"].get("slug") == "rome-2021-fig-two-years" else r)
+    counts = {**manifest["counts"], "meetings.figure": manifest["counts"]["meetings.figure"] - 1}
+    reseal(path, counts=counts)
+    snapshot_command("verify", path)  # checks against itself only, so it passes
+    with pytest.raises(CommandError, match="not the snapshot that was exported"):
+        snapshot_command("verify", path, "--expect-sha256", kept)
+    before = database_state()
+    with pytest.raises(CommandError, match="not the snapshot that was exported"):
+        snapshot_command("restore", path, "--replace", "--expect-sha256", kept)
+    assert database_state() == before

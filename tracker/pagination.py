@@ -1,6 +1,7 @@
 """Pagination with a bounded page size; cursor (keyset) pages where tables grow large."""
 
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -16,3 +17,13 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
     ordering = "id"
+
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)
+        # A well-formed cursor can still carry a position the ordering field cannot hold.
+        if cursor is not None and cursor.position is not None and self.ordering[0].lstrip("-") == "id":
+            try:
+                int(cursor.position)
+            except ValueError:
+                raise NotFound(self.invalid_cursor_message) from None
+        return cursor

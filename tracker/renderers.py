@@ -41,7 +41,11 @@ def flatten(value, prefix=""):
 
 
 class CSVRenderer(BaseRenderer):
-    """A list endpoint's rows as CSV, one row per result, nested fields flattened; same filters as JSON."""
+    """A list endpoint's rows as CSV, one row per result, nested fields flattened; same filters as JSON.
+
+    A page at a time, as JSON: the next page's address is in the `Link` header (rel="next"),
+    the number of rows in `X-Total-Count` where the list counts them.
+    """
 
     media_type = "text/csv"
     format = "csv"
@@ -52,6 +56,13 @@ class CSVRenderer(BaseRenderer):
             return b""
         if isinstance(data, dict) and isinstance(data.get("results"), list):
             rows = data["results"]
+            # A CSV body has no room for paging: the next page and the total go in headers.
+            response = (renderer_context or {}).get("response")
+            if response is not None:
+                if data.get("next"):
+                    response["Link"] = f'<{data["next"]}>; rel="next"'
+                if data.get("count") is not None:
+                    response["X-Total-Count"] = str(data["count"])
         elif isinstance(data, list):
             rows = data
         else:

@@ -621,15 +621,22 @@ def _expected_fields(spec):
     return {name for name, *_ in spec.outputs}
 
 
-def verify_snapshot(directory):
+def verify_snapshot(directory, *, expect_sha256=None):
     """Check a snapshot against itself: digests, counts, every statement text, quote and reference.
 
-    Returns every failure found, each naming the file or record and the reason; raises
-    SnapshotError only when the folder is not a snapshot at all.
+    A snapshot rewritten and resealed whole checks against itself: `expect_sha256`, the snapshot
+    digest an auditor kept from the export, ties it to what was exported. Returns every failure
+    found, each naming the file or record and the reason; raises SnapshotError only when the
+    folder is not a snapshot at all.
     """
     directory = Path(directory)
     manifest = read_manifest(directory)
     failures = []
+    if expect_sha256 is not None and manifest_digest(manifest) != expect_sha256.lower():
+        failures.append(
+            f"{MANIFEST}: this snapshot's sha256 is {manifest_digest(manifest)}, not the {expect_sha256} "
+            "recorded at export: it is not the snapshot that was exported"
+        )
     if manifest_digest(manifest) != manifest["snapshot_sha256"]:
         failures.append(
             f"{MANIFEST}: snapshot_sha256 mismatch (manifest {manifest['snapshot_sha256']}, "
@@ -752,7 +759,11 @@ def _check_references(name, label, fields, keys, failures):
             if field_name in fields and not model._meta.get_field(field_name).null:
                 failures.append(f"{name}: {field_name} is empty, but every {label} needs one")
             continue
-        if not isinstance(value, list) or len(value) != len(NATURAL_KEYS[target]):
+        if (
+            not isinstance(value, list)
+            or len(value) != len(NATURAL_KEYS[target])
+            or not all(part is None or isinstance(part, str) for part in value)
+        ):
             failures.append(f"{name}: {field_name} is not a {target} natural key: {value!r}")
         elif tuple(value) not in keys.get(target, ()):
             failures.append(f"{name}: refers to missing {describe(target, tuple(value))}")
@@ -764,7 +775,8 @@ def _check_quote(name, fields, texts, failures):
         if quote or start is not None or end is not None:
             failures.append(f"{name}: has a quote but no statement")
         return
-    text = texts.get(statement[0]) if isinstance(statement, list) and statement else None
+    well_formed = isinstance(statement, list) and statement and isinstance(statement[0], str)
+    text = texts.get(statement[0]) if well_formed else None
     if text is None:
         return  # a missing or textless statement is reported once, on its own
     if not (isinstance(start, int) and isinstance(end, int) and isinstance(quote, str)):
@@ -961,7 +973,9 @@ def curated_counts(using=DEFAULT_DB_ALIAS):
     return {label_of(model): model._default_manager.using(using).count() for model in curated_models()}
 
 
-def restore_snapshot(directory, *, replace=False, dry_run=False, using=DEFAULT_DB_ALIAS, progress=None):
+def restore_snapshot(
+    directory, *, replace=False, dry_run=False, expect_sha256=None, using=DEFAULT_DB_ALIAS, progress=None
+):
     """Load a verified snapshot's records into the database, all or nothing; returns the counts loaded.
 
     Refuses a snapshot that fails verification, one taken at migrations this database lacks, and,
@@ -970,7 +984,7 @@ def restore_snapshot(directory, *, replace=False, dry_run=False, using=DEFAULT_D
     `dry_run` loads everything and then rolls it back: the whole restore is tried, nothing is kept.
     """
     directory = Path(directory)
-    verified = verify_snapshot(directory)
+    verified = verify_snapshot(directory, expect_sha256=expect_sha256)
     if not verified.ok:
         raise SnapshotRefused(directory, verified.failures)
     manifest = read_manifest(directory)

@@ -31,6 +31,11 @@ class Command(BaseCommand):
 
         verify = actions.add_parser("verify", help="Check a snapshot; exits non-zero naming every failure.")
         verify.add_argument("directory", type=Path)
+        expect = {
+            "metavar": "HEX",
+            "help": "The snapshot sha256 printed at export: refuse a snapshot rewritten and resealed since.",
+        }
+        verify.add_argument("--expect-sha256", **expect)
 
         diff = actions.add_parser("diff", help="Records added, removed and changed between two snapshots.")
         diff.add_argument("old", type=Path)
@@ -39,6 +44,7 @@ class Command(BaseCommand):
 
         restore = actions.add_parser("restore", help="Load a verified snapshot, atomically.")
         restore.add_argument("directory", type=Path)
+        restore.add_argument("--expect-sha256", **expect)
         restore.add_argument(
             "--replace",
             action="store_true",
@@ -76,14 +82,18 @@ class Command(BaseCommand):
                 f"Exported {sum(result.counts.values())} records to {directory} "
                 f"(fixture sha256 {manifest['files'][FIXTURE]['sha256']})."
             )
+            self.stdout.write(
+                f"Snapshot sha256 {manifest['snapshot_sha256']}: keep it, and check the snapshot later with "
+                "`snapshot verify DIR --expect-sha256 <it>`."
+            )
             for label, count in result.counts.items():
                 self.stdout.write(f"  {label}: {count}")
             for name, entry in manifest["files"].items():
                 if name != FIXTURE:
                     self.stdout.write(f"  {name}: {entry['records']} records")
 
-    def handle_verify(self, *, directory, **options):
-        result = verify_snapshot(directory)
+    def handle_verify(self, *, directory, expect_sha256, **options):
+        result = verify_snapshot(directory, expect_sha256=expect_sha256)
         if not result.ok:
             lines = "\n".join(f"  - {failure}" for failure in result.failures)
             raise CommandError(f"Snapshot {directory} fails verification ({len(result.failures)} problem(s)):\n{lines}")
@@ -101,8 +111,10 @@ class Command(BaseCommand):
             for line in render_diff(result):
                 self.stdout.write(line)
 
-    def handle_restore(self, *, directory, replace, dry_run, **options):
-        result = restore_snapshot(directory, replace=replace, dry_run=dry_run, progress=self.progress)
+    def handle_restore(self, *, directory, replace, dry_run, expect_sha256, **options):
+        result = restore_snapshot(
+            directory, replace=replace, dry_run=dry_run, expect_sha256=expect_sha256, progress=self.progress
+        )
         if self.verbosity >= 1:
             total = sum(result.counts.values())
             if result.deleted:
