@@ -1,6 +1,7 @@
 """Management commands as a user runs them: output, files written, clear errors."""
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -125,3 +126,33 @@ def test_build_seed_refuses_unknown_keys_such_as_a_yaml_mapping_split_at_a_comma
     )
     with pytest.raises(CommandError, match="unknown line of effort key"):
         build(curation, sources_dir, tmp_path)
+
+
+def run_manage(*args, **env):
+    """manage.py in a fresh process, with only the given settings in its environment."""
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    clean["DATABASE_URL"] = env.pop("DATABASE_URL")
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), *args],
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_manage_py_runs_in_a_checkout_with_nothing_configured_and_stays_strict_in_a_deployment(tmp_path):
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    # Nothing set: a development checkout, as the README's commands and the hooks assume.
+    local = run_manage("makemigrations", "--check", "--dry-run", DATABASE_URL=database)
+    assert local.returncode == 0, local.stderr
+    assert "No changes detected" in local.stdout
+    # A deployment sets SECRET_KEY: DEBUG stays off, and the development account is refused.
+    deployed = run_manage("ensure_dev_user", DATABASE_URL=database, SECRET_KEY="a-deployment-key")
+    assert deployed.returncode == 1
+    assert "only for DEBUG=1" in deployed.stderr

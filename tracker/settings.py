@@ -1,8 +1,10 @@
 """Settings for the commitment tracker, read from the environment (12-factor).
 
-With nothing set, DEBUG is off and the app refuses to start without a SECRET_KEY.
-`make run` sets DEBUG=1 for local development, which allows an insecure
-development key. DATABASE_URL selects the engine; a local SQLite file is the default.
+DEBUG is off unless set, and then the app refuses to start without a SECRET_KEY
+(wsgi/asgi). manage.py turns DEBUG on when SECRET_KEY is not set at all, so a local
+checkout works with nothing configured (an insecure development key, the dev account),
+while a deployment, which must set SECRET_KEY, keeps DEBUG off. DATABASE_URL selects
+the engine; a local SQLite file is the default.
 """
 
 import os
