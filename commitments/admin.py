@@ -10,7 +10,7 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from meetings.forms import QuotePasteForm
-from tracker.admin import QuoteAddInline, ReadOnlyInline, quote_in_context
+from tracker.admin import AddOnlyInline, QuoteAddInline, ReadOnlyInline, quote_in_context
 
 from .models import (
     Assessment,
@@ -123,20 +123,19 @@ class CommitmentThreadListInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("thread")
 
 
-class CommitmentThreadAddInline(admin.TabularInline):
-    """Add the commitment to recurring pledges; positions follow meeting order."""
+class ThreadEntryAddInline(AddOnlyInline):
+    """New places in recurring pledges; positions follow meeting order (saved by place_in_thread)."""
 
     model = ThreadEntry
     form = ThreadEntryForm
     formfield_overrides = COMPACT_NOTES
+
+
+class CommitmentThreadAddInline(ThreadEntryAddInline):
     fields = ["thread", "change_kind", "note"]
     autocomplete_fields = ["thread"]
-    extra = 0
     verbose_name = "new place in a recurring pledge"
     verbose_name_plural = "add to recurring pledges"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).none()
 
 
 class AssessmentInline(admin.TabularInline):
@@ -248,20 +247,11 @@ class ThreadEntryListInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("commitment")
 
 
-class ThreadEntryAddInline(admin.TabularInline):
-    """Add commitments to the thread; positions follow meeting order."""
-
-    model = ThreadEntry
-    form = ThreadEntryForm
-    formfield_overrides = COMPACT_NOTES
+class ThreadCommitmentAddInline(ThreadEntryAddInline):
     fields = ["commitment", "change_kind", "note"]
     autocomplete_fields = ["commitment"]
-    extra = 0
     verbose_name = "new commitment in this recurring pledge"
     verbose_name_plural = "add commitments"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).none()
 
 
 @admin.register(Thread)
@@ -274,7 +264,7 @@ class ThreadAdmin(ThreadEntrySavingMixin, SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ["title"]}
     fields = ["slug", "title", "line_of_effort", "description", "timeline"]
     readonly_fields = ["timeline"]
-    inlines = [ThreadEntryListInline, ThreadEntryAddInline]
+    inlines = [ThreadEntryListInline, ThreadCommitmentAddInline]
 
     def get_queryset(self, request):
         return (

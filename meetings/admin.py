@@ -4,7 +4,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from commitments.admin import CommitmentAddInline, CommitmentListInline
-from tracker.admin import QuoteAddInline, ReadOnlyInline, quote_in_context
+from tracker.admin import AddOnlyInline, QuoteAddInline, ReadOnlyInline, quote_in_context
 
 from .forms import OptionalQuotePasteForm, QuotePasteForm, StatementForm
 from .models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
@@ -27,17 +27,13 @@ class MeetingParticipationListInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("member", "statement").defer("statement__text")
 
 
-class MeetingParticipationAddInline(admin.TabularInline):
+class MeetingParticipationAddInline(AddOnlyInline):
     model = Participation
     form = OptionalQuotePasteForm
     fields = ["member", "role", "statement", "quote", "note"]
     autocomplete_fields = ["member", "statement"]
-    extra = 0
     verbose_name = "new participation record"
     verbose_name_plural = "add participation"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).none()
 
 
 @admin.register(Meeting)

@@ -20,15 +20,28 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class QuoteAddInline(admin.StackedInline):
-    """Empty forms for adding quoted rows to a statement by pasting their quotes."""
+class AddOnlyMixin:
+    """An inline of empty forms only: existing rows are listed by a ReadOnlyInline beside it.
 
-    form = QuotePasteForm
-    formset = ParentStatementFormSet
+    Editable existing rows would render a widget per row (a query each for autocompletes) and
+    invite edits that the row's own page, with its own rules, should make.
+    """
+
     extra = 0
 
     def get_queryset(self, request):
         return super().get_queryset(request).none()
+
+
+class AddOnlyInline(AddOnlyMixin, admin.TabularInline):
+    pass
+
+
+class QuoteAddInline(AddOnlyMixin, admin.StackedInline):
+    """Empty forms for adding quoted rows to a statement by pasting their quotes."""
+
+    form = QuotePasteForm
+    formset = ParentStatementFormSet
 
 
 def quote_in_context(span, width=160):
