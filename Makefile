@@ -1,6 +1,6 @@
 # Two commands on a fresh machine with Python 3.11:
 #   make run   set up, load the seed data and serve on http://127.0.0.1:8000 (SQLite)
-#   make test  set up and run the whole test suite (lint, migrations check, pytest)
+#   make test  set up and run the whole test suite (lint, import contract, migrations check, pytest)
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -32,6 +32,7 @@ run: setup
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(DEV_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -93,8 +93,8 @@ def run(rounds, repeat):
     import orjson
     from rest_framework.test import APIClient
 
+    from api.serializers import CommitmentSerializer
     from commitments.models import Commitment, ThreadEntry
-    from commitments.serializers import CommitmentSerializer
 
     client = APIClient()
     total = Commitment.objects.count()

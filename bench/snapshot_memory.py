@@ -75,14 +75,14 @@ def child_baseline():
 
 
 def child_export(directory):
-    from tracker.snapshot import export_snapshot
+    from snapshots.export import export_snapshot
 
     result = export_snapshot(directory)
     return {"records": sum(result.counts.values()), "bytes": result.manifest["files"]["fixture.jsonl"]["bytes"]}
 
 
 def child_verify(directory):
-    from tracker.snapshot import verify_snapshot
+    from snapshots.verify import verify_snapshot
 
     result = verify_snapshot(directory)
     return {"ok": result.ok, "failures": result.failures[:5]}
@@ -96,7 +96,7 @@ def child_migrate():
 
 
 def child_restore(directory):
-    from tracker.snapshot import restore_snapshot
+    from snapshots.restore import restore_snapshot
 
     return {"records": sum(restore_snapshot(directory).counts.values())}
 

@@ -9,8 +9,10 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from meetings.forms import QuotePasteForm
-from tracker.admin import AddOnlyInline, QuoteAddInline, ReadOnlyInline, quote_in_context
+from meetings.admin import StatementAdmin as MeetingsStatementAdmin
+from meetings.inlines import AddOnlyInline, ReadOnlyInline
+from meetings.models import Statement
+from meetings.quotes import QuoteAddInline, QuotePasteForm, quote_in_context
 
 from .models import (
     Assessment,
@@ -381,3 +383,13 @@ class AssessmentAdmin(SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         # The history of a status is kept: a wrong assessment is corrected, never removed.
         return False
+
+
+# A statement's page lists and adds the commitments that quote it. Statements belong to the meetings
+# app, which knows nothing of commitments, so this app extends their admin rather than the reverse.
+admin.site.unregister(Statement)
+
+
+@admin.register(Statement)
+class StatementAdmin(MeetingsStatementAdmin):
+    inlines = [CommitmentListInline, CommitmentAddInline, *MeetingsStatementAdmin.inlines]

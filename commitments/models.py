@@ -5,12 +5,12 @@ from django.db import connection, models
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from simple_history.models import HistoricalRecords
 
-from meetings.models import QuotedSpan, SlugQuerySet
+from meetings.models import NaturalKeyModel, NaturalKeyQuerySet, QuotedSpan
 
 from .wording import diff_counts, word_diff, words
 
 
-class LineOfEffort(models.Model):
+class LineOfEffort(NaturalKeyModel):
     """One of the Coalition's own lines of effort."""
 
     slug = models.SlugField(max_length=100, unique=True)
@@ -19,7 +19,7 @@ class LineOfEffort(models.Model):
     description = models.TextField(blank=True)
 
     history = HistoricalRecords()
-    objects = SlugQuerySet.as_manager()
+    objects = NaturalKeyQuerySet.as_manager()
 
     class Meta:
         ordering = ["position"]
@@ -28,11 +28,8 @@ class LineOfEffort(models.Model):
     def __str__(self):
         return self.name
 
-    def natural_key(self):
-        return (self.slug,)
 
-
-class ThreadQuerySet(SlugQuerySet):
+class ThreadQuerySet(NaturalKeyQuerySet):
     def with_timeline(self):
         """Threads with their entries prefetched in position order, each with commitment, statement and meeting.
 
@@ -44,7 +41,7 @@ class ThreadQuerySet(SlugQuerySet):
         return self.prefetch_related(Prefetch("entries", queryset=entries.order_by("position")))
 
 
-class Thread(models.Model):
+class Thread(NaturalKeyModel):
     """A recurring pledge: the same pledge made again at later meetings."""
 
     slug = models.SlugField(max_length=100, unique=True)
@@ -62,11 +59,6 @@ class Thread(models.Model):
 
     def __str__(self):
         return self.title
-
-    def natural_key(self):
-        return (self.slug,)
-
-    natural_key.dependencies = ["commitments.lineofeffort"]
 
     def timeline(self):
         """The thread's entries in position order, each paired with its wording difference to the previous one.
@@ -102,7 +94,7 @@ class FundingStage(models.TextChoices):
     PAID = "paid", "Paid"
 
 
-class CommitmentQuerySet(SlugQuerySet):
+class CommitmentQuerySet(NaturalKeyQuerySet):
     def with_latest_status(self):
         """Annotate each commitment with `latest_status`: its newest assessment's status, or not assessed."""
         newest = Assessment.objects.filter(commitment=OuterRef("pk")).order_by("-assessed_on", "-pk")
@@ -231,11 +223,6 @@ class Commitment(QuotedSpan):
     def __str__(self):
         return self.summary or self.slug
 
-    def natural_key(self):
-        return (self.slug,)
-
-    natural_key.dependencies = ["meetings.statement", "commitments.lineofeffort"]
-
     def clean(self):
         super().clean()
         if self.pk is not None and self.thread_entries.exists():
@@ -265,10 +252,7 @@ class ChangeKind(models.TextChoices):
     NARROWED = "narrowed", "Narrowed"
 
 
-class ThreadEntryQuerySet(models.QuerySet):
-    def get_by_natural_key(self, thread, commitment):
-        return self.get(thread__slug=thread, commitment__slug=commitment)
-
+class ThreadEntryQuerySet(NaturalKeyQuerySet):
     def places_for(self, commitment_ids):
         """{commitment id: [its places in recurring pledges]} for a page of commitments, in one query."""
         places = {}
@@ -296,8 +280,10 @@ class ThreadEntryQuerySet(models.QuerySet):
         ).order_by("thread__line_of_effort__position", "thread__slug", "position")
 
 
-class ThreadEntry(models.Model):
+class ThreadEntry(NaturalKeyModel):
     """A commitment's place in a recurring pledge, and how it changed from the previous one."""
+
+    NATURAL_KEY = ("thread__slug", "commitment__slug")
 
     # Entries are curation of the thread: they go with it.
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="entries")
@@ -324,11 +310,6 @@ class ThreadEntry(models.Model):
 
     def __str__(self):
         return f"{self.thread} #{self.position}: {self.commitment.slug}"
-
-    def natural_key(self):
-        return (self.thread.slug, self.commitment.slug)
-
-    natural_key.dependencies = ["commitments.thread", "commitments.commitment"]
 
 
 class TimelineStep:
@@ -363,13 +344,10 @@ class TimelineStep:
         return ChangeKind.REPEATED
 
 
-class AssessmentQuerySet(models.QuerySet):
-    def get_by_natural_key(self, commitment, assessed_on):
-        return self.get(commitment__slug=commitment, assessed_on=assessed_on)
-
-
-class Assessment(models.Model):
+class Assessment(NaturalKeyModel):
     """What became of a commitment, as known on a date. Assessments are added, never overwritten."""
+
+    NATURAL_KEY = ("commitment__slug", "assessed_on")
 
     # An assessed commitment is evidence of follow-up: refuse to delete it.
     commitment = models.ForeignKey(Commitment, on_delete=models.PROTECT, related_name="assessments")
@@ -391,7 +369,7 @@ class Assessment(models.Model):
     assessor = models.CharField(max_length=200, help_text="Who assessed.")
 
     history = HistoricalRecords()
-    objects = AssessmentQuerySet.as_manager()
+    objects = NaturalKeyQuerySet.as_manager()
 
     class Meta:
         ordering = ["commitment", "-assessed_on"]
@@ -401,11 +379,6 @@ class Assessment(models.Model):
 
     def __str__(self):
         return f"{self.commitment.slug} on {self.assessed_on}: {self.get_status_display()}"
-
-    def natural_key(self):
-        return (self.commitment.slug, self.assessed_on.isoformat())
-
-    natural_key.dependencies = ["commitments.commitment"]
 
     def clean(self):
         if self.funding_stage and self.commitment_id and self.commitment.amount is None:

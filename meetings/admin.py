@@ -3,11 +3,10 @@ from django.db.models import Count, Prefetch
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from commitments.admin import CommitmentAddInline, CommitmentListInline
-from tracker.admin import AddOnlyInline, QuoteAddInline, ReadOnlyInline, quote_in_context
-
-from .forms import OptionalQuotePasteForm, QuotePasteForm, StatementForm
+from .forms import StatementForm
+from .inlines import AddOnlyInline, ReadOnlyInline
 from .models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
+from .quotes import OptionalQuotePasteForm, QuoteAddInline, QuotePasteForm, quote_in_context
 
 
 class StatementInline(ReadOnlyInline):
@@ -74,7 +73,8 @@ class StatementAdmin(SimpleHistoryAdmin):
     list_select_related = ["meeting"]
     autocomplete_fields = ["meeting"]
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [CommitmentListInline, CommitmentAddInline, FigureListInline, FigureAddInline]
+    # The commitments app adds its inlines before these (commitments import meetings, not the reverse).
+    inlines = [FigureListInline, FigureAddInline]
 
     def get_queryset(self, request):
         return (

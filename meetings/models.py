@@ -1,5 +1,6 @@
 """Meetings, the statements issued at them, who took part, and the figures they cite."""
 
+import datetime
 import hashlib
 from pathlib import Path
 
@@ -8,6 +9,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length
 from simple_history.models import HistoricalRecords
+
+from .quotes import check_span, display_text, locate_quote
 
 
 def sha256_hex(text):
@@ -32,29 +35,37 @@ def read_statement_file(path):
     return decode_statement_bytes(Path(path).read_bytes(), path)
 
 
-def locate_quote(text, quote):
-    """The (start, end) offsets of `quote` in `text`; ValueError unless it occurs exactly once."""
-    if not quote:
-        raise ValueError("The quote is empty.")
-    first = text.find(quote)
-    if first == -1:
-        raise ValueError("not found")
-    count = text.count(quote)
-    if count > 1:
-        raise ValueError(f"occurs {count} times")
-    return first, first + len(quote)
+class NaturalKeyQuerySet(models.QuerySet):
+    """Rows found by their natural key: the lookups their model declares in `NATURAL_KEY`."""
+
+    def get_by_natural_key(self, *key):
+        return self.get(**dict(zip(self.model.NATURAL_KEY, key, strict=True)))
 
 
-def display_text(text):
-    """A capture cleaned for reading only: line breaks folded, `\\$` and Markdown `*` undone."""
-    return " ".join(text.replace("\\$", "$").replace("*", "").split())
+class NaturalKeyModel(models.Model):
+    """A model whose natural key, for fixtures and snapshots, is declared once as ORM lookups.
 
+    `NATURAL_KEY` lists them in order, `("slug",)` unless a model says otherwise.
+    `natural_key()` reads them from an instance, `NaturalKeyQuerySet.get_by_natural_key()`
+    filters by them, and snapshots sort and refer to records by them. Dates are written
+    as ISO text, as in a fixture.
+    """
 
-class SlugQuerySet(models.QuerySet):
-    """Rows addressed by a unique slug, which is also their natural key in fixtures."""
+    NATURAL_KEY = ("slug",)
 
-    def get_by_natural_key(self, slug):
-        return self.get(slug=slug)
+    class Meta:
+        abstract = True
+
+    def natural_key(self):
+        return tuple(self._natural_key_part(lookup) for lookup in self.NATURAL_KEY)
+
+    def _natural_key_part(self, lookup):
+        value = self
+        for name in lookup.split("__"):
+            value = getattr(value, name)
+            if value is None:
+                return None
+        return value.isoformat() if isinstance(value, datetime.date) else value
 
 
 class FactsBasis(models.TextChoices):
@@ -76,13 +87,13 @@ class DatePrecision(models.TextChoices):
     YEAR = "year", "Year"
 
 
-class MeetingQuerySet(SlugQuerySet):
+class MeetingQuerySet(NaturalKeyQuerySet):
     def in_order(self):
         """Meetings in the order they took place."""
         return self.order_by("start_date", "slug")
 
 
-class Meeting(models.Model):
+class Meeting(NaturalKeyModel):
     slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
     format = models.CharField(max_length=20, choices=MeetingFormat.choices)
@@ -116,9 +127,6 @@ class Meeting(models.Model):
     def __str__(self):
         return self.name
 
-    def natural_key(self):
-        return (self.slug,)
-
     def short_name(self):
         """City and year, for narrow columns: “Copenhagen 2020”."""
         return f"{self.city} {self.start_date.year}"
@@ -132,7 +140,7 @@ class StatementKind(models.TextChoices):
     READOUT = "readout", "Readout"
 
 
-class Statement(models.Model):
+class Statement(NaturalKeyModel):
     slug = models.SlugField(max_length=100, unique=True)
     # Statements are the evidence everything else points into: never cascade.
     meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="statements")
@@ -150,7 +158,7 @@ class Statement(models.Model):
     sha256 = models.CharField(max_length=64, editable=False, help_text="SHA-256 of the text's UTF-8 bytes.")
 
     history = HistoricalRecords()
-    objects = SlugQuerySet.as_manager()
+    objects = NaturalKeyQuerySet.as_manager()
 
     class Meta:
         ordering = ["meeting__start_date", "position"]
@@ -167,11 +175,6 @@ class Statement(models.Model):
         self.sha256 = sha256_hex(self.text)
         self.check_text_unchanged()
         super().save(*args, **kwargs)
-
-    def natural_key(self):
-        return (self.slug,)
-
-    natural_key.dependencies = ["meetings.meeting"]
 
     def clean(self):
         if not self.text.strip():
@@ -237,40 +240,7 @@ class Statement(models.Model):
             ) from None
 
 
-def check_span(statement, start, end, quote):
-    """Validate that `quote` is `statement.text[start:end]`; raise a field-level ValidationError if not."""
-    if start is None or end is None:
-        raise ValidationError({"start": "A quote needs its start and end offsets."})
-    if not (0 <= start < end <= len(statement.text)):
-        raise ValidationError({"end": f"Offsets {start}-{end} are outside the text (0-{len(statement.text)})."})
-    if statement.text[start:end] != quote:
-        raise ValidationError({"quote": f"The quote is not the text at offsets {start}-{end} of “{statement}”."})
-
-
-def resolve_span(statement, quote, start=None, end=None):
-    """The (quote, start, end) a curator means: from a pasted quote, or from offsets alone.
-
-    A quote is located in the statement's text (a start offset chooses between places
-    when it occurs more than once); offsets alone give the quote. Raises a field-level
-    ValidationError that the admin and the API show as they are.
-    """
-    if not quote:
-        if start is None or end is None:
-            raise ValidationError({"quote": "Give the quote, or both its start and end offsets."})
-        try:
-            return statement.excerpt(start, end), start, end
-        except ValidationError as exc:
-            raise ValidationError({"end": exc.messages}) from None
-    if start is not None and statement.text[start : start + len(quote)] == quote:
-        return quote, start, start + len(quote)
-    try:
-        start, end = statement.locate(quote)
-    except ValidationError as exc:
-        raise ValidationError({"quote": exc.messages}) from None
-    return quote, start, end
-
-
-class QuotedSpan(models.Model):
+class QuotedSpan(NaturalKeyModel):
     """An exact quote, held as character offsets into a statement's text."""
 
     # Statements are evidence: a quoted statement cannot be deleted.
@@ -308,7 +278,7 @@ class MemberKind(models.TextChoices):
     ORGANIZATION = "organization", "International organization"
 
 
-class MemberQuerySet(SlugQuerySet):
+class MemberQuerySet(NaturalKeyQuerySet):
     def with_conflicting_joins(self):
         """Members that sources welcome as new at more than one meeting."""
         return self.annotate(
@@ -318,7 +288,7 @@ class MemberQuerySet(SlugQuerySet):
         ).filter(join_meetings__gt=1)
 
 
-class Member(models.Model):
+class Member(NaturalKeyModel):
     slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=MemberKind.choices, default=MemberKind.STATE)
@@ -332,9 +302,6 @@ class Member(models.Model):
     def __str__(self):
         return self.name
 
-    def natural_key(self):
-        return (self.slug,)
-
 
 class ParticipationRole(models.TextChoices):
     HOST = "host", "Host"
@@ -346,10 +313,7 @@ class ParticipationRole(models.TextChoices):
 EXTERNAL_SOURCE = "external"
 
 
-class ParticipationQuerySet(models.QuerySet):
-    def get_by_natural_key(self, meeting, member, role, statement):
-        return self.get(meeting__slug=meeting, member__slug=member, role=role, statement__slug=statement)
-
+class ParticipationQuerySet(NaturalKeyQuerySet):
     def get_by_key(self, key):
         """The record a `meeting~member~role~statement` key addresses (`external` for no statement)."""
         parts = key.split("~")
@@ -359,8 +323,10 @@ class ParticipationQuerySet(models.QuerySet):
         return self.get_by_natural_key(meeting, member, role, None if statement == EXTERNAL_SOURCE else statement)
 
 
-class Participation(models.Model):
+class Participation(NaturalKeyModel):
     """What one source says of one member's part in one meeting; sources may disagree."""
+
+    NATURAL_KEY = ("meeting__slug", "member__slug", "role", "statement__slug")
 
     meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="participations")
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="participations")
@@ -399,11 +365,6 @@ class Participation(models.Model):
 
     def __str__(self):
         return f"{self.member} – {self.get_role_display().lower()} – {self.meeting}"
-
-    def natural_key(self):
-        return (self.meeting.slug, self.member.slug, self.role, self.statement.slug if self.statement_id else None)
-
-    natural_key.dependencies = ["meetings.meeting", "meetings.member", "meetings.statement"]
 
     def key(self):
         """The record's address in the API: `meeting~member~role~statement`."""
@@ -447,7 +408,7 @@ class Qualifier(models.TextChoices):
     UP_TO = "up-to", "up to"
 
 
-class FigureQuerySet(SlugQuerySet):
+class FigureQuerySet(NaturalKeyQuerySet):
     def series(self, metric):
         """One metric's figures in meeting order, for a series across meetings."""
         return (
@@ -478,8 +439,3 @@ class Figure(QuotedSpan):
     def __str__(self):
         value = f"{self.value.normalize():f}" if self.value is not None else "(no single number)"
         return f"{self.get_metric_display()}: {self.get_qualifier_display()} {value} {self.unit}"
-
-    def natural_key(self):
-        return (self.slug,)
-
-    natural_key.dependencies = ["meetings.statement"]

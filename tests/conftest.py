@@ -5,8 +5,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 
+from accounts.roles import AUDITORS, CURATORS, ensure_roles
 from tests.factories import UserFactory
-from tracker.roles import AUDITORS, CURATORS, ensure_roles
 
 SEED = Path(settings.BASE_DIR) / "fixtures" / "seed.json"
 

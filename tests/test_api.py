@@ -314,7 +314,7 @@ def test_commitments_page_by_cursor_with_a_bounded_page_size(clients):
     assert [r["slug"] for r in second["results"]] != [r["slug"] for r in first["results"]]
     everything = client.get(reverse("api:commitment-list"), {"page_size": 100_000}).json()
     assert len(everything["results"]) == len(phrases)
-    from tracker.pagination import CursorPagination
+    from api.pagination import CursorPagination
 
     assert CursorPagination.max_page_size == 500
 
@@ -417,7 +417,7 @@ def test_the_downloaded_snapshot_is_a_streamed_zip_that_verifies(clients, tmp_pa
     import io
     import zipfile
 
-    from tracker.snapshot import verify_snapshot
+    from snapshots.verify import verify_snapshot
 
     CommitmentFactory()
     response = clients["auditor"].get(reverse("api:snapshot"))

@@ -10,8 +10,8 @@ from django.core.cache import cache
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from api.serializers import CommitmentRowSerializer, CommitmentSerializer
 from commitments.models import Assessment, Commitment, ThreadEntry
-from commitments.serializers import CommitmentRowSerializer, CommitmentSerializer
 
 RESPONSES = Path(__file__).parent / "responses"
 

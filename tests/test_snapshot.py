@@ -13,6 +13,12 @@ from django.urls import reverse
 
 from commitments.models import Assessment, Commitment, LineOfEffort, ThreadEntry
 from meetings.models import Figure, Meeting, Member, Statement, sha256_hex
+from snapshots import export as snapshot_export
+from snapshots import restore as snapshot_restore
+from snapshots.export import iter_snapshot_zip
+from snapshots.files import app_version, manifest_digest, render_manifest
+from snapshots.records import FIXTURE, HISTORY, MANIFEST, curated_models, dump_record, record_key
+from snapshots.verify import verify_snapshot
 from tests.conftest import SEED
 from tests.factories import (
     CommitmentFactory,
@@ -21,8 +27,6 @@ from tests.factories import (
     MemberFactory,
     StatementFactory,
 )
-from tracker import snapshot
-from tracker.snapshot import FIXTURE, HISTORY, MANIFEST, curated_models, manifest_digest, record_key
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +77,7 @@ def rewrite_records(snapshot_dir, edit):
     for record in records(snapshot_dir):
         record = edit(record)
         if record is not None:
-            lines.append(snapshot.dump_record(record["model"], record["fields"]))
+            lines.append(dump_record(record["model"], record["fields"]))
     (snapshot_dir / FIXTURE).write_bytes(b"".join(lines))
 
 
@@ -85,7 +89,7 @@ def reseal(snapshot_dir, **manifest_changes):
         data = (snapshot_dir / name).read_bytes()
         entry.update(sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
     manifest["snapshot_sha256"] = manifest_digest(manifest)
-    (snapshot_dir / MANIFEST).write_bytes(snapshot.render_manifest(manifest))
+    (snapshot_dir / MANIFEST).write_bytes(render_manifest(manifest))
 
 
 # --- export: determinism ---------------------------------------------------------------------------
@@ -204,7 +208,7 @@ def test_the_manifest_holds_counts_digests_migrations_version_and_time(seeded, t
     assert manifest["statements"] == dict(Statement.objects.order_by("slug").values_list("slug", "sha256"))
     assert ["meetings", "0001_initial"] in manifest["migrations"]
     assert manifest["migrations"] == sorted(manifest["migrations"])
-    assert manifest["app_version"] == snapshot.app_version()
+    assert manifest["app_version"] == app_version()
     assert datetime.datetime.fromisoformat(manifest["exported_at"]).tzinfo is not None
     assert manifest["snapshot_sha256"] == manifest_digest(manifest)
 
@@ -225,7 +229,7 @@ def test_an_export_that_fails_leaves_nothing_behind(seeded, tmp_path, monkeypatc
         written.append(label)
         return b"{}\n"
 
-    monkeypatch.setattr(snapshot, "dump_record", failing_dump)
+    monkeypatch.setattr(snapshot_export, "dump_record", failing_dump)
     with pytest.raises(RuntimeError, match="disk full"):
         export(tmp_path / "snap")
     assert list(tmp_path.iterdir()) == []
@@ -242,7 +246,8 @@ def test_export_refuses_a_folder_that_holds_files(seeded, tmp_path):
 
 
 def test_progress_counts_for_long_exports_and_restores_and_quiet_at_verbosity_0(seeded, tmp_path, monkeypatch):
-    monkeypatch.setattr(snapshot, "PROGRESS_EVERY", 100)
+    monkeypatch.setattr(snapshot_export, "PROGRESS_EVERY", 100)
+    monkeypatch.setattr(snapshot_restore, "PROGRESS_EVERY", 100)
     out, err = snapshot_command("export", tmp_path / "loud")
     assert "commitments.commitment: 100 of 154" in err
     assert "commitments.commitment: 154 of 154" in err
@@ -304,7 +309,7 @@ def edit_a_statement_text_and_reseal(path):
 def edit_the_manifest_counts(path):
     manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     manifest["counts"]["meetings.member"] += 1
-    (path / MANIFEST).write_bytes(snapshot.render_manifest(manifest))
+    (path / MANIFEST).write_bytes(render_manifest(manifest))
 
 
 def make_a_reference_malformed(path):
@@ -633,7 +638,7 @@ def test_history_is_exported_keyed_by_natural_keys_and_usernames(tmp_path, curat
     ]
     assert [d["history_type"] for d in deleted] == ["+", "-"]
     assert all(d["meeting"] == ["gone-meeting"] for d in deleted)
-    assert snapshot.verify_snapshot(path).ok
+    assert verify_snapshot(path).ok
     assert (export(tmp_path / "again", "--with-history") / HISTORY).read_bytes() == (path / HISTORY).read_bytes()
 
     replace_once(path / HISTORY, b'"Edited by a curator."', b'"Edited by someone else"')
@@ -659,14 +664,14 @@ def test_the_zip_stream_holds_the_same_snapshot_in_many_chunks(seeded, tmp_path,
         )
         for n in range(3000)
     )
-    monkeypatch.setattr(snapshot, "ZIP_FLUSH_EVERY", 50)
-    chunks = list(snapshot.iter_snapshot_zip())
+    monkeypatch.setattr(snapshot_export, "ZIP_FLUSH_EVERY", 50)
+    chunks = list(iter_snapshot_zip())
     assert len(chunks) > 5
     assert max(map(len, chunks)) < sum(map(len, chunks)) / 4
     with zipfile.ZipFile(io.BytesIO(b"".join(chunks))) as archive:
         assert sorted(archive.namelist()) == [FIXTURE, MANIFEST]
         archive.extractall(tmp_path / "unzipped")
-    assert snapshot.verify_snapshot(tmp_path / "unzipped").ok
+    assert verify_snapshot(tmp_path / "unzipped").ok
     exported = export(tmp_path / "exported")
     assert (tmp_path / "unzipped" / FIXTURE).read_bytes() == (exported / FIXTURE).read_bytes()
 

@@ -39,9 +39,8 @@ ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",
 if DEBUG and not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 
-# Where the verbatim source statements live; the seed builder and the fixture
-# integrity tests read them. The repository sits beside shared/ in CI.
-SOURCES_DIR = Path(os.environ.get("TRACKER_SOURCES_DIR", BASE_DIR.parent / "shared" / "sources"))
+# The verbatim source statements the seed is built from, shipped in the repository.
+SOURCES_DIR = Path(os.environ.get("TRACKER_SOURCES_DIR", BASE_DIR / "fixtures" / "sources"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -56,9 +55,11 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "tracker",
     "meetings",
     "commitments",
+    "accounts",
+    "api",
+    "snapshots",
 ]
 
 MIDDLEWARE = [
@@ -129,21 +130,21 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["tracker.permissions.ReadOrCurate"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ReadOrCurate"],
     "DEFAULT_RENDERER_CLASSES": [
-        "tracker.renderers.ORJSONRenderer",
+        "api.renderers.ORJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
-        "tracker.renderers.CSVRenderer",
+        "api.renderers.CSVRenderer",
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "tracker.filters.FilterBackend",
+        "api.filters.FilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "tracker.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("API_ANON_RATE", "120/minute")},
-    "EXCEPTION_HANDLER": "tracker.api.exception_handler",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker.seed import SeedError, build_seed, count_by_model, render_fixture
+from snapshots.seed import SeedError, build_seed, count_by_model, render_fixture
 
 DEFAULT_CURATION = settings.BASE_DIR / "fixtures" / "curation"
 DEFAULT_OUTPUT = settings.BASE_DIR / "fixtures" / "seed.json"

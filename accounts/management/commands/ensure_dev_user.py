@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker.roles import AUDITORS, CURATORS, ensure_roles
+from accounts.roles import AUDITORS, CURATORS, ensure_roles
 
 DEV_USERNAME = "dev"
 DEV_PASSWORD = "dev"  # noqa: S105 - a local development account, refused unless DEBUG is on

@@ -1,85 +1,14 @@
-"""Cross-cutting API parts: error shapes, change history, the API root and dashboard aggregates."""
+"""Aggregates for dashboards: pledges x meetings, commitments per line of effort, figure series."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import ProtectedError
-from django.http import StreamingHttpResponse
-from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import routers, serializers, status
-from rest_framework.decorators import action
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 from rest_framework.views import APIView
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from commitments.models import Commitment, ThreadEntry
 from meetings.models import Figure, FigureMetric, Meeting
 
-from .permissions import AuditorsOnly, ReadsHistory
-from .serializers import HistoryRecordSerializer, as_drf_error
-from .snapshot import iter_snapshot_zip
-
-
-def exception_handler(exc, context):
-    """DRF's handler, plus: a model ValidationError is a 400, deleting protected evidence a 409."""
-    if isinstance(exc, DjangoValidationError):
-        exc = as_drf_error(exc)
-    if isinstance(exc, ProtectedError):
-        blocking = sorted({str(obj) for obj in exc.protected_objects})[:10]
-        return Response(
-            {
-                "detail": "This record is evidence other records point to, and cannot be deleted.",
-                "blocked_by": blocking,
-            },
-            status=status.HTTP_409_CONFLICT,
-        )
-    return drf_exception_handler(exc, context)
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The body of a 401, 403, 404, 405, 409 or 429."""
-
-    detail = serializers.CharField()
-
-
-class HistoryMixin:
-    """Adds `GET …/{slug}/history/`: every recorded change of the row, for auditors and curators."""
-
-    @extend_schema(responses={200: HistoryRecordSerializer(many=True), 403: ErrorSerializer})
-    @action(detail=True, permission_classes=[ReadsHistory], pagination_class=None, filter_backends=[])
-    def history(self, request, *args, **kwargs):
-        obj = self.get_object()
-        records = list(obj.history.select_related("history_user").order_by("history_date", "history_id"))
-        result, previous = [], None
-        for record in records:
-            if previous is None:
-                changes = []
-            else:
-                delta = record.diff_against(previous)
-                changes = [{"field": c.field, "old": c.old, "new": c.new} for c in delta.changes]
-            result.append(
-                {
-                    "date": record.history_date,
-                    "user": record.history_user.get_username() if record.history_user else None,
-                    "type": record.history_type,
-                    "reason": record.history_change_reason,
-                    "changes": changes,
-                }
-            )
-            previous = record
-        return Response(HistoryRecordSerializer(result, many=True).data)
-
-
-class APIRoot(routers.APIRootView):
-    """The tracker's REST API: resources addressed by slug, aggregates for dashboards, schema and docs."""
-
-    def get(self, request, *args, **kwargs):
-        response = super().get(request, *args, **kwargs)
-        fmt = kwargs.get("format")
-        for name in ("pledge-matrix", "commitments-by-line", "figure-series", "snapshot", "schema", "docs"):
-            response.data[name] = reverse(f"api:{name}", request=request, format=fmt if name != "docs" else None)
-        return response
+from .errors import ErrorSerializer
 
 
 class MatrixCellSerializer(serializers.Serializer):
@@ -178,25 +107,3 @@ class FigureSeriesView(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         return Response(FigurePointSerializer(Figure.objects.series(metric), many=True).data)
-
-
-class SnapshotView(APIView):
-    """The tracker's current state as a snapshot zip (fixture.jsonl, manifest.json), streamed: auditors only.
-
-    The same files as `manage.py snapshot export`; unzip and check them with `snapshot verify`.
-    """
-
-    permission_classes = [AuditorsOnly]
-
-    @extend_schema(
-        responses={
-            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The snapshot as a zip."),
-            401: ErrorSerializer,
-            403: ErrorSerializer,
-        }
-    )
-    def get(self, request, format=None):
-        stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-        response = StreamingHttpResponse(iter_snapshot_zip(), content_type="application/zip")
-        response["Content-Disposition"] = f'attachment; filename="tracker-snapshot-{stamp}.zip"'
-        return response

@@ -3,7 +3,7 @@
 from django.conf import settings
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from .roles import AUDITORS, CURATORS
+from accounts.roles import AUDITORS, CURATORS
 
 
 def roles_of(user):

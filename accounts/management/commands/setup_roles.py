@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from tracker.roles import ensure_roles
+from accounts.roles import ensure_roles
 
 
 class Command(BaseCommand):

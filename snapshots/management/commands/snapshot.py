@@ -4,15 +4,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tracker.snapshot import (
-    FIXTURE,
-    SnapshotError,
-    diff_snapshots,
-    export_snapshot,
-    render_diff,
-    restore_snapshot,
-    verify_snapshot,
-)
+from snapshots.diff import diff_snapshots, render_diff
+from snapshots.export import export_snapshot
+from snapshots.records import FIXTURE, SnapshotError
+from snapshots.restore import restore_snapshot
+from snapshots.verify import verify_snapshot
 
 
 class Command(BaseCommand):

@@ -1,15 +1,26 @@
-"""The REST API, version 1."""
+"""The REST API, version 1: the router of both domain apps' resources, aggregates, schema and docs.
+
+The project mounts these under `/api/v1/` in the `api` namespace, beside the auditors' snapshot
+download, which the snapshots app serves.
+"""
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework import routers
 
-from commitments.views import AssessmentViewSet, CommitmentViewSet, LineOfEffortViewSet, ThreadViewSet
-from meetings.views import FigureViewSet, MeetingViewSet, MemberViewSet, ParticipationViewSet, StatementViewSet
-
-from .api import APIRoot, CommitmentsByLineView, FigureSeriesView, PledgeMatrixView, SnapshotView
-
-app_name = "api"
+from .aggregates import CommitmentsByLineView, FigureSeriesView, PledgeMatrixView
+from .views import (
+    APIRoot,
+    AssessmentViewSet,
+    CommitmentViewSet,
+    FigureViewSet,
+    LineOfEffortViewSet,
+    MeetingViewSet,
+    MemberViewSet,
+    ParticipationViewSet,
+    StatementViewSet,
+    ThreadViewSet,
+)
 
 
 class Router(routers.DefaultRouter):
@@ -31,7 +42,6 @@ urlpatterns = [
     path("aggregates/pledge-matrix/", PledgeMatrixView.as_view(), name="pledge-matrix"),
     path("aggregates/commitments-by-line/", CommitmentsByLineView.as_view(), name="commitments-by-line"),
     path("aggregates/figure-series/", FigureSeriesView.as_view(), name="figure-series"),
-    path("snapshot/", SnapshotView.as_view(), name="snapshot"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

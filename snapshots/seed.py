@@ -22,10 +22,10 @@ from meetings.models import (
     ParticipationRole,
     Qualifier,
     StatementKind,
-    locate_quote,
     read_statement_file,
     sha256_hex,
 )
+from meetings.quotes import locate_quote
 
 VOCABULARY = "vocabulary.yaml"
 

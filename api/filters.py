@@ -1,0 +1,190 @@
+"""The filter backend, the filters shared by every API list, and one FilterSet per resource."""
+
+import django_filters as filters
+from django import forms
+from django_filters.rest_framework import DjangoFilterBackend
+
+from commitments.models import Assessment, ChangeKind, Commitment, ImplementationStatus, Strength, Thread, ThreadEntry
+from meetings.models import (
+    Figure,
+    FigureMetric,
+    Meeting,
+    MeetingFormat,
+    Member,
+    MemberKind,
+    Participation,
+    ParticipationRole,
+    Qualifier,
+    Statement,
+    StatementKind,
+)
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter, skipped when the request names none of the FilterSet's parameters.
+
+    Building a FilterSet deep-copies its filters and validates a form: about 4 ms on the
+    commitments list, more than serializing the page. Without a filter parameter there is
+    nothing for it to do. The schema still lists every filter (this is the same backend).
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None or not any(name in request.query_params for name in filterset_class.base_filters):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
+class YearFilter(filters.NumberFilter):
+    """A whole year from 1 to 9999 (a date's year): anything else is a 400, not a server error."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("lookup_expr", "year")
+        super().__init__(*args, min_value=1, max_value=9999, **kwargs)
+
+
+class StrictBooleanField(forms.Field):
+    """true/false (also 1/0); any other value is an error instead of silently no filter."""
+
+    TRUE, FALSE = {"true", "1"}, {"false", "0"}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise forms.ValidationError("Use true or false.", code="invalid")
+
+
+class BooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class MeetingFilter(filters.FilterSet):
+    year = YearFilter(field_name="start_date")
+    # Not `format`: DRF reads `?format=` to choose the response format (json, csv, api).
+    meeting_format = filters.ChoiceFilter(field_name="format", choices=MeetingFormat.choices, lookup_expr="exact")
+    country = filters.CharFilter(field_name="country", lookup_expr="iexact")
+
+    class Meta:
+        model = Meeting
+        fields = []
+
+
+class StatementFilter(filters.FilterSet):
+    meeting = filters.CharFilter(field_name="meeting__slug", lookup_expr="exact")
+    kind = filters.ChoiceFilter(choices=StatementKind.choices, lookup_expr="exact")
+    year = YearFilter(field_name="meeting__start_date")
+
+    class Meta:
+        model = Statement
+        fields = []
+
+
+class FigureFilter(filters.FilterSet):
+    metric = filters.ChoiceFilter(choices=FigureMetric.choices, lookup_expr="exact")
+    qualifier = filters.ChoiceFilter(choices=Qualifier.choices, lookup_expr="exact")
+    meeting = filters.CharFilter(field_name="statement__meeting__slug", lookup_expr="exact")
+    statement = filters.CharFilter(field_name="statement__slug", lookup_expr="exact")
+
+    class Meta:
+        model = Figure
+        fields = []
+
+
+class MemberFilter(filters.FilterSet):
+    kind = filters.ChoiceFilter(choices=MemberKind.choices, lookup_expr="exact")
+    sources_disagree = BooleanFilter(
+        method="filter_sources_disagree", help_text="Welcomed as new by sources at more than one meeting."
+    )
+
+    class Meta:
+        model = Member
+        fields = []
+
+    def filter_sources_disagree(self, queryset, name, value):
+        conflicting = Member.objects.with_conflicting_joins().values("pk")
+        return queryset.filter(pk__in=conflicting) if value else queryset.exclude(pk__in=conflicting)
+
+
+class ParticipationFilter(filters.FilterSet):
+    meeting = filters.CharFilter(field_name="meeting__slug", lookup_expr="exact")
+    member = filters.CharFilter(field_name="member__slug", lookup_expr="exact")
+    role = filters.ChoiceFilter(choices=ParticipationRole.choices, lookup_expr="exact")
+    statement = filters.CharFilter(field_name="statement__slug", lookup_expr="exact")
+
+    class Meta:
+        model = Participation
+        fields = []
+
+
+class CommitmentFilter(filters.FilterSet):
+    meeting = filters.CharFilter(field_name="statement__meeting__slug", lookup_expr="exact", help_text="Meeting slug.")
+    statement = filters.CharFilter(field_name="statement__slug", lookup_expr="exact", help_text="Statement slug.")
+    year = YearFilter(field_name="statement__meeting__start_date")
+    date_after = filters.DateFilter(
+        field_name="statement__meeting__start_date", lookup_expr="gte", help_text="Meetings on or after this date."
+    )
+    date_before = filters.DateFilter(
+        field_name="statement__meeting__start_date", lookup_expr="lte", help_text="Meetings on or before this date."
+    )
+    line_of_effort = filters.CharFilter(field_name="line_of_effort__slug", lookup_expr="exact")
+    thread = filters.CharFilter(method="filter_thread", help_text="Recurring pledge slug.")
+    has_thread = BooleanFilter(method="filter_has_thread", help_text="In any recurring pledge, or in none.")
+    strength = filters.ChoiceFilter(choices=Strength.choices, lookup_expr="exact")
+    change_kind = filters.ChoiceFilter(
+        choices=ChangeKind.choices, method="filter_change_kind", help_text="How it changed in any of its threads."
+    )
+    status = filters.ChoiceFilter(
+        choices=ImplementationStatus.choices, method="filter_status", help_text="Status of the newest assessment."
+    )
+    actor = filters.CharFilter(field_name="actor", lookup_expr="icontains")
+    q = filters.CharFilter(
+        method="filter_q", help_text="Free text over quote and summary (full-text search on PostgreSQL)."
+    )
+
+    class Meta:
+        model = Commitment
+        fields = []
+
+    # Thread conditions go through a subquery, so a commitment in two threads is listed once.
+    def filter_thread(self, queryset, name, value):
+        return queryset.filter(pk__in=ThreadEntry.objects.filter(thread__slug=value).values("commitment_id"))
+
+    def filter_has_thread(self, queryset, name, value):
+        in_threads = ThreadEntry.objects.values("commitment_id")
+        return queryset.filter(pk__in=in_threads) if value else queryset.exclude(pk__in=in_threads)
+
+    def filter_change_kind(self, queryset, name, value):
+        return queryset.filter(pk__in=ThreadEntry.objects.filter(change_kind=value).values("commitment_id"))
+
+    def filter_status(self, queryset, name, value):
+        return queryset.with_latest_status().filter(latest_status=value)
+
+    def filter_q(self, queryset, name, value):
+        return queryset.search(value)
+
+
+class ThreadFilter(filters.FilterSet):
+    line_of_effort = filters.CharFilter(field_name="line_of_effort__slug", lookup_expr="exact")
+
+    class Meta:
+        model = Thread
+        fields = []
+
+
+class AssessmentFilter(filters.FilterSet):
+    commitment = filters.CharFilter(field_name="commitment__slug", lookup_expr="exact")
+    status = filters.ChoiceFilter(choices=ImplementationStatus.choices, lookup_expr="exact")
+    funding_stage = filters.CharFilter(field_name="funding_stage", lookup_expr="exact")
+    assessed_after = filters.DateFilter(field_name="assessed_on", lookup_expr="gte")
+    assessed_before = filters.DateFilter(field_name="assessed_on", lookup_expr="lte")
+
+    class Meta:
+        model = Assessment
+        fields = []

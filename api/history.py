@@ -1,0 +1,53 @@
+"""Every resource's change history (django-simple-history rows), read by auditors and curators."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from .errors import ErrorSerializer
+from .permissions import ReadsHistory
+
+
+class HistoryChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class HistoryRecordSerializer(serializers.Serializer):
+    """One recorded change: when, who, what kind, and the fields it changed."""
+
+    date = serializers.DateTimeField()
+    user = serializers.CharField(allow_null=True)
+    type = serializers.ChoiceField(choices=[("+", "created"), ("~", "changed"), ("-", "deleted")])
+    reason = serializers.CharField(allow_null=True)
+    changes = HistoryChangeSerializer(many=True)
+
+
+class HistoryMixin:
+    """Adds `GET …/{key}/history/` to a viewset: every recorded change of the row, oldest first."""
+
+    @extend_schema(responses={200: HistoryRecordSerializer(many=True), 403: ErrorSerializer})
+    @action(detail=True, permission_classes=[ReadsHistory], pagination_class=None, filter_backends=[])
+    def history(self, request, *args, **kwargs):
+        obj = self.get_object()
+        records = list(obj.history.select_related("history_user").order_by("history_date", "history_id"))
+        result, previous = [], None
+        for record in records:
+            if previous is None:
+                changes = []
+            else:
+                delta = record.diff_against(previous)
+                changes = [{"field": c.field, "old": c.old, "new": c.new} for c in delta.changes]
+            result.append(
+                {
+                    "date": record.history_date,
+                    "user": record.history_user.get_username() if record.history_user else None,
+                    "type": record.history_type,
+                    "reason": record.history_change_reason,
+                    "changes": changes,
+                }
+            )
+            previous = record
+        return Response(HistoryRecordSerializer(result, many=True).data)

@@ -1,0 +1,155 @@
+"""Diff: the records added, removed and changed between two snapshots, by natural key."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .files import read_lines, read_manifest
+from .records import FIXTURE, SnapshotError, curated_models, describe, label_of, record_key, sort_key
+
+
+@dataclass
+class Change:
+    kind: str  # "added", "removed" or "changed"
+    model: str
+    key: tuple
+    fields: dict  # the record's fields; for "changed", {field: (old, new)} of the fields that differ
+
+    def as_json(self):
+        fields = self.fields
+        if self.kind == "changed":
+            fields = {name: {"old": old, "new": new} for name, (old, new) in fields.items()}
+        return {"model": self.model, "key": list(self.key), "fields": fields}
+
+
+@dataclass
+class DiffResult:
+    old: dict  # {"path", "exported_at", "snapshot_sha256"}
+    new: dict
+    changes: list
+    meta: dict  # manifest-level differences: app version, migrations
+
+    def summary(self):
+        return {kind: sum(c.kind == kind for c in self.changes) for kind in ("added", "removed", "changed")}
+
+    def as_json(self):
+        result = {"old": self.old, "new": self.new, "meta": self.meta, "summary": self.summary()}
+        for kind in ("added", "removed", "changed"):
+            result[kind] = [c.as_json() for c in self.changes if c.kind == kind]
+        return result
+
+
+def _ordered_records(path):
+    """(position, model, key, fields) of a fixture's records; SnapshotError if they are out of snapshot order."""
+    ranks = {label_of(model): rank for rank, model in enumerate(curated_models())}
+    previous = None
+    for line in read_lines(path):
+        if line.record is None:
+            raise SnapshotError(f"{path} line {line.number}: {'; '.join(line.problems)}: verify the snapshot.")
+        label, fields = line.record["model"], line.record["fields"]
+        if label not in ranks:
+            raise SnapshotError(f"{path} line {line.number}: {label!r} is not a curated model.")
+        key = record_key(label, fields)
+        position = (ranks[label], sort_key(key))
+        if previous is not None and position <= previous:
+            raise SnapshotError(f"{path} line {line.number}: out of snapshot order: verify the snapshot.")
+        previous = position
+        yield position, label, key, fields
+
+
+def diff_snapshots(old_directory, new_directory):
+    """The records added, removed and changed (field by field) from one snapshot to another, by natural key.
+
+    Both fixtures are in snapshot order, so one merging pass over the two streams finds every
+    difference without holding either in memory.
+    """
+    manifests = read_manifest(old_directory), read_manifest(new_directory)
+    old_records = _ordered_records(Path(old_directory) / FIXTURE)
+    new_records = _ordered_records(Path(new_directory) / FIXTURE)
+    changes = []
+    old, new = next(old_records, None), next(new_records, None)
+    while old is not None or new is not None:
+        if new is None or (old is not None and old[0] < new[0]):
+            changes.append(Change("removed", old[1], old[2], old[3]))
+            old = next(old_records, None)
+        elif old is None or new[0] < old[0]:
+            changes.append(Change("added", new[1], new[2], new[3]))
+            new = next(new_records, None)
+        else:
+            differing = {
+                name: (old[3].get(name), new[3].get(name))
+                for name in sorted(set(old[3]) | set(new[3]))
+                if old[3].get(name) != new[3].get(name)
+            }
+            if differing:
+                changes.append(Change("changed", new[1], new[2], differing))
+            old, new = next(old_records, None), next(new_records, None)
+
+    meta = {}
+    if manifests[0].get("app_version") != manifests[1].get("app_version"):
+        meta["app_version"] = {"old": manifests[0].get("app_version"), "new": manifests[1].get("app_version")}
+    old_migrations = {tuple(m) for m in manifests[0]["migrations"]}
+    new_migrations = {tuple(m) for m in manifests[1]["migrations"]}
+    if old_migrations != new_migrations:
+        meta["migrations"] = {
+            "added": [list(m) for m in sorted(new_migrations - old_migrations)],
+            "removed": [list(m) for m in sorted(old_migrations - new_migrations)],
+        }
+
+    def about(directory, manifest):
+        return {
+            "path": str(directory),
+            "exported_at": manifest.get("exported_at"),
+            "snapshot_sha256": manifest["snapshot_sha256"],
+        }
+
+    return DiffResult(
+        old=about(old_directory, manifests[0]), new=about(new_directory, manifests[1]), changes=changes, meta=meta
+    )
+
+
+def _shown_pair(old, new, context=30, limit=100):
+    """Two values as readable text; long texts are cut to the part that differs."""
+    shown = json.dumps(old, ensure_ascii=False), json.dumps(new, ensure_ascii=False)
+    if not (isinstance(old, str) and isinstance(new, str)) or max(map(len, shown)) <= limit:
+        return shown
+    prefix = 0
+    while prefix < min(len(old), len(new)) and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < min(len(old), len(new)) - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    start = max(0, prefix - context)
+
+    def cut(text):
+        end = min(len(text), len(text) - suffix + context)
+        middle = json.dumps(text[start:end], ensure_ascii=False)
+        return f"{'…' if start else ''}{middle}{'…' if end < len(text) else ''} ({len(text)} characters)"
+
+    return cut(old), cut(new)
+
+
+def render_diff(result):
+    """A diff as lines of text for a reader: one line a record, one indented line a changed field."""
+    lines = [
+        f"old: {result.old['path']} (exported {result.old['exported_at']})",
+        f"new: {result.new['path']} (exported {result.new['exported_at']})",
+    ]
+    if "app_version" in result.meta:
+        lines.append(f"app version: {result.meta['app_version']['old']} -> {result.meta['app_version']['new']}")
+    for kind in ("added", "removed"):
+        for app, name in result.meta.get("migrations", {}).get(kind, []):
+            lines.append(f"migration {kind}: {app}.{name}")
+    signs = {"added": "+", "removed": "-", "changed": "~"}
+    for change in result.changes:
+        lines.append(f"{signs[change.kind]} {describe(change.model, change.key)}")
+        if change.kind == "changed":
+            for name, (old, new) in change.fields.items():
+                shown_old, shown_new = _shown_pair(old, new)
+                lines.append(f"    {name}: {shown_old} -> {shown_new}")
+    summary = result.summary()
+    if result.changes:
+        lines.append(f"{summary['added']} added, {summary['removed']} removed, {summary['changed']} changed")
+    else:
+        lines.append("No differences in the curated records.")
+    return lines

@@ -1,0 +1,225 @@
+"""Verify: a snapshot checked against itself (digests, counts, statement texts, quotes, references)."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.apps import apps
+
+from meetings.models import sha256_hex
+
+from .files import file_sha256, manifest_digest, read_lines, read_manifest
+from .records import (
+    FIXTURE,
+    HISTORY,
+    MANIFEST,
+    curated_models,
+    describe,
+    fixture_spec,
+    label_of,
+    natural_key_lookups,
+    record_key,
+    reference_fields,
+    sort_key,
+)
+
+
+@dataclass
+class VerifyResult:
+    directory: Path
+    counts: dict
+    failures: list
+
+    @property
+    def ok(self):
+        return not self.failures
+
+
+def _expected_fields(spec):
+    return {name for name, *_ in spec.outputs}
+
+
+def verify_snapshot(directory, *, expect_sha256=None):
+    """Check a snapshot against itself: digests, counts, every statement text, quote and reference.
+
+    A snapshot rewritten and resealed whole checks against itself: `expect_sha256`, the snapshot
+    digest an auditor kept from the export, ties it to what was exported. Returns every failure
+    found, each naming the file or record and the reason; raises SnapshotError only when the
+    folder is not a snapshot at all.
+    """
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    failures = []
+    if expect_sha256 is not None and manifest_digest(manifest) != expect_sha256.lower():
+        failures.append(
+            f"{MANIFEST}: this snapshot's sha256 is {manifest_digest(manifest)}, not the {expect_sha256} "
+            "recorded at export: it is not the snapshot that was exported"
+        )
+    if manifest_digest(manifest) != manifest["snapshot_sha256"]:
+        failures.append(
+            f"{MANIFEST}: snapshot_sha256 mismatch (manifest {manifest['snapshot_sha256']}, "
+            f"content {manifest_digest(manifest)}): the manifest was edited"
+        )
+    for name, entry in sorted(manifest["files"].items()):
+        if name not in {FIXTURE, HISTORY}:
+            failures.append(f"{MANIFEST}: lists {name!r}, which is not a snapshot file")
+            continue
+        path = directory / name
+        if not path.is_file():
+            failures.append(f"{name}: missing (the manifest lists it)")
+            continue
+        sha, size = file_sha256(path)
+        if sha != entry.get("sha256"):
+            failures.append(f"{name}: sha256 mismatch (manifest {entry.get('sha256')}, file {sha})")
+        if size != entry.get("bytes"):
+            failures.append(f"{name}: size mismatch (manifest {entry.get('bytes')} bytes, file {size})")
+    for extra in sorted(p.name for p in directory.iterdir()):
+        if extra in {FIXTURE, HISTORY} and extra not in manifest["files"]:
+            failures.append(f"{extra}: present but not listed in the manifest")
+
+    counts = {}
+    if (directory / FIXTURE).is_file():
+        counts = _verify_fixture(directory / FIXTURE, manifest, failures)
+    if HISTORY in manifest["files"] and (directory / HISTORY).is_file():
+        _verify_history(directory / HISTORY, manifest["files"][HISTORY].get("counts") or {}, failures)
+    return VerifyResult(directory=directory, counts=counts, failures=failures)
+
+
+def _verify_fixture(path, manifest, failures):
+    """Two passes over fixture.jsonl: first the records and statement texts, then quotes and references."""
+    ranks = {label_of(model): rank for rank, model in enumerate(curated_models())}
+    keys = {label: set() for label in ranks}
+    counts = dict.fromkeys(ranks, 0)
+    statements = {}  # slug: (text, the record's sha256 field)
+    previous = None
+    for line in read_lines(path):
+        where = f"{FIXTURE} line {line.number}"
+        record = line.record
+        if record is None:
+            failures.extend(f"{where}: {problem}" for problem in line.problems)
+            continue
+        label, fields = record["model"], record["fields"]
+        if label not in ranks:
+            failures.append(f"{where}: {label!r} is not a curated model")
+            continue
+        expected = _expected_fields(fixture_spec(label))
+        missing, unknown = sorted(expected - set(fields)), sorted(set(fields) - expected)
+        try:
+            key = record_key(label, fields)
+            name = describe(label, key)
+        except (KeyError, IndexError, TypeError):
+            failures.append(f"{where}: {label} record without a readable natural key")
+            continue
+        failures.extend(f"{name} ({where}): {problem}" for problem in line.problems)
+        if missing:
+            failures.append(f"{name}: missing field(s) {', '.join(missing)}")
+        if unknown:
+            failures.append(f"{name}: unknown field(s) {', '.join(unknown)}")
+        counts[label] += 1
+        if key in keys[label]:
+            failures.append(f"{name}: appears more than once")
+        keys[label].add(key)
+        position = (ranks[label], sort_key(key))
+        try:
+            if previous is not None and position < previous:
+                failures.append(f"{name} ({where}): out of snapshot order (by model, then natural key)")
+        except TypeError:
+            failures.append(f"{name} ({where}): a natural key part has the wrong type")
+        previous = position
+        if label == "meetings.statement":
+            statements[fields.get("slug")] = (fields.get("text"), fields.get("sha256"))
+
+    for label in ranks:
+        listed = manifest["counts"].get(label, 0)
+        if listed != counts[label]:
+            failures.append(f"{label}: the manifest counts {listed}, {FIXTURE} holds {counts[label]}")
+    for label in sorted(set(manifest["counts"]) - set(ranks)):
+        failures.append(f"{MANIFEST}: counts {label!r}, which is not a curated model")
+
+    texts = {}
+    for slug, (text, recorded) in sorted(statements.items(), key=lambda item: str(item[0])):
+        name = describe("meetings.statement", (slug,))
+        if not isinstance(text, str) or not text:
+            failures.append(f"{name}: has no text")
+            continue
+        texts[slug] = text
+        digest = sha256_hex(text)
+        if recorded != digest:
+            failures.append(f"{name}: text does not match its sha256 (record {recorded}, text {digest})")
+        listed = manifest["statements"].get(slug)
+        if listed is None:
+            failures.append(f"{name}: not among the manifest's statement digests")
+        elif listed != digest:
+            failures.append(f"{name}: text does not match the manifest's sha256 (manifest {listed}, text {digest})")
+    for slug in sorted(set(manifest["statements"]) - set(statements)):
+        failures.append(f"{describe('meetings.statement', (slug,))}: in the manifest but missing from {FIXTURE}")
+
+    for line in read_lines(path):
+        record = line.record
+        if record is None or record["model"] not in ranks:
+            continue
+        label, fields = record["model"], record["fields"]
+        try:
+            name = describe(label, record_key(label, fields))
+        except (KeyError, IndexError, TypeError):
+            continue
+        _check_references(name, label, fields, keys, failures)
+        if {"statement", "start", "end", "quote"} <= set(fields):
+            _check_quote(name, fields, texts, failures)
+    return counts
+
+
+def _check_references(name, label, fields, keys, failures):
+    model = apps.get_model(label)
+    for field_name, target in reference_fields(label).items():
+        value = fields.get(field_name)
+        if value is None:
+            if field_name in fields and not model._meta.get_field(field_name).null:
+                failures.append(f"{name}: {field_name} is empty, but every {label} needs one")
+            continue
+        if (
+            not isinstance(value, list)
+            or len(value) != len(natural_key_lookups(target))
+            or not all(part is None or isinstance(part, str) for part in value)
+        ):
+            failures.append(f"{name}: {field_name} is not a {target} natural key: {value!r}")
+        elif tuple(value) not in keys.get(target, ()):
+            failures.append(f"{name}: refers to missing {describe(target, tuple(value))}")
+
+
+def _check_quote(name, fields, texts, failures):
+    statement, start, end, quote = (fields.get(k) for k in ("statement", "start", "end", "quote"))
+    if statement is None:
+        if quote or start is not None or end is not None:
+            failures.append(f"{name}: has a quote but no statement")
+        return
+    well_formed = isinstance(statement, list) and statement and isinstance(statement[0], str)
+    text = texts.get(statement[0]) if well_formed else None
+    if text is None:
+        return  # a missing or textless statement is reported once, on its own
+    if not (isinstance(start, int) and isinstance(end, int) and isinstance(quote, str)):
+        if quote or start is not None or end is not None:
+            failures.append(f"{name}: the quote's offsets {start!r}-{end!r} are not numbers")
+        return
+    if not 0 <= start < end <= len(text):
+        failures.append(f"{name}: offsets {start}-{end} are outside the statement text (0-{len(text)})")
+    elif text[start:end] != quote:
+        failures.append(f"{name}: quote is not the statement text at {start}-{end}")
+
+
+def _verify_history(path, listed_counts, failures):
+    known = {label_of(model.history.model) for model in curated_models()}
+    counts = dict.fromkeys(known, 0)
+    for line in read_lines(path):
+        where = f"{HISTORY} line {line.number}"
+        failures.extend(f"{where}: {problem}" for problem in line.problems)
+        if line.record is None:
+            continue
+        if line.record["model"] not in known:
+            failures.append(f"{where}: {line.record['model']!r} is not a history model of the tracker")
+            continue
+        counts[line.record["model"]] += 1
+    for label in sorted(known | set(listed_counts)):
+        if listed_counts.get(label, 0) != counts.get(label, 0):
+            failures.append(
+                f"{label}: the manifest counts {listed_counts.get(label, 0)}, {HISTORY} holds {counts.get(label, 0)}"
+            )

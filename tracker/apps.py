@@ -1,6 +1,0 @@
-from django.apps import AppConfig
-
-
-class TrackerConfig(AppConfig):
-    name = "tracker"
-    verbose_name = "Tracker"
