@@ -26,7 +26,7 @@ class HistoryRecordSerializer(serializers.Serializer):
 
 
 class HistoryMixin:
-    """Adds `GET …/{key}/history/` to a viewset: every recorded change of the row, oldest first."""
+    """Adds `GET …/{slug}/history/`: every recorded change of the row, for auditors and curators."""
 
     @extend_schema(responses={200: HistoryRecordSerializer(many=True), 403: ErrorSerializer})
     @action(detail=True, permission_classes=[ReadsHistory], pagination_class=None, filter_backends=[])

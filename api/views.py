@@ -211,17 +211,13 @@ class CommitmentViewSet(HistoryMixin, viewsets.ModelViewSet):
     ordering = ["id"]
 
     def get_queryset(self):
-        # Statement, meeting, line of effort, thread places and latest status, in a fixed number of queries.
+        # Statement, meeting, line of effort, thread entries and latest status, in a fixed number of queries.
         return Commitment.objects.for_list()
 
     def list(self, request, *args, **kwargs):
-        # The fast path: filter and paginate on the table, build plain rows for the page only, then
-        # one query for their places in recurring pledges. CommitmentRowSerializer renders the rows.
+        # The fast path: filter and paginate plain rows, not instances (see CommitmentRowSerializer).
         queryset = self.filter_queryset(Commitment.objects.with_latest_status())
-        page = self.paginate_queryset(queryset.api_rows())
-        places = ThreadEntry.objects.places_for([row["id"] for row in page])
-        for row in page:
-            row["threads"] = places.get(row["id"], [])
+        page = self.paginate_queryset(CommitmentRowSerializer.rows(queryset))
         return self.get_paginated_response(CommitmentRowSerializer(page, many=True).data)
 
 

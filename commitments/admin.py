@@ -51,7 +51,10 @@ class CommitmentListInline(ReadOnlyInline):
 
 class CommitmentAddInline(QuoteAddInline):
     model = Commitment
-    fields = ["slug", "quote", "start", "end", "line_of_effort", "actor", "strength", "summary", "assessable"]
+    # The quote and its filing; the statement is the page's own.
+    fields = [
+        name for name in (*Commitment.FIELD_GROUPS["quote"], *Commitment.FIELD_GROUPS["filing"]) if name != "statement"
+    ]
     verbose_name = "new commitment (paste its quote)"
     verbose_name_plural = "add commitments"
 
@@ -114,7 +117,7 @@ class ThreadEntrySavingMixin:
 
 
 class CommitmentThreadListInline(ReadOnlyInline):
-    """The commitment's places in recurring pledges: each opens on its own page to change or remove."""
+    """The commitment's thread entries: each opens on its own page to change or remove."""
 
     model = ThreadEntry
     fields = ["thread", "position", "change_kind", "note"]
@@ -126,7 +129,7 @@ class CommitmentThreadListInline(ReadOnlyInline):
 
 
 class ThreadEntryAddInline(AddOnlyInline):
-    """New places in recurring pledges; positions follow meeting order (saved by place_in_thread)."""
+    """New thread entries; positions follow meeting order (saved by place_in_thread)."""
 
     model = ThreadEntry
     form = ThreadEntryForm
@@ -164,23 +167,7 @@ class LatestStatusFilter(admin.SimpleListFilter):
 class CommitmentForm(QuotePasteForm):
     class Meta:
         model = Commitment
-        fields = [
-            "slug",
-            "statement",
-            "quote",
-            "start",
-            "end",
-            "line_of_effort",
-            "actor",
-            "strength",
-            "summary",
-            "assessable",
-            "note",
-            "deadline",
-            "deadline_text",
-            "amount",
-            "currency",
-        ]
+        fields = Commitment.CURATED_FIELDS
 
 
 @admin.register(Commitment)
@@ -198,10 +185,14 @@ class CommitmentAdmin(ThreadEntrySavingMixin, SimpleHistoryAdmin):
     search_fields = ["slug", "quote", "summary", "actor"]
     autocomplete_fields = ["statement", "line_of_effort"]
     readonly_fields = ["in_context"]
+    # The model's groups; the quote is shown in its context below its offsets.
     fieldsets = [
-        (None, {"fields": ["slug", "statement", "quote", "in_context", "start", "end"]}),
-        ("Filing", {"fields": ["line_of_effort", "actor", "strength", "summary", "assessable", "note"]}),
-        ("Deadline and money", {"fields": ["deadline", "deadline_text", "amount", "currency"]}),
+        (None, {"fields": [*Commitment.FIELD_GROUPS["quote"], "in_context"]}),
+        *(
+            (group.capitalize(), {"fields": names})
+            for group, names in Commitment.FIELD_GROUPS.items()
+            if group != "quote"
+        ),
     ]
     inlines = [CommitmentThreadListInline, CommitmentThreadAddInline, AssessmentInline]
 

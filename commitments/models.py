@@ -42,7 +42,12 @@ class ThreadQuerySet(NaturalKeyQuerySet):
 
 
 class Thread(NaturalKeyModel):
-    """A recurring pledge: the same pledge made again at later meetings."""
+    """A recurring pledge: the same pledge made again at later meetings.
+
+    "Recurring pledge" is the users' word, in the admin, the API's documentation and the public
+    pages; the code calls it a thread. Each commitment in it has an entry (`ThreadEntry`): its
+    position in meeting order and how it changed from the entry before.
+    """
 
     slug = models.SlugField(max_length=100, unique=True)
     title = models.CharField(max_length=300)
@@ -104,39 +109,6 @@ class CommitmentQuerySet(NaturalKeyQuerySet):
             )
         )
 
-    # The columns of one commitment in an API list: its own, and the names of what it points to.
-    API_ROW_FIELDS = (
-        "id",
-        "slug",
-        "quote",
-        "start",
-        "end",
-        "actor",
-        "strength",
-        "summary",
-        "assessable",
-        "deadline",
-        "deadline_text",
-        "amount",
-        "currency",
-        "note",
-        "latest_status",
-        "statement__slug",
-        "statement__title",
-        "statement__meeting__slug",
-        "statement__meeting__name",
-        "statement__meeting__start_date",
-        "line_of_effort__slug",
-        "line_of_effort__name",
-    )
-
-    def api_rows(self):
-        """Plain rows for an API list: one query, no model instances, the statement text never read.
-
-        Apply it to a page, not to the table: `threads` are added per page by `ThreadEntry.objects.places_for()`.
-        """
-        return self.values(*self.API_ROW_FIELDS)
-
     def search(self, text):
         """Commitments whose quote or summary match free text: PostgreSQL full-text search, else substring."""
         text = text.strip()
@@ -182,7 +154,7 @@ class CommitmentQuerySet(NaturalKeyQuerySet):
             self.select_related("statement__meeting", "line_of_effort")
             .defer("statement__text")
             .prefetch_related(
-                # Ordered as ThreadEntry.objects.places_for() orders them for the fast list path.
+                # Ordered as ThreadEntry.objects.entries_for() orders them for the API's fast list path.
                 Prefetch(
                     "thread_entries", queryset=ThreadEntry.objects.select_related("thread").order_by("thread__slug")
                 )
@@ -209,6 +181,17 @@ class Commitment(QuotedSpan):
 
     history = HistoricalRecords()
     objects = CommitmentQuerySet.as_manager()
+
+    # The fields a curator writes, grouped as forms show them: the quote, how it is filed, its
+    # deadline and money, the curator's note. The admin, the API and the seed builder read these
+    # rather than restating them.
+    FIELD_GROUPS = {
+        "quote": ("slug", "statement", "quote", "start", "end"),
+        "filing": ("line_of_effort", "actor", "strength", "summary", "assessable"),
+        "deadline and money": ("deadline", "deadline_text", "amount", "currency"),
+        "note": ("note",),
+    }
+    CURATED_FIELDS = tuple(name for group in FIELD_GROUPS.values() for name in group)
 
     class Meta(QuotedSpan.Meta):
         ordering = ["statement__meeting__start_date", "statement__position", "start"]
@@ -253,19 +236,19 @@ class ChangeKind(models.TextChoices):
 
 
 class ThreadEntryQuerySet(NaturalKeyQuerySet):
-    def places_for(self, commitment_ids):
-        """{commitment id: [its places in recurring pledges]} for a page of commitments, in one query."""
-        places = {}
+    def entries_for(self, commitment_ids):
+        """{commitment id: [its entries as {thread, position, change_kind}]} for a page of commitments, in one query."""
+        entries = {}
         rows = (
             self.filter(commitment_id__in=commitment_ids)
             .order_by("thread__slug")
             .values_list("commitment_id", "thread__slug", "position", "change_kind")
         )
         for commitment_id, thread, position, change_kind in rows:
-            places.setdefault(commitment_id, []).append(
+            entries.setdefault(commitment_id, []).append(
                 {"thread": thread, "position": position, "change_kind": change_kind}
             )
-        return places
+        return entries
 
     def meeting_matrix(self):
         """Which recurring pledge appears at which meeting: one row per entry, in thread and meeting order."""
@@ -281,7 +264,7 @@ class ThreadEntryQuerySet(NaturalKeyQuerySet):
 
 
 class ThreadEntry(NaturalKeyModel):
-    """A commitment's place in a recurring pledge, and how it changed from the previous one."""
+    """A commitment's entry in a thread: its position in meeting order and how it changed from the previous one."""
 
     NATURAL_KEY = ("thread__slug", "commitment__slug")
 

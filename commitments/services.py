@@ -1,7 +1,8 @@
-"""Writes that touch several rows: called alike by the admin, the seed loader and (later) the API."""
+"""Writes that touch several rows, called alike by the admin, the API and the seed loader."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 
 from .models import ChangeKind, ThreadEntry
 
@@ -12,48 +13,53 @@ def meeting_order(commitment):
     return (statement.meeting.start_date, statement.position, commitment.start, commitment.pk or 0)
 
 
+def _entries_of(thread):
+    """The thread's entries with what meeting order needs, in one query."""
+    return list(thread.entries.select_related("commitment__statement__meeting").defer("commitment__statement__text"))
+
+
+def _placed(thread, commitment):
+    """The commitment's entry in the thread (a new, unsaved one if it has none) and every entry in meeting order."""
+    entries = _entries_of(thread)
+    entry = next((e for e in entries if e.commitment_id == commitment.pk), None)
+    if entry is None:
+        entry = ThreadEntry(thread=thread, commitment=commitment)
+        entries.append(entry)
+    return entry, sorted(entries, key=lambda e: meeting_order(e.commitment))
+
+
+def _opening_problem(ordered, entry, change_kind):
+    if ordered[0] is entry and change_kind != ChangeKind.NEW:
+        return (
+            f"“{entry.commitment.slug}” would be the first commitment of “{entry.thread}”, "
+            "so its change kind must be “new”."
+        )
+    if ordered[0] is not entry and ordered[0].change_kind != ChangeKind.NEW:
+        return f"“{ordered[0].commitment.slug}” would then open the thread but is not marked “new”."
+    return None
+
+
 def opening_problem(*, thread, commitment, change_kind):
-    """Why this change kind is refused, or None: the commitment that opens a thread must be `new`."""
-    if change_kind == ChangeKind.NEW:
-        return None
-    key = meeting_order(commitment)
-    earlier = [
-        e
-        for e in thread.entries.select_related("commitment__statement__meeting")
-        if e.commitment_id != commitment.pk and meeting_order(e.commitment) < key
-    ]
-    if earlier:
-        return None
-    return f"“{commitment.slug}” would be the first commitment of “{thread}”, so its change kind must be “new”."
+    """Why placing the commitment with this change kind is refused, or None: a thread's first entry is `new`."""
+    entry, ordered = _placed(thread, commitment)
+    return _opening_problem(ordered, entry, change_kind)
 
 
 @transaction.atomic
 def place_in_thread(*, thread, commitment, change_kind, note=""):
     """Add a commitment to a recurring pledge (or update its place), keeping the thread in meeting order.
 
-    Positions are renumbered 1..n by meeting order; the first commitment of a thread must be `new`.
+    Positions are numbered 1..n by meeting order; the first commitment of a thread must be `new`.
+    Each entry that changes is saved once (one history row); entries that do not change are not saved.
     """
-    entry = ThreadEntry.objects.filter(thread=thread, commitment=commitment).first() or ThreadEntry(
-        thread=thread, commitment=commitment
-    )
-    entry.change_kind = change_kind
-    entry.note = note
-    problem = opening_problem(thread=thread, commitment=commitment, change_kind=change_kind)
+    entry, ordered = _placed(thread, commitment)
+    problem = _opening_problem(ordered, entry, change_kind)
     if problem:
         raise ValidationError({"change_kind": problem})
-    siblings = [e for e in thread.entries.select_related("commitment__statement__meeting") if e.pk != entry.pk]
-    ordered = sorted([*siblings, entry], key=lambda e: meeting_order(e.commitment))
-    if ordered[0].change_kind != ChangeKind.NEW:
-        raise ValidationError(
-            {"change_kind": f"“{ordered[0].commitment.slug}” would then open the thread but is not marked “new”."}
-        )
-    _renumber(ordered)
+    changed = entry.pk is None or (entry.change_kind, entry.note) != (change_kind, note)
+    entry.change_kind, entry.note = change_kind, note
+    _renumber(ordered, always_save=entry if changed else None)
     return entry
-
-
-def _rest_of_thread(entry):
-    rest = [e for e in entry.thread.entries.select_related("commitment__statement__meeting") if e.pk != entry.pk]
-    return sorted(rest, key=lambda e: meeting_order(e.commitment))
 
 
 def removal_problem(entry):
@@ -67,22 +73,48 @@ def removal_problem(entry):
     return None
 
 
+def _rest_of_thread(entry):
+    rest = [e for e in _entries_of(entry.thread) if e.pk != entry.pk]
+    return sorted(rest, key=lambda e: meeting_order(e.commitment))
+
+
 @transaction.atomic
 def remove_from_thread(*, entry):
     """Take a commitment out of its thread and close the gap it leaves; refused before anything changes."""
-    problem = removal_problem(entry)
-    if problem:
-        raise ValidationError(problem)
     rest = _rest_of_thread(entry)
+    if rest and rest[0].change_kind != ChangeKind.NEW:
+        raise ValidationError(removal_problem(entry))
     entry.delete()
     _renumber(rest)
 
 
-def _renumber(entries):
-    # (thread, position) is unique: park every row out of the way, then number them 1..n.
-    for offset, entry in enumerate(entries, start=1):
-        entry.position = 20000 + offset
-        entry.save()
-    for offset, entry in enumerate(entries, start=1):
-        entry.position = offset
-        entry.save(update_fields=["position"])
+def _renumber(ordered, always_save=None):
+    """Give `ordered` the positions 1..n, saving each entry that moves (and `always_save`) exactly once.
+
+    (thread, position) is unique and checked row by row, so moves are saved in an order that never
+    takes a position still held: entries moving up from the last one down, then entries moving down
+    from the first one up. Inserting or removing an entry only shifts the rest one way. Should moves
+    in both directions meet (after a meeting's date was changed), the moving rows are first parked
+    out of the way with one UPDATE, which records no history, so no history row ever holds a
+    temporary position.
+    """
+    targets = {id(entry): position for position, entry in enumerate(ordered, start=1)}
+    moving = [e for e in ordered if e.pk is not None and e.position != targets[id(e)]]
+    up = sorted((e for e in moving if targets[id(e)] > e.position), key=lambda e: -e.position)
+    down = sorted((e for e in moving if targets[id(e)] < e.position), key=lambda e: e.position)
+    if up and down:
+        parked = ThreadEntry.objects.filter(pk__in=[e.pk for e in moving])
+        parked.update(position=F("position") + PARKING_OFFSET)
+    for entry in [*up, *down]:
+        entry.position = targets[id(entry)]
+        if entry is always_save:
+            entry.save()
+        else:
+            entry.save(update_fields=["position"])
+    if always_save is not None and always_save not in moving:
+        always_save.position = targets[id(always_save)]
+        always_save.save()
+
+
+# Far above any real position (a thread of this many meetings would take centuries).
+PARKING_OFFSET = 10_000

@@ -18,21 +18,7 @@ class StatementForm(forms.ModelForm):
 
     class Meta:
         model = Statement
-        fields = [
-            "slug",
-            "meeting",
-            "position",
-            "kind",
-            "title",
-            "issuer",
-            "publisher",
-            "source_url",
-            "source_file",
-            "issued_on",
-            "issued_on_basis",
-            "note",
-            "text",
-        ]
+        fields = Statement.CURATED_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -118,6 +118,20 @@ class Meeting(NaturalKeyModel):
     history = HistoricalRecords()
     objects = MeetingQuerySet.as_manager()
 
+    # The fields a curator writes; the API and the seed builder read this rather than restating it.
+    CURATED_FIELDS = (
+        "slug",
+        "name",
+        "format",
+        "city",
+        "country",
+        "start_date",
+        "end_date",
+        "date_precision",
+        "facts_basis",
+        "provenance_note",
+    )
+
     class Meta:
         ordering = ["start_date", "slug"]
         constraints = [
@@ -159,6 +173,24 @@ class Statement(NaturalKeyModel):
 
     history = HistoricalRecords()
     objects = NaturalKeyQuerySet.as_manager()
+
+    # The fields a curator writes (the digest is computed); the admin's form, the API and the seed
+    # builder read this rather than restating it.
+    CURATED_FIELDS = (
+        "slug",
+        "meeting",
+        "position",
+        "kind",
+        "title",
+        "issuer",
+        "publisher",
+        "source_url",
+        "source_file",
+        "issued_on",
+        "issued_on_basis",
+        "note",
+        "text",
+    )
 
     class Meta:
         ordering = ["meeting__start_date", "position"]

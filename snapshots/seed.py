@@ -12,15 +12,17 @@ from pathlib import Path
 
 import yaml
 
-from commitments.models import ChangeKind, Strength
+from commitments.models import ChangeKind, Commitment, Strength
 from meetings.models import (
     DatePrecision,
     FactsBasis,
     FigureMetric,
+    Meeting,
     MeetingFormat,
     MemberKind,
     ParticipationRole,
     Qualifier,
+    Statement,
     StatementKind,
     read_statement_file,
     sha256_hex,
@@ -34,50 +36,14 @@ VOCABULARY = "vocabulary.yaml"
 ALLOWED_KEYS = {
     "vocabulary": {"meetings", "statements", "lines_of_effort", "threads", "members"},
     "statement file": {"statement", "note", "commitments", "figures", "participation", "proposed_threads"},
-    "meeting": {
-        "slug",
-        "name",
-        "format",
-        "city",
-        "country",
-        "start_date",
-        "end_date",
-        "date_precision",
-        "facts_basis",
-        "provenance_note",
-    },
-    "statement": {
-        "slug",
-        "meeting",
-        "position",
-        "source_file",
-        "kind",
-        "title",
-        "issuer",
-        "publisher",
-        "source_url",
-        "issued_on",
-        "issued_on_basis",
-        "note",
-    },
+    "meeting": set(Meeting.CURATED_FIELDS),
+    # The text is read from the source file the entry names.
+    "statement": set(Statement.CURATED_FIELDS) - {"text"},
     "line of effort": {"slug", "name", "position", "description"},
     "thread": {"slug", "line_of_effort", "title", "description", "_from"},
     "member": {"slug", "name", "kind"},
-    "commitment": {
-        "slug",
-        "quote",
-        "line_of_effort",
-        "actor",
-        "strength",
-        "summary",
-        "assessable",
-        "deadline",
-        "deadline_text",
-        "amount",
-        "currency",
-        "threads",
-        "note",
-    },
+    # A commitment's curated fields, less what the builder computes (statement, offsets), plus its threads.
+    "commitment": (set(Commitment.CURATED_FIELDS) - {"statement", "start", "end"}) | {"threads"},
     "thread link": {"thread", "change", "note"},
     "figure": {"slug", "quote", "metric", "value", "unit", "qualifier", "note"},
     "participation": {"member", "role", "quote", "note"},
@@ -393,24 +359,19 @@ class _Builder:
         except (ValueError, InvalidOperation) as exc:
             self.problem(where, str(exc))
             deadline = amount = None
+        computed = {
+            "statement": [statement],
+            "start": start,
+            "end": end,
+            "line_of_effort": [item.get("line_of_effort")],
+            "assessable": bool(item.get("assessable", True)),
+            "deadline": deadline,
+            "amount": amount,
+        }
         return {
             "model": "commitments.commitment",
             "fields": {
-                "slug": item.get("slug"),
-                "statement": [statement],
-                "start": start,
-                "end": end,
-                "quote": item.get("quote"),
-                "line_of_effort": [item.get("line_of_effort")],
-                "actor": item.get("actor") or "",
-                "strength": item.get("strength"),
-                "summary": item.get("summary") or "",
-                "assessable": bool(item.get("assessable", True)),
-                "deadline": deadline,
-                "deadline_text": item.get("deadline_text") or "",
-                "amount": amount,
-                "currency": item.get("currency") or "",
-                "note": item.get("note") or "",
+                name: computed[name] if name in computed else item.get(name) or "" for name in Commitment.CURATED_FIELDS
             },
         }
 

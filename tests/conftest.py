@@ -4,15 +4,18 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import connection, transaction
 
 from accounts.roles import AUDITORS, CURATORS, ensure_roles
-from tests.factories import UserFactory
+from snapshots.records import curated_models
+from tests.factories import UserFactory, commitments_at_meetings, thread_with
 
 SEED = Path(settings.BASE_DIR) / "fixtures" / "seed.json"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
     # The tests create many users; a production hasher would spend most of the suite's time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -42,14 +45,38 @@ def curator_client(client, curator):
     return client
 
 
+@pytest.fixture(scope="session")
+def seed_rows(django_db_setup, django_db_blocker):
+    """The seed's rows, as plain loaddata reads them, read once per test session.
+
+    Loading resolves every natural key with a query; done once, inside a transaction that is
+    rolled back, and kept as column values that each test inserts in a few bulk statements.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("loaddata", str(SEED), verbosity=0)
+        rows = [(model, list(model._default_manager.order_by("pk").values())) for model in curated_models()]
+        transaction.set_rollback(True)
+    return rows
+
+
 @pytest.fixture
-def seeded(db):
-    """The seed fixture, loaded with plain loaddata into the empty test database."""
-    call_command("loaddata", str(SEED), verbosity=0)
+def seeded(db, seed_rows):
+    """The seed fixture's records in the test database, with the primary keys loaddata gave them."""
+    for model, rows in seed_rows:
+        model._default_manager.bulk_create(model(**row) for row in rows)
+    # Rows came with their ids: move PostgreSQL's sequences past them (SQLite does so by itself).
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), [model for model, _ in seed_rows]):
+            cursor.execute(statement)
 
 
 @pytest.fixture
 def sources_dir():
-    path = Path(settings.SOURCES_DIR)
-    assert path.is_dir(), f"the source statements are expected in {path} (set TRACKER_SOURCES_DIR)"
-    return path
+    return Path(settings.SOURCES_DIR)
+
+
+@pytest.fixture
+def opened_thread(db):
+    """A recurring pledge opened in 2016 and followed in 2021 by an entry marked widened."""
+    first, second = commitments_at_meetings(2016, 2021)
+    return thread_with(first, second, kinds=["widened"]), first, second

@@ -146,3 +146,27 @@ class FigureFactory(factory.django.DjangoModelFactory):
     value = 7700000
     unit = "people"
     qualifier = "more-than"
+
+
+def commitments_at_meetings(*years, phrases=(), **fields):
+    """One commitment at a meeting on 1 June of each year given, created in the order given.
+
+    `phrases` gives each commitment's sentence of the statement text, in the same order.
+    """
+    commitments = []
+    for index, year in enumerate(years):
+        day = datetime.date(year, 6, 1)
+        statement = StatementFactory(meeting=MeetingFactory(start_date=day, end_date=day))
+        if index < len(phrases):
+            fields["phrase"] = phrases[index]
+        commitments.append(CommitmentFactory(statement=statement, **fields))
+    return commitments
+
+
+def thread_with(*commitments, kinds=(), **fields):
+    """A recurring pledge holding `commitments` at positions 1..n: `new` first, then `kinds` in order."""
+    thread = ThreadFactory(**fields)
+    for position, commitment in enumerate(commitments, start=1):
+        change_kind = "new" if position == 1 else kinds[position - 2]
+        ThreadEntryFactory(thread=thread, commitment=commitment, position=position, change_kind=change_kind)
+    return thread

@@ -1,7 +1,5 @@
 """The admin as curators use it: pages, query counts, the quote-paste flow, refusals and history."""
 
-import datetime
-
 import pytest
 from django.urls import reverse
 
@@ -19,6 +17,8 @@ from tests.factories import (
     StatementFactory,
     ThreadEntryFactory,
     ThreadFactory,
+    commitments_at_meetings,
+    thread_with,
 )
 
 pytestmark = pytest.mark.django_db
@@ -192,17 +192,15 @@ def test_commitments_are_added_on_the_statement_page_by_pasting_quotes(curator_c
 
 
 def test_thread_page_shows_commitments_in_meeting_order_with_the_wording_difference(curator_client):
-    thread = ThreadFactory()
-    old = CommitmentFactory(
-        statement=StatementFactory(meeting=MeetingFactory(start_date=datetime.date(2016, 11, 17))),
-        phrase="We must continue to increase our stabilization contributions.",
+    old, new = commitments_at_meetings(
+        2016,
+        2020,
+        phrases=[
+            "We must continue to increase our stabilization contributions.",
+            "We will continue to enhance our information sharing, including with INTERPOL.",
+        ],
     )
-    new = CommitmentFactory(
-        statement=StatementFactory(meeting=MeetingFactory(start_date=datetime.date(2020, 1, 29))),
-        phrase="We will continue to enhance our information sharing, including with INTERPOL.",
-    )
-    ThreadEntryFactory(thread=thread, commitment=old, position=1, change_kind="new")
-    ThreadEntryFactory(thread=thread, commitment=new, position=2, change_kind="widened")
+    thread = thread_with(old, new, kinds=["widened"])
     html = curator_client.get(reverse("admin:commitments_thread_change", args=[thread.pk])).content.decode()
     assert html.index(old.statement.meeting.name) < html.index(new.statement.meeting.name)
     assert "<del class='diff-delete'>must</del>" in html
@@ -211,12 +209,8 @@ def test_thread_page_shows_commitments_in_meeting_order_with_the_wording_differe
 
 
 def test_adding_a_commitment_to_a_thread_in_admin_renumbers_by_meeting(curator_client):
-    thread = ThreadFactory()
-    later = CommitmentFactory(statement=StatementFactory(meeting=MeetingFactory(start_date=datetime.date(2021, 6, 28))))
-    ThreadEntryFactory(thread=thread, commitment=later, position=1, change_kind="new")
-    earlier = CommitmentFactory(
-        statement=StatementFactory(meeting=MeetingFactory(start_date=datetime.date(2016, 1, 1)))
-    )
+    earlier, later = commitments_at_meetings(2016, 2021)
+    thread = thread_with(later)
     url = reverse("admin:commitments_threadentry_add")
     refused = curator_client.post(url, {"thread": thread.pk, "commitment": earlier.pk, "change_kind": "repeated"})
     assert refused.status_code == 200
@@ -293,12 +287,8 @@ def test_auditors_read_but_cannot_change(client, auditor):
 
 
 def test_adding_a_commitment_to_a_thread_on_its_page_renumbers_the_thread_by_meeting(curator_client):
-    thread = ThreadFactory()
-    later = CommitmentFactory(statement=StatementFactory(meeting=MeetingFactory(start_date=datetime.date(2021, 6, 28))))
-    ThreadEntryFactory(thread=thread, commitment=later, position=1, change_kind="new")
-    earlier = CommitmentFactory(
-        statement=StatementFactory(meeting=MeetingFactory(start_date=datetime.date(2016, 1, 1)))
-    )
+    earlier, later = commitments_at_meetings(2016, 2021)
+    thread = thread_with(later)
     data = commitment_post(earlier.statement, earlier.line_of_effort, slug=earlier.slug, quote=earlier.quote)
     data.update(
         {
@@ -389,12 +379,11 @@ def test_a_quote_sent_with_browser_line_breaks_and_a_leading_space_is_kept_exact
     assert Commitment.objects.get(slug="leading-space").quote == " revenue, enhancing"
 
 
-def test_a_thread_entry_keeps_its_thread_and_commitment_and_its_opener_is_not_removed_unmarked(curator_client):
-    thread = ThreadFactory()
-    first = CommitmentFactory(statement=StatementFactory(meeting=MeetingFactory(start_date=datetime.date(2016, 1, 1))))
-    second = CommitmentFactory(statement=StatementFactory(meeting=MeetingFactory(start_date=datetime.date(2021, 1, 1))))
-    opener = ThreadEntryFactory(thread=thread, commitment=first, position=1, change_kind="new")
-    ThreadEntryFactory(thread=thread, commitment=second, position=2, change_kind="widened")
+def test_a_thread_entry_keeps_its_thread_and_commitment_and_its_opener_is_not_removed_unmarked(
+    curator_client, opened_thread
+):
+    thread, first, second = opened_thread
+    opener = thread.entries.get(commitment=first)
     page = curator_client.get(reverse("admin:commitments_threadentry_change", args=[opener.pk]))
     assert {"thread", "commitment"}.isdisjoint(page.context["adminform"].form.fields)
     changelist = curator_client.get(reverse("admin:commitments_threadentry_changelist"))

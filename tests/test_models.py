@@ -21,7 +21,9 @@ from tests.factories import (
     StatementFactory,
     ThreadEntryFactory,
     ThreadFactory,
+    commitments_at_meetings,
     span_of,
+    thread_with,
 )
 
 pytestmark = pytest.mark.django_db
@@ -186,22 +188,8 @@ def test_reading_statement_files_refuses_empty_binary_and_non_utf8(tmp_path):
 # -- threads, diffs and follow-up ------------------------------------------------------------------
 
 
-def make_thread_across_meetings():
-    """Three commitments at three meetings, created out of meeting order."""
-    line = LineOfEffortFactory()
-    thread = ThreadFactory(line_of_effort=line)
-    meetings = [
-        MeetingFactory(start_date=datetime.date(year, 6, 1), end_date=datetime.date(year, 6, 1))
-        for year in (2016, 2019, 2021)
-    ]
-    commitments = [
-        CommitmentFactory(statement=StatementFactory(meeting=meeting), line_of_effort=line) for meeting in meetings
-    ]
-    return thread, commitments
-
-
 def test_place_in_thread_keeps_meeting_order_whatever_the_order_of_entry():
-    thread, (c2016, c2019, c2021) = make_thread_across_meetings()
+    thread, (c2016, c2019, c2021) = ThreadFactory(), commitments_at_meetings(2016, 2019, 2021)
     place_in_thread(thread=thread, commitment=c2019, change_kind="new")
     place_in_thread(thread=thread, commitment=c2021, change_kind="widened")
     place_in_thread(thread=thread, commitment=c2016, change_kind="new")
@@ -215,7 +203,7 @@ def test_place_in_thread_keeps_meeting_order_whatever_the_order_of_entry():
 
 
 def test_place_in_thread_refuses_an_opening_commitment_not_marked_new():
-    thread, (c2016, c2019, _) = make_thread_across_meetings()
+    thread, (c2016, c2019) = ThreadFactory(), commitments_at_meetings(2016, 2019)
     place_in_thread(thread=thread, commitment=c2019, change_kind="new")
     with pytest.raises(ValidationError, match="must be “new”"):
         place_in_thread(thread=thread, commitment=c2016, change_kind="repeated")
@@ -223,7 +211,7 @@ def test_place_in_thread_refuses_an_opening_commitment_not_marked_new():
 
 
 def test_removing_the_opening_commitment_needs_the_next_one_to_be_new():
-    thread, (c2016, c2019, c2021) = make_thread_across_meetings()
+    thread, (c2016, c2019, c2021) = ThreadFactory(), commitments_at_meetings(2016, 2019, 2021)
     first = place_in_thread(thread=thread, commitment=c2016, change_kind="new")
     place_in_thread(thread=thread, commitment=c2019, change_kind="new")
     place_in_thread(thread=thread, commitment=c2021, change_kind="widened")
@@ -256,7 +244,7 @@ def test_word_diff_ignores_capture_artefacts():
 
 
 def test_timeline_pairs_each_entry_with_the_previous_one_and_suggests_a_change_kind():
-    thread, (c2016, c2019, c2021) = make_thread_across_meetings()
+    thread, (c2016, c2019, c2021) = ThreadFactory(), commitments_at_meetings(2016, 2019, 2021)
     # The 2021 text softens the pledge to a welcome.
     start, end = span_of("We welcome the progress.")
     Commitment.objects.filter(pk=c2021.pk).update(
@@ -308,9 +296,54 @@ def test_members_welcomed_as_new_at_two_meetings_are_flagged():
     assert list(Member.objects.with_conflicting_joins()) == [drc]
 
 
-def test_natural_keys_round_trip():
+def test_placing_an_entry_saves_each_moved_entry_once_and_never_at_a_temporary_position(django_assert_num_queries):
+    c2016, c2019, c2020, c2021 = commitments_at_meetings(2016, 2019, 2020, 2021)
+    thread = thread_with(c2019, c2020, c2021, kinds=["repeated", "widened"])
+    before = set(ThreadEntry.history.values_list("history_id", flat=True))
+    # One query reads the thread; three entries move up one (an update and a history row each),
+    # then the new opener is inserted (and its history row), inside a savepoint.
+    with django_assert_num_queries(11):
+        place_in_thread(thread=thread, commitment=c2016, change_kind="new")
+    written = ThreadEntry.history.exclude(history_id__in=before)
+    assert sorted(written.values_list("commitment__slug", "position", "history_type")) == sorted(
+        [(c2016.slug, 1, "+"), (c2019.slug, 2, "~"), (c2020.slug, 3, "~"), (c2021.slug, 4, "~")]
+    )
+    assert list(thread.entries.order_by("position").values_list("commitment", flat=True)) == [
+        c.pk for c in (c2016, c2019, c2020, c2021)
+    ]
+
+
+def test_removing_an_entry_moves_each_later_entry_once(django_assert_num_queries):
+    first, second, third = commitments_at_meetings(2016, 2019, 2021)
+    thread = thread_with(first, second, third, kinds=["new", "widened"])
+    before = set(ThreadEntry.history.values_list("history_id", flat=True))
+    entry = thread.entries.get(commitment=first)
+    with django_assert_num_queries(9):
+        remove_from_thread(entry=entry)
+    written = ThreadEntry.history.exclude(history_id__in=before)
+    assert sorted(written.values_list("commitment__slug", "position", "history_type")) == sorted(
+        [(first.slug, 1, "-"), (second.slug, 1, "~"), (third.slug, 2, "~")]
+    )
+
+
+def test_placing_an_entry_again_unchanged_writes_nothing():
+    first, second = commitments_at_meetings(2016, 2021)
+    thread = thread_with(first, second, kinds=["widened"])
+    before = ThreadEntry.history.count()
+    place_in_thread(thread=thread, commitment=second, change_kind="widened", note="")
+    assert ThreadEntry.history.count() == before
+    place_in_thread(thread=thread, commitment=second, change_kind="repeated", note="Same words.")
+    assert ThreadEntry.history.count() == before + 1
+    assert thread.entries.get(commitment=second).change_kind == "repeated"
+
+
+def test_every_curated_model_finds_a_record_by_the_natural_key_it_gives():
     entry = ThreadEntryFactory()
-    assert ThreadEntry.objects.get_by_natural_key(*entry.natural_key()) == entry
-    assert Commitment.objects.get_by_natural_key(*entry.commitment.natural_key()) == entry.commitment
-    participation = ParticipationFactory()
-    assert type(participation).objects.get_by_natural_key(*participation.natural_key()) == participation
+    assessment = AssessmentFactory(commitment=entry.commitment, assessed_on=datetime.date(2022, 6, 30))
+    assert assessment.natural_key() == (entry.commitment.slug, "2022-06-30")
+    sourced = ParticipationFactory(statement=StatementFactory())
+    external = ParticipationFactory()
+    assert external.natural_key()[-1] is None
+    records = [entry, entry.thread, entry.commitment, entry.commitment.statement, assessment, sourced, external]
+    for record in records:
+        assert type(record).objects.get_by_natural_key(*record.natural_key()) == record

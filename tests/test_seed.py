@@ -2,9 +2,12 @@
 
 import hashlib
 import json
+import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
@@ -24,6 +27,25 @@ def by_model(records, model):
 
 def source_texts(records, sources_dir):
     return {s["slug"]: (sources_dir / s["source_file"]).read_bytes() for s in by_model(records, "meetings.statement")}
+
+
+def test_the_source_statements_ship_inside_the_repository(sources_dir):
+    repository = Path(settings.BASE_DIR).resolve()
+    assert sources_dir.resolve().is_relative_to(repository)
+    assert sorted(p.name for p in sources_dir.glob("*.txt")) == [
+        "2016-small-group-joint-statement.txt",
+        "2019-06-paris-readout.txt",
+        "2019-06-paris-roadmap.txt",
+        "2020-01-29-copenhagen-statement.txt",
+        "2021-06-28-rome-ministerial-statement.txt",
+    ]
+    # Nothing the product, its tests or CI run reads from beside the repository.
+    outside = re.compile(r"\.\./|shared/sources|parent\s*/\s*[\"']shared")
+    readers = [*repository.glob("*/*.py"), *repository.glob("*/*/*/*.py"), repository / "Makefile"]
+    readers += [repository / ".ci" / "run", repository / "pyproject.toml", repository / "manage.py"]
+    readers = [p for p in readers if p.is_file() and p != Path(__file__).resolve()]  # this test names the paths
+    offenders = [str(p.relative_to(repository)) for p in readers if outside.search(p.read_text())]
+    assert offenders == [], offenders
 
 
 def test_statement_texts_and_digests_match_the_source_files_byte_for_byte(records, sources_dir):
