@@ -13,7 +13,14 @@ def ensure_roles():
     """Create or update the curators and auditors groups; returns {group name: number of permissions}."""
     tracked = Permission.objects.filter(content_type__app_label__in=TRACKED_APPS)
     curators, _ = Group.objects.get_or_create(name=CURATORS)
-    curators.permissions.set(tracked.exclude(content_type__model__startswith="historical"))
+    # Curators also issue, list and revoke dashboard tokens (in the admin); deleting them is nobody's.
+    tokens = Permission.objects.filter(content_type__app_label="accounts", content_type__model="dashboardtoken")
+    curators.permissions.set(
+        [
+            *tracked.exclude(content_type__model__startswith="historical"),
+            *tokens.exclude(codename__startswith="delete_"),
+        ]
+    )
     auditors, _ = Group.objects.get_or_create(name=AUDITORS)
     auditors.permissions.set(tracked.filter(codename__startswith="view_"))
     return {CURATORS: curators.permissions.count(), AUDITORS: auditors.permissions.count()}

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection, transaction
+from django.test import override_settings
 
 from accounts.roles import AUDITORS, CURATORS, ensure_roles
 from snapshots.records import curated_models
@@ -18,6 +19,20 @@ SEED = Path(settings.BASE_DIR) / "fixtures" / "seed.json"
 def fast_password_hashing():
     # The tests create many users; a production hasher would spend most of the suite's time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def static_files_without_collectstatic(tmp_path_factory):
+    # The production storage needs collectstatic's manifest; the tests that run gunicorn collect
+    # into their own folder and check it. Here, plain names and an empty STATIC_ROOT for whitenoise.
+    with override_settings(
+        STATIC_ROOT=str(tmp_path_factory.mktemp("static")),
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+    ):
+        yield
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ import datetime
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.models import DashboardToken
 from commitments.models import Commitment, ThreadEntry
 from meetings.models import Statement
 from tests.factories import (
@@ -187,9 +187,9 @@ def test_public_read_can_be_turned_off(settings, clients):
 
 
 def test_dashboards_authenticate_with_a_token(curator):
-    token = Token.objects.create(user=curator)
+    _, key = DashboardToken.objects.issue(name="curation script", user=curator, days=1, read_only=False)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     line = LineOfEffortFactory()
     response = client.patch(reverse("api:lineofeffort-detail", args=[line.slug]), {"description": "x"}, format="json")
     assert response.status_code == 200

@@ -74,16 +74,19 @@ def test_build_seed_reports_a_missing_sources_folder(tmp_path):
 
 
 @pytest.mark.django_db
-def test_the_development_account_is_refused_when_debug_is_off():
-    assert not settings.DEBUG
-    with pytest.raises(CommandError, match="only for DEBUG=1"):
+@pytest.mark.parametrize(("debug", "local_database"), [(False, True), (False, False), (True, False)])
+def test_the_development_account_is_refused_outside_local_development(settings, debug, local_database):
+    settings.DEBUG = debug
+    settings.LOCAL_DEVELOPMENT_DATABASE = local_database
+    with pytest.raises(CommandError, match="only for the local development set-up"):
         call_command("ensure_dev_user")
     assert not get_user_model().objects.filter(username="dev").exists()
 
 
 @pytest.mark.django_db
-def test_the_development_account_is_created_once_when_debug_is_on(settings, capsys):
+def test_the_development_account_is_created_once_in_local_development(settings, capsys):
     settings.DEBUG = True
+    settings.LOCAL_DEVELOPMENT_DATABASE = True
     call_command("ensure_dev_user")
     call_command("ensure_dev_user")
     out = capsys.readouterr().out
@@ -129,12 +132,14 @@ def test_build_seed_refuses_unknown_keys_such_as_a_yaml_mapping_split_at_a_comma
 
 
 def run_manage(*args, **env):
-    """manage.py in a fresh process, with only the given settings in its environment."""
+    """manage.py in a fresh process, with only the given settings in its environment (DATABASE_URL=None: unset)."""
     import subprocess
     import sys
 
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
-    clean["DATABASE_URL"] = env.pop("DATABASE_URL")
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL"}}
+    database = env.pop("DATABASE_URL")
+    if database is not None:
+        clean["DATABASE_URL"] = database
     clean.update(env)
     return subprocess.run(
         [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), *args],
@@ -146,13 +151,57 @@ def run_manage(*args, **env):
     )
 
 
-def test_manage_py_runs_in_a_checkout_with_nothing_configured_and_stays_strict_in_a_deployment(tmp_path):
-    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
-    # Nothing set: a development checkout, as the README's commands and the hooks assume.
-    local = run_manage("makemigrations", "--check", "--dry-run", DATABASE_URL=database)
+SHOW_SETTINGS = "from django.conf import settings; print(settings.DEBUG, settings.LOCAL_DEVELOPMENT_DATABASE)"
+
+
+def test_manage_py_runs_with_debug_on_in_a_checkout_with_nothing_configured():
+    # Nothing set: the checkout's own db.sqlite3, as `make run` and the README's commands assume.
+    # (`shell -c` reads the settings without opening the database.)
+    local = run_manage("shell", "--no-imports", "-c", SHOW_SETTINGS, DATABASE_URL=None)
     assert local.returncode == 0, local.stderr
-    assert "No changes detected" in local.stdout
-    # A deployment sets SECRET_KEY: DEBUG stays off, and the development account is refused.
-    deployed = run_manage("ensure_dev_user", DATABASE_URL=database, SECRET_KEY="a-deployment-key")
-    assert deployed.returncode == 1
-    assert "only for DEBUG=1" in deployed.stderr
+    assert local.stdout.split() == ["True", "True"]
+    named = run_manage(
+        "shell", "--no-imports", "-c", SHOW_SETTINGS, DATABASE_URL=f"sqlite:///{settings.BASE_DIR / 'db.sqlite3'}"
+    )
+    assert named.stdout.split() == ["True", "True"], named.stderr
+
+
+@pytest.mark.parametrize(
+    "database",
+    ["postgres://tracker@db.example.org:5432/tracker", "sqlite:///{tmp}/db.sqlite3"],
+    ids=["postgresql", "another-sqlite-file"],
+)
+@pytest.mark.parametrize("debug", [None, "1"], ids=["debug-unset", "debug-1"])
+def test_manage_py_stops_without_secret_key_for_any_other_database(tmp_path, database, debug):
+    env = {"DATABASE_URL": database.format(tmp=tmp_path)}
+    if debug is not None:
+        env["DEBUG"] = debug
+    # The development account would be created by this command, were manage.py to go on.
+    stopped = run_manage("ensure_dev_user", **env)
+    assert stopped.returncode == 1
+    assert "SECRET_KEY is not set, and DATABASE_URL names a database other than this checkout's db.sqlite3" in (
+        stopped.stderr
+    )
+    assert "Traceback" not in stopped.stderr
+    assert not (tmp_path / "db.sqlite3").exists()
+
+
+def test_a_deployment_never_gets_the_development_account(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "SECRET_KEY": "a-deployment-key"}
+    migrated = run_manage("migrate", "--noinput", **env)
+    assert migrated.returncode == 0, migrated.stderr
+    for debug in ("0", "1"):
+        refused = run_manage("ensure_dev_user", DEBUG=debug, **env)
+        assert refused.returncode == 1
+        assert "only for the local development set-up" in refused.stderr
+    users = run_manage(
+        "shell", "--no-imports", "-c", "from django.contrib.auth.models import User; print(User.objects.count())", **env
+    )
+    assert users.stdout.strip() == "0", users.stderr
+
+
+def test_manage_py_runs_with_a_secret_key_against_another_database(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "SECRET_KEY": "a-deployment-key"}
+    deployed = run_manage("shell", "--no-imports", "-c", SHOW_SETTINGS, **env)
+    assert deployed.returncode == 0, deployed.stderr
+    assert deployed.stdout.split() == ["False", "False"]

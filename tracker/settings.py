@@ -1,17 +1,22 @@
 """Settings for the commitment tracker, read from the environment (12-factor).
 
 DEBUG is off unless set, and then the app refuses to start without a SECRET_KEY
-(wsgi/asgi). manage.py turns DEBUG on when SECRET_KEY is not set at all, so a local
-checkout works with nothing configured (an insecure development key, the dev account),
-while a deployment, which must set SECRET_KEY, keeps DEBUG off. DATABASE_URL selects
-the engine; a local SQLite file is the default.
+(wsgi/asgi). manage.py turns DEBUG on when SECRET_KEY is not set at all and the database
+is the checkout's own db.sqlite3, so a local checkout works with nothing configured (an
+insecure development key, the dev account); against any other database it stops instead,
+and a deployment, which must set SECRET_KEY, keeps DEBUG off. DATABASE_URL selects the
+engine; a local SQLite file is the default. The production settings (proxy, HSTS, cookies,
+shared cache, login limits) are in the block at the end; README, Production, lists them.
 """
 
+import datetime
 import os
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from tracker.development import is_local_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -29,10 +34,19 @@ def env_bool(name, default=False):
 
 DEBUG = env_bool("DEBUG")
 
+# The checkout's own db.sqlite3 (DATABASE_URL unset or naming it): the only database the
+# development key and the development account may ever touch.
+LOCAL_DEVELOPMENT_DATABASE = is_local_database(os.environ.get("DATABASE_URL"))
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    if not LOCAL_DEVELOPMENT_DATABASE:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set for any database but this checkout's db.sqlite3: "
+            "the development key is published in the repository."
+        )
     SECRET_KEY = "insecure-development-key-only-used-when-DEBUG-is-on"  # noqa: S105
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h.strip()]
@@ -51,10 +65,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "simple_history",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Counts failed admin logins per account and per address, in the database (every worker, every host).
+    "axes",
     "meetings",
     "commitments",
     "accounts",
@@ -64,6 +79,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (hashed, compressed) straight from STATIC_ROOT, before sessions and the rest.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -72,6 +89,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records who made each change in the history tables.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # The database or Redis unreachable: a 503 (JSON under /api/, a plain page elsewhere), not a 500.
+    "tracker.health.ServiceUnavailableMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -97,6 +118,8 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        # A persistent connection broken while the database was away is replaced, not reused.
+        conn_health_checks=True,
     )
 }
 
@@ -127,7 +150,7 @@ API_PUBLIC_READ = env_bool("API_PUBLIC_READ", True)
 REST_FRAMEWORK = {
     # Token first: an anonymous write is answered 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.DashboardTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ReadOrCurate"],
@@ -178,6 +201,89 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
-    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+
+# -- Deployment: production server, proxy and HTTPS, shared cache, login limits -------------------
+# README, Production, lists these variables and the values a deployment behind a TLS proxy sets.
+
+
+def env_int(name, default):
+    value = os.environ.get(name) or str(default)
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
+    if number < 0:
+        raise ImproperlyConfigured(f"{name}={value!r} must not be negative.")
+    return number
+
+
+def env_list(name):
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+# collectstatic writes hashed, compressed copies that whitenoise serves with far-future caching.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# How many proxies in front append to X-Forwarded-For. 0 (no proxy): the header is ignored and the
+# peer's address counts, so a client cannot dodge the throttle or the login limit by forging it.
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+REST_FRAMEWORK["NUM_PROXIES"] = PROXY_COUNT
+
+# Only behind a proxy that sets X-Forwarded-Proto itself (and drops what clients send).
+if env_bool("TRUST_X_FORWARDED_PROTO"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The public origin(s), e.g. https://tracker.example.org, for the admin's POSTs behind the proxy.
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Off by default: right only when TLS terminates in front, which the operator says (README).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # a load balancer's plain-HTTP probe
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+
+# Shared by every worker on every host when REDIS_URL is set: throttling and anything else cached.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Keeps deployments (or test runs) that share one Redis apart.
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "tracker"),
+            # An unreachable Redis fails a request fast (a 503) instead of holding a worker.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    # One process's memory, as runserver and the tests need; each process counts on its own.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Failed admin logins, counted in the database by django-axes: an account, or an address, that
+# fails LOGIN_FAILURE_LIMIT times is locked for LOGIN_LOCKOUT_MINUTES (`manage.py axes_reset` unlocks).
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LoginAttemptsBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 60))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+# Failures expire after the lockout time, not on a success: attempts are stored per (account, address),
+# so a success that cleared its address's records would also clear another account's count there.
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "accounts.addresses.client_address"
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+
+# With DEBUG off Django logs nothing to the console: send warnings and errors (a 500's traceback,
+# a 503's cause) to stderr, which gunicorn's error log collects.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+}

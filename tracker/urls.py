@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 from api.urls import urlpatterns as api_urlpatterns
 from snapshots.views import SnapshotView
+from tracker.health import healthz
 
 admin.site.site_header = "Commitment tracker"
 admin.site.site_title = "Commitment tracker"
@@ -16,4 +17,6 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    # For the load balancer or the operator: 200 when the database (and Redis) answer, else 503.
+    path("healthz", healthz, name="healthz"),
 ]

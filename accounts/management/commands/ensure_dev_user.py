@@ -6,15 +6,21 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.roles import AUDITORS, CURATORS, ensure_roles
 
 DEV_USERNAME = "dev"
-DEV_PASSWORD = "dev"  # noqa: S105 - a local development account, refused unless DEBUG is on
+DEV_PASSWORD = "dev"  # noqa: S105 - a local development account, refused outside local development
 
 
 class Command(BaseCommand):
-    help = "Create the local development superuser dev/dev. Refused unless DEBUG is on."
+    help = (
+        "Create the local development superuser dev/dev. Refused anywhere but the local development "
+        "set-up: DEBUG on and this checkout's own db.sqlite3."
+    )
 
     def handle(self, *args, **options):
-        if not settings.DEBUG:
-            raise CommandError("The development account is only for DEBUG=1; it must not exist in production.")
+        if not (settings.DEBUG and settings.LOCAL_DEVELOPMENT_DATABASE):
+            raise CommandError(
+                "The development account dev/dev is only for the local development set-up (DEBUG=1 and this "
+                "checkout's own db.sqlite3); it must never exist in a deployment's database."
+            )
         ensure_roles()
         user, created = get_user_model().objects.get_or_create(
             username=DEV_USERNAME, defaults={"is_staff": True, "is_superuser": True}
