@@ -95,3 +95,14 @@ def opened_thread(db):
     """A recurring pledge opened in 2016 and followed in 2021 by an entry marked widened."""
     first, second = commitments_at_meetings(2016, 2021)
     return thread_with(first, second, kinds=["widened"]), first, second
+
+
+@pytest.fixture(scope="session")
+def collected_static_root(tmp_path_factory):
+    """STATIC_ROOT filled by collectstatic as `make serve` runs it: for the tests that start gunicorn."""
+    from tests.servers import run_manage, server_environment
+
+    root = tmp_path_factory.mktemp("collected") / "static"
+    env = server_environment(DATABASE_URL=f"sqlite:///{root.parent / 'unused.sqlite3'}", STATIC_ROOT=root)
+    run_manage("collectstatic", "--noinput", "--verbosity", "0", env=env)
+    return root

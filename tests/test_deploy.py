@@ -41,18 +41,16 @@ def test_check_deploy_warns_without_the_https_settings(tmp_path):
     assert "security.W004" in result.stderr and "security.W008" in result.stderr
 
 
-@pytest.fixture(scope="session")
-def collected_static(tmp_path_factory):
-    """collectstatic, as `make serve` runs it, into a folder of its own; with a database migrated beside it."""
-    folder = tmp_path_factory.mktemp("served")
-    env = server_environment(DATABASE_URL=f"sqlite:///{folder / 'db.sqlite3'}", STATIC_ROOT=folder / "static")
-    run_manage("collectstatic", "--noinput", env=env)
+@pytest.fixture
+def served(collected_static_root, tmp_path):
+    """The environment of a server with its static files collected, on a migrated SQLite file of its own."""
+    env = server_environment(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", STATIC_ROOT=collected_static_root)
     run_manage("migrate", "--noinput", env=env)
-    return env, folder
+    return env, tmp_path
 
 
-def test_gunicorn_serves_the_admins_css_and_the_api_docs_with_debug_off(collected_static):
-    env, folder = collected_static
+def test_gunicorn_serves_the_admins_css_and_the_api_docs_with_debug_off(served):
+    env, folder = served
     with gunicorn(env, folder / "gunicorn.log") as url, http_client() as client:
         login = client.get(url + "/admin/login/")
         assert login.status_code == 200
