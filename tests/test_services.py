@@ -6,6 +6,7 @@ on 127.0.0.1; each test sends a few dozen requests.
 """
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -233,3 +234,34 @@ def test_the_tcp_proxy_really_cuts_the_connection_and_restores_it(services):
         proxy.stop()
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(services.database_url(proxy.port), connect_timeout=5)
+
+
+def test_the_load_command_runs_briefly_with_no_error(services):
+    # bench/load.py as README shows it, cut short: its own database beside the suite's, dropped at the end.
+    import subprocess
+    import sys
+
+    from tests.servers import ROOT
+
+    name = f"test_load_{secrets.token_hex(4)}"
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY"}},
+        "LOAD_DATABASE_URL": services.database_url().rsplit("/", 1)[0] + f"/{name}",
+        "LOAD_REDIS_URL": services.redis_url,
+    }
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "load.py"), "--clients", "4", "--seconds", "3", "--unloaded", "20"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    unloaded = re.search(r"^unloaded \(1 client\)\s+20\s+0\s", result.stdout, flags=re.MULTILINE)
+    loaded = re.search(r"^loaded \(4 clients, 3 s\)\s+\d+\s+0\s", result.stdout, flags=re.MULTILINE)
+    assert unloaded and loaded, result.stdout
+    assert "ratio loaded / unloaded" in result.stdout
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        assert cursor.fetchone() is None
