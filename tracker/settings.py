@@ -277,7 +277,7 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 # so a success that cleared its address's records would also clear another account's count there.
 AXES_RESET_ON_SUCCESS = False
 AXES_CLIENT_IP_CALLABLE = "accounts.addresses.client_address"
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.locked_out"
 
 # With DEBUG off Django logs nothing to the console: send warnings and errors (a 500's traceback,
 # a 503's cause) to stderr, which gunicorn's error log collects.
