@@ -56,5 +56,5 @@ serve: $(VENV)/.runtime
 	exec $(BIN)/gunicorn --config gunicorn.conf.py
 
 # Load test: its own gunicorn (2 workers) on 127.0.0.1, PostgreSQL and Redis, at most 60 s (bench/load.py).
-load: $(VENV)/.runtime
+load: $(VENV)/.dev
 	$(BIN)/python bench/load.py $(LOAD_ARGS)

@@ -40,9 +40,7 @@ import json
 import os
 import random
 import secrets
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -128,62 +126,20 @@ def prepare(database_url):
 # -- the server ---------------------------------------------------------------------------------
 
 
-def free_port():
-    import socket
+def server_settings(database_url, redis_url, static_root):
+    """The server's environment: production-like (DEBUG off, a random key), with persistent connections."""
+    from tests.servers import server_environment
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(database_url, redis_url, workers, folder):
-    port = free_port()
-    static_root = folder / "static"
-    static_root.mkdir()
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in {"DEBUG", "PROXY_COUNT", "API_PUBLIC_READ"}},
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "CACHE_KEY_PREFIX": f"tracker-load-{secrets.token_hex(6)}",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": str(workers),
-        "CONN_MAX_AGE": "60",
-        "STATIC_ROOT": str(static_root),
+    return server_environment(
+        plain_http=False,
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        CACHE_KEY_PREFIX=f"tracker-load-{secrets.token_hex(6)}",
+        CONN_MAX_AGE=60,
+        STATIC_ROOT=static_root,
         # Every anonymous client here is 127.0.0.1: the production rate would throttle the run.
-        "API_ANON_RATE": "10000000/minute",
-    }
-    log = open(folder / "gunicorn.log", "wb")  # closed by stop_server
-    process = subprocess.Popen(  # noqa: S603 - the virtualenv's own gunicorn, with the repository's config
-        [str(Path(sys.executable).parent / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py")],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        API_ANON_RATE="10000000/minute",
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited:\n{(folder / 'gunicorn.log').read_text()}")
-        try:
-            if request(port, "GET", "/healthz")[0] == 200:
-                return process, port, log
-        except OSError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise SystemExit("gunicorn did not answer within 60 s")
-
-
-def stop_server(process, log):
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-    log.close()
 
 
 # -- the clients --------------------------------------------------------------------------------
@@ -370,20 +326,22 @@ def main():
     for url in (database_url, redis_url):
         if urlsplit(url).hostname not in {"127.0.0.1", "localhost", "::1"}:
             raise SystemExit(f"The load run only targets services on this machine (127.0.0.1), not {url}.")
+    from tests.servers import gunicorn
+
     name = create_database(database_url)
     try:
         plan = prepare(database_url)
         with tempfile.TemporaryDirectory(prefix="tracker-load-") as tmp:
-            process, port, log = start_server(database_url, redis_url, args.workers, Path(tmp))
-            try:
+            env = server_settings(database_url, redis_url, Path(tmp))
+            # The deployment tests' launcher: gunicorn.conf.py on a free loopback port, stopped at the end.
+            with gunicorn(env, Path(tmp) / "gunicorn.log", workers=args.workers) as url:
+                port = urlsplit(url).port
                 run(port, plan, clients=2, seconds=5, max_requests=20, first_client=1000)  # warm both workers
                 unloaded = summarise(*run(port, plan, clients=1, seconds=60, max_requests=args.unloaded))
                 workers, elapsed = run(port, plan, clients=args.clients, seconds=args.seconds)
                 loaded = summarise(workers, elapsed)
                 verified = verify_writes(port, plan, workers)
                 conditional = any(client.conditional for client in workers)
-            finally:
-                stop_server(process, log)
         print_report(args, unloaded, loaded, conditional, verified)
     finally:
         drop_database(database_url, name)
