@@ -22,6 +22,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 setup: $(VENV)/.runtime
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	test -f var/snapshot-signing-key.pem || $(DEV_ENV) $(BIN)/python manage.py snapshot keygen var/snapshot-signing-key.pem
 	$(DEV_ENV) $(BIN)/python manage.py load_seed
 	$(DEV_ENV) $(BIN)/python manage.py ensure_dev_user
 

@@ -9,6 +9,7 @@ from django.db import connection, transaction
 
 from accounts.roles import AUDITORS, CURATORS, ensure_roles
 from snapshots.records import curated_models
+from snapshots.signing import generate_key_pair
 from tests.factories import UserFactory, commitments_at_meetings, thread_with
 
 SEED = Path(settings.BASE_DIR) / "fixtures" / "seed.json"
@@ -18,6 +19,14 @@ SEED = Path(settings.BASE_DIR) / "fixtures" / "seed.json"
 def fast_password_hashing():
     # The tests create many users; a production hasher would spend most of the suite's time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def snapshot_signing_key(tmp_path_factory):
+    """The tracker's snapshot signing key, made for this test session; returns its public key's path."""
+    private, public, _ = generate_key_pair(tmp_path_factory.mktemp("keys") / "snapshot-signing-key.pem")
+    settings.SNAPSHOT_SIGNING_KEY_FILE = str(private)
+    return public
 
 
 @pytest.fixture
