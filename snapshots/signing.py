@@ -74,9 +74,9 @@ def signing_key():
 def trusted_keys(extra_paths=()):
     """{key id: public key} of every key a snapshot may be signed with: the configured ones, those given."""
     keys = [load_public_key(path) for path in [*settings.SNAPSHOT_TRUSTED_KEY_FILES, *extra_paths]]
-    own = signing_key()
-    if own is not None:
-        keys.append(own.public_key())
+    own = settings.SNAPSHOT_SIGNING_KEY_FILE
+    if own and Path(own).exists():  # where the tracker itself exports; elsewhere its public key is given
+        keys.append(load_private_key(own).public_key())
     return {key_id(key): key for key in keys}
 
 

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "accounts",
     "api",
     "snapshots",
+    "demo",
 ]
 
 MIDDLEWARE = [
