@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "tracker",
     "meetings",
     "commitments",
+    "public",
 ]
 
 MIDDLEWARE = [
