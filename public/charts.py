@@ -53,7 +53,7 @@ class CountChart:
 
 def counts_chart(lines, meetings, counts):
     """Commitments per line of effort (rows) per meeting (columns) from `counts_by_line_and_meeting()` rows."""
-    label_width, column_width, bar_max = 360, 150, 100
+    label_width, column_width, bar_max = 360, 170, 110
     by_cell = {(row["line_of_effort__slug"], row["statement__meeting__slug"]): row for row in counts}
     max_total = max((row["total"] for row in counts), default=0) or 1
     rows = []

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 
+from tests import browser
+from tests.browser import browser_session, chromium  # noqa: F401 - fixtures for every browser test
 from tests.factories import UserFactory
 from tracker.roles import AUDITORS, CURATORS, ensure_roles
 
@@ -53,3 +55,8 @@ def sources_dir():
     path = Path(settings.SOURCES_DIR)
     assert path.is_dir(), f"the source statements are expected in {path} (set TRACKER_SOURCES_DIR)"
     return path
+
+
+def pytest_terminal_summary(terminalreporter):
+    # Where the browser tests left their screenshots, and what axe-core found.
+    browser.report(terminalreporter)
