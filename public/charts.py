@@ -6,7 +6,6 @@ from decimal import Decimal
 from meetings.models import Qualifier
 
 # Chart sizes in SVG user units; the drawing scales to the page through its viewBox.
-FONT = 13
 HEADER = 40
 ROW = 32
 BAR = 16

@@ -65,9 +65,10 @@ def matrix(request):
         if filters["line_of_effort"]:
             entries = entries.in_line_of_effort(filters["line_of_effort"])
         groups = build_matrix(entries.meeting_matrix(), columns, lines)
+    line = filters.get("line_of_effort")
     commitment_filters = {
         "has_thread": "true",
-        "line_of_effort": filters.get("line_of_effort"),
+        "line_of_effort": line,
         "date_after": f"{filters['year_from']}-01-01" if filters.get("year_from") else None,
         "date_before": f"{filters['year_to']}-12-31" if filters.get("year_to") else None,
         "q": filters.get("q"),
@@ -80,11 +81,15 @@ def matrix(request):
         "data_links": [
             DataLink("Pledge matrix (every pledge and meeting)", api_url("pledge-matrix")),
             list_link(
-                "Recurring pledges of this line of effort",
-                "thread-list",
-                line_of_effort=commitment_filters["line_of_effort"],
+                "Recurring pledges" + (" of this line of effort" if line else ""), "thread-list", line_of_effort=line
             ),
-            list_link("Their commitments, with these filters", "commitment-list", **commitment_filters),
+            # The API files a commitment under its own line of effort, which may differ from its pledge's.
+            list_link(
+                "Commitments in recurring pledges, with these filters"
+                + (" (by each commitment's own line of effort)" if line else ""),
+                "commitment-list",
+                **commitment_filters,
+            ),
         ],
     }
     return render(request, "public/matrix.html", context, status=200 if form.is_valid() else 400)
