@@ -10,6 +10,8 @@ from django.db import connection, transaction
 from accounts.roles import AUDITORS, CURATORS, ensure_roles
 from snapshots.records import curated_models
 from snapshots.signing import generate_key_pair
+from tests import browser
+from tests.browser import browser_session, chromium  # noqa: F401 - fixtures for every browser test
 from tests.factories import UserFactory, commitments_at_meetings, thread_with
 
 SEED = Path(settings.BASE_DIR) / "fixtures" / "seed.json"
@@ -89,3 +91,8 @@ def opened_thread(db):
     """A recurring pledge opened in 2016 and followed in 2021 by an entry marked widened."""
     first, second = commitments_at_meetings(2016, 2021)
     return thread_with(first, second, kinds=["widened"]), first, second
+
+
+def pytest_terminal_summary(terminalreporter):
+    # Where the browser tests left their screenshots, and what axe-core found.
+    browser.report(terminalreporter)

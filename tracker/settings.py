@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "accounts",
     "api",
     "snapshots",
+    "public",
     "demo",
 ]
 
