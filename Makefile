@@ -9,6 +9,10 @@ DEV_ENV := DEBUG=1
 
 .PHONY: run test setup setup-dev seed lint clean serve load
 
+# Tools the browser tests inject into pages (axe-core), pinned by package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -23,14 +27,15 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 setup: $(VENV)/.runtime
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	test -f var/snapshot-signing-key.pem || $(DEV_ENV) $(BIN)/python manage.py snapshot keygen var/snapshot-signing-key.pem
 	$(DEV_ENV) $(BIN)/python manage.py load_seed
 	$(DEV_ENV) $(BIN)/python manage.py ensure_dev_user
 
 run: setup
-	@echo "Admin: http://127.0.0.1:8000/admin/  (user dev, password dev)"
+	@echo "Public pages: http://127.0.0.1:8000/  Admin: http://127.0.0.1:8000/admin/  (user dev, password dev)"
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev node_modules/.package-lock.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
@@ -43,7 +48,7 @@ seed: $(VENV)/.runtime
 	$(DEV_ENV) $(BIN)/python manage.py build_seed
 
 clean:
-	rm -rf $(VENV) db.sqlite3 var
+	rm -rf $(VENV) db.sqlite3 var node_modules
 
 # -- Production: README, Production, gives the environment (SECRET_KEY, DATABASE_URL, REDIS_URL, ...).
 # Collects the static files (hashed, compressed; whitenoise serves them), migrates, updates the

@@ -7,7 +7,7 @@ from simple_history.models import HistoricalRecords
 
 from meetings.models import NaturalKeyModel, NaturalKeyQuerySet, QuotedSpan
 
-from .wording import diff_counts, word_diff, words
+from .wording import diff_counts, similarity, word_diff, words
 
 
 class LineOfEffort(NaturalKeyModel):
@@ -39,6 +39,18 @@ class ThreadQuerySet(NaturalKeyQuerySet):
             "commitment__statement__text"
         )
         return self.prefetch_related(Prefetch("entries", queryset=entries.order_by("position")))
+
+    def search(self, text):
+        """Threads whose title or description contain the text, or holding a commitment that matches it."""
+        text = text.strip()
+        if not text:
+            return self
+        matching = Commitment.objects.search(text).values("pk")
+        return self.filter(
+            Q(title__icontains=text)
+            | Q(description__icontains=text)
+            | Q(pk__in=ThreadEntry.objects.filter(commitment__in=matching).values("thread_id"))
+        )
 
 
 class Thread(NaturalKeyModel):
@@ -262,6 +274,37 @@ class ThreadEntryQuerySet(NaturalKeyQuerySet):
             "change_kind",
         ).order_by("thread__line_of_effort__position", "thread__slug", "position")
 
+    def in_line_of_effort(self, slug):
+        """Entries of the recurring pledges filed under one line of effort (the thread's line, not the quote's)."""
+        return self.filter(thread__line_of_effort__slug=slug)
+
+    def in_years(self, first=None, last=None):
+        """Entries whose commitment was made at a meeting held from year `first` to year `last` (either open)."""
+        queryset = self
+        if first is not None:
+            queryset = queryset.filter(commitment__statement__meeting__start_date__year__gte=first)
+        if last is not None:
+            queryset = queryset.filter(commitment__statement__meeting__start_date__year__lte=last)
+        return queryset
+
+    def of_threads_matching(self, text):
+        """Every entry of the recurring pledges that `Thread.objects.search(text)` finds: whole rows, not cells."""
+        if not text.strip():
+            return self
+        return self.filter(thread__in=Thread.objects.search(text).values("pk"))
+
+    def at_meeting(self, meeting):
+        """The recurring pledges made at one meeting: entries with thread, line of effort and commitment, in order.
+
+        The statement text is never read: a list of pledges shows the quotes, not the text around them.
+        """
+        return (
+            self.filter(commitment__statement__meeting=meeting)
+            .select_related("thread__line_of_effort", "commitment__statement")
+            .defer("commitment__statement__text")
+            .order_by("thread__line_of_effort__position", "thread__title", "position")
+        )
+
 
 class ThreadEntry(NaturalKeyModel):
     """A commitment's entry in a thread: its position in meeting order and how it changed from the previous one."""
@@ -295,6 +338,12 @@ class ThreadEntry(NaturalKeyModel):
         return f"{self.thread} #{self.position}: {self.commitment.slug}"
 
 
+# Share of words in common (wording.similarity) from which two quotes of a pledge count as the same
+# wording edited, and read best as a word-by-word difference; below it the pledge was rewritten, and
+# two quotes side by side read better than a diff that strikes almost everything.
+CLOSE_WORDING_SIMILARITY = 0.5
+
+
 class TimelineStep:
     """One entry of a thread's timeline with its computed wording difference to the previous entry."""
 
@@ -326,6 +375,20 @@ class TimelineStep:
             return ChangeKind.NARROWED
         return ChangeKind.REPEATED
 
+    def wording_is_close(self):
+        """Whether the quote edits the previous one (show a word diff) rather than rewrites it (show both)."""
+        if self.previous is None:
+            return False
+        return similarity(self.previous.commitment.quote, self.entry.commitment.quote) >= CLOSE_WORDING_SIMILARITY
+
+
+class AssessmentQuerySet(NaturalKeyQuerySet):
+    def latest_of(self, commitment_ids):
+        """{commitment id: its newest assessment} for the given commitments, in one query whatever their history."""
+        newest = Assessment.objects.filter(commitment=OuterRef("commitment")).order_by("-assessed_on", "-pk")
+        latest = self.filter(commitment_id__in=commitment_ids, pk=Subquery(newest.values("pk")[:1]))
+        return {assessment.commitment_id: assessment for assessment in latest}
+
 
 class Assessment(NaturalKeyModel):
     """What became of a commitment, as known on a date. Assessments are added, never overwritten."""
@@ -352,7 +415,7 @@ class Assessment(NaturalKeyModel):
     assessor = models.CharField(max_length=200, help_text="Who assessed.")
 
     history = HistoricalRecords()
-    objects = NaturalKeyQuerySet.as_manager()
+    objects = AssessmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["commitment", "-assessed_on"]

@@ -10,6 +10,9 @@ from django.test import override_settings
 
 from accounts.roles import AUDITORS, CURATORS, ensure_roles
 from snapshots.records import curated_models
+from snapshots.signing import generate_key_pair
+from tests import browser
+from tests.browser import browser_session, chromium  # noqa: F401 - fixtures for every browser test
 from tests.factories import UserFactory, commitments_at_meetings, thread_with
 
 SEED = Path(settings.BASE_DIR) / "fixtures" / "seed.json"
@@ -33,6 +36,14 @@ def static_files_without_collectstatic(tmp_path_factory):
         },
     ):
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def snapshot_signing_key(tmp_path_factory):
+    """The tracker's snapshot signing key, made for this test session; returns its public key's path."""
+    private, public, _ = generate_key_pair(tmp_path_factory.mktemp("keys") / "snapshot-signing-key.pem")
+    settings.SNAPSHOT_SIGNING_KEY_FILE = str(private)
+    return public
 
 
 @pytest.fixture
@@ -106,3 +117,8 @@ def collected_static_root(tmp_path_factory):
     env = server_environment(DATABASE_URL=f"sqlite:///{root.parent / 'unused.sqlite3'}", STATIC_ROOT=root)
     run_manage("collectstatic", "--noinput", "--verbosity", "0", env=env)
     return root
+
+
+def pytest_terminal_summary(terminalreporter):
+    # Where the browser tests left their screenshots, and what axe-core found.
+    browser.report(terminalreporter)

@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from api.urls import urlpatterns as api_urlpatterns
 from snapshots.views import SnapshotView
@@ -14,9 +13,10 @@ admin.site.index_title = "Coalition commitments across meetings"
 api_v1 = ([path("snapshot/", SnapshotView.as_view(), name="snapshot"), *api_urlpatterns], "api")
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     # For the load balancer or the operator: 200 when the database (and Redis) answer, else 503.
     path("healthz", healthz, name="healthz"),
+    # The public pages; the admin's "View site" (its site_url, "/") leads here.
+    path("", include("public.urls")),
 ]
