@@ -49,7 +49,7 @@ def served(collected_static_root, tmp_path):
     return env, tmp_path
 
 
-def test_gunicorn_serves_the_admins_css_and_the_api_docs_with_debug_off(served):
+def test_gunicorn_serves_the_admins_css_the_public_pages_and_the_api_docs_with_debug_off(served):
     env, folder = served
     with gunicorn(env, folder / "gunicorn.log") as url, http_client() as client:
         login = client.get(url + "/admin/login/")
@@ -62,6 +62,11 @@ def test_gunicorn_serves_the_admins_css_and_the_api_docs_with_debug_off(served):
             assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
             assert css.headers["content-encoding"] == "gzip"
             assert "immutable" in css.headers["cache-control"]
+
+        public = client.get(url + "/")
+        assert public.status_code == 200
+        (site_css,) = re.findall(r'href="(/static/public/site\.[0-9a-f]{12}\.css)"', public.text)
+        assert client.get(url + site_css).status_code == 200
 
         for page in ("/api/v1/docs/", "/api/v1/redoc/"):
             docs = client.get(url + page)
