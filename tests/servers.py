@@ -138,6 +138,10 @@ class TCPProxy:
         self._thread = threading.Thread(target=self._serve, args=(listener,), daemon=True)
         self._thread.start()
 
+    @property
+    def running(self):
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self):
         self._stopping.set()
         self._thread.join(timeout=10)

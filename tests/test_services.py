@@ -216,7 +216,7 @@ def test_outages_of_the_database_and_of_redis_give_503s_and_both_recover_by_them
         assert "the database is unreachable" in log and "the cache is unreachable" in log
     finally:
         for proxy in (database, cache):
-            if proxy._thread is not None and proxy._thread.is_alive():
+            if proxy.running:
                 proxy.stop()
 
 
