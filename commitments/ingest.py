@@ -741,3 +741,47 @@ def _thread_candidates(scored, threads, stems, weights, quote, strength):
             change_kind = str(suggest_change_kind(thread["latest_quote"], thread["latest_strength"], quote, strength))
         result.append({"thread": thread["slug"], "score": round(score, 3), "change_kind": change_kind})
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Defaults a curator starts from when accepting.
+# ---------------------------------------------------------------------------------------------
+
+_ACTOR_PHRASE = re.compile(
+    r"\b(?:the\s+|all\s+|our\s+)?(?:[A-Z][\w’'-]*\s+){0,4}"
+    r"(?:Coalition|Ministers|Directors|members|partners|community|governments|Group|Co-leads|Leaders)\b"
+)
+
+
+def guess_actor(text, start, end, speaker):
+    """Who commits in a span: its first actor phrase ("The Ministers"), else the statement's speaker for "we"."""
+    span = text[start:end]
+    match = _ACTOR_PHRASE.search(span)
+    first_we = re.search(r"\b(?:we|our)\b", span, re.IGNORECASE)
+    if match and not (first_we and first_we.start() < match.start()):
+        phrase = " ".join(match.group().split())
+        return phrase[0].lower() + phrase[1:] if phrase.lower().startswith("the ") else phrase
+    return speaker
+
+
+_METRICS = (
+    (re.compile(r"km2|square|territor", re.IGNORECASE), "territory"),
+    (re.compile(r"fighters", re.IGNORECASE), "foreign-fighters"),
+    (re.compile(r"freed|liberated", re.IGNORECASE), "people-freed"),
+    (re.compile(r"trained|personnel", re.IGNORECASE), "personnel-trained"),
+    (re.compile(r"gave their lives|killed|died", re.IGNORECASE), "service-members-killed"),
+    (re.compile(r"\bmembers?\b|partners", re.IGNORECASE), "members"),
+    (re.compile(r"returned|returns", re.IGNORECASE), "returns"),
+    (re.compile(r"terabytes|data|information", re.IGNORECASE), "data"),
+)
+
+
+def guess_metric(text, figure):
+    """The figure metric a number most likely measures, from its unit and the words around it."""
+    if figure["unit"] in {"USD", "EUR", "GBP"}:
+        return "funds"
+    around = text[figure["start"] : min(len(text), figure["end"] + 60)]
+    for pattern, metric in _METRICS:
+        if pattern.search(figure["unit"]) or pattern.search(around):
+            return metric
+    return "other"
