@@ -382,19 +382,29 @@ def _candidate_kind(suggestion, thread):
     return ChangeKind.NEW
 
 
+def default_figure_slug(suggestion):
+    """<statement slug>-fig-<unit>, unique among figures."""
+    return _unique_slug(f"{suggestion.statement.slug}-fig-{suggestion.unit or 'figure'}", Figure)
+
+
+def default_figure_metric(suggestion):
+    """The metric the figure most likely measures, from its unit and the words after it."""
+    return guess_metric(
+        suggestion.statement.text, {"start": suggestion.start, "end": suggestion.end, "unit": suggestion.unit}
+    )
+
+
 def _accept_figure(suggestion, changes):
     quote, start, end = _span(suggestion, changes)
-    statement = suggestion.statement
-    guess = {"start": start, "end": end, "unit": changes.get("unit", suggestion.unit)}
     figure = Figure(
-        statement=statement,
+        statement=suggestion.statement,
         quote=quote,
         start=start,
         end=end,
-        slug=changes.get("slug") or _unique_slug(f"{statement.slug}-fig-{guess['unit'] or 'figure'}", Figure),
-        metric=changes.get("metric") or guess_metric(statement.text, guess),
+        slug=changes.get("slug") or default_figure_slug(suggestion),
+        metric=changes.get("metric") or default_figure_metric(suggestion),
         value=changes.get("value", suggestion.value),
-        unit=guess["unit"],
+        unit=changes.get("unit") or suggestion.unit or "units",
         qualifier=changes.get("qualifier") or suggestion.qualifier or Qualifier.EXACT,
         note=changes.get("note", ""),
     )
