@@ -9,6 +9,7 @@ int, float), and every offset is a Python string offset into the text exactly as
 `text[start:end] == quote` always holds.
 """
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -605,6 +606,8 @@ THREAD_CANDIDATES = 3
 SEARCH_LIMIT = 40
 # Words per span sent to the index: the rarest ones, which tell pledges apart.
 QUERY_WORDS = 12
+# Pledges the index returns per span by their title and description.
+THREAD_SEARCH_LIMIT = 5
 # Below this a pledge is not offered at all: it shares too little with the span.
 MIN_THREAD_SCORE = 0.05
 # How much a pledge's title and description count against its commitments' words.
@@ -616,8 +619,14 @@ MIN_LINE_SIMILARITY = 0.02
 _STEMMER = snowballstemmer.stemmer("english")
 
 
+@functools.lru_cache(maxsize=65536)
+def _stem(word):
+    # The stemmer is pure Python: a statement and its candidates share most words, so stem each once.
+    return _STEMMER.stemWord(spelling_variants(word)[-1])
+
+
 def _stems(words):
-    return set(_STEMMER.stemWords([w for word in words for w in spelling_variants(word)[-1:]]))
+    return {_stem(word) for word in words}
 
 
 class _Weights:
@@ -649,8 +658,9 @@ def similarity(span_stems, other_stems, weights):
 
 
 def _query_words(words, frequencies, limit):
-    usable = [w for w in words if 0 < frequencies.get(w, 0) < limit]
-    return sorted(usable, key=lambda w: (frequencies[w], w))[:QUERY_WORDS]
+    """The words to ask the index for: the rarest ones the stored commitments hold (longer first on a tie)."""
+    usable = [w for w in words if frequencies.get(w, 0) > 0]
+    return sorted(usable, key=lambda w: (min(frequencies[w], limit), -len(w), w))[:QUERY_WORDS]
 
 
 def suggest(text, *, corpus):
@@ -660,15 +670,18 @@ def suggest(text, *, corpus):
     every_word = [v for words in span_words for w in words for v in spelling_variants(w)]
     frequencies = corpus.document_frequencies(every_word) if every_word else {}
     weights = _Weights(frequencies, corpus.size)
-    limit = corpus.common_limit
-    hits = []
+    limit = corpus.COUNT_LIMIT
+    hits, thread_hits = [], []
     for words in span_words:
-        variants = [v for w in words for v in spelling_variants(w)]
-        hits.append(corpus.search(_query_words(variants, frequencies, limit), SEARCH_LIMIT))
+        query = _query_words([v for w in words for v in spelling_variants(w)], frequencies, limit)
+        hits.append(corpus.search(query, SEARCH_LIMIT))
+        thread_hits.append(corpus.search_threads(query, THREAD_SEARCH_LIMIT))
     rows = corpus.commitment_rows({i for found in hits for i, _ in found})
-    threads = corpus.thread_rows({t for row in rows.values() for t in row["threads"]})
+    threads = corpus.thread_rows(
+        {t for row in rows.values() for t in row["threads"]} | {t for found in thread_hits for t in found}
+    )
     suggestions = []
-    for candidate, words, found in zip(candidates, span_words, hits, strict=True):
+    for candidate, words, found, found_threads in zip(candidates, span_words, hits, thread_hits, strict=True):
         quote = text[candidate.start : candidate.end]
         stems = _stems(words)
         scored = sorted(
@@ -685,7 +698,9 @@ def suggest(text, *, corpus):
                 "strength": candidate.strength,
                 "line_of_effort": line,
                 "reason": reason,
-                "threads": _thread_candidates(scored, threads, stems, weights, quote, candidate.strength),
+                "threads": _thread_candidates(
+                    scored, [threads[t] for t in found_threads], threads, stems, weights, quote, candidate.strength
+                ),
             }
         )
     return {"suggestions": suggestions, "figures": figures(text)}
@@ -714,20 +729,25 @@ def _stored_stems(row):
     return row["_stems"]
 
 
-def _thread_candidates(scored, threads, stems, weights, quote, strength):
+def _thread_candidates(scored, found_threads, threads, stems, weights, quote, strength):
     """Up to three recurring pledges the span may continue, best first, with the change kind against each.
 
-    A pledge scores by its most similar stored commitment, and by how well its title and
-    description (what curators say the pledge is) fit the span.
+    A pledge is a candidate when one of its commitments, or its title or description, matched the
+    span. It scores by its most similar commitment (those retrieved, and its latest one), and by how
+    well its title and description (what curators say the pledge is) fit the span.
     """
     best = {}
     for score, row in scored:
         for thread_id in row["threads"]:
             best[thread_id] = max(score, best.get(thread_id, 0.0))
+    for thread in found_threads:
+        best.setdefault(thread["id"], 0.0)
     for thread_id, score in best.items():
         thread = threads[thread_id]
         if "_stems" not in thread:
             thread["_stems"] = _stems(words_of(thread["title"] + " " + thread["description"]))
+            thread["_latest_stems"] = _stems(words_of(thread["latest_quote"] or ""))
+        score = max(score, similarity(stems, thread["_latest_stems"], weights))
         best[thread_id] = (1 - TITLE_WEIGHT) * score + TITLE_WEIGHT * similarity(stems, thread["_stems"], weights)
     ranked = sorted(best.items(), key=lambda item: (-item[1], threads[item[0]]["slug"]))
     result = []

@@ -55,10 +55,12 @@ class StoredCorpus:
     evaluation hides).
     """
 
-    # How many rows may hold a word before it is too common to tell pledges apart: a share of all
-    # commitments, and at least this many, so that a small database keeps its words.
-    COMMON_SHARE = 0.2
-    COMMON_MINIMUM = 50
+    # Words are counted up to this many rows: past it a word is common (its weight no longer
+    # changes much), and counting further would cost time that grows with the table.
+    COUNT_LIMIT = 1000
+    # Each search ranks at most this many matching commitments, the most recently stored first, so
+    # its cost does not grow with the table; then it keeps the best-ranked few.
+    POOL = 1000
 
     def __init__(self, *, before=None, exclude_statement=None):
         self.before = before
@@ -77,15 +79,11 @@ class StoredCorpus:
         """How many commitments the suggestions are made against."""
         return self._commitments().count()
 
-    @property
-    def common_limit(self):
-        return max(self.COMMON_MINIMUM, int(self.size * self.COMMON_SHARE))
-
     def document_frequencies(self, words):
-        """{word: number of stored commitments holding it}, counted by the index up to `common_limit`."""
+        """{word: number of stored commitments holding it}, counted by the index up to `COUNT_LIMIT`."""
         missing = [w for w in dict.fromkeys(words) if w not in self._frequencies]
         if missing:
-            self._frequencies.update(self._count(missing, self.common_limit))
+            self._frequencies.update(self._count(missing, self.COUNT_LIMIT))
         return {w: self._frequencies[w] for w in words}
 
     def _count(self, words, limit):
@@ -112,7 +110,11 @@ class StoredCorpus:
         raise NotImplementedError(f"No full-text search for the {self.vendor} database.")
 
     def search(self, words, limit):
-        """[(commitment id, rank)] of the stored commitments best matching any of the words, best first."""
+        """[(commitment id, rank)] of the stored commitments best matching any of the words, best first.
+
+        Ranked among the `POOL` most recently stored commitments that match (the newest pledges are
+        the ones a new statement continues), so that the cost stays flat as the table grows.
+        """
         if not words:
             return []
         exclude = -1 if self.exclude_statement is None else self.exclude_statement
@@ -120,22 +122,44 @@ class StoredCorpus:
             if self.vendor == "postgresql":
                 query = " | ".join(dict.fromkeys(_pg_term(w) for w in words))
                 cursor.execute(
-                    "SELECT c.id, ts_rank(c.search_document, q) AS rank "
-                    "FROM commitments_commitment c, to_tsquery('english', %s) q "
-                    "WHERE c.search_document @@ q AND c.statement_id <> %s ORDER BY rank DESC, c.id LIMIT %s",
-                    [query, exclude, limit],
+                    "SELECT id, ts_rank(search_document, q) AS rank FROM ("
+                    "SELECT c.id, c.search_document FROM commitments_commitment c "
+                    "WHERE c.search_document @@ to_tsquery('english', %s) AND c.statement_id <> %s "
+                    "ORDER BY c.id DESC LIMIT %s) pool, to_tsquery('english', %s) q "
+                    "ORDER BY rank DESC, id LIMIT %s",
+                    [query, exclude, self.POOL, query, limit],
                 )
                 return cursor.fetchall()
             query = " OR ".join(dict.fromkeys(_fts5_term(w) for w in words))
             # bm25() is lower for better matches; the quote weighs more than the curator's summary.
             cursor.execute(
-                "SELECT c.id, -bm25(commitments_commitment_fts, 1.0, 0.5) AS rank FROM commitments_commitment_fts "
-                "JOIN commitments_commitment c ON c.id = commitments_commitment_fts.rowid "
+                "SELECT id, -score FROM ("
+                "SELECT f.rowid AS id, bm25(commitments_commitment_fts, 1.0, 0.5) AS score "
+                "FROM commitments_commitment_fts f JOIN commitments_commitment c ON c.id = f.rowid "
                 "WHERE commitments_commitment_fts MATCH %s AND c.statement_id <> %s "
-                "ORDER BY bm25(commitments_commitment_fts, 1.0, 0.5), c.id LIMIT %s",
-                [query, exclude, limit],
+                "ORDER BY f.rowid DESC LIMIT %s) ORDER BY score, id LIMIT %s",
+                [query, exclude, self.POOL, limit],
             )
             return cursor.fetchall()
+
+    def search_threads(self, words, limit):
+        """[thread id] of the recurring pledges whose title or description best match any of the words."""
+        if not words:
+            return []
+        with connection.cursor() as cursor:
+            if self.vendor == "postgresql":
+                cursor.execute(
+                    "SELECT t.id FROM commitments_thread t, to_tsquery('english', %s) q WHERE t.search_document @@ q "
+                    "ORDER BY ts_rank(t.search_document, q) DESC, t.id LIMIT %s",
+                    [" | ".join(dict.fromkeys(_pg_term(w) for w in words)), limit],
+                )
+            else:
+                cursor.execute(
+                    "SELECT rowid FROM commitments_thread_fts WHERE commitments_thread_fts MATCH %s "
+                    "ORDER BY rank, rowid LIMIT %s",
+                    [" OR ".join(dict.fromkeys(_fts5_term(w) for w in words)), limit],
+                )
+            return [row[0] for row in cursor.fetchall()]
 
     def commitment_rows(self, ids):
         """{id: row} of the given commitments: quote, summary, strength, line of effort and pledges."""

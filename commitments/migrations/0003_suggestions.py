@@ -7,13 +7,13 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-# The full-text index that finds which stored commitments a new statement's spans resemble
-# (commitments.search). Kept by the database itself, so every write path (admin, API, loaddata,
+# The full-text indexes that find which stored commitments, and which recurring pledges (by their
+# title and description), a new statement's spans resemble (commitments.search). Kept by the database itself, so every write path (admin, API, loaddata,
 # bulk_create, raw SQL) keeps it in step:
-# - SQLite: an FTS5 table over quote and summary, external content, synced by triggers. Django
-#   rebuilds a table on SQLite to alter it, which drops its triggers: a later migration that
-#   alters commitments_commitment must run SQLITE_INDEX again (it is idempotent).
-# - PostgreSQL: a stored generated tsvector column with a GIN index (unknown to the model).
+# - SQLite: FTS5 tables over quote and summary, and title and description, external content,
+#   synced by triggers. Django rebuilds a table on SQLite to alter it, which drops its triggers:
+#   a later migration that alters either table must run SQLITE_INDEX again (it is idempotent).
+# - PostgreSQL: stored generated tsvector columns with GIN indexes (unknown to the models).
 SQLITE_INDEX = [
     "CREATE VIRTUAL TABLE IF NOT EXISTS commitments_commitment_fts USING fts5("
     "quote, summary, content='commitments_commitment', content_rowid='id', "
@@ -28,21 +28,43 @@ SQLITE_INDEX = [
     "VALUES ('delete', old.id, old.quote, old.summary); "
     "INSERT INTO commitments_commitment_fts(rowid, quote, summary) VALUES (new.id, new.quote, new.summary); END",
     "INSERT INTO commitments_commitment_fts(commitments_commitment_fts) VALUES ('rebuild')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS commitments_thread_fts USING fts5("
+    "title, description, content='commitments_thread', content_rowid='id', "
+    "tokenize='porter unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER IF NOT EXISTS commitments_thread_fts_insert AFTER INSERT ON commitments_thread BEGIN "
+    "INSERT INTO commitments_thread_fts(rowid, title, description) VALUES (new.id, new.title, new.description); END",
+    "CREATE TRIGGER IF NOT EXISTS commitments_thread_fts_delete AFTER DELETE ON commitments_thread BEGIN "
+    "INSERT INTO commitments_thread_fts(commitments_thread_fts, rowid, title, description) "
+    "VALUES ('delete', old.id, old.title, old.description); END",
+    "CREATE TRIGGER IF NOT EXISTS commitments_thread_fts_update AFTER UPDATE ON commitments_thread BEGIN "
+    "INSERT INTO commitments_thread_fts(commitments_thread_fts, rowid, title, description) "
+    "VALUES ('delete', old.id, old.title, old.description); "
+    "INSERT INTO commitments_thread_fts(rowid, title, description) VALUES (new.id, new.title, new.description); END",
+    "INSERT INTO commitments_thread_fts(commitments_thread_fts) VALUES ('rebuild')",
 ]
 SQLITE_DROP = [
     "DROP TRIGGER IF EXISTS commitments_commitment_fts_insert",
     "DROP TRIGGER IF EXISTS commitments_commitment_fts_delete",
     "DROP TRIGGER IF EXISTS commitments_commitment_fts_update",
     "DROP TABLE IF EXISTS commitments_commitment_fts",
+    "DROP TRIGGER IF EXISTS commitments_thread_fts_insert",
+    "DROP TRIGGER IF EXISTS commitments_thread_fts_delete",
+    "DROP TRIGGER IF EXISTS commitments_thread_fts_update",
+    "DROP TABLE IF EXISTS commitments_thread_fts",
 ]
 POSTGRESQL_INDEX = [
     "ALTER TABLE commitments_commitment ADD COLUMN search_document tsvector GENERATED ALWAYS AS "
     "(to_tsvector('english'::regconfig, quote || ' ' || summary)) STORED",
     "CREATE INDEX commitments_commitment_search_document ON commitments_commitment USING gin (search_document)",
+    "ALTER TABLE commitments_thread ADD COLUMN search_document tsvector GENERATED ALWAYS AS "
+    "(to_tsvector('english'::regconfig, title || ' ' || description)) STORED",
+    "CREATE INDEX commitments_thread_search_document ON commitments_thread USING gin (search_document)",
 ]
 POSTGRESQL_DROP = [
     "DROP INDEX IF EXISTS commitments_commitment_search_document",
     "ALTER TABLE commitments_commitment DROP COLUMN IF EXISTS search_document",
+    "DROP INDEX IF EXISTS commitments_thread_search_document",
+    "ALTER TABLE commitments_thread DROP COLUMN IF EXISTS search_document",
 ]
 
 
