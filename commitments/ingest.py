@@ -381,7 +381,26 @@ def _clauses(text, segment, cues):
         pieces.append((left, match.start()))
         left = match.end()
     pieces.append((left, segment.end))
-    return [_trimmed(text, start, end) for start, end in pieces]
+    return [piece for start, end in pieces for piece in _means(text, *_trimmed(text, start, end))]
+
+
+# "... by curbing X, enhancing Y, and fighting Z": a list of means, each of which may be its own pledge.
+_MEANS_START = re.compile(r"\b(?:by|through|including|via)\s+[a-z]+ing\b")
+_MEANS_NEXT = re.compile(r",\s+(?:and\s+)?(?=[a-z]+ing\s)")
+
+
+def _means(text, start, end):
+    """A clause cut before each further item of a list of means, when it has one."""
+    first = _MEANS_START.search(text, start, end)
+    if first is None:
+        return [(start, end)]
+    pieces, left = [], start
+    for match in _MEANS_NEXT.finditer(text, first.end(), end):
+        if len(text[match.end() : end].split()) < _CLAUSE_MIN_WORDS:
+            break
+        pieces.append((left, match.start()))
+        left = match.end()
+    return [*pieces, (left, end)]
 
 
 def _describe(cues):
@@ -605,7 +624,7 @@ THREAD_CANDIDATES = 3
 # Commitments the index returns per span; the ranking below reads only these.
 SEARCH_LIMIT = 40
 # Words per span sent to the index: the rarest ones, which tell pledges apart.
-QUERY_WORDS = 12
+QUERY_WORDS = 24
 # Pledges the index returns per span by their title and description.
 THREAD_SEARCH_LIMIT = 5
 # Below this a pledge is not offered at all: it shares too little with the span.

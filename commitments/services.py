@@ -230,8 +230,12 @@ def suggest_for_statement(*, statement):
     lines = dict(LineOfEffort.objects.values_list("slug", "id"))
     threads = dict(Thread.objects.values_list("slug", "id"))
     new, skipped = [], 0
+
+    def decided(kind, item):
+        return any(spans_overlap(item["start"], item["end"], start, end) for start, end in kept[kind])
+
     for item in result["suggestions"]:
-        if any(spans_overlap(item["start"], item["end"], s, e) for s, e in kept[SuggestionKind.COMMITMENT]):
+        if decided(SuggestionKind.COMMITMENT, item):
             skipped += 1
             continue
         top = item["threads"][0] if item["threads"] else None
@@ -254,7 +258,7 @@ def suggest_for_statement(*, statement):
             )
         )
     for item in result["figures"]:
-        if any(spans_overlap(item["start"], item["end"], s, e) for s, e in kept[SuggestionKind.FIGURE]):
+        if decided(SuggestionKind.FIGURE, item):
             skipped += 1
             continue
         new.append(
