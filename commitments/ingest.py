@@ -404,19 +404,16 @@ def _means(text, start, end):
 
 
 def _describe(cues):
+    """The cue words as one string ("will continue to, welcome") and the strength they signal."""
     strength = BINDING if any(c.strength == BINDING for c in cues) else SOFT
-    words, previous_end = [], None
+    phrases, previous_end = [], None
     for cue in cues:
-        if previous_end is not None and words and not cue_gap(previous_end, cue.start):
-            words[-1] = f"{words[-1]} {cue.words}"
+        if phrases and cue.start - previous_end <= 1:
+            phrases[-1] = f"{phrases[-1]} {cue.words}"  # one space apart: one phrase ("will" "continue to")
         else:
-            words.append(cue.words)
+            phrases.append(cue.words)
         previous_end = cue.end
-    return ", ".join(dict.fromkeys(words)), strength
-
-
-def cue_gap(end, start):
-    return start - end > 1
+    return ", ".join(dict.fromkeys(phrases)), strength
 
 
 def commitment_candidates(text):
@@ -707,7 +704,7 @@ def suggest(text, *, corpus):
             ((similarity(stems, _stored_stems(rows[i]), weights), rows[i]) for i, _ in found),
             key=lambda pair: (-pair[0], pair[1]["slug"]),
         )
-        line, reason = _line_of_effort(scored, corpus)
+        line, reason = _line_of_effort(scored)
         suggestions.append(
             {
                 "start": candidate.start,
@@ -725,7 +722,7 @@ def suggest(text, *, corpus):
     return {"suggestions": suggestions, "figures": figures(text)}
 
 
-def _line_of_effort(scored, corpus):
+def _line_of_effort(scored):
     """The line of effort most of the most similar stored commitments are filed under, and why."""
     neighbours = [(score, row) for score, row in scored[:LINE_NEIGHBOURS] if score >= MIN_LINE_SIMILARITY]
     if not neighbours:

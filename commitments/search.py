@@ -87,27 +87,57 @@ class StoredCorpus:
         return {w: self._frequencies[w] for w in words}
 
     def _count(self, words, limit):
+        if self.vendor == "postgresql":
+            return self._count_postgresql(words, limit)
+        if self.vendor != "sqlite":
+            raise NotImplementedError(f"No full-text search for the {self.vendor} database.")
         counts = {}
         with connection.cursor() as cursor:
-            if self.vendor == "postgresql":
+            for word in words:
                 cursor.execute(
-                    "SELECT t, (SELECT count(*) FROM (SELECT 1 FROM commitments_commitment c "
-                    "WHERE c.search_document @@ to_tsquery('english', t) LIMIT %s) s) "
-                    "FROM unnest(%s::text[]) AS t",
-                    [limit, [_pg_term(w) for w in words]],
+                    "SELECT count(*) FROM (SELECT rowid FROM commitments_commitment_fts "
+                    "WHERE commitments_commitment_fts MATCH %s LIMIT %s)",
+                    [_fts5_term(word), limit],
                 )
-                by_term = dict(cursor.fetchall())
-                return {w: by_term.get(_pg_term(w), 0) for w in words}
-            if self.vendor == "sqlite":
-                for word in words:
-                    cursor.execute(
-                        "SELECT count(*) FROM (SELECT rowid FROM commitments_commitment_fts "
-                        "WHERE commitments_commitment_fts MATCH %s LIMIT %s)",
-                        [_fts5_term(word), limit],
-                    )
-                    counts[word] = cursor.fetchone()[0]
-                return counts
-        raise NotImplementedError(f"No full-text search for the {self.vendor} database.")
+                counts[word] = cursor.fetchone()[0]
+        return counts
+
+    def _count_postgresql(self, words, limit):
+        """Counts from the statistics ANALYZE keeps of the commonest lexemes, and by the index for the others.
+
+        Counting a common word row by row would cost time that grows with the table; PostgreSQL's
+        statistics on the tsvector column already hold the share of rows having each of its
+        commonest lexemes (`most_common_elems`). The rarer ones are counted exactly, in one query
+        over the few rows that hold any of them.
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT t, (unnest(to_tsvector('english', t))).lexeme FROM unnest(%s::text[]) AS t", [list(words)]
+            )
+            lexemes = {}
+            for word, lexeme in cursor.fetchall():
+                lexemes.setdefault(word, set()).add(lexeme)
+            cursor.execute(
+                "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+                "WHERE schemaname = current_schema() AND tablename = 'commitments_commitment' "
+                "AND attname = 'search_document'"
+            )
+            stats = cursor.fetchone()
+            common = dict(zip(stats[0], stats[1], strict=False)) if stats and stats[0] else {}
+            counts = {lexeme: int(share * self.size) for lexeme, share in common.items()}
+            rare = sorted({lexeme for found in lexemes.values() for lexeme in found} - set(common))
+            if rare:
+                cursor.execute(
+                    "SELECT l.lexeme, count(*) FROM commitments_commitment c, unnest(c.search_document) l "
+                    "WHERE c.search_document @@ to_tsquery('simple', %s) AND l.lexeme = ANY(%s) GROUP BY l.lexeme",
+                    [" | ".join(_pg_term(lexeme) for lexeme in rare), rare],
+                )
+                counts.update(cursor.fetchall())
+        result = {}
+        for word in words:
+            found = [counts.get(lexeme, 0) for lexeme in lexemes.get(word, ())]
+            result[word] = min(min(found), limit) if found else 0  # a stop word has no lexeme
+        return result
 
     def search(self, words, limit):
         """[(commitment id, rank)] of the stored commitments best matching any of the words, best first.

@@ -505,3 +505,30 @@ def test_the_database_refuses_a_suggestion_whose_quote_does_not_fill_its_span(db
     statement = StatementFactory()
     with pytest.raises(IntegrityError):
         Suggestion.objects.create(statement=statement, start=0, end=5, quote="We")
+
+
+def test_candidates_follow_sentences_across_layouts_and_skip_descriptions():
+    from commitments.ingest import commitment_candidates, figures
+
+    text = (
+        "Joint Statement\n"
+        "\n"
+        "  1. The Ministers met at the invitation of the U.S. Secretary of State. The Coalition has\n"
+        "\n"
+        "liberated all territory. We will continue to enhance information\n"
+        "sharing, including with INTERPOL, and stand ready to assist the GNA.\n"
+        "  2. Daesh continues to pose a threat.\n"
+        "- Tackle global networks: We have amassed expertise.\n"
+        "Appropriate measures remain essential.\n"
+    )
+    quotes = [(text[c.start : c.end], c.cue, c.strength) for c in commitment_candidates(text)]
+    assert quotes == [
+        ("We will continue to enhance information\nsharing, including with INTERPOL", "will continue to", "binding"),
+        ("stand ready to assist the GNA.", "stand ready", "soft"),
+        ("Tackle global networks", "Tackle", "binding"),
+        ("Appropriate measures remain essential.", "remain essential", "soft"),
+    ]
+    assert figures("more than $2.3 billion and nearly 110,000 square kilometers, Resolution 2254 in 2016") == [
+        {"start": 0, "end": 22, "value": 2_300_000_000, "unit": "USD", "qualifier": "more-than"},
+        {"start": 27, "end": 59, "value": 110_000, "unit": "km2", "qualifier": "nearly"},
+    ]
