@@ -107,8 +107,9 @@ class DecisionForm(forms.Form):
     def changes(self):
         """The cleaned fields as `accept_suggestion` takes them."""
         changes = dict(self.cleaned_data)
-        if changes.get("quote") != self.suggestion.quote and changes.get("start") == self.suggestion.start:
-            changes["start"] = None  # an edited quote is found in the text again
+        quote, start, text = changes.get("quote") or "", changes.get("start"), self.suggestion.statement.text
+        if start is not None and text[start : start + len(quote)] != quote:
+            changes["start"] = None  # an edited quote that no longer starts there is found in the text again
         return changes
 
 
