@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV_ENV := DEBUG=1
 
-.PHONY: run test setup setup-dev seed lint clean serve load
+.PHONY: run test setup setup-dev seed lint clean bench serve load
 
 # Tools the browser tests inject into pages (axe-core), pinned by package-lock.json.
 node_modules/.package-lock.json: package.json package-lock.json
@@ -42,6 +42,11 @@ test: $(VENV)/.dev node_modules/.package-lock.json
 	@# A throwaway key: the check reads no secret, and DATABASE_URL may name a server (manage.py then needs one).
 	SECRET_KEY=makemigrations-check-only $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Every user path timed against a baseline in the same run, on SQLite and PostgreSQL, at 10k and 100k
+# commitments (about half an hour); the table also goes to var/bench/results.json.
+bench: $(VENV)/.dev
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Rebuild fixtures/seed.json after editing fixtures/curation/.
 seed: $(VENV)/.runtime
