@@ -7,7 +7,7 @@ from simple_history.models import HistoricalRecords
 
 from meetings.models import NaturalKeyModel, NaturalKeyQuerySet, QuotedSpan
 
-from .wording import diff_counts, word_diff, words
+from .wording import diff_counts, similarity, word_diff, words
 
 
 class LineOfEffort(NaturalKeyModel):
@@ -262,6 +262,32 @@ class ThreadEntryQuerySet(NaturalKeyQuerySet):
             "change_kind",
         ).order_by("thread__line_of_effort__position", "thread__slug", "position")
 
+    def with_previous(self):
+        """Annotate each entry with its thread's previous entry's quote and strength (`previous_quote`,
+        `previous_strength`; None for a first entry), which `ThreadEntry.suggested_change_kind()` reads.
+
+        Subqueries in the same query: a page of entries gets its suggestions without a query per row.
+        """
+        previous = ThreadEntry.objects.filter(thread=OuterRef("thread"), position=OuterRef("position") - 1)
+        return self.annotate(
+            previous_quote=Subquery(previous.values("commitment__quote")[:1]),
+            previous_strength=Subquery(previous.values("commitment__strength")[:1]),
+        )
+
+    def differing_from_suggestion(self):
+        """Entries whose curator's change kind differs from the suggested one.
+
+        The suggestion is worked out in Python from the words of two quotes, so the entries are read
+        once (one query, whatever their number) and the result is a filter on their ids.
+        """
+        rows = self.with_previous().values_list(
+            "pk", "change_kind", "previous_quote", "previous_strength", "commitment__quote", "commitment__strength"
+        )
+        differing = [
+            pk for pk, kind, *quotes_and_strengths in rows if suggest_change_kind(*quotes_and_strengths) != kind
+        ]
+        return self.filter(pk__in=differing)
+
 
 class ThreadEntry(NaturalKeyModel):
     """A commitment's entry in a thread: its position in meeting order and how it changed from the previous one."""
@@ -294,9 +320,45 @@ class ThreadEntry(NaturalKeyModel):
     def __str__(self):
         return f"{self.thread} #{self.position}: {self.commitment.slug}"
 
+    def suggested_change_kind(self):
+        """The change kind the wording suggests, from `ThreadEntry.objects.with_previous()`'s annotations."""
+        return suggest_change_kind(
+            self.previous_quote, self.previous_strength, self.commitment.quote, self.commitment.strength
+        )
+
+    def differs_from_suggestion(self):
+        """Whether the curator's change kind is not the suggested one (needs `with_previous()`)."""
+        return self.change_kind != self.suggested_change_kind()
+
+
+def suggest_change_kind(old_quote, old_strength, new_quote, new_strength):
+    """A change kind a curator can confirm: from strength, then from words added or dropped.
+
+    `old_quote` is the previous entry's (None for a thread's first entry, which is `new`).
+    """
+    if old_quote is None:
+        return ChangeKind.NEW
+    if words(old_quote) == words(new_quote):
+        return ChangeKind.REPEATED
+    if old_strength == Strength.SOFT and new_strength == Strength.BINDING:
+        return ChangeKind.STRENGTHENED
+    if old_strength == Strength.BINDING and new_strength == Strength.SOFT:
+        return ChangeKind.WEAKENED
+    inserted, deleted = diff_counts(word_diff(old_quote, new_quote))
+    if inserted > deleted * 1.25:
+        return ChangeKind.WIDENED
+    if deleted > inserted * 1.25:
+        return ChangeKind.NARROWED
+    return ChangeKind.REPEATED
+
 
 class TimelineStep:
     """One entry of a thread's timeline with its computed wording difference to the previous entry."""
+
+    # Below this share of words in common (`wording.similarity`) a quote is a rewrite of the previous
+    # one rather than an edit of it: a word diff would strike nearly everything, so the two quotes
+    # read better side by side.
+    REWRITTEN_BELOW = 0.5
 
     def __init__(self, entry, previous):
         self.entry = entry
@@ -308,23 +370,26 @@ class TimelineStep:
             return []
         return word_diff(self.previous.commitment.quote, self.entry.commitment.quote)
 
+    def similarity(self):
+        """Share of words the quote shares with the previous one, from 0 to 1 (None for the first entry)."""
+        if self.previous is None:
+            return None
+        return similarity(self.previous.commitment.quote, self.entry.commitment.quote)
+
+    def is_rewritten(self):
+        """Whether the quote rewrites the previous one (show both) rather than edits it (show a word diff)."""
+        return self.previous is not None and self.similarity() < self.REWRITTEN_BELOW
+
     def suggested_change_kind(self):
         """A change kind a curator can confirm: from strength, then from words added or dropped."""
         if self.previous is None:
             return ChangeKind.NEW
         old, new = self.previous.commitment, self.entry.commitment
-        if words(old.quote) == words(new.quote):
-            return ChangeKind.REPEATED
-        if old.strength == Strength.SOFT and new.strength == Strength.BINDING:
-            return ChangeKind.STRENGTHENED
-        if old.strength == Strength.BINDING and new.strength == Strength.SOFT:
-            return ChangeKind.WEAKENED
-        inserted, deleted = diff_counts(self.diff)
-        if inserted > deleted * 1.25:
-            return ChangeKind.WIDENED
-        if deleted > inserted * 1.25:
-            return ChangeKind.NARROWED
-        return ChangeKind.REPEATED
+        return suggest_change_kind(old.quote, old.strength, new.quote, new.strength)
+
+    def differs_from_suggestion(self):
+        """Whether the curator's change kind is not the suggested one."""
+        return self.entry.change_kind != self.suggested_change_kind()
 
 
 class Assessment(NaturalKeyModel):

@@ -6,12 +6,20 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection, transaction
+from hypothesis import settings as hypothesis_settings
 
 from accounts.roles import AUDITORS, CURATORS, ensure_roles
 from snapshots.records import curated_models
+from tests import browser
+from tests.browser import browser_session, chromium  # noqa: F401 - fixtures for every browser test
 from tests.factories import UserFactory, commitments_at_meetings, thread_with
 
 SEED = Path(settings.BASE_DIR) / "fixtures" / "seed.json"
+
+# Property tests run the same examples every time (derandomize), keep no example database in the
+# checkout, and have no deadline: a timed assertion would fail on a busy machine, not on a bug.
+hypothesis_settings.register_profile("tracker", derandomize=True, database=None, deadline=None, max_examples=200)
+hypothesis_settings.load_profile("tracker")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -80,3 +88,8 @@ def opened_thread(db):
     """A recurring pledge opened in 2016 and followed in 2021 by an entry marked widened."""
     first, second = commitments_at_meetings(2016, 2021)
     return thread_with(first, second, kinds=["widened"]), first, second
+
+
+def pytest_terminal_summary(terminalreporter):
+    # Where the browser tests left their screenshots.
+    browser.report(terminalreporter)

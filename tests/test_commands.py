@@ -156,3 +156,21 @@ def test_manage_py_runs_in_a_checkout_with_nothing_configured_and_stays_strict_i
     deployed = run_manage("ensure_dev_user", DATABASE_URL=database, SECRET_KEY="a-deployment-key")
     assert deployed.returncode == 1
     assert "only for DEBUG=1" in deployed.stderr
+
+
+@pytest.mark.django_db
+def test_load_seed_records_a_first_history_entry_for_every_record(capsys):
+    from django.utils import timezone
+
+    from snapshots.records import curated_models
+
+    before = timezone.now()
+    call_command("load_seed")
+    assert "Recorded a first history entry for each of the 352 records." in capsys.readouterr().out
+    for model in curated_models():
+        history = model.history.all()
+        assert history.count() == model._default_manager.count()
+        assert set(history.values_list("history_type", "history_user", "history_change_reason")) <= {
+            ("+", None, "Loaded from the seed fixture")
+        }
+        assert all(date >= before for date in history.values_list("history_date", flat=True))
