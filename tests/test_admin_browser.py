@@ -55,7 +55,15 @@ def save(page, button="_continue"):
         page.click(f"input[name={button}]")
 
 
-def fill_commitment(page, slug):
+def add_commitment_url(statement):
+    """The add page of a commitment quoting `statement`, filed under Coalition membership and cohesion."""
+    line = LineOfEffort.objects.get(slug="coalition-cohesion")
+    return reverse("admin:commitments_commitment_add") + f"?statement={statement.pk}&line_of_effort={line.pk}"
+
+
+def fill_commitment(page, slug, quote=None):
+    if quote is not None:
+        page.fill("#id_quote", quote)
     page.fill("#id_slug", slug)
     page.fill("#id_actor", "the Ministers")
     page.select_option("#id_strength", "binding")
@@ -71,13 +79,11 @@ def test_a_quote_pasted_as_a_pdf_gives_it_is_stored_with_the_texts_characters_an
     # As a PDF or web page gives it: no line breaks, a straight apostrophe.
     pasted = " ".join(passage.split()).replace("’", "'")
     assert statement.text.count(passage) == 1 and pasted not in statement.text
-    line = LineOfEffort.objects.get(slug="coalition-cohesion")
-    add = reverse("admin:commitments_commitment_add") + f"?statement={statement.pk}&line_of_effort={line.pk}"
+    add = add_commitment_url(statement)
 
     page = logged_in(browser_session, curator_login)
     page.goto(add)
-    fill_commitment(page, "browser-pasted-from-pdf")
-    page.fill("#id_quote", pasted)
+    fill_commitment(page, "browser-pasted-from-pdf", pasted)
     save_screenshot(page, FOLDER, "paste-from-pdf-before-saving")
     save(page)
     assert page.locator(".errorlist").count() == 0
@@ -95,13 +101,11 @@ def test_a_curator_picks_one_of_the_two_places_of_an_ambiguous_quote(curator_log
     first = statement.text.index(quote)
     second = statement.text.index(quote, first + 1)
     assert statement.text.count(quote) == 2
-    line = LineOfEffort.objects.get(slug="coalition-cohesion")
-    add = reverse("admin:commitments_commitment_add") + f"?statement={statement.pk}&line_of_effort={line.pk}"
+    add = add_commitment_url(statement)
 
     page = logged_in(browser_session, curator_login)
     page.goto(add)
-    fill_commitment(page, "browser-ambiguous")
-    page.fill("#id_quote", quote)
+    fill_commitment(page, "browser-ambiguous", quote)
     save(page)
     # One error, on the quote; the places are offered under Start, each in its context.
     errors = page.locator(".errorlist").all_inner_texts()
@@ -287,4 +291,20 @@ def test_no_changelist_scrolls_sideways_at_1280_px(curator_login, browser_sessio
     assert {name: w["table"] for name, w in widths.items()} == dict.fromkeys(CHANGELISTS, 0)
     assert all(w["search"] for w in widths.values())
     assert all(w["filters"] for name, w in widths.items() if name != "commitments_lineofeffort")
+    browser_session.assert_clean()
+
+
+def test_a_seeded_record_shows_its_first_history_entry(browser_session):
+    from django.core.management import call_command
+
+    call_command("load_seed", verbosity=0)
+    UserFactory(username="browser-curator", is_staff=True, is_superuser=True)
+    commitment = Commitment.objects.get(slug="rome-2021-pledge-drive")
+    page = logged_in(browser_session, ("browser-curator", "a-long-test-password"))
+    page.goto(reverse("admin:commitments_commitment_history", args=[commitment.pk]))
+    row = page.locator("#change-history tbody tr")
+    assert row.count() == 1
+    cells = row.first.locator("td").all_inner_texts()
+    assert cells[2:5] == ["Created", "—", "Loaded from the seed fixture"]
+    save_screenshot(page, FOLDER, "history-of-a-seeded-commitment")
     browser_session.assert_clean()

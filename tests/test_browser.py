@@ -1,37 +1,13 @@
 """The admin in a real browser: what a test client cannot show (a textarea's CRLF line breaks)."""
 
-import os
-from pathlib import Path
-
 import pytest
 from django.urls import reverse
 
 from commitments.models import Commitment, Thread
+from tests.browser import CHROMIUM_ARGS
 from tests.factories import UserFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
-# No downloads, no background traffic: the machine has no network beyond loopback.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def chromium():
-    if CHROMIUM.exists():
-        return str(CHROMIUM)
-    message = "Chromium is not installed (apt-get install chromium)."
-    if os.environ.get("REQUIRE_BROWSER"):
-        pytest.fail(message + " REQUIRE_BROWSER is set, as in CI.")
-    pytest.skip(message)
 
 
 def test_a_curator_edits_a_commitment_whose_quote_spans_a_line_break(chromium, live_server, seeded):
