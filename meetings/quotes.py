@@ -183,7 +183,7 @@ def _not_found(statement, quote):
 
 
 def _where_it_parts(text, needle, shortest=12):
-    """Where the quote's longest matching beginning stops matching the text, said in words; or ''."""
+    """Where the quote's longest matching beginning stops matching the text, said in words."""
     folded = fold(text)
     low, high = 0, len(needle)
     while low < high:  # the longest prefix of the quote that is in the text (shorter ones are too)
@@ -272,12 +272,16 @@ def resolve_span(statement, quote, start=None, end=None):
 
 def _not_at(statement, quote, start):
     places = quote_places(statement.text, quote)
-    there = display_text(statement.text[start : start + max(len(quote), 20)])
-    message = f"This quote is not at offset {start} of “{statement}”, where the text reads “{there[:80]}”."
     if not places:
         return _not_found(statement, quote)
+    if start >= len(statement.text):
+        message = f"Offset {start} is past the end of “{statement}” ({len(statement.text)} characters)."
+    else:
+        there = display_text(statement.text[start : start + max(len(quote), 20)])
+        message = f"This quote is not at offset {start} of “{statement}”, where the text reads “{there[:80]}”."
     listed = "; ".join(describe_place(statement.text, s, e) for s, e in places)
-    return QuotePlaces(f"{message} It is {listed}. Give that start offset, or none to find it.", places)
+    choose = "that start offset" if len(places) == 1 else "the start offset of the one you mean"
+    return QuotePlaces(f"{message} It is {listed}. Give {choose}, or none to find it.", places)
 
 
 class QuotePasteForm(forms.ModelForm):
