@@ -8,6 +8,10 @@ DEV_ENV := DEBUG=1
 
 .PHONY: run test setup setup-dev seed lint clean
 
+# Tools the browser tests inject into pages (axe-core), pinned by package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -22,14 +26,15 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 setup: $(VENV)/.runtime
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	test -f var/snapshot-signing-key.pem || $(DEV_ENV) $(BIN)/python manage.py snapshot keygen var/snapshot-signing-key.pem
 	$(DEV_ENV) $(BIN)/python manage.py load_seed
 	$(DEV_ENV) $(BIN)/python manage.py ensure_dev_user
 
 run: setup
-	@echo "Admin: http://127.0.0.1:8000/admin/  (user dev, password dev)"
+	@echo "Public pages: http://127.0.0.1:8000/  Admin: http://127.0.0.1:8000/admin/  (user dev, password dev)"
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev node_modules/.package-lock.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
@@ -41,4 +46,4 @@ seed: $(VENV)/.runtime
 	$(DEV_ENV) $(BIN)/python manage.py build_seed
 
 clean:
-	rm -rf $(VENV) db.sqlite3 var
+	rm -rf $(VENV) db.sqlite3 var node_modules

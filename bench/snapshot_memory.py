@@ -108,6 +108,8 @@ def run_child(mode, args, database, timeout):
         DATABASE_URL=f"sqlite:///{database}",
         SECRET_KEY="bench-only-secret-key",  # noqa: S106 - a throwaway database, deleted afterwards
         DEBUG="0",
+        # A throwaway signing key beside the database: snapshots are signed and checked as in use.
+        SNAPSHOT_SIGNING_KEY_FILE=str(Path(database).parent / "signing-key.pem"),
     )
     command = [sys.executable, __file__, "--child", mode, *map(str, args)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)  # noqa: S603
@@ -146,6 +148,10 @@ def main():
     rows = []
     workdir = Path(tempfile.mkdtemp(prefix="snapshot-memory-"))
     try:
+        sys.path.insert(0, str(ROOT))
+        from snapshots.signing import generate_key_pair
+
+        generate_key_pair(workdir / "signing-key.pem")
         for n in options.sizes:
             database = workdir / f"n{n}.sqlite3"
             snapshot = workdir / f"snapshot-{n}"

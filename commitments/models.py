@@ -1,11 +1,13 @@
 """Lines of effort, recurring pledges (threads), commitments and their assessments."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from simple_history.models import HistoricalRecords
 
-from meetings.models import NaturalKeyModel, NaturalKeyQuerySet, QuotedSpan
+from meetings.models import Figure, NaturalKeyModel, NaturalKeyQuerySet, Qualifier, QuotedSpan, Statement
+from meetings.quotes import check_span
 
 from .wording import diff_counts, similarity, word_diff, words
 
@@ -39,6 +41,18 @@ class ThreadQuerySet(NaturalKeyQuerySet):
             "commitment__statement__text"
         )
         return self.prefetch_related(Prefetch("entries", queryset=entries.order_by("position")))
+
+    def search(self, text):
+        """Threads whose title or description contain the text, or holding a commitment that matches it."""
+        text = text.strip()
+        if not text:
+            return self
+        matching = Commitment.objects.search(text).values("pk")
+        return self.filter(
+            Q(title__icontains=text)
+            | Q(description__icontains=text)
+            | Q(pk__in=ThreadEntry.objects.filter(commitment__in=matching).values("thread_id"))
+        )
 
 
 class Thread(NaturalKeyModel):
@@ -262,6 +276,37 @@ class ThreadEntryQuerySet(NaturalKeyQuerySet):
             "change_kind",
         ).order_by("thread__line_of_effort__position", "thread__slug", "position")
 
+    def in_line_of_effort(self, slug):
+        """Entries of the recurring pledges filed under one line of effort (the thread's line, not the quote's)."""
+        return self.filter(thread__line_of_effort__slug=slug)
+
+    def in_years(self, first=None, last=None):
+        """Entries whose commitment was made at a meeting held from year `first` to year `last` (either open)."""
+        queryset = self
+        if first is not None:
+            queryset = queryset.filter(commitment__statement__meeting__start_date__year__gte=first)
+        if last is not None:
+            queryset = queryset.filter(commitment__statement__meeting__start_date__year__lte=last)
+        return queryset
+
+    def of_threads_matching(self, text):
+        """Every entry of the recurring pledges that `Thread.objects.search(text)` finds: whole rows, not cells."""
+        if not text.strip():
+            return self
+        return self.filter(thread__in=Thread.objects.search(text).values("pk"))
+
+    def at_meeting(self, meeting):
+        """The recurring pledges made at one meeting: entries with thread, line of effort and commitment, in order.
+
+        The statement text is never read: a list of pledges shows the quotes, not the text around them.
+        """
+        return (
+            self.filter(commitment__statement__meeting=meeting)
+            .select_related("thread__line_of_effort", "commitment__statement")
+            .defer("commitment__statement__text")
+            .order_by("thread__line_of_effort__position", "thread__title", "position")
+        )
+
     def with_previous(self):
         """Annotate each entry with its thread's previous entry's quote and strength (`previous_quote`,
         `previous_strength`; None for a first entry), which `ThreadEntry.suggested_change_kind()` reads.
@@ -331,34 +376,14 @@ class ThreadEntry(NaturalKeyModel):
         return self.change_kind != self.suggested_change_kind()
 
 
-def suggest_change_kind(old_quote, old_strength, new_quote, new_strength):
-    """A change kind a curator can confirm: from strength, then from words added or dropped.
-
-    `old_quote` is the previous entry's (None for a thread's first entry, which is `new`).
-    """
-    if old_quote is None:
-        return ChangeKind.NEW
-    if words(old_quote) == words(new_quote):
-        return ChangeKind.REPEATED
-    if old_strength == Strength.SOFT and new_strength == Strength.BINDING:
-        return ChangeKind.STRENGTHENED
-    if old_strength == Strength.BINDING and new_strength == Strength.SOFT:
-        return ChangeKind.WEAKENED
-    inserted, deleted = diff_counts(word_diff(old_quote, new_quote))
-    if inserted > deleted * 1.25:
-        return ChangeKind.WIDENED
-    if deleted > inserted * 1.25:
-        return ChangeKind.NARROWED
-    return ChangeKind.REPEATED
+# Share of words in common (wording.similarity) from which two quotes of a pledge count as the same
+# wording edited, and read best as a word-by-word difference; below it the pledge was rewritten, and
+# two quotes side by side read better than a diff that strikes almost everything.
+CLOSE_WORDING_SIMILARITY = 0.5
 
 
 class TimelineStep:
     """One entry of a thread's timeline with its computed wording difference to the previous entry."""
-
-    # Below this share of words in common (`wording.similarity`) a quote is a rewrite of the previous
-    # one rather than an edit of it: a word diff would strike nearly everything, so the two quotes
-    # read better side by side.
-    REWRITTEN_BELOW = 0.5
 
     def __init__(self, entry, previous):
         self.entry = entry
@@ -376,10 +401,6 @@ class TimelineStep:
             return None
         return similarity(self.previous.commitment.quote, self.entry.commitment.quote)
 
-    def is_rewritten(self):
-        """Whether the quote rewrites the previous one (show both) rather than edits it (show a word diff)."""
-        return self.previous is not None and self.similarity() < self.REWRITTEN_BELOW
-
     def suggested_change_kind(self):
         """A change kind a curator can confirm: from strength, then from words added or dropped."""
         if self.previous is None:
@@ -387,9 +408,43 @@ class TimelineStep:
         old, new = self.previous.commitment, self.entry.commitment
         return suggest_change_kind(old.quote, old.strength, new.quote, new.strength)
 
+    def wording_is_close(self):
+        """Whether the quote edits the previous one (show a word diff) rather than rewrites it (show both)."""
+        return self.previous is not None and self.similarity() >= CLOSE_WORDING_SIMILARITY
+
     def differs_from_suggestion(self):
         """Whether the curator's change kind is not the suggested one."""
         return self.entry.change_kind != self.suggested_change_kind()
+
+
+def suggest_change_kind(old_quote, old_strength, new_quote, new_strength):
+    """How a pledge changed from `old` to `new`: from strength, then from words added or dropped.
+
+    Shared by a thread's timeline, its entries' list and the suggestions for a new statement.
+    `old_quote` is None for a thread's first entry, which is `new`.
+    """
+    if old_quote is None:
+        return ChangeKind.NEW
+    if words(old_quote) == words(new_quote):
+        return ChangeKind.REPEATED
+    if old_strength == Strength.SOFT and new_strength == Strength.BINDING:
+        return ChangeKind.STRENGTHENED
+    if old_strength == Strength.BINDING and new_strength == Strength.SOFT:
+        return ChangeKind.WEAKENED
+    inserted, deleted = diff_counts(word_diff(old_quote, new_quote))
+    if inserted > deleted * 1.25:
+        return ChangeKind.WIDENED
+    if deleted > inserted * 1.25:
+        return ChangeKind.NARROWED
+    return ChangeKind.REPEATED
+
+
+class AssessmentQuerySet(NaturalKeyQuerySet):
+    def latest_of(self, commitment_ids):
+        """{commitment id: its newest assessment} for the given commitments, in one query whatever their history."""
+        newest = Assessment.objects.filter(commitment=OuterRef("commitment")).order_by("-assessed_on", "-pk")
+        latest = self.filter(commitment_id__in=commitment_ids, pk=Subquery(newest.values("pk")[:1]))
+        return {assessment.commitment_id: assessment for assessment in latest}
 
 
 class Assessment(NaturalKeyModel):
@@ -417,7 +472,7 @@ class Assessment(NaturalKeyModel):
     assessor = models.CharField(max_length=200, help_text="Who assessed.")
 
     history = HistoricalRecords()
-    objects = NaturalKeyQuerySet.as_manager()
+    objects = AssessmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["commitment", "-assessed_on"]
@@ -431,3 +486,116 @@ class Assessment(NaturalKeyModel):
     def clean(self):
         if self.funding_stage and self.commitment_id and self.commitment.amount is None:
             raise ValidationError({"funding_stage": "Only a commitment that names an amount has a funding stage."})
+
+
+class SuggestionKind(models.TextChoices):
+    COMMITMENT = "commitment", "Commitment"
+    FIGURE = "figure", "Figure"
+
+
+class SuggestionStatus(models.TextChoices):
+    PENDING = "pending", "To review"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
+class SuggestionQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=SuggestionStatus.PENDING)
+
+    def decided(self):
+        """Suggestions a curator accepted or rejected: they are never suggested again."""
+        return self.exclude(status=SuggestionStatus.PENDING)
+
+    def for_review(self):
+        """Suggestions in text order with what the review page shows of each, in one query."""
+        return self.select_related("line_of_effort", "thread", "decided_by", "commitment", "figure").order_by(
+            "start", "kind", "end"
+        )
+
+
+class Suggestion(models.Model):
+    """A span of a new statement proposed as a commitment (or a figure), waiting for a curator's decision.
+
+    Never published: accepting creates the commitment (or figure) through the curated write path;
+    rejecting keeps the decision so that the same span is not suggested again.
+    """
+
+    # Proposals about one text: they have no meaning without it (statements are never deleted in
+    # the admin; a snapshot restore with --replace takes them along).
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="suggestions")
+    kind = models.CharField(max_length=10, choices=SuggestionKind.choices, default=SuggestionKind.COMMITMENT)
+    start = models.PositiveIntegerField(help_text="Offset of the span's first character (0-based, in characters).")
+    end = models.PositiveIntegerField(help_text="Offset just past the span's last character.")
+    quote = models.TextField(help_text="Exactly the statement's text between the offsets.")
+    cue = models.CharField(max_length=200, blank=True, help_text="The words that made it a commitment.")
+    strength = models.CharField(max_length=10, choices=Strength.choices, blank=True)
+    actor = models.CharField(max_length=200, blank=True)
+    # Suggestions follow the vocabulary; a line or pledge deleted later leaves them unfiled.
+    line_of_effort = models.ForeignKey(
+        LineOfEffort, on_delete=models.SET_NULL, null=True, blank=True, related_name="suggestions"
+    )
+    reason = models.CharField(max_length=300, blank=True, help_text="Why this line of effort.")
+    threads = models.JSONField(
+        default=list, blank=True, help_text="Candidate recurring pledges, best first: thread, score, change_kind."
+    )
+    thread = models.ForeignKey(
+        Thread,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="suggestions",
+        help_text="The recurring pledge accepting will place the commitment in (the best candidate when confident).",
+    )
+    change_kind = models.CharField(max_length=15, choices=ChangeKind.choices, blank=True)
+    value = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    unit = models.CharField(max_length=50, blank=True)
+    qualifier = models.CharField(max_length=20, choices=Qualifier.choices, blank=True)
+    status = models.CharField(max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True, help_text="The curator's note on the decision.")
+    # What accepting created; the decision stays recorded if that record is deleted later.
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.SET_NULL, null=True, blank=True, related_name="suggestions"
+    )
+    figure = models.ForeignKey(Figure, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = SuggestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["statement", "start", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "kind", "start", "end"], name="suggestion_unique_span"),
+            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="suggestion_start_before_end"),
+            models.CheckConstraint(
+                condition=Q(end=models.F("start") + models.functions.Length("quote")),
+                name="suggestion_quote_fills_span",
+            ),
+        ]
+
+    def __str__(self):
+        quote = " ".join(self.quote.split())
+        return f"{self.get_kind_display()}: {quote[:80]}{'…' if len(quote) > 80 else ''}"
+
+    def clean(self):
+        if self.statement_id is not None:
+            check_span(self.statement, self.start, self.end, self.quote)
+
+    def is_pending(self):
+        """Whether no curator has decided on this suggestion yet."""
+        return self.status == SuggestionStatus.PENDING
+
+    def overlaps(self, start, end):
+        """Whether the span start-end covers at least half of the shorter of it and this suggestion."""
+        return spans_overlap(self.start, self.end, start, end)
+
+
+def spans_overlap(start_a, end_a, start_b, end_b):
+    """Whether two spans overlap by at least half of the shorter one (the rule suggestions are judged by)."""
+    overlap = min(end_a, end_b) - max(start_a, start_b)
+    return overlap > 0 and overlap * 2 >= min(end_a - start_a, end_b - start_b)

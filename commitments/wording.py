@@ -4,7 +4,7 @@ import difflib
 import re
 from dataclasses import asdict, dataclass
 
-from meetings.models import display_text
+from meetings.quotes import display_text
 
 _WORD = re.compile(r"\S+")
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Length
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Length
 from simple_history.models import HistoricalRecords
 
 from .quotes import check_span, display_text, locate_span
@@ -145,6 +145,21 @@ class Meeting(NaturalKeyModel):
         """City and year, for narrow columns: “Copenhagen 2020”."""
         return f"{self.city} {self.start_date.year}"
 
+    def date_label(self):
+        """The date as precisely as the sources give it: “24–25 June 2019”, “November 2016”, “2016”."""
+        start, end = self.start_date, self.end_date
+        if self.date_precision == DatePrecision.YEAR:
+            return str(start.year)
+        if self.date_precision == DatePrecision.MONTH:
+            return f"{start:%B} {start.year}"
+        if end == start or self.date_precision == DatePrecision.DAY:
+            return f"{start.day} {start:%B} {start.year}"
+        if (start.year, start.month) == (end.year, end.month):
+            return f"{start.day}–{end.day} {end:%B} {end.year}"
+        if start.year == end.year:
+            return f"{start.day} {start:%B} – {end.day} {end:%B} {end.year}"
+        return f"{start.day} {start:%B} {start.year} – {end.day} {end:%B} {end.year}"
+
 
 class StatementKind(models.TextChoices):
     JOINT_STATEMENT = "joint-statement", "Joint statement"
@@ -152,6 +167,26 @@ class StatementKind(models.TextChoices):
     ROADMAP = "roadmap", "Roadmap"
     COMMUNIQUE = "communique", "Communiqué"
     READOUT = "readout", "Readout"
+
+
+class StatementQuerySet(NaturalKeyQuerySet):
+    def listed(self):
+        """Statements for a list: meeting joined, text deferred, the quotes pointing into each counted.
+
+        Each count is a subquery, so two counts cannot multiply each other through a double join.
+        """
+        return (
+            self.select_related("meeting")
+            .defer("text")
+            .annotate(commitment_count=self._count_of("commitments"), figure_count=self._count_of("figures"))
+            .order_by("meeting__start_date", "position")
+        )
+
+    def _count_of(self, related_name):
+        # By the relation's name: this app never imports the apps that quote its statements.
+        model = self.model._meta.get_field(related_name).related_model
+        rows = model._default_manager.filter(statement=OuterRef("pk")).order_by().values("statement")
+        return Coalesce(Subquery(rows.annotate(n=models.Count("pk")).values("n")), 0)
 
 
 class Statement(NaturalKeyModel):
@@ -172,7 +207,7 @@ class Statement(NaturalKeyModel):
     sha256 = models.CharField(max_length=64, editable=False, help_text="SHA-256 of the text's UTF-8 bytes.")
 
     history = HistoricalRecords()
-    objects = NaturalKeyQuerySet.as_manager()
+    objects = StatementQuerySet.as_manager()
 
     # The fields a curator writes (the digest is computed); the admin's form, the API and the seed
     # builder read this rather than restating it.
@@ -340,6 +375,30 @@ class ParticipationQuerySet(NaturalKeyQuerySet):
             raise self.model.DoesNotExist(f"{key!r} is not meeting~member~role~statement")
         meeting, member, role, statement = parts
         return self.get_by_natural_key(meeting, member, role, None if statement == EXTERNAL_SOURCE else statement)
+
+    def at_meeting(self, meeting):
+        """Who took part in one meeting, as each source says it: member and statement joined, text deferred."""
+        return (
+            self.filter(meeting=meeting)
+            .select_related("member", "statement")
+            .defer("statement__text")
+            .order_by("role", "member__name", "statement__position")
+        )
+
+    def conflicting_joins(self, meeting=None):
+        """Every record of a member joining, for the members that sources welcome as new at more than one meeting.
+
+        With a meeting: only for the members that take part in it (their joins at other meetings included).
+        """
+        conflicting = Member.objects.with_conflicting_joins().values("pk")
+        queryset = self.filter(role=ParticipationRole.NEW_MEMBER, member__in=conflicting)
+        if meeting is not None:
+            queryset = queryset.filter(member__in=Participation.objects.filter(meeting=meeting).values("member"))
+        return (
+            queryset.select_related("meeting", "member", "statement")
+            .defer("statement__text")
+            .order_by("member__name", "meeting__start_date", "statement__position")
+        )
 
 
 class Participation(NaturalKeyModel):

@@ -3,7 +3,6 @@
 import contextlib
 import datetime
 import hashlib
-import io
 import os
 import shutil
 import tempfile
@@ -29,10 +28,10 @@ from .records import (
     history_spec,
     label_of,
 )
+from .signing import sign, signing_key
 
-# Progress every this many records; the zip stream hands out bytes at a finer grain.
+# Progress every this many records.
 PROGRESS_EVERY = 10_000
-ZIP_FLUSH_EVERY = 500
 
 
 @contextlib.contextmanager
@@ -65,12 +64,8 @@ class _HashingWriter:
         self.size += len(data)
 
 
-def _write_snapshot(open_member, *, with_history, using, every):
-    """Write the data files through `open_member(name)`; yields (model, done, total) as it goes, returns the manifest.
-
-    A generator so that the folder export can report progress and the zip stream can hand out
-    bytes between records, with one writer for both.
-    """
+def _write_snapshot(open_member, *, with_history, using, progress, private_key):
+    """Write the data files through `open_member(name)`, reporting progress; returns the manifest."""
     files, counts, statements = {}, {}, {}
     parts = [(FIXTURE, [fixture_spec(label_of(model)) for model in curated_models()])]
     if with_history:
@@ -87,10 +82,10 @@ def _write_snapshot(open_member, *, with_history, using, every):
                         statements[fields["slug"]] = sha256_hex(fields["text"])
                     out.write(dump_record(spec.label, fields))
                     done += 1
-                    if done % every == 0:
-                        yield spec.label, done, total
-                if total >= every and done % every:
-                    yield spec.label, done, total
+                    if progress is not None and done % PROGRESS_EVERY == 0:
+                        progress(spec.label, done, total)
+                if progress is not None and total >= PROGRESS_EVERY and done % PROGRESS_EVERY:
+                    progress(spec.label, done, total)
                 part_counts[spec.label] = done
         files[name] = {"bytes": out.size, "records": sum(part_counts.values()), "sha256": out.digest.hexdigest()}
         if name == FIXTURE:
@@ -106,19 +101,24 @@ def _write_snapshot(open_member, *, with_history, using, every):
         "files": files,
     }
     manifest["snapshot_sha256"] = manifest_digest(manifest)
+    if private_key is not None:
+        manifest["signature"] = sign(manifest["snapshot_sha256"], private_key)
     manifest["exported_at"] = timezone.now().astimezone(datetime.UTC).isoformat(timespec="seconds")
     return manifest
 
 
-def _drive(generator, progress):
-    """Run a writer generator to its end, passing its progress events on; returns its result."""
-    while True:
-        try:
-            event = next(generator)
-        except StopIteration as stop:
-            return stop.value
-        if progress is not None:
-            progress(*event)
+def _key_for_export(unsigned):
+    """The key to sign with; refuses to export unsigned unless asked to."""
+    if unsigned:
+        return None
+    key = signing_key()
+    if key is None:
+        raise SnapshotError(
+            "No snapshot signing key is configured (SNAPSHOT_SIGNING_KEY_FILE): make one with "
+            "`snapshot keygen PATH` and configure it, or export with --unsigned (auditors will then need "
+            "the snapshot's sha256 to check it)."
+        )
+    return key
 
 
 @dataclass
@@ -131,8 +131,8 @@ class ExportResult:
         return self.manifest["counts"]
 
 
-def export_snapshot(directory, *, with_history=False, using=DEFAULT_DB_ALIAS, progress=None):
-    """Write a snapshot of the database into a new (or empty) folder; returns its manifest and counts.
+def export_snapshot(directory, *, with_history=False, unsigned=False, using=DEFAULT_DB_ALIAS, progress=None):
+    """Write a signed snapshot of the database into a new (or empty) folder; returns its manifest and counts.
 
     The files are written into a temporary folder beside it, renamed into place when complete:
     an export that fails leaves nothing that looks like a snapshot.
@@ -140,18 +140,17 @@ def export_snapshot(directory, *, with_history=False, using=DEFAULT_DB_ALIAS, pr
     directory = Path(directory)
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise SnapshotError(f"{directory} already exists and is not empty: write a snapshot to a new folder.")
+    private_key = _key_for_export(unsigned)
     directory.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".partial", dir=directory.parent))
     try:
         with _consistent_read(using):
-            manifest = _drive(
-                _write_snapshot(
-                    lambda name: open(partial / name, "wb"),
-                    with_history=with_history,
-                    using=using,
-                    every=PROGRESS_EVERY,
-                ),
-                progress,
+            manifest = _write_snapshot(
+                lambda name: open(partial / name, "wb"),
+                with_history=with_history,
+                using=using,
+                progress=progress,
+                private_key=private_key,
             )
         (partial / MANIFEST).write_bytes(render_manifest(manifest))
         partial.chmod(0o755)  # mkdtemp makes it private; a kept snapshot is for others to read
@@ -162,48 +161,21 @@ def export_snapshot(directory, *, with_history=False, using=DEFAULT_DB_ALIAS, pr
     return ExportResult(directory=directory, manifest=manifest)
 
 
-class _StreamSink(io.RawIOBase):
-    """A write-only, non-seekable stream that collects what zipfile writes, for handing out in chunks."""
-
-    def __init__(self):
-        super().__init__()
-        self._chunks = []
-
-    def writable(self):
-        return True
-
-    def write(self, data):
-        self._chunks.append(bytes(data))
-        return len(data)
-
-    def drain(self):
-        data, self._chunks = b"".join(self._chunks), []
-        return data
-
-
-def iter_snapshot_zip(*, with_history=False, using=DEFAULT_DB_ALIAS):
-    """The current snapshot as a zip archive, in chunks of bytes, for a streamed download.
+def write_snapshot_zip(file, *, with_history=False, unsigned=False, using=DEFAULT_DB_ALIAS):
+    """Write a signed snapshot as a zip archive into an open binary file; returns its manifest.
 
     The archive holds the snapshot's files at its root: unzipped into a folder, it verifies and
-    restores like an exported one. Memory stays flat: zipfile writes to a non-seekable stream.
+    restores like an exported one. The download writes it to a temporary file first, so that its
+    digest and signature can go in the response's headers, ahead of the body.
     """
-    sink = _StreamSink()
-    with _consistent_read(using):
-        with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            writer = _write_snapshot(
-                lambda name: archive.open(name, "w", force_zip64=True),
-                with_history=with_history,
-                using=using,
-                every=ZIP_FLUSH_EVERY,
-            )
-            while True:
-                try:
-                    next(writer)
-                except StopIteration as stop:
-                    manifest = stop.value
-                    break
-                chunk = sink.drain()
-                if chunk:
-                    yield chunk
-            archive.writestr(MANIFEST, render_manifest(manifest))
-    yield sink.drain()
+    private_key = _key_for_export(unsigned)
+    with _consistent_read(using), zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        manifest = _write_snapshot(
+            lambda name: archive.open(name, "w", force_zip64=True),
+            with_history=with_history,
+            using=using,
+            progress=None,
+            private_key=private_key,
+        )
+        archive.writestr(MANIFEST, render_manifest(manifest))
+    return manifest

@@ -25,8 +25,8 @@ def applied_migrations(using=DEFAULT_DB_ALIAS):
 
 
 def manifest_digest(manifest):
-    """SHA-256 of the manifest's content: everything but the export time and this digest itself."""
-    content = {k: v for k, v in manifest.items() if k not in {"exported_at", "snapshot_sha256"}}
+    """SHA-256 of the manifest's content: everything but the export time, this digest and its signature."""
+    content = {k: v for k, v in manifest.items() if k not in {"exported_at", "snapshot_sha256", "signature"}}
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.apps import apps
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, models, transaction
 
 from .files import applied_migrations, read_lines, read_manifest
@@ -41,17 +41,29 @@ def curated_counts(using=DEFAULT_DB_ALIAS):
 
 
 def restore_snapshot(
-    directory, *, replace=False, dry_run=False, expect_sha256=None, using=DEFAULT_DB_ALIAS, progress=None
+    directory,
+    *,
+    replace=False,
+    dry_run=False,
+    expect_sha256=None,
+    public_keys=(),
+    check_origin=True,
+    using=DEFAULT_DB_ALIAS,
+    progress=None,
 ):
     """Load a verified snapshot's records into the database, all or nothing; returns the counts loaded.
 
-    Refuses a snapshot that fails verification, one taken at migrations this database lacks, and,
-    unless `replace`, a database that already holds curated records (loading over them would merge
-    two states). With `replace` the curated records are deleted first, in the same transaction.
-    `dry_run` loads everything and then rolls it back: the whole restore is tried, nothing is kept.
+    Refuses a snapshot that fails verification (origin included, see `verify_snapshot`), one
+    taken at migrations this database lacks, any record the admin or the API would refuse (a
+    value out of its choices, too long, a quote that is not its statement's text at its offsets,
+    ...) and, unless `replace`, a database that already holds curated records (loading over them
+    would merge two states). With `replace` the curated records are deleted first, in the same
+    transaction. `dry_run` loads everything and then rolls it back: nothing is kept.
     """
     directory = Path(directory)
-    verified = verify_snapshot(directory, expect_sha256=expect_sha256)
+    verified = verify_snapshot(
+        directory, expect_sha256=expect_sha256, public_keys=public_keys, check_origin=check_origin
+    )
     if not verified.ok:
         raise SnapshotRefused(directory, verified.failures)
     manifest = read_manifest(directory)
@@ -65,6 +77,17 @@ def restore_snapshot(
     except _LoadFailed as failed:
         # Raised out of the atomic block, so everything written (and deleted) is rolled back by now.
         name = _name_of_line(directory / FIXTURE, failed.line)
+        if isinstance(failed.error, ValidationError):
+            error = failed.error
+            by_field = error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
+            reason = "; ".join(
+                f"{field}: {' '.join(messages)}" if field != NON_FIELD_ERRORS else " ".join(messages)
+                for field, messages in by_field.items()
+            )
+            raise SnapshotError(
+                f"{name}({FIXTURE} line {failed.line}) is refused, as the admin and the API would refuse it "
+                f"({reason}); the database is unchanged."
+            ) from failed.error
         raise SnapshotError(
             f"{name}({FIXTURE} line {failed.line}) cannot be loaded "
             f"({failed.error.__class__.__name__}: {failed.error}); the database is unchanged."
@@ -128,11 +151,11 @@ def _load_fixture(path, using, total, progress):
 
 def _insert_chunk(label, chunk, using, counts, done, total, progress):
     model = apps.get_model(label)
-    keys = {
-        name: _primary_keys(target, {tuple(fields[name]) for _, fields in chunk if fields.get(name)}, using)
+    related = {
+        name: _referenced(target, {tuple(fields[name]) for _, fields in chunk if fields.get(name)}, using)
         for name, target in reference_fields(label).items()
     }
-    objects = [(number, _instance(model, fields, keys, number)) for number, fields in chunk]
+    objects = [(number, _valid_instance(model, fields, related, number)) for number, fields in chunk]
     try:
         with transaction.atomic(using=using):
             model._default_manager.using(using).bulk_create([obj for _, obj in objects])
@@ -146,20 +169,24 @@ def _insert_chunk(label, chunk, using, counts, done, total, progress):
     return done + len(chunk)
 
 
-def _primary_keys(label, keys, using):
-    """{natural key: primary key} of a model's rows, for the keys a chunk refers to, in a few queries."""
+def _referenced(label, keys, using):
+    """{natural key: row} of a model's rows, for the keys a chunk refers to, in a few queries.
+
+    Whole rows, not only primary keys: the records' own validation reads them (a quote is checked
+    against its statement's text, an assessment's funding stage against its commitment's amount).
+    """
     model = apps.get_model(label)
     lookups = natural_key_lookups(label)
     manager = model._default_manager.using(using)
     if len(lookups) != 1:
         # No curated model refers to one with a composite key; resolved one by one should one do.
-        return {key: obj.pk for key in keys for obj in [_get_or_none(manager, key)] if obj is not None}
+        return {key: obj for key in keys for obj in [_get_or_none(manager, key)] if obj is not None}
     values = sorted(key[0] for key in keys)
     found = {}
     for start in range(0, len(values), LOOKUP_BATCH):
-        batch = values[start : start + LOOKUP_BATCH]
-        found.update(manager.filter(**{f"{lookups[0]}__in": batch}).values_list(lookups[0], "pk"))
-    return {(value,): pk for value, pk in found.items()}
+        for obj in manager.filter(**{f"{lookups[0]}__in": values[start : start + LOOKUP_BATCH]}):
+            found[(getattr(obj, lookups[0]),)] = obj
+    return found
 
 
 def _get_or_none(manager, key):
@@ -169,25 +196,36 @@ def _get_or_none(manager, key):
         return None
 
 
-def _instance(model, fields, keys, number):
-    """A model instance from a record's fields, its references turned into primary keys."""
+def _valid_instance(model, fields, related, number):
+    """A model instance from a record's fields, validated by the rules the admin and the API apply.
+
+    References become the rows they name. Then each field's own checks (choices, lengths, formats)
+    and the model's `clean()` (quotes against their offsets, ...), which read only the rows already
+    at hand. Database constraints are the database's to check, when the chunk is inserted.
+    """
     values = {}
     for field in model._meta.concrete_fields:
         if field.primary_key:
             continue
         value = fields.get(field.name)
         if field.is_relation:
-            pk = None if value is None else keys[field.name].get(tuple(value))
-            if value is not None and pk is None:
-                target = label_of(field.related_model)
-                raise _LoadFailed(number, models.ObjectDoesNotExist(f"{describe(target, tuple(value))} does not exist"))
-            values[field.attname] = pk
+            target = None if value is None else related[field.name].get(tuple(value))
+            if value is not None and target is None:
+                missing = describe(label_of(field.related_model), tuple(value))
+                raise _LoadFailed(number, models.ObjectDoesNotExist(f"{missing} does not exist"))
+            values[field.name] = target
         else:
             try:
                 values[field.attname] = field.to_python(value)
             except ValidationError as exc:
-                raise _LoadFailed(number, exc) from exc
-    return model(**values)
+                raise _LoadFailed(number, ValidationError({field.name: exc.messages})) from exc
+    obj = model(**values)
+    try:
+        obj.clean_fields(exclude=[f.name for f in model._meta.concrete_fields if f.is_relation])
+        obj.clean()
+    except ValidationError as exc:
+        raise _LoadFailed(number, exc) from exc
+    return obj
 
 
 def _find_refused_record(objects, using):

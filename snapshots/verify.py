@@ -21,6 +21,7 @@ from .records import (
     reference_fields,
     sort_key,
 )
+from .signing import signature_problem, trusted_keys
 
 
 @dataclass
@@ -28,6 +29,8 @@ class VerifyResult:
     directory: Path
     counts: dict
     failures: list
+    # How the snapshot's origin was established: "signature", "expected sha256" or "not checked".
+    origin: str = "not checked"
 
     @property
     def ok(self):
@@ -38,21 +41,38 @@ def _expected_fields(spec):
     return {name for name, *_ in spec.outputs}
 
 
-def verify_snapshot(directory, *, expect_sha256=None):
-    """Check a snapshot against itself: digests, counts, every statement text, quote and reference.
+def verify_snapshot(directory, *, expect_sha256=None, public_keys=(), check_origin=True):
+    """Check a snapshot: where it comes from, then digests, counts, every statement text, quote and reference.
 
-    A snapshot rewritten and resealed whole checks against itself: `expect_sha256`, the snapshot
-    digest an auditor kept from the export, ties it to what was exported. Returns every failure
-    found, each naming the file or record and the reason; raises SnapshotError only when the
-    folder is not a snapshot at all.
+    A snapshot rewritten and resealed whole checks against itself, so its origin is checked
+    first: its signature against the trusted public keys (the configured ones and `public_keys`,
+    paths of PEM files), or its digest against `expect_sha256`, the one an auditor kept from the
+    export. An unsigned snapshot is refused unless one of those ties it to the export, or the
+    caller says explicitly that origin is not checked (`check_origin=False`). Returns every
+    failure found, each naming the file or record and the reason; raises SnapshotError only when
+    the folder is not a snapshot at all, or a key file cannot be read.
     """
     directory = Path(directory)
     manifest = read_manifest(directory)
     failures = []
-    if expect_sha256 is not None and manifest_digest(manifest) != expect_sha256.lower():
+    origin = "not checked"
+    if expect_sha256 is not None:
+        if manifest_digest(manifest) != expect_sha256.lower():
+            failures.append(
+                f"{MANIFEST}: this snapshot's sha256 is {manifest_digest(manifest)}, not the {expect_sha256} "
+                "recorded at export: it is not the snapshot that was exported"
+            )
+        origin = "expected sha256"
+    keys = trusted_keys(public_keys)
+    problem = signature_problem(manifest, keys)
+    if problem is None:
+        origin = "signature"
+    elif manifest.get("signature") is not None and (check_origin or expect_sha256 is not None):
+        failures.append(f"{MANIFEST}: {problem}")  # a signature present must hold, whatever else is checked
+    elif check_origin and expect_sha256 is None:
         failures.append(
-            f"{MANIFEST}: this snapshot's sha256 is {manifest_digest(manifest)}, not the {expect_sha256} "
-            "recorded at export: it is not the snapshot that was exported"
+            f"{MANIFEST}: {problem}: check it with the public key of the tracker that exported it "
+            "(--public-key), or with the sha256 recorded at export (--expect-sha256)"
         )
     if manifest_digest(manifest) != manifest["snapshot_sha256"]:
         failures.append(
@@ -81,7 +101,7 @@ def verify_snapshot(directory, *, expect_sha256=None):
         counts = _verify_fixture(directory / FIXTURE, manifest, failures)
     if HISTORY in manifest["files"] and (directory / HISTORY).is_file():
         _verify_history(directory / HISTORY, manifest["files"][HISTORY].get("counts") or {}, failures)
-    return VerifyResult(directory=directory, counts=counts, failures=failures)
+    return VerifyResult(directory=directory, counts=counts, failures=failures, origin=origin)
 
 
 def _verify_fixture(path, manifest, failures):

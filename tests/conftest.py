@@ -10,6 +10,7 @@ from hypothesis import settings as hypothesis_settings
 
 from accounts.roles import AUDITORS, CURATORS, ensure_roles
 from snapshots.records import curated_models
+from snapshots.signing import generate_key_pair
 from tests import browser
 from tests.browser import browser_session, chromium  # noqa: F401 - fixtures for every browser test
 from tests.factories import UserFactory, commitments_at_meetings, thread_with
@@ -26,6 +27,14 @@ hypothesis_settings.load_profile("tracker")
 def fast_password_hashing():
     # The tests create many users; a production hasher would spend most of the suite's time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def snapshot_signing_key(tmp_path_factory):
+    """The tracker's snapshot signing key, made for this test session; returns its public key's path."""
+    private, public, _ = generate_key_pair(tmp_path_factory.mktemp("keys") / "snapshot-signing-key.pem")
+    settings.SNAPSHOT_SIGNING_KEY_FILE = str(private)
+    return public
 
 
 @pytest.fixture
@@ -91,5 +100,5 @@ def opened_thread(db):
 
 
 def pytest_terminal_summary(terminalreporter):
-    # Where the browser tests left their screenshots.
+    # Where the browser tests left their screenshots, and what axe-core found.
     browser.report(terminalreporter)

@@ -29,6 +29,7 @@ CHANGELISTS = [
     "commitments_commitment",
     "commitments_threadentry",
     "commitments_assessment",
+    "commitments_suggestion",
 ]
 ROME = "rome-2021-ministerial-statement"
 

@@ -407,12 +407,17 @@ def test_only_auditors_download_the_snapshot(clients, role, expected):
     assert response.status_code == expected
     if expected != 200:
         assert "detail" in response.json()
+    response.close()  # the zip is a temporary file, deleted when its response is closed
 
 
-def test_the_downloaded_snapshot_is_a_streamed_zip_that_verifies(clients, tmp_path):
+def test_the_downloaded_snapshot_is_a_signed_zip_with_its_digest_and_signature_in_headers(
+    clients, tmp_path, snapshot_signing_key
+):
+    import base64
     import io
     import zipfile
 
+    from snapshots.signing import key_id, load_public_key
     from snapshots.verify import verify_snapshot
 
     CommitmentFactory()
@@ -423,8 +428,19 @@ def test_the_downloaded_snapshot_is_a_streamed_zip_that_verifies(clients, tmp_pa
     with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
         assert {"fixture.jsonl", "manifest.json"} <= set(archive.namelist())
         archive.extractall(tmp_path)
-    result = verify_snapshot(tmp_path)
+    # The headers carry what an auditor keeps apart from the file: its digest and signature.
+    public_key = load_public_key(snapshot_signing_key)
+    assert response["X-Snapshot-Key-Id"] == key_id(public_key)
+    public_key.verify(base64.b64decode(response["X-Snapshot-Signature"]), response["X-Snapshot-SHA256"].encode())
+    result = verify_snapshot(tmp_path, expect_sha256=response["X-Snapshot-SHA256"], check_origin=True)
     assert result.ok, result.failures
+
+
+def test_the_download_answers_503_when_no_signing_key_is_configured(clients, settings):
+    settings.SNAPSHOT_SIGNING_KEY_FILE = ""
+    response = clients["auditor"].get(reverse("api:snapshot"))
+    assert response.status_code == 503
+    assert "No snapshot signing key is configured" in response.json()["detail"]
 
 
 # -- a thread's order cannot be broken from the side ------------------------------------------------

@@ -15,9 +15,10 @@ from commitments.models import Assessment, Commitment, LineOfEffort, ThreadEntry
 from meetings.models import Figure, Meeting, Member, Statement, sha256_hex
 from snapshots import export as snapshot_export
 from snapshots import restore as snapshot_restore
-from snapshots.export import iter_snapshot_zip
+from snapshots.export import write_snapshot_zip
 from snapshots.files import app_version, manifest_digest, render_manifest
 from snapshots.records import FIXTURE, HISTORY, MANIFEST, curated_models, dump_record, record_key
+from snapshots.signing import generate_key_pair, key_id, load_public_key, sign, signing_key
 from snapshots.verify import verify_snapshot
 from tests.conftest import SEED
 from tests.factories import (
@@ -81,14 +82,20 @@ def rewrite_records(snapshot_dir, edit):
     (snapshot_dir / FIXTURE).write_bytes(b"".join(lines))
 
 
-def reseal(snapshot_dir, **manifest_changes):
-    """Recompute the manifest's file digests and its own, as someone covering an edit would."""
+def reseal(snapshot_dir, *, sign_with=None, **manifest_changes):
+    """Recompute the manifest's file digests and its own, as someone covering an edit would.
+
+    The signature stays the exporter's (now over another digest), unless the test signs with a
+    private key, as an exporter with a bug, or a thief of the tracker's key, would.
+    """
     manifest = json.loads((snapshot_dir / MANIFEST).read_text(encoding="utf-8"))
     manifest.update(manifest_changes)
     for name, entry in manifest["files"].items():
         data = (snapshot_dir / name).read_bytes()
         entry.update(sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
     manifest["snapshot_sha256"] = manifest_digest(manifest)
+    if sign_with is not None:
+        manifest["signature"] = sign(manifest["snapshot_sha256"], sign_with)
     (snapshot_dir / MANIFEST).write_bytes(render_manifest(manifest))
 
 
@@ -476,13 +483,13 @@ def break_the_amount_has_currency_constraint(path):
         return record
 
     rewrite_records(path, edit)
-    reseal(path)
+    reseal(path, sign_with=signing_key())
 
 
 @pytest.mark.parametrize("into", ["an empty database", "a database it replaces"])
 def test_a_snapshot_that_verifies_but_cannot_load_leaves_the_database_exactly_as_before(seeded, tmp_path, into):
     path = export(tmp_path / "snap")
-    break_the_amount_has_currency_constraint(path)
+    break_the_amount_has_currency_constraint(path)  # and signs it again, as an exporter with a bug would
     snapshot_command("verify", path)  # the snapshot is intact: the database refuses the record
     args = ["--replace"] if into == "a database it replaces" else []
     if into == "an empty database":
@@ -501,7 +508,7 @@ def test_a_snapshot_that_verifies_but_cannot_load_leaves_the_database_exactly_as
 def test_restore_refuses_a_snapshot_taken_at_migrations_this_database_lacks(seeded, tmp_path):
     path = export(tmp_path / "snap")
     migrations = json.loads((path / MANIFEST).read_text(encoding="utf-8"))["migrations"]
-    reseal(path, migrations=sorted([*migrations, ["commitments", "9999_from_the_future"]]))
+    reseal(path, sign_with=signing_key(), migrations=sorted([*migrations, ["commitments", "9999_from_the_future"]]))
     empty_curated_tables()
     with pytest.raises(CommandError, match=r"lacks \(commitments.9999_from_the_future\): run migrate first"):
         snapshot_command("restore", path)
@@ -646,50 +653,131 @@ def test_history_is_exported_keyed_by_natural_keys_and_usernames(tmp_path, curat
         snapshot_command("verify", path)
 
 
-def test_the_zip_stream_holds_the_same_snapshot_in_many_chunks(seeded, tmp_path, monkeypatch):
-    # Enough text that does not compress for zlib to hand out output many times over.
-    statement = Statement.objects.get(slug="paris-2019-roadmap")
-    line = LineOfEffort.objects.first()
-    Commitment.objects.bulk_create(
-        Commitment(
-            slug=f"synthetic-{n:05d}",
-            statement=statement,
-            start=0,
-            end=10,
-            quote=statement.text[:10],
-            line_of_effort=line,
-            actor="Coalition",
-            strength="soft",
-            summary=hashlib.sha256(str(n).encode()).hexdigest(),
-        )
-        for n in range(3000)
-    )
-    monkeypatch.setattr(snapshot_export, "ZIP_FLUSH_EVERY", 50)
-    chunks = list(iter_snapshot_zip())
-    assert len(chunks) > 5
-    assert max(map(len, chunks)) < sum(map(len, chunks)) / 4
-    with zipfile.ZipFile(io.BytesIO(b"".join(chunks))) as archive:
+def test_the_zip_holds_the_same_snapshot_as_an_export(seeded, tmp_path):
+    with open(tmp_path / "snapshot.zip", "wb") as file:
+        manifest = write_snapshot_zip(file)
+    with zipfile.ZipFile(tmp_path / "snapshot.zip") as archive:
         assert sorted(archive.namelist()) == [FIXTURE, MANIFEST]
         archive.extractall(tmp_path / "unzipped")
-    assert verify_snapshot(tmp_path / "unzipped").ok
+    result = verify_snapshot(tmp_path / "unzipped")
+    assert result.ok, result.failures
+    assert result.origin == "signature"
     exported = export(tmp_path / "exported")
     assert (tmp_path / "unzipped" / FIXTURE).read_bytes() == (exported / FIXTURE).read_bytes()
+    assert manifest["snapshot_sha256"] == json.loads((exported / MANIFEST).read_text())["snapshot_sha256"]
 
 
-def test_a_snapshot_rewritten_and_resealed_whole_is_caught_by_the_digest_kept_at_export(seeded, tmp_path):
+def test_a_snapshot_rewritten_and_resealed_whole_is_caught_by_its_signature_and_by_the_kept_digest(seeded, tmp_path):
     path = export(tmp_path / "snap")
     manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     kept = manifest["snapshot_sha256"]
-    snapshot_command("verify", path, "--expect-sha256", kept)
+    out, _ = snapshot_command("verify", path, "--expect-sha256", kept)
+    assert "origin: signature" in out
 
     # A figure nothing refers to, removed, with every count and digest recomputed: self-consistent.
     rewrite_records(path, lambda r: None if r["fields"].get("slug") == "rome-2021-fig-two-years" else r)
     counts = {**manifest["counts"], "meetings.figure": manifest["counts"]["meetings.figure"] - 1}
     reseal(path, counts=counts)
-    snapshot_command("verify", path)  # checks against itself only, so it passes
+    with pytest.raises(CommandError, match="signature does not match the snapshot's digest"):
+        snapshot_command("verify", path)
     with pytest.raises(CommandError, match="not the snapshot that was exported"):
         snapshot_command("verify", path, "--expect-sha256", kept)
+    # Only when told that origin is not checked does it check against itself alone, and pass.
+    out, _ = snapshot_command("verify", path, "--no-origin-check")
+    assert "origin: not checked" in out
     before = database_state()
-    with pytest.raises(CommandError, match="not the snapshot that was exported"):
-        snapshot_command("restore", path, "--replace", "--expect-sha256", kept)
+    for flags in ([], ["--expect-sha256", kept]):
+        with pytest.raises(CommandError, match="fails verification"):
+            snapshot_command("restore", path, "--replace", *flags)
+    assert database_state() == before
+
+
+def test_an_unsigned_snapshot_needs_its_digest_or_an_explicit_waiver(seeded, tmp_path):
+    out, _ = snapshot_command("export", tmp_path / "unsigned", "--unsigned")
+    assert "Not signed (--unsigned)" in out
+    kept = json.loads((tmp_path / "unsigned" / MANIFEST).read_text(encoding="utf-8"))["snapshot_sha256"]
+    with pytest.raises(CommandError, match="the snapshot is unsigned, so its origin cannot be checked"):
+        snapshot_command("verify", tmp_path / "unsigned")
+    assert "origin: expected sha256" in snapshot_command("verify", tmp_path / "unsigned", "--expect-sha256", kept)[0]
+    assert "origin: not checked" in snapshot_command("verify", tmp_path / "unsigned", "--no-origin-check")[0]
+
+    # A signed snapshot stripped of its signature is just as unsigned.
+    signed = export(tmp_path / "signed")
+    manifest = json.loads((signed / MANIFEST).read_text(encoding="utf-8"))
+    del manifest["signature"]
+    (signed / MANIFEST).write_bytes(render_manifest(manifest))
+    before = database_state()
+    with pytest.raises(CommandError, match="unsigned"):
+        snapshot_command("restore", signed, "--replace")
+    assert database_state() == before
+
+
+def test_a_snapshot_signed_by_another_key_is_refused_unless_its_public_key_is_given(seeded, tmp_path, settings):
+    other_private, other_public, other_id = generate_key_pair(tmp_path / "keys" / "other.pem")
+    settings.SNAPSHOT_SIGNING_KEY_FILE = str(other_private)
+    path = export(tmp_path / "snap")
+    settings.SNAPSHOT_SIGNING_KEY_FILE = ""
+    with pytest.raises(CommandError, match=f"signed with key {other_id}, which is not a trusted key"):
+        snapshot_command("verify", path)
+    assert "origin: signature" in snapshot_command("verify", path, "--public-key", other_public)[0]
+    settings.SNAPSHOT_TRUSTED_KEY_FILES = [str(other_public)]
+    assert "origin: signature" in snapshot_command("verify", path)[0]
+
+
+def test_export_needs_a_signing_key_or_an_explicit_unsigned(seeded, tmp_path, settings):
+    settings.SNAPSHOT_SIGNING_KEY_FILE = ""
+    with pytest.raises(CommandError, match="No snapshot signing key is configured"):
+        export(tmp_path / "snap")
+    assert not (tmp_path / "snap").exists()
+    settings.SNAPSHOT_SIGNING_KEY_FILE = str(tmp_path / "missing.pem")
+    with pytest.raises(CommandError, match="does not exist .*snapshot keygen"):
+        export(tmp_path / "snap")
+    export(tmp_path / "snap", "--unsigned")
+
+
+def test_keygen_writes_a_pair_and_never_overwrites_a_key(tmp_path):
+    out, _ = snapshot_command("keygen", tmp_path / "tracker.pem")
+    assert f"Wrote the private key {tmp_path / 'tracker.pem'}" in out
+    assert (tmp_path / "tracker.pem").stat().st_mode & 0o077 == 0
+    public = load_public_key(tmp_path / "tracker.pub")
+    assert f"Key id {key_id(public)}" in out
+    before = (tmp_path / "tracker.pem").read_bytes()
+    with pytest.raises(CommandError, match="never overwritten"):
+        snapshot_command("keygen", tmp_path / "tracker.pem")
+    assert (tmp_path / "tracker.pem").read_bytes() == before
+
+
+def with_fields(slug, changes):
+    def edit(record):
+        if record["fields"].get("slug") == slug:
+            record["fields"].update(changes)
+        return record
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"strength": "bogus"}, "strength: Value 'bogus' is not a valid choice."),
+        ({"summary": "x" * 5000}, "summary: Ensure this value has at most 300 characters (it has 5000)."),
+        ({"currency": "usd", "amount": "5.00"}, "currency: Use the upper-case ISO 4217 code"),
+        # Still in snapshot order, so verify passes; no longer a slug.
+        ({"slug": f"{LONE_COMMITMENT}!"}, "slug: Enter a valid “slug”"),
+    ],
+)
+def test_restore_refuses_a_signed_record_that_the_admin_or_api_would_refuse(seeded, tmp_path, changes, message):
+    # Signed by the tracker's own key after the edit: only the records' own rules can catch it.
+    path = export(tmp_path / "snap")
+    rewrite_records(path, with_fields(LONE_COMMITMENT, changes))
+    reseal(path, sign_with=signing_key())
+    snapshot_command("verify", path)
+    before = database_state()
+    with pytest.raises(CommandError) as refused:
+        snapshot_command("restore", path, "--replace")
+    name = changes.get("slug", LONE_COMMITMENT)
+    assert str(refused.value).startswith(f"commitments.commitment {name} ({FIXTURE} line ")
+    assert "is refused, as the admin and the API would refuse it" in str(refused.value)
+    assert message in str(refused.value)
+    assert str(refused.value).endswith("the database is unchanged.")
     assert database_state() == before

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "accounts",
     "api",
     "snapshots",
+    "public",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -120,6 +122,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # PostgreSQL's full-text search backs the API's `q` filter there; SQLite falls back to icontains.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     INSTALLED_APPS.append("django.contrib.postgres")
+
+# Snapshots are signed with this Ed25519 private key (PEM; `manage.py snapshot keygen PATH` makes a
+# pair). A local development checkout signs with a key of its own under var/, made by `make run`.
+SNAPSHOT_SIGNING_KEY_FILE = os.environ.get(
+    "SNAPSHOT_SIGNING_KEY_FILE", str(BASE_DIR / "var" / "snapshot-signing-key.pem") if DEBUG else ""
+)
+# Public keys (PEM files, comma-separated) whose signatures verify and restore accept, besides the
+# signing key's own.
+SNAPSHOT_TRUSTED_KEY_FILES = [p for p in os.environ.get("SNAPSHOT_TRUSTED_KEY_FILES", "").split(",") if p.strip()]
 
 # Anonymous clients may read what is published unless this is turned off.
 API_PUBLIC_READ = env_bool("API_PUBLIC_READ", True)

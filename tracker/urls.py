@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from api.urls import urlpatterns as api_urlpatterns
 from snapshots.views import SnapshotView
@@ -18,7 +17,8 @@ api_v1 = ([path("snapshot/", SnapshotView.as_view(), name="snapshot"), *api_urlp
 urlpatterns = [
     # No favicon: its request is answered with nothing rather than a 404 (a console error in browsers).
     path("favicon.ico", lambda request: HttpResponse(status=204)),
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    # The public pages; the admin's "View site" (its site_url, "/") leads here.
+    path("", include("public.urls")),
 ]

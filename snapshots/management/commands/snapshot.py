@@ -8,30 +8,62 @@ from snapshots.diff import diff_snapshots, render_diff
 from snapshots.export import export_snapshot
 from snapshots.records import FIXTURE, SnapshotError
 from snapshots.restore import restore_snapshot
+from snapshots.signing import generate_key_pair
 from snapshots.verify import verify_snapshot
 
 
 class Command(BaseCommand):
     help = (
         "Auditors' snapshots of the tracker. `export DIR` writes every curated record as a deterministic, "
-        "checksummed fixture; `verify DIR` checks digests, quotes and references; `diff OLD NEW` lists what "
-        "changed; `restore DIR` loads a verified snapshot into an empty database, all or nothing."
+        "checksummed, signed fixture; `verify DIR` checks its origin, digests, quotes and references; "
+        "`diff OLD NEW` lists what changed; `restore DIR` loads a verified snapshot into an empty database, "
+        "all or nothing; `keygen PATH` writes the Ed25519 key pair that signs them."
     )
 
     def add_arguments(self, parser):
-        actions = parser.add_subparsers(dest="action", required=True, metavar="{export,verify,diff,restore}")
+        actions = parser.add_subparsers(dest="action", required=True, metavar="{export,verify,diff,restore,keygen}")
 
-        export = actions.add_parser("export", help="Write a snapshot into a new or empty folder.")
+        export = actions.add_parser("export", help="Write a signed snapshot into a new or empty folder.")
         export.add_argument("directory", type=Path, help="Folder to create (it must not hold anything).")
         export.add_argument("--with-history", action="store_true", help="Add the change history (history.jsonl).")
+        export.add_argument(
+            "--unsigned",
+            action="store_true",
+            help="Export without a signature (no signing key configured): keep the printed sha256 to check it.",
+        )
 
         verify = actions.add_parser("verify", help="Check a snapshot; exits non-zero naming every failure.")
         verify.add_argument("directory", type=Path)
-        expect = {
-            "metavar": "HEX",
-            "help": "The snapshot sha256 printed at export: refuse a snapshot rewritten and resealed since.",
-        }
-        verify.add_argument("--expect-sha256", **expect)
+        origin = [
+            (
+                ("--expect-sha256",),
+                {
+                    "metavar": "HEX",
+                    "help": "The snapshot sha256 recorded at export: refuse any other snapshot, signed or not.",
+                },
+            ),
+            (
+                ("--public-key",),
+                {
+                    "metavar": "PEM",
+                    "action": "append",
+                    "type": Path,
+                    "default": [],
+                    "dest": "public_keys",
+                    "help": "A public key the snapshot may be signed with (besides the configured ones); repeatable.",
+                },
+            ),
+            (
+                ("--no-origin-check",),
+                {
+                    "action": "store_false",
+                    "dest": "check_origin",
+                    "help": "Accept an unsigned snapshot without its sha256: its origin is then NOT checked.",
+                },
+            ),
+        ]
+        for flags, options in origin:
+            verify.add_argument(*flags, **options)
 
         diff = actions.add_parser("diff", help="Records added, removed and changed between two snapshots.")
         diff.add_argument("old", type=Path)
@@ -40,7 +72,8 @@ class Command(BaseCommand):
 
         restore = actions.add_parser("restore", help="Load a verified snapshot, atomically.")
         restore.add_argument("directory", type=Path)
-        restore.add_argument("--expect-sha256", **expect)
+        for flags, options in origin:
+            restore.add_argument(*flags, **options)
         restore.add_argument(
             "--replace",
             action="store_true",
@@ -51,7 +84,10 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Verify and load everything, then roll back: nothing is kept."
         )
 
-        for sub in (export, verify, diff, restore):
+        keygen = actions.add_parser("keygen", help="Write a new Ed25519 key pair for signing snapshots.")
+        keygen.add_argument("path", type=Path, help="The private key's file (the public key goes beside it, .pub).")
+
+        for sub in (export, verify, diff, restore, keygen):
             # Options after the action word belong to its parser: accept --verbosity there too,
             # without overriding a value given before the action word.
             sub.add_argument(
@@ -70,8 +106,8 @@ class Command(BaseCommand):
         if self.verbosity >= 1:
             self.stderr.write(f"  {label}: {done:,} of {total:,}")
 
-    def handle_export(self, *, directory, with_history, **options):
-        result = export_snapshot(directory, with_history=with_history, progress=self.progress)
+    def handle_export(self, *, directory, with_history, unsigned, **options):
+        result = export_snapshot(directory, with_history=with_history, unsigned=unsigned, progress=self.progress)
         if self.verbosity >= 1:
             manifest = result.manifest
             self.stdout.write(
@@ -82,21 +118,27 @@ class Command(BaseCommand):
                 f"Snapshot sha256 {manifest['snapshot_sha256']}: keep it, and check the snapshot later with "
                 "`snapshot verify DIR --expect-sha256 <it>`."
             )
+            if "signature" in manifest:
+                self.stdout.write(f"Signed with Ed25519 key {manifest['signature']['key_id']}.")
+            else:
+                self.stdout.write("Not signed (--unsigned): only its sha256 ties it to this export.")
             for label, count in result.counts.items():
                 self.stdout.write(f"  {label}: {count}")
             for name, entry in manifest["files"].items():
                 if name != FIXTURE:
                     self.stdout.write(f"  {name}: {entry['records']} records")
 
-    def handle_verify(self, *, directory, expect_sha256, **options):
-        result = verify_snapshot(directory, expect_sha256=expect_sha256)
+    def handle_verify(self, *, directory, expect_sha256, public_keys, check_origin, **options):
+        result = verify_snapshot(
+            directory, expect_sha256=expect_sha256, public_keys=public_keys, check_origin=check_origin
+        )
         if not result.ok:
             lines = "\n".join(f"  - {failure}" for failure in result.failures)
             raise CommandError(f"Snapshot {directory} fails verification ({len(result.failures)} problem(s)):\n{lines}")
         if self.verbosity >= 1:
             self.stdout.write(
                 f"Snapshot {directory} verifies: {sum(result.counts.values())} records, every digest, "
-                "quote and reference checked."
+                f"quote and reference checked; origin: {result.origin}."
             )
 
     def handle_diff(self, *, old, new, as_json, **options):
@@ -107,9 +149,15 @@ class Command(BaseCommand):
             for line in render_diff(result):
                 self.stdout.write(line)
 
-    def handle_restore(self, *, directory, replace, dry_run, expect_sha256, **options):
+    def handle_restore(self, *, directory, replace, dry_run, expect_sha256, public_keys, check_origin, **options):
         result = restore_snapshot(
-            directory, replace=replace, dry_run=dry_run, expect_sha256=expect_sha256, progress=self.progress
+            directory,
+            replace=replace,
+            dry_run=dry_run,
+            expect_sha256=expect_sha256,
+            public_keys=public_keys,
+            check_origin=check_origin,
+            progress=self.progress,
         )
         if self.verbosity >= 1:
             total = sum(result.counts.values())
@@ -121,3 +169,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"Restored {total} records from {directory}.")
             for label, count in result.counts.items():
                 self.stdout.write(f"  {label}: {count}")
+
+    def handle_keygen(self, *, path, **options):
+        private_path, public_path, key_id = generate_key_pair(path)
+        if self.verbosity >= 1:
+            self.stdout.write(
+                f"Wrote the private key {private_path} (keep it secret: set SNAPSHOT_SIGNING_KEY_FILE to it where "
+                f"the tracker exports) and the public key {public_path} (give it to auditors). Key id {key_id}."
+            )

@@ -1,0 +1,309 @@
+"""Synthetic tracker data at any size, built with the project's factories, for benchmarks and demos.
+
+Meetings run over decades, a few statements each, every statement a real-length text made of the
+seed's own sentences (its commitments' quotes and the source statements' other sentences), with
+the year and numbers varied. Commitments are valid quotes of those texts (offsets found where the
+text was assembled), about half of them in recurring pledges that come back at a dozen meetings
+with their wording changed a little each time; assessments, figures, members and participation
+come along, and every record gets its initial history row, as a curated database has.
+
+Everything is written meeting batch by meeting batch with bulk inserts, so memory stays flat and
+100,000 commitments take a few minutes at most. The same seed number gives the same data.
+"""
+
+import datetime
+import json
+import random
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from commitments.models import (
+    Assessment,
+    ChangeKind,
+    Commitment,
+    ImplementationStatus,
+    LineOfEffort,
+    Strength,
+    Thread,
+    ThreadEntry,
+)
+from meetings.models import Figure, Meeting, Member, Participation, ParticipationRole, Statement, sha256_hex
+
+COMMITMENTS_PER_STATEMENT = 100
+STATEMENTS_PER_MEETING = 2
+THREAD_SHARE = 0.5  # of commitments, in a recurring pledge
+THREAD_LENGTH = 12  # meetings a recurring pledge comes back at
+MEETINGS_PER_BATCH = 10
+FIRST_MEETING = datetime.date(1995, 1, 15)
+DAYS_BETWEEN_MEETINGS = 45
+MEMBERS = 80
+
+_SENTENCE = re.compile(r"[^.!?\n]{40,400}[.!?]")
+_NUMBER = re.compile(r"\b\d[\d,.]*\b")
+
+
+@dataclass
+class Vocabulary:
+    """The seed's sentences: pledges (curated commitments' quotes, with how they were filed) and other text."""
+
+    pledges: list
+    filler: list
+
+    @classmethod
+    def from_seed(cls):
+        records = json.loads((Path(settings.BASE_DIR) / "fixtures" / "seed.json").read_text(encoding="utf-8"))
+        pledges = [
+            (" ".join(r["fields"]["quote"].split()), r["fields"]["line_of_effort"][0], r["fields"]["strength"])
+            for r in records
+            if r["model"] == "commitments.commitment"
+        ]
+        quoted = {quote for quote, _, _ in pledges}
+        filler = []
+        for path in sorted(Path(settings.SOURCES_DIR).glob("*.txt")):
+            text = " ".join(path.read_text(encoding="utf-8").split())
+            filler += [s.strip() for s in _SENTENCE.findall(text) if s.strip() not in quoted]
+        return cls(pledges=pledges, filler=filler)
+
+
+def varied(sentence, rng, year):
+    """A sentence with its numbers and a few words changed, as the same pledge reads a year later."""
+    sentence = _NUMBER.sub(lambda m: str(rng.randint(2, 90)) if m.group().isdigit() else m.group(), sentence)
+    words = sentence.split()
+    if len(words) > 8 and rng.random() < 0.5:
+        words.insert(rng.randrange(2, len(words) - 2), rng.choice(["further", "fully", "jointly", "urgently"]))
+    if len(words) > 12 and rng.random() < 0.3:
+        del words[rng.randrange(2, len(words) - 2)]
+    return f"{' '.join(words).rstrip('.')} ({year})."
+
+
+@dataclass
+class _ThreadPlan:
+    thread: Thread
+    template: str
+    line: str
+    strength: str
+    meetings: set
+    last_position: int = 0
+    last_strength: str = ""
+
+
+@dataclass
+class Counts:
+    values: dict = field(default_factory=dict)
+
+    def add(self, model, n):
+        label = model._meta.label_lower
+        self.values[label] = self.values.get(label, 0) + n
+
+
+def generate(commitments, *, seed=1, progress=None):
+    """Fill the (empty) database with about `commitments` commitments and all that goes with them; returns counts."""
+    from tests import factories  # the project's factories: a development requirement (factory-boy)
+
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, reproducible from its seed
+    vocabulary = Vocabulary.from_seed()
+    counts = Counts()
+    per_meeting = COMMITMENTS_PER_STATEMENT * STATEMENTS_PER_MEETING
+    meeting_count = max(2, -(-commitments // per_meeting))
+
+    with transaction.atomic():
+        lines = _lines_of_effort(factories, counts)
+        members = _members(factories, counts)
+        threads = _thread_plans(factories, rng, vocabulary, lines, commitments, meeting_count, counts)
+        created = 0
+        for first in range(0, meeting_count, MEETINGS_PER_BATCH):
+            batch = range(first, min(meeting_count, first + MEETINGS_PER_BATCH))
+            remaining = commitments - created
+            created += _meeting_batch(factories, rng, vocabulary, lines, members, threads, batch, remaining, counts)
+            if progress is not None:
+                progress(created, commitments)
+    return counts.values
+
+
+def _lines_of_effort(factories, counts):
+    existing = {line.slug: line for line in LineOfEffort.objects.all()}
+    records = json.loads((Path(settings.BASE_DIR) / "fixtures" / "seed.json").read_text(encoding="utf-8"))
+    new = [
+        factories.LineOfEffortFactory.build(**r["fields"])
+        for r in records
+        if r["model"] == "commitments.lineofeffort" and r["fields"]["slug"] not in existing
+    ]
+    _insert(LineOfEffort, new, counts)
+    return {line.slug: line for line in LineOfEffort.objects.all()}
+
+
+def _members(factories, counts):
+    existing = set(Member.objects.values_list("slug", flat=True))
+    slugs = [f"demo-member-{n}" for n in range(MEMBERS)]
+    new = [
+        factories.MemberFactory.build(slug=slug, name=f"Member {slug[12:]}") for slug in slugs if slug not in existing
+    ]
+    _insert(Member, new, counts)
+    return list(Member.objects.filter(slug__in=slugs).order_by("slug"))
+
+
+def _thread_plans(factories, rng, vocabulary, lines, commitments, meeting_count, counts):
+    """Recurring pledges, each with the meetings it comes back at and the sentence it starts from."""
+    thread_count = max(1, int(commitments * THREAD_SHARE / THREAD_LENGTH))
+    plans, threads = [], []
+    for n in range(thread_count):
+        template, line, strength = rng.choice(vocabulary.pledges)
+        thread = factories.ThreadFactory.build(
+            slug=f"demo-pledge-{n}", title=f"{template[:80]} (pledge {n})", line_of_effort=lines[line]
+        )
+        start = rng.randrange(meeting_count)
+        step = rng.choice([1, 1, 2, 3])
+        meetings = {m for m in range(start, start + step * THREAD_LENGTH, step) if m < meeting_count}
+        plans.append(_ThreadPlan(thread, template, line, strength, meetings))
+        threads.append(thread)
+    _insert(Thread, threads, counts)
+    return plans
+
+
+def _meeting_batch(factories, rng, vocabulary, lines, members, threads, batch, remaining, counts):
+    """Meetings `batch` with their statements, commitments, entries, figures, assessments; returns commitments made."""
+    meetings, statements, commitments, entries, figures, participations = [], [], [], [], [], []
+    recurring = {m: [plan for plan in threads if m in plan.meetings] for m in batch}
+    for number in batch:
+        day = FIRST_MEETING + datetime.timedelta(days=DAYS_BETWEEN_MEETINGS * number)
+        meeting = factories.MeetingFactory.build(
+            slug=f"demo-meeting-{number}",
+            name=f"Small Group meeting {number} ({day.year})",
+            start_date=day,
+            end_date=day,
+            city=rng.choice(["Paris", "Rome", "Copenhagen", "Berlin", "Brussels", "Ottawa"]),
+        )
+        meetings.append(meeting)
+        due = list(recurring[number])
+        for position in range(1, STATEMENTS_PER_MEETING + 1):
+            quota = min(COMMITMENTS_PER_STATEMENT, remaining - len(commitments))
+            if quota <= 0:
+                break
+            mine, due = due[: quota // 2], due[quota // 2 :]
+            statement, made, statement_figures = _statement(
+                factories, rng, vocabulary, lines, meeting, position, mine, quota, day.year
+            )
+            statements.append(statement)
+            commitments += made
+            figures += statement_figures
+        for role, member in zip(
+            [ParticipationRole.HOST, ParticipationRole.MEMBER, ParticipationRole.OBSERVER],
+            rng.sample(members, 3),
+            strict=True,
+        ):
+            participations.append(factories.ParticipationFactory.build(meeting=meeting, member=member, role=role))
+
+    _insert(Meeting, meetings, counts)
+    _insert(Statement, statements, counts)
+    _insert(Commitment, [c for c, _ in commitments], counts)
+    _insert(Figure, figures, counts)
+    _insert(Participation, participations, counts)
+
+    assessments = []
+    for commitment, plan in commitments:
+        if plan is not None:
+            position = plan.last_position + 1
+            kind = ChangeKind.NEW if position == 1 else _change_kind(rng, plan.last_strength, commitment.strength)
+            plan.last_position, plan.last_strength = position, commitment.strength
+            entries.append(
+                factories.ThreadEntryFactory.build(
+                    thread=plan.thread, commitment=commitment, position=position, change_kind=kind
+                )
+            )
+        for k in range(rng.choice([0, 0, 0, 1, 2])):
+            assessments.append(
+                factories.AssessmentFactory.build(
+                    commitment=commitment,
+                    assessed_on=commitment.statement.meeting.start_date + datetime.timedelta(days=180 * (k + 1)),
+                    status=rng.choice(ImplementationStatus.values),
+                )
+            )
+    _insert(ThreadEntry, entries, counts)
+    _insert(Assessment, assessments, counts)
+    return len(commitments)
+
+
+def _change_kind(rng, before, now):
+    if before == Strength.SOFT and now == Strength.BINDING:
+        return ChangeKind.STRENGTHENED
+    if before == Strength.BINDING and now == Strength.SOFT:
+        return ChangeKind.WEAKENED
+    return rng.choice([ChangeKind.REPEATED, ChangeKind.REPEATED, ChangeKind.WIDENED, ChangeKind.NARROWED])
+
+
+def _statement(factories, rng, vocabulary, lines, meeting, position, recurring, quota, year):
+    """A statement's text assembled sentence by sentence, with its commitments and figures as exact spans."""
+    slug = f"{meeting.slug}-statement-{position}"
+    parts, spans, figure_spans = [], [], []
+    length = 0
+
+    def add(sentence, kind=None, payload=None):
+        nonlocal length
+        separator = "\n\n" if parts and rng.random() < 0.15 else (" " if parts else "")
+        start = length + len(separator)
+        parts.append(separator + sentence)
+        length = start + len(sentence)
+        if kind == "commitment":
+            spans.append((start, length, sentence, payload))
+        elif kind == "figure":
+            figure_spans.append((start, length, sentence, payload))
+
+    add(f"Statement of the Political Directors, {meeting.city}, {year}.")
+    pledges = [(plan, varied(plan.template, rng, year), plan.line, plan.strength) for plan in recurring]
+    while len(pledges) < quota:
+        template, line, strength = rng.choice(vocabulary.pledges)
+        pledges.append((None, varied(template, rng, year), line, strength))
+    rng.shuffle(pledges)
+    for index, pledge in enumerate(pledges):
+        add(pledge[1], "commitment", pledge)
+        if index % 2:
+            add(rng.choice(vocabulary.filler))
+        if index % 40 == 0:
+            millions = Decimal(rng.randint(20, 99)) / 10
+            add(f"More than {millions} million people have been freed.", "figure", millions * 1_000_000)
+    text = "".join(parts) + "\n"
+    statement = factories.StatementFactory.build(
+        slug=slug,
+        meeting=meeting,
+        position=position,
+        title=f"Statement {position} of {meeting.name}",
+        text=text,
+        sha256=sha256_hex(text),
+    )
+    commitments = []
+    for n, (start, end, quote, (plan, _, line, strength)) in enumerate(spans):
+        commitment = factories.CommitmentFactory.build(
+            slug=f"{slug}-c{n}",
+            statement=statement,
+            start=start,
+            end=end,
+            quote=quote,
+            line_of_effort=lines[line],
+            strength=strength if rng.random() < 0.85 else rng.choice(Strength.values),
+            summary=quote[:120],
+        )
+        commitments.append((commitment, plan))
+    figures = [
+        factories.FigureFactory.build(
+            slug=f"{slug}-f{n}", statement=statement, start=start, end=end, quote=quote, value=value
+        )
+        for n, (start, end, quote, value) in enumerate(figure_spans)
+    ]
+    return statement, commitments, figures
+
+
+def _insert(model, objects, counts, batch_size=2_000):
+    """Bulk-insert (primary keys come back on SQLite and PostgreSQL) and record each row's initial history."""
+    for obj in objects:
+        for relation in model._meta.concrete_fields:
+            if relation.is_relation and getattr(obj, relation.name, None) is not None:
+                setattr(obj, relation.attname, getattr(obj, relation.name).pk)
+    model.objects.bulk_create(objects, batch_size=batch_size)
+    model.history.bulk_history_create(objects, batch_size=batch_size, default_change_reason="Synthetic demo data")
+    counts.add(model, len(objects))
+    return objects

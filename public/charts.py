@@ -1,0 +1,162 @@
+"""Geometry of the server-rendered SVG charts; the templates draw it, the stylesheet colours it."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from meetings.models import Qualifier
+
+# Chart sizes in SVG user units; the drawing scales to the page through its viewBox.
+HEADER = 40
+ROW = 32
+BAR = 16
+
+
+@dataclass
+class CountBar:
+    """One line of effort at one meeting: binding and softer commitments as two joined bars."""
+
+    meeting: object
+    total: int
+    binding: int
+    soft: int
+    x: float
+    binding_width: float
+    soft_x: float
+    soft_width: float
+    text_x: float
+
+
+@dataclass
+class CountRow:
+    line: object
+    y: float
+    label_y: float
+    bars: list[CountBar]
+
+    @property
+    def total(self):
+        return sum(bar.total for bar in self.bars)
+
+
+@dataclass
+class CountChart:
+    width: int
+    height: int
+    label_width: int
+    column_width: int
+    bar_height: int
+    columns: list  # (meeting, x of its label)
+    rows: list[CountRow]
+    max_total: int
+
+
+def counts_chart(lines, meetings, counts):
+    """Commitments per line of effort (rows) per meeting (columns) from `counts_by_line_and_meeting()` rows."""
+    label_width, column_width, bar_max = 360, 170, 110
+    by_cell = {(row["line_of_effort__slug"], row["statement__meeting__slug"]): row for row in counts}
+    max_total = max((row["total"] for row in counts), default=0) or 1
+    rows = []
+    for index, line in enumerate(lines):
+        y = HEADER + index * ROW + (ROW - BAR) / 2
+        bars = []
+        for column, meeting in enumerate(meetings):
+            cell = by_cell.get((line.slug, meeting.slug), {"total": 0, "binding": 0, "soft": 0})
+            x = label_width + column * column_width + 8
+            binding_width = bar_max * cell["binding"] / max_total
+            soft_width = bar_max * cell["soft"] / max_total
+            bars.append(
+                CountBar(
+                    meeting=meeting,
+                    total=cell["total"],
+                    binding=cell["binding"],
+                    soft=cell["soft"],
+                    x=x,
+                    binding_width=round(binding_width, 1),
+                    soft_x=round(x + binding_width, 1),
+                    soft_width=round(soft_width, 1),
+                    text_x=round(x + binding_width + soft_width + 4, 1),
+                )
+            )
+        rows.append(CountRow(line=line, y=y, label_y=y + BAR - 3, bars=bars))
+    columns = [(meeting, label_width + column * column_width + 8) for column, meeting in enumerate(meetings)]
+    return CountChart(
+        width=label_width + column_width * len(meetings),
+        height=HEADER + ROW * len(lines) + 8,
+        label_width=label_width,
+        column_width=column_width,
+        bar_height=BAR,
+        columns=columns,
+        rows=rows,
+        max_total=max_total,
+    )
+
+
+def human_number(value):
+    """A figure's value as a reader says it: 7.7 million, 20 billion, 210,000, 0.5."""
+    if value is None:
+        return ""
+    value = Decimal(value)
+    for size, word in ((Decimal(10) ** 12, "trillion"), (Decimal(10) ** 9, "billion"), (Decimal(10) ** 6, "million")):
+        if abs(value) >= size:
+            scaled = (value / size).quantize(Decimal("0.01")).normalize()
+            return f"{scaled:f} {word}"
+    if value == value.to_integral_value():
+        return f"{int(value):,}"
+    return f"{value.normalize():f}"
+
+
+def figure_label(figure):
+    """A figure with its hedge kept: “more than 7.7 million people”, “nearly 8 million people”."""
+    if figure.value is None:
+        return f"{figure.get_qualifier_display()} – no single number – {figure.unit}"
+    words = [human_number(figure.value), figure.unit]
+    if figure.qualifier != Qualifier.EXACT:
+        words.insert(0, figure.get_qualifier_display())
+    return " ".join(words)
+
+
+@dataclass
+class SeriesBar:
+    figure: object
+    label: str
+    y: float
+    label_y: float
+    width: float
+    text_x: float
+
+
+@dataclass
+class SeriesChart:
+    width: int
+    height: int
+    label_width: int
+    bar_height: int
+    bars: list[SeriesBar]
+
+
+def series_chart(figures):
+    """One metric's figures in meeting order as horizontal bars, each labelled with its qualifier."""
+    label_width, bar_max, text_room = 250, 260, 280
+    values = [figure.value for figure in figures if figure.value is not None]
+    largest = max(values, default=0) or 1
+    bars = []
+    for index, figure in enumerate(figures):
+        y = 8 + index * ROW + (ROW - BAR) / 2
+        width = float(bar_max * figure.value / largest) if figure.value is not None else 0.0
+        bars.append(
+            SeriesBar(
+                figure=figure,
+                label=figure_label(figure),
+                y=y,
+                label_y=y + BAR - 3,
+                width=round(width, 1),
+                text_x=round(label_width + width + 6, 1),
+            )
+        )
+    return SeriesChart(
+        width=label_width + bar_max + text_room,
+        height=16 + ROW * len(figures),
+        label_width=label_width,
+        bar_height=BAR,
+        bars=bars,
+    )

@@ -1,0 +1,40 @@
+"""The matrix's filters: read from the URL's query string, so a filtered view can be shared as a link."""
+
+from django import forms
+
+
+class MatrixFilterForm(forms.Form):
+    """Line of effort, a range of years and words to look for; every field may be left out."""
+
+    line_of_effort = forms.ChoiceField(required=False, label="Line of effort")
+    year_from = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="From")
+    year_to = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="To")
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        widget=forms.SearchInput,
+        label="Words",
+        help_text="In the pledge's title or in any of its quotes.",
+    )
+
+    def __init__(self, data, *, lines, years):
+        """`lines` and `years` are the choices, read once by the view (no query of its own here)."""
+        super().__init__(data)
+        self.fields["line_of_effort"].choices = [
+            ("", "All lines of effort"),
+            *((line.slug, line.name) for line in lines),
+        ]
+        year_choices = [(year, str(year)) for year in years]
+        self.fields["year_from"].choices = [("", "First meeting"), *year_choices]
+        self.fields["year_to"].choices = [("", "Latest meeting"), *year_choices]
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("year_from"), cleaned.get("year_to")
+        if first is not None and last is not None and first > last:
+            self.add_error("year_to", f"Choose a year from {first} on, or an earlier “From” year.")
+        return cleaned
+
+    def is_filtered(self):
+        """Whether any filter is set (valid or not)."""
+        return any(self.data.get(name) for name in self.fields)

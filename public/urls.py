@@ -1,0 +1,16 @@
+"""The public pages, by slug: stable addresses to read, link and cite."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "public"
+
+urlpatterns = [
+    path("", views.matrix, name="matrix"),
+    path("pledges/<slug:slug>/", views.pledge, name="pledge"),
+    path("meetings/", views.meetings, name="meetings"),
+    path("meetings/<slug:slug>/", views.meeting, name="meeting"),
+    path("statements/<slug:slug>/", views.statement, name="statement"),
+    path("lines-of-effort/", views.lines_of_effort, name="lines"),
+]

@@ -1,0 +1,46 @@
+"""Synthetic data for the benchmark: valid records a curator could have entered, at any size."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from commitments.models import Assessment, Commitment, Thread
+from meetings.models import Figure, Meeting, Statement
+from snapshots.export import export_snapshot
+from snapshots.records import curated_models
+from snapshots.verify import verify_snapshot
+
+pytestmark = pytest.mark.django_db
+
+
+def test_generate_demo_fills_an_empty_database_with_valid_quotes_and_threads(tmp_path, capsys):
+    call_command("generate_demo", "--commitments", "450")
+    out = capsys.readouterr()
+    assert "commitments.commitment: 450" in out.out
+    assert "commitments: 450 of 450" in out.err
+    assert Commitment.objects.count() == 450
+    assert Meeting.objects.count() == 3 and Statement.objects.count() == 5
+    assert Figure.objects.exists() and Assessment.objects.exists()
+    # Every record validates as a curator's would, and a snapshot of it verifies (every quote checked).
+    for commitment in Commitment.objects.select_related("statement", "line_of_effort")[:200]:
+        commitment.full_clean()
+    result = verify_snapshot(export_snapshot(tmp_path / "snap").directory)
+    assert result.ok, result.failures[:5]
+    for thread in Thread.objects.with_timeline():
+        steps = thread.timeline()
+        assert [s.entry.position for s in steps] == list(range(1, len(steps) + 1))
+        assert steps[0].entry.change_kind == "new"
+        dates = [s.entry.commitment.statement.meeting.start_date for s in steps]
+        assert dates == sorted(dates)
+    assert any(len({e.commitment.statement.meeting_id for e in t.entries.all()}) >= 2 for t in Thread.objects.all())
+    assert Commitment.history.count() == 450  # each record's initial history row
+
+
+def test_generate_demo_is_reproducible_and_refuses_a_database_with_data():
+    call_command("generate_demo", "--commitments", "120", "--seed", "7", verbosity=0)
+    first = list(Commitment.objects.order_by("slug").values_list("slug", "quote", "start"))
+    with pytest.raises(CommandError, match="already holds statements"):
+        call_command("generate_demo", "--commitments", "10", verbosity=0)
+    for model in reversed(curated_models()):
+        model.objects.all().delete()
+    call_command("generate_demo", "--commitments", "120", "--seed", "7", verbosity=0)
+    assert list(Commitment.objects.order_by("slug").values_list("slug", "quote", "start")) == first

@@ -1,0 +1,598 @@
+"""The public pages through the test client: what each shows, filters in the URL, links, 404s, query counts."""
+
+import datetime
+import html
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from commitments.models import CLOSE_WORDING_SIMILARITY, Assessment, Commitment, Thread, ThreadEntry
+from meetings.models import Meeting, Participation, Statement
+from tests.factories import (
+    AssessmentFactory,
+    CommitmentFactory,
+    FigureFactory,
+    LineOfEffortFactory,
+    MeetingFactory,
+    MemberFactory,
+    ParticipationFactory,
+    StatementFactory,
+    ThreadEntryFactory,
+    ThreadFactory,
+    UserFactory,
+    span_of,
+)
+
+PAGES = [
+    ("public:matrix", [], "Pledges across meetings"),
+    ("public:pledge", ["stabilization-funding"], "Stabilization funding for liberated areas"),
+    ("public:meetings", [], "Meetings"),
+    ("public:meeting", ["paris-2019-small-group"], "Small Group Political Directors' meeting, Paris, June 2019"),
+    ("public:statement", ["rome-2021-ministerial-statement"], "Statement of the Ministers of the Global Coalition"),
+    ("public:lines", [], "Lines of effort"),
+]
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle():
+    # The data links are followed as an anonymous client would: the API's throttle counts in the cache.
+    cache.clear()
+
+
+class MatrixReader(HTMLParser):
+    """The matrix table as a reader sees it: {pledge slug: {meeting slug: [cell words]}} and the cells' links."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows, self.links = {}, {}
+        self.pledge = self.meeting = None
+        self.hidden = 0
+        self.symbol = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "tr":
+            self.pledge = attrs.get("data-pledge")
+            if self.pledge:
+                self.rows[self.pledge] = {}
+        elif tag == "td" and self.pledge:
+            self.meeting = attrs["data-meeting"]
+            self.rows[self.pledge][self.meeting] = []
+        elif tag == "a" and self.meeting:
+            self.links.setdefault((self.pledge, self.meeting), []).append(attrs["href"])
+        elif tag == "span" and self.meeting:
+            classes = attrs.get("class", "")
+            if self.hidden or "visually-hidden" in classes:
+                self.hidden += 1
+            self.symbol = "kind-symbol" in classes
+
+    def handle_endtag(self, tag):
+        if tag == "td":
+            self.meeting = None
+        elif tag == "span" and self.hidden:
+            self.hidden -= 1
+
+    def handle_data(self, data):
+        if self.meeting and not self.hidden and data.strip():
+            cell = self.rows[self.pledge][self.meeting]
+            if self.symbol:
+                cell.append(data.strip())
+                self.symbol = False
+            else:
+                cell[-1] += " " + data.strip()
+
+
+def read_matrix(response):
+    reader = MatrixReader()
+    reader.feed(response.content.decode())
+    return reader
+
+
+def text_of(fragment):
+    """The text a fragment of HTML shows, tags stripped and entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+# -- every page ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "args", "heading"), PAGES)
+def test_every_page_answers_with_its_heading_its_data_and_a_citation(client, seeded, name, args, heading):
+    response = client.get(reverse(name, args=args))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert heading in text_of(re.search(r"<h1>(.*?)</h1>", page, re.S).group(1))
+    assert 'href="#main"' in page and 'id="main"' in page
+    assert "How to cite" in page and "Data behind this page" in page
+    assert ">JSON</a>" in page and ">CSV</a>" in page
+    # Nothing is loaded from another host: every stylesheet, script and image is the app's own.
+    assets = re.findall(r'<(?:link|script|img)[^>]+(?:href|src)="([^"]+)"', page)
+    assert all(asset.startswith(("/", "data:")) for asset in assets), assets
+
+
+@pytest.mark.parametrize(("name", "args", "heading"), PAGES)
+def test_every_data_link_answers_json_or_csv(client, seeded, name, args, heading):
+    page = client.get(reverse(name, args=args)).content.decode()
+    links = [html.unescape(href) for href in re.findall(r'<li>[^<]*: <a href="([^"]+)">JSON</a>', page)]
+    csv_links = [html.unescape(href) for href in re.findall(r'<a href="([^"]+)">CSV</a>', page)]
+    assert links and csv_links
+    for url in links:
+        response = client.get(url, HTTP_ACCEPT="application/json")
+        assert response.status_code == 200, url
+        assert response["Content-Type"].startswith("application/json"), url
+    for url in csv_links:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["Content-Type"].startswith("text/csv"), url
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/pledges/no-such-pledge/", "/meetings/no-such-meeting/", "/statements/no-such-statement/", "/no-such-page/"],
+)
+def test_unknown_slugs_are_404s_with_a_page_that_leads_back(client, seeded, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "Not found" in response.content.decode()
+    assert f'href="{reverse("public:matrix")}"' in response.content.decode()
+
+
+def test_the_admins_view_site_link_leads_to_the_public_pages(client, db):
+    client.force_login(UserFactory(username="staff", is_staff=True, is_superuser=True))
+    admin_index = client.get(reverse("admin:index")).content.decode()
+    view_site = re.search(r'<a href="([^"]+)">View site</a>', admin_index)
+    assert view_site is not None
+    response = client.get(view_site.group(1))
+    assert response.status_code == 200
+    assert "Pledges across meetings" in response.content.decode()
+
+
+# -- the matrix ------------------------------------------------------------------------------------
+
+
+def test_the_matrix_shows_the_three_example_pledges_across_paris_copenhagen_and_rome(client, seeded):
+    matrix = read_matrix(client.get("/"))
+    paris, copenhagen, rome = "paris-2019-small-group", "copenhagen-2020-small-group", "rome-2021-ministerial"
+    stabilization = matrix.rows["stabilization-funding"]
+    assert stabilization[paris] == ["▲ strengthened", "▼ weakened"]
+    assert stabilization[copenhagen] == ["↔ widened"]
+    assert stabilization[rome] == ["▼ weakened", "▼ weakened"]
+    ftf = matrix.rows["ftf-information-sharing"]
+    assert ftf[paris] == ["▼ weakened"]
+    assert ftf[copenhagen] == ["–"]  # not made there: a dash, and "not made" for a screen reader
+    assert ftf[rome] == ["↔ widened"]
+    africa = matrix.rows["africa-focus"]
+    assert africa[paris] == ["+ new", "▲ strengthened"]
+    assert africa[copenhagen] == ["▲ strengthened"]
+    assert africa[rome] == ["↔ widened", "▲ strengthened", "↔ widened", "▲ strengthened"]
+    assert africa["berlin-2016-small-group"] == ["–"]
+    assert len(matrix.rows) == Thread.objects.count()
+
+
+def test_each_cell_leads_to_its_quote_on_the_pledges_page(client, seeded):
+    matrix = read_matrix(client.get("/"))
+    [link] = matrix.links[("stabilization-funding", "copenhagen-2020-small-group")]
+    path, anchor = link.split("#")
+    assert path == reverse("public:pledge", args=["stabilization-funding"])
+    commitment = Commitment.objects.get(slug=anchor.removeprefix("c-"))
+    page = client.get(path).content.decode()
+    article = re.search(rf'<article class="step" id="{anchor}".*?</article>', page, re.S).group(0)
+    assert commitment.display_quote() in text_of(article)
+    assert "↔" in article and "widened" in article
+
+
+def test_the_legend_gives_every_change_kind_a_symbol_and_a_word(client, seeded):
+    legend = text_of(re.search(r'<section class="legend".*?</section>', client.get("/").content.decode(), re.S)[0])
+    for symbol_and_word in ["+ new", "= repeated", "▲ strengthened", "▼ weakened", "↔ widened", "→← narrowed"]:
+        assert symbol_and_word in " ".join(legend.split())
+
+
+def test_filters_in_the_url_narrow_the_matrix(client, seeded):
+    by_line = read_matrix(client.get("/", {"line_of_effort": "stabilization"})).rows
+    assert set(by_line) == {"stabilization-funding", "syria-stabilization"}
+
+    by_years = read_matrix(client.get("/", {"year_from": 2020, "year_to": 2021})).rows
+    assert {meeting for row in by_years.values() for meeting in row} == {
+        "copenhagen-2020-small-group",
+        "rome-2021-ministerial",
+    }
+    assert "counter-propaganda" in by_years and "women-inclusion" not in by_years  # women: 2016 and 2019 only
+
+    by_words = read_matrix(client.get("/", {"q": "INTERPOL"})).rows
+    assert "ftf-information-sharing" in by_words and "stabilization-funding" not in by_words
+    # A pledge found by its words is shown whole, in every meeting it was made at.
+    assert by_words["ftf-information-sharing"]["paris-2019-small-group"] == ["▼ weakened"]
+
+    combined = client.get("/", {"line_of_effort": "ftf-information-sharing", "year_from": 2019, "q": "INTERPOL"})
+    assert set(read_matrix(combined).rows) == {"ftf-information-sharing"}
+    page = combined.content.decode()
+    assert '<option value="ftf-information-sharing" selected>' in page
+    assert 'value="INTERPOL"' in page
+    # The CSV of the commitments behind the view carries the same filters.
+    csv = html.unescape(re.search(r'with these filters[^:]*: <a href="[^"]+">JSON</a> · <a href="([^"]+)"', page)[1])
+    for part in [
+        "format=csv",
+        "has_thread=true",
+        "line_of_effort=ftf-information-sharing",
+        "date_after=2019-01-01",
+        "q=INTERPOL",
+    ]:
+        assert part in csv
+
+
+def test_a_filter_that_matches_nothing_says_so(client, seeded):
+    response = client.get("/", {"q": "no pledge has these words zqxj"})
+    assert response.status_code == 200
+    assert read_matrix(response).rows == {}
+    assert "No recurring pledge matches these filters." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"year_from": 2021, "year_to": 2019}, "Choose a year from 2021 on"),
+        ({"year_from": "last year"}, "Select a valid choice"),
+        ({"year_from": 1999}, "Select a valid choice"),
+        ({"line_of_effort": "no-such-line"}, "Select a valid choice"),
+    ],
+)
+def test_bad_filters_are_a_400_that_says_what_to_correct(client, seeded, params, message):
+    response = client.get("/", params)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert message in html.unescape(page)
+    assert 'aria-invalid="true"' in page
+    assert read_matrix(response).rows == {}
+
+
+# -- a pledge's page ------------------------------------------------------------------------------
+
+
+def test_a_pledges_page_tells_its_story_in_meeting_order(client, seeded):
+    thread = Thread.objects.with_timeline().get(slug="stabilization-funding")
+    page = client.get(reverse("public:pledge", args=[thread.slug])).content.decode()
+    articles = re.findall(r'<article class="step" id="c-([^"]+)"', page)
+    assert articles == [step.entry.commitment.slug for step in thread.timeline()]
+    first = thread.timeline()[0].entry
+    assert first.note in html.unescape(page)
+    assert first.commitment.statement.sha256 in page
+    assert "Not yet assessed" in page
+
+
+def test_close_wording_is_a_word_diff_and_rewritten_wording_two_quotes_side_by_side(client, seeded):
+    steps = {
+        step.entry.commitment.slug: step
+        for step in Thread.objects.with_timeline().get(slug="syria-political-settlement-2254").timeline()
+    }
+    close = steps["copenhagen-2020-syria-settlement-2254"]
+    repeated = steps["rome-2021-syria-political-settlement"]
+    assert close.wording_is_close() and repeated.wording_is_close()
+    page = client.get(reverse("public:pledge", args=["syria-political-settlement-2254"])).content.decode()
+    article = re.search(r'<article class="step" id="c-rome-2021-syria-political-settlement".*?</article>', page, re.S)[
+        0
+    ]
+    assert '<p class="diff">' in article and "<del>" in article and "<ins>" in article
+    assert 'class="side-by-side"' not in article
+
+    funding = client.get(reverse("public:pledge", args=["stabilization-funding"])).content.decode()
+    paris = re.search(
+        r'<article class="step" id="c-paris-2019-roadmap-increase-contributions".*?</article>', funding, re.S
+    )[0]
+    assert 'class="side-by-side"' in paris and '<p class="diff">' not in paris
+    before = Commitment.objects.get(slug="berlin-2016-un-stabilization-facilities").display_quote()
+    assert html.escape(before, quote=False) in paris or before in html.unescape(paris)
+
+
+def test_the_close_wording_rule_is_the_share_of_words_in_common(db):
+    statement = StatementFactory()
+    thread = ThreadFactory()
+    phrases = [
+        "We will continue to enhance our information sharing, including with INTERPOL.",
+        "We must continue to increase our stabilization contributions.",
+    ]
+    first = CommitmentFactory(statement=statement, phrase=phrases[0])
+    same = CommitmentFactory(statement=statement, phrase=phrases[0])
+    other = CommitmentFactory(statement=statement, phrase=phrases[1])
+    for position, commitment in enumerate([first, same, other], start=1):
+        ThreadEntryFactory(
+            thread=thread, commitment=commitment, position=position, change_kind="new" if position == 1 else "repeated"
+        )
+    opening, repeated, rewritten = Thread.objects.with_timeline().get(pk=thread.pk).timeline()
+    assert not opening.wording_is_close()  # nothing to compare with
+    assert repeated.wording_is_close()
+    assert not rewritten.wording_is_close()
+    assert 0 < CLOSE_WORDING_SIMILARITY < 1
+
+
+def test_a_pledges_page_shows_each_commitments_latest_assessment(client, seeded):
+    commitment = Commitment.objects.get(slug="paris-2019-roadmap-increase-contributions")
+    Assessment.objects.create(
+        commitment=commitment, assessed_on=datetime.date(2020, 1, 1), status="in-progress", assessor="Analyst A"
+    )
+    Assessment.objects.create(
+        commitment=commitment,
+        assessed_on=datetime.date(2022, 3, 1),
+        status="stalled",
+        assessor="Analyst B",
+        note="No new money since 2021.",
+    )
+    page = html.unescape(client.get(reverse("public:pledge", args=["stabilization-funding"])).content.decode())
+    article = re.search(
+        r'<article class="step" id="c-paris-2019-roadmap-increase-contributions".*?</article>', page, re.S
+    )[0]
+    assert (
+        "Stalled" in article
+        and "1 March 2022" in article
+        and "Analyst B" in article
+        and "No new money since 2021." in article
+    )
+    assert "Analyst A" not in article
+
+
+# -- meetings and statements ----------------------------------------------------------------------
+
+
+def test_a_meeting_page_shows_date_place_format_and_who_took_part_per_source(client, seeded):
+    page = text_of(client.get(reverse("public:meeting", args=["paris-2019-small-group"])).content.decode())
+    flat = " ".join(page.split())
+    assert "24–25 June 2019" in flat and "Paris, France" in flat and "Small Group (Political Directors)" in flat
+    for observer in ["Sri Lanka", "Mali", "Burkina Faso"]:
+        assert observer in flat
+    # Observers are said by both Paris documents: both sources are listed.
+    assert flat.count("Sri Lanka, Mali and Burkina Faso also came to observe") == 3
+    assert "We welcomed Democratic Republic of Congo into our Coalition" in flat
+    assert "Sources disagree: Democratic Republic of the Congo is also welcomed as a new member at Rome 2021" in flat
+
+
+def test_the_conflicting_join_is_shown_from_both_meetings(client, seeded):
+    rome = " ".join(
+        text_of(client.get(reverse("public:meeting", args=["rome-2021-ministerial"])).content.decode()).split()
+    )
+    assert "Sources disagree: Democratic Republic of the Congo is also welcomed as a new member at Paris 2019" in rome
+    assert rome.count("Sources disagree") == 1  # the other three new members of 2021 joined once
+    berlin = text_of(client.get(reverse("public:meeting", args=["berlin-2016-small-group"])).content.decode())
+    assert "Sources disagree" not in berlin
+    assert "Germany" in berlin and "Libya" in berlin and "INTERPOL" in berlin
+
+
+def test_a_statements_page_shows_its_exact_text_with_every_quote_marked_and_linked(client, seeded):
+    statement = Statement.objects.get(slug="paris-2019-roadmap")
+    page = client.get(reverse("public:statement", args=[statement.slug])).content.decode()
+    shown = re.search(r'<div class="statement-text">(.*?)</div>', page, re.S).group(1)
+    assert text_of(shown) == statement.text  # verbatim: every character, nothing added
+    for commitment in statement.commitments.all():
+        assert f'id="text-c-{commitment.slug}"' in shown
+        assert f'href="#c-{commitment.slug}"' in shown or any(
+            # A commitment wholly covered by shorter spans links through them; its anchor still marks it.
+            f'href="#f-{figure.slug}"' in shown
+            for figure in statement.figures.filter(start__gte=commitment.start, end__lte=commitment.end)
+        )
+        assert f'<li id="c-{commitment.slug}">' in page
+    for figure in statement.figures.all():
+        assert f'href="#f-{figure.slug}"' in shown and f'<li id="f-{figure.slug}">' in page
+    for participation in Participation.objects.filter(statement=statement):
+        assert f'id="text-p-{participation.member.slug}-{participation.role}"' in shown
+    assert statement.sha256 in page and "checked: the text below has this digest" in page
+    cite = text_of(re.search(r'<section class="cite".*?</section>', page, re.S)[0])
+    assert statement.sha256 in cite and statement.title in cite
+
+
+def test_the_statement_page_marks_overlapping_spans_piece_by_piece(client, db):
+    statement = StatementFactory(slug="overlaps")
+    CommitmentFactory(statement=statement, slug="outer", phrase="More than 7.7 million people have been freed.")
+    FigureFactory(statement=statement, slug="inner", phrase="7.7 million")
+    shown = re.search(
+        r'<div class="statement-text">(.*?)</div>',
+        client.get(reverse("public:statement", args=["overlaps"])).content.decode(),
+        re.S,
+    ).group(1)
+    assert (
+        '<span class="anchor" id="text-c-outer"></span>'
+        '<mark class="q q-commitment"><a href="#c-outer">More than </a></mark>'
+        '<span class="anchor" id="text-f-inner"></span>'
+        '<mark class="q q-commitment q-figure"><a href="#f-inner">7.7 million</a></mark>'
+        '<mark class="q q-commitment"><a href="#c-outer"> people have been freed.</a></mark>'
+    ) in shown
+    assert text_of(shown) == statement.text
+
+
+def test_the_meetings_page_lists_every_meeting_with_its_statements_and_counts(client, seeded):
+    page = " ".join(text_of(client.get(reverse("public:meetings")).content.decode()).split())
+    for meeting in Meeting.objects.all():
+        assert meeting.name in page
+    roadmap = Statement.objects.get(slug="paris-2019-roadmap")
+    assert (
+        f"{roadmap.title} (roadmap): {roadmap.commitments.count()} commitments, {roadmap.figures.count()} figures"
+        in page
+    )
+
+
+# -- lines of effort ------------------------------------------------------------------------------
+
+
+def test_the_lines_page_counts_commitments_per_line_and_meeting_in_a_chart_and_a_table(client, seeded):
+    page = client.get(reverse("public:lines")).content.decode()
+    assert page.count('<svg class="chart"') == 4 and page.count('role="img"') == 4
+    table = re.search(r'<table class="counts">.*?</table>', page, re.S)[0]
+    stabilization = text_of(
+        re.search(r"<tr>\s*<th scope=\"row\"><a href=\"/\?line_of_effort=stabilization\">.*?</tr>", table, re.S)[0]
+    )
+    expected = Commitment.objects.filter(line_of_effort__slug="stabilization")
+    berlin = expected.filter(statement__meeting__slug="berlin-2016-small-group")
+    assert (
+        f"{berlin.count()} ({berlin.filter(strength='binding').count()} / {berlin.filter(strength='soft').count()})"
+        in " ".join(stabilization.split())
+    )
+    assert stabilization.split()[-1] == str(expected.count())
+
+
+def test_the_lines_page_gives_figure_series_with_their_qualifiers(client, seeded):
+    page = " ".join(text_of(client.get(reverse("public:lines")).content.decode()).split())
+    assert "more than 7.7 million people" in page
+    assert "almost 8 million people" in page
+    assert "nearly 8 million people" in page
+    assert "approximately 20 billion USD" in page and "more than 2.3 billion USD" in page
+    assert "68 members" in page and "80 members" in page
+
+
+# -- the domain reads the pages use -----------------------------------------------------------------
+
+
+def test_meeting_dates_read_as_precisely_as_the_sources_give_them(db):
+    day = MeetingFactory.build(start_date=datetime.date(2021, 6, 28), end_date=datetime.date(2021, 6, 28))
+    days = MeetingFactory.build(
+        start_date=datetime.date(2019, 6, 24), end_date=datetime.date(2019, 6, 25), date_precision="range"
+    )
+    across = MeetingFactory.build(
+        start_date=datetime.date(2019, 6, 30), end_date=datetime.date(2019, 7, 1), date_precision="range"
+    )
+    month = MeetingFactory.build(
+        start_date=datetime.date(2016, 11, 1), end_date=datetime.date(2016, 11, 30), date_precision="month"
+    )
+    year = MeetingFactory.build(
+        start_date=datetime.date(2016, 1, 1), end_date=datetime.date(2016, 12, 31), date_precision="year"
+    )
+    assert [m.date_label() for m in (day, days, across, month, year)] == [
+        "28 June 2021",
+        "24–25 June 2019",
+        "30 June – 1 July 2019",
+        "November 2016",
+        "2016",
+    ]
+
+
+def test_latest_of_gives_each_commitments_newest_assessment(db):
+    first, second, unassessed = CommitmentFactory(), CommitmentFactory(), CommitmentFactory()
+    AssessmentFactory(commitment=first, assessed_on=datetime.date(2022, 1, 1), status="in-progress")
+    newest = AssessmentFactory(commitment=first, assessed_on=datetime.date(2023, 1, 1), status="kept")
+    only = AssessmentFactory(commitment=second, assessed_on=datetime.date(2021, 1, 1), status="broken")
+    latest = Assessment.objects.latest_of([first.pk, second.pk, unassessed.pk])
+    assert latest == {first.pk: newest, second.pk: only}
+
+
+def test_thread_entry_filters_for_the_matrix(db):
+    line, other_line = LineOfEffortFactory(), LineOfEffortFactory()
+    early = StatementFactory(meeting=MeetingFactory(start_date=datetime.date(2016, 5, 1)))
+    late = StatementFactory(meeting=MeetingFactory(start_date=datetime.date(2021, 5, 1)))
+    interpol = ThreadFactory(line_of_effort=line, title="Information sharing")
+    funding = ThreadFactory(line_of_effort=other_line, title="Funding")
+    ThreadEntryFactory(thread=interpol, commitment=CommitmentFactory(statement=early), position=1)
+    ThreadEntryFactory(
+        thread=interpol,
+        commitment=CommitmentFactory(statement=late, phrase="We welcome the progress."),
+        position=2,
+        change_kind="repeated",
+    )
+    ThreadEntryFactory(
+        thread=funding,
+        commitment=CommitmentFactory(
+            statement=late,
+            phrase="We must continue to increase our stabilization contributions.",
+            summary="More money for stabilization.",
+        ),
+    )
+    entries = ThreadEntry.objects
+    assert set(entries.in_line_of_effort(line.slug).values_list("thread__slug", flat=True)) == {interpol.slug}
+    assert entries.in_years(2020, None).count() == 2 and entries.in_years(None, 2016).count() == 1
+    assert entries.in_years(2017, 2020).count() == 0
+    # Found by one quote's words, a pledge keeps all its entries; by its title too.
+    assert set(entries.of_threads_matching("interpol").values_list("thread__slug", flat=True)) == {interpol.slug}
+    assert entries.of_threads_matching("interpol").count() == 2
+    assert set(entries.of_threads_matching("funding").values_list("thread__slug", flat=True)) == {funding.slug}
+    assert entries.of_threads_matching("  ").count() == 3
+
+
+def test_conflicting_joins_are_every_join_of_members_welcomed_twice(db):
+    twice, once = MemberFactory(name="Twice"), MemberFactory(name="Once")
+    first, second, third = MeetingFactory(), MeetingFactory(), MeetingFactory()
+    joins = [ParticipationFactory(meeting=first, member=twice), ParticipationFactory(meeting=second, member=twice)]
+    ParticipationFactory(meeting=second, member=once)
+    assert list(Participation.objects.conflicting_joins()) == joins
+    assert list(Participation.objects.conflicting_joins(meeting=second)) == joins
+    assert list(Participation.objects.conflicting_joins(meeting=third)) == []
+
+
+# -- a fixed number of queries at any data size ---------------------------------------------------
+
+
+def populate(size):
+    """`size` meetings with a statement each, `size` pledges made at every meeting, assessed twice, figures, joins."""
+    line = LineOfEffortFactory()
+    member = MemberFactory()
+    statements = []
+    for index in range(size):
+        statement = StatementFactory(meeting=MeetingFactory(start_date=datetime.date(2010 + index, 3, 1)))
+        statements.append(statement)
+        start, end = span_of("We welcome Libya as the 68th member.")
+        ParticipationFactory(
+            meeting=statement.meeting,
+            member=member,
+            statement=statement,
+            start=start,
+            end=end,
+            quote=statement.text[start:end],
+        )
+        ParticipationFactory(meeting=statement.meeting, role="observer", note="Press release.")
+        FigureFactory(statement=statement)
+        FigureFactory(
+            statement=statement, metric="members", phrase="68th member", value=68, unit="members", qualifier="exact"
+        )
+        FigureFactory(statement=statement, metric="funds", phrase="stabilization contributions", value=None, unit="USD")
+    for _ in range(size):
+        thread = ThreadFactory(line_of_effort=line)
+        for position, statement in enumerate(statements, start=1):
+            commitment = CommitmentFactory(statement=statement, line_of_effort=line)
+            ThreadEntryFactory(
+                thread=thread,
+                commitment=commitment,
+                position=position,
+                change_kind="new" if position == 1 else "widened",
+            )
+            AssessmentFactory(commitment=commitment)
+            AssessmentFactory(commitment=commitment)
+    first_thread = Thread.objects.order_by("pk").first()
+    return {
+        "public:matrix": [],
+        "public:pledge": [first_thread.slug],
+        "public:meetings": [],
+        "public:meeting": [statements[0].meeting.slug],
+        "public:statement": [statements[0].slug],
+        "public:lines": [],
+    }
+
+
+# Lines of effort and meetings (filters and columns), then the matrix's entries.
+# A pledge: the thread, its entries with commitment, statement and meeting, their newest assessments.
+# Meeting: the meeting, its statements with counts, conflicting joins, participation, pledges made there.
+# Statement: the statement, its commitments and their thread places, figures, participation quotes.
+# Lines: lines, meetings, the counts, one figure series each for people freed, members and funds.
+QUERIES = {
+    "public:matrix": 3,
+    "public:pledge": 3,
+    "public:meetings": 2,
+    "public:meeting": 5,
+    "public:statement": 5,
+    "public:lines": 6,
+}
+
+
+@pytest.mark.parametrize("size", [2, 5])
+@pytest.mark.parametrize("name", list(QUERIES))
+def test_each_page_runs_a_fixed_number_of_queries_at_any_size(client, db, django_assert_num_queries, name, size):
+    args = populate(size)[name]
+    with django_assert_num_queries(QUERIES[name]):
+        response = client.get(reverse(name, args=args))
+    assert response.status_code == 200
+    if name == "public:pledge":
+        assert response.content.decode().count('<article class="step"') == size
+
+
+def test_the_filtered_matrix_runs_the_same_queries(client, db, django_assert_num_queries):
+    populate(3)
+    with django_assert_num_queries(QUERIES["public:matrix"]):
+        response = client.get("/", {"year_from": 2011, "year_to": 2012, "q": "INTERPOL"})
+    assert response.status_code == 200
+    assert len(read_matrix(response).rows) == 3

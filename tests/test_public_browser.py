@@ -1,0 +1,202 @@
+"""The public pages in headless Chromium: clean loads, the matrix, filters, keyboard, axe-core, screenshots.
+
+The pages are read from the seed; the tests know its slugs, so they touch no database while the
+browser runs (see tests/browser.py).
+"""
+
+import pytest
+
+from tests.browser import axe_violations, blocking, save_screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PAGES = {
+    "matrix": "/",
+    "matrix-filtered": "/?line_of_effort=stabilization&year_from=2019&year_to=2021",
+    "pledge": "/pledges/stabilization-funding/",
+    "pledge-close-wording": "/pledges/syria-political-settlement-2254/",
+    "meetings": "/meetings/",
+    "meeting": "/meetings/paris-2019-small-group/",
+    "statement": "/statements/rome-2021-ministerial-statement/",
+    "lines-of-effort": "/lines-of-effort/",
+}
+PARIS, COPENHAGEN, ROME = "paris-2019-small-group", "copenhagen-2020-small-group", "rome-2021-ministerial"
+SCREENSHOT_FOLDER = "public"
+
+
+def cell(page, pledge, meeting):
+    return page.locator(f'tr[data-pledge="{pledge}"] td[data-meeting="{meeting}"]')
+
+
+def cell_words(page, pledge, meeting):
+    """What a sighted reader sees in a cell: each entry's symbol and word."""
+    return cell(page, pledge, meeting).evaluate(
+        """td => [...td.querySelectorAll(".kind")].map(kind => [...kind.querySelectorAll(".kind-symbol, .kind-word")]
+            .map(part => part.textContent.trim()).join(" "))"""
+    )
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_page_loads_clean_has_no_serious_axe_violation_and_is_screenshotted(seeded, browser_session, scheme):
+    page = browser_session.new_page(color_scheme=scheme)
+    found = {}
+    for name, url in PAGES.items():
+        response = page.goto(url)
+        assert response.status == 200, url
+        assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (scheme == "dark")
+        found[name] = blocking(axe_violations(page, f"{name} ({scheme})"))
+        path = save_screenshot(page, SCREENSHOT_FOLDER, f"{name}-{scheme}")
+        assert path.stat().st_size > 0
+    browser_session.assert_clean()
+    assert found == {name: [] for name in PAGES}
+
+
+def test_pages_fit_a_phone_and_are_screenshotted_there(seeded, browser_session):
+    page = browser_session.new_page(viewport={"width": 375, "height": 740})
+    for name, url in PAGES.items():
+        page.goto(url)
+        # Wide tables and charts scroll inside their own region; the page itself never scrolls sideways.
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
+        save_screenshot(page, SCREENSHOT_FOLDER, f"{name}-phone")
+    browser_session.assert_clean()
+
+
+def test_the_matrix_shows_the_three_pledges_across_paris_copenhagen_and_rome(seeded, browser_session):
+    page = browser_session.new_page()
+    page.goto("/")
+    headers = page.locator("table.matrix thead th").all_inner_texts()
+    assert [h.splitlines()[0] for h in headers[1:]] == ["Berlin 2016", "Paris 2019", "Copenhagen 2020", "Rome 2021"]
+    assert cell_words(page, "stabilization-funding", PARIS) == ["▲ strengthened", "▼ weakened"]
+    assert cell_words(page, "stabilization-funding", COPENHAGEN) == ["↔ widened"]
+    assert cell_words(page, "stabilization-funding", ROME) == ["▼ weakened", "▼ weakened"]
+    assert cell_words(page, "ftf-information-sharing", PARIS) == ["▼ weakened"]
+    assert cell_words(page, "ftf-information-sharing", COPENHAGEN) == ["–"]
+    assert cell_words(page, "ftf-information-sharing", ROME) == ["↔ widened"]
+    assert cell_words(page, "africa-focus", PARIS) == ["+ new", "▲ strengthened"]
+    assert cell_words(page, "africa-focus", COPENHAGEN) == ["▲ strengthened"]
+    assert cell_words(page, "africa-focus", ROME) == ["↔ widened", "▲ strengthened", "↔ widened", "▲ strengthened"]
+    # The change kind is read out as a word with its pledge and meeting, and "not made" where it is absent.
+    link = cell(page, "stabilization-funding", COPENHAGEN).get_by_role("link")
+    assert link.get_attribute("href").endswith("#c-copenhagen-2020-stabilization-support")
+    assert "widened" in link.inner_text() and "↔" in link.inner_text()
+    absent = cell(page, "ftf-information-sharing", COPENHAGEN).locator(".visually-hidden").inner_text()
+    assert absent == "not made at Copenhagen 2020"
+    browser_session.assert_clean()
+
+
+def test_a_filter_changes_the_matrix_and_the_url(seeded, browser_session):
+    page = browser_session.new_page()
+    page.goto("/")
+    everything = page.locator("tr[data-pledge]").count()
+    page.select_option("#id_line_of_effort", "stabilization")
+    page.select_option("#id_year_from", "2020")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Show").click()
+    assert "line_of_effort=stabilization" in page.url and "year_from=2020" in page.url
+    rows = page.locator("tr[data-pledge]").evaluate_all("rows => rows.map(r => r.dataset.pledge)")
+    assert rows == ["stabilization-funding", "syria-stabilization"] and len(rows) < everything
+    columns = page.locator("td[data-meeting]").evaluate_all("cells => [...new Set(cells.map(c => c.dataset.meeting))]")
+    assert columns == [COPENHAGEN, ROME]
+
+    # The address is the view: opened afresh, it shows the same matrix with the filters filled in.
+    shared = page.url
+    page.goto("/")
+    page.goto(shared)
+    assert page.locator("tr[data-pledge]").count() == 2
+    assert page.locator("#id_line_of_effort").input_value() == "stabilization"
+
+    page.fill("#id_q", "INTERPOL")
+    page.select_option("#id_line_of_effort", "")
+    page.select_option("#id_year_from", "")
+    with page.expect_navigation():
+        page.press("#id_q", "Enter")
+    assert "q=INTERPOL" in page.url
+    rows = page.locator("tr[data-pledge]").evaluate_all("rows => rows.map(r => r.dataset.pledge)")
+    assert "ftf-information-sharing" in rows and "stabilization-funding" not in rows
+    browser_session.assert_clean()
+
+
+def test_a_cell_leads_to_the_quote_and_the_quote_to_its_place_in_the_statement(seeded, browser_session):
+    page = browser_session.new_page()
+    page.goto("/")
+    with page.expect_navigation():
+        cell(page, "stabilization-funding", COPENHAGEN).get_by_role("link").click()
+    assert page.url.endswith("/pledges/stabilization-funding/#c-copenhagen-2020-stabilization-support")
+    target = page.locator("article:target")
+    assert target.get_attribute("id") == "c-copenhagen-2020-stabilization-support"
+    assert target.is_visible() and target.evaluate("el => el.getBoundingClientRect().top < window.innerHeight")
+    quote = target.locator(":scope > blockquote.quote").inner_text()
+    assert quote.startswith("We must continue to increase our various forms of assistance and stabilization support")
+    assert "widened" in target.locator(".step-meta").inner_text()
+
+    with page.expect_navigation():
+        target.get_by_role("link", name="The quote in the statement's text").click()
+    assert page.url.endswith("/statements/copenhagen-2020-statement/#text-c-copenhagen-2020-stabilization-support")
+    marked = page.locator('mark:has(a[href="#c-copenhagen-2020-stabilization-support"])').first
+    assert marked.inner_text().startswith("We must continue to increase")
+    assert marked.evaluate("el => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight }")
+    browser_session.assert_clean()
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_the_keyboard_reaches_every_link_with_a_visible_focus(seeded, browser_session, name):
+    page = browser_session.new_page()
+    page.goto(PAGES[name])
+    links = page.evaluate(
+        """() => [...document.querySelectorAll("a[href]")].map((a, i) => { a.dataset.tabIndexForTest = i; return i })"""
+    )
+    focusable = page.locator("a[href], button, input, select, [tabindex='0']").count()
+    reached, invisible = set(), []
+    page.keyboard.press("Tab")
+    first = page.evaluate("document.activeElement.textContent.trim()")
+    assert first == "Skip to main content"
+    for _ in range(focusable + 2):
+        index, outline = page.evaluate(
+            """() => {
+                const el = document.activeElement, style = getComputedStyle(el);
+                const outlined = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
+                return [el.dataset.tabIndexForTest ?? null, outlined];
+            }"""
+        )
+        if index is not None:
+            reached.add(int(index))
+        if not outline:
+            invisible.append(page.evaluate("document.activeElement.outerHTML.slice(0, 120)"))
+        if reached == set(links):
+            break
+        page.keyboard.press("Tab")
+    assert set(links) - reached == set(), f"links the keyboard never reached on {name}"
+    assert invisible == [], "focused without a visible outline"
+    browser_session.assert_clean()
+
+
+def test_the_skip_link_moves_to_the_main_content(seeded, browser_session):
+    page = browser_session.new_page()
+    page.goto("/")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
+    assert page.evaluate("document.activeElement.id") == "main"
+    browser_session.assert_clean()
+
+
+def test_printing_leaves_out_navigation_and_filters(seeded, browser_session):
+    page = browser_session.new_page()
+    page.goto("/")
+    page.emulate_media(media="print")
+    assert page.locator("form.filters").is_hidden()
+    assert page.locator(".site-header nav").is_hidden()
+    assert page.locator("table.matrix").is_visible()
+    colour = page.evaluate("getComputedStyle(document.body).color")
+    assert colour == "rgb(0, 0, 0)"
+    browser_session.assert_clean()
+
+
+def test_the_guard_refuses_and_reports_a_request_to_another_host(seeded, browser_session):
+    page = browser_session.new_page()
+    page.goto("/")
+    # Refused inside the browser before any name lookup; .invalid never resolves anyway.
+    page.evaluate("fetch('http://other-host.invalid/tracker.js').catch(() => null)")
+    assert browser_session.foreign_requests == ["http://other-host.invalid/tracker.js"]
+    with pytest.raises(AssertionError, match="requests to other hosts"):
+        browser_session.assert_clean()
