@@ -17,7 +17,7 @@ from meetings.history_admin import HistoryAdmin
 from meetings.inlines import AddOnlyInline, ReadOnlyInline
 from meetings.models import Statement
 from meetings.quotes import QuoteAddInline, QuotePasteForm, display_text, quote_in_context
-from meetings.reading import Mark, shortened
+from meetings.reading import Mark, segments, shortened
 
 from .forms import IntakeForm, apply_errors, decision_form
 from .models import (
@@ -482,10 +482,8 @@ def highlighted_text(text, suggestions):
     Spans may overlap (a figure inside a commitment): the text is cut at every span boundary and
     each piece is marked with the classes of all the spans covering it, linked to the shortest.
     """
-    cuts = sorted({0, len(text), *(s.start for s in suggestions), *(s.end for s in suggestions)})
     pieces = []
-    for left, right in zip(cuts, cuts[1:], strict=False):
-        covering = [s for s in suggestions if s.start <= left and right <= s.end]
+    for left, right, covering in segments(text, suggestions):
         if not covering:
             pieces.append(conditional_escape(text[left:right]))
             continue

@@ -30,7 +30,10 @@ class Mark:
 
 
 def segments(text, marks):
-    """The text cut where any mark starts or ends: (start, end, marks covering that piece), in order."""
+    """The text cut where any mark starts or ends: (start, end, marks covering that piece), in order.
+
+    `marks` are anything with `start` and `end` offsets (Mark, a suggestion): spans may overlap.
+    """
     cuts = sorted({0, len(text), *(m.start for m in marks), *(m.end for m in marks)})
     for start, end in zip(cuts, cuts[1:], strict=False):
         if start < end:
