@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV_ENV := DEBUG=1
 
-.PHONY: run test setup setup-dev seed lint clean
+.PHONY: run test setup setup-dev seed lint clean bench
 
 # Tools the browser tests inject into pages (axe-core), pinned by package-lock.json.
 node_modules/.package-lock.json: package.json package-lock.json
@@ -40,6 +40,11 @@ test: $(VENV)/.dev node_modules/.package-lock.json
 	$(BIN)/lint-imports
 	$(DEV_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Every user path timed against a baseline in the same run, on SQLite and PostgreSQL, at 10k and 100k
+# commitments (about half an hour); the table also goes to var/bench/results.json.
+bench: $(VENV)/.dev
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Rebuild fixtures/seed.json after editing fixtures/curation/.
 seed: $(VENV)/.runtime

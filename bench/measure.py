@@ -1,0 +1,585 @@
+"""One group of the benchmark's measurements, in a fresh process; prints its figures as JSON.
+
+Run by `bench/run.py`, which says which database (DATABASE_URL) and group. Each figure is a dict:
+name, value (milliseconds, seconds or MiB, as the name says), baseline, ratio, target, pass, and
+where it matters the page's query count.
+"""
+
+import argparse
+import base64
+import json
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# What a list row shows, read raw: the commitment's columns and the names of what it points to.
+RAW_COLUMNS = (
+    "id",
+    "slug",
+    "quote",
+    "start",
+    "end",
+    "actor",
+    "strength",
+    "summary",
+    "assessable",
+    "deadline",
+    "deadline_text",
+    "amount",
+    "currency",
+    "note",
+    "latest_status",
+    "statement__slug",
+    "statement__title",
+    "statement__meeting__slug",
+    "statement__meeting__name",
+    "statement__meeting__start_date",
+    "line_of_effort__slug",
+    "line_of_effort__name",
+)
+HTTP_CONCURRENCY = 8
+HTTP_SECONDS = 5
+
+
+def peak_mib():
+    """This process's peak resident memory (VmHWM)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def setup():
+    import django
+
+    django.setup()
+
+
+def timed(fn, repeat):
+    started = time.perf_counter()
+    for _ in range(repeat):
+        fn()
+    return (time.perf_counter() - started) / repeat
+
+
+def against(path, baseline, rounds, repeat=3):
+    """Median of per-round ratios path/baseline, with the median times (ms); rounds interleave the two."""
+    path(), baseline()  # warm caches and connections
+    ratios, times, bases = [], [], []
+    for _ in range(rounds):
+        base = timed(baseline, repeat)
+        took = timed(path, repeat)
+        ratios.append(took / base)
+        times.append(took)
+        bases.append(base)
+    return statistics.median(ratios), statistics.median(times) * 1000, statistics.median(bases) * 1000
+
+
+def figure(name, ratio, value, baseline, bound, unit="ms", **extra):
+    return {
+        "name": name,
+        "value": round(value, 3),
+        "baseline": round(baseline, 3),
+        "unit": unit,
+        "ratio": round(ratio, 2),
+        "target": f"<= {bound}",
+        "pass": ratio <= bound,
+        **extra,
+    }
+
+
+def queries_of(fn):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        fn()
+    return len(captured)
+
+
+def client_get(client, url):
+    response = client.get(url)
+    if response.status_code != 200:
+        raise SystemExit(f"{url} answered {response.status_code}: {response.content[:300]!r}")
+    return response.content
+
+
+# --- the commitments list ---------------------------------------------------------------------------
+
+
+def raw_page(after_id=0):
+    """The list's page read raw: the same rows and thread entries, dumped with orjson, no DRF."""
+    import orjson
+
+    from commitments.models import Commitment, ThreadEntry
+
+    page = Commitment.objects.with_latest_status().filter(id__gt=after_id).order_by("id")
+    rows = list(page.values(*RAW_COLUMNS)[:100])
+    entries = ThreadEntry.objects.entries_for([row["id"] for row in rows])
+    for row in rows:
+        row["threads"] = entries.get(row["id"], [])
+    return orjson.dumps(rows, default=str)
+
+
+def deep_cursor_url():
+    from commitments.models import Commitment
+
+    ids = Commitment.objects.order_by("id").values_list("id", flat=True)
+    deep_id = ids[int(ids.count() * 0.9)]
+    token = base64.b64encode(f"p={deep_id}".encode()).decode()
+    return f"/api/v1/commitments/?{urlencode({'page_size': 100, 'cursor': token})}", deep_id
+
+
+def group_list(options):
+    from django.test import Client
+
+    client = Client()
+    first = "/api/v1/commitments/?page_size=100"
+    deep, deep_id = deep_cursor_url()
+    ratio, took, base = against(lambda: client_get(client, first), raw_page, options.rounds)
+    queries = queries_of(lambda: client_get(client, first))
+    deep_ratio, deep_took, first_took = against(
+        lambda: client_get(client, deep), lambda: client_get(client, first), options.rounds
+    )
+    return [
+        figure("commitments list, page 1 (100, nested), whole stack", ratio, took, base, 1.3, queries=queries),
+        figure("commitments list, page 90% deep vs page 1", deep_ratio, deep_took, first_took, 1.1),
+    ]
+
+
+# --- thread timeline, pledge matrix, public pages -------------------------------------------------
+
+
+def dumps(value):
+    import orjson
+
+    return orjson.dumps(value, default=str)
+
+
+def page_subjects():
+    """A recurring pledge with the most entries, a meeting in the middle and its first statement."""
+    from django.db.models import Count
+
+    from commitments.models import Thread
+    from meetings.models import Meeting
+
+    thread = Thread.objects.annotate(n=Count("entries")).order_by("-n", "slug").first()
+    meetings = Meeting.objects.in_order()
+    meeting = meetings[meetings.count() // 2]
+    return thread, meeting, meeting.statements.order_by("position").first()
+
+
+def raw_timeline(thread):
+    from commitments.models import ThreadEntry
+
+    rows = list(
+        ThreadEntry.objects.filter(thread=thread)
+        .order_by("position")
+        .values(
+            "position",
+            "change_kind",
+            "note",
+            "commitment__slug",
+            "commitment__quote",
+            "commitment__strength",
+            "commitment__statement__slug",
+            "commitment__statement__meeting__slug",
+            "commitment__statement__meeting__name",
+            "commitment__statement__meeting__start_date",
+        )
+    )
+    head = list(
+        type(thread).objects.filter(pk=thread.pk).values("slug", "title", "description", "line_of_effort__slug")
+    )
+    return dumps({"thread": head, "timeline": rows})
+
+
+def raw_pledge(thread):
+    from commitments.models import Assessment, ThreadEntry
+
+    ids = list(ThreadEntry.objects.filter(thread=thread).values_list("commitment_id", flat=True))
+    latest = list(Assessment.objects.filter(commitment_id__in=ids).values("commitment_id", "assessed_on", "status"))
+    return raw_timeline(thread) + dumps(latest)
+
+
+def raw_matrix(entries=None):
+    from commitments.models import ThreadEntry
+    from meetings.models import Meeting
+
+    entries = ThreadEntry.objects.all() if entries is None else entries
+    meetings = list(Meeting.objects.in_order().values("slug", "name", "start_date"))
+    return dumps({"meetings": meetings, "entries": list(entries.meeting_matrix())})
+
+
+def raw_meetings():
+    from meetings.models import Meeting, Statement
+
+    return dumps(
+        [
+            list(Meeting.objects.in_order().values("slug", "name", "city", "start_date")),
+            list(Statement.objects.listed().values("slug", "title", "meeting_id", "commitment_count", "figure_count")),
+        ]
+    )
+
+
+def raw_meeting(meeting):
+    from commitments.models import ThreadEntry
+    from meetings.models import Participation, Statement
+
+    return dumps(
+        [
+            list(type(meeting).objects.filter(pk=meeting.pk).values()),
+            list(Statement.objects.filter(meeting=meeting).listed().values("slug", "title", "commitment_count")),
+            list(
+                Participation.objects.filter(meeting=meeting).values("role", "member__name", "statement__slug", "quote")
+            ),
+            list(ThreadEntry.objects.at_meeting(meeting).values("thread__slug", "thread__title", "change_kind")),
+        ]
+    )
+
+
+def raw_statement(statement):
+    from commitments.models import Commitment
+    from meetings.models import Figure, Participation
+
+    return dumps(
+        [
+            list(type(statement).objects.filter(pk=statement.pk).values("slug", "title", "text", "sha256")),
+            list(Commitment.objects.filter(statement=statement).with_latest_status().values(*RAW_COLUMNS)),
+            list(Figure.objects.filter(statement=statement).values("slug", "start", "end", "quote", "value")),
+            list(Participation.objects.filter(statement=statement).values("member__slug", "role", "start", "end")),
+        ]
+    )
+
+
+def raw_lines():
+    from commitments.models import Commitment, LineOfEffort
+    from meetings.models import Figure, FigureMetric, Meeting
+
+    return dumps(
+        [
+            list(LineOfEffort.objects.values("slug", "name")),
+            list(Meeting.objects.in_order().values("slug", "start_date")),
+            list(Commitment.objects.counts_by_line_and_meeting()),
+            *(
+                list(Figure.objects.series(metric).values("slug", "value", "qualifier", "statement__meeting__slug"))
+                for metric in (FigureMetric.PEOPLE_FREED, FigureMetric.MEMBERS, FigureMetric.FUNDS)
+            ),
+        ]
+    )
+
+
+def group_pages(options):
+    from django.test import Client
+
+    client = Client()
+    thread, meeting, statement = page_subjects()
+    pages = [
+        ("thread timeline (API)", f"/api/v1/threads/{thread.slug}/", lambda: raw_timeline(thread)),
+        ("pledge matrix (API aggregate)", "/api/v1/aggregates/pledge-matrix/", raw_matrix),
+        ("public: pledge matrix", "/", raw_public_matrix),
+        ("public: a pledge's story", f"/pledges/{thread.slug}/", lambda: raw_pledge(thread)),
+        ("public: meetings", "/meetings/", raw_meetings),
+        ("public: a meeting", f"/meetings/{meeting.slug}/", lambda: raw_meeting(meeting)),
+        ("public: a statement", f"/statements/{statement.slug}/", lambda: raw_statement(statement)),
+        ("public: lines of effort", "/lines-of-effort/", raw_lines),
+    ]
+    figures = []
+    for name, url, raw in pages:
+        ratio, took, base = against(lambda url=url: client_get(client, url), raw, options.rounds, repeat=1)
+        queries = queries_of(lambda url=url: client_get(client, url))
+        figures.append(figure(name, ratio, took, base, 2, queries=queries))
+    return figures
+
+
+def raw_public_matrix():
+    """The data the home page shows: its meetings and every pledge's entries."""
+    return raw_matrix()
+
+
+# --- the admin --------------------------------------------------------------------------------------
+
+
+def group_admin(options):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench-curator", defaults={"is_staff": True, "is_superuser": True}
+    )
+    client = Client()
+    client.force_login(user)
+    url = "/admin/commitments/commitment/"
+    client_get(client, url)
+    took = statistics.median(timed(lambda: client_get(client, url), 1) for _ in range(options.rounds)) * 1000
+    return [
+        {
+            "name": "admin commitments changelist",
+            "value": round(took, 2),
+            "unit": "ms",
+            "queries": queries_of(lambda: client_get(client, url)),
+            "cross_field": "value",
+            "cross_target": 1.5,
+        }
+    ]
+
+
+# --- HTTP under gunicorn ------------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def hammer(url, seconds, concurrency):
+    """Requests per second that `concurrency` clients get from `url` in `seconds`; errors raise."""
+    deadline = time.perf_counter() + seconds
+    counts, errors = [0] * concurrency, []
+
+    def client(index):
+        while time.perf_counter() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - 127.0.0.1 only
+                    response.read()
+                counts[index] += 1
+            except (urllib.error.URLError, OSError) as exc:
+                errors.append(str(exc))
+                return
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(concurrency)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise SystemExit(f"{url}: {errors[:3]}")
+    return sum(counts) / (time.perf_counter() - started)
+
+
+def group_http(options):
+    port = free_port()
+    env = dict(os.environ, BENCH_HTTP="1")
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "tracker.wsgi",
+        "--config",
+        str(ROOT / "gunicorn.conf.py"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--access-logfile",
+        "/dev/null",
+    ]
+    server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/bench/raw-commitments/", timeout=2).read()  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.2)
+        api, raw = f"{base}/api/v1/commitments/?page_size=100", f"{base}/bench/raw-commitments/"
+        hammer(api, 1, HTTP_CONCURRENCY), hammer(raw, 1, HTTP_CONCURRENCY)  # warm both workers
+        ratios, api_rates, raw_rates = [], [], []
+        for _ in range(max(3, options.rounds // 5)):
+            raw_rate = hammer(raw, HTTP_SECONDS, HTTP_CONCURRENCY)
+            api_rate = hammer(api, HTTP_SECONDS, HTTP_CONCURRENCY)
+            ratios.append(api_rate / raw_rate)
+            api_rates.append(api_rate)
+            raw_rates.append(raw_rate)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    ratio = statistics.median(ratios)
+    return [
+        {
+            "name": f"commitments list over HTTP, gunicorn 2 workers, {HTTP_CONCURRENCY} clients",
+            "value": round(statistics.median(api_rates), 1),
+            "baseline": round(statistics.median(raw_rates), 1),
+            "unit": "req/s",
+            "ratio": round(ratio, 2),
+            "target": ">= 0.8",
+            "pass": ratio >= 0.8,
+        }
+    ]
+
+
+# --- snapshots ----------------------------------------------------------------------------------------
+
+
+def run_step(step, database_url, *args, timeout=1800):
+    """One snapshot step in a fresh process of its own, so that its peak memory is its own."""
+    env = dict(os.environ, DATABASE_URL=database_url)
+    command = [sys.executable, __file__, f"step-{step}", *map(str, args)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)  # noqa: S603
+    if done.returncode:
+        raise SystemExit(f"{step} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+CURATED = [
+    "meetings.meeting",
+    "meetings.statement",
+    "meetings.member",
+    "meetings.participation",
+    "meetings.figure",
+    "commitments.lineofeffort",
+    "commitments.thread",
+    "commitments.commitment",
+    "commitments.threadentry",
+    "commitments.assessment",
+]
+
+
+def step(name, args):
+    setup()
+    started = time.perf_counter()
+    if name == "export":
+        from snapshots.export import export_snapshot
+
+        export_snapshot(Path(args[0]))
+    elif name == "dumpdata":
+        from django.core.management import call_command
+
+        call_command(
+            "dumpdata",
+            *CURATED,
+            format="jsonl",
+            natural_foreign=True,
+            natural_primary=True,
+            output=args[0],
+            verbosity=0,
+        )
+    elif name == "restore":
+        from snapshots.restore import restore_snapshot
+
+        restore_snapshot(Path(args[0]))
+    elif name == "loaddata":
+        from django.core.management import call_command
+
+        call_command("loaddata", args[0], verbosity=0)
+    elif name == "setup":
+        from meetings.models import Meeting
+
+        Meeting.objects.exists()
+    print(json.dumps({"seconds": round(time.perf_counter() - started, 3), "peak_mib": round(peak_mib(), 1)}))
+
+
+def group_snapshot(options):
+    workdir = Path(options.workdir)
+    database = os.environ["DATABASE_URL"]
+    snapshot, dump = workdir / f"snapshot-{os.getpid()}", workdir / f"dump-{os.getpid()}.jsonl"
+    bare = run_step("setup", database)
+    export = run_step("export", database, snapshot)
+    dumped = run_step("dumpdata", database, dump)
+    restore = run_step("restore", options.restore_url, snapshot)
+    loaded = run_step("loaddata", options.loaddata_url, dump)
+    export_ratio = export["seconds"] / dumped["seconds"]
+    restore_ratio = restore["seconds"] / loaded["seconds"]
+    return [
+        figure("snapshot export vs dumpdata", export_ratio, export["seconds"], dumped["seconds"], 0.5, unit="s"),
+        figure(
+            "snapshot restore vs loaddata of dumpdata's output",
+            restore_ratio,
+            restore["seconds"],
+            loaded["seconds"],
+            0.5,
+            unit="s",
+        ),
+        {
+            "name": "snapshot export, peak memory (MiB)",
+            "value": export["peak_mib"],
+            "baseline": bare["peak_mib"],
+            "unit": "MiB",
+            "dumpdata_peak_mib": dumped["peak_mib"],
+            "cross_field": "value",
+            "cross_target": 1.2,
+        },
+        {
+            "name": "snapshot restore, peak memory (MiB)",
+            "value": restore["peak_mib"],
+            "baseline": bare["peak_mib"],
+            "unit": "MiB",
+            "loaddata_peak_mib": loaded["peak_mib"],
+            "cross_field": "value",
+            "cross_target": 1.2,
+        },
+    ]
+
+
+# --- ingest -----------------------------------------------------------------------------------------
+
+
+def new_statement(words=2000):
+    """A statement that is not stored: the seed's pledges, varied, in paragraphs, about `words` long."""
+    import random
+
+    from demo.synthetic import Vocabulary, varied
+
+    rng = random.Random(2022)  # noqa: S311 - reproducible benchmark input
+    vocabulary = Vocabulary.from_seed()
+    paragraphs, count = [], 0
+    while count < words:
+        sentence = varied(rng.choice(vocabulary.pledges)[0], rng, 2030)
+        if rng.random() < 0.4:
+            sentence += " " + rng.choice(vocabulary.filler)
+        paragraphs.append(sentence)
+        count += len(sentence.split())
+    return "Statement of the Political Directors\n\n" + "\n\n".join(paragraphs) + "\n"
+
+
+def group_ingest(options):
+    from commitments.services import suggestions_for_text
+
+    text = new_statement()
+    suggestions_for_text(text)  # warm
+    took = statistics.median(timed(lambda: suggestions_for_text(text), 1) for _ in range(max(3, options.rounds // 3)))
+    return [
+        {"name": "ingest suggestions, 2,000 words", "value": round(took, 3), "unit": "s", "words": len(text.split())}
+    ]
+
+
+GROUPS = {
+    "list": group_list,
+    "pages": group_pages,
+    "admin": group_admin,
+    "http": group_http,
+    "snapshot": group_snapshot,
+    "ingest": group_ingest,
+}
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1].startswith("step-"):
+        step(sys.argv[1].removeprefix("step-"), sys.argv[2:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("group", choices=GROUPS)
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--restore-url")
+    parser.add_argument("--loaddata-url")
+    options = parser.parse_args()
+    setup()
+    print(json.dumps(GROUPS[options.group](options)))
+
+
+if __name__ == "__main__":
+    main()
