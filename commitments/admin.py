@@ -6,19 +6,22 @@ from django.db import models
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
-from simple_history.admin import SimpleHistoryAdmin
 
 from meetings.admin import StatementAdmin as MeetingsStatementAdmin
+from meetings.history_admin import HistoryAdmin
 from meetings.inlines import AddOnlyInline, ReadOnlyInline
 from meetings.models import Statement
 from meetings.quotes import QuoteAddInline, QuotePasteForm, display_text, quote_in_context
+from meetings.reading import Mark, segments, shortened
 
 from .forms import IntakeForm, apply_errors, decision_form
 from .models import (
+    CLOSE_WORDING_SIMILARITY,
     Assessment,
     Commitment,
     ImplementationStatus,
@@ -47,21 +50,52 @@ URL_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
 
 def render_diff(runs):
-    """Word runs as HTML: deleted words struck through, inserted words underlined."""
+    """Word runs as HTML: removed words in <del>, added words in <ins>, each saying so to screen readers too."""
     if not runs:
         return "—"
-    tags = {"equal": "span", "delete": "del", "insert": "ins"}
-    return format_html_join(" ", "<{0} class='diff-{1}'>{2}</{0}>", ((tags[r.op], r.op, r.text) for r in runs))
+    said = {"delete": "removed: ", "insert": "added: "}
+    return format_html_join(
+        " ",
+        "{}",
+        (
+            (
+                format_html("<span>{}</span>", run.text)
+                if run.op == "equal"
+                else format_html(
+                    '<{0} class="diff-{1}"><span class="visually-hidden">{2}</span>{3}</{0}>',
+                    "del" if run.op == "delete" else "ins",
+                    run.op,
+                    said[run.op],
+                    run.text,
+                ),
+            )
+            for run in runs
+        ),
+    )
 
 
 class CommitmentListInline(ReadOnlyInline):
+    """The statement's commitments, one short line each: the quote opens in full, or shows where it is in the text."""
+
     model = Commitment
-    fields = ["slug", "quote", "line_of_effort", "strength", "summary"]
+    fields = ["slug", "quote_details", "line_of_effort", "strength"]
     verbose_name_plural = "commitments"
+    classes = ["collapse"]
 
     def get_queryset(self, request):
         # The line of effort is shown on every row.
         return super().get_queryset(request).select_related("line_of_effort")
+
+    @admin.display(description="quote")
+    def quote_details(self, obj):
+        quote = obj.display_quote()
+        return format_html(
+            '<details class="compact-quote"><summary>{}</summary>{} <a href="#mark-commitment-{}">in the text ↑</a>'
+            "</details>",
+            quote if len(quote) <= 80 else quote[:79].rstrip() + "…",
+            quote,
+            obj.slug,
+        )
 
 
 class CommitmentAddInline(QuoteAddInline):
@@ -186,9 +220,13 @@ class CommitmentForm(QuotePasteForm):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(ThreadEntrySavingMixin, SimpleHistoryAdmin):
+class CommitmentAdmin(ThreadEntrySavingMixin, HistoryAdmin):
     form = CommitmentForm
-    list_display = ["slug", "short_quote", "meeting", "line_of_effort", "strength", "threads", "latest_status"]
+    # Fits 1,280 px beside the filters: the quote (shortened, whole on hover) opens the commitment;
+    # its slug is on its page and found by the search.
+    list_display = ["short_quote", "meeting", "line_of_effort", "strength_word", "threads", "latest_status"]
+    list_display_links = ["short_quote"]
+    list_per_page = 50
     list_filter = [
         "statement__meeting",
         "line_of_effort",
@@ -223,8 +261,14 @@ class CommitmentAdmin(ThreadEntrySavingMixin, SimpleHistoryAdmin):
 
     @admin.display(description="quote")
     def short_quote(self, obj):
-        quote = obj.display_quote()
-        return quote if len(quote) <= 90 else quote[:87] + "…"
+        return shortened(obj.quote, 110)
+
+    @admin.display(description="strength", ordering="strength")
+    def strength_word(self, obj):
+        # The choice's first word ("Binding", "Softer"); its full label is the filter's.
+        return format_html(
+            '<span title="{}">{}</span>', obj.get_strength_display(), obj.get_strength_display().split()[0]
+        )
 
     @admin.display(description="meeting", ordering="statement__meeting__start_date")
     def meeting(self, obj):
@@ -232,7 +276,7 @@ class CommitmentAdmin(ThreadEntrySavingMixin, SimpleHistoryAdmin):
 
     @admin.display(description="recurring pledges")
     def threads(self, obj):
-        return ", ".join(entry.thread.slug for entry in obj.thread_entries.all()) or "—"
+        return format_html_join(", ", "{}", ((entry.thread.title,) for entry in obj.thread_entries.all())) or "—"
 
     @admin.display(description="latest status", ordering="latest_status")
     def latest_status(self, obj):
@@ -243,18 +287,6 @@ class CommitmentAdmin(ThreadEntrySavingMixin, SimpleHistoryAdmin):
         return quote_in_context(obj)
 
 
-class ThreadEntryListInline(ReadOnlyInline):
-    """The thread's commitments in position order: each opens on its own page to change or remove."""
-
-    model = ThreadEntry
-    fields = ["position", "commitment", "change_kind", "note"]
-    ordering = ["position"]
-    verbose_name_plural = "places in this recurring pledge"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("commitment")
-
-
 class ThreadCommitmentAddInline(ThreadEntryAddInline):
     fields = ["commitment", "change_kind", "note"]
     autocomplete_fields = ["commitment"]
@@ -262,86 +294,132 @@ class ThreadCommitmentAddInline(ThreadEntryAddInline):
     verbose_name_plural = "add commitments"
 
 
+def timeline_html(thread):
+    """A thread's timeline for review: each commitment against the one before, flags where the curator's kind
+    differs from the suggested one. Close wording shows as a word diff, rewritten wording as both quotes."""
+    rows = []
+    for step in thread.timeline():
+        share = step.similarity()
+        rows.append(
+            {
+                "step": step,
+                "entry_url": reverse("admin:commitments_threadentry_change", args=[step.entry.pk]),
+                "commitment_url": reverse("admin:commitments_commitment_change", args=[step.entry.commitment.pk]),
+                "share": None if share is None else round(share * 100),
+                "rewritten": step.previous is not None and not step.wording_is_close(),
+                "diff": render_diff(step.diff) if step.wording_is_close() else None,
+                "suggested": step.suggested_change_kind(),
+                "differs": step.differs_from_suggestion(),
+            }
+        )
+    return render_to_string(
+        "commitments/admin/thread_timeline.html",
+        {"rows": rows, "rewritten_below": round(CLOSE_WORDING_SIMILARITY * 100)},
+    )
+
+
 @admin.register(Thread)
-class ThreadAdmin(ThreadEntrySavingMixin, SimpleHistoryAdmin):
-    list_display = ["title", "slug", "line_of_effort", "entry_count", "meeting_count"]
+class ThreadAdmin(ThreadEntrySavingMixin, HistoryAdmin):
+    # The meetings it recurs at, in order, say more than its slug (found by the search all the same).
+    list_display = ["title", "line_of_effort", "meetings", "entry_count"]
     list_filter = ["line_of_effort"]
     search_fields = ["title", "slug", "description"]
     list_select_related = ["line_of_effort"]
     autocomplete_fields = ["line_of_effort"]
     prepopulated_fields = {"slug": ["title"]}
-    fields = ["slug", "title", "line_of_effort", "description", "timeline"]
-    readonly_fields = ["timeline"]
-    inlines = [ThreadEntryListInline, ThreadCommitmentAddInline]
+    fields = ["slug", "title", "line_of_effort", "description"]
+    # The timeline (thread_change_form.html) lists the entries, each linking to its own page.
+    change_form_template = "commitments/admin/thread_change_form.html"
+    inlines = [ThreadCommitmentAddInline]
+    # The model's ordering, said again: a query with counts (GROUP BY) ignores Meta.ordering, and
+    # autocompletes page through this queryset.
+    ordering = Thread._meta.ordering
+
+    class Media:
+        css = {"all": ["commitments/admin/timeline.css"]}
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                entry_count=Count("entries", distinct=True),
-                meeting_count=Count("entries__commitment__statement__meeting", distinct=True),
-            )
-        )
+        # with_timeline() prefetches the entries with their meetings: the `meetings` column, in one query.
+        return super().get_queryset(request).with_timeline().annotate(entry_count=Count("entries", distinct=True))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        thread = self.get_object(request, unquote(object_id))
+        if thread is not None:
+            extra_context = {**(extra_context or {}), "timeline": timeline_html(thread)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="commitments", ordering="entry_count")
     def entry_count(self, obj):
         return obj.entry_count
 
-    @admin.display(description="meetings", ordering="meeting_count")
-    def meeting_count(self, obj):
-        return obj.meeting_count
+    @admin.display(description="meetings, in order")
+    def meetings(self, obj):
+        entries = sorted(obj.entries.all(), key=lambda e: e.position)
+        names = dict.fromkeys(e.commitment.statement.meeting.short_name() for e in entries)
+        return " → ".join(names) or "—"
 
-    @admin.display(description="timeline (meeting order)")
-    def timeline(self, obj):
-        if obj.pk is None:
-            return "—"
-        steps = Thread.objects.with_timeline().get(pk=obj.pk).timeline()
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><td>{}<br><small>{}</small></td><td>{}</td><td>{}<br><small>suggested: {}</small></td>"
-            "<td>{}</td></tr>",
-            (
-                (
-                    step.entry.position,
-                    step.entry.commitment.statement.meeting,
-                    step.entry.commitment.statement.meeting.start_date,
-                    step.entry.commitment.display_quote(),
-                    step.entry.get_change_kind_display(),
-                    step.suggested_change_kind().label,
-                    render_diff(step.diff),
-                )
-                for step in steps
-            ),
-        )
-        return format_html(
-            "<style>.diff-delete{{color:#a00;text-decoration:line-through}}.diff-insert{{color:#070;"
-            "text-decoration:underline}}</style><table class='thread-timeline'><thead><tr><th>#</th><th>meeting</th>"
-            "<th>quote</th><th>change</th><th>wording difference to the previous commitment</th></tr></thead>"
-            "<tbody>{}</tbody></table>",
-            rows,
-        )
+
+class SuggestionFilter(admin.SimpleListFilter):
+    title = "change kind against the suggestion"
+    parameter_name = "suggestion"
+
+    def lookups(self, request, model_admin):
+        return [("differs", "Differs from the suggested kind")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "differs":
+            return queryset.differing_from_suggestion()
+        return queryset
 
 
 @admin.register(ThreadEntry)
-class ThreadEntryAdmin(SimpleHistoryAdmin):
+class ThreadEntryAdmin(HistoryAdmin):
     form = ThreadEntryForm
-    list_display = ["thread", "position", "commitment", "change_kind"]
-    list_filter = ["thread", "change_kind"]
+    list_display = ["thread", "position", "commitment_slug", "meeting", "change_kind", "suggestion"]
+    list_display_links = ["commitment_slug"]
+    list_filter = ["thread", "change_kind", SuggestionFilter]
     search_fields = ["thread__title", "commitment__slug", "commitment__quote"]
-    list_select_related = ["thread", "commitment"]
+    list_select_related = ["thread", "commitment__statement__meeting"]
+    list_per_page = 50
     autocomplete_fields = ["thread", "commitment"]
     readonly_fields = ["position"]
 
+    class Media:
+        css = {"all": ["commitments/admin/timeline.css"]}
+
+    def get_queryset(self, request):
+        # with_previous() gives each row the previous entry's quote and strength, which the suggestion
+        # column reads, in the page's own query; the statement text is never shown.
+        return super().get_queryset(request).with_previous().defer("commitment__statement__text")
+
     def get_readonly_fields(self, request, obj=None):
         # An entry's thread and commitment are what it is: changing them is removing and adding.
-        return ["position", "thread", "commitment"] if obj is not None else ["position"]
+        return ["position", "thread", "commitment", "suggestion"] if obj is not None else ["position"]
 
     def get_actions(self, request):
         # Bulk deletion would bypass remove_from_thread, which keeps each thread well opened.
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+    @admin.display(description="commitment", ordering="commitment__slug")
+    def commitment_slug(self, obj):
+        return obj.commitment.slug
+
+    @admin.display(description="meeting", ordering="commitment__statement__meeting__start_date")
+    def meeting(self, obj):
+        return obj.commitment.statement.meeting.short_name()
+
+    @admin.display(description="suggested kind")
+    def suggestion(self, obj):
+        suggested = obj.suggested_change_kind()
+        if suggested == obj.change_kind:
+            return suggested.label
+        return format_html(
+            '<span class="kind-flag" title="The curator\'s change kind is not the one the wording suggests">'
+            "⚠ {}</span>",
+            suggested.label,
+        )
 
     def save_model(self, request, obj, form, change):
         entry = place_in_thread(
@@ -362,11 +440,13 @@ class ThreadEntryAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(LineOfEffort)
-class LineOfEffortAdmin(SimpleHistoryAdmin):
+class LineOfEffortAdmin(HistoryAdmin):
     list_display = ["position", "name", "slug", "commitment_count"]
     list_display_links = ["name"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    # Said again for the counted queryset (see ThreadAdmin).
+    ordering = LineOfEffort._meta.ordering
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(commitment_count=Count("commitments"))
@@ -377,7 +457,7 @@ class LineOfEffortAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(SimpleHistoryAdmin):
+class AssessmentAdmin(HistoryAdmin):
     formfield_overrides = URL_HTTPS
     list_display = ["commitment", "assessed_on", "status", "funding_stage", "assessor"]
     list_filter = ["status", "funding_stage", "commitment__statement__meeting"]
@@ -402,10 +482,8 @@ def highlighted_text(text, suggestions):
     Spans may overlap (a figure inside a commitment): the text is cut at every span boundary and
     each piece is marked with the classes of all the spans covering it, linked to the shortest.
     """
-    cuts = sorted({0, len(text), *(s.start for s in suggestions), *(s.end for s in suggestions)})
     pieces = []
-    for left, right in zip(cuts, cuts[1:], strict=False):
-        covering = [s for s in suggestions if s.start <= left and right <= s.end]
+    for left, right, covering in segments(text, suggestions):
         if not covering:
             pieces.append(conditional_escape(text[left:right]))
             continue
@@ -424,7 +502,7 @@ def highlighted_text(text, suggestions):
 
 
 @admin.register(Suggestion)
-class SuggestionAdmin(SimpleHistoryAdmin):
+class SuggestionAdmin(HistoryAdmin):
     list_display = ["short_quote", "kind", "statement", "status", "line_of_effort", "thread", "review"]
     list_filter = ["status", "kind", "statement"]
     search_fields = ["quote", "statement__slug", "statement__title"]
@@ -612,4 +690,27 @@ admin.site.unregister(Statement)
 
 @admin.register(Statement)
 class StatementAdmin(MeetingsStatementAdmin):
+    # Right under the text: the list of what is already quoted, folded away (the text marks it all),
+    # then the add form.
     inlines = [CommitmentListInline, CommitmentAddInline, *MeetingsStatementAdmin.inlines]
+
+    def marks(self, statement):
+        commitments = [
+            Mark(
+                c.start,
+                c.end,
+                "commitment",
+                c.slug,
+                f"Commitment {c.slug}: {c.summary}",
+                reverse("admin:commitments_commitment_change", args=[c.pk]),
+            )
+            for c in statement.commitments.only("pk", "slug", "start", "end", "summary", "statement_id")
+        ]
+        return [*commitments, *super().marks(statement)]
+
+    def selection_actions(self, request, statement):
+        actions = super().selection_actions(request, statement)
+        if request.user.has_perm("commitments.add_commitment"):
+            url = reverse("admin:commitments_commitment_add") + f"?statement={statement.pk}"
+            actions.insert(0, ("New commitment from selection", url))
+        return actions

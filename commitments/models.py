@@ -307,6 +307,32 @@ class ThreadEntryQuerySet(NaturalKeyQuerySet):
             .order_by("thread__line_of_effort__position", "thread__title", "position")
         )
 
+    def with_previous(self):
+        """Annotate each entry with its thread's previous entry's quote and strength (`previous_quote`,
+        `previous_strength`; None for a first entry), which `ThreadEntry.suggested_change_kind()` reads.
+
+        Subqueries in the same query: a page of entries gets its suggestions without a query per row.
+        """
+        previous = ThreadEntry.objects.filter(thread=OuterRef("thread"), position=OuterRef("position") - 1)
+        return self.annotate(
+            previous_quote=Subquery(previous.values("commitment__quote")[:1]),
+            previous_strength=Subquery(previous.values("commitment__strength")[:1]),
+        )
+
+    def differing_from_suggestion(self):
+        """Entries whose curator's change kind differs from the suggested one.
+
+        The suggestion is worked out in Python from the words of two quotes, so the entries are read
+        once (one query, whatever their number) and the result is a filter on their ids.
+        """
+        rows = self.with_previous().values_list(
+            "pk", "change_kind", "previous_quote", "previous_strength", "commitment__quote", "commitment__strength"
+        )
+        differing = [
+            pk for pk, kind, *quotes_and_strengths in rows if suggest_change_kind(*quotes_and_strengths) != kind
+        ]
+        return self.filter(pk__in=differing)
+
 
 class ThreadEntry(NaturalKeyModel):
     """A commitment's entry in a thread: its position in meeting order and how it changed from the previous one."""
@@ -339,6 +365,16 @@ class ThreadEntry(NaturalKeyModel):
     def __str__(self):
         return f"{self.thread} #{self.position}: {self.commitment.slug}"
 
+    def suggested_change_kind(self):
+        """The change kind the wording suggests, from `ThreadEntry.objects.with_previous()`'s annotations."""
+        return suggest_change_kind(
+            self.previous_quote, self.previous_strength, self.commitment.quote, self.commitment.strength
+        )
+
+    def differs_from_suggestion(self):
+        """Whether the curator's change kind is not the suggested one (needs `with_previous()`)."""
+        return self.change_kind != self.suggested_change_kind()
+
 
 # Share of words in common (wording.similarity) from which two quotes of a pledge count as the same
 # wording edited, and read best as a word-by-word difference; below it the pledge was rewritten, and
@@ -359,6 +395,12 @@ class TimelineStep:
             return []
         return word_diff(self.previous.commitment.quote, self.entry.commitment.quote)
 
+    def similarity(self):
+        """Share of words the quote shares with the previous one, from 0 to 1 (None for the first entry)."""
+        if self.previous is None:
+            return None
+        return similarity(self.previous.commitment.quote, self.entry.commitment.quote)
+
     def suggested_change_kind(self):
         """A change kind a curator can confirm: from strength, then from words added or dropped."""
         if self.previous is None:
@@ -368,16 +410,21 @@ class TimelineStep:
 
     def wording_is_close(self):
         """Whether the quote edits the previous one (show a word diff) rather than rewrites it (show both)."""
-        if self.previous is None:
-            return False
-        return similarity(self.previous.commitment.quote, self.entry.commitment.quote) >= CLOSE_WORDING_SIMILARITY
+        return self.previous is not None and self.similarity() >= CLOSE_WORDING_SIMILARITY
+
+    def differs_from_suggestion(self):
+        """Whether the curator's change kind is not the suggested one."""
+        return self.entry.change_kind != self.suggested_change_kind()
 
 
 def suggest_change_kind(old_quote, old_strength, new_quote, new_strength):
     """How a pledge changed from `old` to `new`: from strength, then from words added or dropped.
 
-    Shared by a thread's timeline and by the suggestions for a new statement.
+    Shared by a thread's timeline, its entries' list and the suggestions for a new statement.
+    `old_quote` is None for a thread's first entry, which is `new`.
     """
+    if old_quote is None:
+        return ChangeKind.NEW
     if words(old_quote) == words(new_quote):
         return ChangeKind.REPEATED
     if old_strength == Strength.SOFT and new_strength == Strength.BINDING:

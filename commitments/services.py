@@ -57,11 +57,42 @@ def _opening_problem(ordered, entry, change_kind):
         )
     if ordered[0] is not entry and ordered[0].change_kind != ChangeKind.NEW:
         return f"“{ordered[0].commitment.slug}” would then open the thread but is not marked “new”."
-    return None
+    return _new_after_changed_problem(ordered, entry, change_kind)
+
+
+def _new_after_changed_problem(ordered, entry, change_kind):
+    """Why the thread would have a `new` entry after one that says how it changed, or None.
+
+    A thread opens with one or more `new` commitments (several when one meeting made them); every
+    later one says how it changed from the one before, so `new` in the middle of a thread is refused.
+    """
+    kinds = [change_kind if e is entry else e.change_kind for e in ordered]
+    changed = next((i for i, kind in enumerate(kinds) if kind != ChangeKind.NEW), None)
+    late_new = next(
+        (i for i, kind in enumerate(kinds) if kind == ChangeKind.NEW and changed is not None and i > changed), None
+    )
+    if late_new is None:
+        return None
+    earlier = ordered[changed]
+    earlier_kind = ChangeKind(kinds[changed]).label.lower()
+    if ordered[late_new] is entry:
+        return (
+            f"“{entry.commitment.slug}” would come after “{earlier.commitment.slug}” (marked “{earlier_kind}”) "
+            f"in “{entry.thread}”: only the commitments that open a recurring pledge are “new”. "
+            "Choose how it changed from the commitment before it."
+        )
+    return (
+        f"“{entry.commitment.slug}”, marked “{earlier_kind}”, would come before "
+        f"“{ordered[late_new].commitment.slug}”, which is marked “new”: only the commitments that open a "
+        "recurring pledge are “new”. Mark that one with how it changed first."
+    )
 
 
 def opening_problem(*, thread, commitment, change_kind):
-    """Why placing the commitment with this change kind is refused, or None: a thread's first entry is `new`."""
+    """Why placing the commitment with this change kind is refused, or None.
+
+    A thread's first entry is `new`, and no `new` entry comes after one that is not.
+    """
     entry, ordered = _placed(thread, commitment)
     return _opening_problem(ordered, entry, change_kind)
 
@@ -70,7 +101,8 @@ def opening_problem(*, thread, commitment, change_kind):
 def place_in_thread(*, thread, commitment, change_kind, note=""):
     """Add a commitment to a recurring pledge (or update its place), keeping the thread in meeting order.
 
-    Positions are numbered 1..n by meeting order; the first commitment of a thread must be `new`.
+    Positions are numbered 1..n by meeting order; the first commitment of a thread must be `new`, and
+    a `new` one cannot come after one that is not (the API and the admin both refuse it here).
     Each entry that changes is saved once (one history row); entries that do not change are not saved.
     """
     entry, ordered = _placed(thread, commitment)

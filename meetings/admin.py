@@ -1,12 +1,15 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.db.models import Count, Prefetch
+from django.urls import reverse
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
 from .forms import StatementForm
+from .history_admin import HistoryAdmin
 from .inlines import AddOnlyInline, ReadOnlyInline
 from .models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
 from .quotes import OptionalQuotePasteForm, QuoteAddInline, QuotePasteForm, quote_in_context
+from .reading import Mark, reading_view, shortened
 
 
 class StatementInline(ReadOnlyInline):
@@ -36,12 +39,15 @@ class MeetingParticipationAddInline(AddOnlyInline):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(SimpleHistoryAdmin):
+class MeetingAdmin(HistoryAdmin):
     list_display = ["name", "format", "city", "country", "start_date", "end_date", "date_precision", "statement_count"]
     list_filter = ["format", "country", "date_precision"]
     search_fields = ["name", "slug", "city", "country"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [StatementInline, MeetingParticipationListInline, MeetingParticipationAddInline]
+    # The model's ordering, said again: a query with counts (GROUP BY) ignores Meta.ordering, and
+    # autocompletes page through this queryset.
+    ordering = Meeting._meta.ordering
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(statement_count=Count("statements"))
@@ -65,9 +71,10 @@ class FigureAddInline(QuoteAddInline):
 
 
 @admin.register(Statement)
-class StatementAdmin(SimpleHistoryAdmin):
+class StatementAdmin(HistoryAdmin):
     form = StatementForm
-    list_display = ["title", "meeting", "kind", "issued_on", "commitment_count", "figure_count", "short_sha256"]
+    change_form_template = "meetings/admin/statement_change_form.html"
+    list_display = ["title", "meeting_name", "kind", "issued_on", "commitment_count", "figure_count", "short_sha256"]
     list_filter = ["kind", "meeting"]
     search_fields = ["title", "slug", "issuer", "publisher"]
     list_select_related = ["meeting"]
@@ -75,6 +82,14 @@ class StatementAdmin(SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ["title"]}
     # The commitments app adds its inlines before these (commitments import meetings, not the reverse).
     inlines = [FigureListInline, FigureAddInline]
+    # Said again for the counted queryset (see MeetingAdmin).
+    ordering = Statement._meta.ordering
+
+    DETAILS = [name for name in Statement.CURATED_FIELDS if name != "text"]
+
+    class Media:
+        css = {"all": ["meetings/admin/reading.css"]}
+        js = ["meetings/admin/reading-view.js"]
 
     def get_queryset(self, request):
         return (
@@ -85,21 +100,55 @@ class StatementAdmin(SimpleHistoryAdmin):
             )
         )
 
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": [*self.DETAILS, "text", "text_file"]})]
+        # The text is read in the marked reading view below these (statement_change_form.html).
+        fieldsets = [("Details", {"fields": [*self.DETAILS, "sha256"], "classes": ["collapse"]})]
+        if not obj.is_quoted():
+            fieldsets.append(("Change the text", {"fields": ["text", "text_file"], "classes": ["collapse"]}))
+        return fieldsets
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.is_quoted():
             return ["sha256", "text"]
         return ["sha256"]
 
-    def get_fields(self, request, obj=None):
-        fields = super().get_fields(request, obj)
-        if obj is not None and obj.is_quoted():
-            # A quoted statement's text cannot change, so there is nothing to upload.
-            return [name for name in fields if name != "text_file"]
-        return fields
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        statement = self.get_object(request, unquote(object_id))
+        if statement is not None:
+            view = reading_view(statement.text, self.marks(statement), self.selection_actions(request, statement))
+            extra_context = {**(extra_context or {}), "reading_view": view}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def marks(self, statement):
+        """The spans of the statement's text that records quote, for its reading view.
+
+        Figures and participation records here; the commitments app adds its commitments.
+        """
+        figures = [
+            Mark(f.start, f.end, "figure", f.slug, f"Figure {f.slug}: {f}", _change_url(f))
+            for f in statement.figures.all()
+        ]
+        participations = [
+            Mark(p.start, p.end, "participation", str(p.pk), f"Participation: {p}", _change_url(p))
+            for p in statement.participations.filter(start__isnull=False).select_related("member", "meeting")
+        ]
+        return [*figures, *participations]
+
+    def selection_actions(self, request, statement):
+        """(label, url) of the add pages a selected passage of the text can start, as the user may add."""
+        if not request.user.has_perm("meetings.add_figure"):
+            return []
+        return [("New figure from selection", reverse("admin:meetings_figure_add") + f"?statement={statement.pk}")]
 
     def has_delete_permission(self, request, obj=None):
         # Statements are the evidence every quote points into.
         return False
+
+    @admin.display(description="meeting", ordering="meeting__start_date")
+    def meeting_name(self, obj):
+        return obj.meeting.short_name()
 
     @admin.display(description="commitments", ordering="commitment_count")
     def commitment_count(self, obj):
@@ -111,7 +160,11 @@ class StatementAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="SHA-256")
     def short_sha256(self, obj):
-        return obj.sha256[:12]
+        return format_html('<code title="{}">{}…</code>', obj.sha256, obj.sha256[:12])
+
+
+def _change_url(obj):
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
 
 
 class MemberParticipationInline(ReadOnlyInline):
@@ -136,7 +189,7 @@ class ConflictingJoinFilter(admin.SimpleListFilter):
 
 
 @admin.register(Member)
-class MemberAdmin(SimpleHistoryAdmin):
+class MemberAdmin(HistoryAdmin):
     list_display = ["name", "kind", "joined_per_sources"]
     list_filter = ["kind", ConflictingJoinFilter]
     search_fields = ["name", "slug"]
@@ -166,9 +219,9 @@ class MemberAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Participation)
-class ParticipationAdmin(SimpleHistoryAdmin):
+class ParticipationAdmin(HistoryAdmin):
     form = OptionalQuotePasteForm
-    list_display = ["member", "role", "meeting", "statement", "quote"]
+    list_display = ["member", "role", "meeting_name", "statement", "short_quote"]
     list_filter = ["role", "meeting", "member__kind"]
     search_fields = ["member__name", "quote", "note"]
     list_select_related = ["member", "meeting", "statement"]
@@ -178,9 +231,17 @@ class ParticipationAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).defer("statement__text")
 
+    @admin.display(description="meeting", ordering="meeting__start_date")
+    def meeting_name(self, obj):
+        return obj.meeting.short_name()
+
+    @admin.display(description="quote")
+    def short_quote(self, obj):
+        return shortened(obj.quote, 60) or "—"
+
 
 @admin.register(Figure)
-class FigureAdmin(SimpleHistoryAdmin):
+class FigureAdmin(HistoryAdmin):
     form = QuotePasteForm
     list_display = ["slug", "metric", "qualifier", "value", "unit", "meeting"]
     list_filter = ["metric", "qualifier", "statement__meeting"]

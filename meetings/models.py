@@ -10,7 +10,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Length
 from simple_history.models import HistoricalRecords
 
-from .quotes import check_span, display_text, locate_quote
+from .quotes import check_span, display_text, locate_span
 
 
 def sha256_hex(text):
@@ -287,24 +287,11 @@ class Statement(NaturalKeyModel):
         return self.text[start:end]
 
     def locate(self, quote):
-        """The (start, end) offsets of a quote that occurs exactly once in the text."""
-        try:
-            return locate_quote(self.text, quote)
-        except ValueError:
-            if not quote:
-                raise ValidationError("The quote is empty.", code="quote_empty") from None
-            count = self.text.count(quote)
-            if count == 0:
-                raise ValidationError(
-                    "This quote is not in the text of “%(statement)s”. Paste it exactly as the statement has it.",
-                    params={"statement": self},
-                    code="quote_not_found",
-                ) from None
-            raise ValidationError(
-                "This quote occurs %(count)d times in “%(statement)s”. Paste a longer quote that occurs once.",
-                params={"count": count, "statement": self},
-                code="quote_ambiguous",
-            ) from None
+        """The (start, end) offsets of a quote that stands for one place of the text.
+
+        Spaces, line breaks, quotation marks and dashes may differ from the text's (see `meetings.quotes`).
+        """
+        return locate_span(self, quote)
 
 
 class QuotedSpan(NaturalKeyModel):

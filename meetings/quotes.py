@@ -2,22 +2,126 @@
 paste form and inline the admin uses, and a quote shown in its context.
 
 A quote is held as character offsets into a statement's verbatim text; `text[start:end] == quote`
-always. Curators paste quotes rather than count characters: `resolve_span()` turns what they
-give (a quote, offsets, or both) into the exact span, and the admin's forms and the API's
-serializers both call it, so a quote is matched the same way wherever it comes from.
+always. Curators paste quotes rather than count characters, and pasted text rarely matches byte
+for byte: a PDF or web page gives a space where the capture has a line break, straight
+apostrophes where it has curly ones, a hyphen for a dash. `resolve_span()` turns what they give
+(a quote, offsets, or both) into the exact span: it looks for the quote as given and, failing
+that, with those differences folded away (`fold()`), and always stores the text's own characters.
+The admin's forms and the API's serializers both call it, so a quote is matched the same way
+wherever it comes from.
 """
+
+import bisect
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html
 
 from .inlines import AddOnlyMixin
 
+# What folding treats as the same character. Single and double quotation marks (and primes, which
+# OCR and PDFs produce for them) become the ASCII ones; every dash and minus becomes a hyphen.
+FOLDED = {
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u02bc", "'"),
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033", '"'),
+    **dict.fromkeys("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe58\ufe63\uff0d", "-"),
+}
+# Invisible characters that copying adds or drops (soft hyphen, zero-width spaces and joiners, BOM),
+# and the capture's Markdown emphasis, which a reader never sees (`display_text` drops it too).
+IGNORED = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff*")
+
+
+@dataclass(frozen=True)
+class FoldedText:
+    """A text with white space, quotation marks and dashes folded, and where each character came from.
+
+    `text[i]` stands for `original[starts[i]:ends[i]]`: a run of white space (or of dashes) is one
+    character of the folded text; ignored characters stand for nothing.
+    """
+
+    text: str
+    starts: tuple
+    ends: tuple
+
+    def span(self, start, end):
+        """The original's (start, end) for the folded text's [start, end)."""
+        return self.starts[start], self.ends[end - 1]
+
+    def index_of(self, original_offset):
+        """The folded index whose character begins at `original_offset`, or None."""
+        index = bisect.bisect_left(self.starts, original_offset)
+        if index < len(self.starts) and self.starts[index] == original_offset:
+            return index
+        return None
+
+
+def fold(text):
+    """`text` as quotes are compared: white space runs as one space, quotes and dashes plain, invisibles gone."""
+    chars, starts, ends = [], [], []
+    length = len(text)
+    for i, char in enumerate(text):
+        if char in IGNORED or (char == "\\" and i + 1 < length and text[i + 1] == "$"):
+            # Dropped (`\$` is how the capture escapes a dollar sign). Between two characters of a
+            # match it stays in the span; at either edge it stays out.
+            continue
+        folded = " " if char.isspace() else FOLDED.get(char, char)
+        if folded in (" ", "-") and chars and chars[-1] == folded:
+            ends[-1] = i + 1  # the run of white space or dashes goes on
+            continue
+        chars.append(folded)
+        starts.append(i)
+        ends.append(i + 1)
+    return FoldedText("".join(chars), tuple(starts), tuple(ends))
+
+
+def _occurrences(haystack, needle):
+    """Every index where `needle` begins in `haystack`, overlapping ones included."""
+    found, index = [], haystack.find(needle)
+    while index != -1:
+        found.append(index)
+        index = haystack.find(needle, index + 1)
+    return found
+
+
+def quote_places(text, quote):
+    """Every (start, end) span of `text` that the quote stands for.
+
+    The quote as given, where it occurs; otherwise the places where it occurs once white space,
+    quotation marks and dashes are folded (its own leading and trailing white space aside). An
+    exact match always wins over a folded one.
+    """
+    if not quote:
+        return []
+    exact = _occurrences(text, quote)
+    if exact:
+        return [(start, start + len(quote)) for start in exact]
+    needle = fold(quote).text.strip(" ")
+    if not needle:
+        return []
+    folded = fold(text)
+    return [folded.span(start, start + len(needle)) for start in _occurrences(folded.text, needle)]
+
+
+def span_at(text, quote, start):
+    """The (start, end) span the quote stands for if it begins at `start`, exactly or folded; else None."""
+    if text[start : start + len(quote)] == quote:
+        return start, start + len(quote)
+    needle = fold(quote).text.strip(" ")
+    folded = fold(text)
+    index = folded.index_of(start)
+    if not needle or index is None or not folded.text.startswith(needle, index):
+        return None
+    return folded.span(index, index + len(needle))
+
 
 def locate_quote(text, quote):
-    """The (start, end) offsets of `quote` in `text`; ValueError unless it occurs exactly once."""
+    """The (start, end) offsets of `quote` in `text`, byte for byte; ValueError unless it occurs exactly once.
+
+    The seed builder's check: curation files hold quotes exactly as the sources have them.
+    """
     if not quote:
         raise ValueError("The quote is empty.")
     first = text.find(quote)
@@ -34,6 +138,97 @@ def display_text(text):
     return " ".join(text.replace("\\$", "$").replace("*", "").split())
 
 
+def context_of(text, start, end, words=8):
+    """(before, quote, after) for reading: a few words either side of the span, capture artefacts folded.
+
+    `before` begins and `after` ends with "…" where the text goes on beyond them.
+    """
+    before, after = display_text(text[:start]).split(), display_text(text[end:]).split()
+    lead = ("…" if len(before) > words else "") + " ".join(before[-words:])
+    trail = " ".join(after[:words]) + ("…" if len(after) > words else "")
+    # A space between the quote and the words around it only where the text has one.
+    if before and text[start - 1].isspace():
+        lead += " "
+    if after and text[end].isspace():
+        trail = " " + trail
+    return lead, display_text(text[start:end]), trail
+
+
+def describe_place(text, start, end):
+    """One place of a quote in a line of text: its offset and the words around it."""
+    before, quote, after = context_of(text, start, end)
+    return f"at offset {start}: “{before}[{quote}]{after}”"
+
+
+class QuotePlaces(ValidationError):
+    """A refused quote that is in the text, at places other than one the curator meant.
+
+    `places` are their (start, end) spans, for the admin to offer as choices; the message lists
+    them for an API client.
+    """
+
+    def __init__(self, message, places):
+        super().__init__({"quote": ValidationError(message, code="quote_places")})
+        self.places = places
+
+
+def _not_found(statement, quote):
+    folded_quote = fold(quote).text.strip(" ")
+    message = (
+        f"This quote is not in the text of “{statement}”, even with differences in spaces, line breaks, "
+        "quotation marks and dashes ignored."
+    )
+    hint = _where_it_parts(statement.text, folded_quote)
+    return ValidationError({"quote": ValidationError(f"{message} {hint}".strip(), code="quote_not_found")})
+
+
+def _where_it_parts(text, needle, shortest=12):
+    """Where the quote's longest matching beginning stops matching the text, said in words."""
+    folded = fold(text)
+    low, high = 0, len(needle)
+    while low < high:  # the longest prefix of the quote that is in the text (shorter ones are too)
+        middle = (low + high + 1) // 2
+        if needle[:middle] in folded.text:
+            low = middle
+        else:
+            high = middle - 1
+    # Say it word by word: back up to the last space, so the two readings differ from a whole word.
+    low = needle.rfind(" ", 0, low) + 1 if " " in needle[:low] and low < len(needle) else low
+    if low < shortest:
+        return "Check the quote's first words."
+    index = folded.text.index(needle[:low])
+    start, end = folded.span(index, index + low)
+    matched = display_text(text[start:end]).split(" ")[-6:]
+    end = folded.starts[index + low] if index + low < len(folded.starts) else end
+    text_goes_on = display_text(text[end : end + 60]).split(" ")[:5]
+    quote_goes_on = display_text(needle[low : low + 60]).split(" ")[:5]
+    return (
+        f"Its beginning matches the text at offset {start} up to “…{' '.join(matched)}”; from there the text reads "
+        f"“{' '.join(text_goes_on)}…” where the quote has “{' '.join(quote_goes_on)}…”."
+    )
+
+
+def locate_span(statement, quote):
+    """The (start, end) of a quote that stands for exactly one place of the statement's text.
+
+    Raises a ValidationError on `quote`: not in the text (saying where it parts from the text), or
+    QuotePlaces listing every place when there are several.
+    """
+    if not quote or not quote.strip():
+        raise ValidationError({"quote": ValidationError("The quote is empty.", code="quote_empty")})
+    places = quote_places(statement.text, quote)
+    if not places:
+        raise _not_found(statement, quote)
+    if len(places) > 1:
+        listed = "; ".join(describe_place(statement.text, start, end) for start, end in places)
+        raise QuotePlaces(
+            f"This quote occurs {len(places)} times in “{statement}”: {listed}. "
+            "Give the start offset (`start`) of the one you mean.",
+            places,
+        )
+    return places[0]
+
+
 def check_span(statement, start, end, quote):
     """Validate that `quote` is `statement.text[start:end]`; raise a field-level ValidationError if not."""
     if start is None or end is None:
@@ -47,9 +242,11 @@ def check_span(statement, start, end, quote):
 def resolve_span(statement, quote, start=None, end=None):
     """The (quote, start, end) a curator means: from a pasted quote, or from offsets alone.
 
-    A quote is located in the statement's text (a start offset chooses between places
-    when it occurs more than once); offsets alone give the quote. Raises a field-level
-    ValidationError that the admin and the API show as they are.
+    A quote is located in the statement's text, as given or with white space, quotation marks
+    and dashes folded; the text's own characters are returned. A start offset given with it
+    chooses between places, and must be one of them: a quote and offsets that disagree are
+    refused rather than looked up elsewhere. Offsets alone give the quote. Raises one field-level
+    ValidationError per refusal, which the admin and the API show as they are.
     """
     if not quote:
         if start is None or end is None:
@@ -58,31 +255,56 @@ def resolve_span(statement, quote, start=None, end=None):
             return statement.excerpt(start, end), start, end
         except ValidationError as exc:
             raise ValidationError({"end": exc.messages}) from None
-    if start is not None and statement.text[start : start + len(quote)] == quote:
-        return quote, start, start + len(quote)
-    try:
-        start, end = statement.locate(quote)
-    except ValidationError as exc:
-        raise ValidationError({"quote": exc.messages}) from None
-    return quote, start, end
+    text = statement.text
+    if start is None:
+        start, found_end = locate_span(statement, quote)
+    else:
+        span = span_at(text, quote, start)
+        if span is None:
+            raise _not_at(statement, quote, start)
+        start, found_end = span
+    if end is not None and end != found_end:
+        raise ValidationError(
+            {"end": f"The quote at offset {start} ends at offset {found_end}, not {end}: give {found_end}, or no end."}
+        )
+    return text[start:found_end], start, found_end
+
+
+def _not_at(statement, quote, start):
+    places = quote_places(statement.text, quote)
+    if not places:
+        return _not_found(statement, quote)
+    if start >= len(statement.text):
+        message = f"Offset {start} is past the end of “{statement}” ({len(statement.text)} characters)."
+    else:
+        there = display_text(statement.text[start : start + max(len(quote), 20)])
+        message = f"This quote is not at offset {start} of “{statement}”, where the text reads “{there[:80]}”."
+    listed = "; ".join(describe_place(statement.text, s, e) for s, e in places)
+    choose = "that start offset" if len(places) == 1 else "the start offset of the one you mean"
+    return QuotePlaces(f"{message} It is {listed}. Give {choose}, or none to find it.", places)
 
 
 class QuotePasteForm(forms.ModelForm):
     """Paste the quote; its offsets in the statement are found automatically.
 
-    A quote that is not in the text, or occurs more than once without a start offset
-    to choose between the places, is refused with a message and nothing is saved.
+    A quote that is not in the text is refused with a message saying where it parts from the
+    text; one that occurs more than once lists its places, each with the words around it, as
+    choices under Start. Nothing is saved until the quote stands for one place.
     """
 
     quote_required = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.quote_refused = False
         for name in ("quote", "start", "end"):
             if name in self.fields:
                 self.fields[name].required = False
         if "quote" in self.fields:
-            self.fields["quote"].help_text = "Paste the words exactly as the statement has them."
+            self.fields["quote"].help_text = (
+                "Paste the words as the statement has them: spaces, line breaks, quotation marks and dashes "
+                "may differ; the text's own characters are stored."
+            )
             # A quote may begin or end with white space the text really has (" revenue").
             self.fields["quote"].strip = False
         if "start" in self.fields:
@@ -100,6 +322,10 @@ class QuotePasteForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         quote, start, end = cleaned.get("quote") or "", cleaned.get("start"), cleaned.get("end")
+        if self.instance.pk and {"quote", "statement"} & set(self.changed_data):
+            if not {"start", "end"} & set(self.changed_data):
+                # The offsets on the page are the old quote's: find the new one afresh.
+                start = end = None
         if not quote and start is None and end is None and not self.quote_required:
             return cleaned
         statement = self.statement_for_quote()
@@ -109,11 +335,63 @@ class QuotePasteForm(forms.ModelForm):
             return cleaned
         try:
             quote, start, end = resolve_span(statement, quote, start, end)
+        except QuotePlaces as exc:
+            self.quote_refused = True
+            self.offer_places(statement, exc.places)
+            return cleaned
         except ValidationError as exc:
+            self.quote_refused = True
             self.add_error(None, exc)
             return cleaned
         cleaned.update(quote=quote, start=start, end=end)
         return cleaned
+
+    def offer_places(self, statement, places):
+        """Refuse the quote, and offer each place it occurs at, with the words around it, as a choice of start."""
+        self.add_error(
+            "quote",
+            ValidationError(
+                "This quote occurs %(count)d times in “%(statement)s”: pick the place you mean under Start, "
+                "then save again.",
+                code="quote_places",
+                params={"count": len(places), "statement": statement},
+            )
+            if len(places) > 1
+            else ValidationError(
+                "This quote is not at the offset given: it is at the place shown under Start. "
+                "Pick it, then save again.",
+                code="quote_places",
+            ),
+        )
+        if "start" not in self.fields:
+            return
+        field = self.fields["start"]
+        field.widget = forms.RadioSelect(
+            choices=[(start, place_label(statement.text, start, end)) for start, end in places],
+            attrs={"class": "quote-places"},
+        )
+        # The page shows the bound field, which keeps the label and help text it was made with.
+        self["start"].label = "Which place?"
+        self["start"].help_text = "Where the quote occurs, with the words around it: pick the one you mean."
+
+    def _post_clean(self):
+        # The model re-checks the span (QuotedSpan.clean); after a refusal it would only repeat it,
+        # as a second, puzzling error under Start or End. Keep the refusal the only word.
+        span_errors = {name: self._errors.get(name) for name in ("quote", "start", "end", NON_FIELD_ERRORS)}
+        span_errors = {name: list(errors) for name, errors in span_errors.items() if errors is not None}
+        super()._post_clean()
+        if self.quote_refused:
+            for name in ("quote", "start", "end", NON_FIELD_ERRORS):
+                if name in span_errors:
+                    self._errors[name] = self.error_class(span_errors[name])
+                elif name in self._errors and name != NON_FIELD_ERRORS:
+                    del self._errors[name]
+
+
+def place_label(text, start, end):
+    """A choice label for one place of a quote: its offset and the quote marked among the words around it."""
+    before, quote, after = context_of(text, start, end)
+    return format_html("offset {}: “{}<mark>{}</mark>{}”", start, before, quote, after)
 
 
 class OptionalQuotePasteForm(QuotePasteForm):
@@ -140,8 +418,8 @@ class QuoteAddInline(AddOnlyMixin, admin.StackedInline):
 
 def quote_in_context(span, width=160):
     """The quote highlighted inside the words around it, for checking it at a glance."""
-    if span.statement_id is None or span.start is None:
-        return "—"
+    if span.statement_id is None or span.start is None or span.end is None:
+        return "—"  # not located yet: a new record, or a quote just refused
     text = span.statement.text
     return format_html(
         '<div style="max-width:60em;white-space:pre-wrap">…{}<mark>{}</mark>{}…</div>',

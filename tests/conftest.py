@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.test import override_settings
+from hypothesis import settings as hypothesis_settings
 
 from accounts.roles import AUDITORS, CURATORS, ensure_roles
 from snapshots.records import curated_models
@@ -16,6 +17,11 @@ from tests.browser import browser_session, chromium  # noqa: F401 - fixtures for
 from tests.factories import UserFactory, commitments_at_meetings, thread_with
 
 SEED = Path(settings.BASE_DIR) / "fixtures" / "seed.json"
+
+# Property tests run the same examples every time (derandomize), keep no example database in the
+# checkout, and have no deadline: a timed assertion would fail on a busy machine, not on a bug.
+hypothesis_settings.register_profile("tracker", derandomize=True, database=None, deadline=None, max_examples=200)
+hypothesis_settings.load_profile("tracker")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,5 +1,7 @@
 """The admin as curators use it: pages, query counts, the quote-paste flow, refusals and history."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
@@ -65,7 +67,9 @@ CHANGELISTS = [
 
 # Queries per changelist page for a curator, whatever the number of rows: session, user,
 # permissions, counts, the page, then prefetches or filter choices. Commitments add the
-# thread prefetch and the filter choices of meeting, line of effort and thread.
+# thread prefetch and the filter choices of meeting, line of effort and thread. Recurring
+# pledges add the prefetch of their entries with meetings (the `meetings` column); thread
+# entries get their suggested kind from the previous entry in the page's own query.
 EXPECTED_QUERIES = {
     "admin:meetings_meeting_changelist": 8,
     "admin:meetings_statement_changelist": 8,
@@ -73,7 +77,7 @@ EXPECTED_QUERIES = {
     "admin:meetings_participation_changelist": 8,
     "admin:meetings_figure_changelist": 8,
     "admin:commitments_lineofeffort_changelist": 7,
-    "admin:commitments_thread_changelist": 8,
+    "admin:commitments_thread_changelist": 9,
     "admin:commitments_commitment_changelist": 11,
     "admin:commitments_threadentry_changelist": 8,
     "admin:commitments_assessment_changelist": 10,
@@ -184,11 +188,15 @@ def test_commitments_are_added_on_the_statement_page_by_pasting_quotes(curator_c
             "commitments-2-0-assessable": "on",
         }
     )
+    history_before = statement.history.count()
     response = curator_client.post(reverse("admin:meetings_statement_change", args=[statement.pk]), data)
     assert response.status_code == 302, [f.errors for f in response.context["inline_admin_formsets"][1].formset]
     commitment = Commitment.objects.get(slug="inline-commitment")
     assert commitment.statement == statement
     assert commitment.quote_matches()
+    # The commitment's creation is recorded; the statement, unchanged, records no empty change.
+    assert commitment.history.count() == 1
+    assert statement.history.count() == history_before
 
 
 def test_thread_page_shows_commitments_in_meeting_order_with_the_wording_difference(curator_client):
@@ -202,9 +210,9 @@ def test_thread_page_shows_commitments_in_meeting_order_with_the_wording_differe
     )
     thread = thread_with(old, new, kinds=["widened"])
     html = curator_client.get(reverse("admin:commitments_thread_change", args=[thread.pk])).content.decode()
-    assert html.index(old.statement.meeting.name) < html.index(new.statement.meeting.name)
-    assert "<del class='diff-delete'>must</del>" in html
-    assert "<ins class='diff-insert'>will</ins>" in html
+    assert html.index(old.statement.title) < html.index(new.statement.title)
+    # Two different sentences: rewritten, so shown side by side (close wording is tested below).
+    assert "side-by-side" in html and old.quote in html and new.quote in html
     assert "Widened" in html
 
 
@@ -395,3 +403,225 @@ def test_a_thread_entry_keeps_its_thread_and_commitment_and_its_opener_is_not_re
     )
     assert "mark it “new” first" in response.content.decode()
     assert list(thread.entries.values_list("position", "commitment")) == [(1, first.pk), (2, second.pk)]
+
+
+# -- quotes pasted the way they come -----------------------------------------------------------------
+
+PDF_TEXT = (
+    "The Coalition’s members noted the 2021 Pledge Drive for Stabilization as an important means\n"
+    "to help sustain the recovery of areas liberated from Daesh/ISIS – and prevent its resurgence.\n"
+    "We welcome Libya. We welcome the progress.\n"
+)
+
+
+def test_a_quote_pasted_from_a_pdf_is_stored_with_the_texts_own_characters_and_offsets(curator_client):
+    statement, line = StatementFactory(text=PDF_TEXT), LineOfEffortFactory()
+    # As a PDF gives it: a space for the line break, a straight apostrophe, a hyphen for the dash.
+    pasted = "The Coalition's members noted the 2021 Pledge Drive for Stabilization as an important means to help"
+    data = commitment_post(
+        statement, line, quote=pasted + "\r\nsustain the recovery of areas liberated from Daesh/ISIS -"
+    )
+    response = curator_client.post(reverse("admin:commitments_commitment_add"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    commitment = Commitment.objects.get()
+    expected = PDF_TEXT[: PDF_TEXT.index("–") + 1]
+    assert (commitment.start, commitment.end, commitment.quote) == (0, len(expected), expected)
+    assert commitment.quote_matches()
+
+
+def test_an_ambiguous_quote_offers_its_places_and_is_saved_at_the_one_picked(curator_client):
+    statement, line = StatementFactory(text=PDF_TEXT), LineOfEffortFactory()
+    url = reverse("admin:commitments_commitment_add")
+    response = curator_client.post(url, commitment_post(statement, line, quote="We welcome"))
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    # One error, on the quote: none under Start or End.
+    assert list(form.errors) == ["quote"]
+    assert "occurs 2 times" in form.errors["quote"][0] and "pick the place you mean" in form.errors["quote"][0]
+    first, second = PDF_TEXT.index("We welcome Libya"), PDF_TEXT.index("We welcome the progress")
+    html = response.content.decode()
+    assert f'type="radio" name="start" value="{first}"' in html
+    assert f'type="radio" name="start" value="{second}"' in html
+    assert (
+        f"offset {second}: “…– and prevent its resurgence. We welcome Libya. <mark>We welcome</mark> the progress.”"
+        in html
+    )
+
+    picked = curator_client.post(url, commitment_post(statement, line, quote="We welcome", start=str(second)))
+    assert picked.status_code == 302
+    assert Commitment.objects.get().start == second
+
+
+@pytest.mark.parametrize(
+    ("quote", "start", "end"),
+    [("We welcome Narnia", "", ""), ("We welcome Libya", "3", ""), ("We welcome Libya", "", "7"), ("", "", "")],
+)
+def test_a_refused_quote_gets_one_error_on_one_field(curator_client, quote, start, end):
+    statement, line = StatementFactory(text=PDF_TEXT), LineOfEffortFactory()
+    data = commitment_post(statement, line, quote=quote, start=start, end=end)
+    response = curator_client.post(reverse("admin:commitments_commitment_add"), data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert len(errors) == 1 and len(next(iter(errors.values()))) == 1, errors
+    assert not Commitment.objects.exists()
+
+
+def test_a_commitments_changed_quote_is_found_afresh_rather_than_at_its_old_offsets(curator_client):
+    commitment = CommitmentFactory(phrase="We welcome Libya as the 68th member.")
+    data = commitment_post(
+        commitment.statement,
+        commitment.line_of_effort,
+        slug=commitment.slug,
+        quote="We must continue to increase our stabilization contributions.",
+        start=str(commitment.start),
+        end=str(commitment.end),
+    )
+    response = curator_client.post(reverse("admin:commitments_commitment_change", args=[commitment.pk]), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    commitment.refresh_from_db()
+    assert commitment.start == STATEMENT_TEXT.index("We must continue")
+    assert commitment.quote_matches()
+
+
+def test_the_add_form_starts_from_a_selection_given_in_its_address(curator_client):
+    statement = StatementFactory()
+    start = STATEMENT_TEXT.index("We welcome the progress.")
+    url = reverse("admin:commitments_commitment_add")
+    page = curator_client.get(url, {"statement": statement.pk, "quote": "We welcome the progress.", "start": start})
+    form = page.context["adminform"].form
+    assert form.initial["quote"] == "We welcome the progress."
+    assert str(form.initial["start"]) == str(start)
+    assert str(form.initial["statement"]) == str(statement.pk)
+
+
+# -- a statement's page as a reading view --------------------------------------------------------------
+
+
+def test_the_statement_page_marks_every_quoted_span_and_links_it(curator_client):
+    statement = StatementFactory()
+    commitment = CommitmentFactory(
+        statement=statement, phrase="We must continue to increase our stabilization contributions."
+    )
+    figure = FigureFactory(statement=statement)
+    page = curator_client.get(reverse("admin:meetings_statement_change", args=[statement.pk]))
+    html = page.content.decode()
+    commitment_url = reverse("admin:commitments_commitment_change", args=[commitment.pk])
+    figure_url = reverse("admin:meetings_figure_change", args=[figure.pk])
+    assert (
+        f'<span id="mark-commitment-{commitment.slug}"></span><a class="mark mark-commitment" href="{commitment_url}"'
+        in html
+    )
+    assert f">{commitment.quote}</a>" in html
+    assert f'<a class="mark mark-figure" href="{figure_url}" title="Figure {figure.slug}: ' in html
+    assert "1 commitment, 1 figure" in html
+    # The text is there character for character, so a selection in it is the text itself.
+    assert 'data-base-url="/admin/commitments/commitment/add/?statement=' in html
+    assert "meetings/admin/reading-view.js" in html
+    # The add form comes right after the text and the folded list of commitments.
+    assert html.index('class="reading-view"') < html.lower().index("new commitment (paste its quote)")
+
+
+def test_auditors_read_the_marked_text_without_links_to_add(client, auditor):
+    client.force_login(auditor)
+    statement = CommitmentFactory().statement
+    html = client.get(reverse("admin:meetings_statement_change", args=[statement.pk])).content.decode()
+    assert "mark-commitment" in html
+    assert "from selection" not in html
+
+
+# -- threads at a glance ---------------------------------------------------------------------------------
+
+STABILIZATION = [
+    "We urge continued support for the UN Funding Facility for Immediate Stabilization.",
+    "We must continue to increase our stabilization contributions.",
+    "We will continue to increase our stabilization contributions to liberated areas.",
+]
+
+
+def thread_of(phrases, kinds):
+    """A recurring pledge of one commitment per phrase, at meetings a year apart, marked with `kinds`.
+
+    The first commitment is softer ("urge"), the others binding ("must", "will").
+    """
+    commitments = []
+    for year, phrase in enumerate(phrases, start=2016):
+        day = datetime.date(year, 6, 1)
+        statement = StatementFactory(meeting=MeetingFactory(start_date=day, end_date=day), text=phrase + "\n")
+        strength = "soft" if year == 2016 else "binding"
+        commitments.append(CommitmentFactory(statement=statement, phrase=phrase, strength=strength))
+    return thread_with(*commitments, kinds=kinds), commitments
+
+
+def test_a_thread_shows_rewritten_wording_side_by_side_and_close_wording_as_a_word_diff(curator_client):
+    thread, (first, second, third) = thread_of(STABILIZATION, kinds=["strengthened", "widened"])
+    page = curator_client.get(reverse("admin:commitments_thread_change", args=[thread.pk]))
+    html = page.content.decode()
+    rows = html.split('<tr class="timeline-row')[1:]
+    assert len(rows) == 3
+    # Each row names its meeting and its statement.
+    for row, commitment in zip(rows, (first, second, third), strict=True):
+        assert commitment.statement.meeting.short_name() in row and commitment.statement.title in row
+    # Rewritten (few words shared): both quotes, side by side, and no diff.
+    assert "side-by-side" in rows[1] and first.quote in rows[1] and second.quote in rows[1]
+    assert "<del" not in rows[1]
+    # Close: a word diff whose changes are marked up and said, not only coloured.
+    assert '<del class="diff-delete"><span class="visually-hidden">removed: </span>must</del>' in rows[2]
+    assert '<ins class="diff-insert"><span class="visually-hidden">added: </span>will</ins>' in rows[2]
+    assert "timeline-legend" in html and "are struck through" in html
+
+
+def test_a_thread_flags_the_entries_whose_kind_differs_from_the_suggested_one(curator_client):
+    thread, _ = thread_of(STABILIZATION, kinds=["strengthened", "narrowed"])
+    html = curator_client.get(reverse("admin:commitments_thread_change", args=[thread.pk])).content.decode()
+    rows = html.split('<tr class="timeline-row')[1:]
+    # Soft to binding is suggested "strengthened"; words added suggest "widened", not "narrowed".
+    assert ["kind-mismatch" in row for row in rows] == [False, False, True]
+    assert "⚠ Differs from the suggestion" in rows[2] and "suggested: Widened" in rows[2]
+
+
+def test_the_entries_list_filters_those_whose_kind_differs_from_the_suggestion(curator_client):
+    thread, (_, _, third) = thread_of(STABILIZATION, kinds=["strengthened", "narrowed"])
+    url = reverse("admin:commitments_threadentry_changelist")
+    page = curator_client.get(url, {"suggestion": "differs"})
+    assert [entry.commitment for entry in page.context["cl"].result_list] == [third]
+    assert "⚠ Widened" in page.content.decode()
+    assert len(curator_client.get(url).context["cl"].result_list) == 3
+
+
+def test_the_differing_entries_filter_runs_the_same_queries_whatever_the_number_of_entries(
+    curator_client, django_assert_num_queries
+):
+    url = reverse("admin:commitments_threadentry_changelist")
+    for _ in range(2):
+        thread_of(STABILIZATION, kinds=["strengthened", "narrowed"])
+        # The changelist's 8, plus the one query that reads every entry to compare it with its suggestion.
+        with django_assert_num_queries(9):
+            assert curator_client.get(url, {"suggestion": "differs"}).status_code == 200
+
+
+def test_a_new_entry_after_a_changed_one_is_refused_in_the_admin(curator_client):
+    thread, _ = thread_of(STABILIZATION[:2], kinds=["strengthened"])
+    later = commitments_at_meetings(2030)[0]
+    url = reverse("admin:commitments_threadentry_add")
+    refused = curator_client.post(url, {"thread": thread.pk, "commitment": later.pk, "change_kind": "new"})
+    assert refused.status_code == 200
+    assert "only the commitments that open a recurring pledge are “new”" in refused.content.decode()
+    assert thread.entries.count() == 2
+    accepted = curator_client.post(url, {"thread": thread.pk, "commitment": later.pk, "change_kind": "widened"})
+    assert accepted.status_code == 302
+
+
+# -- history -------------------------------------------------------------------------------------------------
+
+
+def test_seeded_records_have_a_first_history_entry_and_no_page_says_none(curator_client):
+    from django.core.management import call_command
+
+    call_command("load_seed", verbosity=0)
+    commitment = Commitment.objects.get(slug="rome-2021-pledge-drive")
+    page = curator_client.get(reverse("admin:commitments_commitment_history", args=[commitment.pk]))
+    html = page.content.decode()
+    table = html[html.index('<table id="change-history"') : html.index("</table>")]
+    assert "Loaded from the seed fixture" in table
+    assert "None" not in table
+    assert "doesn't have a change history" not in html

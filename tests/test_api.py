@@ -24,6 +24,7 @@ from tests.factories import (
     ThreadFactory,
     UserFactory,
     commitments_at_meetings,
+    thread_with,
 )
 
 pytestmark = pytest.mark.django_db
@@ -547,3 +548,56 @@ def test_csv_pages_point_to_the_next_page_in_a_link_header(clients):
     from meetings.models import Meeting
 
     assert counted["X-Total-Count"] == str(Meeting.objects.count())
+
+
+# -- quotes matched as the admin matches them (one code path: meetings.quotes.resolve_span) -------------
+
+
+def test_a_quote_posted_with_straight_apostrophes_and_other_line_breaks_is_stored_as_the_text_has_it(clients):
+    text = "The Coalition’s members noted the Pledge Drive\nfor Stabilization – an important means.\n"
+    statement, line = StatementFactory(text=text), LineOfEffortFactory()
+    pasted = "The Coalition's members noted the Pledge Drive for Stabilization - an important means."
+    response = clients["curator"].post(
+        reverse("api:commitment-list"), commitment_payload(statement, line, quote=pasted), format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert (response.json()["quote"], response.json()["start"], response.json()["end"]) == (text.strip(), 0, 86)
+
+
+def test_an_ambiguous_quote_is_refused_with_its_places_and_accepted_with_the_start_of_one(clients):
+    statement, line = StatementFactory(), LineOfEffortFactory()
+    url = reverse("api:commitment-list")
+    refused = clients["curator"].post(url, commitment_payload(statement, line, quote="We welcome"), format="json")
+    assert refused.status_code == 400
+    (message,) = refused.json()["quote"]
+    first, second = STATEMENT_TEXT.index("We welcome Libya"), STATEMENT_TEXT.index("We welcome the progress")
+    assert "occurs 2 times" in message
+    in_context = (
+        "“…We must continue to increase our stabilization contributions. [We welcome] Libya as the 68th member."
+    )
+    assert f"at offset {first}: {in_context} We welcome the…”" in message
+    assert f"at offset {second}: “" in message and "(`start`)" in message
+    accepted = clients["curator"].post(
+        url, commitment_payload(statement, line, quote="We welcome", start=second), format="json"
+    )
+    assert accepted.status_code == 201
+    assert accepted.json()["start"] == second
+
+
+def test_a_quote_sent_with_offsets_that_do_not_match_it_is_refused(clients):
+    statement, line = StatementFactory(), LineOfEffortFactory()
+    payload = commitment_payload(statement, line, start=0)
+    response = clients["curator"].post(reverse("api:commitment-list"), payload, format="json")
+    assert response.status_code == 400
+    assert "This quote is not at offset 0" in response.json()["quote"][0]
+    assert not Commitment.objects.exists()
+
+
+def test_a_new_entry_after_a_changed_one_is_refused_as_in_the_admin(clients):
+    first, second, third = commitments_at_meetings(2016, 2019, 2021)
+    thread = thread_with(first, second, kinds=["widened"])
+    url = reverse("api:thread-add-entry", args=[thread.slug])
+    refused = clients["curator"].post(url, {"commitment": third.slug, "change_kind": "new"})
+    assert refused.status_code == 400
+    assert "only the commitments that open a recurring pledge are “new”" in refused.json()["change_kind"][0]
+    assert thread.entries.count() == 2

@@ -39,8 +39,8 @@ def test_a_curator_edits_a_commitment_whose_quote_spans_a_line_break(chromium, l
         errors = page.locator(".errorlist").all_inner_texts()
         page.goto(thread_url)
         page.wait_for_selector(".thread-timeline")
-        deleted_runs = page.locator(".thread-timeline del").count()
-        inserted_runs = page.locator(".thread-timeline ins").count()
+        # Stabilization funding was rewritten from meeting to meeting: each quote beside the one before.
+        side_by_side = page.locator(".thread-timeline .side-by-side").count()
         browser.close()
 
     assert errors == []
@@ -49,4 +49,4 @@ def test_a_curator_edits_a_commitment_whose_quote_spans_a_line_break(chromium, l
     assert commitment.summary == "Noted the 2021 Pledge Drive for Stabilization."
     assert commitment.quote == quote_before
     assert commitment.quote_matches()
-    assert deleted_runs > 0 and inserted_runs > 0
+    assert side_by_side == 5

@@ -205,3 +205,21 @@ def test_manage_py_runs_with_a_secret_key_against_another_database(tmp_path):
     deployed = run_manage("shell", "--no-imports", "-c", SHOW_SETTINGS, **env)
     assert deployed.returncode == 0, deployed.stderr
     assert deployed.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.django_db
+def test_load_seed_records_a_first_history_entry_for_every_record(capsys):
+    from django.utils import timezone
+
+    from snapshots.records import curated_models
+
+    before = timezone.now()
+    call_command("load_seed")
+    assert "Recorded a first history entry for each of the 352 records." in capsys.readouterr().out
+    for model in curated_models():
+        history = model.history.all()
+        assert history.count() == model._default_manager.count()
+        assert set(history.values_list("history_type", "history_user", "history_change_reason")) <= {
+            ("+", None, "Loaded from the seed fixture")
+        }
+        assert all(date >= before for date in history.values_list("history_date", flat=True))

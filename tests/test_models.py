@@ -347,3 +347,48 @@ def test_every_curated_model_finds_a_record_by_the_natural_key_it_gives():
     records = [entry, entry.thread, entry.commitment, entry.commitment.statement, assessment, sourced, external]
     for record in records:
         assert type(record).objects.get_by_natural_key(*record.natural_key()) == record
+
+
+# -- reviewing a thread: suggested kinds, close and rewritten wording, where "new" may go ----------------
+
+
+def test_the_suggested_kind_read_from_a_query_is_the_timelines_and_flags_three_stabilization_entries(seeded):
+    annotated = {entry.pk: entry for entry in ThreadEntry.objects.with_previous().select_related("commitment")}
+    for thread in Thread.objects.with_timeline():
+        for step in thread.timeline():
+            assert annotated[step.entry.pk].suggested_change_kind() == step.suggested_change_kind()
+    differing = ThreadEntry.objects.differing_from_suggestion()
+    stabilization = differing.filter(thread__slug="stabilization-funding").order_by("position")
+    assert list(stabilization.values_list("position", flat=True)) == [3, 4, 6]
+
+
+def test_close_wording_is_told_from_rewritten_wording_by_the_share_of_words(seeded):
+    def close(slug):
+        return {
+            step.entry.position: step.wording_is_close()
+            for step in Thread.objects.with_timeline().get(slug=slug).timeline()
+        }
+
+    stabilization, africa, syria = (
+        close("stabilization-funding"),
+        close("africa-focus"),
+        close("syria-political-settlement-2254"),
+    )
+    assert stabilization[1] is False  # the first has nothing to be compared with
+    assert not stabilization[5] and not stabilization[6]
+    assert not africa[3] and not africa[4] and not africa[5]
+    assert syria[4]  # "based on" becomes "in accordance with"
+
+
+def test_a_thread_may_open_with_several_new_commitments_but_new_never_follows_a_changed_one():
+    c2016, c2017, c2018, c2019, c2021 = commitments_at_meetings(2016, 2017, 2018, 2019, 2021)
+    thread = ThreadFactory()
+    place_in_thread(thread=thread, commitment=c2016, change_kind="new")
+    place_in_thread(thread=thread, commitment=c2018, change_kind="new")  # one meeting may open it twice
+    place_in_thread(thread=thread, commitment=c2019, change_kind="widened")
+    with pytest.raises(ValidationError, match="only the commitments that open a recurring pledge are “new”"):
+        place_in_thread(thread=thread, commitment=c2021, change_kind="new")
+    # Nor may a changed one go before a "new" one.
+    with pytest.raises(ValidationError, match="which is marked “new”.* Mark that one with how it changed first"):
+        place_in_thread(thread=thread, commitment=c2017, change_kind="repeated")
+    assert list(thread.entries.order_by("position").values_list("change_kind", flat=True)) == ["new", "new", "widened"]

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpResponse
 from django.urls import include, path
 
 from api.urls import urlpatterns as api_urlpatterns
@@ -8,11 +9,15 @@ from tracker.health import healthz
 admin.site.site_header = "Commitment tracker"
 admin.site.site_title = "Commitment tracker"
 admin.site.index_title = "Coalition commitments across meetings"
+# Lists and statement texts get the page's whole width; the breadcrumbs and the index lead everywhere.
+admin.site.enable_nav_sidebar = False
 
 # The API's routes and the auditors' snapshot download share the `api` namespace under /api/v1/.
 api_v1 = ([path("snapshot/", SnapshotView.as_view(), name="snapshot"), *api_urlpatterns], "api")
 
 urlpatterns = [
+    # No favicon: its request is answered with nothing rather than a 404 (a console error in browsers).
+    path("favicon.ico", lambda request: HttpResponse(status=204)),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     # For the load balancer or the operator: 200 when the database (and Redis) answer, else 503.
