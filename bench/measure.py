@@ -207,11 +207,48 @@ def raw_timeline(thread):
 
 
 def raw_pledge(thread):
-    from commitments.models import Assessment, ThreadEntry
+    """What a pledge's page shows: the pledge, its commitments with statement and meeting, their newest assessments."""
+    from commitments.models import Assessment, Thread, ThreadEntry
 
-    ids = list(ThreadEntry.objects.filter(thread=thread).values_list("commitment_id", flat=True))
-    latest = list(Assessment.objects.filter(commitment_id__in=ids).values("commitment_id", "assessed_on", "status"))
-    return raw_timeline(thread) + dumps(latest)
+    head = list(
+        Thread.objects.filter(pk=thread.pk).values(
+            "slug", "title", "description", "line_of_effort__slug", "line_of_effort__name"
+        )
+    )
+    steps = list(
+        ThreadEntry.objects.filter(thread=thread)
+        .order_by("position")
+        .values(
+            "position",
+            "change_kind",
+            "note",
+            "commitment_id",
+            "commitment__slug",
+            "commitment__quote",
+            "commitment__start",
+            "commitment__end",
+            "commitment__strength",
+            "commitment__summary",
+            "commitment__note",
+            "commitment__deadline_text",
+            "commitment__amount",
+            "commitment__currency",
+            "commitment__statement__slug",
+            "commitment__statement__title",
+            "commitment__statement__sha256",
+            "commitment__statement__meeting__slug",
+            "commitment__statement__meeting__city",
+            "commitment__statement__meeting__start_date",
+            "commitment__statement__meeting__end_date",
+            "commitment__statement__meeting__date_precision",
+        )
+    )
+    latest = list(
+        Assessment.objects.newest_of([step["commitment_id"] for step in steps]).values(
+            "commitment_id", "assessed_on", "status", "funding_stage", "evidence_url", "note", "assessor"
+        )
+    )
+    return dumps({"thread": head, "timeline": steps, "assessments": latest})
 
 
 def raw_matrix(entries=None):
@@ -223,59 +260,141 @@ def raw_matrix(entries=None):
     return dumps({"meetings": meetings, "entries": list(entries.meeting_matrix())})
 
 
-def raw_meetings():
+def raw_meetings(page=1):
+    """What a page of the meetings list shows: its meetings (counted, to page them) and their statements."""
     from meetings.models import Meeting, Statement
+    from public.views import MEETINGS_PER_PAGE
 
-    return dumps(
-        [
-            list(Meeting.objects.in_order().values("slug", "name", "city", "start_date")),
-            list(Statement.objects.listed().values("slug", "title", "meeting_id", "commitment_count", "figure_count")),
-        ]
+    first = (page - 1) * MEETINGS_PER_PAGE
+    count = Meeting.objects.count()
+    meetings = list(
+        Meeting.objects.in_order().values(
+            "pk", "slug", "name", "city", "country", "format", "start_date", "end_date", "date_precision"
+        )[first : first + MEETINGS_PER_PAGE]
     )
+    statements = list(Statement.objects.filter(meeting__in=[m["pk"] for m in meetings]).listed_rows())
+    return dumps([count, meetings, statements])
 
 
 def raw_meeting(meeting):
+    """What a meeting's page shows: the meeting, its statements, who took part per source, the pledges made there."""
     from commitments.models import ThreadEntry
     from meetings.models import Participation, Statement
 
     return dumps(
         [
-            list(type(meeting).objects.filter(pk=meeting.pk).values()),
-            list(Statement.objects.filter(meeting=meeting).listed().values("slug", "title", "commitment_count")),
+            list(type(meeting).objects.filter(slug=meeting.slug).values()),
             list(
-                Participation.objects.filter(meeting=meeting).values("role", "member__name", "statement__slug", "quote")
+                Statement.objects.filter(meeting=meeting)
+                .listed()
+                .values("slug", "title", "kind", "issuer", "sha256", "commitment_count", "figure_count")
             ),
-            list(ThreadEntry.objects.at_meeting(meeting).values("thread__slug", "thread__title", "change_kind")),
+            list(
+                Participation.objects.conflicting_joins(meeting=meeting).values(
+                    "member_id",
+                    "meeting_id",
+                    "role",
+                    "quote",
+                    "meeting__slug",
+                    "meeting__city",
+                    "meeting__start_date",
+                    "member__slug",
+                    "statement__slug",
+                    "statement__title",
+                )
+            ),
+            list(
+                Participation.objects.at_meeting(meeting).values(
+                    "role",
+                    "member_id",
+                    "member__name",
+                    "member__slug",
+                    "statement__slug",
+                    "statement__title",
+                    "quote",
+                    "note",
+                )
+            ),
+            list(ThreadEntry.objects.rows_at_meeting(meeting)),
         ]
     )
 
 
 def raw_statement(statement):
-    from commitments.models import Commitment
-    from meetings.models import Figure, Participation
+    """What a statement's page shows: it with its text, and the commitments, figures and participation quoting it."""
+    from commitments.models import Commitment, ThreadEntry
+    from meetings.models import Figure, Participation, Statement
 
-    return dumps(
-        [
-            list(type(statement).objects.filter(pk=statement.pk).values("slug", "title", "text", "sha256")),
-            list(Commitment.objects.filter(statement=statement).with_latest_status().values(*RAW_COLUMNS)),
-            list(Figure.objects.filter(statement=statement).values("slug", "start", "end", "quote", "value")),
-            list(Participation.objects.filter(statement=statement).values("member__slug", "role", "start", "end")),
-        ]
+    head = list(
+        Statement.objects.filter(slug=statement.slug).values(
+            "slug",
+            "title",
+            "kind",
+            "issuer",
+            "publisher",
+            "issued_on",
+            "issued_on_basis",
+            "source_url",
+            "note",
+            "text",
+            "sha256",
+            "meeting__slug",
+            "meeting__name",
+            "meeting__city",
+            "meeting__start_date",
+            "meeting__end_date",
+            "meeting__date_precision",
+        )
     )
+    commitments = list(Commitment.objects.rows_quoting(statement))
+    places = ThreadEntry.objects.places_for([commitment["id"] for commitment in commitments])
+    figures = list(
+        Figure.objects.filter(statement=statement)
+        .order_by("start")
+        .values("slug", "start", "end", "quote", "metric", "value", "unit", "qualifier", "note")
+    )
+    participations = list(
+        Participation.objects.filter(statement=statement, start__isnull=False)
+        .order_by("start", "member__name")
+        .values("start", "end", "role", "member__slug", "member__name")
+    )
+    return dumps([head, commitments, list(places.items()), figures, participations])
 
 
 def raw_lines():
+    """What the lines-of-effort page shows: the counts per line and meeting (or year), the latest of each series."""
     from commitments.models import Commitment, LineOfEffort
-    from meetings.models import Figure, FigureMetric, Meeting
+    from meetings.models import Figure, Meeting
+    from public.views import MEETING_COLUMNS, SERIES, SERIES_LENGTH
 
+    meetings = list(Meeting.objects.in_order().values("slug", "city", "start_date")[: MEETING_COLUMNS + 1])
+    if len(meetings) <= MEETING_COLUMNS:
+        counts = list(Commitment.objects.counts_by_line_and_meeting())
+    else:
+        counts = list(Commitment.objects.counts_by_line_and_year())
     return dumps(
         [
             list(LineOfEffort.objects.values("slug", "name")),
-            list(Meeting.objects.in_order().values("slug", "start_date")),
-            list(Commitment.objects.counts_by_line_and_meeting()),
+            meetings,
+            counts,
             *(
-                list(Figure.objects.series(metric).values("slug", "value", "qualifier", "statement__meeting__slug"))
-                for metric in (FigureMetric.PEOPLE_FREED, FigureMetric.MEMBERS, FigureMetric.FUNDS)
+                list(
+                    Figure.objects.latest_in_series(metric).values(
+                        "slug",
+                        "value",
+                        "unit",
+                        "qualifier",
+                        "quote",
+                        "series_total",
+                        "statement__slug",
+                        "statement__title",
+                        "statement__kind",
+                        "statement__meeting__slug",
+                        "statement__meeting__city",
+                        "statement__meeting__start_date",
+                    )[:SERIES_LENGTH]
+                )
+                for metric in SERIES
             ),
         ]
     )
@@ -305,8 +424,25 @@ def group_pages(options):
 
 
 def raw_public_matrix():
-    """The data the home page shows: its meetings and every pledge's entries."""
-    return raw_matrix()
+    """What the home page shows unfiltered: the lines and years (its filters), the meetings of its window
+    of years (its columns), the recurring pledges made at them (counted and paged), the first page's cells."""
+    from commitments.models import LineOfEffort, ThreadEntry
+    from meetings.models import Meeting
+    from public.matrix import meeting_window
+    from public.views import PLEDGES_PER_PAGE
+
+    lines = list(LineOfEffort.objects.values("slug", "name"))
+    per_year = list(Meeting.objects.per_year())
+    window = meeting_window(per_year)
+    meetings = list(
+        Meeting.objects.in_years(window.first, window.last)
+        .in_order()
+        .values("pk", "slug", "city", "start_date", "format")
+    )
+    entries = ThreadEntry.objects.at_meetings([meeting["pk"] for meeting in meetings])
+    threads = list(entries.thread_ids())
+    cells = list(entries.filter(thread_id__in=threads[:PLEDGES_PER_PAGE]).meeting_matrix())
+    return dumps({"lines": lines, "years": per_year, "meetings": meetings, "pledges": len(threads), "cells": cells})
 
 
 # --- the admin --------------------------------------------------------------------------------------

@@ -4,12 +4,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 from meetings.models import Figure, NaturalKeyModel, NaturalKeyQuerySet, Qualifier, QuotedSpan, Statement
 from meetings.quotes import check_span
 
-from .wording import diff_counts, similarity, word_diff, words
+from .wording import compare, diff_counts, word_diff, words
 
 
 class LineOfEffort(NaturalKeyModel):
@@ -31,6 +32,23 @@ class LineOfEffort(NaturalKeyModel):
         return self.name
 
 
+# What a pledge's story shows of each commitment and of its meeting (`Thread.objects.with_story()`).
+STORY_COMMITMENT_FIELDS = (
+    "slug",
+    "statement",
+    "quote",
+    "start",
+    "end",
+    "strength",
+    "summary",
+    "note",
+    "deadline_text",
+    "amount",
+    "currency",
+)
+STORY_MEETING_FIELDS = ("slug", "city", "start_date", "end_date", "date_precision")
+
+
 class ThreadQuerySet(NaturalKeyQuerySet):
     def with_timeline(self):
         """Threads with their entries prefetched in position order, each with commitment, statement and meeting.
@@ -41,6 +59,28 @@ class ThreadQuerySet(NaturalKeyQuerySet):
             "commitment__statement__text"
         )
         return self.prefetch_related(Prefetch("entries", queryset=entries.order_by("position")))
+
+    def with_story(self):
+        """`with_timeline()` narrowed to what a pledge's public page shows: its line of effort, and of each
+        entry the commitment's quote, filing, deadline and money, its statement's title and digest, and
+        when and where its meeting was. Fewer columns to read and to turn into instances, in two queries.
+        """
+        entries = (
+            ThreadEntry.objects.select_related("commitment__statement__meeting")
+            .only(
+                "thread_id",
+                "position",
+                "change_kind",
+                "note",
+                *(f"commitment__{name}" for name in STORY_COMMITMENT_FIELDS),
+                "commitment__statement__slug",
+                "commitment__statement__title",
+                "commitment__statement__sha256",
+                *(f"commitment__statement__meeting__{name}" for name in STORY_MEETING_FIELDS),
+            )
+            .order_by("position")
+        )
+        return self.select_related("line_of_effort").prefetch_related(Prefetch("entries", queryset=entries))
 
     def search(self, text):
         """Threads whose title or description contain the text, or holding a commitment that matches it."""
@@ -153,6 +193,36 @@ class CommitmentQuerySet(NaturalKeyQuerySet):
                 soft=Count("id", filter=Q(strength=Strength.SOFT)),
             )
             .order_by("line_of_effort__position", "statement__meeting__start_date")
+        )
+
+    def counts_by_line_and_year(self):
+        """Commitments per line of effort per year of their meeting, with the binding/softer split.
+
+        What a chart across many meetings shows: a column per year rather than per meeting.
+        """
+        return (
+            self.values("line_of_effort__slug", "statement__meeting__start_date__year")
+            .annotate(
+                total=Count("id"),
+                binding=Count("id", filter=Q(strength=Strength.BINDING)),
+                soft=Count("id", filter=Q(strength=Strength.SOFT)),
+            )
+            .order_by("line_of_effort__slug", "statement__meeting__start_date__year")
+        )
+
+    def rows_quoting(self, statement):
+        """The commitments quoting one statement, in text order, as rows for a list: what a reader sees
+        of each (offsets, summary, line of effort, strength, actor, latest status).
+
+        Rows, not instances: a statement quotes a hundred commitments or more.
+        """
+        return (
+            self.filter(statement=statement)
+            .with_latest_status()
+            .order_by("start", "end", "pk")
+            .values(
+                "id", "slug", "start", "end", "summary", "line_of_effort__name", "strength", "actor", "latest_status"
+            )
         )
 
     def in_thread(self, slug):
@@ -333,6 +403,43 @@ class ThreadEntryQuerySet(NaturalKeyQuerySet):
         ]
         return self.filter(pk__in=differing)
 
+    def at_meetings(self, meeting_ids):
+        """Entries whose commitment was made at one of these meetings (ids): the columns of a window of the matrix."""
+        return self.filter(commitment__statement__meeting_id__in=meeting_ids)
+
+    def rows_at_meeting(self, meeting):
+        """The recurring pledges made at one meeting, in `at_meeting()`'s order, as rows for a list.
+
+        Rows, not instances: a meeting makes a hundred pledges, and a list shows five values of each.
+        """
+        return self.at_meeting(meeting).values(
+            "thread__slug", "thread__title", "thread__line_of_effort__name", "commitment__slug", "change_kind"
+        )
+
+    def places_for(self, commitment_ids):
+        """{commitment id: [its places in recurring pledges as rows]}, each row with the pledge's slug and
+        title, the position and the change kind; in one query, as `entries_for()` for the API."""
+        places = {}
+        rows = (
+            self.filter(commitment_id__in=commitment_ids)
+            .order_by("thread__slug")
+            .values("commitment_id", "thread__slug", "thread__title", "position", "change_kind")
+        )
+        for row in rows:
+            places.setdefault(row["commitment_id"], []).append(row)
+        return places
+
+    def thread_ids(self):
+        """The ids of the recurring pledges these entries belong to, each once, in the matrix's order.
+
+        The matrix pages through pledges, not entries: this list is what it pages through.
+        """
+        return (
+            Thread.objects.filter(pk__in=self.values("thread_id"))
+            .order_by("line_of_effort__position", "slug")
+            .values_list("pk", flat=True)
+        )
+
 
 class ThreadEntry(NaturalKeyModel):
     """A commitment's entry in a thread: its position in meeting order and how it changed from the previous one."""
@@ -383,30 +490,36 @@ CLOSE_WORDING_SIMILARITY = 0.5
 
 
 class TimelineStep:
-    """One entry of a thread's timeline with its computed wording difference to the previous entry."""
+    """One entry of a thread's timeline with its computed wording difference to the previous entry.
+
+    The difference and the similarity come from one matching of the two quotes' words, made the
+    first time either is read and kept: a page reads both for every step, some of them twice.
+    """
 
     def __init__(self, entry, previous):
         self.entry = entry
         self.previous = previous
 
+    @cached_property
+    def _comparison(self):
+        if self.previous is None:
+            return [], None
+        return compare(self.previous.commitment.quote, self.entry.commitment.quote)
+
     @property
     def diff(self):
-        if self.previous is None:
-            return []
-        return word_diff(self.previous.commitment.quote, self.entry.commitment.quote)
+        return self._comparison[0]
 
     def similarity(self):
         """Share of words the quote shares with the previous one, from 0 to 1 (None for the first entry)."""
-        if self.previous is None:
-            return None
-        return similarity(self.previous.commitment.quote, self.entry.commitment.quote)
+        return self._comparison[1]
 
     def suggested_change_kind(self):
         """A change kind a curator can confirm: from strength, then from words added or dropped."""
         if self.previous is None:
             return ChangeKind.NEW
         old, new = self.previous.commitment, self.entry.commitment
-        return suggest_change_kind(old.quote, old.strength, new.quote, new.strength)
+        return suggest_change_kind(old.quote, old.strength, new.quote, new.strength, diff=self.diff)
 
     def wording_is_close(self):
         """Whether the quote edits the previous one (show a word diff) rather than rewrites it (show both)."""
@@ -417,11 +530,12 @@ class TimelineStep:
         return self.entry.change_kind != self.suggested_change_kind()
 
 
-def suggest_change_kind(old_quote, old_strength, new_quote, new_strength):
+def suggest_change_kind(old_quote, old_strength, new_quote, new_strength, *, diff=None):
     """How a pledge changed from `old` to `new`: from strength, then from words added or dropped.
 
     Shared by a thread's timeline, its entries' list and the suggestions for a new statement.
-    `old_quote` is None for a thread's first entry, which is `new`.
+    `old_quote` is None for a thread's first entry, which is `new`. `diff` is `word_diff(old_quote,
+    new_quote)` when the caller has it already (a timeline step keeps its own).
     """
     if old_quote is None:
         return ChangeKind.NEW
@@ -431,7 +545,7 @@ def suggest_change_kind(old_quote, old_strength, new_quote, new_strength):
         return ChangeKind.STRENGTHENED
     if old_strength == Strength.BINDING and new_strength == Strength.SOFT:
         return ChangeKind.WEAKENED
-    inserted, deleted = diff_counts(word_diff(old_quote, new_quote))
+    inserted, deleted = diff_counts(word_diff(old_quote, new_quote) if diff is None else diff)
     if inserted > deleted * 1.25:
         return ChangeKind.WIDENED
     if deleted > inserted * 1.25:
@@ -442,9 +556,12 @@ def suggest_change_kind(old_quote, old_strength, new_quote, new_strength):
 class AssessmentQuerySet(NaturalKeyQuerySet):
     def latest_of(self, commitment_ids):
         """{commitment id: its newest assessment} for the given commitments, in one query whatever their history."""
+        return {assessment.commitment_id: assessment for assessment in self.newest_of(commitment_ids)}
+
+    def newest_of(self, commitment_ids):
+        """The newest assessment of each of the given commitments (those assessed at all)."""
         newest = Assessment.objects.filter(commitment=OuterRef("commitment")).order_by("-assessed_on", "-pk")
-        latest = self.filter(commitment_id__in=commitment_ids, pk=Subquery(newest.values("pk")[:1]))
-        return {assessment.commitment_id: assessment for assessment in latest}
+        return self.filter(commitment_id__in=commitment_ids, pk=Subquery(newest.values("pk")[:1]))
 
 
 class Assessment(NaturalKeyModel):

@@ -27,17 +27,7 @@ def words(text):
 
 def word_diff(old, new):
     """Word runs that turn `old` into `new`: equal, deleted and inserted runs, in reading order."""
-    a, b = words(old), words(new)
-    runs = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            runs.append(WordRun("equal", " ".join(a[i1:i2])))
-            continue
-        if tag in ("delete", "replace"):
-            runs.append(WordRun("delete", " ".join(a[i1:i2])))
-        if tag in ("insert", "replace"):
-            runs.append(WordRun("insert", " ".join(b[j1:j2])))
-    return runs
+    return compare(old, new)[0]
 
 
 def similarity(old, new):
@@ -50,3 +40,23 @@ def diff_counts(runs):
     inserted = sum(len(r.text.split()) for r in runs if r.op == "insert")
     deleted = sum(len(r.text.split()) for r in runs if r.op == "delete")
     return inserted, deleted
+
+
+def compare(old, new):
+    """The word runs from `old` to `new` and their share of words in common, from one matching.
+
+    `word_diff()` and `similarity()` each need the same matching of the two quotes' words; a
+    timeline shows both for every step, so it matches once (the costly part) and reads both.
+    """
+    a, b = words(old), words(new)
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    runs = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            runs.append(WordRun("equal", " ".join(a[i1:i2])))
+            continue
+        if tag in ("delete", "replace"):
+            runs.append(WordRun("delete", " ".join(a[i1:i2])))
+        if tag in ("insert", "replace"):
+            runs.append(WordRun("insert", " ".join(b[j1:j2])))
+    return runs, matcher.ratio()

@@ -92,6 +92,19 @@ class MeetingQuerySet(NaturalKeyQuerySet):
         """Meetings in the order they took place."""
         return self.order_by("start_date", "slug")
 
+    def per_year(self):
+        """(year, number of meetings) for every year with a meeting, in order: a window of years is chosen from it."""
+        return self.values_list("start_date__year").annotate(n=models.Count("pk")).order_by("start_date__year")
+
+    def in_years(self, first=None, last=None):
+        """Meetings held from year `first` to year `last` (either open), as a date range the index can use."""
+        queryset = self
+        if first is not None:
+            queryset = queryset.filter(start_date__gte=datetime.date(first, 1, 1))
+        if last is not None:
+            queryset = queryset.filter(start_date__lte=datetime.date(last, 12, 31))
+        return queryset
+
 
 class Meeting(NaturalKeyModel):
     slug = models.SlugField(max_length=100, unique=True)
@@ -181,6 +194,10 @@ class StatementQuerySet(NaturalKeyQuerySet):
             .annotate(commitment_count=self._count_of("commitments"), figure_count=self._count_of("figures"))
             .order_by("meeting__start_date", "position")
         )
+
+    def listed_rows(self):
+        """`listed()` as rows for a list of many statements: slug, title, kind, meeting id and the two counts."""
+        return self.listed().values("slug", "title", "kind", "meeting_id", "commitment_count", "figure_count")
 
     def _count_of(self, related_name):
         # By the relation's name: this app never imports the apps that quote its statements.
@@ -495,6 +512,13 @@ class FigureQuerySet(NaturalKeyQuerySet):
             .defer("statement__text")
             .order_by("statement__meeting__start_date", "statement__position", "start")
         )
+
+    def latest_in_series(self, metric):
+        """One metric's figures, newest first, each annotated with `series_total`: how many the whole series has.
+
+        A page slices the latest few and still says how long the series is, in one query.
+        """
+        return self.series(metric).reverse().annotate(series_total=models.Window(expression=models.Count("pk")))
 
 
 class Figure(QuotedSpan):

@@ -5,6 +5,7 @@ passage selected in it is the text's own and its offset can be counted in the pa
 admin's "new … from selection" links (static `meetings/admin/reading-view.js`) rely on it.
 """
 
+import heapq
 from dataclasses import dataclass
 
 from django.utils.html import escape, format_html, format_html_join
@@ -32,12 +33,25 @@ class Mark:
 def segments(text, marks):
     """The text cut where any mark starts or ends: (start, end, marks covering that piece), in order.
 
-    `marks` are anything with `start` and `end` offsets (Mark, a suggestion): spans may overlap.
+    `marks` are anything with `start` and `end` offsets (Mark, a suggestion, a public page's span):
+    spans may overlap. Each piece's marks keep the order `marks` has. One sweep along the text:
+    a mark joins the covering set at its start and leaves it at its end, so a long statement with
+    hundreds of quotes costs its cuts and marks, not their product.
     """
+    marks = list(marks)
+    starting = sorted(range(len(marks)), key=lambda index: marks[index].start)
     cuts = sorted({0, len(text), *(m.start for m in marks), *(m.end for m in marks)})
+    active, ends, pending = {}, [], 0
     for start, end in zip(cuts, cuts[1:], strict=False):
+        while pending < len(starting) and marks[starting[pending]].start <= start:
+            index = starting[pending]
+            active[index] = marks[index]
+            heapq.heappush(ends, (marks[index].end, index))
+            pending += 1
+        while ends and ends[0][0] <= start:
+            active.pop(heapq.heappop(ends)[1], None)
         if start < end:
-            yield start, end, [m for m in marks if m.start <= start and end <= m.end]
+            yield start, end, [active[index] for index in sorted(active)]
 
 
 def marked_text(text, marks):

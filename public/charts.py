@@ -1,5 +1,6 @@
 """Geometry of the server-rendered SVG charts; the templates draw it, the stylesheet colours it."""
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -87,6 +88,105 @@ def counts_chart(lines, meetings, counts):
         bar_height=BAR,
         columns=columns,
         rows=rows,
+        max_total=max_total,
+    )
+
+
+@dataclass
+class YearBar:
+    """One line of effort in one year: binding commitments as a solid column, softer ones hatched above it."""
+
+    year: int
+    total: int
+    binding: int
+    soft: int
+    x: float
+    binding_y: float
+    binding_height: float
+    soft_y: float
+    soft_height: float
+
+
+@dataclass
+class YearRow:
+    line: object
+    y: float
+    label_y: float
+    bars: list[YearBar]
+
+    @property
+    def total(self):
+        return sum(bar.total for bar in self.bars)
+
+
+@dataclass
+class YearChart:
+    """Commitments per line of effort per year: a strip of columns per line, years along the strip."""
+
+    width: int
+    height: int
+    label_width: int
+    bar_width: float
+    ticks: list  # (year, x of its label): every few years, so that the labels do not run into each other
+    rows: list[YearRow]
+    years: list[int]
+    max_total: int
+
+    def by_year(self):
+        """The same numbers as a table: (year, the bar of each line that year, the year's total)."""
+        return [
+            (year, bars, sum(bar.total for bar in bars))
+            for year, bars in zip(self.years, zip(*(row.bars for row in self.rows), strict=True), strict=True)
+        ]
+
+
+def year_chart(lines, counts):
+    """Commitments per line of effort (rows) per year (columns) from `counts_by_line_and_year()` rows.
+
+    For a tracker with more meetings than a chart holds as columns: every year from the first to
+    the last with a commitment, a year without any drawn empty, so that time runs evenly.
+    """
+    label_width, plot_width, strip, row = 330, 760, 40, 56
+    year_key = "statement__meeting__start_date__year"
+    by_cell = {(row["line_of_effort__slug"], row[year_key]): row for row in counts}
+    found = [row[year_key] for row in counts]
+    years = list(range(min(found), max(found) + 1)) if found else []
+    column = plot_width / max(len(years), 1)
+    bar_width = round(min(column * 0.7, 40), 1)
+    max_total = max((row["total"] for row in counts), default=0) or 1
+    rows = []
+    for index, line in enumerate(lines):
+        top = HEADER + index * row
+        base = top + strip
+        bars = []
+        for offset, year in enumerate(years):
+            cell = by_cell.get((line.slug, year), {"total": 0, "binding": 0, "soft": 0})
+            binding_height = strip * cell["binding"] / max_total
+            soft_height = strip * cell["soft"] / max_total
+            bars.append(
+                YearBar(
+                    year=year,
+                    total=cell["total"],
+                    binding=cell["binding"],
+                    soft=cell["soft"],
+                    x=round(label_width + offset * column, 1),
+                    binding_y=round(base - binding_height, 1),
+                    binding_height=round(binding_height, 1),
+                    soft_y=round(base - binding_height - soft_height, 1),
+                    soft_height=round(soft_height, 1),
+                )
+            )
+        rows.append(YearRow(line=line, y=top, label_y=top + strip / 2 + 5, bars=bars))
+    every = math.ceil(48 / column)  # years from one label to the next: about 48 units apart at least
+    ticks = [(year, round(label_width + i * column, 1)) for i, year in enumerate(years) if i % every == 0]
+    return YearChart(
+        width=label_width + plot_width,
+        height=HEADER + row * len(lines) + 8,
+        label_width=label_width,
+        bar_width=bar_width,
+        ticks=ticks,
+        rows=rows,
+        years=years,
         max_total=max_total,
     )
 

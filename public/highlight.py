@@ -1,10 +1,11 @@
 """A statement's verbatim text with every quoted span marked and linked to what quotes it."""
 
-import heapq
 from dataclasses import dataclass
 
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
+
+from meetings.reading import segments
 
 
 @dataclass(frozen=True)
@@ -21,27 +22,20 @@ def highlighted_text(text, spans):
     """The text as HTML: each quoted stretch a <mark> linking to the innermost span covering it.
 
     Spans may overlap (a figure inside a commitment's quote): the text is cut at every span's
-    start and end, and each piece is marked with the kinds of all spans covering it. An empty
-    element with the id `text-<key>` stands where each span starts, so a list can link back to it.
-    Built as one string because the text is shown with its own line breaks (pre-wrap).
+    start and end (the segments the admin's reading view uses too), and each piece is marked with
+    the kinds of all spans covering it. An empty element with the id `text-<key>` stands where each
+    span starts, so a list can link back to it. Built as one string because the text is shown with
+    its own line breaks (pre-wrap); a statement has hundreds of pieces, so no template per piece.
     """
     spans = sorted(spans, key=lambda s: (s.start, -s.end))
-    cuts = sorted({0, len(text)} | {s.start for s in spans} | {s.end for s in spans})
-    parts, active, pending = [], [], 0
-    for begin, finish in zip(cuts, cuts[1:], strict=False):
-        while pending < len(spans) and spans[pending].start == begin:
-            span = spans[pending]
-            heapq.heappush(active, (span.end, pending))
-            parts.append(format_html('<span class="anchor" id="text-{}"></span>', span.key))
-            pending += 1
-        while active and active[0][0] <= begin:
-            heapq.heappop(active)
-        piece = conditional_escape(text[begin:finish])
-        covering = [spans[index] for _, index in active]
+    parts = []
+    for start, end, covering in segments(text, spans):
+        parts.extend(f'<span class="anchor" id="text-{escape(s.key)}"></span>' for s in covering if s.start == start)
+        piece = escape(text[start:end])
         if not covering:
             parts.append(piece)
             continue
         innermost = min(covering, key=lambda s: (s.end - s.start, s.start))
-        kinds = " ".join(f"q-{kind}" for kind in sorted({s.kind for s in covering}))
-        parts.append(format_html('<mark class="q {}"><a href="#{}">{}</a></mark>', kinds, innermost.key, piece))
-    return mark_safe("".join(str(part) for part in parts))  # noqa: S308 - every piece is escaped above
+        kinds = " ".join(f"q-{escape(kind)}" for kind in sorted({s.kind for s in covering}))
+        parts.append(f'<mark class="q {kinds}"><a href="#{escape(innermost.key)}">{piece}</a></mark>')
+    return mark_safe("".join(parts))  # noqa: S308 - every piece and attribute is escaped above

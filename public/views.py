@@ -13,13 +13,19 @@ from django.urls import reverse
 from commitments.models import Assessment, Commitment, LineOfEffort, Thread, ThreadEntry
 from meetings.models import Figure, FigureMetric, Meeting, Participation, ParticipationRole, Statement
 
-from .charts import counts_chart, series_chart
+from .charts import counts_chart, series_chart, year_chart
 from .forms import MatrixFilterForm
 from .highlight import Span, highlighted_text
-from .matrix import build_matrix
+from .links import page_url, with_query
+from .matrix import build_matrix, meeting_window
+from .paging import paginate
 
-# The figure series the lines-of-effort page draws, in this order.
+# The figure series the lines-of-effort page draws, in this order, each with its latest figures at most.
 SERIES = [FigureMetric.PEOPLE_FREED, FigureMetric.MEMBERS, FigureMetric.FUNDS]
+SERIES_LENGTH = 24
+
+# Up to this many meetings the lines-of-effort chart has a column per meeting; beyond, one per year.
+MEETING_COLUMNS = 6
 
 # The CSV links ask for the API's largest page; the next page's address is in the response's Link header.
 CSV_PAGE_SIZE = 500
@@ -50,34 +56,72 @@ def list_link(label, name, **filters):
     )
 
 
+# Recurring pledges in a page of the matrix, and meetings in a page of their list.
+PLEDGES_PER_PAGE = 50
+MEETINGS_PER_PAGE = 50
+
+
 def matrix(request):
-    """Home: one row per recurring pledge, one column per meeting, filtered by the query string."""
+    """Home: one row per recurring pledge, one column per meeting, filtered by the query string.
+
+    At scale, a window of it: the pledges a page at a time, the meetings of a range of years (the
+    latest by default), with links to the pages and to the meetings before and after.
+    """
     lines = list(LineOfEffort.objects.all())
-    meetings = list(Meeting.objects.in_order())
-    years = sorted({meeting.start_date.year for meeting in meetings})
-    form = MatrixFilterForm(request.GET, lines=lines, years=years)
-    groups, columns, filters = [], [], {}
+    per_year = list(Meeting.objects.per_year())
+    form = MatrixFilterForm(request.GET, lines=lines, years=[year for year, _ in per_year])
+    filtered = form.is_filtered()
+    groups, columns, filters, window, pager = [], [], {}, None, None
+    moves = {"earlier": "", "later": ""}  # the matrix's address with the meetings before, or after, these
     if form.is_valid():
         filters = form.cleaned_data
-        first, last = filters["year_from"], filters["year_to"]
-        columns = [m for m in meetings if (first or 0) <= m.start_date.year <= (last or 9999)]
-        entries = ThreadEntry.objects.in_years(first, last).of_threads_matching(filters["q"])
+        window = meeting_window(per_year, filters["year_from"], filters["year_to"])
+        if window.narrowed:
+            # The years shown are not the years asked for: the form says which are.
+            shown = {**request.GET.dict(), "year_from": window.first, "year_to": window.last}
+            form = MatrixFilterForm(shown, lines=lines, years=[year for year, _ in per_year])
+            form.is_valid()
+        columns = list(Meeting.objects.in_years(window.first, window.last).in_order()) if window.meetings else []
+        entries = ThreadEntry.objects.at_meetings([meeting.pk for meeting in columns])
+        entries = entries.of_threads_matching(filters["q"])
         if filters["line_of_effort"]:
             entries = entries.in_line_of_effort(filters["line_of_effort"])
-        groups = build_matrix(entries.meeting_matrix(), columns, lines)
+        params = {"line_of_effort": filters["line_of_effort"], "q": filters["q"]}
+        years = {"year_from": filters["year_from"], "year_to": filters["year_to"]}
+        home = page_url("public:matrix")
+        pager = paginate(
+            list(entries.thread_ids()),
+            PLEDGES_PER_PAGE,
+            request.GET.get("page"),
+            url=home,
+            params={**params, **years},
+            label="recurring pledges",
+        )
+        page_entries = entries.filter(thread_id__in=list(pager.page.object_list)).meeting_matrix()
+        groups = build_matrix(page_entries, columns, lines)
+        if window.earlier is not None:
+            moves["earlier"] = with_query(home, {**params, "year_to": window.earlier})
+        if window.later is not None:
+            moves["later"] = with_query(home, {**params, "year_from": window.later})
     line = filters.get("line_of_effort")
+    # The commitments behind the view: of the years shown, which may be narrower than those asked.
+    first, last = (window.first, window.last) if window and window.narrowed else (None, None)
+    first, last = first or filters.get("year_from"), last or filters.get("year_to")
     commitment_filters = {
         "has_thread": "true",
         "line_of_effort": line,
-        "date_after": f"{filters['year_from']}-01-01" if filters.get("year_from") else None,
-        "date_before": f"{filters['year_to']}-12-31" if filters.get("year_to") else None,
+        "date_after": f"{first}-01-01" if first else None,
+        "date_before": f"{last}-12-31" if last else None,
         "q": filters.get("q"),
     }
     context = {
         "form": form,
+        "filtered": filtered,
         "groups": groups,
         "columns": columns,
-        "pledge_count": sum(len(group.rows) for group in groups),
+        "window": window,
+        "moves": moves,
+        "pager": pager,
         "data_links": [
             DataLink("Pledge matrix (every pledge and meeting)", api_url("pledge-matrix")),
             list_link(
@@ -97,7 +141,7 @@ def matrix(request):
 
 def pledge(request, slug):
     """A recurring pledge's story: its commitments in meeting order, how each changed, worded and assessed."""
-    thread = get_object_or_404(Thread.objects.select_related("line_of_effort").with_timeline(), slug=slug)
+    thread = get_object_or_404(Thread.objects.with_story(), slug=slug)
     steps = thread.timeline()
     latest = Assessment.objects.latest_of([step.entry.commitment_id for step in steps])
     meetings = list(dict.fromkeys(step.entry.commitment.statement.meeting for step in steps))
@@ -105,6 +149,8 @@ def pledge(request, slug):
         "thread": thread,
         "steps": [(step, latest.get(step.entry.commitment_id)) for step in steps],
         "meetings": meetings,
+        # A quote's `cite` is an absolute address; the host is checked once, not once per quote.
+        "origin": f"{request.scheme}://{request.get_host()}",
         "data_links": [
             DataLink("This pledge's timeline, with the word differences", api_url("thread-detail", thread.slug)),
             list_link("Its commitments", "commitment-list", thread=thread.slug),
@@ -114,13 +160,22 @@ def pledge(request, slug):
 
 
 def meetings(request):
-    """Every meeting in order, with its statements."""
+    """The meetings in the order they took place, with their statements, a page at a time."""
+    pager = paginate(
+        Meeting.objects.in_order(),
+        MEETINGS_PER_PAGE,
+        request.GET.get("page"),
+        url=page_url("public:meetings"),
+        params={},
+        label="meetings",
+    )
+    shown = list(pager.page.object_list)
     statements = {}
-    for statement in Statement.objects.listed():
-        statements.setdefault(statement.meeting_id, []).append(statement)
-    rows = [(meeting, statements.get(meeting.pk, [])) for meeting in Meeting.objects.in_order()]
+    for statement in Statement.objects.filter(meeting__in=[meeting.pk for meeting in shown]).listed_rows():
+        statements.setdefault(statement["meeting_id"], []).append(statement)
     context = {
-        "rows": rows,
+        "rows": [(meeting, statements.get(meeting.pk, [])) for meeting in shown],
+        "pager": pager,
         "data_links": [list_link("Meetings", "meeting-list"), list_link("Statements", "statement-list")],
     }
     return render(request, "public/meetings.html", context)
@@ -146,7 +201,7 @@ def meeting(request, slug):
         "meeting": meeting,
         "statements": statements,
         "participants": participants,
-        "entries": list(ThreadEntry.objects.at_meeting(meeting)),
+        "entries": list(ThreadEntry.objects.rows_at_meeting(meeting)),
         "data_links": [
             DataLink("This meeting", api_url("meeting-detail", meeting.slug)),
             list_link("Its commitments", "commitment-list", meeting=meeting.slug),
@@ -160,14 +215,15 @@ def meeting(request, slug):
 def statement(request, slug):
     """A statement's verbatim text with every quoted span marked and linked to its commitment or figure."""
     statement = get_object_or_404(Statement.objects.select_related("meeting"), slug=slug)
-    commitments = list(Commitment.objects.filter(statement=statement).for_list())
+    commitments = list(Commitment.objects.rows_quoting(statement))
+    places = ThreadEntry.objects.places_for([commitment["id"] for commitment in commitments])
     figures = list(Figure.objects.filter(statement=statement).order_by("start"))
     participations = list(
         Participation.objects.filter(statement=statement, start__isnull=False)
         .select_related("member")
         .order_by("start", "member__name")
     )
-    spans = [Span(c.start, c.end, "commitment", f"c-{c.slug}") for c in commitments]
+    spans = [Span(c["start"], c["end"], "commitment", f"c-{c['slug']}") for c in commitments]
     spans += [Span(f.start, f.end, "figure", f"f-{f.slug}") for f in figures]
     spans += [Span(p.start, p.end, "participation", f"p-{p.member.slug}-{p.role}") for p in participations]
     context = {
@@ -176,6 +232,7 @@ def statement(request, slug):
         "text": highlighted_text(statement.text, spans),
         "digest_matches": statement.text_matches_digest(),
         "commitments": commitments,
+        "places": places,
         "figures": figures,
         "participations": participations,
         "data_links": [
@@ -189,16 +246,23 @@ def statement(request, slug):
 
 
 def lines_of_effort(request):
-    """Commitments per line of effort per meeting, and figure series across meetings with their qualifiers."""
+    """Commitments per line of effort per meeting (per year when there are many meetings), and the
+    latest figures of each series across meetings with their qualifiers."""
     lines = list(LineOfEffort.objects.all())
-    meetings = list(Meeting.objects.in_order())
-    counts = list(Commitment.objects.counts_by_line_and_meeting())
+    # One more than a chart holds in columns tells whether the columns are meetings or years.
+    meetings = list(Meeting.objects.in_order()[: MEETING_COLUMNS + 1])
+    if len(meetings) <= MEETING_COLUMNS:
+        chart = counts_chart(lines, meetings, list(Commitment.objects.counts_by_line_and_meeting()))
+    else:
+        meetings = []
+        chart = year_chart(lines, list(Commitment.objects.counts_by_line_and_year()))
     series = []
     for metric in SERIES:
-        figures = list(Figure.objects.series(metric))
-        series.append((metric, figures, series_chart(figures)))
+        latest = list(Figure.objects.latest_in_series(metric)[:SERIES_LENGTH])[::-1]
+        total = latest[0].series_total if latest else 0
+        series.append((metric, latest, total, series_chart(latest)))
     context = {
-        "chart": counts_chart(lines, meetings, counts),
+        "chart": chart,
         "meetings": meetings,
         "series": series,
         "data_links": [

@@ -564,15 +564,19 @@ def populate(size):
     }
 
 
-# Lines of effort and meetings (filters and columns), then the matrix's entries.
+# Matrix: lines of effort and meetings per year (the filters' choices), the meetings of the window of
+# years shown (its columns), the pledges made at them (what it pages through), the page's entries; two
+# more than before it was paged and windowed, whatever the number of pledges and meetings.
 # A pledge: the thread, its entries with commitment, statement and meeting, their newest assessments.
+# Meetings: their count and a page of them (paged, one more than before), their statements with counts.
 # Meeting: the meeting, its statements with counts, conflicting joins, participation, pledges made there.
-# Statement: the statement, its commitments and their thread places, figures, participation quotes.
-# Lines: lines, meetings, the counts, one figure series each for people freed, members and funds.
+# Statement: the statement, its commitments, their places in recurring pledges, figures, participation quotes.
+# Lines: lines, meetings (one more than a chart holds), the counts (per meeting or per year), one figure
+# series each for people freed, members and funds (its latest figures, counted in the same query).
 QUERIES = {
-    "public:matrix": 3,
+    "public:matrix": 5,
     "public:pledge": 3,
-    "public:meetings": 2,
+    "public:meetings": 3,
     "public:meeting": 5,
     "public:statement": 5,
     "public:lines": 6,

@@ -112,6 +112,13 @@ TEMPLATES = [
             ],
         },
     },
+    # The public pages (public/jinja2/): Jinja2 renders their long repeated markup several times faster.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "public.templating.environment"},
+    },
 ]
 
 WSGI_APPLICATION = "tracker.wsgi.application"

@@ -1,0 +1,78 @@
+"""How the public pages say things: change kinds as a symbol and a word, figures with their hedge, statuses."""
+
+from django.utils.html import format_html
+
+from commitments.models import ChangeKind, ImplementationStatus, Strength
+from meetings.models import MeetingFormat, StatementKind
+
+from .charts import figure_label
+
+# A symbol beside each word, so a change kind never rests on colour alone (the legend explains them).
+CHANGE_SYMBOLS = {
+    ChangeKind.NEW: "+",
+    ChangeKind.REPEATED: "=",
+    ChangeKind.STRENGTHENED: "▲",
+    ChangeKind.WEAKENED: "▼",
+    ChangeKind.WIDENED: "↔",
+    ChangeKind.NARROWED: "→←",
+}
+
+CHANGE_MEANINGS = {
+    ChangeKind.NEW: "made for the first time",
+    ChangeKind.REPEATED: "made again, in much the same terms",
+    ChangeKind.STRENGTHENED: "a firmer or more concrete pledge than before",
+    ChangeKind.WEAKENED: "a softer or vaguer pledge than before",
+    ChangeKind.WIDENED: "covers more than before (places, actors, means)",
+    ChangeKind.NARROWED: "covers less than before",
+}
+
+# Built once, by value ("new"): the matrix shows a change kind in every cell.
+CHANGE_MARKUP = {
+    kind.value: format_html(
+        '<span class="kind-symbol" aria-hidden="true">{}</span> <span class="kind-word">{}</span>',
+        CHANGE_SYMBOLS[kind],
+        kind.label.lower(),
+    )
+    for kind in ChangeKind
+}
+
+
+def change_kind(kind):
+    """A change kind as its symbol (hidden from screen readers, which read the word) and its word."""
+    return CHANGE_MARKUP[ChangeKind(kind).value]
+
+
+def change_legend():
+    """Every change kind with its symbol, word and meaning, in the model's order."""
+    return [(kind, CHANGE_SYMBOLS[kind], kind.label.lower(), CHANGE_MEANINGS[kind]) for kind in ChangeKind]
+
+
+def figure_text(figure):
+    """A figure with its qualifier, as a reader says it: “more than 7.7 million people”."""
+    return figure_label(figure)
+
+
+def label(value, choices):
+    """A field's value as its choices' label (“Not yet assessed”), or the value itself if it is not one of them.
+
+    What `get_FOO_display()` gives, for rows read without model instances and in long lists (that
+    method builds a dictionary of the choices at every call).
+    """
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
+
+
+def long_date(value):
+    """A date as the pages write it: 1 March 2022 (as `Meeting.date_label()` does), or nothing for none."""
+    return f"{value.day} {value:%B} {value.year}" if value else ""
+
+
+# The choices the templates name in `label`.
+CHOICES = {
+    "ImplementationStatus": ImplementationStatus,
+    "MeetingFormat": MeetingFormat,
+    "StatementKind": StatementKind,
+    "Strength": Strength,
+}

@@ -1,0 +1,73 @@
+"""Pages of a long list, addressed as `?page=N` beside the list's filters, so that a page can be shared."""
+
+from dataclasses import dataclass
+
+from django.core.paginator import InvalidPage, Paginator
+from django.http import Http404
+
+from .links import with_query
+
+
+@dataclass(frozen=True)
+class PageLink:
+    number: int
+    url: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class Pager:
+    """A page of a list with the links to its neighbours; `links` has None where pages are left out."""
+
+    page: object  # django.core.paginator.Page
+    links: list
+    previous: str
+    next: str
+    label: str  # what the pages are pages of, for the navigation's name: "recurring pledges"
+
+    @property
+    def first_shown(self):
+        return self.page.start_index()
+
+    @property
+    def last_shown(self):
+        return self.page.end_index()
+
+    @property
+    def count(self):
+        return self.page.paginator.count
+
+    @property
+    def is_paged(self):
+        return self.page.paginator.num_pages > 1
+
+
+def paginate(items, per_page, number, *, url, params, label):
+    """The page `number` (from the query string) of `items`, with links that keep `params` (the filters).
+
+    A page that is not a positive whole number, or past the last, is a 404 as in Django's own lists.
+    """
+    paginator = Paginator(items, per_page, allow_empty_first_page=True)
+    try:
+        page = paginator.page(number or 1)
+    except InvalidPage as exc:
+        raise Http404(f"There is no page {number} of {label}: {exc}") from None
+
+    def link(n):
+        return with_query(url, {**params, "page": n if n > 1 else None})
+
+    around = range(max(1, page.number - 2), min(paginator.num_pages, page.number + 2) + 1)
+    numbers = sorted({1, paginator.num_pages, *around})
+    links, before = [], 0
+    for n in numbers:
+        if n > before + 1:
+            links.append(None)
+        links.append(PageLink(n, link(n), n == page.number))
+        before = n
+    return Pager(
+        page=page,
+        links=links,
+        previous=link(page.number - 1) if page.has_previous() else "",
+        next=link(page.number + 1) if page.has_next() else "",
+        label=label,
+    )
