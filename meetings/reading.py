@@ -51,7 +51,7 @@ def segments(text, marks):
         while ends and ends[0][0] <= start:
             active.pop(heapq.heappop(ends)[1], None)
         if start < end:
-            yield start, end, [active[index] for index in sorted(active)]
+            yield start, end, [active[index] for index in sorted(active)] if len(active) > 1 else [*active.values()]
 
 
 def marked_text(text, marks):

@@ -1,8 +1,8 @@
 """A statement's verbatim text with every quoted span marked and linked to what quotes it."""
 
 from dataclasses import dataclass
+from html import escape
 
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from meetings.reading import segments
@@ -28,14 +28,20 @@ def highlighted_text(text, spans):
     its own line breaks (pre-wrap); a statement has hundreds of pieces, so no template per piece.
     """
     spans = sorted(spans, key=lambda s: (s.start, -s.end))
+    # What each span puts in the page, escaped once (by the span's identity: hashing a dataclass costs more).
+    anchors = {id(span): f'<span class="anchor" id="text-{escape(span.key)}"></span>' for span in spans}
+    links = {id(span): f'"#{escape(span.key)}"' for span in spans}
     parts = []
     for start, end, covering in segments(text, spans):
-        parts.extend(f'<span class="anchor" id="text-{escape(s.key)}"></span>' for s in covering if s.start == start)
         piece = escape(text[start:end])
         if not covering:
             parts.append(piece)
             continue
-        innermost = min(covering, key=lambda s: (s.end - s.start, s.start))
-        kinds = " ".join(f"q-{escape(kind)}" for kind in sorted({s.kind for s in covering}))
-        parts.append(f'<mark class="q {kinds}"><a href="#{escape(innermost.key)}">{piece}</a></mark>')
+        parts.extend(anchors[id(span)] for span in covering if span.start == start)
+        if len(covering) == 1:
+            innermost, kinds = covering[0], f"q-{escape(covering[0].kind)}"
+        else:
+            innermost = min(covering, key=lambda s: (s.end - s.start, s.start))
+            kinds = " ".join(f"q-{escape(kind)}" for kind in sorted({s.kind for s in covering}))
+        parts.append(f'<mark class="q {kinds}"><a href={links[id(innermost)]}>{piece}</a></mark>')
     return mark_safe("".join(parts))  # noqa: S308 - every piece and attribute is escaped above

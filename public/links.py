@@ -16,20 +16,36 @@ _STAND_IN = "slug-stand-in"
 _routes = {}
 
 
+class Route:
+    """The addresses of one kind of page by slug: `Route("public:pledge")(slug)`.
+
+    Made once for a list (it reads the request's URL configuration and script prefix), then called
+    for each item.
+    """
+
+    def __init__(self, name):
+        self.name = name
+        key = ("route", name, get_urlconf(), get_script_prefix())
+        parts = _routes.get(key)
+        if parts is None:
+            parts = _routes[key] = tuple(reverse(name, args=[_STAND_IN]).split(_STAND_IN))
+        self.before, self.after = parts
+
+    def __call__(self, slug):
+        if not _SLUG.fullmatch(slug):
+            return reverse(self.name, args=[slug])  # anything but a plain slug: the resolver quotes or refuses it
+        return f"{self.before}{slug}{self.after}"
+
+
 def page_url(name, slug=None):
     """The address of a page by its URL name, and its slug if it has one: `page_url("public:pledge", slug)`."""
-    key = (name, slug is None, get_urlconf(), get_script_prefix())
-    route = _routes.get(key)
-    if route is None:
-        if slug is None:
-            route = _routes[key] = reverse(name)
-        else:
-            route = _routes[key] = tuple(reverse(name, args=[_STAND_IN]).split(_STAND_IN))
-    if slug is None:
-        return route
-    if not _SLUG.fullmatch(slug):
-        return reverse(name, args=[slug])  # anything but a plain slug: the resolver quotes or refuses it
-    return slug.join(route)
+    if slug is not None:
+        return Route(name)(slug)
+    key = ("page", name, get_urlconf(), get_script_prefix())
+    url = _routes.get(key)
+    if url is None:
+        url = _routes[key] = reverse(name)
+    return url
 
 
 def with_query(url, params):

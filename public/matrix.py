@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup, escape
 
 from .display import CHANGE_MARKUP
-from .links import page_url
+from .links import Route
 
 # With no years asked for, the columns are the latest meetings: whole years, at least this many meetings.
 RECENT_MEETINGS = 12
@@ -128,6 +128,7 @@ def build_matrix(entries, meetings, lines):
     `lines` are all lines of effort (a row's line is looked up by slug, without a query).
     """
     columns = columns_of(meetings)
+    pledge_url = Route("public:pledge")
     column = {meeting.slug: index for index, meeting in enumerate(meetings)}
     line_by_slug = {line.slug: line for line in lines}
     groups, rows = [], {}
@@ -140,7 +141,7 @@ def build_matrix(entries, meetings, lines):
             row = MatrixRow(
                 slug=entry["thread__slug"],
                 title=entry["thread__title"],
-                url=page_url("public:pledge", entry["thread__slug"]),
+                url=pledge_url(entry["thread__slug"]),
                 columns=columns,
             )
             rows[row.slug] = row

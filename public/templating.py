@@ -14,7 +14,7 @@ from django.utils import timezone
 from jinja2 import Environment, StrictUndefined
 
 from . import display
-from .links import page_url
+from .links import Route, page_url
 
 
 def today():
@@ -33,6 +33,7 @@ def environment(**options):
     env = Environment(**options)  # noqa: S701 - Django's backend turns autoescape on
     env.globals.update(
         url=page_url,
+        route=Route,
         static=static,
         today=today,
         change_kind=display.change_kind,
