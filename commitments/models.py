@@ -32,7 +32,7 @@ class LineOfEffort(NaturalKeyModel):
         return self.name
 
 
-# What a pledge's story shows of each commitment and of its meeting (`Thread.objects.with_story()`).
+# What a pledge's story shows of each commitment and of its meeting (`ThreadEntry.objects.story_of()`).
 STORY_COMMITMENT_FIELDS = (
     "slug",
     "statement",
@@ -59,28 +59,6 @@ class ThreadQuerySet(NaturalKeyQuerySet):
             "commitment__statement__text"
         )
         return self.prefetch_related(Prefetch("entries", queryset=entries.order_by("position")))
-
-    def with_story(self):
-        """`with_timeline()` narrowed to what a pledge's public page shows: its line of effort, and of each
-        entry the commitment's quote, filing, deadline and money, its statement's title and digest, and
-        when and where its meeting was. Fewer columns to read and to turn into instances, in two queries.
-        """
-        entries = (
-            ThreadEntry.objects.select_related("commitment__statement__meeting")
-            .only(
-                "thread_id",
-                "position",
-                "change_kind",
-                "note",
-                *(f"commitment__{name}" for name in STORY_COMMITMENT_FIELDS),
-                "commitment__statement__slug",
-                "commitment__statement__title",
-                "commitment__statement__sha256",
-                *(f"commitment__statement__meeting__{name}" for name in STORY_MEETING_FIELDS),
-            )
-            .order_by("position")
-        )
-        return self.select_related("line_of_effort").prefetch_related(Prefetch("entries", queryset=entries))
 
     def search(self, text):
         """Threads whose title or description contain the text, or holding a commitment that matches it."""
@@ -124,13 +102,7 @@ class Thread(NaturalKeyModel):
 
         Uses the prefetched entries of `Thread.objects.with_timeline()` when present.
         """
-        entries = sorted(self.entries.all(), key=lambda e: e.position)
-        previous = None
-        result = []
-        for entry in entries:
-            result.append(TimelineStep(entry=entry, previous=previous))
-            previous = entry
-        return result
+        return TimelineStep.chain(sorted(self.entries.all(), key=lambda e: e.position))
 
 
 class Strength(models.TextChoices):
@@ -440,6 +412,30 @@ class ThreadEntryQuerySet(NaturalKeyQuerySet):
             .values_list("pk", flat=True)
         )
 
+    def story_of(self, thread):
+        """A thread's entries in position order with what its public page shows of each: the commitment's
+        quote, filing, deadline and money, its statement's title and digest, when and where its meeting was.
+
+        Only those columns, joined in one query: read and turned into instances, the rest would cost
+        more than the page's other queries together.
+        """
+        return (
+            self.filter(thread=thread)
+            .select_related("commitment__statement__meeting")
+            .only(
+                "thread_id",
+                "position",
+                "change_kind",
+                "note",
+                *(f"commitment__{name}" for name in STORY_COMMITMENT_FIELDS),
+                "commitment__statement__slug",
+                "commitment__statement__title",
+                "commitment__statement__sha256",
+                *(f"commitment__statement__meeting__{name}" for name in STORY_MEETING_FIELDS),
+            )
+            .order_by("position")
+        )
+
 
 class ThreadEntry(NaturalKeyModel):
     """A commitment's entry in a thread: its position in meeting order and how it changed from the previous one."""
@@ -499,6 +495,11 @@ class TimelineStep:
     def __init__(self, entry, previous):
         self.entry = entry
         self.previous = previous
+
+    @classmethod
+    def chain(cls, entries):
+        """The steps of a thread's entries, given in position order: each paired with the one before it."""
+        return [cls(entry=entry, previous=previous) for previous, entry in zip([None, *entries], entries, strict=False)]
 
     @cached_property
     def _comparison(self):

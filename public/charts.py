@@ -146,7 +146,7 @@ def year_chart(lines, counts):
     For a tracker with more meetings than a chart holds as columns: every year from the first to
     the last with a commitment, a year without any drawn empty, so that time runs evenly.
     """
-    label_width, plot_width, strip, row = 330, 760, 40, 56
+    label_width, plot_width, strip, row = 370, 760, 40, 56
     year_key = "statement__meeting__start_date__year"
     by_cell = {(row["line_of_effort__slug"], row[year_key]): row for row in counts}
     found = [row[year_key] for row in counts]
@@ -180,7 +180,7 @@ def year_chart(lines, counts):
     every = math.ceil(48 / column)  # years from one label to the next: about 48 units apart at least
     ticks = [(year, round(label_width + i * column, 1)) for i, year in enumerate(years) if i % every == 0]
     return YearChart(
-        width=label_width + plot_width,
+        width=label_width + plot_width + 40,  # room for the last year's label
         height=HEADER + row * len(lines) + 8,
         label_width=label_width,
         bar_width=bar_width,

@@ -47,5 +47,6 @@ def environment(**options):
         label=display.label,
         long_date=display.long_date,
         thousands=thousands,
+        word_diff=display.word_diff,
     )
     return env

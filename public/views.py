@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from commitments.models import Assessment, Commitment, LineOfEffort, Thread, ThreadEntry
+from commitments.models import Assessment, Commitment, LineOfEffort, Thread, ThreadEntry, TimelineStep
 from meetings.models import Figure, FigureMetric, Meeting, Participation, ParticipationRole, Statement
 
 from .charts import counts_chart, series_chart, year_chart
@@ -141,8 +141,9 @@ def matrix(request):
 
 def pledge(request, slug):
     """A recurring pledge's story: its commitments in meeting order, how each changed, worded and assessed."""
-    thread = get_object_or_404(Thread.objects.with_story(), slug=slug)
-    steps = thread.timeline()
+    thread = get_object_or_404(Thread.objects.select_related("line_of_effort"), slug=slug)
+    # Two plain queries: a prefetch of the entries would cost more than either.
+    steps = TimelineStep.chain(list(ThreadEntry.objects.story_of(thread)))
     latest = Assessment.objects.latest_of([step.entry.commitment_id for step in steps])
     meetings = list(dict.fromkeys(step.entry.commitment.statement.meeting for step in steps))
     context = {

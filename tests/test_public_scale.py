@@ -1,0 +1,252 @@
+"""The public pages with more meetings and pledges than a screen holds: windows, pages, years, bounded series.
+
+The page sizes and windows are made small here (monkeypatched) so that a few dozen records cross them;
+`meeting_window()` is also tested with the real sizes on the shape of a large tracker.
+"""
+
+import datetime
+import html
+import re
+
+import pytest
+from django.urls import reverse
+from hypothesis import given
+from hypothesis import strategies as st
+
+from commitments.models import Commitment, Thread, ThreadEntry, TimelineStep
+from meetings.models import Meeting, Statement, sha256_hex
+from meetings.reading import segments
+from public import matrix, views
+from public.highlight import Span
+from tests.factories import (
+    STATEMENT_TEXT,
+    CommitmentFactory,
+    FigureFactory,
+    LineOfEffortFactory,
+    MeetingFactory,
+    StatementFactory,
+    ThreadEntryFactory,
+    ThreadFactory,
+)
+from tests.test_public import QUERIES, read_matrix, text_of
+
+PHRASES = [
+    "We will continue to enhance our information sharing, including with INTERPOL.",
+    "We must continue to increase our stabilization contributions.",
+]
+
+
+def tracker(years, per_year, pledges):
+    """`per_year` meetings a year over `years`, a statement each, and `pledges` recurring pledges made at the
+    first and at the last meeting; built in bulk. Returns the meetings in order."""
+    line = LineOfEffortFactory(slug="stabilization", name="Stabilization")
+    meetings = Meeting.objects.bulk_create(
+        MeetingFactory.build(start_date=day, end_date=day)
+        for day in (datetime.date(year, 1 + 3 * n, 1) for year in years for n in range(per_year))
+    )
+    statements = Statement.objects.bulk_create(
+        StatementFactory.build(meeting=meeting, sha256=sha256_hex(STATEMENT_TEXT)) for meeting in meetings
+    )
+    threads = Thread.objects.bulk_create(ThreadFactory.build(line_of_effort=line) for _ in range(pledges))
+    commitments = Commitment.objects.bulk_create(
+        CommitmentFactory.build(statement=statement, line_of_effort=line, phrase=PHRASES[index % 2])
+        for _ in threads
+        for index, statement in enumerate([statements[0], statements[-1]])
+    )
+    ThreadEntry.objects.bulk_create(
+        ThreadEntryFactory.build(
+            thread=thread, commitment=commitment, position=position, change_kind="new" if position == 1 else "widened"
+        )
+        for index, thread in enumerate(threads)
+        for position, commitment in enumerate(commitments[2 * index : 2 * index + 2], start=1)
+    )
+    return meetings
+
+
+@pytest.fixture
+def small_windows(monkeypatch):
+    """A window of 4 meetings by default and 8 at most, 5 pledges and 5 meetings a page."""
+    monkeypatch.setattr(matrix, "RECENT_MEETINGS", 4)
+    monkeypatch.setattr(matrix, "MOST_MEETINGS", 8)
+    monkeypatch.setattr(views, "PLEDGES_PER_PAGE", 5)
+    monkeypatch.setattr(views, "MEETINGS_PER_PAGE", 5)
+
+
+def columns(response):
+    return re.findall(r'<th scope="col"><a href="/meetings/([^/]+)/">', response.content.decode())
+
+
+def selected(response, field):
+    found = re.search(rf'<select name="{field}".*?</select>', response.content.decode(), re.S)[0]
+    choice = re.search(r'<option value="([^"]*)" selected>', found)
+    return choice[1] if choice else None
+
+
+def links(response, label):
+    """The addresses of the links whose text starts with `label`."""
+    page = response.content.decode()
+    return [
+        html.unescape(href)
+        for href, text in re.findall(r'<a href="([^"]+)"[^>]*>([^<]*)', page)
+        if text.startswith(label)
+    ]
+
+
+# -- the window of meetings ---------------------------------------------------------------------
+
+
+def test_a_small_tracker_shows_every_meeting():
+    per_year = [(2016, 1), (2019, 2), (2020, 1), (2021, 1)]
+    window = matrix.meeting_window(per_year)
+    assert (window.first, window.last, window.meetings, window.narrowed) == (2016, 2021, 5, False)
+    assert (window.earlier, window.later) == (None, None)
+
+
+def test_a_large_tracker_shows_the_latest_dozen_meetings_and_at_most_two_dozen_when_asked():
+    per_year = [(year, 8) for year in range(1995, 2058)]  # about 100,000 commitments of the demo data
+    latest = matrix.meeting_window(per_year)
+    assert (latest.first, latest.last, latest.meetings, latest.narrowed) == (2056, 2057, 16, True)
+    assert (latest.earlier, latest.later) == (2055, None)
+    asked = matrix.meeting_window(per_year, 2000, 2010)
+    assert (asked.first, asked.last, asked.meetings, asked.narrowed) == (2000, 2002, 24, True)
+    assert (asked.earlier, asked.later) == (1999, 2003)
+    back = matrix.meeting_window(per_year, None, 2010)
+    assert (back.first, back.last, back.meetings) == (2008, 2010, 24)
+    fits = matrix.meeting_window(per_year, 2020, 2021)
+    assert (fits.first, fits.last, fits.meetings, fits.narrowed) == (2020, 2021, 16, False)
+
+
+def test_a_year_with_more_meetings_than_a_window_holds_is_shown_whole():
+    window = matrix.meeting_window([(2020, 30), (2021, 40)], 2021, 2021)
+    assert (window.first, window.last, window.meetings) == (2021, 2021, 40)
+    assert matrix.meeting_window([], None, None).meetings == 0
+
+
+# -- the matrix at scale --------------------------------------------------------------------------
+
+
+def test_the_matrix_shows_the_latest_meetings_a_page_of_pledges_and_links_to_the_rest(
+    client, db, small_windows, django_assert_num_queries
+):
+    meetings = tracker(range(2000, 2004), per_year=4, pledges=12)
+    with django_assert_num_queries(QUERIES["public:matrix"]):
+        first = client.get("/")
+    # The latest years holding four meetings at least; the form says which, and leads to the earlier ones.
+    assert columns(first) == [meeting.slug for meeting in meetings[-4:]]
+    assert selected(first, "year_from") == "2003" and selected(first, "year_to") == "2003"
+    assert links(first, "earlier meetings") == ["/?year_to=2002"]
+    assert "12 recurring pledges across 4 meetings. This page shows 1 to 5." in text_of(first.content.decode())
+    rows = read_matrix(first).rows
+    assert len(rows) == 5 and all(row[meetings[-1].slug] == ["↔ widened"] for row in rows.values())
+
+    # Pages keep the filters; the last has what is left; a page that is not there is a 404.
+    words = client.get("/", {"q": "recurring pledge"})
+    assert links(words, "Next") == ["/?q=recurring+pledge&page=2"]
+    with django_assert_num_queries(QUERIES["public:matrix"]):
+        last = client.get("/", {"q": "recurring pledge", "page": 3})
+    assert len(read_matrix(last).rows) == 2
+    assert set(read_matrix(last).rows).isdisjoint(rows)
+    assert client.get("/", {"page": 4}).status_code == 404
+    assert client.get("/", {"page": "last"}).status_code == 404
+
+    # Earlier meetings: back from the year before, as many whole years as a window holds.
+    earlier = client.get("/?year_to=2002")
+    assert "a few years at a time: 2001 to 2002." in " ".join(text_of(earlier.content.decode()).split())
+    assert selected(earlier, "year_from") == "2001" and selected(earlier, "year_to") == "2002"
+    assert links(earlier, "earlier meetings") == ["/?year_to=2000"]
+    assert links(earlier, "later meetings") == ["/?year_from=2003"]
+    assert read_matrix(earlier).rows == {}  # the pledges were made in 2000 and 2003 only
+    assert "No recurring pledge matches these filters." in earlier.content.decode()
+
+
+def test_an_asked_range_of_years_is_cut_to_what_a_window_holds(client, db, small_windows):
+    meetings = tracker(range(2000, 2004), per_year=4, pledges=3)
+    response = client.get("/", {"year_from": 2000, "year_to": 2003, "line_of_effort": "stabilization"})
+    assert response.status_code == 200
+    assert columns(response) == [meeting.slug for meeting in meetings[:8]]
+    assert selected(response, "year_from") == "2000" and selected(response, "year_to") == "2001"
+    assert selected(response, "line_of_effort") == "stabilization"
+    assert links(response, "later meetings") == ["/?line_of_effort=stabilization&year_from=2002"]
+    assert "a few years at a time: 2000 to 2001" in " ".join(text_of(response.content.decode()).split())
+    assert {row[meetings[0].slug][0] for row in read_matrix(response).rows.values()} == {"+ new"}
+    # The commitments behind the view are those of the years shown.
+    csv = re.search(r'with these filters[^:]*: <a href="[^"]+">JSON</a> · <a href="([^"]+)"', response.content.decode())
+    assert "date_after=2000-01-01" in html.unescape(csv[1]) and "date_before=2001-12-31" in html.unescape(csv[1])
+
+
+# -- meetings, lines of effort --------------------------------------------------------------------
+
+
+def test_the_meetings_list_is_paged(client, db, small_windows, django_assert_num_queries):
+    meetings = tracker(range(2000, 2003), per_year=4, pledges=1)
+    with django_assert_num_queries(QUERIES["public:meetings"]):
+        second = client.get("/meetings/", {"page": 2})
+    page = second.content.decode()
+    assert re.findall(r'<h2><a href="/meetings/([^/]+)/">', page) == [meeting.slug for meeting in meetings[5:10]]
+    assert '<ol class="meeting-list" start="6">' in page
+    assert "Page 2 of 3: meetings 6–10 of 12." in text_of(page)
+    assert links(second, "‹ Previous") == ["/meetings/"] and links(second, "Next") == ["/meetings/?page=3"]
+    assert client.get("/meetings/", {"page": 4}).status_code == 404
+
+
+def test_with_many_meetings_the_lines_page_counts_per_year_and_shows_the_latest_figures(
+    client, db, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(views, "SERIES_LENGTH", 2)
+    meetings = tracker([2000, 2003], per_year=4, pledges=3)
+    for meeting in meetings[:3]:
+        FigureFactory(statement=meeting.statements.get())
+    with django_assert_num_queries(QUERIES["public:lines"]):
+        response = client.get(reverse("public:lines"))
+    page = response.content.decode()
+    assert "Commitments per line of effort and year" in page
+    table = re.search(r'<table class="counts">.*?</table>', page, re.S)[0]
+    by_year = {
+        cells[0]: cells[1:]
+        for cells in (
+            [text_of(cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
+        )
+    }
+    # Every year from the first to the last, a year without a meeting included; the first meeting of
+    # 2000 and the last of 2003 hold all the commitments.
+    assert list(by_year) == ["2000", "2001", "2002", "2003"]
+    assert by_year["2000"] == ["3 (3 / 0)", "3"] and by_year["2001"] == ["0", "0"] and by_year["2003"][-1] == "3"
+    assert "The latest 2 of 3 figures" in page
+    assert page.count("More than 7.7 million people”") == 2
+
+
+# -- one segmentation, one matching per step -------------------------------------------------------
+
+
+def naive_segments(text, marks):
+    cuts = sorted({0, len(text), *(m.start for m in marks), *(m.end for m in marks)})
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        yield start, end, [m for m in marks if m.start <= start and end <= m.end]
+
+
+spans = st.lists(st.tuples(st.integers(0, 59), st.integers(1, 30)), max_size=12).map(
+    lambda pairs: [Span(start, min(60, start + length), "commitment", f"c-{start}") for start, length in pairs]
+)
+
+
+@given(spans)
+def test_segments_are_the_pieces_between_every_start_and_end_with_the_marks_covering_each(marks):
+    text = "x" * 60
+    assert list(segments(text, marks)) == list(naive_segments(text, marks))
+
+
+def test_a_timeline_step_matches_the_two_quotes_once(db, monkeypatch):
+    import commitments.models
+
+    calls = []
+    compare = commitments.models.compare
+    monkeypatch.setattr(commitments.models, "compare", lambda old, new: calls.append(1) or compare(old, new))
+    first, second = CommitmentFactory(phrase=PHRASES[0]), CommitmentFactory(phrase=PHRASES[1])
+    thread = ThreadFactory()
+    ThreadEntryFactory(thread=thread, commitment=first, position=1)
+    ThreadEntryFactory(thread=thread, commitment=second, position=2, change_kind="repeated")
+    _, step = Thread.objects.with_timeline().get(pk=thread.pk).timeline()
+    assert isinstance(step, TimelineStep)
+    step.diff, step.similarity(), step.wording_is_close(), step.suggested_change_kind(), step.diff
+    assert len(calls) == 1
