@@ -5,9 +5,10 @@
     .venv/bin/python bench/run.py --json var/bench/results.json        # where the table is written as JSON
 
 For each database engine and size it makes a throwaway database (a temporary SQLite file; on
-PostgreSQL, databases named tracker_bench_* on BENCH_POSTGRES_URL's server, dropped and made
-afresh), migrates it, fills it with `generate_demo`, and runs each group of measurements in a
-fresh process (`bench/measure.py`), so that peak memory figures are each its own:
+PostgreSQL, databases named tracker_bench_* (or --prefix) on BENCH_POSTGRES_URL's server, dropped
+and made afresh), migrates it, fills it with `generate_demo` (then ANALYZE on PostgreSQL, as
+autovacuum would), and runs each group of measurements in a fresh process (`bench/measure.py`), so
+that peak memory figures are each its own:
 
 - the commitments list through the whole stack against the same rows read with `.values()` and
   dumped with orjson, and a page 90 % deep against the first page;
@@ -96,8 +97,9 @@ def measure(group, database_url, workdir, timeout=1800, **options):
 class Engine:
     """Throwaway databases of one engine: made empty and migrated, removed at the end."""
 
-    def __init__(self, vendor, workdir, postgres_url):
+    def __init__(self, vendor, workdir, postgres_url, prefix="tracker_bench"):
         self.vendor, self.workdir, self.postgres_url = vendor, workdir, postgres_url.rstrip("/")
+        self.prefix = prefix
         self.made = []
 
     def url(self, name):
@@ -106,7 +108,8 @@ class Engine:
         return f"{self.postgres_url}/{name}"
 
     def fresh(self, name):
-        """An empty, migrated database called `name`; returns its URL."""
+        """An empty, migrated database called `name` after the prefix; returns its URL."""
+        name = f"{self.prefix}_{name}"
         if self.vendor == "sqlite":
             (self.workdir / f"{name}.sqlite3").unlink(missing_ok=True)
         else:
@@ -116,6 +119,17 @@ class Engine:
         url = self.url(name)
         manage(url, "migrate", "--noinput", "-v", "0")
         return url
+
+    def analyze(self, url):
+        """Planner statistics for a freshly filled database, as autovacuum keeps them on a live one.
+
+        Measured straight after the bulk inserts, PostgreSQL would plan with none and time its guesses.
+        """
+        if self.vendor == "postgresql":
+            import psycopg
+
+            with psycopg.connect(url, autocommit=True) as connection:
+                connection.execute("ANALYZE")
 
     def drop_all(self):
         for name in self.made:
@@ -132,22 +146,24 @@ class Engine:
 def run_engine(engine, sizes, groups, rounds):
     results = {}
     if "ingest" in groups:
-        url = engine.fresh(f"tracker_bench_{INGEST_SMALL}")
+        url = engine.fresh(f"{INGEST_SMALL}")
         manage(url, "generate_demo", "--commitments", str(INGEST_SMALL), "-v", "0")
+        engine.analyze(url)
         results[INGEST_SMALL] = {"ingest": measure("ingest", url, engine.workdir, rounds=rounds)}
     for size in sizes:
         log(f"== {engine.vendor}, {size:,} commitments")
-        url = engine.fresh(f"tracker_bench_{size}")
+        url = engine.fresh(f"{size}")
         started = time.perf_counter()
         manage(url, "generate_demo", "--commitments", str(size), "-v", "0")
         log(f"   generate_demo: {time.perf_counter() - started:.0f} s")
         figures = {"generate_demo": [{"name": "generate_demo", "value": round(time.perf_counter() - started, 1)}]}
+        engine.analyze(url)
         for group in groups:
             started = time.perf_counter()
             options = {"rounds": rounds}
             if group == "snapshot":
-                options["restore_url"] = engine.fresh(f"tracker_bench_{size}_restore")
-                options["loaddata_url"] = engine.fresh(f"tracker_bench_{size}_loaddata")
+                options["restore_url"] = engine.fresh(f"{size}_restore")
+                options["loaddata_url"] = engine.fresh(f"{size}_loaddata")
             figures[group] = measure(group, url, engine.workdir, **options)
             log(f"   {group}: {time.perf_counter() - started:.0f} s")
         # A size that is also the ingest's small database keeps the ingest figure measured on it above.
@@ -273,6 +289,11 @@ def main():
         default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432"),
         help="the PostgreSQL server for the throwaway tracker_bench_* databases",
     )
+    parser.add_argument(
+        "--prefix",
+        default="tracker_bench",
+        help="the throwaway databases' names begin with it (two runs on one server need two prefixes)",
+    )
     options = parser.parse_args()
     sizes = sorted(options.sizes)
     report = {"sizes": sizes, "engines": {}}
@@ -287,7 +308,7 @@ def main():
         # No database is read: any URL will do for the settings.
         manage(f"sqlite:///{workdir / 'collectstatic.sqlite3'}", "collectstatic", "--noinput", "-v", "0")
         for vendor in options.databases:
-            engine = Engine(vendor, workdir, options.postgres_url)
+            engine = Engine(vendor, workdir, options.postgres_url, options.prefix)
             try:
                 results = run_engine(engine, sizes, options.groups, options.rounds)
             finally:
