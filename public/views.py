@@ -15,6 +15,7 @@ from meetings.models import Figure, FigureMetric, Meeting, Participation, Partic
 
 from .charts import counts_chart, series_chart, year_chart
 from .forms import MatrixFilterForm
+from .fragments import quoted_commitments
 from .highlight import Span, highlighted_text
 from .links import page_url, with_query
 from .matrix import build_matrix, meeting_window
@@ -233,7 +234,7 @@ def statement(request, slug):
         "text": highlighted_text(statement.text, spans),
         "digest_matches": statement.text_matches_digest(),
         "commitments": commitments,
-        "places": places,
+        "commitment_items": quoted_commitments(commitments, places),
         "figures": figures,
         "participations": participations,
         "data_links": [
