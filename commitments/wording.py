@@ -32,7 +32,7 @@ def word_diff(old, new):
 
 def similarity(old, new):
     """Share of words the two quotes have in common, from 0 to 1."""
-    return difflib.SequenceMatcher(a=words(old), b=words(new), autojunk=False).ratio()
+    return compare(old, new)[1]
 
 
 def diff_counts(runs):

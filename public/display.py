@@ -3,7 +3,7 @@
 from django.utils.html import format_html
 from markupsafe import Markup, escape
 
-from commitments.models import ChangeKind, ImplementationStatus, Strength
+from commitments.models import ChangeKind
 from meetings.models import MeetingFormat, StatementKind
 
 from .charts import figure_label
@@ -71,12 +71,7 @@ def long_date(value):
 
 
 # The choices the templates name in `label`.
-CHOICES = {
-    "ImplementationStatus": ImplementationStatus,
-    "MeetingFormat": MeetingFormat,
-    "StatementKind": StatementKind,
-    "Strength": Strength,
-}
+CHOICES = {"MeetingFormat": MeetingFormat, "StatementKind": StatementKind}
 
 
 def word_diff(runs):

@@ -41,12 +41,10 @@ def environment(**options):
         **display.CHOICES,
     )
     env.filters.update(
-        floatformat=defaultfilters.floatformat,
         pluralize=defaultfilters.pluralize,
         figure_text=display.figure_text,
         label=display.label,
         long_date=display.long_date,
         thousands=thousands,
-        word_diff=display.word_diff,
     )
     return env

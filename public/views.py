@@ -15,7 +15,7 @@ from meetings.models import Figure, FigureMetric, Meeting, Participation, Partic
 
 from .charts import counts_chart, series_chart, year_chart
 from .forms import MatrixFilterForm
-from .fragments import quoted_commitments
+from .fragments import quoted_commitments, timeline_steps
 from .highlight import Span, highlighted_text
 from .links import page_url, with_query
 from .matrix import build_matrix, meeting_window
@@ -149,10 +149,10 @@ def pledge(request, slug):
     meetings = list(dict.fromkeys(step.entry.commitment.statement.meeting for step in steps))
     context = {
         "thread": thread,
-        "steps": [(step, latest.get(step.entry.commitment_id)) for step in steps],
+        "steps": steps,
+        # A quote's `cite` is an absolute address: the host is read once, not once per quote.
+        "timeline": timeline_steps(steps, latest, f"{request.scheme}://{request.get_host()}"),
         "meetings": meetings,
-        # A quote's `cite` is an absolute address; the host is checked once, not once per quote.
-        "origin": f"{request.scheme}://{request.get_host()}",
         "data_links": [
             DataLink("This pledge's timeline, with the word differences", api_url("thread-detail", thread.slug)),
             list_link("Its commitments", "commitment-list", thread=thread.slug),
