@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
 from meetings.models import Figure, NaturalKeyModel, NaturalKeyQuerySet, Qualifier, QuotedSpan, Statement
@@ -32,6 +33,11 @@ class LineOfEffort(NaturalKeyModel):
 
 
 class ThreadQuerySet(NaturalKeyQuerySet):
+    def with_entry_count(self):
+        """Annotate `entry_count`, the commitments in each thread, as a subquery on the indexed thread key."""
+        rows = ThreadEntry.objects.filter(thread=OuterRef("pk")).order_by().values("thread")
+        return self.annotate(entry_count=Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0))
+
     def with_timeline(self):
         """Threads with their entries prefetched in position order, each with commitment, statement and meeting.
 

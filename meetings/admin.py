@@ -4,6 +4,7 @@ from django.db.models import Count, Prefetch
 from django.urls import reverse
 from django.utils.html import format_html
 
+from .admin_filters import BoundedRelatedFilter
 from .forms import StatementForm
 from .history_admin import HistoryAdmin
 from .inlines import AddOnlyInline, ReadOnlyInline
@@ -75,7 +76,7 @@ class StatementAdmin(HistoryAdmin):
     form = StatementForm
     change_form_template = "meetings/admin/statement_change_form.html"
     list_display = ["title", "meeting_name", "kind", "issued_on", "commitment_count", "figure_count", "short_sha256"]
-    list_filter = ["kind", "meeting"]
+    list_filter = ["kind", ("meeting", BoundedRelatedFilter)]
     search_fields = ["title", "slug", "issuer", "publisher"]
     list_select_related = ["meeting"]
     autocomplete_fields = ["meeting"]
@@ -92,13 +93,7 @@ class StatementAdmin(HistoryAdmin):
         js = ["meetings/admin/reading-view.js"]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                commitment_count=Count("commitments", distinct=True), figure_count=Count("figures", distinct=True)
-            )
-        )
+        return super().get_queryset(request).with_quote_counts()
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -222,7 +217,7 @@ class MemberAdmin(HistoryAdmin):
 class ParticipationAdmin(HistoryAdmin):
     form = OptionalQuotePasteForm
     list_display = ["member", "role", "meeting_name", "statement", "short_quote"]
-    list_filter = ["role", "meeting", "member__kind"]
+    list_filter = ["role", ("meeting", BoundedRelatedFilter), "member__kind"]
     search_fields = ["member__name", "quote", "note"]
     list_select_related = ["member", "meeting", "statement"]
     autocomplete_fields = ["meeting", "member", "statement"]
@@ -244,7 +239,7 @@ class ParticipationAdmin(HistoryAdmin):
 class FigureAdmin(HistoryAdmin):
     form = QuotePasteForm
     list_display = ["slug", "metric", "qualifier", "value", "unit", "meeting"]
-    list_filter = ["metric", "qualifier", "statement__meeting"]
+    list_filter = ["metric", "qualifier", ("statement__meeting", BoundedRelatedFilter)]
     search_fields = ["slug", "quote", "note"]
     autocomplete_fields = ["statement"]
     fields = [
