@@ -4,9 +4,10 @@ import datetime
 from functools import cache
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from commitments.models import (
     Assessment,
@@ -20,7 +21,7 @@ from commitments.models import (
 from meetings.models import Figure, Meeting, Member, Participation, Statement
 from meetings.quotes import resolve_span
 
-from .errors import as_drf_error
+from .errors import Conflict, as_drf_error
 
 
 def beside(fields, **extra):
@@ -29,7 +30,24 @@ def beside(fields, **extra):
 
 
 class CleanModelSerializer(serializers.ModelSerializer):
-    """Writes through the model's full_clean(): the same rules as the admin, field-level 400s, nothing saved."""
+    """Writes through the model's full_clean(): the same rules as the admin, field-level 400s, nothing saved.
+
+    Uniqueness is checked in the write's own transaction, not by DRF's validators beforehand: a value
+    another record holds is a 409 naming the field, whether it was there before or another request
+    won the race for it (then the database refuses the row and the conflict is found after the fact).
+    An update writes only the fields it was given, so a PATCH cannot put back what it did not send.
+    """
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        if model_field.unique:  # DRF's UniqueValidator: checked in the transaction instead
+            field_kwargs["validators"] = [
+                v for v in field_kwargs.get("validators", []) if not isinstance(v, UniqueValidator)
+            ]
+        return field_class, field_kwargs
+
+    def get_validators(self):
+        return []
 
     def create(self, validated_data):
         instance = self.Meta.model(**validated_data)
@@ -38,15 +56,23 @@ class CleanModelSerializer(serializers.ModelSerializer):
     def update(self, instance, validated_data):
         for name, value in validated_data.items():
             setattr(instance, name, value)
-        return self._clean_and_save(instance)
+        return self._clean_and_save(instance, update_fields=list(validated_data))
 
     @transaction.atomic
-    def _clean_and_save(self, instance):
+    def _clean_and_save(self, instance, update_fields=None):
         try:
-            instance.full_clean()
-            instance.save()
+            instance.full_clean(validate_unique=False, validate_constraints=False)
+            instance.validate_check_constraints()
         except DjangoValidationError as exc:
             raise as_drf_error(exc) from None
+        conflicts = instance.unique_conflicts()
+        if conflicts:
+            raise Conflict(conflicts)
+        try:
+            with transaction.atomic():
+                instance.save(update_fields=update_fields)
+        except IntegrityError:
+            raise Conflict(instance.unique_conflicts() or None) from None
         return instance
 
 

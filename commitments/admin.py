@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from meetings.admin import StatementAdmin as MeetingsStatementAdmin
+from meetings.concurrency import VersionedAdminMixin
 from meetings.inlines import AddOnlyInline, ReadOnlyInline
 from meetings.models import Statement
 from meetings.quotes import QuoteAddInline, QuotePasteForm, quote_in_context
@@ -171,7 +172,7 @@ class CommitmentForm(QuotePasteForm):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(ThreadEntrySavingMixin, SimpleHistoryAdmin):
+class CommitmentAdmin(VersionedAdminMixin, ThreadEntrySavingMixin, SimpleHistoryAdmin):
     form = CommitmentForm
     list_display = ["slug", "short_quote", "meeting", "line_of_effort", "strength", "threads", "latest_status"]
     list_filter = [
@@ -248,7 +249,7 @@ class ThreadCommitmentAddInline(ThreadEntryAddInline):
 
 
 @admin.register(Thread)
-class ThreadAdmin(ThreadEntrySavingMixin, SimpleHistoryAdmin):
+class ThreadAdmin(VersionedAdminMixin, ThreadEntrySavingMixin, SimpleHistoryAdmin):
     list_display = ["title", "slug", "line_of_effort", "entry_count", "meeting_count"]
     list_filter = ["line_of_effort"]
     search_fields = ["title", "slug", "description"]
@@ -309,7 +310,7 @@ class ThreadAdmin(ThreadEntrySavingMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ThreadEntry)
-class ThreadEntryAdmin(SimpleHistoryAdmin):
+class ThreadEntryAdmin(VersionedAdminMixin, SimpleHistoryAdmin):
     form = ThreadEntryForm
     list_display = ["thread", "position", "commitment", "change_kind"]
     list_filter = ["thread", "change_kind"]
@@ -347,7 +348,7 @@ class ThreadEntryAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(LineOfEffort)
-class LineOfEffortAdmin(SimpleHistoryAdmin):
+class LineOfEffortAdmin(VersionedAdminMixin, SimpleHistoryAdmin):
     list_display = ["position", "name", "slug", "commitment_count"]
     list_display_links = ["name"]
     search_fields = ["name", "slug"]
@@ -362,7 +363,7 @@ class LineOfEffortAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(SimpleHistoryAdmin):
+class AssessmentAdmin(VersionedAdminMixin, SimpleHistoryAdmin):
     formfield_overrides = URL_HTTPS
     list_display = ["commitment", "assessed_on", "status", "funding_stage", "assessor"]
     list_filter = ["status", "funding_stage", "commitment__statement__meeting"]

@@ -1,10 +1,12 @@
 """Writes that touch several rows, called alike by the admin, the API and the seed loader."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from .models import ChangeKind, ThreadEntry
+from meetings.concurrency import ConcurrentChange
+
+from .models import ChangeKind, Thread, ThreadEntry
 
 
 def meeting_order(commitment):
@@ -45,13 +47,31 @@ def opening_problem(*, thread, commitment, change_kind):
     return _opening_problem(ordered, entry, change_kind)
 
 
+def _lock(thread):
+    """Hold the thread until the transaction ends: placements and removals in it happen one at a time."""
+    if not list(Thread.objects.select_for_update().filter(pk=thread.pk).values_list("pk", flat=True)):
+        raise ConcurrentChange(f"The recurring pledge “{thread.slug}” was deleted meanwhile.")
+
+
 @transaction.atomic
 def place_in_thread(*, thread, commitment, change_kind, note=""):
     """Add a commitment to a recurring pledge (or update its place), keeping the thread in meeting order.
 
     Positions are numbered 1..n by meeting order; the first commitment of a thread must be `new`.
     Each entry that changes is saved once (one history row); entries that do not change are not saved.
+    The thread is locked first, so concurrent placements are made one after the other; should the
+    database still refuse a row, ConcurrentChange says so and nothing is saved.
     """
+    _lock(thread)
+    try:
+        return _place(thread, commitment, change_kind, note)
+    except IntegrityError:
+        raise ConcurrentChange(
+            f"“{thread}” was changed by someone else at the same time: nothing was saved; try again."
+        ) from None
+
+
+def _place(thread, commitment, change_kind, note):
     entry, ordered = _placed(thread, commitment)
     problem = _opening_problem(ordered, entry, change_kind)
     if problem:
@@ -80,12 +100,23 @@ def _rest_of_thread(entry):
 
 @transaction.atomic
 def remove_from_thread(*, entry):
-    """Take a commitment out of its thread and close the gap it leaves; refused before anything changes."""
+    """Take a commitment out of its thread and close the gap it leaves; refused before anything changes.
+
+    The thread is locked first; an entry that another write took out meanwhile is a ConcurrentChange.
+    """
+    _lock(entry.thread)
+    if not ThreadEntry.objects.filter(pk=entry.pk).exists():
+        raise ConcurrentChange(f"“{entry.commitment.slug}” was already taken out of “{entry.thread}”.")
     rest = _rest_of_thread(entry)
     if rest and rest[0].change_kind != ChangeKind.NEW:
         raise ValidationError(removal_problem(entry))
-    entry.delete()
-    _renumber(rest)
+    try:
+        entry.delete()
+        _renumber(rest)
+    except IntegrityError:
+        raise ConcurrentChange(
+            f"“{entry.thread}” was changed by someone else at the same time: nothing was saved; try again."
+        ) from None
 
 
 def _renumber(ordered, always_save=None):

@@ -3,6 +3,7 @@ from django.db.models import Count, Prefetch
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from .concurrency import VersionedAdminMixin
 from .forms import StatementForm
 from .inlines import AddOnlyInline, ReadOnlyInline
 from .models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
@@ -36,7 +37,7 @@ class MeetingParticipationAddInline(AddOnlyInline):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(SimpleHistoryAdmin):
+class MeetingAdmin(VersionedAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "format", "city", "country", "start_date", "end_date", "date_precision", "statement_count"]
     list_filter = ["format", "country", "date_precision"]
     search_fields = ["name", "slug", "city", "country"]
@@ -65,7 +66,7 @@ class FigureAddInline(QuoteAddInline):
 
 
 @admin.register(Statement)
-class StatementAdmin(SimpleHistoryAdmin):
+class StatementAdmin(VersionedAdminMixin, SimpleHistoryAdmin):
     form = StatementForm
     list_display = ["title", "meeting", "kind", "issued_on", "commitment_count", "figure_count", "short_sha256"]
     list_filter = ["kind", "meeting"]
@@ -136,7 +137,7 @@ class ConflictingJoinFilter(admin.SimpleListFilter):
 
 
 @admin.register(Member)
-class MemberAdmin(SimpleHistoryAdmin):
+class MemberAdmin(VersionedAdminMixin, SimpleHistoryAdmin):
     list_display = ["name", "kind", "joined_per_sources"]
     list_filter = ["kind", ConflictingJoinFilter]
     search_fields = ["name", "slug"]
@@ -166,7 +167,7 @@ class MemberAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Participation)
-class ParticipationAdmin(SimpleHistoryAdmin):
+class ParticipationAdmin(VersionedAdminMixin, SimpleHistoryAdmin):
     form = OptionalQuotePasteForm
     list_display = ["member", "role", "meeting", "statement", "quote"]
     list_filter = ["role", "meeting", "member__kind"]
@@ -180,7 +181,7 @@ class ParticipationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Figure)
-class FigureAdmin(SimpleHistoryAdmin):
+class FigureAdmin(VersionedAdminMixin, SimpleHistoryAdmin):
     form = QuotePasteForm
     list_display = ["slug", "metric", "qualifier", "value", "unit", "meeting"]
     list_filter = ["metric", "qualifier", "statement__meeting"]

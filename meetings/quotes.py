@@ -48,8 +48,9 @@ def resolve_span(statement, quote, start=None, end=None):
     """The (quote, start, end) a curator means: from a pasted quote, or from offsets alone.
 
     A quote is located in the statement's text (a start offset chooses between places
-    when it occurs more than once); offsets alone give the quote. Raises a field-level
-    ValidationError that the admin and the API show as they are.
+    when it occurs more than once); offsets alone give the quote. A quote given with offsets
+    that do not hold it is refused, never looked up elsewhere: the offsets are part of what was
+    sent. Raises a field-level ValidationError that the admin and the API show as they are.
     """
     if not quote:
         if start is None or end is None:
@@ -58,8 +59,17 @@ def resolve_span(statement, quote, start=None, end=None):
             return statement.excerpt(start, end), start, end
         except ValidationError as exc:
             raise ValidationError({"end": exc.messages}) from None
-    if start is not None and statement.text[start : start + len(quote)] == quote:
+    if start is not None:
+        if statement.text[start : start + len(quote)] != quote:
+            raise ValidationError(
+                {"start": f"The quote is not the text at offset {start} of “{statement}”: give the offsets of "
+                "this quote, or leave them out to have them found."}
+            )
+        if end is not None and end != start + len(quote):
+            raise ValidationError({"end": f"The quote starting at {start} ends at {start + len(quote)}, not {end}."})
         return quote, start, start + len(quote)
+    if end is not None:
+        raise ValidationError({"start": "An end offset needs its start offset (or leave both out)."})
     try:
         start, end = statement.locate(quote)
     except ValidationError as exc:
