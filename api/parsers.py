@@ -1,9 +1,12 @@
 """Request bodies, read strictly: what no record can hold is a 400 that names the field, not a 500.
 
-JSON is read by orjson, which refuses lone surrogates and malformed UTF-8 outright. Every body
-is then walked once (without recursion): a string holding a NUL or a lone surrogate, or nesting
-deeper than MAX_DEPTH (no resource has more than two levels), is refused before a serializer sees it.
+JSON is read by orjson (malformed UTF-8 and nesting past 1,024 levels are refused outright). Every
+body is then walked once, without recursion: a string holding a NUL or a lone surrogate, or nesting
+deeper than MAX_DEPTH (no resource has more than two levels), is refused, naming the field, before
+a serializer sees it.
 """
+
+import json
 
 import orjson
 from django.conf import settings
@@ -21,7 +24,7 @@ def check_storable(data):
     while stack:
         value, field, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise ParseError(f"The body nests deeper than {MAX_DEPTH} levels.")
+            raise ValidationError({field or "non_field_errors": [f"Nested deeper than {MAX_DEPTH} levels."]})
         if isinstance(value, dict):
             for key, item in value.items():
                 if isinstance(key, str) and unstorable(key):
@@ -47,7 +50,13 @@ class JSONParser(parsers.JSONParser):
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            raise ParseError(f"JSON parse error - {exc}") from None
+            if "surrogate" not in str(exc):
+                raise ParseError(f"JSON parse error - {exc}") from None
+            # Read it again, surrogates and all, only to say which field holds one.
+            try:
+                data = json.loads(body.decode("utf-8"))
+            except (ValueError, RecursionError):
+                raise ParseError(f"JSON parse error - {exc}") from None
         return check_storable(data)
 
 

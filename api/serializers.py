@@ -23,6 +23,9 @@ from meetings.quotes import resolve_span
 
 from .errors import Conflict, as_drf_error
 
+# Character offsets are stored as 32-bit integers; a statement is far shorter.
+OFFSET_MAX = 2**31 - 1
+
 
 def beside(fields, **extra):
     """`fields` with each `extra[name]` listed right after `name`: read-only names beside what they name."""
@@ -125,8 +128,8 @@ class FigureSerializer(QuotedSerializerMixin, CleanModelSerializer):
     statement = serializers.SlugRelatedField(slug_field="slug", queryset=Statement.objects.defer("text"))
     meeting = serializers.SlugRelatedField(source="statement.meeting", slug_field="slug", read_only=True)
     quote = serializers.CharField(trim_whitespace=False, required=False, allow_blank=True)
-    start = serializers.IntegerField(min_value=0, required=False)
-    end = serializers.IntegerField(min_value=0, required=False)
+    start = serializers.IntegerField(min_value=0, max_value=OFFSET_MAX, required=False)
+    end = serializers.IntegerField(min_value=0, max_value=OFFSET_MAX, required=False)
 
     class Meta:
         model = Figure
@@ -153,8 +156,8 @@ class ParticipationSerializer(QuotedSerializerMixin, CleanModelSerializer):
         slug_field="slug", queryset=Statement.objects.defer("text"), allow_null=True, required=False
     )
     quote = serializers.CharField(trim_whitespace=False, allow_blank=True, required=False)
-    start = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    end = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    start = serializers.IntegerField(min_value=0, max_value=OFFSET_MAX, required=False, allow_null=True)
+    end = serializers.IntegerField(min_value=0, max_value=OFFSET_MAX, required=False, allow_null=True)
 
     class Meta:
         model = Participation
@@ -224,8 +227,8 @@ class CommitmentSerializer(QuotedSerializerMixin, CleanModelSerializer):
     statement_title = serializers.CharField(source="statement.title", read_only=True)
     meeting = MeetingRef(source="statement.meeting", read_only=True)
     quote = serializers.CharField(trim_whitespace=False, required=False, allow_blank=True)
-    start = serializers.IntegerField(min_value=0, required=False)
-    end = serializers.IntegerField(min_value=0, required=False)
+    start = serializers.IntegerField(min_value=0, max_value=OFFSET_MAX, required=False)
+    end = serializers.IntegerField(min_value=0, max_value=OFFSET_MAX, required=False)
     line_of_effort = serializers.SlugRelatedField(slug_field="slug", queryset=LineOfEffort.objects.all())
     line_of_effort_name = serializers.CharField(source="line_of_effort.name", read_only=True)
     threads = ThreadEntrySummarySerializer(source="thread_entries", many=True, read_only=True)

@@ -62,8 +62,10 @@ def resolve_span(statement, quote, start=None, end=None):
     if start is not None:
         if statement.text[start : start + len(quote)] != quote:
             raise ValidationError(
-                {"start": f"The quote is not the text at offset {start} of “{statement}”: give the offsets of "
-                "this quote, or leave them out to have them found."}
+                {
+                    "start": f"The quote is not the text at offset {start} of “{statement}”: give the offsets of "
+                    "this quote, or leave them out to have them found."
+                }
             )
         if end is not None and end != start + len(quote):
             raise ValidationError({"end": f"The quote starting at {start} ends at {start + len(quote)}, not {end}."})
