@@ -61,6 +61,8 @@ class CSVListMixin:
     def list(self, request, *args, **kwargs):
         if getattr(request.accepted_renderer, "format", None) != "csv":
             return super().list(request, *args, **kwargs)
+        if self.paginator is not None:
+            self.paginator.check_parameters(request)  # ignored in a file, but never wrong unnoticed
         columns = columns_of(self.get_serializer())
         documents = self.csv_documents()  # filters are read now: a bad one is a 400, not a broken file
         line = csv.writer(_Line(), lineterminator="\r\n")

@@ -16,7 +16,7 @@ class BoundedPageSize:
 
     def get_page_size(self, request):
         value = request.query_params.get(self.page_size_query_param)
-        if value is None:
+        if not value:  # absent or empty: the default, as for every parameter left empty
             return self.page_size
         if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= self.max_page_size:
             raise ValidationError(
@@ -36,11 +36,16 @@ class PageNumberPagination(BoundedPageSize, pagination.PageNumberPagination):
     page_size = 50
 
     def paginate_queryset(self, queryset, request, view=None):
-        number = request.query_params.get(self.page_query_param)
-        if number is not None and number not in self.last_page_strings:
-            if not number.isascii() or not number.isdigit() or int(number) < 1 or len(number) > 9:
-                raise ValidationError({self.page_query_param: ["A page number from 1."]}, code="invalid")
+        self.check_parameters(request)
         return super().paginate_queryset(queryset, request, view)
+
+    def check_parameters(self, request):
+        """400 for a page size or page number the API cannot use, paged or not (a CSV file is not)."""
+        self.get_page_size(request)
+        number = request.query_params.get(self.page_query_param)
+        if number and number not in self.last_page_strings:
+            if not number.isascii() or not number.isdigit() or not 1 <= int(number) <= 999_999_999:
+                raise ValidationError({self.page_query_param: ["A page number from 1."]}, code="invalid")
 
     def get_schema_operation_parameters(self, view):
         parameters = self.bounded(super().get_schema_operation_parameters(view))
@@ -63,7 +68,8 @@ class CursorPagination(BoundedPageSize, pagination.CursorPagination):
         except pagination.NotFound:
             raise self.invalid() from None
         # A well-formed cursor can still carry a position the ordering field cannot hold.
-        if cursor is not None and cursor.position is not None and self.ordering[0].lstrip("-") == "id":
+        ordering = (self.ordering,) if isinstance(self.ordering, str) else self.ordering
+        if cursor is not None and cursor.position is not None and ordering[0].lstrip("-") == "id":
             try:
                 position = int(cursor.position)
             except ValueError:
@@ -73,6 +79,11 @@ class CursorPagination(BoundedPageSize, pagination.CursorPagination):
         if cursor is not None and cursor.position is not None and "\x00" in cursor.position:
             raise self.invalid()
         return cursor
+
+    def check_parameters(self, request):
+        """400 for a page size or cursor the API cannot use, paged or not (a CSV file is not)."""
+        self.get_page_size(request)
+        self.decode_cursor(request)
 
     def invalid(self):
         return ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}, code="invalid")

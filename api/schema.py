@@ -46,6 +46,17 @@ ERRORS = {
 CSV = {"type": "string", "description": "CSV: a header row, then one row per record."}
 
 
+# No text field or parameter takes a NUL (PostgreSQL cannot store one): the API answers 400.
+NO_NUL = "^[^\\u0000]*$"
+
+
+def without_nul(schema):
+    """A string schema that says NUL is refused, unless it already constrains its values."""
+    if schema.get("type") == "string" and not {"pattern", "enum", "format"} & set(schema):
+        schema["pattern"] = NO_NUL
+    return schema
+
+
 class AutoSchema(openapi.AutoSchema):
     def is_versioned(self):
         return isinstance(self.view, VersionedMixin) and self.method in ("PUT", "PATCH", "DELETE")
@@ -88,6 +99,18 @@ class AutoSchema(openapi.AutoSchema):
                     description="The record's version: send it back in If-Match to change or delete it.",
                 )
             )
+        return parameters
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        return without_nul(super()._map_serializer_field(field, direction, bypass_extensions))
+
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            without_nul(parameter.get("schema", {}))
+            if parameter["in"] == "query":
+                # An empty value is the parameter left out (no filter, the default page), as forms send it.
+                parameter["allowEmptyValue"] = True
         return parameters
 
     def error_codes(self):

@@ -399,7 +399,7 @@ def test_aggregate_query_count_is_constant(django_assert_num_queries, name, quer
 def test_the_figure_series_needs_a_known_metric(clients):
     response = clients["anonymous"].get(reverse("api:figure-series"), {"metric": "unicorns"})
     assert response.status_code == 400
-    assert "metric must be one of" in response.json()["detail"]
+    assert "metric must be one of" in response.json()["metric"][0]
 
 
 def test_docs_are_served_from_local_assets_only(clients):
