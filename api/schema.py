@@ -101,8 +101,12 @@ class AutoSchema(openapi.AutoSchema):
             )
         return parameters
 
-    def _map_serializer_field(self, field, direction, bypass_extensions=False):
-        return without_nul(super()._map_serializer_field(field, direction, bypass_extensions))
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        # After the field's own validators, so that a blank-allowed text is not made a `oneOf`
+        # of two schemas that both take "".
+        if "oneOf" not in schema:
+            without_nul(schema)
 
     def _get_parameters(self):
         parameters = super()._get_parameters()

@@ -279,3 +279,27 @@ def test_concurrent_writers_to_different_records_all_succeed(busy_server, token_
         print(f"{connection.vendor}: {REQUESTS} concurrent PATCHes of {REQUESTS} records: {counts}")
     assert counts == {200: REQUESTS}
     assert all(line.description.startswith("Changed") for line in type(lines[0]).objects.all())
+
+
+@pytest.mark.django_db
+def test_an_entry_taken_out_meanwhile_is_a_message_in_the_admin_and_a_conflict_in_the_services(
+    client, curator, opened_thread
+):
+    from commitments.services import remove_from_thread
+    from meetings.concurrency import ConcurrentChange
+
+    thread, first, second = opened_thread
+    ThreadEntry.objects.filter(commitment=second).update(change_kind="new")
+    entry = thread.entries.get(commitment=first)
+    stale_copy = ThreadEntry.objects.get(pk=entry.pk)
+    remove_from_thread(entry=entry)
+    with pytest.raises(ConcurrentChange, match="already taken out"):
+        remove_from_thread(entry=stale_copy)
+
+    client.force_login(curator)
+    response = client.post(
+        reverse("admin:commitments_threadentry_delete", args=[stale_copy.pk]), {"post": "yes"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "doesn’t exist" in response.content.decode()
+    assert list(thread.entries.values_list("commitment", "position")) == [(second.pk, 1)]
