@@ -59,7 +59,11 @@ def without_nul(schema):
 
 class AutoSchema(openapi.AutoSchema):
     def is_versioned(self):
-        return isinstance(self.view, VersionedMixin) and self.method in ("PUT", "PATCH", "DELETE")
+        return isinstance(self.view, VersionedMixin) and getattr(self.view, "action", None) in (
+            "update",
+            "partial_update",
+            "destroy",
+        )
 
     def shows_version(self):
         return isinstance(self.view, VersionedMixin) and getattr(self.view, "action", None) in (

@@ -48,6 +48,7 @@ CASES = [
         (f"NUL in the path: PATCH {resource}", "PATCH", f"/api/v1/{resource}/a%00b/", b"{}", 400, "detail")
         for resource in RESOURCES
     ],
+    ("lone surrogate in the path (sent as UTF-8)", "GET", "/api/v1/commitments/a%ED%A0%80b/", None, 404, "detail"),
     ("NUL in the query", "GET", "/api/v1/commitments/?status=%00", None, 400, "status"),
     ("NUL in the query of a page", "GET", f"/api/v1/commitments/{COMMITMENT}/?format=%00", None, 400, "format"),
     (
