@@ -3,7 +3,7 @@
 A record's page carries its version as an `ETag` (`NaturalKeyModel.version()`, the same version
 the admin's change form carries). PUT, PATCH and DELETE must send it back in `If-Match`:
 
-- without it (or with `*`, which names no version): 428 Precondition Required;
+- without it (or with `*`, which names no version): 428 Precondition Required; not an entity tag: 400;
 - PUT and DELETE, when the record changed in any way since that version: 412 Precondition Failed;
 - PATCH, when a field it sends changed since that version: 412. A PATCH writes only the fields it
   sends, so two clients changing different fields of one record both succeed.
@@ -16,11 +16,14 @@ import re
 
 from django.db import transaction
 from django.http import Http404
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from .errors import PreconditionFailed, PreconditionRequired
 
-_ENTITY_TAG = re.compile(r'\s*(W/)?"([^"]*)"\s*(?:,|$)')
+# One or more entity tags (RFC 9110), comma-separated; the schema states the same pattern.
+ENTITY_TAGS = r'(W/)?"[!#-~]*"(, ?(W/)?"[!#-~]*")*'
+_TAG = re.compile(r'(W/)?"([!#-~]*)"')
 
 
 def etag(instance):
@@ -33,15 +36,10 @@ def if_match_versions(request):
     header = request.headers.get("If-Match", "").strip()
     if not header or header == "*":
         raise PreconditionRequired()
-    versions, position = [], 0
-    while position < len(header):
-        match = _ENTITY_TAG.match(header, position)
-        if match is None or match.end() == position:
-            raise PreconditionFailed('If-Match must be the ETag of the record, e.g. If-Match: "…".')
-        if not match.group(1):  # a weak tag never matches a write's precondition (RFC 9110, 13.1.1)
-            versions.append(match.group(2))
-        position = match.end()
-    return versions
+    if not re.fullmatch(ENTITY_TAGS, header):
+        raise ValidationError({"If-Match": ['Not an entity tag: send the ETag as given, e.g. If-Match: "…".']})
+    # A weak tag never matches a change's precondition (RFC 9110, 13.1.1).
+    return [match.group(2) for match in _TAG.finditer(header) if not match.group(1)]
 
 
 def check_unchanged(instance, versions, fields=None):
@@ -72,14 +70,16 @@ class VersionedMixin:
         versions = if_match_versions(request)
         with transaction.atomic():
             self.lock(instance)
-            if not partial:
-                check_unchanged(instance, versions)
+            # The request is read first (a 400 says what is wrong with it whatever its If-Match),
+            # then compared with the record, then written: all under the lock.
             serializer = self.get_serializer(instance, data=request.data, partial=partial)
             serializer.is_valid(raise_exception=True)
             if partial:
                 model = type(instance)
                 written = [model._meta.get_field(name).attname for name in serializer.validated_data]
                 check_unchanged(instance, versions, fields=written)
+            else:
+                check_unchanged(instance, versions)
             serializer.save()
         return Response(serializer.data, headers={"ETag": etag(serializer.instance)})
 

@@ -10,7 +10,7 @@ from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import SAFE_METHODS
 
-from .concurrency import VersionedMixin
+from .concurrency import ENTITY_TAGS, VersionedMixin
 from .errors import ErrorSerializer
 from .permissions import ReadOrCurate
 
@@ -85,7 +85,7 @@ class AutoSchema(openapi.AutoSchema):
             parameters.append(
                 OpenApiParameter(
                     "If-Match",
-                    str,
+                    {"type": "string", "pattern": f"^{ENTITY_TAGS}$"},
                     OpenApiParameter.HEADER,
                     required=True,
                     description="The record's ETag, as its page gave it: the change is refused (412) if the "

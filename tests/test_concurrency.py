@@ -105,6 +105,7 @@ def test_a_change_needs_the_version_it_was_read_at(curator):
     assert missing.status_code == 428 and "If-Match" in missing.json()["detail"]
     assert client.patch(url, {"summary": "A"}, format="json", HTTP_IF_MATCH="*").status_code == 428
     assert client.patch(url, {"summary": "A"}, format="json", HTTP_IF_MATCH='"bogus"').status_code == 412
+    assert client.patch(url, {"summary": "A"}, format="json", HTTP_IF_MATCH="bogus").status_code == 400
     assert client.patch(url, {"summary": "A"}, format="json", HTTP_IF_MATCH=f"W/{etag}").status_code == 412
     assert client.delete(url).status_code == 428
     assert Commitment.objects.get(pk=commitment.pk).summary == commitment.summary
