@@ -55,6 +55,8 @@ class JSONParser(parsers.JSONParser):
             # Read it again, surrogates and all, only to say which field holds one.
             try:
                 data = json.loads(body.decode("utf-8"))
+            except UnicodeDecodeError as undecodable:
+                raise ParseError(f"The body is not UTF-8 (byte {undecodable.start}).") from None
             except (ValueError, RecursionError):
                 raise ParseError(f"JSON parse error - {exc}") from None
         return check_storable(data)

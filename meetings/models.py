@@ -229,6 +229,10 @@ class Meeting(NaturalKeyModel):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "A meeting cannot end before it starts."})
+
     def short_name(self):
         """City and year, for narrow columns: “Copenhagen 2020”."""
         return f"{self.city} {self.start_date.year}"

@@ -152,7 +152,7 @@ CASES = [
         "/api/v1/meetings/paris-2019-small-group/",
         raw('{"end_date":"1900-01-01"}'),
         400,
-        "non_field_errors",
+        "end_date",
     ),
     ("date filter out of range", "GET", "/api/v1/commitments/?date_after=99999-01-01", None, 400, "date_after"),
     ("year filter absurd", "GET", "/api/v1/meetings/?year=99999999999999999999", None, 400, "year"),
