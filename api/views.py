@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from commitments.models import Assessment, Commitment, LineOfEffort, Thread, ThreadEntry
-from commitments.services import place_in_thread, remove_from_thread
+from commitments.services import AlreadyInThread, place_in_thread, remove_from_thread
 from meetings.concurrency import ConcurrentChange
 from meetings.models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
 
@@ -162,8 +162,8 @@ class ThreadViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelVi
 
     @extend_schema(
         request=ThreadEntryWriteSerializer,
-        responses={201: ThreadTimelineSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
-        summary="Place a commitment in this recurring pledge",
+        responses={201: ThreadTimelineSerializer},
+        summary="Place a commitment in this recurring pledge (409 if it is in it already)",
     )
     @action(detail=True, methods=["post"], url_path="entries", filter_backends=[], pagination_class=None)
     def add_entry(self, request, slug=None):
@@ -171,9 +171,11 @@ class ThreadViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelVi
         payload = ThreadEntryWriteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
-            place_in_thread(thread=thread, **payload.validated_data)
+            place_in_thread(thread=thread, **payload.validated_data, only_new=True)
         except ValidationError as exc:
             raise as_drf_error(exc) from None
+        except AlreadyInThread as exc:
+            raise Conflict({"commitment": [str(exc)]}) from None
         except ConcurrentChange as exc:
             raise Conflict(str(exc)) from None
         thread = self.get_queryset().get(pk=thread.pk)

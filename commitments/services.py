@@ -53,16 +53,23 @@ def _lock(thread):
         raise ConcurrentChange(f"The recurring pledge “{thread.slug}” was deleted meanwhile.")
 
 
+class AlreadyInThread(ConcurrentChange):
+    """The commitment already has its place in the thread (placed meanwhile, or before)."""
+
+
 @transaction.atomic
-def place_in_thread(*, thread, commitment, change_kind, note=""):
+def place_in_thread(*, thread, commitment, change_kind, note="", only_new=False):
     """Add a commitment to a recurring pledge (or update its place), keeping the thread in meeting order.
 
     Positions are numbered 1..n by meeting order; the first commitment of a thread must be `new`.
     Each entry that changes is saved once (one history row); entries that do not change are not saved.
     The thread is locked first, so concurrent placements are made one after the other; should the
-    database still refuse a row, ConcurrentChange says so and nothing is saved.
+    database still refuse a row, ConcurrentChange says so and nothing is saved. With `only_new`, a
+    commitment already in the thread is AlreadyInThread rather than an update of its entry.
     """
     _lock(thread)
+    if only_new and ThreadEntry.objects.filter(thread=thread, commitment=commitment).exists():
+        raise AlreadyInThread(f"“{commitment.slug}” is already in “{thread}”: change its entry instead.")
     try:
         return _place(thread, commitment, change_kind, note)
     except IntegrityError:

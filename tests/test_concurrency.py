@@ -249,12 +249,22 @@ def test_concurrent_thread_placements_and_removals_keep_the_thread_whole(busy_se
     positions = list(thread.entries.order_by("position").values_list("commitment_id", "position"))
     assert positions == [(c.pk, i) for i, c in enumerate(commitments, start=1)]
 
+    # The same commitment placed twice at once: one places it, the other is told it is there.
+    extra = CommitmentFactory(statement=commitments[-1].statement, phrase="We welcome the progress.")
+    twice = fire(
+        [("POST", url, {"commitment": extra.slug, "change_kind": kind}, token_headers) for kind in ("new", "repeated")]
+    )
+    assert sorted(status for status, _ in twice) == [201, 409], twice
+    assert "commitment" in next(json.loads(body) for status, body in twice if status == 409)
+    ThreadEntry.objects.filter(commitment=extra).delete()
+
     removal = busy_server.url + reverse("api:thread-remove-entry", args=[thread.slug, commitments[0].slug])
     removed = fire([("DELETE", removal, None, token_headers) for _ in range(10)])
     counts = tally(removed)
     with capsys.disabled():
         print(
             f"{connection.vendor}: {len(commitments)} concurrent placements: {tally(placed)}; "
+            f"2 concurrent placements of one commitment: {tally(twice)}; "
             f"10 concurrent removals of one entry: {counts}"
         )
     assert counts.get(204) == 1 and set(counts) <= {204, 404, 409}, removed
