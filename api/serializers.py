@@ -5,6 +5,7 @@ from functools import cache
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
@@ -32,7 +33,45 @@ def beside(fields, **extra):
     return [item for name in fields for item in (name, *extra.get(name, ()))]
 
 
-class CleanModelSerializer(serializers.ModelSerializer):
+def json_type(field):
+    """(the Python type a JSON body must give for this field, its name), as the schema types it."""
+    if isinstance(field, serializers.BooleanField):
+        return bool, "a boolean"
+    if isinstance(field, serializers.IntegerField):
+        return int, "an integer"
+    text_fields = (
+        serializers.CharField,
+        serializers.ChoiceField,
+        serializers.SlugRelatedField,
+        serializers.DateField,
+        serializers.DecimalField,  # written as a string, as the schema says
+    )
+    if isinstance(field, text_fields):
+        return str, "a string"
+    return None, None
+
+
+class StrictJSONTypes:
+    """A JSON body gives each field the JSON type the schema states: DRF would read 5 as "5" or "1" as 1."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and not isinstance(data, QueryDict):
+            errors = {}
+            for name, field in self.fields.items():
+                if field.read_only or name not in data or data[name] is None:
+                    continue
+                expected, label = json_type(field)
+                value = data[name]
+                if expected is not None and (
+                    not isinstance(value, expected) or (expected is int and isinstance(value, bool))
+                ):
+                    errors[name] = [f"Must be {label}."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class CleanModelSerializer(StrictJSONTypes, serializers.ModelSerializer):
     """Writes through the model's full_clean(): the same rules as the admin, field-level 400s, nothing saved.
 
     Uniqueness is checked in the write's own transaction, not by DRF's validators beforehand: a value
@@ -412,7 +451,7 @@ class ThreadTimelineSerializer(ThreadSerializer):
         fields = [*ThreadSerializer.Meta.fields, "timeline"]
 
 
-class ThreadEntryWriteSerializer(serializers.Serializer):
+class ThreadEntryWriteSerializer(StrictJSONTypes, serializers.Serializer):
     """Place a commitment in this recurring pledge; positions follow meeting order."""
 
     commitment = serializers.SlugRelatedField(slug_field="slug", queryset=Commitment.objects.defer("statement__text"))
