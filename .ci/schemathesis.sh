@@ -7,7 +7,7 @@
 # Serves a fresh database with the seed loaded on 127.0.0.1 (a free port), runs schemathesis
 # against /api/v1/schema/ with a bounded number of examples per operation, stops the server,
 # and writes its reports to var/schemathesis/<database>/. Nothing leaves the machine.
-# SCHEMATHESIS_MAX_EXAMPLES (default 25), SCHEMATHESIS_SEED (default 1) and, for PostgreSQL,
+# SCHEMATHESIS_MAX_EXAMPLES (default 10), SCHEMATHESIS_SEED (default 1) and, for PostgreSQL,
 # SCHEMATHESIS_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/tracker_schemathesis,
 # dropped and created anew) tune a run.
 set -euo pipefail
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 root="$PWD"
 
 engine="${1:?usage: .ci/schemathesis.sh sqlite|postgres}"
-max_examples="${SCHEMATHESIS_MAX_EXAMPLES:-25}"
+max_examples="${SCHEMATHESIS_MAX_EXAMPLES:-10}"
 seed="${SCHEMATHESIS_SEED:-1}"
 out="var/schemathesis/$engine"
 rm -rf "$out"
