@@ -44,11 +44,12 @@ def if_match_versions(request):
 
 def check_unchanged(instance, versions, fields=None):
     """412 unless one of `versions` is the record's version (or, with `fields`, none of those columns changed)."""
+    watched = None if fields is None else set(fields)
     for version in versions:
-        changed = instance.changed_since(version)
-        if not changed if fields is None else not set(changed) & set(fields):
+        changed = set(instance.changed_since(version))
+        if not (changed if watched is None else changed & watched):
             return
-    if fields is None:
+    if watched is None:
         raise PreconditionFailed()
     changed = sorted(set(fields).intersection(*(instance.changed_since(v) for v in versions)))
     raise PreconditionFailed(
