@@ -3,6 +3,7 @@
 The version compared is `NaturalKeyModel.version()`, the one the API sends as its ETag.
 """
 
+from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpResponseRedirect
@@ -18,19 +19,30 @@ VERSION_FIELD = "_record_version"
 class StaleEditGuard:
     """A change form's check that the record is still as it was when the form was opened.
 
-    The page carries the version it was opened at (VERSION_FIELD); the record is re-read with its
-    row locked before the form is validated, so the comparison holds until the save. A form sent
-    without the field (not from the page) is not checked.
+    The form carries the version it was opened at in a hidden field (VERSION_FIELD); the record is
+    re-read with its row locked before the form is validated, so the comparison holds until the
+    save. A form sent without the field (not from the page) is not checked.
     """
+
+    stored_version = None  # the record's version as stored now, set by VersionedAdminMixin.get_form
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[VERSION_FIELD] = forms.CharField(
+            widget=forms.HiddenInput, required=False, initial=self.stored_version
+        )
 
     def clean(self):
         cleaned = super().clean()
         opened = self.data.get(VERSION_FIELD)
-        if opened is None or self.instance.pk is None:
+        if not opened or self.instance.pk is None:
             return cleaned
         changed = self.instance.changed_since(opened)
         if changed:
             self.add_error(None, self.stale_messages(changed))
+            # The page shown again carries the version stored now: saving it again keeps the curator's values.
+            self.data = self.data.copy()
+            self.data[VERSION_FIELD] = self.stored_version
         return cleaned
 
     def stale_messages(self, changed):
@@ -58,9 +70,11 @@ def _shown(value, width=200):
 
 class VersionedAdminMixin:
     """ModelAdmin mixin for curated records: a change form refuses to save over a change made after
-    it was opened and shows the curator what changed; a write that lost a race is a message, not a 500."""
+    it was opened and shows the curator what changed; a write that lost a race is a message, not a 500.
 
-    change_form_template = "meetings/admin/versioned_change_form.html"
+    The version travels in a hidden field of the form, added to the page's fieldsets when it is
+    rendered, so it works with any change form template and any fieldsets a ModelAdmin declares.
+    """
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
@@ -70,26 +84,24 @@ class VersionedAdminMixin:
                 obj.refresh_locked()
             except type(obj).DoesNotExist:
                 return None
-        if obj is not None:
-            obj._stored_version = obj.version()
         return obj
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        if obj is None:
+        if obj is None or obj.pk is None:
             return form
 
         class GuardedForm(StaleEditGuard, form):
-            pass
+            stored_version = obj.version()
 
         GuardedForm.__name__ = form.__name__
         return GuardedForm
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if obj is not None and obj.pk is not None:
-            # The version as stored now: after a refusal, saving again means "keep mine over theirs".
-            context["record_version"] = getattr(obj, "_stored_version", None) or obj.version()
-            context["record_version_field"] = VERSION_FIELD
+        adminform = context.get("adminform")
+        if adminform is not None and VERSION_FIELD in adminform.form.fields:
+            adminform.fieldsets = [*adminform.fieldsets, (None, {"fields": [VERSION_FIELD], "classes": ["hidden"]})]
+            context["record_version"] = adminform.form[VERSION_FIELD].value()
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
