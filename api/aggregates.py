@@ -1,7 +1,8 @@
 """Aggregates for dashboards: pledges x meetings, commitments per line of effort, figure series."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -102,8 +103,5 @@ class FigureSeriesView(APIView):
     def get(self, request, format=None):
         metric = request.query_params.get("metric")
         if metric not in FigureMetric.values:
-            return Response(
-                {"detail": f"metric must be one of: {', '.join(FigureMetric.values)}."},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            raise ValidationError({"metric": [f"metric must be one of: {', '.join(FigureMetric.values)}."]})
         return Response(FigurePointSerializer(Figure.objects.series(metric), many=True).data)

@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 
 from meetings.admin import StatementAdmin as MeetingsStatementAdmin
 from meetings.admin_filters import BoundedRelatedFilter
+from meetings.concurrency import VersionedAdminMixin
 from meetings.history_admin import HistoryAdmin
 from meetings.inlines import AddOnlyInline, ReadOnlyInline
 from meetings.models import Statement
@@ -221,7 +222,7 @@ class CommitmentForm(QuotePasteForm):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(ThreadEntrySavingMixin, HistoryAdmin):
+class CommitmentAdmin(VersionedAdminMixin, ThreadEntrySavingMixin, HistoryAdmin):
     form = CommitmentForm
     # Fits 1,280 px beside the filters: the quote (shortened, whole on hover) opens the commitment;
     # its slug is on its page and found by the search.
@@ -323,7 +324,7 @@ def timeline_html(thread):
 
 
 @admin.register(Thread)
-class ThreadAdmin(ThreadEntrySavingMixin, HistoryAdmin):
+class ThreadAdmin(VersionedAdminMixin, ThreadEntrySavingMixin, HistoryAdmin):
     # The meetings it recurs at, in order, say more than its slug (found by the search all the same).
     list_display = ["title", "line_of_effort", "meetings", "entry_count"]
     list_filter = ["line_of_effort"]
@@ -377,7 +378,7 @@ class SuggestionFilter(admin.SimpleListFilter):
 
 
 @admin.register(ThreadEntry)
-class ThreadEntryAdmin(HistoryAdmin):
+class ThreadEntryAdmin(VersionedAdminMixin, HistoryAdmin):
     form = ThreadEntryForm
     list_display = ["thread", "position", "commitment_slug", "meeting", "change_kind", "suggestion"]
     list_display_links = ["commitment_slug"]
@@ -447,7 +448,7 @@ class ThreadEntryAdmin(HistoryAdmin):
 
 
 @admin.register(LineOfEffort)
-class LineOfEffortAdmin(HistoryAdmin):
+class LineOfEffortAdmin(VersionedAdminMixin, HistoryAdmin):
     list_display = ["position", "name", "slug", "commitment_count"]
     list_display_links = ["name"]
     search_fields = ["name", "slug"]
@@ -464,7 +465,7 @@ class LineOfEffortAdmin(HistoryAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(HistoryAdmin):
+class AssessmentAdmin(VersionedAdminMixin, HistoryAdmin):
     formfield_overrides = URL_HTTPS
     list_display = ["commitment", "assessed_on", "status", "funding_stage", "assessor"]
     list_filter = ["status", "funding_stage", ("commitment__statement__meeting", BoundedRelatedFilter)]

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from .admin_filters import BoundedRelatedFilter
+from .concurrency import VersionedAdminMixin
 from .forms import StatementForm
 from .history_admin import HistoryAdmin
 from .inlines import AddOnlyInline, ReadOnlyInline
@@ -40,7 +41,7 @@ class MeetingParticipationAddInline(AddOnlyInline):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(HistoryAdmin):
+class MeetingAdmin(VersionedAdminMixin, HistoryAdmin):
     list_display = ["name", "format", "city", "country", "start_date", "end_date", "date_precision", "statement_count"]
     list_filter = ["format", "country", "date_precision"]
     search_fields = ["name", "slug", "city", "country"]
@@ -72,7 +73,7 @@ class FigureAddInline(QuoteAddInline):
 
 
 @admin.register(Statement)
-class StatementAdmin(HistoryAdmin):
+class StatementAdmin(VersionedAdminMixin, HistoryAdmin):
     form = StatementForm
     change_form_template = "meetings/admin/statement_change_form.html"
     list_display = ["title", "meeting_name", "kind", "issued_on", "commitment_count", "figure_count", "short_sha256"]
@@ -184,7 +185,7 @@ class ConflictingJoinFilter(admin.SimpleListFilter):
 
 
 @admin.register(Member)
-class MemberAdmin(HistoryAdmin):
+class MemberAdmin(VersionedAdminMixin, HistoryAdmin):
     list_display = ["name", "kind", "joined_per_sources"]
     list_filter = ["kind", ConflictingJoinFilter]
     search_fields = ["name", "slug"]
@@ -214,7 +215,7 @@ class MemberAdmin(HistoryAdmin):
 
 
 @admin.register(Participation)
-class ParticipationAdmin(HistoryAdmin):
+class ParticipationAdmin(VersionedAdminMixin, HistoryAdmin):
     form = OptionalQuotePasteForm
     list_display = ["member", "role", "meeting_name", "statement", "short_quote"]
     list_filter = ["role", ("meeting", BoundedRelatedFilter), "member__kind"]
@@ -236,7 +237,7 @@ class ParticipationAdmin(HistoryAdmin):
 
 
 @admin.register(Figure)
-class FigureAdmin(HistoryAdmin):
+class FigureAdmin(VersionedAdminMixin, HistoryAdmin):
     form = QuotePasteForm
     list_display = ["slug", "metric", "qualifier", "value", "unit", "meeting"]
     list_filter = ["metric", "qualifier", ("statement__meeting", BoundedRelatedFilter)]
