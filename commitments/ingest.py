@@ -12,13 +12,14 @@ int, float), and every offset is a Python string offset into the text exactly as
 import functools
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
 import snowballstemmer
 
 from .models import suggest_change_kind
-from .search import spelling_variants, words_of
+from .search import indexed_alike, spelling_variants, words_of
 
 # ---------------------------------------------------------------------------------------------
 # Segmenting: sentences, list items and lead-ins, with exact offsets.
@@ -618,11 +619,14 @@ def _unit(text, end):
 # ---------------------------------------------------------------------------------------------
 
 THREAD_CANDIDATES = 3
-# Commitments the index returns per span; the ranking below reads only these.
+# Commitments per span ranked in full (their rows read); chosen from what the index found.
 SEARCH_LIMIT = 40
-# Words per span sent to the index: the rarest ones, which tell pledges apart.
+# Words per span looked up in the index: the rarest ones, which tell pledges apart.
 QUERY_WORDS = 24
-# Pledges the index returns per span by their title and description.
+# Commitments (and pledges) the index returns per word, newest first: all those holding a rare word,
+# the newest of those holding a common one.
+POSTINGS = 200
+# Pledges per span found by their title and description.
 THREAD_SEARCH_LIMIT = 5
 # Below this a pledge is not offered at all: it shares too little with the span.
 MIN_THREAD_SCORE = 0.05
@@ -645,23 +649,26 @@ def _stems(words):
     return {_stem(word) for word in words}
 
 
-class _Weights:
-    """Inverse document frequencies of stems, from the counts the index gave for the statement's words."""
+class Rarity:
+    """How rare each word stem is among stored commitments: inverse document frequencies.
 
-    def __init__(self, frequencies, size):
-        self.size = max(size, 1)
-        self.by_stem = {}
-        for word, count in frequencies.items():
-            for stem in _stems([word]):
-                self.by_stem[stem] = min(count, self.by_stem.get(stem, count))
-        self.default = self.idf(0)
+    Counted in Python over a sample of stored commitments (`StoredCorpus.sample`: the newest ones,
+    all of them in a small database), so that the weights are the same on every database and cover
+    every stem of a candidate, not only the statement's.
+    """
+
+    def __init__(self, documents):
+        self.size = 0
+        self.counts = Counter()
+        for stems in documents:
+            self.size += 1
+            self.counts.update(stems)
 
     def idf(self, count):
         return math.log((self.size + 1) / (count + 0.5))
 
     def of(self, stem):
-        count = self.by_stem.get(stem)
-        return self.default if count is None else self.idf(count)
+        return self.idf(self.counts.get(stem, 0))
 
 
 def similarity(span_stems, other_stems, weights):
@@ -673,26 +680,54 @@ def similarity(span_stems, other_stems, weights):
     return shared / norms if norms else 0.0
 
 
-def _query_words(words, frequencies, limit):
-    """The words to ask the index for: the rarest ones the stored commitments hold (longer first on a tie)."""
-    usable = [w for w in words if frequencies.get(w, 0) > 0]
-    return sorted(usable, key=lambda w: (min(frequencies[w], limit), -len(w), w))[:QUERY_WORDS]
+def _query(words, rarity):
+    """{stem: its words} to look up for a span: the `QUERY_WORDS` rarest stems (longer first on a tie)."""
+    groups = {}
+    for word in words:
+        for variant in spelling_variants(word):
+            if indexed_alike(variant):
+                groups.setdefault(_stem(word), set()).add(variant)
+    chosen = sorted(groups, key=lambda stem: (-rarity.of(stem), -len(stem), stem))[:QUERY_WORDS]
+    return {stem: groups[stem] for stem in chosen}
+
+
+def _found(query, postings, rarity, limit):
+    """The ids of the `limit` rows the index found sharing the most rare stems with a span, for their length.
+
+    Each row scores the summed squared weights of the stems it shares, over the square root of its
+    length: an estimate of the cosine that ranks the found rows without reading them.
+    """
+    scores, lengths = {}, {}
+    for stem in query:
+        weight = rarity.of(stem) ** 2
+        for found_id, characters in postings.get(stem, ()):
+            scores[found_id] = scores.get(found_id, 0.0) + weight
+            lengths[found_id] = characters
+    ranked = sorted(scores, key=lambda i: (-scores[i] / math.sqrt(max(lengths[i], 1)), -i))
+    return ranked[:limit]
 
 
 def suggest(text, *, corpus):
     """Suggestions for a statement's text against what `corpus` holds: the dry run's JSON, without `sha256`."""
     candidates = commitment_candidates(text)
     span_words = [words_of(text[c.start : c.end]) for c in candidates]
-    every_word = [v for words in span_words for w in words for v in spelling_variants(w)]
-    frequencies = corpus.document_frequencies(every_word) if every_word else {}
-    weights = _Weights(frequencies, corpus.size)
-    limit = corpus.COUNT_LIMIT
-    hits, thread_hits = [], []
-    for words in span_words:
-        query = _query_words([v for w in words for v in spelling_variants(w)], frequencies, limit)
-        hits.append(corpus.search(query, SEARCH_LIMIT))
-        thread_hits.append(corpus.search_threads(query, THREAD_SEARCH_LIMIT))
-    rows = corpus.commitment_rows({i for found in hits for i, _ in found})
+    rarity = Rarity(_stems(words_of(quote + " " + summary)) for quote, summary in corpus.sample())
+    queries = [_query(words, rarity) for words in span_words]
+    groups = {}
+    for query in queries:
+        for stem, variants in query.items():
+            groups.setdefault(stem, set()).update(variants)
+    groups = {stem: sorted(variants) for stem, variants in sorted(groups.items())}
+    # A stem the sample shows to be in more than POSTINGS stored commitments is looked up among the
+    # sampled (newest) ones only: the newest of them are what the index would return anyway.
+    common = set()
+    if corpus.sample_floor is not None:
+        common = {stem for stem in groups if rarity.counts[stem] * corpus.size > POSTINGS * rarity.size}
+    postings = corpus.postings(groups, POSTINGS, recent=common) if groups else {}
+    thread_postings = corpus.thread_postings(groups, POSTINGS) if groups else {}
+    hits = [_found(query, postings, rarity, SEARCH_LIMIT) for query in queries]
+    thread_hits = [_found(query, thread_postings, rarity, THREAD_SEARCH_LIMIT) for query in queries]
+    rows = corpus.commitment_rows({i for found in hits for i in found})
     threads = corpus.thread_rows(
         {t for row in rows.values() for t in row["threads"]} | {t for found in thread_hits for t in found}
     )
@@ -701,7 +736,7 @@ def suggest(text, *, corpus):
         quote = text[candidate.start : candidate.end]
         stems = _stems(words)
         scored = sorted(
-            ((similarity(stems, _stored_stems(rows[i]), weights), rows[i]) for i, _ in found),
+            ((similarity(stems, _stored_stems(rows[i]), rarity), rows[i]) for i in found),
             key=lambda pair: (-pair[0], pair[1]["slug"]),
         )
         line, reason = _line_of_effort(scored)
@@ -715,7 +750,7 @@ def suggest(text, *, corpus):
                 "line_of_effort": line,
                 "reason": reason,
                 "threads": _thread_candidates(
-                    scored, [threads[t] for t in found_threads], threads, stems, weights, quote, candidate.strength
+                    scored, [threads[t] for t in found_threads], threads, stems, rarity, quote, candidate.strength
                 ),
             }
         )
