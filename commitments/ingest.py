@@ -700,8 +700,12 @@ def similarity(span_stems, other_stems, weights):
     """How alike two texts are, 0..1: the cosine of their word stems weighted by rarity (TF-IDF, binary TF)."""
     if not span_stems or not other_stems:
         return 0.0
-    shared = sum(weights.of(s) ** 2 for s in span_stems & other_stems)
-    norms = math.sqrt(sum(weights.of(s) ** 2 for s in span_stems) * sum(weights.of(s) ** 2 for s in other_stems))
+    # fsum: exact whatever the order a set is read in (which varies between processes), so that
+    # equal texts tie exactly and every run breaks the tie alike.
+    shared = math.fsum(weights.of(s) ** 2 for s in span_stems & other_stems)
+    norms = math.sqrt(
+        math.fsum(weights.of(s) ** 2 for s in span_stems) * math.fsum(weights.of(s) ** 2 for s in other_stems)
+    )
     return shared / norms if norms else 0.0
 
 

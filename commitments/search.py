@@ -9,11 +9,12 @@ the table whole.
 """
 
 import re
+from contextlib import contextmanager
 from functools import cached_property
 
 import snowballstemmer
-from django.db import connection
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db import connection, transaction
+from django.db.models import F, Max, Min, OuterRef, Q, Subquery
 
 from meetings.quotes import display_text
 
@@ -94,8 +95,9 @@ class StoredCorpus:
 
     @cached_property
     def size(self):
-        """How many commitments the suggestions are made against."""
-        return self._commitments().count()
+        """About how many commitments are stored: the span of their ids (two index look-ups, not a count)."""
+        bounds = Commitment.objects.aggregate(low=Min("id"), high=Max("id"))
+        return 0 if bounds["high"] is None else bounds["high"] - bounds["low"] + 1
 
     def sample(self):
         """(quote, summary) of the `SAMPLE` newest commitments (by id): all of them in a small database."""
@@ -113,22 +115,60 @@ class StoredCorpus:
         in a large table costs time that grows with it.
         """
         exclude = -1 if self.exclude_statement is None else self.exclude_statement
-        floors = {key: (self.sample_floor or 0) if key in recent else 0 for key in groups}
+        floor = self.sample_floor
+        common = {key: words for key, words in groups.items() if key in recent and floor is not None}
+        rare = {key: words for key, words in groups.items() if key not in common}
         if self.vendor == "postgresql":
-            return self._postings_postgresql(
-                groups,
+            result = self._postings_postgresql(
+                rare,
                 "SELECT id, char_length(quote) + char_length(summary) FROM commitments_commitment "
-                "WHERE search_document @@ to_tsquery('commitments_porter', %s) AND statement_id <> %s AND id >= %s "
+                "WHERE search_document @@ to_tsquery('commitments_porter', %s) AND statement_id <> %s "
                 "ORDER BY id DESC LIMIT %s",
-                lambda key: [exclude, floors[key], limit],
+                lambda key: [exclude, limit],
             )
-        return self._postings_sqlite(
-            groups,
+            result.update(self._recent_postings_postgresql(common, limit, exclude))
+            return result
+        look_up = (
             "SELECT c.id, length(c.quote) + length(c.summary) FROM commitments_commitment_fts f "
             "JOIN commitments_commitment c ON c.id = f.rowid WHERE commitments_commitment_fts MATCH %s "
-            "AND c.statement_id <> %s AND f.rowid >= %s ORDER BY f.rowid DESC LIMIT %s",
-            lambda key: [exclude, floors[key], limit],
+            "AND c.statement_id <> %s AND f.rowid >= %s ORDER BY f.rowid DESC LIMIT %s"
         )
+        result = self._postings_sqlite(rare, look_up, lambda key: [exclude, 0, limit])
+        result.update(self._postings_sqlite(common, look_up, lambda key: [exclude, floor, limit]))
+        return result
+
+    def _recent_postings_postgresql(self, groups, limit, exclude):
+        """`postings` of common words among the sampled commitments, in one pass over them.
+
+        Through the index, a common word would read every row that holds it, or the planner could
+        choose so without statistics; the sampled rows are few and read once, by their primary key.
+        """
+        if not groups:
+            return {}
+        keys = list(groups)
+        with _cursor_without_jit() as cursor:
+            cursor.execute(
+                "WITH queries AS MATERIALIZED ("
+                "SELECT k, to_tsquery('commitments_porter', query) AS query "
+                "FROM unnest(%s::text[]) WITH ORDINALITY AS u(query, k)), "
+                "recent AS MATERIALIZED ("
+                "SELECT id, char_length(quote) + char_length(summary) AS characters, search_document "
+                "FROM commitments_commitment WHERE id >= %s AND statement_id <> %s ORDER BY id DESC LIMIT %s) "
+                "SELECT queries.k, recent.id, recent.characters FROM recent JOIN queries "
+                "ON recent.search_document @@ queries.query ORDER BY queries.k, recent.id DESC",
+                [
+                    [" | ".join(_pg_term(w) for w in groups[key]) for key in keys],
+                    self.sample_floor,
+                    exclude,
+                    self.SAMPLE,
+                ],
+            )
+            result = {key: [] for key in keys}
+            for number, found_id, characters in cursor.fetchall():
+                found = result[keys[number - 1]]
+                if len(found) < limit:
+                    found.append((found_id, characters))
+        return result
 
     def thread_postings(self, groups, limit):
         """{key: [(thread id, characters of title and description)]}: as `postings`, over the recurring
@@ -166,7 +206,7 @@ class StoredCorpus:
         result = {key: [] for key in groups}
         keys = list(groups)
         part = "SELECT %s AS k, p.* FROM (" + sql + ") p"  # noqa: S608 - fixed SQL, words are parameters
-        with connection.cursor() as cursor:
+        with _cursor_without_jit() as cursor:
             for first in range(0, len(keys), self.GROUPS_PER_QUERY):
                 chunk = keys[first : first + self.GROUPS_PER_QUERY]
                 values = []
@@ -230,6 +270,18 @@ class StoredCorpus:
     def lines(self):
         """The lines of effort: slug, name and description, in their order."""
         return list(LineOfEffort.objects.order_by("position").values("slug", "name", "description"))
+
+
+@contextmanager
+def _cursor_without_jit():
+    """A PostgreSQL cursor in a transaction that compiles no query to machine code.
+
+    Many look-ups in one query add up to an estimated cost past `jit_above_cost` (most easily when
+    the table has no statistics yet), and compiling then takes longer than the look-ups themselves.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        yield cursor
 
 
 def _fts5_term(word):

@@ -512,7 +512,11 @@ def test_suggestions_do_not_depend_on_the_database_statistics(seeded):
 
 
 def test_suggesting_runs_the_same_queries_whatever_the_number_of_stored_commitments(db, monkeypatch):
+    from commitments import ingest
+
+    # A small sample and short lists, so that common words are looked up among the newest only.
     monkeypatch.setattr(StoredCorpus, "SAMPLE", 3)
+    monkeypatch.setattr(ingest, "POSTINGS", 2)
     thread = ThreadFactory(title="Information sharing on foreign terrorist fighters")
     statement = StatementFactory()
 
