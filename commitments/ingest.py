@@ -740,7 +740,7 @@ def suggest(text, *, corpus):
     """Suggestions for a statement's text against what `corpus` holds: the dry run's JSON, without `sha256`."""
     candidates = commitment_candidates(text)
     span_words = [words_of(text[c.start : c.end]) for c in candidates]
-    rarity = Rarity(_stems(words_of(quote + " " + summary)) for quote, summary in corpus.sample())
+    rarity = Rarity(_stems(words_of(quote + " " + summary)) for _, quote, summary in corpus.sample)
     queries = [_query(words, rarity) for words in span_words]
     groups = {}
     for query in queries:

@@ -84,8 +84,6 @@ class StoredCorpus:
         self.vendor = connection.vendor
         if self.vendor not in {"sqlite", "postgresql"}:
             raise NotImplementedError(f"No full-text search for the {self.vendor} database.")
-        # The oldest id `sample()` read, when it could not read every commitment.
-        self.sample_floor = None
 
     def _commitments(self):
         queryset = Commitment.objects.all()
@@ -99,12 +97,15 @@ class StoredCorpus:
         bounds = Commitment.objects.aggregate(low=Min("id"), high=Max("id"))
         return 0 if bounds["high"] is None else bounds["high"] - bounds["low"] + 1
 
+    @cached_property
     def sample(self):
-        """(quote, summary) of the `SAMPLE` newest commitments (by id): all of them in a small database."""
-        rows = list(self._commitments().order_by("-id").values_list("id", "quote", "summary")[: self.SAMPLE])
-        if len(rows) == self.SAMPLE:
-            self.sample_floor = rows[-1][0]
-        return [(quote, summary) for _, quote, summary in rows]
+        """[(id, quote, summary)] of the `SAMPLE` newest commitments (by id): all of them in a small database."""
+        return list(self._commitments().order_by("-id").values_list("id", "quote", "summary")[: self.SAMPLE])
+
+    @property
+    def sample_floor(self):
+        """The oldest id in `sample`, when it could not hold every commitment (else None)."""
+        return self.sample[-1][0] if len(self.sample) == self.SAMPLE else None
 
     def postings(self, groups, limit, recent=frozenset()):
         """{key: [(commitment id, characters of quote and summary)]}: for each group of words, the
@@ -133,7 +134,7 @@ class StoredCorpus:
             "JOIN commitments_commitment c ON c.id = f.rowid WHERE commitments_commitment_fts MATCH %s "
             "AND c.statement_id <> %s AND f.rowid >= %s ORDER BY f.rowid DESC LIMIT %s"
         )
-        result = self._postings_sqlite(rare, look_up, lambda key: [exclude, 0, limit])
+        result = self._postings_sqlite(rare, look_up, lambda key: [exclude, 0, limit])  # ids start at 1
         result.update(self._postings_sqlite(common, look_up, lambda key: [exclude, floor, limit]))
         return result
 
@@ -198,8 +199,7 @@ class StoredCorpus:
                 result[key] = cursor.fetchall()
         return result
 
-    # Groups per PostgreSQL query: one round trip for many look-ups, each planned for its own word
-    # (a common word reads the newest rows, a rare one its index entries).
+    # Groups per PostgreSQL query: one round trip for many look-ups, each planned for its own word.
     GROUPS_PER_QUERY = 100
 
     def _postings_postgresql(self, groups, sql, params):

@@ -494,11 +494,12 @@ def test_word_rarity_is_counted_over_the_newest_commitments_but_the_hidden_state
     oldest, older, newest = (CommitmentFactory(summary=word) for word in ("oldest", "older", "newest"))
     CommitmentFactory(statement=hidden, summary="hidden too")
     corpus = StoredCorpus(exclude_statement=hidden.pk)
-    assert [summary for _, summary in corpus.sample()] == ["newest", "older"]
+    assert [summary for _, _, summary in corpus.sample] == ["newest", "older"]
     assert corpus.sample_floor == older.pk
-    small = StoredCorpus(exclude_statement=hidden.pk)
     monkeypatch.setattr(StoredCorpus, "SAMPLE", 10)
-    assert len(small.sample()) == 3 and small.sample_floor is None  # the whole table: no floor
+    small = StoredCorpus(exclude_statement=hidden.pk)
+    assert [summary for _, _, summary in small.sample] == ["newest", "older", "oldest"]
+    assert small.sample_floor is None  # the whole table: every look-up reads it all
 
 
 def test_suggestions_do_not_depend_on_the_database_statistics(seeded):
