@@ -3,6 +3,7 @@
 import django_filters as filters
 from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_field
 
 from commitments.models import Assessment, ChangeKind, Commitment, ImplementationStatus, Strength, Thread, ThreadEntry
 from meetings.models import (
@@ -35,6 +36,7 @@ class FilterBackend(DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 9999})
 class YearFilter(filters.NumberFilter):
     """A whole year from 1 to 9999 (a date's year): anything else is a 400, not a server error."""
 

@@ -1,29 +1,92 @@
-"""Pagination with a bounded page size; cursor (keyset) pages where tables grow large."""
+"""Pagination with a bounded page size; cursor (keyset) pages where tables grow large.
+
+A page size, page number or cursor the API cannot use is a 400 naming the parameter, never
+silently replaced by a default or answered as a missing page.
+"""
 
 from rest_framework import pagination
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import ValidationError
 
 
-class PageNumberPagination(pagination.PageNumberPagination):
-    page_size = 50
+class BoundedPageSize:
+    """`page_size`: a whole number from 1 to max_page_size, or a 400."""
+
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def get_page_size(self, request):
+        value = request.query_params.get(self.page_size_query_param)
+        if not value:  # absent or empty: the default, as for every parameter left empty
+            return self.page_size
+        if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= self.max_page_size:
+            raise ValidationError(
+                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}, code="invalid"
+            )
+        return int(value)
 
-class CursorPagination(pagination.CursorPagination):
+    def bounded(self, parameters):
+        """The schema's page_size parameter with its bounds."""
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
+
+
+class PageNumberPagination(BoundedPageSize, pagination.PageNumberPagination):
+    page_size = 50
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.check_parameters(request)
+        return super().paginate_queryset(queryset, request, view)
+
+    def check_parameters(self, request):
+        """400 for a page size or page number the API cannot use, paged or not (a CSV file is not)."""
+        self.get_page_size(request)
+        number = request.query_params.get(self.page_query_param)
+        if number and number not in self.last_page_strings:
+            if not number.isascii() or not number.isdigit() or not 1 <= int(number) <= 999_999_999:
+                raise ValidationError({self.page_query_param: ["A page number from 1."]}, code="invalid")
+
+    def get_schema_operation_parameters(self, view):
+        parameters = self.bounded(super().get_schema_operation_parameters(view))
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"].update(minimum=1, maximum=999_999_999)
+        return parameters
+
+
+class CursorPagination(BoundedPageSize, pagination.CursorPagination):
     """Keyset pages: as cheap deep into the table as on its first page, and no COUNT(*)."""
 
     page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 500
     ordering = "id"
+    invalid_cursor_message = "This cursor is not one the API gave: follow the `next` and `previous` links."
 
     def decode_cursor(self, request):
-        cursor = super().decode_cursor(request)
+        try:
+            cursor = super().decode_cursor(request)
+        except pagination.NotFound:
+            raise self.invalid() from None
         # A well-formed cursor can still carry a position the ordering field cannot hold.
-        if cursor is not None and cursor.position is not None and self.ordering[0].lstrip("-") == "id":
+        ordering = (self.ordering,) if isinstance(self.ordering, str) else self.ordering
+        if cursor is not None and cursor.position is not None and ordering[0].lstrip("-") == "id":
             try:
-                int(cursor.position)
+                position = int(cursor.position)
             except ValueError:
-                raise NotFound(self.invalid_cursor_message) from None
+                raise self.invalid() from None
+            if not 0 <= position < 2**63:
+                raise self.invalid()
+        if cursor is not None and cursor.position is not None and "\x00" in cursor.position:
+            raise self.invalid()
         return cursor
+
+    def check_parameters(self, request):
+        """400 for a page size or cursor the API cannot use, paged or not (a CSV file is not)."""
+        self.get_page_size(request)
+        self.decode_cursor(request)
+
+    def invalid(self):
+        return ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}, code="invalid")
+
+    def get_schema_operation_parameters(self, view):
+        return self.bounded(super().get_schema_operation_parameters(view))

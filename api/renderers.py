@@ -2,6 +2,8 @@
 
 import csv
 import io
+import json
+import re
 from decimal import Decimal
 
 import orjson
@@ -22,29 +24,52 @@ class ORJSONRenderer(JSONRenderer):
         if data is None:
             return b""
         indent = self.get_indent(accepted_media_type, renderer_context or {})
-        return orjson.dumps(data, default=_default, option=orjson.OPT_INDENT_2 if indent else 0)
+        try:
+            return orjson.dumps(data, default=_default, option=orjson.OPT_INDENT_2 if indent else 0)
+        except orjson.JSONEncodeError:
+            # Text orjson cannot encode (a lone surrogate echoed in a message): escaped, not a 500.
+            return json.dumps(data, default=_default, ensure_ascii=True, indent=2 if indent else None).encode()
+
+
+# A spreadsheet reads a cell starting with one of these as a formula (or strips the control
+# character and then does): such a cell is written with a leading apostrophe, as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\Z")
+
+
+def cell(value):
+    """One CSV cell: text as is unless a spreadsheet would run it as a formula; numbers as numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        # A list of objects (a commitment's threads) as `a:b:c` items joined with "; ".
+        return "; ".join(
+            ":".join("" if v is None else str(v) for v in item.values()) if isinstance(item, dict) else str(item)
+            for item in value
+        )
+    text = str(value)
+    if text.startswith(FORMULA_STARTS) and not _NUMBER.match(text):
+        return "'" + text
+    return text
 
 
 def flatten(value, prefix=""):
-    """A nested JSON value as flat CSV columns: `a.b` for nested objects, lists joined with "; "."""
+    """A JSON object as flat CSV cells: `a.b` for nested objects, lists joined (see `cell`)."""
     if isinstance(value, dict):
         columns = {}
         for key, item in value.items():
             columns.update(flatten(item, f"{prefix}{key}."))
         return columns
-    name = prefix[:-1]
-    if isinstance(value, list):
-        if all(not isinstance(item, dict | list) for item in value):
-            return {name: "; ".join("" if item is None else str(item) for item in value)}
-        return {name: orjson.dumps(value, default=_default).decode()}
-    return {name: "" if value is None else value}
+    return {prefix[:-1]: cell(value)}
 
 
 class CSVRenderer(BaseRenderer):
-    """A list endpoint's rows as CSV, one row per result, nested fields flattened; same filters as JSON.
+    """A record or an aggregate as CSV, nested fields flattened, formulas neutralised.
 
-    A page at a time, as JSON: the next page's address is in the `Link` header (rel="next"),
-    the number of rows in `X-Total-Count` where the list counts them.
+    Lists do not come through here: `?format=csv` on a list streams every matching row as a
+    file (`api.csv_lists`).
     """
 
     media_type = "text/csv"
@@ -56,18 +81,11 @@ class CSVRenderer(BaseRenderer):
             return b""
         if isinstance(data, dict) and isinstance(data.get("results"), list):
             rows = data["results"]
-            # A CSV body has no room for paging: the next page and the total go in headers.
-            response = (renderer_context or {}).get("response")
-            if response is not None:
-                if data.get("next"):
-                    response["Link"] = f'<{data["next"]}>; rel="next"'
-                if data.get("count") is not None:
-                    response["X-Total-Count"] = str(data["count"])
         elif isinstance(data, list):
             rows = data
         else:
             rows = [data]
-        flat = [flatten(row) if isinstance(row, dict) else {"value": row} for row in rows]
+        flat = [flatten(row) if isinstance(row, dict) else {"value": cell(row)} for row in rows]
         columns = list(dict.fromkeys(name for row in flat for name in row))
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")

@@ -5,9 +5,11 @@ from functools import cache
 from operator import itemgetter
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
 from commitments.models import (
     Assessment,
@@ -21,7 +23,10 @@ from commitments.models import (
 from meetings.models import Figure, Meeting, Member, Participation, Statement
 from meetings.quotes import resolve_span
 
-from .errors import as_drf_error
+from .errors import Conflict, as_drf_error
+
+# Character offsets are stored as 32-bit integers; a statement is far shorter.
+OFFSET_MAX = 2**31 - 1
 
 
 def beside(fields, **extra):
@@ -29,8 +34,63 @@ def beside(fields, **extra):
     return [item for name in fields for item in (name, *extra.get(name, ()))]
 
 
-class CleanModelSerializer(serializers.ModelSerializer):
-    """Writes through the model's full_clean(): the same rules as the admin, field-level 400s, nothing saved."""
+def json_type(field):
+    """(the Python type a JSON body must give for this field, its name), as the schema types it."""
+    if isinstance(field, serializers.BooleanField):
+        return bool, "a boolean"
+    if isinstance(field, serializers.IntegerField):
+        return int, "an integer"
+    text_fields = (
+        serializers.CharField,
+        serializers.ChoiceField,
+        serializers.SlugRelatedField,
+        serializers.DateField,
+        serializers.DecimalField,  # written as a string, as the schema says
+    )
+    if isinstance(field, text_fields):
+        return str, "a string"
+    return None, None
+
+
+class StrictJSONTypes:
+    """A JSON body gives each field the JSON type the schema states: DRF would read 5 as "5" or "1" as 1."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and not isinstance(data, QueryDict):
+            errors = {}
+            for name, field in self.fields.items():
+                if field.read_only or name not in data or data[name] is None:
+                    continue
+                expected, label = json_type(field)
+                value = data[name]
+                if expected is not None and (
+                    not isinstance(value, expected) or (expected is int and isinstance(value, bool))
+                ):
+                    errors[name] = [f"Must be {label}."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class CleanModelSerializer(StrictJSONTypes, serializers.ModelSerializer):
+    """Writes through the model's full_clean(): the same rules as the admin, field-level 400s, nothing saved.
+
+    Uniqueness is checked in the write's own transaction, not by DRF's validators beforehand: a value
+    another record holds is a 409 naming the field, whether it was there before or another request
+    won the race for it (then the database refuses the row and the conflict is found after the fact).
+    An update writes only the fields it was given, so a PATCH cannot put back what it did not send.
+    """
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        if model_field.unique:  # DRF's UniqueValidator: checked in the transaction instead
+            field_kwargs["validators"] = [
+                v for v in field_kwargs.get("validators", []) if not isinstance(v, UniqueValidator)
+            ]
+        return field_class, field_kwargs
+
+    def get_validators(self):
+        return []
 
     def create(self, validated_data):
         instance = self.Meta.model(**validated_data)
@@ -39,15 +99,23 @@ class CleanModelSerializer(serializers.ModelSerializer):
     def update(self, instance, validated_data):
         for name, value in validated_data.items():
             setattr(instance, name, value)
-        return self._clean_and_save(instance)
+        return self._clean_and_save(instance, update_fields=list(validated_data))
 
     @transaction.atomic
-    def _clean_and_save(self, instance):
+    def _clean_and_save(self, instance, update_fields=None):
         try:
-            instance.full_clean()
-            instance.save()
+            instance.full_clean(validate_unique=False, validate_constraints=False)
+            instance.validate_check_constraints()
         except DjangoValidationError as exc:
             raise as_drf_error(exc) from None
+        conflicts = instance.unique_conflicts()
+        if conflicts:
+            raise Conflict(conflicts)
+        try:
+            with transaction.atomic():
+                instance.save(update_fields=update_fields)
+        except IntegrityError:
+            raise Conflict(instance.unique_conflicts() or None) from None
         return instance
 
 
@@ -100,8 +168,8 @@ class FigureSerializer(QuotedSerializerMixin, CleanModelSerializer):
     statement = serializers.SlugRelatedField(slug_field="slug", queryset=Statement.objects.defer("text"))
     meeting = serializers.SlugRelatedField(source="statement.meeting", slug_field="slug", read_only=True)
     quote = serializers.CharField(trim_whitespace=False, required=False, allow_blank=True)
-    start = serializers.IntegerField(min_value=0, required=False)
-    end = serializers.IntegerField(min_value=0, required=False)
+    start = serializers.IntegerField(min_value=0, max_value=OFFSET_MAX, required=False)
+    end = serializers.IntegerField(min_value=0, max_value=OFFSET_MAX, required=False)
 
     class Meta:
         model = Figure
@@ -128,8 +196,8 @@ class ParticipationSerializer(QuotedSerializerMixin, CleanModelSerializer):
         slug_field="slug", queryset=Statement.objects.defer("text"), allow_null=True, required=False
     )
     quote = serializers.CharField(trim_whitespace=False, allow_blank=True, required=False)
-    start = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    end = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    start = serializers.IntegerField(min_value=0, max_value=OFFSET_MAX, required=False, allow_null=True)
+    end = serializers.IntegerField(min_value=0, max_value=OFFSET_MAX, required=False, allow_null=True)
 
     class Meta:
         model = Participation
@@ -199,8 +267,8 @@ class CommitmentSerializer(QuotedSerializerMixin, CleanModelSerializer):
     statement_title = serializers.CharField(source="statement.title", read_only=True)
     meeting = MeetingRef(source="statement.meeting", read_only=True)
     quote = serializers.CharField(trim_whitespace=False, required=False, allow_blank=True)
-    start = serializers.IntegerField(min_value=0, required=False)
-    end = serializers.IntegerField(min_value=0, required=False)
+    start = serializers.IntegerField(min_value=0, max_value=OFFSET_MAX, required=False)
+    end = serializers.IntegerField(min_value=0, max_value=OFFSET_MAX, required=False)
     line_of_effort = serializers.SlugRelatedField(slug_field="slug", queryset=LineOfEffort.objects.all())
     line_of_effort_name = serializers.CharField(source="line_of_effort.name", read_only=True)
     threads = ThreadEntrySummarySerializer(source="thread_entries", many=True, read_only=True)
@@ -397,7 +465,7 @@ class ThreadTimelineSerializer(ThreadSerializer):
         fields = [*ThreadSerializer.Meta.fields, "timeline"]
 
 
-class ThreadEntryWriteSerializer(serializers.Serializer):
+class ThreadEntryWriteSerializer(StrictJSONTypes, serializers.Serializer):
     """Place a commitment in this recurring pledge; positions follow meeting order."""
 
     commitment = serializers.SlugRelatedField(slug_field="slug", queryset=Commitment.objects.defer("statement__text"))

@@ -13,10 +13,13 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from commitments.models import Assessment, Commitment, LineOfEffort, Thread, ThreadEntry
-from commitments.services import place_in_thread, remove_from_thread
+from commitments.services import AlreadyInThread, place_in_thread, remove_from_thread
+from meetings.concurrency import ConcurrentChange
 from meetings.models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
 
-from .errors import ErrorSerializer, as_drf_error
+from .concurrency import VersionedMixin
+from .csv_lists import CSVListMixin, in_chunks
+from .errors import Conflict, ErrorSerializer, as_drf_error
 from .filters import (
     AssessmentFilter,
     CommitmentFilter,
@@ -57,7 +60,7 @@ class APIRoot(routers.APIRootView):
         return response
 
 
-class MeetingViewSet(HistoryMixin, viewsets.ModelViewSet):
+class MeetingViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
     queryset = Meeting.objects.all()
     serializer_class = MeetingSerializer
     lookup_field = "slug"
@@ -66,7 +69,7 @@ class MeetingViewSet(HistoryMixin, viewsets.ModelViewSet):
     ordering = ["start_date", "slug"]
 
 
-class StatementViewSet(HistoryMixin, viewsets.ModelViewSet):
+class StatementViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
     """Statements: the list leaves out the verbatim text; a statement's own page has it. Never deleted."""
 
     lookup_field = "slug"
@@ -84,7 +87,7 @@ class StatementViewSet(HistoryMixin, viewsets.ModelViewSet):
         return StatementSerializer if self.action == "list" else StatementDetailSerializer
 
 
-class MemberViewSet(HistoryMixin, viewsets.ModelViewSet):
+class MemberViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
     serializer_class = MemberSerializer
     lookup_field = "slug"
     filterset_class = MemberFilter
@@ -99,7 +102,7 @@ class MemberViewSet(HistoryMixin, viewsets.ModelViewSet):
         )
 
 
-class ParticipationViewSet(HistoryMixin, viewsets.ModelViewSet):
+class ParticipationViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
     """Who hosted, joined or observed each meeting, as each source says it; sources may disagree."""
 
     serializer_class = ParticipationSerializer
@@ -122,7 +125,7 @@ class ParticipationViewSet(HistoryMixin, viewsets.ModelViewSet):
         return obj
 
 
-class FigureViewSet(HistoryMixin, viewsets.ModelViewSet):
+class FigureViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
     serializer_class = FigureSerializer
     lookup_field = "slug"
     filterset_class = FigureFilter
@@ -134,7 +137,7 @@ class FigureViewSet(HistoryMixin, viewsets.ModelViewSet):
         return Figure.objects.select_related("statement__meeting").defer("statement__text")
 
 
-class LineOfEffortViewSet(HistoryMixin, viewsets.ModelViewSet):
+class LineOfEffortViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
     queryset = LineOfEffort.objects.all()
     serializer_class = LineOfEffortSerializer
     lookup_field = "slug"
@@ -142,7 +145,7 @@ class LineOfEffortViewSet(HistoryMixin, viewsets.ModelViewSet):
     ordering = ["position"]
 
 
-class ThreadViewSet(HistoryMixin, viewsets.ModelViewSet):
+class ThreadViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
     """Recurring pledges. A pledge's own page is its timeline: commitments in meeting order, with wording diffs."""
 
     lookup_field = "slug"
@@ -159,8 +162,8 @@ class ThreadViewSet(HistoryMixin, viewsets.ModelViewSet):
 
     @extend_schema(
         request=ThreadEntryWriteSerializer,
-        responses={201: ThreadTimelineSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
-        summary="Place a commitment in this recurring pledge",
+        responses={201: ThreadTimelineSerializer},
+        summary="Place a commitment in this recurring pledge (409 if it is in it already)",
     )
     @action(detail=True, methods=["post"], url_path="entries", filter_backends=[], pagination_class=None)
     def add_entry(self, request, slug=None):
@@ -168,9 +171,13 @@ class ThreadViewSet(HistoryMixin, viewsets.ModelViewSet):
         payload = ThreadEntryWriteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
-            place_in_thread(thread=thread, **payload.validated_data)
+            place_in_thread(thread=thread, **payload.validated_data, only_new=True)
         except ValidationError as exc:
             raise as_drf_error(exc) from None
+        except AlreadyInThread as exc:
+            raise Conflict({"commitment": [str(exc)]}) from None
+        except ConcurrentChange as exc:
+            raise Conflict(str(exc)) from None
         thread = self.get_queryset().get(pk=thread.pk)
         return Response(ThreadTimelineSerializer(thread, context=self.get_serializer_context()).data, status=201)
 
@@ -194,10 +201,12 @@ class ThreadViewSet(HistoryMixin, viewsets.ModelViewSet):
             remove_from_thread(entry=entry)
         except ValidationError as exc:
             raise as_drf_error(exc) from None
+        except ConcurrentChange as exc:
+            raise Conflict(str(exc)) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CommitmentViewSet(HistoryMixin, viewsets.ModelViewSet):
+class CommitmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
     """Commitments: exact quotes of the statements, by line of effort, with their recurring pledges.
 
     The list is keyset-paginated (`cursor`), so a page deep into the table costs what the first does.
@@ -215,13 +224,20 @@ class CommitmentViewSet(HistoryMixin, viewsets.ModelViewSet):
         return Commitment.objects.for_list()
 
     def list(self, request, *args, **kwargs):
+        if getattr(request.accepted_renderer, "format", None) == "csv":
+            return super().list(request, *args, **kwargs)
         # The fast path: filter and paginate plain rows, not instances (see CommitmentRowSerializer).
         queryset = self.filter_queryset(Commitment.objects.with_latest_status())
         page = self.paginate_queryset(CommitmentRowSerializer.rows(queryset))
         return self.get_paginated_response(CommitmentRowSerializer(page, many=True).data)
 
+    def csv_documents(self):
+        # The same plain rows as the JSON list, every one of them.
+        rows = CommitmentRowSerializer.rows(self.filter_queryset(Commitment.objects.with_latest_status()))
+        return in_chunks(rows, lambda chunk: CommitmentRowSerializer(chunk, many=True).data)
 
-class AssessmentViewSet(HistoryMixin, viewsets.ModelViewSet):
+
+class AssessmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
     """Dated assessments of what became of a commitment: added and corrected, never deleted."""
 
     serializer_class = AssessmentSerializer

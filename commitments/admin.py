@@ -13,6 +13,8 @@ from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from meetings.admin import StatementAdmin as MeetingsStatementAdmin
+from meetings.admin_filters import BoundedRelatedFilter
+from meetings.concurrency import VersionedAdminMixin
 from meetings.history_admin import HistoryAdmin
 from meetings.inlines import AddOnlyInline, ReadOnlyInline
 from meetings.models import Statement
@@ -220,7 +222,7 @@ class CommitmentForm(QuotePasteForm):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(ThreadEntrySavingMixin, HistoryAdmin):
+class CommitmentAdmin(VersionedAdminMixin, ThreadEntrySavingMixin, HistoryAdmin):
     form = CommitmentForm
     # Fits 1,280 px beside the filters: the quote (shortened, whole on hover) opens the commitment;
     # its slug is on its page and found by the search.
@@ -228,13 +230,16 @@ class CommitmentAdmin(ThreadEntrySavingMixin, HistoryAdmin):
     list_display_links = ["short_quote"]
     list_per_page = 50
     list_filter = [
-        "statement__meeting",
+        ("statement__meeting", BoundedRelatedFilter),
         "line_of_effort",
-        "thread_entries__thread",
+        ("thread_entries__thread", BoundedRelatedFilter),
         "strength",
         LatestStatusFilter,
         "assessable",
     ]
+    # Newest first, from the primary key's index: ordering by meeting date sorts the whole table
+    # on every page (the meeting column still sorts by date when clicked).
+    ordering = ["-pk"]
     search_fields = ["slug", "quote", "summary", "actor"]
     autocomplete_fields = ["statement", "line_of_effort"]
     readonly_fields = ["in_context"]
@@ -319,7 +324,7 @@ def timeline_html(thread):
 
 
 @admin.register(Thread)
-class ThreadAdmin(ThreadEntrySavingMixin, HistoryAdmin):
+class ThreadAdmin(VersionedAdminMixin, ThreadEntrySavingMixin, HistoryAdmin):
     # The meetings it recurs at, in order, say more than its slug (found by the search all the same).
     list_display = ["title", "line_of_effort", "meetings", "entry_count"]
     list_filter = ["line_of_effort"]
@@ -340,7 +345,7 @@ class ThreadAdmin(ThreadEntrySavingMixin, HistoryAdmin):
 
     def get_queryset(self, request):
         # with_timeline() prefetches the entries with their meetings: the `meetings` column, in one query.
-        return super().get_queryset(request).with_timeline().annotate(entry_count=Count("entries", distinct=True))
+        return super().get_queryset(request).with_timeline().with_entry_count()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         thread = self.get_object(request, unquote(object_id))
@@ -373,11 +378,11 @@ class SuggestionFilter(admin.SimpleListFilter):
 
 
 @admin.register(ThreadEntry)
-class ThreadEntryAdmin(HistoryAdmin):
+class ThreadEntryAdmin(VersionedAdminMixin, HistoryAdmin):
     form = ThreadEntryForm
     list_display = ["thread", "position", "commitment_slug", "meeting", "change_kind", "suggestion"]
     list_display_links = ["commitment_slug"]
-    list_filter = ["thread", "change_kind", SuggestionFilter]
+    list_filter = [("thread", BoundedRelatedFilter), "change_kind", SuggestionFilter]
     search_fields = ["thread__title", "commitment__slug", "commitment__quote"]
     list_select_related = ["thread", "commitment__statement__meeting"]
     list_per_page = 50
@@ -386,6 +391,9 @@ class ThreadEntryAdmin(HistoryAdmin):
 
     class Media:
         css = {"all": ["commitments/admin/timeline.css"]}
+
+    # By the (thread, position) index: ordering by the thread's title would sort every entry per page.
+    ordering = ["thread_id", "position"]
 
     def get_queryset(self, request):
         # with_previous() gives each row the previous entry's quote and strength, which the suggestion
@@ -440,7 +448,7 @@ class ThreadEntryAdmin(HistoryAdmin):
 
 
 @admin.register(LineOfEffort)
-class LineOfEffortAdmin(HistoryAdmin):
+class LineOfEffortAdmin(VersionedAdminMixin, HistoryAdmin):
     list_display = ["position", "name", "slug", "commitment_count"]
     list_display_links = ["name"]
     search_fields = ["name", "slug"]
@@ -457,14 +465,16 @@ class LineOfEffortAdmin(HistoryAdmin):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(HistoryAdmin):
+class AssessmentAdmin(VersionedAdminMixin, HistoryAdmin):
     formfield_overrides = URL_HTTPS
     list_display = ["commitment", "assessed_on", "status", "funding_stage", "assessor"]
-    list_filter = ["status", "funding_stage", "commitment__statement__meeting"]
+    list_filter = ["status", "funding_stage", ("commitment__statement__meeting", BoundedRelatedFilter)]
     search_fields = ["commitment__slug", "note", "assessor"]
     list_select_related = ["commitment"]
     autocomplete_fields = ["commitment"]
     date_hierarchy = "assessed_on"
+    # Newest first by the primary key's index; the model's ordering (by commitment) sorts them all.
+    ordering = ["-pk"]
 
     def has_delete_permission(self, request, obj=None):
         # The history of a status is kept: a wrong assessment is corrected, never removed.
@@ -504,7 +514,7 @@ def highlighted_text(text, suggestions):
 @admin.register(Suggestion)
 class SuggestionAdmin(HistoryAdmin):
     list_display = ["short_quote", "kind", "statement", "status", "line_of_effort", "thread", "review"]
-    list_filter = ["status", "kind", "statement"]
+    list_filter = ["status", "kind", ("statement", BoundedRelatedFilter)]
     search_fields = ["quote", "statement__slug", "statement__title"]
     actions = ["accept_selected", "reject_selected"]
 

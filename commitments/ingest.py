@@ -12,13 +12,14 @@ int, float), and every offset is a Python string offset into the text exactly as
 import functools
 import math
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import snowballstemmer
 
 from .models import suggest_change_kind
-from .search import spelling_variants, words_of
+from .search import indexed_alike, spelling_variants, words_of
 
 # ---------------------------------------------------------------------------------------------
 # Segmenting: sentences, list items and lead-ins, with exact offsets.
@@ -198,13 +199,14 @@ class _Cue:
     strength: str
     needs_actor: bool
     reports_past: bool
+    continues: bool
 
 
-def _cue(pattern, strength, needs_actor=True, glued=False, reports_past=False):
+def _cue(pattern, strength, needs_actor=True, glued=False, reports_past=False, continues=False):
     # PDF captures run words together ("Ministerstasked", "alsowelcomed"): long verbs may match
     # inside a word; short ones only as whole words.
     left = "" if glued else r"\b"
-    return _Cue(re.compile(left + pattern + r"\b", re.IGNORECASE), strength, needs_actor, reports_past)
+    return _Cue(re.compile(left + pattern + r"\b", re.IGNORECASE), strength, needs_actor, reports_past, continues)
 
 
 # The curation guide's own definition: binding when the actor commits itself, softer positions
@@ -222,7 +224,7 @@ CUES = (
     _cue(r"(?:pledge[sd]?|pledging)\s+(?:to|for)", BINDING, needs_actor=False),
     _cue(r"resolved?\s+to", BINDING),
     _cue(r"(?:intends?|intended|intent|intention)\s+to", BINDING, glued=True),
-    _cue(r"continu(?:e|es|ing)\s+to", BINDING),
+    _cue(r"continu(?:e|es|ing)\s+to", BINDING, continues=True),
     _cue(r"needs?\s+to", BINDING),
     _cue(r"seeks?\s+to", BINDING),
     _cue(r"aims?\s+(?:is\s+)?to", BINDING, needs_actor=False),
@@ -291,7 +293,8 @@ class CueMatch:
     start: int
     end: int
     words: str
-    strength: str
+    strength: str | None  # None: the cue takes the strength of the one before it
+    continues: bool = False
 
 
 def _is_actor(word):
@@ -321,14 +324,34 @@ def find_cues(text, start, end):
                 continue  # an infinitive ("to support"), or no one who commits
             if cue.reports_past and _PERFECT.search(text, max(start, match.start() - 30), match.start()):
                 continue
-            found.append(CueMatch(match.start(), match.end(), " ".join(match.group().split()), cue.strength))
+            words = " ".join(match.group().split())
+            found.append(CueMatch(match.start(), match.end(), words, cue.strength, cue.continues))
     found.sort(key=lambda c: (c.start, -c.end))
     kept = []
     for cue in found:
         if kept and cue.start < kept[-1].end:
             continue  # "will continue to": one cue, not three
+        if cue.continues:
+            cue = _continuing(text, cue, kept[-1] if kept else None, end)
         kept.append(cue)
     return kept
+
+
+_BE = re.compile(r"\s*be\s+", re.IGNORECASE)
+
+
+def _continuing(text, cue, previous, end):
+    """ "continue to" commits as much as what it goes on with: the modal before it ("should continue
+    to"), else the verb after it when that is a cue ("continue to support": soft), else it binds."""
+    if previous is not None and cue.start - previous.end <= 1:
+        return replace(cue, strength=None)
+    position = cue.end + len(text[cue.end : end]) - len(text[cue.end : end].lstrip())
+    be = _BE.match(text, position, end)
+    for at in (position, be.end()) if be else (position,):
+        for other in CUES:
+            if not other.continues and other.pattern.match(text, at, end):
+                return replace(cue, strength=other.strength)
+    return cue
 
 
 def goal_lead_in(text, segment):
@@ -618,16 +641,22 @@ def _unit(text, end):
 # ---------------------------------------------------------------------------------------------
 
 THREAD_CANDIDATES = 3
-# Commitments the index returns per span; the ranking below reads only these.
+# Commitments per span ranked in full (their rows read); chosen from what the index found.
 SEARCH_LIMIT = 40
-# Words per span sent to the index: the rarest ones, which tell pledges apart.
+# Words per span looked up in the index: the rarest ones, which tell pledges apart.
 QUERY_WORDS = 24
-# Pledges the index returns per span by their title and description.
+# Commitments (and pledges) the index returns per word, newest first: all those holding a rare word,
+# the newest of those holding a common one.
+POSTINGS = 200
+# Pledges per span found by their title and description.
 THREAD_SEARCH_LIMIT = 5
-# Below this a pledge is not offered at all: it shares too little with the span.
+# Below this a pledge is not offered at all: it shares too little with the span (before its line
+# of effort counts).
 MIN_THREAD_SCORE = 0.05
 # How much a pledge's title and description count against its commitments' words.
-TITLE_WEIGHT = 0.3
+TITLE_WEIGHT = 0.6
+# How much a pledge's score depends on its line of effort being that of the span's nearest commitments.
+LINE_AGREEMENT = 1.0
 # Commitments whose line of effort votes for the span's, and how alike they must be to vote.
 LINE_NEIGHBOURS = 5
 MIN_LINE_SIMILARITY = 0.02
@@ -645,54 +674,89 @@ def _stems(words):
     return {_stem(word) for word in words}
 
 
-class _Weights:
-    """Inverse document frequencies of stems, from the counts the index gave for the statement's words."""
+class Rarity:
+    """How rare each word stem is among stored commitments: inverse document frequencies.
 
-    def __init__(self, frequencies, size):
-        self.size = max(size, 1)
-        self.by_stem = {}
-        for word, count in frequencies.items():
-            for stem in _stems([word]):
-                self.by_stem[stem] = min(count, self.by_stem.get(stem, count))
-        self.default = self.idf(0)
+    Counted in Python over a sample of stored commitments (`StoredCorpus.sample`: the newest ones,
+    all of them in a small database), so that the weights are the same on every database and cover
+    every stem of a candidate, not only the statement's.
+    """
+
+    def __init__(self, documents):
+        self.size = 0
+        self.counts = Counter()
+        for stems in documents:
+            self.size += 1
+            self.counts.update(stems)
 
     def idf(self, count):
         return math.log((self.size + 1) / (count + 0.5))
 
     def of(self, stem):
-        count = self.by_stem.get(stem)
-        return self.default if count is None else self.idf(count)
+        return self.idf(self.counts.get(stem, 0))
 
 
 def similarity(span_stems, other_stems, weights):
     """How alike two texts are, 0..1: the cosine of their word stems weighted by rarity (TF-IDF, binary TF)."""
     if not span_stems or not other_stems:
         return 0.0
-    shared = sum(weights.of(s) ** 2 for s in span_stems & other_stems)
-    norms = math.sqrt(sum(weights.of(s) ** 2 for s in span_stems) * sum(weights.of(s) ** 2 for s in other_stems))
+    # fsum: exact whatever the order a set is read in (which varies between processes), so that
+    # equal texts tie exactly and every run breaks the tie alike.
+    shared = math.fsum(weights.of(s) ** 2 for s in span_stems & other_stems)
+    norms = math.sqrt(
+        math.fsum(weights.of(s) ** 2 for s in span_stems) * math.fsum(weights.of(s) ** 2 for s in other_stems)
+    )
     return shared / norms if norms else 0.0
 
 
-def _query_words(words, frequencies, limit):
-    """The words to ask the index for: the rarest ones the stored commitments hold (longer first on a tie)."""
-    usable = [w for w in words if frequencies.get(w, 0) > 0]
-    return sorted(usable, key=lambda w: (min(frequencies[w], limit), -len(w), w))[:QUERY_WORDS]
+def _query(words, rarity):
+    """{stem: its words} to look up for a span: the `QUERY_WORDS` rarest stems (longer first on a tie)."""
+    groups = {}
+    for word in words:
+        for variant in spelling_variants(word):
+            if indexed_alike(variant):
+                groups.setdefault(_stem(word), set()).add(variant)
+    chosen = sorted(groups, key=lambda stem: (-rarity.of(stem), -len(stem), stem))[:QUERY_WORDS]
+    return {stem: groups[stem] for stem in chosen}
+
+
+def _found(query, postings, rarity, limit):
+    """The ids of the `limit` rows the index found sharing the most rare stems with a span, for their length.
+
+    Each row scores the summed squared weights of the stems it shares, over the square root of its
+    length: an estimate of the cosine that ranks the found rows without reading them.
+    """
+    scores, lengths = {}, {}
+    for stem in query:
+        weight = rarity.of(stem) ** 2
+        for found_id, characters in postings.get(stem, ()):
+            scores[found_id] = scores.get(found_id, 0.0) + weight
+            lengths[found_id] = characters
+    ranked = sorted(scores, key=lambda i: (-scores[i] / math.sqrt(max(lengths[i], 1)), -i))
+    return ranked[:limit]
 
 
 def suggest(text, *, corpus):
     """Suggestions for a statement's text against what `corpus` holds: the dry run's JSON, without `sha256`."""
     candidates = commitment_candidates(text)
     span_words = [words_of(text[c.start : c.end]) for c in candidates]
-    every_word = [v for words in span_words for w in words for v in spelling_variants(w)]
-    frequencies = corpus.document_frequencies(every_word) if every_word else {}
-    weights = _Weights(frequencies, corpus.size)
-    limit = corpus.COUNT_LIMIT
-    hits, thread_hits = [], []
-    for words in span_words:
-        query = _query_words([v for w in words for v in spelling_variants(w)], frequencies, limit)
-        hits.append(corpus.search(query, SEARCH_LIMIT))
-        thread_hits.append(corpus.search_threads(query, THREAD_SEARCH_LIMIT))
-    rows = corpus.commitment_rows({i for found in hits for i, _ in found})
+    rarity = Rarity(_stems(words_of(quote + " " + summary)) for _, quote, summary in corpus.sample)
+    queries = [_query(words, rarity) for words in span_words]
+    groups = {}
+    for query in queries:
+        for stem, variants in query.items():
+            groups.setdefault(stem, set()).update(variants)
+    groups = {stem: sorted(variants) for stem, variants in sorted(groups.items())}
+    # A stem the sample shows to be in more than POSTINGS stored commitments is looked up among the
+    # sampled (newest) ones only: the newest of them are what the index would return anyway.
+    common = set()
+    if corpus.sample_floor is not None:
+        common = {stem for stem in groups if rarity.counts[stem] * corpus.size > POSTINGS * rarity.size}
+    postings = corpus.postings(groups, POSTINGS, recent=common) if groups else {}
+    thread_postings = corpus.thread_postings(groups, POSTINGS) if groups else {}
+    hits = [_found(query, postings, rarity, SEARCH_LIMIT) for query in queries]
+    thread_hits = [_found(query, thread_postings, rarity, THREAD_SEARCH_LIMIT) for query in queries]
+    rows = corpus.commitment_rows({i for found in hits for i in found})
     threads = corpus.thread_rows(
         {t for row in rows.values() for t in row["threads"]} | {t for found in thread_hits for t in found}
     )
@@ -701,10 +765,21 @@ def suggest(text, *, corpus):
         quote = text[candidate.start : candidate.end]
         stems = _stems(words)
         scored = sorted(
-            ((similarity(stems, _stored_stems(rows[i]), weights), rows[i]) for i, _ in found),
+            ((similarity(stems, _stored_stems(rows[i]), rarity), rows[i]) for i in found),
             key=lambda pair: (-pair[0], pair[1]["slug"]),
         )
-        line, reason = _line_of_effort(scored)
+        neighbours = _neighbours(scored)
+        offered = _thread_candidates(
+            scored,
+            [threads[t] for t in found_threads],
+            threads,
+            stems,
+            rarity,
+            quote,
+            candidate.strength,
+            _line_votes(neighbours),
+        )
+        line, reason = _line_of_effort(neighbours, (offered[0][0], offered[0][3]) if offered else None)
         suggestions.append(
             {
                 "start": candidate.start,
@@ -714,28 +789,52 @@ def suggest(text, *, corpus):
                 "strength": candidate.strength,
                 "line_of_effort": line,
                 "reason": reason,
-                "threads": _thread_candidates(
-                    scored, [threads[t] for t in found_threads], threads, stems, weights, quote, candidate.strength
-                ),
+                "threads": [
+                    {"thread": pledge["slug"], "score": round(score, 3), "change_kind": kind}
+                    for pledge, score, kind, _ in offered
+                ],
             }
         )
     return {"suggestions": suggestions, "figures": figures(text)}
 
 
-def _line_of_effort(scored):
-    """The line of effort most of the most similar stored commitments are filed under, and why."""
-    neighbours = [(score, row) for score, row in scored[:LINE_NEIGHBOURS] if score >= MIN_LINE_SIMILARITY]
-    if not neighbours:
-        return None, "No stored commitment is close enough to tell."
+def _neighbours(scored):
+    """The most similar stored commitments, close enough to tell where a span belongs: [(score, row)]."""
+    return [(score, row) for score, row in scored[:LINE_NEIGHBOURS] if score >= MIN_LINE_SIMILARITY]
+
+
+def _line_votes(neighbours):
+    """{line of effort: summed similarity of the neighbours filed under it}."""
     votes = {}
     for score, row in neighbours:
         votes[row["line_of_effort__slug"]] = votes.get(row["line_of_effort__slug"], 0.0) + score
+    return votes
+
+
+def _line_of_effort(neighbours, pledge):
+    """The line of effort the most similar stored commitments and the likeliest pledge are filed under, and why.
+
+    `pledge` is (thread row, wording score) of the span's best candidate pledge, or None: a curated
+    grouping of commitments filed under one line, it votes as one more neighbour with its score.
+    """
+    votes = _line_votes(neighbours)
+    if pledge is not None:
+        thread, score = pledge
+        votes[thread["line_of_effort__slug"]] = votes.get(thread["line_of_effort__slug"], 0.0) + score
+    if not votes:
+        return None, "No stored commitment is close enough to tell."
     line = max(sorted(votes), key=lambda slug: votes[slug])
     voters = [row for _, row in neighbours if row["line_of_effort__slug"] == line]
-    return line, (
-        f"{len(voters)} of the {len(neighbours)} most similar stored commitments are filed there "
-        f"(closest: {voters[0]['slug']})."
-    )[:300]
+    reasons = []
+    if voters:
+        reasons.append(
+            f"{len(voters)} of the {len(neighbours)} most similar stored commitments are filed there "
+            f"(closest: {voters[0]['slug']})"
+        )
+    if pledge is not None and pledge[0]["line_of_effort__slug"] == line:
+        reasons.append(f"the likeliest recurring pledge ({pledge[0]['slug']}) is filed there")
+    reason = "; ".join(reasons) + "."
+    return line, (reason[0].upper() + reason[1:])[:300]
 
 
 def _stored_stems(row):
@@ -745,12 +844,18 @@ def _stored_stems(row):
     return row["_stems"]
 
 
-def _thread_candidates(scored, found_threads, threads, stems, weights, quote, strength):
-    """Up to three recurring pledges the span may continue, best first, with the change kind against each.
+def _thread_candidates(scored, found_threads, threads, stems, weights, quote, strength, line_votes):
+    """Up to three recurring pledges the span may continue, best first.
+
+    [(thread row, score, change kind, wording score)]: the wording score is how alike the words are,
+    the score adds the line of effort.
 
     A pledge is a candidate when one of its commitments, or its title or description, matched the
-    span. It scores by its most similar commitment (those retrieved, and its latest one), and by how
-    well its title and description (what curators say the pledge is) fit the span.
+    span. It scores by its most similar commitment (those retrieved, and its latest one) and, as
+    much, by how well its title and description (what curators say the pledge is) fit the span;
+    then by how many of the span's nearest stored commitments share the pledge's line of effort
+    (`line_votes`): a pledge of a line none of them is filed under keeps half its score. The change
+    kind is against the pledge's latest commitment.
     """
     best = {}
     for score, row in scored:
@@ -758,24 +863,28 @@ def _thread_candidates(scored, found_threads, threads, stems, weights, quote, st
             best[thread_id] = max(score, best.get(thread_id, 0.0))
     for thread in found_threads:
         best.setdefault(thread["id"], 0.0)
+    total_votes = sum(line_votes.values())
+    ranked = []
     for thread_id, score in best.items():
         thread = threads[thread_id]
         if "_stems" not in thread:
             thread["_stems"] = _stems(words_of(thread["title"] + " " + thread["description"]))
             thread["_latest_stems"] = _stems(words_of(thread["latest_quote"] or ""))
         score = max(score, similarity(stems, thread["_latest_stems"], weights))
-        best[thread_id] = (1 - TITLE_WEIGHT) * score + TITLE_WEIGHT * similarity(stems, thread["_stems"], weights)
-    ranked = sorted(best.items(), key=lambda item: (-item[1], threads[item[0]]["slug"]))
-    result = []
-    for thread_id, score in ranked[:THREAD_CANDIDATES]:
+        score = (1 - TITLE_WEIGHT) * score + TITLE_WEIGHT * similarity(stems, thread["_stems"], weights)
         if score < MIN_THREAD_SCORE:
-            break
+            continue
+        agreement = line_votes.get(thread["line_of_effort__slug"], 0.0) / total_votes if total_votes else 0.0
+        ranked.append((score * (1 + LINE_AGREEMENT * agreement) / (1 + LINE_AGREEMENT), thread_id, score))
+    ranked.sort(key=lambda item: (-item[0], threads[item[1]]["slug"]))
+    result = []
+    for score, thread_id, wording in ranked[:THREAD_CANDIDATES]:
         thread = threads[thread_id]
         if thread["latest_quote"] is None:
             change_kind = "new"  # nothing of this pledge came before: the span would open it
         else:
             change_kind = str(suggest_change_kind(thread["latest_quote"], thread["latest_strength"], quote, strength))
-        result.append({"thread": thread["slug"], "score": round(score, 3), "change_kind": change_kind})
+        result.append((thread, score, change_kind, wording))
     return result
 
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
@@ -50,6 +51,11 @@ STORY_MEETING_FIELDS = ("slug", "city", "start_date", "end_date", "date_precisio
 
 
 class ThreadQuerySet(NaturalKeyQuerySet):
+    def with_entry_count(self):
+        """Annotate `entry_count`, the commitments in each thread, as a subquery on the indexed thread key."""
+        rows = ThreadEntry.objects.filter(thread=OuterRef("pk")).order_by().values("thread")
+        return self.annotate(entry_count=Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0))
+
     def with_timeline(self):
         """Threads with their entries prefetched in position order, each with commitment, statement and meeting.
 

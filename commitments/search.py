@@ -1,16 +1,20 @@
-"""Which stored commitments a span of a new statement resembles, through the database's own full-text search.
+"""Which stored commitments a span of a new statement may resemble, through the database's own full-text search.
 
-SQLite: the FTS5 table `commitments_commitment_fts` (BM25); PostgreSQL: the generated tsvector column
-`search_document` with its GIN index (ts_rank). Both are created and kept in step by migration
-0003. Retrieval asks the index for the few best-ranked commitments and never reads the table whole:
-the ranking after that (commitments.ingest) works on those few rows only.
+SQLite: the FTS5 table `commitments_commitment_fts`; PostgreSQL: the generated tsvector column
+`search_document` with its GIN index (migrations 0003 and 0004, which make both cut and stem words
+alike). The index only finds candidates: for each word, the newest commitments holding it. How
+rare a word is and how alike two texts are is worked out in Python (commitments.ingest) from rows
+both databases return identically, so that suggestions are the same on either, and no query reads
+the table whole.
 """
 
 import re
+from contextlib import contextmanager
 from functools import cached_property
 
-from django.db import connection
-from django.db.models import F, OuterRef, Q, Subquery
+import snowballstemmer
+from django.db import connection, transaction
+from django.db.models import F, Max, Min, OuterRef, Q, Subquery
 
 from meetings.quotes import display_text
 
@@ -24,7 +28,7 @@ STOPWORDS = frozenset(
     now of off on once only or other our ours ourselves out over own same she should so some such than that the
     their theirs them themselves then there these they this those through to too under until up very was we were
     what when where which while who whom why will with would you your yours yourself yourselves shall must may
-    might upon within without well including like""".split()
+    might upon within without well including like don""".split()
 )
 _TOKEN = re.compile(r"[a-z0-9]+")
 _BRITISH = re.compile(r"(?<=[a-z]{4})is(?=e|ed|es|ing|ation|ations\b)")
@@ -33,11 +37,23 @@ MIN_TERM_LENGTH = 3
 
 def words_of(text):
     """The content words of a text, lower-cased, in order, without repeats (capture artefacts folded)."""
-    seen = []
-    for token in _TOKEN.findall(display_text(text).lower()):
-        if len(token) >= MIN_TERM_LENGTH and token not in STOPWORDS and token not in seen:
-            seen.append(token)
-    return seen
+    tokens = _TOKEN.findall(display_text(text).lower())
+    return list(dict.fromkeys(t for t in tokens if len(t) >= MIN_TERM_LENGTH and t not in STOPWORDS))
+
+
+_PORTER = snowballstemmer.stemmer("porter")
+
+
+def indexed_alike(word):
+    """Whether both databases' indexes find the same commitments for a word (see migration 0004).
+
+    Both stem by the Porter algorithm, but SQLite's FTS5 leaves words under three letters unstemmed
+    (so "use", stemmed "us", also finds "us" there) and follows Porter's later revision for words in
+    -bli and -logi ("ideology": "ideolog" in FTS5, "ideologi" in PostgreSQL): the words whose stem
+    either rule touches are not looked up, so that both find the same candidates.
+    """
+    stem = _PORTER.stemWord(word)
+    return len(stem) >= MIN_TERM_LENGTH and not stem.endswith(("bl", "bli", "log", "logi"))
 
 
 def spelling_variants(word):
@@ -53,20 +69,21 @@ class StoredCorpus:
     latest one before it in meeting order (None: the latest stored). `exclude_statement` hides one
     statement's commitments from every query (the statement being suggested for, or the one an
     evaluation hides).
+
+    Every answer is the same on SQLite and PostgreSQL: rows in id order, and index look-ups whose
+    matching both indexes define alike (migration 0004). How those answers rank is up to the caller.
     """
 
-    # Words are counted up to this many rows: past it a word is common (its weight no longer
-    # changes much), and counting further would cost time that grows with the table.
-    COUNT_LIMIT = 1000
-    # Each search ranks at most this many matching commitments, the most recently stored first, so
-    # its cost does not grow with the table; then it keeps the best-ranked few.
-    POOL = 1000
+    # How many of the newest commitments word rarity is counted over: enough for stable weights,
+    # and a fixed cost however large the table grows.
+    SAMPLE = 1000
 
     def __init__(self, *, before=None, exclude_statement=None):
         self.before = before
         self.exclude_statement = exclude_statement
         self.vendor = connection.vendor
-        self._frequencies = {}
+        if self.vendor not in {"sqlite", "postgresql"}:
+            raise NotImplementedError(f"No full-text search for the {self.vendor} database.")
 
     def _commitments(self):
         queryset = Commitment.objects.all()
@@ -76,120 +93,131 @@ class StoredCorpus:
 
     @cached_property
     def size(self):
-        """How many commitments the suggestions are made against."""
-        return self._commitments().count()
+        """About how many commitments are stored: the span of their ids (two index look-ups, not a count)."""
+        bounds = Commitment.objects.aggregate(low=Min("id"), high=Max("id"))
+        return 0 if bounds["high"] is None else bounds["high"] - bounds["low"] + 1
 
-    def document_frequencies(self, words):
-        """{word: number of stored commitments holding it}, counted by the index up to `COUNT_LIMIT`."""
-        missing = [w for w in dict.fromkeys(words) if w not in self._frequencies]
-        if missing:
-            self._frequencies.update(self._count(missing, self.COUNT_LIMIT))
-        return {w: self._frequencies[w] for w in words}
+    @cached_property
+    def sample(self):
+        """[(id, quote, summary)] of the `SAMPLE` newest commitments (by id): all of them in a small database."""
+        return list(self._commitments().order_by("-id").values_list("id", "quote", "summary")[: self.SAMPLE])
 
-    def _count(self, words, limit):
-        if self.vendor == "postgresql":
-            return self._count_postgresql(words, limit)
-        if self.vendor != "sqlite":
-            raise NotImplementedError(f"No full-text search for the {self.vendor} database.")
-        counts = {}
-        with connection.cursor() as cursor:
-            for word in words:
-                cursor.execute(
-                    "SELECT count(*) FROM (SELECT rowid FROM commitments_commitment_fts "
-                    "WHERE commitments_commitment_fts MATCH %s LIMIT %s)",
-                    [_fts5_term(word), limit],
-                )
-                counts[word] = cursor.fetchone()[0]
-        return counts
+    @property
+    def sample_floor(self):
+        """The oldest id in `sample`, when it could not hold every commitment (else None)."""
+        return self.sample[-1][0] if len(self.sample) == self.SAMPLE else None
 
-    def _count_postgresql(self, words, limit):
-        """Counts from the statistics ANALYZE keeps of the commonest lexemes, and by the index for the others.
+    def postings(self, groups, limit, recent=frozenset()):
+        """{key: [(commitment id, characters of quote and summary)]}: for each group of words, the
+        newest `limit` commitments holding any of them (through the full-text index), newest first.
 
-        Counting a common word row by row would cost time that grows with the table; PostgreSQL's
-        statistics on the tsvector column already hold the share of rows having each of its
-        commonest lexemes (`most_common_elems`). The rarer ones are counted exactly, in one query
-        over the few rows that hold any of them.
+        A rare word's list is whole. The keys in `recent` are common words: they are looked up among
+        the sampled commitments only (see `sample`), since reading every row that holds a word common
+        in a large table costs time that grows with it.
         """
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT t, (unnest(to_tsvector('english', t))).lexeme FROM unnest(%s::text[]) AS t", [list(words)]
+        exclude = -1 if self.exclude_statement is None else self.exclude_statement
+        floor = self.sample_floor
+        common = {key: words for key, words in groups.items() if key in recent and floor is not None}
+        rare = {key: words for key, words in groups.items() if key not in common}
+        if self.vendor == "postgresql":
+            result = self._postings_postgresql(
+                rare,
+                "SELECT id, char_length(quote) + char_length(summary) FROM commitments_commitment "
+                "WHERE search_document @@ to_tsquery('commitments_porter', %s) AND statement_id <> %s "
+                "ORDER BY id DESC LIMIT %s",
+                lambda key: [exclude, limit],
             )
-            lexemes = {}
-            for word, lexeme in cursor.fetchall():
-                lexemes.setdefault(word, set()).add(lexeme)
-            cursor.execute(
-                "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
-                "WHERE schemaname = current_schema() AND tablename = 'commitments_commitment' "
-                "AND attname = 'search_document'"
-            )
-            stats = cursor.fetchone()
-            common = dict(zip(stats[0], stats[1], strict=False)) if stats and stats[0] else {}
-            counts = {lexeme: int(share * self.size) for lexeme, share in common.items()}
-            rare = sorted({lexeme for found in lexemes.values() for lexeme in found} - set(common))
-            if rare:
-                cursor.execute(
-                    "SELECT l.lexeme, count(*) FROM commitments_commitment c, unnest(c.search_document) l "
-                    "WHERE c.search_document @@ to_tsquery('simple', %s) AND l.lexeme = ANY(%s) GROUP BY l.lexeme",
-                    [" | ".join(_pg_term(lexeme) for lexeme in rare), rare],
-                )
-                counts.update(cursor.fetchall())
-        result = {}
-        for word in words:
-            found = [counts.get(lexeme, 0) for lexeme in lexemes.get(word, ())]
-            result[word] = min(min(found), limit) if found else 0  # a stop word has no lexeme
+            result.update(self._recent_postings_postgresql(common, limit, exclude))
+            return result
+        look_up = (
+            "SELECT c.id, length(c.quote) + length(c.summary) FROM commitments_commitment_fts f "
+            "JOIN commitments_commitment c ON c.id = f.rowid WHERE commitments_commitment_fts MATCH %s "
+            "AND c.statement_id <> %s AND f.rowid >= %s ORDER BY f.rowid DESC LIMIT %s"
+        )
+        result = self._postings_sqlite(rare, look_up, lambda key: [exclude, 0, limit])  # ids start at 1
+        result.update(self._postings_sqlite(common, look_up, lambda key: [exclude, floor, limit]))
         return result
 
-    def search(self, words, limit):
-        """[(commitment id, rank)] of the stored commitments best matching any of the words, best first.
+    def _recent_postings_postgresql(self, groups, limit, exclude):
+        """`postings` of common words among the sampled commitments, in one pass over them.
 
-        Ranked among the `POOL` most recently stored commitments that match (the newest pledges are
-        the ones a new statement continues), so that the cost stays flat as the table grows.
+        Through the index, a common word would read every row that holds it, or the planner could
+        choose so without statistics; the sampled rows are few and read once, by their primary key.
         """
-        if not words:
-            return []
-        exclude = -1 if self.exclude_statement is None else self.exclude_statement
-        with connection.cursor() as cursor:
-            if self.vendor == "postgresql":
-                query = " | ".join(dict.fromkeys(_pg_term(w) for w in words))
-                cursor.execute(
-                    "SELECT id, ts_rank(search_document, q) AS rank FROM ("
-                    "SELECT c.id, c.search_document FROM commitments_commitment c "
-                    "WHERE c.search_document @@ to_tsquery('english', %s) AND c.statement_id <> %s "
-                    "ORDER BY c.id DESC LIMIT %s) pool, to_tsquery('english', %s) q "
-                    "ORDER BY rank DESC, id LIMIT %s",
-                    [query, exclude, self.POOL, query, limit],
-                )
-                return cursor.fetchall()
-            query = " OR ".join(dict.fromkeys(_fts5_term(w) for w in words))
-            # bm25() is lower for better matches; the quote weighs more than the curator's summary.
+        if not groups:
+            return {}
+        keys = list(groups)
+        with _cursor_without_jit() as cursor:
             cursor.execute(
-                "SELECT id, -score FROM ("
-                "SELECT f.rowid AS id, bm25(commitments_commitment_fts, 1.0, 0.5) AS score "
-                "FROM commitments_commitment_fts f JOIN commitments_commitment c ON c.id = f.rowid "
-                "WHERE commitments_commitment_fts MATCH %s AND c.statement_id <> %s "
-                "ORDER BY f.rowid DESC LIMIT %s) ORDER BY score, id LIMIT %s",
-                [query, exclude, self.POOL, limit],
+                "WITH queries AS MATERIALIZED ("
+                "SELECT k, to_tsquery('commitments_porter', query) AS query "
+                "FROM unnest(%s::text[]) WITH ORDINALITY AS u(query, k)), "
+                "recent AS MATERIALIZED ("
+                "SELECT id, char_length(quote) + char_length(summary) AS characters, search_document "
+                "FROM commitments_commitment WHERE id >= %s AND statement_id <> %s ORDER BY id DESC LIMIT %s) "
+                "SELECT queries.k, recent.id, recent.characters FROM recent JOIN queries "
+                "ON recent.search_document @@ queries.query ORDER BY queries.k, recent.id DESC",
+                [
+                    [" | ".join(_pg_term(w) for w in groups[key]) for key in keys],
+                    self.sample_floor,
+                    exclude,
+                    self.SAMPLE,
+                ],
             )
-            return cursor.fetchall()
+            result = {key: [] for key in keys}
+            for number, found_id, characters in cursor.fetchall():
+                found = result[keys[number - 1]]
+                if len(found) < limit:
+                    found.append((found_id, characters))
+        return result
 
-    def search_threads(self, words, limit):
-        """[thread id] of the recurring pledges whose title or description best match any of the words."""
-        if not words:
-            return []
+    def thread_postings(self, groups, limit):
+        """{key: [(thread id, characters of title and description)]}: as `postings`, over the recurring
+        pledges' titles and descriptions."""
+        if self.vendor == "postgresql":
+            return self._postings_postgresql(
+                groups,
+                "SELECT id, char_length(title) + char_length(description) FROM commitments_thread "
+                "WHERE search_document @@ to_tsquery('commitments_porter', %s) ORDER BY id DESC LIMIT %s",
+                lambda key: [limit],
+            )
+        return self._postings_sqlite(
+            groups,
+            "SELECT t.id, length(t.title) + length(t.description) FROM commitments_thread_fts f "
+            "JOIN commitments_thread t ON t.id = f.rowid "
+            "WHERE commitments_thread_fts MATCH %s ORDER BY f.rowid DESC LIMIT %s",
+            lambda key: [limit],
+        )
+
+    @staticmethod
+    def _postings_sqlite(groups, sql, params):
+        # FTS5 is in process: a query per group costs no round trip.
+        result = {}
         with connection.cursor() as cursor:
-            if self.vendor == "postgresql":
-                cursor.execute(
-                    "SELECT t.id FROM commitments_thread t, to_tsquery('english', %s) q WHERE t.search_document @@ q "
-                    "ORDER BY ts_rank(t.search_document, q) DESC, t.id LIMIT %s",
-                    [" | ".join(dict.fromkeys(_pg_term(w) for w in words)), limit],
-                )
-            else:
-                cursor.execute(
-                    "SELECT rowid FROM commitments_thread_fts WHERE commitments_thread_fts MATCH %s "
-                    "ORDER BY rank, rowid LIMIT %s",
-                    [" OR ".join(dict.fromkeys(_fts5_term(w) for w in words)), limit],
-                )
-            return [row[0] for row in cursor.fetchall()]
+            for key, words in groups.items():
+                cursor.execute(sql, [" OR ".join(_fts5_term(w) for w in words), *params(key)])
+                result[key] = cursor.fetchall()
+        return result
+
+    # Groups per PostgreSQL query: one round trip for many look-ups, each planned for its own word.
+    GROUPS_PER_QUERY = 100
+
+    def _postings_postgresql(self, groups, sql, params):
+        result = {key: [] for key in groups}
+        keys = list(groups)
+        part = "SELECT %s AS k, p.* FROM (" + sql + ") p"  # noqa: S608 - fixed SQL, words are parameters
+        with _cursor_without_jit() as cursor:
+            for first in range(0, len(keys), self.GROUPS_PER_QUERY):
+                chunk = keys[first : first + self.GROUPS_PER_QUERY]
+                values = []
+                for number, key in enumerate(chunk):
+                    values += [number, " | ".join(_pg_term(w) for w in groups[key]), *params(key)]
+                cursor.execute(" UNION ALL ".join([part] * len(chunk)), values)
+                for number, found_id, characters in cursor.fetchall():
+                    result[chunk[number]].append((found_id, characters))
+        for found in result.values():
+            found.sort(key=lambda row: -row[0])
+        return result
 
     def commitment_rows(self, ids):
         """{id: row} of the given commitments: quote, summary, strength, line of effort and pledges."""
@@ -242,6 +270,18 @@ class StoredCorpus:
     def lines(self):
         """The lines of effort: slug, name and description, in their order."""
         return list(LineOfEffort.objects.order_by("position").values("slug", "name", "description"))
+
+
+@contextmanager
+def _cursor_without_jit():
+    """A PostgreSQL cursor in a transaction that compiles no query to machine code.
+
+    Many look-ups in one query add up to an estimated cost past `jit_above_cost` (most easily when
+    the table has no statistics yet), and compiling then takes longer than the look-ups themselves.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        yield cursor
 
 
 def _fts5_term(word):

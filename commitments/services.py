@@ -4,12 +4,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
+from meetings.concurrency import ConcurrentChange
 from meetings.models import Figure, Meeting, Qualifier, Statement, decode_statement_bytes, sha256_hex
 from meetings.quotes import display_text, resolve_span
 
@@ -97,14 +98,39 @@ def opening_problem(*, thread, commitment, change_kind):
     return _opening_problem(ordered, entry, change_kind)
 
 
+def _lock(thread):
+    """Hold the thread until the transaction ends: placements and removals in it happen one at a time."""
+    if not list(Thread.objects.select_for_update().filter(pk=thread.pk).values_list("pk", flat=True)):
+        raise ConcurrentChange(f"The recurring pledge “{thread.slug}” was deleted meanwhile.")
+
+
+class AlreadyInThread(ConcurrentChange):
+    """The commitment already has its place in the thread (placed meanwhile, or before)."""
+
+
 @transaction.atomic
-def place_in_thread(*, thread, commitment, change_kind, note=""):
+def place_in_thread(*, thread, commitment, change_kind, note="", only_new=False):
     """Add a commitment to a recurring pledge (or update its place), keeping the thread in meeting order.
 
     Positions are numbered 1..n by meeting order; the first commitment of a thread must be `new`, and
     a `new` one cannot come after one that is not (the API and the admin both refuse it here).
     Each entry that changes is saved once (one history row); entries that do not change are not saved.
+    The thread is locked first, so concurrent placements are made one after the other; should the
+    database still refuse a row, ConcurrentChange says so and nothing is saved. With `only_new`, a
+    commitment already in the thread is AlreadyInThread rather than an update of its entry.
     """
+    _lock(thread)
+    if only_new and ThreadEntry.objects.filter(thread=thread, commitment=commitment).exists():
+        raise AlreadyInThread(f"“{commitment.slug}” is already in “{thread}”: change its entry instead.")
+    try:
+        return _place(thread, commitment, change_kind, note)
+    except IntegrityError:
+        raise ConcurrentChange(
+            f"“{thread}” was changed by someone else at the same time: nothing was saved; try again."
+        ) from None
+
+
+def _place(thread, commitment, change_kind, note):
     entry, ordered = _placed(thread, commitment)
     problem = _opening_problem(ordered, entry, change_kind)
     if problem:
@@ -133,12 +159,23 @@ def _rest_of_thread(entry):
 
 @transaction.atomic
 def remove_from_thread(*, entry):
-    """Take a commitment out of its thread and close the gap it leaves; refused before anything changes."""
+    """Take a commitment out of its thread and close the gap it leaves; refused before anything changes.
+
+    The thread is locked first; an entry that another write took out meanwhile is a ConcurrentChange.
+    """
+    _lock(entry.thread)
+    if not ThreadEntry.objects.filter(pk=entry.pk).exists():
+        raise ConcurrentChange(f"“{entry.commitment.slug}” was already taken out of “{entry.thread}”.")
     rest = _rest_of_thread(entry)
     if rest and rest[0].change_kind != ChangeKind.NEW:
         raise ValidationError(removal_problem(entry))
-    entry.delete()
-    _renumber(rest)
+    try:
+        entry.delete()
+        _renumber(rest)
+    except IntegrityError:
+        raise ConcurrentChange(
+            f"“{entry.thread}” was changed by someone else at the same time: nothing was saved; try again."
+        ) from None
 
 
 def _renumber(ordered, always_save=None):

@@ -4,6 +4,8 @@ from django.db.models import Count, Prefetch
 from django.urls import reverse
 from django.utils.html import format_html
 
+from .admin_filters import BoundedRelatedFilter
+from .concurrency import VersionedAdminMixin
 from .forms import StatementForm
 from .history_admin import HistoryAdmin
 from .inlines import AddOnlyInline, ReadOnlyInline
@@ -39,7 +41,7 @@ class MeetingParticipationAddInline(AddOnlyInline):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(HistoryAdmin):
+class MeetingAdmin(VersionedAdminMixin, HistoryAdmin):
     list_display = ["name", "format", "city", "country", "start_date", "end_date", "date_precision", "statement_count"]
     list_filter = ["format", "country", "date_precision"]
     search_fields = ["name", "slug", "city", "country"]
@@ -71,11 +73,11 @@ class FigureAddInline(QuoteAddInline):
 
 
 @admin.register(Statement)
-class StatementAdmin(HistoryAdmin):
+class StatementAdmin(VersionedAdminMixin, HistoryAdmin):
     form = StatementForm
     change_form_template = "meetings/admin/statement_change_form.html"
     list_display = ["title", "meeting_name", "kind", "issued_on", "commitment_count", "figure_count", "short_sha256"]
-    list_filter = ["kind", "meeting"]
+    list_filter = ["kind", ("meeting", BoundedRelatedFilter)]
     search_fields = ["title", "slug", "issuer", "publisher"]
     list_select_related = ["meeting"]
     autocomplete_fields = ["meeting"]
@@ -92,13 +94,7 @@ class StatementAdmin(HistoryAdmin):
         js = ["meetings/admin/reading-view.js"]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                commitment_count=Count("commitments", distinct=True), figure_count=Count("figures", distinct=True)
-            )
-        )
+        return super().get_queryset(request).with_quote_counts()
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -189,7 +185,7 @@ class ConflictingJoinFilter(admin.SimpleListFilter):
 
 
 @admin.register(Member)
-class MemberAdmin(HistoryAdmin):
+class MemberAdmin(VersionedAdminMixin, HistoryAdmin):
     list_display = ["name", "kind", "joined_per_sources"]
     list_filter = ["kind", ConflictingJoinFilter]
     search_fields = ["name", "slug"]
@@ -219,10 +215,10 @@ class MemberAdmin(HistoryAdmin):
 
 
 @admin.register(Participation)
-class ParticipationAdmin(HistoryAdmin):
+class ParticipationAdmin(VersionedAdminMixin, HistoryAdmin):
     form = OptionalQuotePasteForm
     list_display = ["member", "role", "meeting_name", "statement", "short_quote"]
-    list_filter = ["role", "meeting", "member__kind"]
+    list_filter = ["role", ("meeting", BoundedRelatedFilter), "member__kind"]
     search_fields = ["member__name", "quote", "note"]
     list_select_related = ["member", "meeting", "statement"]
     autocomplete_fields = ["meeting", "member", "statement"]
@@ -241,10 +237,10 @@ class ParticipationAdmin(HistoryAdmin):
 
 
 @admin.register(Figure)
-class FigureAdmin(HistoryAdmin):
+class FigureAdmin(VersionedAdminMixin, HistoryAdmin):
     form = QuotePasteForm
     list_display = ["slug", "metric", "qualifier", "value", "unit", "meeting"]
-    list_filter = ["metric", "qualifier", "statement__meeting"]
+    list_filter = ["metric", "qualifier", ("statement__meeting", BoundedRelatedFilter)]
     search_fields = ["slug", "quote", "note"]
     autocomplete_fields = ["statement"]
     fields = [

@@ -1,7 +1,9 @@
 """Meetings, the statements issued at them, who took part, and the figures they cite."""
 
 import datetime
+import decimal
 import hashlib
+import json
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -66,6 +68,92 @@ class NaturalKeyModel(models.Model):
             if value is None:
                 return None
         return value.isoformat() if isinstance(value, datetime.date) else value
+
+    def field_versions(self):
+        """{column: a short digest of its stored value} for every column of the row, in order."""
+        return {
+            field.attname: _digest(self._meta.label, field.attname, field.value_from_object(self))
+            for field in self._meta.concrete_fields
+        }
+
+    def version(self):
+        """The row's version: it changes whenever any stored value of the row changes.
+
+        The API sends it as the ETag that PUT, PATCH and DELETE must send back (If-Match), and the
+        admin's change form carries it, so an edit made on a stale copy is refused instead of saved
+        over a newer one. It is made of a digest per column, so that a stale version still tells
+        which columns changed since (`changed_since`). Digests rather than a counter column: every
+        write changes it, whatever path it takes (a form, the API, a queryset update, a restore),
+        with no column to keep in step.
+        """
+        return "".join(self.field_versions().values())
+
+    def changed_since(self, version):
+        """The columns whose stored value differs from the one `version` was taken of (all of them
+        when `version` is not a version of this kind of record)."""
+        current = self.field_versions()
+        width = len(next(iter(current.values())))
+        if not isinstance(version, str) or len(version) != width * len(current):
+            return list(current)
+        parts = [version[i : i + width] for i in range(0, len(version), width)]
+        return [name for (name, digest), old in zip(current.items(), parts, strict=True) if digest != old]
+
+    def refresh_locked(self):
+        """Lock the row until the transaction ends and re-read it, so that a check-then-write is atomic.
+
+        PostgreSQL locks the row (SELECT … FOR UPDATE); on SQLite the write transaction, begun
+        IMMEDIATE, already holds the database. Raises DoesNotExist when the row is gone.
+        """
+        if not list(type(self)._base_manager.select_for_update().filter(pk=self.pk).values_list("pk", flat=True)):
+            raise self.DoesNotExist(f"{self._meta.label} {self.pk} no longer exists.")
+        self.refresh_from_db()
+
+    def validate_check_constraints(self):
+        """Validate the row against its check constraints; unique ones are `unique_conflicts()`."""
+        errors = []
+        for constraint in self._meta.constraints:
+            if isinstance(constraint, models.UniqueConstraint):
+                continue
+            try:
+                constraint.validate(type(self), self)
+            except ValidationError as exc:
+                errors.extend(exc.error_list)
+        if errors:
+            raise ValidationError(errors)
+
+    def unique_conflicts(self):
+        """{field: messages} for each value of this row that another row already holds where it must be
+        unique (unique fields and unique constraints; a constraint is named by its last field)."""
+        errors = {}
+        try:
+            self.validate_unique()
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                errors.setdefault(name, []).extend(messages)
+        for constraint in self._meta.constraints:
+            if not isinstance(constraint, models.UniqueConstraint) or not constraint.fields:
+                continue
+            try:
+                constraint.validate(type(self), self)
+            except ValidationError as exc:
+                errors.setdefault(constraint.fields[-1], []).extend(exc.messages)
+        return errors
+
+
+def _digest(label, name, value):
+    text = json.dumps([label, name, _canonical(value)], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+
+
+def _canonical(value):
+    """A stored value as the same text however it was read: 68, 68.00 and 68.0000 are one amount."""
+    if isinstance(value, decimal.Decimal):
+        return format(value.normalize(), "f") if value.is_finite() else str(value)
+    if isinstance(value, datetime.date | datetime.datetime | datetime.time):
+        return value.isoformat()
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    return str(value)
 
 
 class FactsBasis(models.TextChoices):
@@ -154,6 +242,10 @@ class Meeting(NaturalKeyModel):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "A meeting cannot end before it starts."})
+
     def short_name(self):
         """City and year, for narrow columns: “Copenhagen 2020”."""
         return f"{self.city} {self.start_date.year}"
@@ -184,16 +276,18 @@ class StatementKind(models.TextChoices):
 
 class StatementQuerySet(NaturalKeyQuerySet):
     def listed(self):
-        """Statements for a list: meeting joined, text deferred, the quotes pointing into each counted.
-
-        Each count is a subquery, so two counts cannot multiply each other through a double join.
-        """
+        """Statements for a list: meeting joined, text deferred, the quotes pointing into each counted."""
         return (
-            self.select_related("meeting")
-            .defer("text")
-            .annotate(commitment_count=self._count_of("commitments"), figure_count=self._count_of("figures"))
-            .order_by("meeting__start_date", "position")
+            self.select_related("meeting").defer("text").with_quote_counts().order_by("meeting__start_date", "position")
         )
+
+    def with_quote_counts(self):
+        """Annotate `commitment_count` and `figure_count`: the quotes pointing into each statement.
+
+        Each count is a subquery on an indexed foreign key: two counts cannot multiply each other
+        through a double join, and no GROUP BY runs over every commitment.
+        """
+        return self.annotate(commitment_count=self._count_of("commitments"), figure_count=self._count_of("figures"))
 
     def listed_rows(self):
         """`listed()` as rows for a list of many statements: slug, title, kind, meeting id and the two counts."""
@@ -258,6 +352,8 @@ class Statement(NaturalKeyModel):
         # The digest is derived from the text, so it is computed, never typed.
         self.sha256 = sha256_hex(self.text)
         self.check_text_unchanged()
+        if kwargs.get("update_fields") is not None and "text" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "sha256"}
         super().save(*args, **kwargs)
 
     def clean(self):

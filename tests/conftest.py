@@ -24,6 +24,15 @@ hypothesis_settings.register_profile("tracker", derandomize=True, database=None,
 hypothesis_settings.load_profile("tracker")
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    # SQLite tests run on a file, as the app does: an in-memory database would be one connection
+    # shared by every thread of the live server, and the concurrency tests would test nothing.
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def fast_password_hashing():
     # The tests create many users; a production hasher would spend most of the suite's time.

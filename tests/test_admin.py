@@ -625,3 +625,27 @@ def test_seeded_records_have_a_first_history_entry_and_no_page_says_none(curator
     assert "Loaded from the seed fixture" in table
     assert "None" not in table
     assert "doesn't have a change history" not in html
+
+
+def test_a_filter_by_a_related_record_lists_few_and_searches_many(
+    curator_client, monkeypatch, django_assert_num_queries
+):
+    from meetings.admin_filters import BoundedRelatedFilter
+
+    africa, sahel, other = (ThreadFactory(title=title) for title in ("Africa focus", "Sahel support", "Mosul"))
+    for thread in (africa, sahel, other):
+        ThreadEntryFactory(thread=thread, commitment=CommitmentFactory())
+    url = reverse("admin:commitments_commitment_changelist")
+    listed = curator_client.get(url).content.decode()
+    assert "Africa focus</a>" in listed and 'name="thread_entries__thread__q"' not in listed
+
+    # Past the limit, a search box: the page stays the same size and runs the same queries.
+    monkeypatch.setattr(BoundedRelatedFilter, "MAX_LISTED", 2)
+    with django_assert_num_queries(EXPECTED_QUERIES["admin:commitments_commitment_changelist"]):
+        searching = curator_client.get(url)
+    html = searching.content.decode()
+    assert 'name="thread_entries__thread__q"' in html and "Africa focus</a>" not in html
+    found = curator_client.get(url, {"thread_entries__thread__q": "africa", "strength": "binding"})
+    assert [c.thread_entries.get().thread for c in found.context["cl"].result_list] == [africa]
+    # The other filters are kept when the words change.
+    assert '<input type="hidden" name="strength" value="binding">' in found.content.decode()

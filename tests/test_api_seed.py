@@ -125,6 +125,10 @@ def test_the_pledge_matrix_places_each_thread_at_its_meetings(client):
     assert stabilization["meetings"]["berlin-2016-small-group"] == [
         {"commitment": "berlin-2016-un-stabilization-facilities", "position": 1, "change_kind": "new"}
     ]
+    # Rendered from plain rows, as the schema's serializer would render them.
+    from api.aggregates import PledgeMatrixSerializer
+
+    assert matrix == json.loads(json.dumps(PledgeMatrixSerializer(matrix).data))
 
 
 def test_the_thread_timeline_gives_structured_word_diffs(client):

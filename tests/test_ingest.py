@@ -6,13 +6,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from commitments.models import ChangeKind, Commitment, Suggestion, SuggestionKind, SuggestionStatus, ThreadEntry
 from commitments.search import StoredCorpus
-from commitments.services import MAX_STATEMENT_BYTES, accept_suggestion, ingest_statement
+from commitments.services import MAX_STATEMENT_BYTES, accept_suggestion, ingest_statement, suggestions_for_text
 from meetings.models import Figure, Meeting, Qualifier, Statement, sha256_hex
-from tests.factories import CommitmentFactory, MeetingFactory, StatementFactory
+from tests.factories import CommitmentFactory, MeetingFactory, StatementFactory, ThreadEntryFactory, ThreadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -437,22 +438,105 @@ def test_ingest_command_stores_the_statement_and_reports_suggestions(seeded, tmp
 # --- the index and the evaluation ---------------------------------------------------------------
 
 
+def found(postings, key="key"):
+    return [found_id for found_id, _ in postings[key]]
+
+
 def test_search_index_follows_every_write(db):
     commitment = CommitmentFactory(phrase="We welcome Libya as the 68th member.")
     corpus = StoredCorpus()
-    assert [row[0] for row in corpus.search(["libya"], 5)] == [commitment.pk]
+    characters = len(commitment.quote) + len(commitment.summary)
+    assert corpus.postings({"key": ["libya"]}, 5) == {"key": [(commitment.pk, characters)]}
     Commitment.objects.filter(pk=commitment.pk).update(quote="We will continue to enhance", end=commitment.start + 27)
-    assert corpus.search(["libya"], 5) == []
-    assert [row[0] for row in StoredCorpus().search(["enhance"], 5)] == [commitment.pk]
+    assert found(corpus.postings({"key": ["libya"]}, 5)) == []
+    assert found(StoredCorpus().postings({"key": ["enhance"]}, 5)) == [commitment.pk]
     Commitment.objects.filter(pk=commitment.pk).delete()
-    assert StoredCorpus().search(["enhance"], 5) == []
+    assert found(StoredCorpus().postings({"key": ["enhance"]}, 5)) == []
 
 
-def test_search_hides_the_excluded_statement(db):
+def test_search_hides_the_excluded_statement_and_lists_the_newest_first(db):
     statement = StatementFactory()
-    CommitmentFactory(statement=statement)
-    assert StoredCorpus().search(["interpol"], 5)
-    assert StoredCorpus(exclude_statement=statement.pk).search(["interpol"], 5) == []
+    older, newer = CommitmentFactory(statement=statement), CommitmentFactory(statement=statement)
+    other = CommitmentFactory()
+    assert found(StoredCorpus().postings({"key": ["interpol"]}, 5)) == [other.pk, newer.pk, older.pk]
+    assert found(StoredCorpus().postings({"key": ["interpol"]}, 2)) == [other.pk, newer.pk]
+    assert found(StoredCorpus(exclude_statement=statement.pk).postings({"key": ["interpol"]}, 5)) == [other.pk]
+
+
+def test_both_databases_index_words_alike(db):
+    """Words cut at punctuation and stemmed by Porter, whatever the database (PostgreSQL's own
+    parser would read "Daesh/ISIS" as one path; its english stemmer keeps "communities" and
+    "communications" apart)."""
+    text = "The co-leads will fight Daesh/ISIS in 7.7 communities."
+    commitment = CommitmentFactory(statement=StatementFactory(text=text), phrase=text, summary="")
+    thread = ThreadFactory(title="Support to the co-leads", description="Daesh/ISIS communications.")
+    corpus = StoredCorpus()
+    for words in (["daesh"], ["isis"], ["leads"], ["communications"], ["fighting"]):
+        assert found(corpus.postings({"key": words}, 5)) == [commitment.pk], words
+    assert found(corpus.postings({"key": ["isis", "nowhere"]}, 5)) == [commitment.pk]
+    assert found(corpus.thread_postings({"key": ["community"]}, 5)) == [thread.pk]
+    assert found(corpus.postings({"key": ["together"]}, 5)) == []
+
+
+def test_words_the_two_porter_stemmers_treat_differently_are_not_looked_up():
+    from commitments.search import indexed_alike
+
+    assert indexed_alike("stabilization") and indexed_alike("interpol") and indexed_alike("leads")
+    # FTS5 leaves "us" unstemmed, so "use" (stemmed "us") would find it there only; FTS5 follows
+    # Porter's later revision for -logi and -bli.
+    assert not any(indexed_alike(word) for word in ("use", "used", "ideology", "ideological", "possible", "possibly"))
+
+
+def test_word_rarity_is_counted_over_the_newest_commitments_but_the_hidden_statement(db, monkeypatch):
+    monkeypatch.setattr(StoredCorpus, "SAMPLE", 2)
+    hidden = StatementFactory()
+    CommitmentFactory(statement=hidden, summary="hidden")
+    oldest, older, newest = (CommitmentFactory(summary=word) for word in ("oldest", "older", "newest"))
+    CommitmentFactory(statement=hidden, summary="hidden too")
+    corpus = StoredCorpus(exclude_statement=hidden.pk)
+    assert [summary for _, _, summary in corpus.sample] == ["newest", "older"]
+    assert corpus.sample_floor == older.pk
+    monkeypatch.setattr(StoredCorpus, "SAMPLE", 10)
+    small = StoredCorpus(exclude_statement=hidden.pk)
+    assert [summary for _, _, summary in small.sample] == ["newest", "older", "oldest"]
+    assert small.sample_floor is None  # the whole table: every look-up reads it all
+
+
+def test_suggestions_do_not_depend_on_the_database_statistics(seeded):
+    statement = Statement.objects.get(slug="copenhagen-2020-statement")
+    before = suggestions_for_text(statement.text, meeting=statement.meeting, exclude_statement=statement.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    after = suggestions_for_text(statement.text, meeting=statement.meeting, exclude_statement=statement.pk)
+    assert after == before
+    assert any(item["threads"] for item in after["suggestions"])
+
+
+def test_suggesting_runs_the_same_queries_whatever_the_number_of_stored_commitments(db, monkeypatch):
+    from commitments import ingest
+
+    # A small sample and short lists, so that common words are looked up among the newest only.
+    monkeypatch.setattr(StoredCorpus, "SAMPLE", 3)
+    monkeypatch.setattr(ingest, "POSTINGS", 2)
+    thread = ThreadFactory(title="Information sharing on foreign terrorist fighters")
+    statement = StatementFactory()
+
+    def queries():
+        with CaptureQueriesContext(connection) as context:
+            result = suggestions_for_text(NEW_TEXT)
+        return len(context.captured_queries), result
+
+    for position in range(1, 6):
+        commitment = CommitmentFactory(statement=statement)
+        kind = "new" if position == 1 else "repeated"
+        ThreadEntryFactory(thread=thread, commitment=commitment, position=position, change_kind=kind)
+    few, first = queries()
+    for _ in range(45):
+        CommitmentFactory(statement=statement)
+    many, result = queries()
+    assert many == few
+    sharing = next(item for item in result["suggestions"] if "INTERPOL" in item["quote"])
+    assert sharing["threads"][0]["thread"] == thread.slug
 
 
 def test_search_index_exists_for_this_database(db):
@@ -465,6 +549,8 @@ def test_search_index_exists_for_this_database(db):
                 "SELECT indexname FROM pg_indexes WHERE indexname = 'commitments_commitment_search_document'"
             )
             assert cursor.fetchone()
+            cursor.execute("SELECT to_tsvector('commitments_porter', 'communities')::text")
+            assert cursor.fetchone()[0] == "'commun':1"
 
 
 def test_evaluate_ingest_prints_the_quality_table(seeded):
@@ -531,4 +617,21 @@ def test_candidates_follow_sentences_across_layouts_and_skip_descriptions():
     assert figures("more than $2.3 billion and nearly 110,000 square kilometers, Resolution 2254 in 2016") == [
         {"start": 0, "end": 22, "value": 2_300_000_000, "unit": "USD", "qualifier": "more-than"},
         {"start": 27, "end": 59, "value": 110_000, "unit": "km2", "qualifier": "nearly"},
+    ]
+
+
+def test_continue_to_commits_as_much_as_what_it_continues():
+    from commitments.ingest import commitment_candidates
+
+    text = (
+        "We continue to support the Government of Iraq. We should continue to support reconciliation. "
+        "We will continue to support the forces. We continue to focus on stabilization. "
+        "We continue to be deeply concerned about the crisis."
+    )
+    assert [(c.cue, c.strength) for c in commitment_candidates(text)] == [
+        ("continue to", "soft"),
+        ("should continue to", "soft"),
+        ("will continue to", "binding"),
+        ("continue to", "binding"),
+        ("continue to, deeply concerned", "soft"),
     ]

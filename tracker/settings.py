@@ -96,6 +96,9 @@ MIDDLEWARE = [
     # Last, as django-axes requires: turns a locked-out login into its lockout page.
     "axes.middleware.AxesMiddleware",
 ]
+# Before anything reads the request: NUL characters in the address, and oversize API bodies.
+MIDDLEWARE.insert(1, "api.guards.HostileInputMiddleware")
+
 
 ROOT_URLCONF = "tracker.urls"
 
@@ -131,6 +134,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Concurrent web use: a write transaction takes the write lock when it begins (so a
+    # read-then-write inside it cannot be overtaken), others wait for it up to `timeout`
+    # seconds instead of failing with "database is locked", and readers do not block the writer (WAL).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": int(os.environ.get("SQLITE_TIMEOUT", "20")),
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -165,6 +179,9 @@ SNAPSHOT_TRUSTED_KEY_FILES = [p for p in os.environ.get("SNAPSHOT_TRUSTED_KEY_FI
 # Anonymous clients may read what is published unless this is turned off.
 API_PUBLIC_READ = env_bool("API_PUBLIC_READ", True)
 
+# The largest request body the API reads (1 MiB): a larger one is answered 413 before it is parsed.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
+
 REST_FRAMEWORK = {
     # Token first: an anonymous write is answered 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -172,6 +189,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ReadOrCurate"],
+    # JSON, form and multipart bodies, each refused (400) when it holds a NUL, a lone surrogate or
+    # nesting deeper than any resource has.
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.JSONParser",
+        "api.parsers.FormParser",
+        "api.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "api.renderers.ORJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -182,7 +206,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("API_ANON_RATE", "120/minute")},
     "EXCEPTION_HANDLER": "api.errors.exception_handler",

@@ -15,6 +15,10 @@ admin.site.enable_nav_sidebar = False
 # The API's routes and the auditors' snapshot download share the `api` namespace under /api/v1/.
 api_v1 = ([path("snapshot/", SnapshotView.as_view(), name="snapshot"), *api_urlpatterns], "api")
 
+# Under /api/ even an address no route matches, or a crash, is answered in JSON.
+handler404 = "api.errors.json_not_found"
+handler500 = "api.errors.json_server_error"
+
 urlpatterns = [
     # No favicon: its request is answered with nothing rather than a 404 (a console error in browsers).
     path("favicon.ico", lambda request: HttpResponse(status=204)),

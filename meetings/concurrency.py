@@ -1,0 +1,125 @@
+"""Edits that meet: a write that lost a race is told so, and a stale admin form saves nothing.
+
+The version compared is `NaturalKeyModel.version()`, the one the API sends as its ETag.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.utils.functional import cached_property
+
+
+class ConcurrentChange(Exception):
+    """Another write changed the same records first; nothing of this one was saved."""
+
+
+VERSION_FIELD = "_record_version"
+
+
+class StaleEditGuard:
+    """A change form's check that the record is still as it was when the form was opened.
+
+    The form carries the version it was opened at in a hidden field (VERSION_FIELD); the record is
+    re-read with its row locked before the form is validated, so the comparison holds until the
+    save. A form sent without the field (not from the page) is not checked.
+    """
+
+    stored_version = None  # the record's version as stored now, set by VersionedAdminMixin.get_form
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[VERSION_FIELD] = forms.CharField(
+            widget=forms.HiddenInput, required=False, initial=self.stored_version
+        )
+
+    @cached_property
+    def changed_data(self):
+        # The version is how the form was opened, not a change the curator made.
+        return [name for name in super().changed_data if name != VERSION_FIELD]
+
+    def clean(self):
+        cleaned = super().clean()
+        opened = self.data.get(VERSION_FIELD)
+        if not opened or self.instance.pk is None:
+            return cleaned
+        changed = self.instance.changed_since(opened)
+        if changed:
+            self.add_error(None, self.stale_messages(changed))
+            # The page shown again carries the version stored now: saving it again keeps the curator's values.
+            self.data = self.data.copy()
+            self.data[VERSION_FIELD] = self.stored_version
+        return cleaned
+
+    def stale_messages(self, changed):
+        """What changed since the form was opened: each field, the value now stored and the curator's."""
+        by_column = {field.attname: field for field in self.instance._meta.concrete_fields}
+        lines = [
+            "Someone else saved this record after you opened this page, so nothing was saved. "
+            "Their changes are listed below; this form still holds yours. Save again to store yours over theirs."
+        ]
+        for column in changed:
+            field = by_column[column]
+            stored = getattr(self.instance, field.name)
+            if field.name in self.fields:
+                theirs = self.cleaned_data.get(field.name, self.data.get(field.name))
+                lines.append(f"{field.verbose_name}: now stored “{_shown(stored)}”; yours “{_shown(theirs)}”.")
+            else:
+                lines.append(f"{field.verbose_name}: now stored “{_shown(stored)}”.")
+        return lines
+
+
+def _shown(value, width=200):
+    text = "" if value is None else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class VersionedAdminMixin:
+    """ModelAdmin mixin for curated records: a change form refuses to save over a change made after
+    it was opened and shows the curator what changed; a write that lost a race is a message, not a 500.
+
+    The version travels in a hidden field of the form, added to the page's fieldsets when it is
+    rendered, so it works with any change form template and any fieldsets a ModelAdmin declares.
+    """
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and request.method == "POST" and transaction.get_connection().in_atomic_block:
+            # Inside the admin's own transaction: hold the row until the save, and read it anew.
+            try:
+                obj.refresh_locked()
+            except type(obj).DoesNotExist:
+                return None
+        return obj
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None or obj.pk is None:
+            return form
+
+        class GuardedForm(StaleEditGuard, form):
+            stored_version = obj.version()
+
+        GuardedForm.__name__ = form.__name__
+        return GuardedForm
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        adminform = context.get("adminform")
+        if adminform is not None and VERSION_FIELD in adminform.form.fields:
+            adminform.fieldsets = [*adminform.fieldsets, (None, {"fields": [VERSION_FIELD], "classes": ["hidden"]})]
+            context["record_version"] = adminform.form[VERSION_FIELD].value()
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ConcurrentChange as exc:
+            self.message_user(request, f"Nothing was saved: {exc}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ConcurrentChange as exc:
+            self.message_user(request, f"Nothing was deleted: {exc}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())

@@ -1,0 +1,316 @@
+"""No edit lost: versions (ETag / If-Match, the admin's hidden version), and real concurrent
+clients against a live server on SQLite and PostgreSQL. Run with `-s` to see the tallies."""
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
+import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.db import connection
+from django.test import override_settings
+from django.test.testcases import LiveServerThread, _StaticFilesHandler
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from accounts.models import DashboardToken
+from commitments.models import Commitment, ThreadEntry
+from meetings.concurrency import VERSION_FIELD
+from meetings.models import Member
+from tests.factories import CommitmentFactory, LineOfEffortFactory, ThreadFactory, commitments_at_meetings
+from tests.test_admin import commitment_post
+
+# Enough to make writers queue behind each other, few enough for PostgreSQL's connection limit
+# with other clients about (each request in flight holds a connection).
+REQUESTS = 60
+THREADS = 60 if connection.vendor == "sqlite" else 40
+TIMEOUT = 60  # seconds per request: a bound, never an expectation
+
+
+class BacklogServer(ThreadedWSGIServer):
+    # Django's test server queues 10 connections; here up to 60 clients connect at once.
+    request_queue_size = 128
+
+
+class BusyLiveServerThread(LiveServerThread):
+    server_class = BacklogServer
+
+
+@pytest.fixture(scope="module")
+def busy_server(django_db_setup, django_db_blocker):
+    """A live server (a thread per request) that takes REQUESTS connections at once."""
+    with django_db_blocker.unblock():
+        thread = BusyLiveServerThread("127.0.0.1", _StaticFilesHandler)
+        thread.daemon = True
+        thread.start()
+        thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    with override_settings(ALLOWED_HOSTS=["127.0.0.1", "testserver"]):
+        yield SimpleNamespace(url=f"http://127.0.0.1:{thread.port}")
+    thread.terminate()
+
+
+def fire(requests):
+    """Send (method, url, body, headers) requests at once, from THREADS threads; (status, body) for each."""
+    together = min(THREADS, len(requests))
+    start = threading.Barrier(together)
+
+    def send(numbered):
+        index, (method, url, body, headers) = numbered
+        data = None if body is None else json.dumps(body).encode()
+        outgoing = urllib.request.Request(url, data=data, method=method, headers=headers)
+        if index < together:  # the first of each thread start at once; the rest as threads come free
+            start.wait(timeout=TIMEOUT)
+        try:
+            with urllib.request.urlopen(outgoing, timeout=TIMEOUT) as answer:  # noqa: S310 - the live server
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        return list(pool.map(send, enumerate(requests)))
+
+
+def tally(results):
+    return dict(sorted(Counter(status for status, _ in results).items()))
+
+
+@pytest.fixture
+def token_headers(curator):
+    _, key = DashboardToken.objects.issue(name="concurrency test", user=curator, days=1, read_only=False)
+    return {"Authorization": f"Token {key}", "Content-Type": "application/json"}
+
+
+def if_match(obj):
+    return {"HTTP_IF_MATCH": f'"{type(obj)._default_manager.get(pk=obj.pk).version()}"'}
+
+
+# -- versions, one client after another --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_change_needs_the_version_it_was_read_at(curator):
+    client = APIClient()
+    client.force_authenticate(curator)
+    commitment = CommitmentFactory()
+    url = reverse("api:commitment-detail", args=[commitment.slug])
+    etag = client.get(url)["ETag"]
+
+    missing = client.patch(url, {"summary": "A"}, format="json")
+    assert missing.status_code == 428 and "If-Match" in missing.json()["detail"]
+    assert client.patch(url, {"summary": "A"}, format="json", HTTP_IF_MATCH="*").status_code == 428
+    assert client.patch(url, {"summary": "A"}, format="json", HTTP_IF_MATCH='"bogus"').status_code == 412
+    assert client.patch(url, {"summary": "A"}, format="json", HTTP_IF_MATCH="bogus").status_code == 400
+    assert client.patch(url, {"summary": "A"}, format="json", HTTP_IF_MATCH=f"W/{etag}").status_code == 412
+    assert client.delete(url).status_code == 428
+    assert Commitment.objects.get(pk=commitment.pk).summary == commitment.summary
+
+    first = client.patch(url, {"summary": "A"}, format="json", HTTP_IF_MATCH=etag)
+    assert first.status_code == 200
+    # Another PATCH of the same field from the same stale read is refused, naming the field.
+    stale = client.patch(url, {"summary": "B"}, format="json", HTTP_IF_MATCH=etag)
+    assert stale.status_code == 412 and "summary" in stale.json()["detail"]
+    # PUT and DELETE compare the whole record.
+    full = {**client.get(url).json(), "note": "Full."}
+    assert client.put(url, full, format="json", HTTP_IF_MATCH=etag).status_code == 412
+    assert client.delete(url, HTTP_IF_MATCH=etag).status_code == 412
+    # A list of tags matches when one of them does.
+    assert client.put(url, full, format="json", HTTP_IF_MATCH=f'"x", {first["ETag"]}').status_code == 200
+    assert Commitment.objects.get(pk=commitment.pk).summary == "A"
+
+
+@pytest.mark.django_db
+def test_patches_of_different_fields_from_one_read_both_land(curator):
+    client = APIClient()
+    client.force_authenticate(curator)
+    commitment = CommitmentFactory()
+    url = reverse("api:commitment-detail", args=[commitment.slug])
+    etag = client.get(url)["ETag"]
+    assert client.patch(url, {"summary": "New summary."}, format="json", HTTP_IF_MATCH=etag).status_code == 200
+    assert client.patch(url, {"note": "New note."}, format="json", HTTP_IF_MATCH=etag).status_code == 200
+    stored = Commitment.objects.get(pk=commitment.pk)
+    assert (stored.summary, stored.note) == ("New summary.", "New note.")
+    # Each PATCH wrote its own field only: one history row each, each changing one field.
+    records = list(stored.history.order_by("history_date", "history_id"))
+    assert [r.diff_against(p).changed_fields for p, r in zip(records, records[1:], strict=False)] == [
+        ["summary"],
+        ["note"],
+    ]
+
+
+@pytest.mark.django_db
+def test_a_stale_admin_form_saves_nothing_and_shows_what_changed(client, curator):
+    from django.test import Client
+
+    commitment = CommitmentFactory(summary="Original summary.")
+    url = reverse("admin:commitments_commitment_change", args=[commitment.pk])
+    client.force_login(curator)
+    page = client.get(url)
+    opened = page.context["record_version"]
+    assert f'name="{VERSION_FIELD}" value="{opened}"' in page.content.decode()
+
+    other = Client()
+    other.force_login(curator)
+    data = commitment_post(
+        commitment.statement, commitment.line_of_effort, slug=commitment.slug, quote=commitment.quote
+    )
+    theirs = {**data, "summary": "Their summary.", VERSION_FIELD: other.get(url).context["record_version"]}
+    assert other.post(url, theirs).status_code == 302
+
+    mine = {**data, "summary": "My summary.", "note": "My note.", VERSION_FIELD: opened}
+    refused = client.post(url, mine)
+    assert refused.status_code == 200
+    html = refused.content.decode()
+    assert "Someone else saved this record after you opened this page" in html
+    assert "now stored “Their summary.”; yours “My summary.”" in html
+    stored = Commitment.objects.get(pk=commitment.pk)
+    assert (stored.summary, stored.note) == ("Their summary.", "")
+    # The page now carries the stored version: saving again, knowingly, keeps the curator's values.
+    assert refused.context["record_version"] == stored.version()
+    again = client.post(url, {**mine, VERSION_FIELD: refused.context["record_version"]})
+    assert again.status_code == 302
+    assert Commitment.objects.get(pk=commitment.pk).summary == "My summary."
+
+
+# -- concurrent clients against a live server ----------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_patches_lose_nothing_and_never_fail(busy_server, token_headers, capsys):
+    commitment = CommitmentFactory()
+    url = busy_server.url + reverse("api:commitment-detail", args=[commitment.slug])
+    etag = if_match(commitment)["HTTP_IF_MATCH"]
+    headers = {**token_headers, "If-Match": etag}
+    requests = [
+        ("PATCH", url, {"summary": f"Summary {i}."} if i % 2 else {"note": f"Note {i}."}, headers)
+        for i in range(REQUESTS)
+    ]
+
+    results = fire(requests)
+
+    counts = tally(results)
+    with capsys.disabled():
+        print(f"\n{connection.vendor}: {REQUESTS} concurrent PATCHes (summary or note) from one read: {counts}")
+    assert counts == {200: 2, 412: REQUESTS - 2}, results
+    stored = Commitment.objects.get(pk=commitment.pk)
+    winners = [json.loads(body) for status, body in results if status == 200]
+    # One summary and one note won, and both are stored: neither write undid the other.
+    assert stored.summary in {w["summary"] for w in winners} and stored.summary.startswith("Summary")
+    assert stored.note in {w["note"] for w in winners} and stored.note.startswith("Note")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_patches_of_four_fields_land_once_each(busy_server, token_headers, capsys):
+    commitment = CommitmentFactory()
+    url = busy_server.url + reverse("api:commitment-detail", args=[commitment.slug])
+    results = fire([("PATCH", url, {"note": f"Note {i}."}, {**token_headers, "If-Match": "*"}) for i in range(10)])
+    assert tally(results) == {428: 10}
+    etag = if_match(commitment)["HTTP_IF_MATCH"]
+    fields = ["summary", "note", "actor", "deadline_text"]
+    requests = [
+        ("PATCH", url, {fields[i % 4]: f"{fields[i % 4]} {i}"}, {**token_headers, "If-Match": etag})
+        for i in range(REQUESTS)
+    ]
+    counts = tally(fire(requests))
+    with capsys.disabled():
+        print(f"{connection.vendor}: {REQUESTS} concurrent PATCHes of 4 fields from one read: {counts}")
+    assert counts == {200: 4, 412: REQUESTS - 4}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_uniqueness_race_is_a_409_naming_the_field(busy_server, token_headers, capsys):
+    url = busy_server.url + reverse("api:member-list")
+    counts = Counter()
+    for attempt in range(10):
+        body = {"slug": f"raced-{attempt}", "name": f"Raced {attempt}", "kind": "state"}
+        results = fire([("POST", url, body, token_headers), ("POST", url, body, token_headers)])
+        counts.update(status for status, _ in results)
+        assert sorted(status for status, _ in results) == [201, 409], results
+        conflict = next(json.loads(body) for status, body in results if status == 409)
+        assert "slug" in conflict, conflict
+    with capsys.disabled():
+        print(f"{connection.vendor}: 10 pairs of concurrent creates with one slug: {dict(sorted(counts.items()))}")
+    assert Member.objects.filter(slug__startswith="raced-").count() == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_thread_placements_and_removals_keep_the_thread_whole(busy_server, token_headers, capsys):
+    thread = ThreadFactory(line_of_effort=LineOfEffortFactory())
+    commitments = commitments_at_meetings(2016, 2017, 2018, 2019, 2020, 2021)
+    url = busy_server.url + reverse("api:thread-add-entry", args=[thread.slug])
+    placed = fire([("POST", url, {"commitment": c.slug, "change_kind": "new"}, token_headers) for c in commitments])
+    # Every opener is "new", so every placement is allowed: each waits for the thread, none is lost.
+    assert tally(placed) == {201: len(commitments)}, placed
+    positions = list(thread.entries.order_by("position").values_list("commitment_id", "position"))
+    assert positions == [(c.pk, i) for i, c in enumerate(commitments, start=1)]
+
+    # The same commitment placed twice at once: one places it, the other is told it is there.
+    extra = CommitmentFactory(statement=commitments[-1].statement, phrase="We welcome the progress.")
+    twice = fire(
+        [("POST", url, {"commitment": extra.slug, "change_kind": kind}, token_headers) for kind in ("new", "repeated")]
+    )
+    assert sorted(status for status, _ in twice) == [201, 409], twice
+    assert "commitment" in next(json.loads(body) for status, body in twice if status == 409)
+    ThreadEntry.objects.filter(commitment=extra).delete()
+
+    removal = busy_server.url + reverse("api:thread-remove-entry", args=[thread.slug, commitments[0].slug])
+    removed = fire([("DELETE", removal, None, token_headers) for _ in range(10)])
+    counts = tally(removed)
+    with capsys.disabled():
+        print(
+            f"{connection.vendor}: {len(commitments)} concurrent placements: {tally(placed)}; "
+            f"2 concurrent placements of one commitment: {tally(twice)}; "
+            f"10 concurrent removals of one entry: {counts}"
+        )
+    assert counts.get(204) == 1 and set(counts) <= {204, 404, 409}, removed
+    assert list(thread.entries.order_by("position").values_list("position", flat=True)) == [1, 2, 3, 4, 5]
+    assert not ThreadEntry.objects.filter(thread=thread, commitment=commitments[0]).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_to_different_records_all_succeed(busy_server, token_headers, capsys):
+    # Every write is fresh: on SQLite they queue for the write lock (busy timeout), none fails.
+    lines = LineOfEffortFactory.create_batch(REQUESTS)
+    requests = [
+        (
+            "PATCH",
+            busy_server.url + reverse("api:lineofeffort-detail", args=[line.slug]),
+            {"description": f"Changed {line.slug}."},
+            {**token_headers, "If-Match": if_match(line)["HTTP_IF_MATCH"]},
+        )
+        for line in lines
+    ]
+    counts = tally(fire(requests))
+    with capsys.disabled():
+        print(f"{connection.vendor}: {REQUESTS} concurrent PATCHes of {REQUESTS} records: {counts}")
+    assert counts == {200: REQUESTS}
+    assert all(line.description.startswith("Changed") for line in type(lines[0]).objects.all())
+
+
+@pytest.mark.django_db
+def test_an_entry_taken_out_meanwhile_is_a_message_in_the_admin_and_a_conflict_in_the_services(
+    client, curator, opened_thread
+):
+    from commitments.services import remove_from_thread
+    from meetings.concurrency import ConcurrentChange
+
+    thread, first, second = opened_thread
+    ThreadEntry.objects.filter(commitment=second).update(change_kind="new")
+    entry = thread.entries.get(commitment=first)
+    stale_copy = ThreadEntry.objects.get(pk=entry.pk)
+    remove_from_thread(entry=entry)
+    with pytest.raises(ConcurrentChange, match="already taken out"):
+        remove_from_thread(entry=stale_copy)
+
+    client.force_login(curator)
+    response = client.post(
+        reverse("admin:commitments_threadentry_delete", args=[stale_copy.pk]), {"post": "yes"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "doesn’t exist" in response.content.decode()
+    assert list(thread.entries.values_list("commitment", "position")) == [(second.pk, 1)]
