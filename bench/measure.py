@@ -208,13 +208,14 @@ def raw_timeline(thread):
 
 def raw_pledge(thread):
     """What a pledge's page shows: the pledge, its commitments with statement and meeting, their newest assessments."""
-    from commitments.models import Assessment, Thread, ThreadEntry
+    from commitments.models import STORY_COMMITMENT_FIELDS, STORY_MEETING_FIELDS, Assessment, Thread, ThreadEntry
 
     head = list(
         Thread.objects.filter(pk=thread.pk).values(
             "slug", "title", "description", "line_of_effort__slug", "line_of_effort__name"
         )
     )
+    # The fields the page reads of each commitment and meeting (what `ThreadEntry.objects.story_of()` reads).
     steps = list(
         ThreadEntry.objects.filter(thread=thread)
         .order_by("position")
@@ -223,24 +224,11 @@ def raw_pledge(thread):
             "change_kind",
             "note",
             "commitment_id",
-            "commitment__slug",
-            "commitment__quote",
-            "commitment__start",
-            "commitment__end",
-            "commitment__strength",
-            "commitment__summary",
-            "commitment__note",
-            "commitment__deadline_text",
-            "commitment__amount",
-            "commitment__currency",
+            *(f"commitment__{name}" for name in STORY_COMMITMENT_FIELDS),
             "commitment__statement__slug",
             "commitment__statement__title",
             "commitment__statement__sha256",
-            "commitment__statement__meeting__slug",
-            "commitment__statement__meeting__city",
-            "commitment__statement__meeting__start_date",
-            "commitment__statement__meeting__end_date",
-            "commitment__statement__meeting__date_precision",
+            *(f"commitment__statement__meeting__{name}" for name in STORY_MEETING_FIELDS),
         )
     )
     latest = list(

@@ -11,6 +11,9 @@ HEADER = 40
 ROW = 32
 BAR = 16
 
+# A line of effort at a meeting, or in a year, without a commitment.
+NO_COMMITMENTS = {"total": 0, "binding": 0, "soft": 0}
+
 
 @dataclass
 class CountBar:
@@ -61,7 +64,7 @@ def counts_chart(lines, meetings, counts):
         y = HEADER + index * ROW + (ROW - BAR) / 2
         bars = []
         for column, meeting in enumerate(meetings):
-            cell = by_cell.get((line.slug, meeting.slug), {"total": 0, "binding": 0, "soft": 0})
+            cell = by_cell.get((line.slug, meeting.slug), NO_COMMITMENTS)
             x = label_width + column * column_width + 8
             binding_width = bar_max * cell["binding"] / max_total
             soft_width = bar_max * cell["soft"] / max_total
@@ -160,7 +163,7 @@ def year_chart(lines, counts):
         base = top + strip
         bars = []
         for offset, year in enumerate(years):
-            cell = by_cell.get((line.slug, year), {"total": 0, "binding": 0, "soft": 0})
+            cell = by_cell.get((line.slug, year), NO_COMMITMENTS)
             binding_height = strip * cell["binding"] / max_total
             soft_height = strip * cell["soft"] / max_total
             bars.append(
