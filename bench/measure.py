@@ -416,8 +416,7 @@ def raw_public_matrix():
     of years (its columns), the recurring pledges made at them (counted and paged), the first page's cells."""
     from commitments.models import LineOfEffort, ThreadEntry
     from meetings.models import Meeting
-    from public.matrix import meeting_window
-    from public.views import PLEDGES_PER_PAGE
+    from public.matrix import PLEDGES_PER_PAGE, meeting_window
 
     lines = list(LineOfEffort.objects.values("slug", "name"))
     per_year = list(Meeting.objects.per_year())

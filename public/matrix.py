@@ -1,15 +1,22 @@
 """The pledge matrix as the home page shows it: recurring pledges by line of effort, a cell per meeting.
 
-At scale it shows a window: the pledges a page at a time (the view pages them), and the meetings of
-a range of years, as many as a screen can hold in columns.
+At scale it shows a window: the pledges a page at a time, and the meetings of a range of years, as
+many as a screen can hold in columns.
 """
 
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
+from commitments.models import ThreadEntry
+from meetings.models import Meeting
+
 from .display import CHANGE_MARKUP
-from .links import Route
+from .links import Route, page_url, with_query
+from .paging import paginate
+
+# Recurring pledges in a page of the matrix.
+PLEDGES_PER_PAGE = 50
 
 # With no years asked for, the columns are the latest meetings: whole years, at least this many meetings.
 RECENT_MEETINGS = 12
@@ -37,11 +44,10 @@ def meeting_window(per_year, year_from=None, year_to=None):
     either way whole years, at most `MOST_MEETINGS` meetings unless a single year holds more.
     """
     asked = [(year, n) for year, n in per_year if (year_from or 0) <= year <= (year_to or 9999)]
-    latest_first = year_from is None
+    latest = year_from is None and year_to is None
     chosen, total = [], 0
-    for year, n in reversed(asked) if latest_first else asked:
-        enough = total >= RECENT_MEETINGS if year_from is None and year_to is None else False
-        if chosen and (enough or total + n > MOST_MEETINGS):
+    for year, n in asked if year_from is not None else reversed(asked):
+        if chosen and ((latest and total >= RECENT_MEETINGS) or total + n > MOST_MEETINGS):
             break
         chosen.append(year)
         total += n
@@ -151,3 +157,52 @@ def build_matrix(entries, meetings, lines):
             groups[-1].rows.append(row)
         row.entries.setdefault(index, []).append((entry["commitment__slug"], entry["change_kind"]))
     return groups
+
+
+@dataclass
+class MatrixPage:
+    """What the home page shows for valid filters: a window of meetings, a page of pledges, ways to move."""
+
+    window: MeetingWindow
+    columns: list  # the window's meetings
+    groups: list[LineGroup]  # the page's pledges, by line of effort
+    pager: object  # public.paging.Pager
+    earlier: str  # the matrix's address with the meetings before the window ("" if none)
+    later: str  # and with those after it
+
+    def years(self, asked_from, asked_to):
+        """The years of the commitments shown: the window's when it is narrower than asked, else those asked."""
+        return (self.window.first, self.window.last) if self.window.narrowed else (asked_from, asked_to)
+
+
+def matrix_page(filters, per_year, lines, page):
+    """The matrix for valid filters (`MatrixFilterForm.cleaned_data`) and a page number from the query string.
+
+    `per_year` is `Meeting.objects.per_year()` and `lines` every line of effort, both read by the
+    view for the form: with them, three queries: the window's meetings, the pledges made at them
+    (what the pages go through), the page's entries.
+    """
+    window = meeting_window(per_year, filters["year_from"], filters["year_to"])
+    columns = list(Meeting.objects.in_years(window.first, window.last).in_order()) if window.meetings else []
+    entries = ThreadEntry.objects.at_meetings([meeting.pk for meeting in columns]).of_threads_matching(filters["q"])
+    if filters["line_of_effort"]:
+        entries = entries.in_line_of_effort(filters["line_of_effort"])
+    home = page_url("public:matrix")
+    kept = {"line_of_effort": filters["line_of_effort"], "q": filters["q"]}
+    pager = paginate(
+        list(entries.thread_ids()),
+        PLEDGES_PER_PAGE,
+        page,
+        url=home,
+        params={**kept, "year_from": filters["year_from"], "year_to": filters["year_to"]},
+        label="recurring pledges",
+    )
+    cells = entries.filter(thread_id__in=list(pager.page.object_list)).meeting_matrix()
+    return MatrixPage(
+        window=window,
+        columns=columns,
+        groups=build_matrix(cells, columns, lines),
+        pager=pager,
+        earlier="" if window.earlier is None else with_query(home, {**kept, "year_to": window.earlier}),
+        later="" if window.later is None else with_query(home, {**kept, "year_from": window.later}),
+    )

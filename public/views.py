@@ -17,8 +17,8 @@ from .charts import counts_chart, series_chart, year_chart
 from .forms import MatrixFilterForm
 from .fragments import quoted_commitments, timeline_steps
 from .highlight import Span, highlighted_text
-from .links import page_url, with_query
-from .matrix import build_matrix, meeting_window
+from .links import page_url
+from .matrix import matrix_page
 from .paging import paginate
 
 # The figure series the lines-of-effort page draws, in this order, each with its latest figures at most.
@@ -57,8 +57,7 @@ def list_link(label, name, **filters):
     )
 
 
-# Recurring pledges in a page of the matrix, and meetings in a page of their list.
-PLEDGES_PER_PAGE = 50
+# Meetings in a page of their list.
 MEETINGS_PER_PAGE = 50
 
 
@@ -70,44 +69,21 @@ def matrix(request):
     """
     lines = list(LineOfEffort.objects.all())
     per_year = list(Meeting.objects.per_year())
-    form = MatrixFilterForm(request.GET, lines=lines, years=[year for year, _ in per_year])
+    years = [year for year, _ in per_year]
+    form = MatrixFilterForm(request.GET, lines=lines, years=years)
     filtered = form.is_filtered()
-    groups, columns, filters, window, pager = [], [], {}, None, None
-    moves = {"earlier": "", "later": ""}  # the matrix's address with the meetings before, or after, these
+    shown, filters, first, last = None, {}, None, None
     if form.is_valid():
         filters = form.cleaned_data
-        window = meeting_window(per_year, filters["year_from"], filters["year_to"])
-        if window.narrowed:
-            # The years shown are not the years asked for: the form says which are.
-            shown = {**request.GET.dict(), "year_from": window.first, "year_to": window.last}
-            form = MatrixFilterForm(shown, lines=lines, years=[year for year, _ in per_year])
+        shown = matrix_page(filters, per_year, lines, request.GET.get("page"))
+        first, last = shown.years(filters["year_from"], filters["year_to"])
+        if shown.window.narrowed:
+            # The years shown are not those asked for: the form says which they are.
+            form = MatrixFilterForm(
+                {**request.GET.dict(), "year_from": first, "year_to": last}, lines=lines, years=years
+            )
             form.is_valid()
-        columns = list(Meeting.objects.in_years(window.first, window.last).in_order()) if window.meetings else []
-        entries = ThreadEntry.objects.at_meetings([meeting.pk for meeting in columns])
-        entries = entries.of_threads_matching(filters["q"])
-        if filters["line_of_effort"]:
-            entries = entries.in_line_of_effort(filters["line_of_effort"])
-        params = {"line_of_effort": filters["line_of_effort"], "q": filters["q"]}
-        years = {"year_from": filters["year_from"], "year_to": filters["year_to"]}
-        home = page_url("public:matrix")
-        pager = paginate(
-            list(entries.thread_ids()),
-            PLEDGES_PER_PAGE,
-            request.GET.get("page"),
-            url=home,
-            params={**params, **years},
-            label="recurring pledges",
-        )
-        page_entries = entries.filter(thread_id__in=list(pager.page.object_list)).meeting_matrix()
-        groups = build_matrix(page_entries, columns, lines)
-        if window.earlier is not None:
-            moves["earlier"] = with_query(home, {**params, "year_to": window.earlier})
-        if window.later is not None:
-            moves["later"] = with_query(home, {**params, "year_from": window.later})
     line = filters.get("line_of_effort")
-    # The commitments behind the view: of the years shown, which may be narrower than those asked.
-    first, last = (window.first, window.last) if window and window.narrowed else (None, None)
-    first, last = first or filters.get("year_from"), last or filters.get("year_to")
     commitment_filters = {
         "has_thread": "true",
         "line_of_effort": line,
@@ -118,11 +94,7 @@ def matrix(request):
     context = {
         "form": form,
         "filtered": filtered,
-        "groups": groups,
-        "columns": columns,
-        "window": window,
-        "moves": moves,
-        "pager": pager,
+        "matrix": shown,
         "data_links": [
             DataLink("Pledge matrix (every pledge and meeting)", api_url("pledge-matrix")),
             list_link(
@@ -137,7 +109,7 @@ def matrix(request):
             ),
         ],
     }
-    return render(request, "public/matrix.html", context, status=200 if form.is_valid() else 400)
+    return render(request, "public/matrix.html", context, status=200 if shown else 400)
 
 
 def pledge(request, slug):

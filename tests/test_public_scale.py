@@ -68,7 +68,7 @@ def small_windows(monkeypatch):
     """A window of 4 meetings by default and 8 at most, 5 pledges and 5 meetings a page."""
     monkeypatch.setattr(matrix, "RECENT_MEETINGS", 4)
     monkeypatch.setattr(matrix, "MOST_MEETINGS", 8)
-    monkeypatch.setattr(views, "PLEDGES_PER_PAGE", 5)
+    monkeypatch.setattr(matrix, "PLEDGES_PER_PAGE", 5)
     monkeypatch.setattr(views, "MEETINGS_PER_PAGE", 5)
 
 
