@@ -18,6 +18,7 @@ from meetings.models import Meeting, Statement, sha256_hex
 from meetings.reading import segments
 from public import matrix, views
 from public.highlight import Span
+from tests.browser import axe_violations, blocking, save_screenshot
 from tests.factories import (
     STATEMENT_TEXT,
     CommitmentFactory,
@@ -250,3 +251,30 @@ def test_a_timeline_step_matches_the_two_quotes_once(db, monkeypatch):
     assert isinstance(step, TimelineStep)
     step.diff, step.similarity(), step.wording_is_close(), step.suggested_change_kind(), step.diff
     assert len(calls) == 1
+
+
+# -- in the browser ---------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_windowed_and_paged_pages_load_clean_with_no_serious_axe_violation(browser_session, small_windows, scheme):
+    tracker(range(2000, 2004), per_year=4, pledges=12)  # the database's work first: then the browser
+    pages = {
+        "matrix": "/",
+        "matrix-last-page": "/?page=3",
+        "matrix-asked-years-cut": "/?year_from=2000&year_to=2003",
+        "meetings-page-2": "/meetings/?page=2",
+        "lines-of-effort-by-year": "/lines-of-effort/",
+    }
+    page = browser_session.new_page(color_scheme=scheme)
+    found = {}
+    for name, url in pages.items():
+        assert page.goto(url).status == 200, url
+        if name == "matrix-last-page":
+            assert page.locator("nav.pager a[aria-current=page]").text_content() == "Page 3"
+        found[name] = blocking(axe_violations(page, f"{name} at scale ({scheme})"))
+        save_screenshot(page, "public-at-scale", f"{name}-{scheme}")
+    browser_session.assert_clean()
+    assert found == {name: [] for name in pages}
