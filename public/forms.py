@@ -1,8 +1,10 @@
 """The matrix's filters: read from the URL's query string, so a filtered view can be shared as a link."""
 
+from html import escape
+
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 
 class Select(forms.Select):
@@ -14,14 +16,12 @@ class Select(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         chosen = set(self.format_value(value))
-        options = format_html_join(
-            "\n",
-            '<option value="{}"{}>{}</option>',
-            ((option, " selected" if str(option) in chosen else "", label) for option, label in self.choices),
+        options = "\n".join(
+            f'<option value="{escape(option)}"{" selected" if option in chosen else ""}>{escape(str(label))}</option>'
+            for option, label in ((str(option), label) for option, label in self.choices)
         )
-        return format_html(
-            '<select name="{}"{}>\n{}\n</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options
-        )
+        attributes = flatatt(self.build_attrs(self.attrs, attrs))
+        return mark_safe(f'<select name="{escape(name)}"{attributes}>\n{options}\n</select>')  # noqa: S308 - escaped
 
 
 class MatrixFilterForm(forms.Form):
