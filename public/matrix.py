@@ -69,7 +69,6 @@ def meeting_window(per_year, year_from=None, year_to=None):
 class Column:
     """A meeting as a column of the matrix, with the markup of its cells that is the same in every row."""
 
-    meeting: object
     opening: str  # the cell's opening tag
     absent: str  # the whole cell of a pledge not made at this meeting
     name: str  # the meeting's short name, escaped
@@ -85,7 +84,7 @@ def columns_of(meetings):
             f'{opening}<span class="kind kind-absent"><span class="kind-symbol" aria-hidden="true">–</span>'
             f'<span class="visually-hidden">not made at {name}</span></span></td>'
         )
-        columns.append(Column(meeting=meeting, opening=opening, absent=absent, name=name))
+        columns.append(Column(opening=opening, absent=absent, name=name))
     return columns
 
 
