@@ -153,9 +153,23 @@ class ThreadViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelVi
     ordering_fields = ["title", "slug"]
     ordering = ["line_of_effort__position", "title"]
 
+    # What the timeline and the list's `meetings` read of each entry, and nothing more: the commitment
+    # and statement rows are wide, and a timeline is read far more often than written.
+    TIMELINE_COLUMNS = (
+        "change_kind",
+        "note",
+        "commitment__slug",
+        "commitment__quote",
+        "commitment__strength",
+        "commitment__statement__slug",
+        "commitment__statement__meeting__slug",
+        "commitment__statement__meeting__name",
+        "commitment__statement__meeting__start_date",
+    )
+
     def get_queryset(self):
         # Entries with their commitment, statement and meeting feed `meetings` and the timeline.
-        return Thread.objects.select_related("line_of_effort").with_timeline()
+        return Thread.objects.select_related("line_of_effort").with_timeline(only=self.TIMELINE_COLUMNS)
 
     def get_serializer_class(self):
         return ThreadTimelineSerializer if self.action == "retrieve" else ThreadSerializer

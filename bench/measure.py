@@ -201,8 +201,22 @@ def raw_timeline(thread):
         )
     )
     head = list(
-        type(thread).objects.filter(pk=thread.pk).values("slug", "title", "description", "line_of_effort__slug")
+        type(thread)
+        .objects.filter(pk=thread.pk)
+        .values("slug", "title", "description", "line_of_effort__slug", "line_of_effort__name")
     )
+    # The timeline's word differences and suggested kinds are part of its data, and no query gives
+    # them: computed here as the API computes them (one matching of each pair of quotes).
+    from commitments.models import suggest_change_kind
+    from commitments.wording import compare
+
+    previous = None
+    for row in rows:
+        quote, strength = row["commitment__quote"], row["commitment__strength"]
+        runs = compare(previous[0], quote)[0] if previous else []
+        row["diff"] = [run.as_dict() for run in runs]
+        row["suggested"] = suggest_change_kind(*(previous or (None, None)), quote, strength, diff=runs)
+        previous = (quote, strength)
     return dumps({"thread": head, "timeline": rows})
 
 

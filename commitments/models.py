@@ -56,14 +56,15 @@ class ThreadQuerySet(NaturalKeyQuerySet):
         rows = ThreadEntry.objects.filter(thread=OuterRef("pk")).order_by().values("thread")
         return self.annotate(entry_count=Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0))
 
-    def with_timeline(self):
+    def with_timeline(self, *, only=None):
         """Threads with their entries prefetched in position order, each with commitment, statement and meeting.
 
-        Optimised for showing a thread's timeline and wording differences with two queries.
+        Optimised for showing a thread's timeline and wording differences with two queries. `only`
+        narrows the entries' columns to those a reader names (ThreadEntry lookups, such as
+        "commitment__quote"), for a reader that knows it reads nothing else.
         """
-        entries = ThreadEntry.objects.select_related("commitment__statement__meeting").defer(
-            "commitment__statement__text"
-        )
+        entries = ThreadEntry.objects.select_related("commitment__statement__meeting")
+        entries = entries.only("thread_id", "position", *only) if only else entries.defer("commitment__statement__text")
         return self.prefetch_related(Prefetch("entries", queryset=entries.order_by("position")))
 
     def search(self, text):

@@ -2,7 +2,7 @@
 
 import difflib
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from meetings.quotes import display_text
 
@@ -17,7 +17,7 @@ class WordRun:
     text: str
 
     def as_dict(self):
-        return asdict(self)
+        return {"op": self.op, "text": self.text}
 
 
 def words(text):

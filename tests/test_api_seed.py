@@ -141,6 +141,25 @@ def test_the_thread_timeline_gives_structured_word_diffs(client):
     assert dates == sorted(dates)
 
 
+def test_a_timeline_step_is_written_as_its_declared_fields_write_it(client):
+    from rest_framework import serializers
+
+    from api.serializers import ThreadTimelineSerializer, TimelineStepSerializer
+    from commitments.models import Thread
+
+    writer = TimelineStepSerializer()
+    threads = list(Thread.objects.select_related("line_of_effort").with_timeline())
+    steps = [step for thread in threads for step in thread.timeline()]
+    assert len(steps) == ThreadEntry.objects.count()
+    for step in steps:
+        declared = serializers.Serializer.to_representation(writer, step)
+        assert writer.to_representation(step) == json.loads(json.dumps(declared)), step.entry
+    for thread in threads:
+        document = ThreadTimelineSerializer(thread)
+        declared = serializers.ModelSerializer.to_representation(document, thread)
+        assert document.data == json.loads(json.dumps(declared)), thread.slug
+
+
 def test_the_fast_list_path_gives_what_the_declarative_serializer_gives(client):
     # The list renders .values() rows with CommitmentRowSerializer; the detail uses instances.
     fast = {
