@@ -182,23 +182,14 @@ def page_subjects():
 
 
 def raw_timeline(thread):
+    from api.views import ThreadViewSet
     from commitments.models import ThreadEntry
 
+    # The columns the API's timeline shows, read raw.
     rows = list(
         ThreadEntry.objects.filter(thread=thread)
         .order_by("position")
-        .values(
-            "position",
-            "change_kind",
-            "note",
-            "commitment__slug",
-            "commitment__quote",
-            "commitment__strength",
-            "commitment__statement__slug",
-            "commitment__statement__meeting__slug",
-            "commitment__statement__meeting__name",
-            "commitment__statement__meeting__start_date",
-        )
+        .values("position", *ThreadViewSet.TIMELINE_COLUMNS)
     )
     head = list(
         type(thread)
@@ -571,20 +562,6 @@ def run_step(step, database_url, *args, timeout=1800):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-CURATED = [
-    "meetings.meeting",
-    "meetings.statement",
-    "meetings.member",
-    "meetings.participation",
-    "meetings.figure",
-    "commitments.lineofeffort",
-    "commitments.thread",
-    "commitments.commitment",
-    "commitments.threadentry",
-    "commitments.assessment",
-]
-
-
 def step(name, args):
     setup()
     started = time.perf_counter()
@@ -595,15 +572,11 @@ def step(name, args):
     elif name == "dumpdata":
         from django.core.management import call_command
 
-        call_command(
-            "dumpdata",
-            *CURATED,
-            format="jsonl",
-            natural_foreign=True,
-            natural_primary=True,
-            output=args[0],
-            verbosity=0,
-        )
+        from snapshots.records import curated_models
+
+        labels = [model._meta.label_lower for model in curated_models()]  # the records a snapshot holds
+        natural = {"natural_foreign": True, "natural_primary": True}
+        call_command("dumpdata", *labels, format="jsonl", **natural, output=args[0], verbosity=0)
     elif name == "restore":
         from snapshots.restore import restore_snapshot
 
