@@ -71,6 +71,9 @@ BINARY_COLLATIONS = {"postgresql": "C", "sqlite": "BINARY", "mysql": "utf8mb4_bi
 
 # Rows fetched from the database at a time while streaming.
 CHUNK_SIZE = 2_000
+# Fewer at a time for models with a verbatim text in each row: a chunk of statements is megabytes.
+WIDE_ROWS_CHUNK_SIZE = 20
+WIDE_ROWS = {"meetings.statement"}
 
 # json.dumps leaves these raw, but str.splitlines() breaks lines at them: escape them so that any
 # reader of JSON Lines sees one record a line.
@@ -184,7 +187,8 @@ class _Spec:
             .order_by(*(_sorted_by(self.model, lookup, vendor) for lookup in self.order_by))
             .values_list(*self.columns)
         )
-        for row in query.iterator(chunk_size=CHUNK_SIZE):
+        chunk_size = WIDE_ROWS_CHUNK_SIZE if self.label in WIDE_ROWS else CHUNK_SIZE
+        for row in query.iterator(chunk_size=chunk_size):
             yield self.fields_of(row)
 
     def fields_of(self, row):

@@ -1,5 +1,9 @@
 """Verify: a snapshot checked against itself (digests, counts, statement texts, quotes, references)."""
 
+import json
+import sqlite3
+import tempfile
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,13 +108,74 @@ def verify_snapshot(directory, *, expect_sha256=None, public_keys=(), check_orig
     return VerifyResult(directory=directory, counts=counts, failures=failures, origin=origin)
 
 
+class _Seen:
+    """What the first pass over a fixture met, for the second to check against: every record's natural
+    key (references are checked against them) and every statement's text (quotes are checked against
+    them), kept in a temporary SQLite file rather than in memory, so that verify (and restore, which
+    verifies first) runs in about the same memory at any size. The last few texts read are kept at
+    hand: a statement's quotes tend to come together.
+    """
+
+    RECENT_TEXTS = 8
+    BATCH = 10_000
+
+    def __init__(self):
+        self._file = tempfile.NamedTemporaryFile(prefix="snapshot-verify-", suffix=".sqlite3")  # closed by close()
+        self._db = sqlite3.connect(self._file.name, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("CREATE TABLE key (label TEXT, key TEXT, PRIMARY KEY (label, key)) WITHOUT ROWID")
+        self._db.execute("CREATE TABLE text (slug TEXT PRIMARY KEY, body TEXT) WITHOUT ROWID")
+        self._pending = []
+        self._recent = OrderedDict()
+
+    def close(self):
+        self._db.close()
+        self._file.close()  # and deleted
+
+    def add_key(self, label, key):
+        self._pending.append((label, json.dumps(key)))
+        if len(self._pending) >= self.BATCH:
+            self._flush()
+
+    def has_key(self, label, key):
+        self._flush()
+        query = "SELECT 1 FROM key WHERE label = ? AND key = ?"
+        return self._db.execute(query, (label, json.dumps(key))).fetchone() is not None
+
+    def add_text(self, slug, text):
+        self._db.execute("INSERT OR REPLACE INTO text VALUES (?, ?)", (slug, text))
+
+    def text(self, slug):
+        if slug in self._recent:
+            self._recent.move_to_end(slug)
+            return self._recent[slug]
+        row = self._db.execute("SELECT body FROM text WHERE slug = ?", (slug,)).fetchone()
+        self._recent[slug] = text = row[0] if row else None
+        if len(self._recent) > self.RECENT_TEXTS:
+            self._recent.popitem(last=False)
+        return text
+
+    def _flush(self):
+        if self._pending:
+            self._db.executemany("INSERT OR IGNORE INTO key VALUES (?, ?)", self._pending)
+            self._pending = []
+
+
 def _verify_fixture(path, manifest, failures):
     """Two passes over fixture.jsonl: first the records and statement texts, then quotes and references."""
+    seen = _Seen()
+    try:
+        return _verify_fixture_with(path, manifest, failures, seen)
+    finally:
+        seen.close()
+
+
+def _verify_fixture_with(path, manifest, failures, seen):
     ranks = {label_of(model): rank for rank, model in enumerate(curated_models())}
-    keys = {label: set() for label in ranks}
     counts = dict.fromkeys(ranks, 0)
-    statements = {}  # slug: (text, the record's sha256 field)
-    previous = None
+    statements = {}  # slug: (whether it has a text, the record's sha256 field, the text's digest)
+    previous, previous_key = None, None
     for line in read_lines(path):
         where = f"{FIXTURE} line {line.number}"
         record = line.record
@@ -135,9 +200,11 @@ def _verify_fixture(path, manifest, failures):
         if unknown:
             failures.append(f"{name}: unknown field(s) {', '.join(unknown)}")
         counts[label] += 1
-        if key in keys[label]:
+        # Records come sorted by model and natural key: a record there twice follows itself.
+        if (label, key) == previous_key:
             failures.append(f"{name}: appears more than once")
-        keys[label].add(key)
+        previous_key = (label, key)
+        seen.add_key(label, key)
         position = (ranks[label], sort_key(key))
         try:
             if previous is not None and position < previous:
@@ -146,7 +213,11 @@ def _verify_fixture(path, manifest, failures):
             failures.append(f"{name} ({where}): a natural key part has the wrong type")
         previous = position
         if label == "meetings.statement":
-            statements[fields.get("slug")] = (fields.get("text"), fields.get("sha256"))
+            text = fields.get("text")
+            has_text = isinstance(text, str) and bool(text)
+            if has_text:
+                seen.add_text(fields.get("slug"), text)
+            statements[fields.get("slug")] = (has_text, fields.get("sha256"), sha256_hex(text) if has_text else None)
 
     for label in ranks:
         listed = manifest["counts"].get(label, 0)
@@ -155,14 +226,11 @@ def _verify_fixture(path, manifest, failures):
     for label in sorted(set(manifest["counts"]) - set(ranks)):
         failures.append(f"{MANIFEST}: counts {label!r}, which is not a curated model")
 
-    texts = {}
-    for slug, (text, recorded) in sorted(statements.items(), key=lambda item: str(item[0])):
+    for slug, (has_text, recorded, digest) in sorted(statements.items(), key=lambda item: str(item[0])):
         name = describe("meetings.statement", (slug,))
-        if not isinstance(text, str) or not text:
+        if not has_text:
             failures.append(f"{name}: has no text")
             continue
-        texts[slug] = text
-        digest = sha256_hex(text)
         if recorded != digest:
             failures.append(f"{name}: text does not match its sha256 (record {recorded}, text {digest})")
         listed = manifest["statements"].get(slug)
@@ -182,13 +250,13 @@ def _verify_fixture(path, manifest, failures):
             name = describe(label, record_key(label, fields))
         except (KeyError, IndexError, TypeError):
             continue
-        _check_references(name, label, fields, keys, failures)
+        _check_references(name, label, fields, seen, failures)
         if {"statement", "start", "end", "quote"} <= set(fields):
-            _check_quote(name, fields, texts, failures)
+            _check_quote(name, fields, seen, failures)
     return counts
 
 
-def _check_references(name, label, fields, keys, failures):
+def _check_references(name, label, fields, seen, failures):
     model = apps.get_model(label)
     for field_name, target in reference_fields(label).items():
         value = fields.get(field_name)
@@ -202,18 +270,18 @@ def _check_references(name, label, fields, keys, failures):
             or not all(part is None or isinstance(part, str) for part in value)
         ):
             failures.append(f"{name}: {field_name} is not a {target} natural key: {value!r}")
-        elif tuple(value) not in keys.get(target, ()):
+        elif not seen.has_key(target, tuple(value)):
             failures.append(f"{name}: refers to missing {describe(target, tuple(value))}")
 
 
-def _check_quote(name, fields, texts, failures):
+def _check_quote(name, fields, seen, failures):
     statement, start, end, quote = (fields.get(k) for k in ("statement", "start", "end", "quote"))
     if statement is None:
         if quote or start is not None or end is not None:
             failures.append(f"{name}: has a quote but no statement")
         return
     well_formed = isinstance(statement, list) and statement and isinstance(statement[0], str)
-    text = texts.get(statement[0]) if well_formed else None
+    text = seen.text(statement[0]) if well_formed else None
     if text is None:
         return  # a missing or textless statement is reported once, on its own
     if not (isinstance(start, int) and isinstance(end, int) and isinstance(quote, str)):

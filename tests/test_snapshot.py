@@ -781,3 +781,19 @@ def test_restore_refuses_a_signed_record_that_the_admin_or_api_would_refuse(seed
     assert message in str(refused.value)
     assert str(refused.value).endswith("the database is unchanged.")
     assert database_state() == before
+
+
+def test_a_record_twice_and_a_reference_to_nothing_are_named(seeded, tmp_path):
+    path = export(tmp_path / "snap")
+    lines = (path / FIXTURE).read_bytes().splitlines(keepends=True)
+    member = next(i for i, line in enumerate(lines) if b'"model":"meetings.member"' in line)
+    lines.insert(member, lines[member])  # the same member twice, side by side as sorting puts them
+    (path / FIXTURE).write_bytes(b"".join(lines))
+    rewrite_records(path, with_fields(LONE_COMMITMENT, {"line_of_effort": ["no-such-line"]}))
+    reseal(path, sign_with=signing_key(), counts={**json.loads((path / MANIFEST).read_text())["counts"]})
+    with pytest.raises(CommandError) as failed:
+        snapshot_command("verify", path)
+    message = str(failed.value)
+    duplicated = json.loads(lines[member])["fields"]["slug"]
+    assert f"meetings.member {duplicated}: appears more than once" in message
+    assert f"commitments.commitment {LONE_COMMITMENT}: refers to missing commitments.lineofeffort no-such-line" in message
