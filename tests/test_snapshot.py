@@ -796,4 +796,6 @@ def test_a_record_twice_and_a_reference_to_nothing_are_named(seeded, tmp_path):
     message = str(failed.value)
     duplicated = json.loads(lines[member])["fields"]["slug"]
     assert f"meetings.member {duplicated}: appears more than once" in message
-    assert f"commitments.commitment {LONE_COMMITMENT}: refers to missing commitments.lineofeffort no-such-line" in message
+    assert (
+        f"commitments.commitment {LONE_COMMITMENT}: refers to missing commitments.lineofeffort no-such-line" in message
+    )
