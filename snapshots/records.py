@@ -75,6 +75,12 @@ CHUNK_SIZE = 2_000
 WIDE_ROWS_CHUNK_SIZE = 20
 WIDE_ROWS = {"meetings.statement"}
 
+
+def chunk_size_of(label):
+    """How many of a model's records to hold at a time, reading or writing: few where each row is a text."""
+    return WIDE_ROWS_CHUNK_SIZE if label in WIDE_ROWS else CHUNK_SIZE
+
+
 # json.dumps leaves these raw, but str.splitlines() breaks lines at them: escape them so that any
 # reader of JSON Lines sees one record a line.
 _LINE_BREAK_ESCAPES = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
@@ -187,8 +193,7 @@ class _Spec:
             .order_by(*(_sorted_by(self.model, lookup, vendor) for lookup in self.order_by))
             .values_list(*self.columns)
         )
-        chunk_size = WIDE_ROWS_CHUNK_SIZE if self.label in WIDE_ROWS else CHUNK_SIZE
-        for row in query.iterator(chunk_size=chunk_size):
+        for row in query.iterator(chunk_size=chunk_size_of(self.label)):
             yield self.fields_of(row)
 
     def fields_of(self, row):

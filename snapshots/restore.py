@@ -9,10 +9,12 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, models, transaction
 
 from .files import applied_migrations, read_lines, read_manifest
 from .records import (
-    CHUNK_SIZE,
     FIXTURE,
+    WIDE_ROWS,
+    WIDE_ROWS_CHUNK_SIZE,
     SnapshotError,
     SnapshotRefused,
+    chunk_size_of,
     curated_models,
     describe,
     label_of,
@@ -133,15 +135,24 @@ def _load_fixture(path, using, total, progress):
     models they refer to. A chunk's references are resolved with one query per referenced model
     and its rows inserted with one statement, where loaddata would look up every reference and
     save every row on its own. The records and the database end the same as with loaddata.
+    A chunk also ends when it refers to as many wide rows (statements, with their texts, read
+    whole to check quotes) as a chunk of them holds, so that memory stays flat at any size.
     """
     counts, done = {}, 0
-    chunk, label = [], None
+    chunk, label, wide = [], None, set()
     for line in read_lines(path):
-        if chunk and (line.record["model"] != label or len(chunk) >= CHUNK_SIZE):
+        model, fields = line.record["model"], line.record["fields"]
+        if model != label:
+            wide_references = [name for name, target in reference_fields(model).items() if target in WIDE_ROWS]
+        refers = {(name, tuple(fields[name])) for name in wide_references if fields.get(name)}
+        if chunk and (
+            model != label or len(chunk) >= chunk_size_of(label) or len(wide | refers) > WIDE_ROWS_CHUNK_SIZE
+        ):
             done = _insert_chunk(label, chunk, using, counts, done, total, progress)
-            chunk = []
-        label = line.record["model"]
-        chunk.append((line.number, line.record["fields"]))
+            chunk, wide = [], set()
+        label = model
+        wide |= refers
+        chunk.append((line.number, fields))
     if chunk:
         done = _insert_chunk(label, chunk, using, counts, done, total, progress)
     if progress is not None and total >= PROGRESS_EVERY and done % PROGRESS_EVERY:

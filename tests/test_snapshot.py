@@ -453,6 +453,25 @@ def test_restore_into_an_empty_database_round_trips(seeded, tmp_path):
     assert (export(tmp_path / "again") / FIXTURE).read_bytes() == (original / FIXTURE).read_bytes()
 
 
+def test_restore_holds_few_statements_at_a_time_and_round_trips(seeded, tmp_path, monkeypatch):
+    """Statement texts are the snapshot's bulk: a restore's chunk reads only a few of them, whatever the size."""
+    original = export(tmp_path / "original")
+    empty_curated_tables()
+    monkeypatch.setattr(snapshot_restore, "WIDE_ROWS_CHUNK_SIZE", 2)
+    read = []
+    referenced = snapshot_restore._referenced
+    monkeypatch.setattr(
+        snapshot_restore,
+        "_referenced",
+        lambda label, keys, using: read.append((label, len(keys))) or referenced(label, keys, using),
+    )
+    snapshot_command("restore", original)
+    statements_read = [n for label, n in read if label == "meetings.statement"]
+    assert statements_read and max(statements_read) <= 2
+    assert sum(1 for label, _ in read if label == "meetings.statement") > 5  # commitments of 5 statements, split
+    assert (export(tmp_path / "again") / FIXTURE).read_bytes() == (original / FIXTURE).read_bytes()
+
+
 def test_restore_refuses_a_database_that_holds_curated_records_unless_told_to_replace_them(seeded, tmp_path):
     original = export(tmp_path / "original")
     Commitment.objects.filter(slug=LONE_COMMITMENT).update(summary="Edited after the snapshot.")
