@@ -229,6 +229,9 @@ class CommitmentAdmin(VersionedAdminMixin, ThreadEntrySavingMixin, HistoryAdmin)
     list_display = ["short_quote", "meeting", "line_of_effort", "strength_word", "threads", "latest_status"]
     list_display_links = ["short_quote"]
     list_per_page = 50
+    # A filtered list says "N results (Show all)", not "(M total)": the total is a second COUNT(*) of
+    # the whole table on every page, the one cost of this list that grows with the data.
+    show_full_result_count = False
     list_filter = [
         ("statement__meeting", BoundedRelatedFilter),
         "line_of_effort",
