@@ -44,7 +44,7 @@ test: $(VENV)/.dev node_modules/.package-lock.json
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Every user path timed against a baseline in the same run, on SQLite and PostgreSQL, at 10k and 100k
-# commitments (about half an hour); the table also goes to var/bench/results.json.
+# commitments (about 45 minutes); the table also goes to var/bench/results.json.
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 

@@ -166,7 +166,9 @@ class CommitmentFilter(filters.FilterSet):
         return queryset.filter(pk__in=ThreadEntry.objects.filter(change_kind=value).values("commitment_id"))
 
     def filter_status(self, queryset, name, value):
-        return queryset.with_latest_status().filter(latest_status=value)
+        if "latest_status" not in queryset.query.annotations:
+            queryset = queryset.with_latest_status()
+        return queryset.filter(latest_status=value)
 
     def filter_q(self, queryset, name, value):
         return queryset.search(value)

@@ -151,9 +151,7 @@ class CommitmentQuerySet(NaturalKeyQuerySet):
             from django.contrib.postgres.search import SearchQuery, SearchVector
 
             vector = SearchVector("quote", "summary", config="english")
-            return self.annotate(search=vector).filter(
-                search=SearchQuery(text, config="english", search_type="websearch")
-            )
+            return self.alias(search=vector).filter(search=SearchQuery(text, config="english", search_type="websearch"))
         return self.filter(Q(quote__icontains=text) | Q(summary__icontains=text))
 
     def counts_by_line_and_meeting(self):
