@@ -93,13 +93,18 @@ def if_match(obj):
 # -- versions, one client after another --------------------------------------------------------------
 
 
-@pytest.mark.django_db
-def test_a_change_needs_the_version_it_was_read_at(curator):
+@pytest.fixture
+def read_commitment(db, curator):
+    """A curator's API client, a commitment, its address and the ETag the client read it at."""
     client = APIClient()
     client.force_authenticate(curator)
     commitment = CommitmentFactory()
     url = reverse("api:commitment-detail", args=[commitment.slug])
-    etag = client.get(url)["ETag"]
+    return client, commitment, url, client.get(url)["ETag"]
+
+
+def test_a_change_needs_the_version_it_was_read_at(read_commitment):
+    client, commitment, url, etag = read_commitment
 
     missing = client.patch(url, {"summary": "A"}, format="json")
     assert missing.status_code == 428 and "If-Match" in missing.json()["detail"]
@@ -124,13 +129,8 @@ def test_a_change_needs_the_version_it_was_read_at(curator):
     assert Commitment.objects.get(pk=commitment.pk).summary == "A"
 
 
-@pytest.mark.django_db
-def test_patches_of_different_fields_from_one_read_both_land(curator):
-    client = APIClient()
-    client.force_authenticate(curator)
-    commitment = CommitmentFactory()
-    url = reverse("api:commitment-detail", args=[commitment.slug])
-    etag = client.get(url)["ETag"]
+def test_patches_of_different_fields_from_one_read_both_land(read_commitment):
+    client, commitment, url, etag = read_commitment
     assert client.patch(url, {"summary": "New summary."}, format="json", HTTP_IF_MATCH=etag).status_code == 200
     assert client.patch(url, {"note": "New note."}, format="json", HTTP_IF_MATCH=etag).status_code == 200
     stored = Commitment.objects.get(pk=commitment.pk)
