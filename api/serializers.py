@@ -20,8 +20,8 @@ from commitments.models import (
     Thread,
     ThreadEntry,
 )
+from core.spans import resolve_span
 from meetings.models import Figure, Meeting, Member, Participation, Statement
-from meetings.quotes import resolve_span
 
 from .errors import Conflict, as_drf_error
 

@@ -15,7 +15,7 @@ from rest_framework.reverse import reverse
 
 from commitments.models import Assessment, Commitment, LineOfEffort, Thread, ThreadEntry
 from commitments.services import AlreadyInThread, place_in_thread, remove_from_thread
-from meetings.concurrency import ConcurrentChange
+from core.exceptions import ConcurrentChange
 from meetings.models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
 
 from .concurrency import VersionedMixin

@@ -12,14 +12,16 @@ from django.urls import path, reverse
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from core.admin.concurrency import VersionedAdminMixin
+from core.admin.filters import BoundedRelatedFilter
+from core.admin.history import HistoryAdmin
+from core.admin.inlines import AddOnlyInline, ReadOnlyInline
+from core.admin.quotes import QuoteAddInline, QuotePasteForm, quote_in_context
+from core.admin.reading import Mark, shortened
+from core.marking import segments, word_diff_html
+from core.spans import display_text
 from meetings.admin import StatementAdmin as MeetingsStatementAdmin
-from meetings.admin_filters import BoundedRelatedFilter
-from meetings.concurrency import VersionedAdminMixin
-from meetings.history_admin import HistoryAdmin
-from meetings.inlines import AddOnlyInline, ReadOnlyInline
 from meetings.models import Statement
-from meetings.quotes import QuoteAddInline, QuotePasteForm, display_text, quote_in_context
-from meetings.reading import Mark, segments, shortened
 
 from .forms import IntakeForm, apply_errors, decision_form
 from .models import (
@@ -52,28 +54,8 @@ URL_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
 
 def render_diff(runs):
-    """Word runs as HTML: removed words in <del>, added words in <ins>, each saying so to screen readers too."""
-    if not runs:
-        return "—"
-    said = {"delete": "removed: ", "insert": "added: "}
-    return format_html_join(
-        " ",
-        "{}",
-        (
-            (
-                format_html("<span>{}</span>", run.text)
-                if run.op == "equal"
-                else format_html(
-                    '<{0} class="diff-{1}"><span class="visually-hidden">{2}</span>{3}</{0}>',
-                    "del" if run.op == "delete" else "ins",
-                    run.op,
-                    said[run.op],
-                    run.text,
-                ),
-            )
-            for run in runs
-        ),
-    )
+    """A wording difference for a timeline row, or a dash when there is none."""
+    return word_diff_html(runs) if runs else "—"
 
 
 class CommitmentListInline(ReadOnlyInline):

@@ -8,8 +8,9 @@ from django.db.models.functions import Coalesce
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
-from meetings.models import Figure, NaturalKeyModel, NaturalKeyQuerySet, Qualifier, QuotedSpan, Statement
-from meetings.quotes import check_span
+from core.models import NaturalKeyModel, NaturalKeyQuerySet
+from core.spans import check_span
+from meetings.models import Figure, Qualifier, QuotedSpan, Statement
 
 from .wording import compare, diff_counts, word_diff, words
 

@@ -16,7 +16,7 @@ import snowballstemmer
 from django.db import connection, transaction
 from django.db.models import F, Max, Min, OuterRef, Q, Subquery
 
-from meetings.quotes import display_text
+from core.spans import display_text
 
 from .models import Commitment, LineOfEffort, Thread, ThreadEntry
 

@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
-from meetings.concurrency import ConcurrentChange
-from meetings.models import Figure, Meeting, Qualifier, Statement, decode_statement_bytes, sha256_hex
-from meetings.quotes import display_text, resolve_span
+from core.exceptions import ConcurrentChange
+from core.spans import display_text, resolve_span
+from core.texts import decode_statement_bytes, sha256_hex
+from meetings.models import Figure, Meeting, Qualifier, Statement
 
 from .ingest import guess_actor, guess_metric, suggest
 from .models import (

@@ -4,7 +4,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from meetings.quotes import display_text
+from core.spans import display_text
 
 _WORD = re.compile(r"\S+")
 

@@ -32,7 +32,8 @@ from commitments.models import (
     Thread,
     ThreadEntry,
 )
-from meetings.models import Figure, Meeting, Member, Participation, ParticipationRole, Statement, sha256_hex
+from core.texts import sha256_hex
+from meetings.models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
 
 COMMITMENTS_PER_STATEMENT = 100
 STATEMENTS_PER_MEETING = 2

@@ -4,14 +4,15 @@ from django.db.models import Count, Prefetch
 from django.urls import reverse
 from django.utils.html import format_html
 
-from .admin_filters import BoundedRelatedFilter
-from .concurrency import VersionedAdminMixin
+from core.admin.concurrency import VersionedAdminMixin
+from core.admin.filters import BoundedRelatedFilter
+from core.admin.history import HistoryAdmin
+from core.admin.inlines import AddOnlyInline, ReadOnlyInline
+from core.admin.quotes import OptionalQuotePasteForm, QuoteAddInline, QuotePasteForm, quote_in_context
+from core.admin.reading import Mark, reading_view, shortened
+
 from .forms import StatementForm
-from .history_admin import HistoryAdmin
-from .inlines import AddOnlyInline, ReadOnlyInline
 from .models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
-from .quotes import OptionalQuotePasteForm, QuoteAddInline, QuotePasteForm, quote_in_context
-from .reading import Mark, reading_view, shortened
 
 
 class StatementInline(ReadOnlyInline):

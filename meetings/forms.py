@@ -2,7 +2,9 @@
 
 from django import forms
 
-from .models import Statement, decode_statement_bytes
+from core.texts import decode_statement_bytes
+
+from .models import Statement
 
 
 class StatementForm(forms.ModelForm):

@@ -1,10 +1,6 @@
 """Meetings, the statements issued at them, who took part, and the figures they cite."""
 
 import datetime
-import decimal
-import hashlib
-import json
-from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -12,148 +8,9 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Length
 from simple_history.models import HistoricalRecords
 
-from .quotes import check_span, display_text, locate_span
-
-
-def sha256_hex(text):
-    """SHA-256 of a text's UTF-8 bytes: the same digest `sha256sum` gives for its file."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def decode_statement_bytes(data, name):
-    """The verbatim text of a captured statement's bytes; refuses empty, binary and non-UTF-8 data."""
-    if not data.strip():
-        raise ValueError(f"{name}: the file is empty.")
-    if b"\x00" in data:
-        raise ValueError(f"{name}: the file contains NUL bytes; a statement must be a text file.")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{name}: not UTF-8 text (byte {exc.start} cannot be decoded).") from None
-
-
-def read_statement_file(path):
-    """The verbatim text of a captured statement file; refuses empty, binary and non-UTF-8 files."""
-    return decode_statement_bytes(Path(path).read_bytes(), path)
-
-
-class NaturalKeyQuerySet(models.QuerySet):
-    """Rows found by their natural key: the lookups their model declares in `NATURAL_KEY`."""
-
-    def get_by_natural_key(self, *key):
-        return self.get(**dict(zip(self.model.NATURAL_KEY, key, strict=True)))
-
-
-class NaturalKeyModel(models.Model):
-    """A model whose natural key, for fixtures and snapshots, is declared once as ORM lookups.
-
-    `NATURAL_KEY` lists them in order, `("slug",)` unless a model says otherwise.
-    `natural_key()` reads them from an instance, `NaturalKeyQuerySet.get_by_natural_key()`
-    filters by them, and snapshots sort and refer to records by them. Dates are written
-    as ISO text, as in a fixture.
-    """
-
-    NATURAL_KEY = ("slug",)
-
-    class Meta:
-        abstract = True
-
-    def natural_key(self):
-        return tuple(self._natural_key_part(lookup) for lookup in self.NATURAL_KEY)
-
-    def _natural_key_part(self, lookup):
-        value = self
-        for name in lookup.split("__"):
-            value = getattr(value, name)
-            if value is None:
-                return None
-        return value.isoformat() if isinstance(value, datetime.date) else value
-
-    def field_versions(self):
-        """{column: a short digest of its stored value} for every column of the row, in order."""
-        return {
-            field.attname: _digest(self._meta.label, field.attname, field.value_from_object(self))
-            for field in self._meta.concrete_fields
-        }
-
-    def version(self):
-        """The row's version: it changes whenever any stored value of the row changes.
-
-        The API sends it as the ETag that PUT, PATCH and DELETE must send back (If-Match), and the
-        admin's change form carries it, so an edit made on a stale copy is refused instead of saved
-        over a newer one. It is made of a digest per column, so that a stale version still tells
-        which columns changed since (`changed_since`). Digests rather than a counter column: every
-        write changes it, whatever path it takes (a form, the API, a queryset update, a restore),
-        with no column to keep in step.
-        """
-        return "".join(self.field_versions().values())
-
-    def changed_since(self, version):
-        """The columns whose stored value differs from the one `version` was taken of (all of them
-        when `version` is not a version of this kind of record)."""
-        current = self.field_versions()
-        width = len(next(iter(current.values())))
-        if not isinstance(version, str) or len(version) != width * len(current):
-            return list(current)
-        parts = [version[i : i + width] for i in range(0, len(version), width)]
-        return [name for (name, digest), old in zip(current.items(), parts, strict=True) if digest != old]
-
-    def refresh_locked(self):
-        """Lock the row until the transaction ends and re-read it, so that a check-then-write is atomic.
-
-        PostgreSQL locks the row (SELECT … FOR UPDATE); on SQLite the write transaction, begun
-        IMMEDIATE, already holds the database. Raises DoesNotExist when the row is gone.
-        """
-        if not list(type(self)._base_manager.select_for_update().filter(pk=self.pk).values_list("pk", flat=True)):
-            raise self.DoesNotExist(f"{self._meta.label} {self.pk} no longer exists.")
-        self.refresh_from_db()
-
-    def validate_check_constraints(self):
-        """Validate the row against its check constraints; unique ones are `unique_conflicts()`."""
-        errors = []
-        for constraint in self._meta.constraints:
-            if isinstance(constraint, models.UniqueConstraint):
-                continue
-            try:
-                constraint.validate(type(self), self)
-            except ValidationError as exc:
-                errors.extend(exc.error_list)
-        if errors:
-            raise ValidationError(errors)
-
-    def unique_conflicts(self):
-        """{field: messages} for each value of this row that another row already holds where it must be
-        unique (unique fields and unique constraints; a constraint is named by its last field)."""
-        errors = {}
-        try:
-            self.validate_unique()
-        except ValidationError as exc:
-            for name, messages in exc.message_dict.items():
-                errors.setdefault(name, []).extend(messages)
-        for constraint in self._meta.constraints:
-            if not isinstance(constraint, models.UniqueConstraint) or not constraint.fields:
-                continue
-            try:
-                constraint.validate(type(self), self)
-            except ValidationError as exc:
-                errors.setdefault(constraint.fields[-1], []).extend(exc.messages)
-        return errors
-
-
-def _digest(label, name, value):
-    text = json.dumps([label, name, _canonical(value)], ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
-
-
-def _canonical(value):
-    """A stored value as the same text however it was read: 68, 68.00 and 68.0000 are one amount."""
-    if isinstance(value, decimal.Decimal):
-        return format(value.normalize(), "f") if value.is_finite() else str(value)
-    if isinstance(value, datetime.date | datetime.datetime | datetime.time):
-        return value.isoformat()
-    if isinstance(value, bool | int | float | str) or value is None:
-        return value
-    return str(value)
+from core.models import NaturalKeyModel, NaturalKeyQuerySet
+from core.spans import check_span, display_text, locate_span
+from core.texts import StatementTextError, check_statement_text, sha256_hex
 
 
 class FactsBasis(models.TextChoices):
@@ -357,10 +214,10 @@ class Statement(NaturalKeyModel):
         super().save(*args, **kwargs)
 
     def clean(self):
-        if not self.text.strip():
-            raise ValidationError({"text": "A statement needs its verbatim text."})
-        if "\x00" in self.text:
-            raise ValidationError({"text": "The text contains a NUL byte: is this a binary file?"})
+        try:
+            check_statement_text(self.text)
+        except StatementTextError as exc:
+            raise ValidationError({"text": str(exc)}) from None
         self.check_text_unchanged()
 
     def check_text_unchanged(self):
@@ -402,7 +259,7 @@ class Statement(NaturalKeyModel):
     def locate(self, quote):
         """The (start, end) offsets of a quote that stands for one place of the text.
 
-        Spaces, line breaks, quotation marks and dashes may differ from the text's (see `meetings.quotes`).
+        Spaces, line breaks, quotation marks and dashes may differ from the text's (see `core.spans`).
         """
         return locate_span(self, quote)
 

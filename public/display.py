@@ -1,7 +1,6 @@
 """How the public pages say things: change kinds as a symbol and a word, figures with their hedge, statuses."""
 
 from django.utils.html import format_html
-from markupsafe import Markup, escape
 
 from commitments.models import ChangeKind
 from meetings.models import MeetingFormat, StatementKind
@@ -72,20 +71,3 @@ def long_date(value):
 
 # The choices the templates name in `label`.
 CHOICES = {"MeetingFormat": MeetingFormat, "StatementKind": StatementKind}
-
-
-def word_diff(runs):
-    """A wording difference as HTML, in reading order: dropped words struck through, added ones underlined,
-    each also said in words for a screen reader. Written here: a pledge's page shows a dozen of them."""
-    said = {"delete": ("del", "removed"), "insert": ("ins", "added")}
-    parts = []
-    for run in runs:
-        text = escape(run.text)
-        if run.op == "equal":
-            parts.append(text)
-            continue
-        tag, word = said[run.op]
-        parts.append(
-            f'<{tag}><span class="visually-hidden">[{word}: </span>{text}<span class="visually-hidden">]</span></{tag}>'
-        )
-    return Markup(" ".join(parts))  # noqa: S704 - every run's text is escaped above

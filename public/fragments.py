@@ -12,8 +12,9 @@ from django.template.defaultfilters import floatformat
 from markupsafe import Markup
 
 from commitments.models import ImplementationStatus, Strength
+from core.marking import word_diff_html
 
-from .display import CHANGE_MARKUP, change_kind, long_date, word_diff
+from .display import CHANGE_MARKUP, change_kind, long_date
 from .links import Route
 
 # Labels by value, looked up for every item (a value that is none of them is shown as it is).
@@ -147,7 +148,7 @@ def _wording(step):
     before = escape(previous.statement.meeting.short_name())
     if step.wording_is_close():
         shown = (
-            f'<p class="diff">{word_diff(step.diff)}</p>\n'
+            f'<p class="diff">{word_diff_html(step.diff)}</p>\n'
             '<p class="note">Close wording, word by word: <del>struck through</del> were dropped, '
             "<ins>underlined</ins> were added.</p>\n"
         )

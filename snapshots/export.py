@@ -13,7 +13,7 @@ from pathlib import Path
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
-from meetings.models import sha256_hex
+from core.texts import sha256_hex
 
 from .files import app_version, applied_migrations, manifest_digest, render_manifest
 from .records import (

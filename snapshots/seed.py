@@ -16,6 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from commitments.models import ChangeKind, Commitment, Strength
+from core.spans import locate_quote
+from core.texts import read_statement_file, sha256_hex
 from meetings.models import (
     DatePrecision,
     FactsBasis,
@@ -27,10 +29,7 @@ from meetings.models import (
     Qualifier,
     Statement,
     StatementKind,
-    read_statement_file,
-    sha256_hex,
 )
-from meetings.quotes import locate_quote
 
 from .records import curated_models
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.apps import apps
 
-from meetings.models import sha256_hex
+from core.texts import sha256_hex
 
 from .files import file_sha256, manifest_digest, read_lines, read_manifest
 from .records import (

@@ -631,7 +631,7 @@ def test_seeded_records_have_a_first_history_entry_and_no_page_says_none(curator
 def test_a_filter_by_a_related_record_lists_few_and_searches_many(
     curator_client, monkeypatch, django_assert_num_queries
 ):
-    from meetings.admin_filters import BoundedRelatedFilter
+    from core.admin.filters import BoundedRelatedFilter
 
     africa, sahel, other = (ThreadFactory(title=title) for title in ("Africa focus", "Sahel support", "Mosul"))
     for thread in (africa, sahel, other):

@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import DashboardToken
 from commitments.models import Commitment, ThreadEntry
-from meetings.concurrency import VERSION_FIELD
+from core.admin.concurrency import VERSION_FIELD
 from meetings.models import Member
 from tests.factories import CommitmentFactory, LineOfEffortFactory, ThreadFactory, commitments_at_meetings
 from tests.test_admin import commitment_post
@@ -297,7 +297,7 @@ def test_an_entry_taken_out_meanwhile_is_a_message_in_the_admin_and_a_conflict_i
     client, curator, opened_thread
 ):
     from commitments.services import remove_from_thread
-    from meetings.concurrency import ConcurrentChange
+    from core.exceptions import ConcurrentChange
 
     thread, first, second = opened_thread
     ThreadEntry.objects.filter(commitment=second).update(change_kind="new")

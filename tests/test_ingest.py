@@ -12,7 +12,8 @@ from django.urls import reverse
 from commitments.models import ChangeKind, Commitment, Suggestion, SuggestionKind, SuggestionStatus, ThreadEntry
 from commitments.search import StoredCorpus
 from commitments.services import MAX_STATEMENT_BYTES, accept_suggestion, ingest_statement, suggestions_for_text
-from meetings.models import Figure, Meeting, Qualifier, Statement, sha256_hex
+from core.texts import sha256_hex
+from meetings.models import Figure, Meeting, Qualifier, Statement
 from tests.factories import CommitmentFactory, MeetingFactory, StatementFactory, ThreadEntryFactory, ThreadFactory
 
 pytestmark = pytest.mark.django_db

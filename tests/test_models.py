@@ -7,8 +7,9 @@ from django.db import IntegrityError, transaction
 from commitments.models import Commitment, ImplementationStatus, Thread, ThreadEntry
 from commitments.services import place_in_thread, remove_from_thread
 from commitments.wording import word_diff
-from meetings.models import Meeting, Member, Statement, read_statement_file, sha256_hex
-from meetings.quotes import locate_quote
+from core.spans import locate_quote
+from core.texts import read_statement_file, sha256_hex
+from meetings.models import Meeting, Member, Statement
 from tests.factories import (
     STATEMENT_TEXT,
     AssessmentFactory,

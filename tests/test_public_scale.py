@@ -14,8 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from commitments.models import Commitment, Thread, ThreadEntry, TimelineStep
-from meetings.models import Meeting, Statement, sha256_hex
-from meetings.reading import segments
+from core.marking import segments
+from core.texts import sha256_hex
+from meetings.models import Meeting, Statement
 from public import matrix, views
 from public.highlight import Span
 from tests.browser import axe_violations, blocking, save_screenshot

@@ -6,17 +6,8 @@ from django.core.exceptions import ValidationError
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from core.spans import FOLDED, IGNORED, QuotePlaces, display_text, fold, quote_places, resolve_span, span_at
 from meetings.models import Statement
-from meetings.quotes import (
-    FOLDED,
-    IGNORED,
-    QuotePlaces,
-    display_text,
-    fold,
-    quote_places,
-    resolve_span,
-    span_at,
-)
 
 ROME = (
     "Daesh/ISIS will continue to be pressured by curbing its ability to raise\n"

@@ -12,7 +12,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from commitments.models import Assessment, Commitment, LineOfEffort, ThreadEntry
-from meetings.models import Figure, Meeting, Member, Statement, sha256_hex
+from core.texts import sha256_hex
+from meetings.models import Figure, Meeting, Member, Statement
 from snapshots import export as snapshot_export
 from snapshots import restore as snapshot_restore
 from snapshots.export import write_snapshot_zip

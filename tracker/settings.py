@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     # Counts failed admin logins per account and per address, in the database (every worker, every host).
     "axes",
+    "core",
     "meetings",
     "commitments",
     "accounts",

@@ -14,7 +14,8 @@ from commitments.services import (
     suggest_for_statement,
     suggestions_for_text,
 )
-from meetings.models import Meeting, Statement, StatementKind, sha256_hex
+from core.texts import sha256_hex
+from meetings.models import Meeting, Statement, StatementKind
 
 DEFAULT_ISSUER = "Global Coalition to Defeat Daesh/ISIS"
 

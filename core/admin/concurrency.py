@@ -9,10 +9,7 @@ from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.utils.functional import cached_property
 
-
-class ConcurrentChange(Exception):
-    """Another write changed the same records first; nothing of this one was saved."""
-
+from ..exceptions import ConcurrentChange
 
 VERSION_FIELD = "_record_version"
 
