@@ -6,7 +6,7 @@ CURATORS = "curators"
 AUDITORS = "auditors"
 
 # Curated models: curators add and change them; auditors read them and their history.
-TRACKED_APPS = ("meetings", "commitments")
+TRACKED_APPS = ("meetings", "commitments", "ingest")
 
 
 def ensure_roles():

@@ -660,7 +660,7 @@ def new_statement(words=2000):
 
 
 def group_ingest(options):
-    from commitments.services import suggestions_for_text
+    from ingest.services import suggestions_for_text
 
     text = new_statement()
     suggestions_for_text(text)  # warm

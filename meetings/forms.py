@@ -2,7 +2,7 @@
 
 from django import forms
 
-from core.texts import decode_statement_bytes
+from core.texts import decode_statement_bytes, normalise_newlines
 
 from .models import Statement
 
@@ -30,8 +30,7 @@ class StatementForm(forms.ModelForm):
             self.fields["text"].required = False
 
     def clean_text(self):
-        # Browsers send a textarea's line breaks as CRLF; the captured sources use LF.
-        return (self.cleaned_data.get("text") or "").replace("\r\n", "\n")
+        return normalise_newlines(self.cleaned_data.get("text") or "")
 
     def clean(self):
         cleaned = super().clean()

@@ -29,7 +29,7 @@ CHANGELISTS = [
     "commitments_commitment",
     "commitments_threadentry",
     "commitments_assessment",
-    "commitments_suggestion",
+    "ingest_suggestion",
 ]
 ROME = "rome-2021-ministerial-statement"
 

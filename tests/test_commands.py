@@ -53,7 +53,7 @@ def test_build_seed_refuses_a_thread_opened_by_a_pledge_not_marked_new(curation,
         build(curation, sources_dir, tmp_path)
 
 
-@pytest.mark.parametrize(("content", "message"), [(b"", "the file is empty"), (b"\x00\x01binary", "NUL bytes")])
+@pytest.mark.parametrize(("content", "message"), [(b"", "is empty"), (b"\x00\x01binary", "NUL bytes")])
 def test_build_seed_refuses_empty_or_binary_statement_files(curation, sources_dir, tmp_path, content, message):
     sources = Path(shutil.copytree(sources_dir, tmp_path / "sources"))
     (sources / "2019-06-paris-readout.txt").write_bytes(content)

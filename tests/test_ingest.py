@@ -9,10 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from commitments.models import ChangeKind, Commitment, Suggestion, SuggestionKind, SuggestionStatus, ThreadEntry
-from commitments.search import StoredCorpus
-from commitments.services import MAX_STATEMENT_BYTES, accept_suggestion, ingest_statement, suggestions_for_text
-from core.texts import sha256_hex
+from commitments.models import ChangeKind, Commitment, ThreadEntry
+from core.texts import MAX_STATEMENT_BYTES, sha256_hex
+from ingest.corpus import StoredCorpus
+from ingest.models import Suggestion, SuggestionKind, SuggestionStatus
+from ingest.services import accept_suggestion, ingest_statement, suggestions_for_text
 from meetings.models import Figure, Meeting, Qualifier, Statement
 from tests.factories import CommitmentFactory, MeetingFactory, StatementFactory, ThreadEntryFactory, ThreadFactory
 
@@ -107,8 +108,8 @@ def test_dry_run_without_a_database_of_commitments_suggests_spans_without_pledge
 # --- bad input, refused with nothing created -----------------------------------------------------
 
 BAD_FILES = [
-    (b"", "file is empty"),
-    (b"  \n\n ", "file is empty"),
+    (b"", "is empty"),
+    (b"  \n\n ", "is empty"),
     (b"We will\x00 continue.", "NUL bytes"),
     ("We will continue à la française.".encode("latin-1"), "not UTF-8"),
     (b"a" * (MAX_STATEMENT_BYTES + 1), "over the limit of 1,000,000 bytes"),
@@ -166,7 +167,7 @@ def intake_data(**overrides):
     return data
 
 
-INTAKE = "admin:commitments_suggestion_intake"
+INTAKE = "admin:ingest_suggestion_intake"
 
 
 @pytest.mark.parametrize(("content", "message"), BAD_FILES)
@@ -209,7 +210,7 @@ def test_intake_page_stores_statement_meeting_and_suggestions_in_one_step(seeded
     response = curator_client.post(reverse(INTAKE), intake_data(text=NEW_TEXT.replace("\n", "\r\n")))
     statement = Statement.objects.get(slug="brussels-2022-statement")
     assert response.status_code == 302
-    assert response["Location"] == reverse("admin:commitments_suggestion_review", args=[statement.pk])
+    assert response["Location"] == reverse("admin:ingest_suggestion_review", args=[statement.pk])
     assert statement.text == NEW_TEXT  # the browser's CRLF stored as the LF it stands for
     assert statement.meeting.slug == "brussels-2022-small-group"
     assert statement.suggestions.filter(kind=SuggestionKind.COMMITMENT).count() >= 4
@@ -261,7 +262,7 @@ def test_accept_in_the_admin_with_edits_creates_the_commitment_and_its_place_in_
     assert suggestion.threads[0]["thread"] == "ftf-information-sharing"
     edited = "We will continue to enhance our information\nsharing on foreign terrorist fighters"
     response = curator_client.post(
-        reverse("admin:commitments_suggestion_change", args=[suggestion.pk]),
+        reverse("admin:ingest_suggestion_change", args=[suggestion.pk]),
         {
             "quote": edited.replace("\n", "\r\n"),
             "start": suggestion.start,
@@ -298,7 +299,7 @@ def test_accept_refuses_an_edited_quote_that_is_not_in_the_text(ingested, curato
     suggestion = suggestion_with(ingested, "INTERPOL")
     data = {"quote": "We will never share anything", "slug": "x-1", "actor": "We", "strength": "binding"}
     data.update(summary="x", line_of_effort=suggestion.line_of_effort_id or 1, _accept="Accept")
-    response = curator_client.post(reverse("admin:commitments_suggestion_change", args=[suggestion.pk]), data)
+    response = curator_client.post(reverse("admin:ingest_suggestion_change", args=[suggestion.pk]), data)
     assert response.status_code == 200
     assert "This quote is not in the text" in response.content.decode()
     suggestion.refresh_from_db()
@@ -310,14 +311,14 @@ def test_reject_in_the_admin_keeps_the_decision_and_creates_nothing(ingested, cu
     suggestion = suggestion_with(ingested, "stabilization support")
     before = Commitment.objects.count()
     response = curator_client.post(
-        reverse("admin:commitments_suggestion_change", args=[suggestion.pk]),
+        reverse("admin:ingest_suggestion_change", args=[suggestion.pk]),
         {"decision_note": "A repetition of the readout.", "_reject": "Reject"},
     )
     assert response.status_code == 302
     suggestion.refresh_from_db()
     assert (suggestion.status, suggestion.note) == (SuggestionStatus.REJECTED, "A repetition of the readout.")
     assert Commitment.objects.count() == before
-    page = curator_client.get(reverse("admin:commitments_suggestion_change", args=[suggestion.pk])).content.decode()
+    page = curator_client.get(reverse("admin:ingest_suggestion_change", args=[suggestion.pk])).content.decode()
     assert "Rejected by curator" in page
     assert 'name="_accept"' not in page
 
@@ -326,7 +327,7 @@ def test_accept_several_at_once_on_the_review_page(ingested, curator_client):
     pending = list(ingested.suggestions.filter(kind=SuggestionKind.COMMITMENT, line_of_effort__isnull=False)[:2])
     figure = ingested.suggestions.get(kind=SuggestionKind.FIGURE, value=8_000_000)
     response = curator_client.post(
-        reverse("admin:commitments_suggestion_review", args=[ingested.pk]),
+        reverse("admin:ingest_suggestion_review", args=[ingested.pk]),
         {"selected": [s.pk for s in pending] + [figure.pk], "_accept_selected": "Accept"},
     )
     assert response.status_code == 302
@@ -348,7 +349,7 @@ def test_accept_several_reports_those_that_cannot_be_accepted_and_leaves_them_pe
     unfiled, filed = ingested.suggestions.filter(kind=SuggestionKind.COMMITMENT)[:2]
     Suggestion.objects.filter(pk=unfiled.pk).update(line_of_effort=None)
     response = curator_client.post(
-        reverse("admin:commitments_suggestion_review", args=[ingested.pk]),
+        reverse("admin:ingest_suggestion_review", args=[ingested.pk]),
         {"selected": [unfiled.pk, filed.pk], "_accept_selected": "Accept"},
         follow=True,
     )
@@ -360,7 +361,7 @@ def test_accept_several_reports_those_that_cannot_be_accepted_and_leaves_them_pe
 
 def test_auditors_see_the_review_page_but_cannot_decide(ingested, auditor, client):
     client.force_login(auditor)
-    url = reverse("admin:commitments_suggestion_review", args=[ingested.pk])
+    url = reverse("admin:ingest_suggestion_review", args=[ingested.pk])
     page = client.get(url).content.decode()
     assert "_accept_selected" not in page
     suggestion = ingested.suggestions.first()
@@ -372,7 +373,7 @@ def test_auditors_see_the_review_page_but_cannot_decide(ingested, auditor, clien
 def test_review_page_runs_the_same_queries_whatever_the_number_of_suggestions(
     ingested, curator_client, django_assert_num_queries
 ):
-    url = reverse("admin:commitments_suggestion_review", args=[ingested.pk])
+    url = reverse("admin:ingest_suggestion_review", args=[ingested.pk])
     curator_client.get(url)
     suggestion = ingested.suggestions.filter(kind=SuggestionKind.COMMITMENT).first()
     accept_suggestion(suggestion=suggestion, by=None)
@@ -385,7 +386,7 @@ def test_review_page_runs_the_same_queries_whatever_the_number_of_suggestions(
 
 
 def test_suggestion_changelist_runs_a_constant_number_of_queries(ingested, curator_client, django_assert_num_queries):
-    url = reverse("admin:commitments_suggestion_changelist")
+    url = reverse("admin:ingest_suggestion_changelist")
     curator_client.get(url)
     # Session, user, permissions (2), count, filtered count, the page, the statement filter's choices.
     with django_assert_num_queries(8):
@@ -399,7 +400,7 @@ def test_suggesting_again_does_not_suggest_what_a_curator_decided(ingested, tmp_
     accepted = suggestion_with(ingested, "INTERPOL")
     rejected = suggestion_with(ingested, "stabilization support")
     accept_suggestion(suggestion=accepted, by=None)
-    curator_client.post(reverse("admin:commitments_suggestion_change", args=[rejected.pk]), {"_reject": "Reject"})
+    curator_client.post(reverse("admin:ingest_suggestion_change", args=[rejected.pk]), {"_reject": "Reject"})
     pending_before = set(ingested.suggestions.pending().values_list("kind", "start", "end"))
     decided_before = list(ingested.suggestions.decided().values_list("pk", "status", "start", "end"))
 
@@ -417,7 +418,7 @@ def test_suggesting_again_does_not_suggest_what_a_curator_decided(ingested, tmp_
 
     # The admin's button does the same.
     response = curator_client.post(
-        reverse("admin:commitments_suggestion_review", args=[ingested.pk]), {"_resuggest": "again"}
+        reverse("admin:ingest_suggestion_review", args=[ingested.pk]), {"_resuggest": "again"}
     )
     assert response.status_code == 302
     assert set(ingested.suggestions.pending().values_list("kind", "start", "end")) == pending_before
@@ -480,7 +481,7 @@ def test_both_databases_index_words_alike(db):
 
 
 def test_words_the_two_porter_stemmers_treat_differently_are_not_looked_up():
-    from commitments.search import indexed_alike
+    from ingest.corpus import indexed_alike
 
     assert indexed_alike("stabilization") and indexed_alike("interpol") and indexed_alike("leads")
     # FTS5 leaves "us" unstemmed, so "use" (stemmed "us") would find it there only; FTS5 follows
@@ -514,11 +515,11 @@ def test_suggestions_do_not_depend_on_the_database_statistics(seeded):
 
 
 def test_suggesting_runs_the_same_queries_whatever_the_number_of_stored_commitments(db, monkeypatch):
-    from commitments import ingest
+    from ingest import ranking
 
     # A small sample and short lists, so that common words are looked up among the newest only.
     monkeypatch.setattr(StoredCorpus, "SAMPLE", 3)
-    monkeypatch.setattr(ingest, "POSTINGS", 2)
+    monkeypatch.setattr(ranking, "POSTINGS", 2)
     thread = ThreadFactory(title="Information sharing on foreign terrorist fighters")
     statement = StatementFactory()
 
@@ -595,7 +596,8 @@ def test_the_database_refuses_a_suggestion_whose_quote_does_not_fill_its_span(db
 
 
 def test_candidates_follow_sentences_across_layouts_and_skip_descriptions():
-    from commitments.ingest import commitment_candidates, figures
+    from ingest.cues import commitment_candidates
+    from ingest.figures import figures
 
     text = (
         "Joint Statement\n"
@@ -622,7 +624,7 @@ def test_candidates_follow_sentences_across_layouts_and_skip_descriptions():
 
 
 def test_continue_to_commits_as_much_as_what_it_continues():
-    from commitments.ingest import commitment_candidates
+    from ingest.cues import commitment_candidates
 
     text = (
         "We continue to support the Government of Iraq. We should continue to support reconciliation. "

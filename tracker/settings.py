@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "core",
     "meetings",
     "commitments",
+    "ingest",
     "accounts",
     "api",
     "snapshots",

@@ -7,6 +7,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html
 
 from ..spans import QuotePlaces, context_of, resolve_span
+from ..texts import normalise_newlines
 from .inlines import AddOnlyMixin
 
 
@@ -42,8 +43,7 @@ class QuotePasteForm(forms.ModelForm):
         return self.cleaned_data.get("statement") or getattr(self, "parent_statement", None)
 
     def clean_quote(self):
-        # Browsers send a textarea's line breaks as CRLF; the captured sources use LF.
-        return (self.cleaned_data.get("quote") or "").replace("\r\n", "\n")
+        return normalise_newlines(self.cleaned_data.get("quote") or "")
 
     def clean(self):
         cleaned = super().clean()

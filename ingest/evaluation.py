@@ -26,11 +26,11 @@ shares).
 
 from dataclasses import dataclass, field
 
+from commitments.models import ThreadEntry, spans_overlap
 from meetings.models import Statement
 
-from .ingest import suggest
-from .models import ThreadEntry, spans_overlap
-from .search import StoredCorpus
+from .corpus import StoredCorpus
+from .ranking import suggest
 
 COUNTS = (
     "suggestions",

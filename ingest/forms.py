@@ -2,17 +2,13 @@
 
 from django import forms
 
+from commitments.models import ChangeKind, LineOfEffort, Strength, Thread
+from core.texts import StatementTextError, decode_statement_bytes, normalise_newlines
 from meetings.models import FigureMetric, Meeting, MeetingFormat, Qualifier, StatementKind
 
-from .models import ChangeKind, LineOfEffort, Strength, SuggestionKind, Thread
-from .services import (
-    check_statement_text,
-    default_commitment_slug,
-    default_figure_metric,
-    default_figure_slug,
-    default_summary,
-    statement_text_from_bytes,
-)
+from .defaults import default_commitment_slug, default_figure_metric, default_figure_slug, default_summary
+from .models import SuggestionKind
+from .services import check_new_statement_text
 
 NEW_MEETING_FIELDS = ("slug", "name", "format", "city", "country", "start_date", "end_date")
 
@@ -50,13 +46,13 @@ class IntakeForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        upload, pasted = cleaned.get("text_file"), (cleaned.get("text") or "").replace("\r\n", "\n")
+        upload, pasted = cleaned.get("text_file"), normalise_newlines(cleaned.get("text") or "")
         if upload and pasted.strip():
             self.add_error("text", "Paste the text or upload the file, not both.")
         elif upload:
             try:
-                cleaned["text"] = statement_text_from_bytes(upload.read(), upload.name)
-            except ValueError as exc:
+                cleaned["text"] = decode_statement_bytes(upload.read(), upload.name)
+            except StatementTextError as exc:
                 self.add_error("text_file", str(exc))
         elif pasted.strip():
             cleaned["text"] = pasted
@@ -64,8 +60,8 @@ class IntakeForm(forms.Form):
             self.add_error("text", "Paste the statement's text or upload its file.")
         if cleaned.get("text") and not self.has_error("text") and not self.has_error("text_file"):
             try:
-                check_statement_text(cleaned["text"], "The statement")
-            except ValueError as exc:
+                check_new_statement_text(cleaned["text"], "The statement")
+            except StatementTextError as exc:
                 self.add_error("text_file" if upload else "text", str(exc))
         new_meeting = {name: cleaned.get(f"new_meeting_{name}") for name in NEW_MEETING_FIELDS}
         given = {name for name, value in new_meeting.items() if value}
@@ -101,8 +97,7 @@ class DecisionForm(forms.Form):
         self.fields["start"].initial = suggestion.start
 
     def clean_quote(self):
-        # Browsers send a textarea's line breaks as CRLF; the captured sources use LF.
-        return self.cleaned_data["quote"].replace("\r\n", "\n")
+        return normalise_newlines(self.cleaned_data["quote"])
 
     def changes(self):
         """The cleaned fields as `accept_suggestion` takes them."""

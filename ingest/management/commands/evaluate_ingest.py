@@ -1,10 +1,10 @@
-"""How good the suggestions are, measured on the curated statements (see commitments.evaluation)."""
+"""How good the suggestions are, measured on the curated statements (see ingest.evaluation)."""
 
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from commitments.evaluation import evaluate, format_table
+from ingest.evaluation import evaluate, format_table
 from meetings.models import Statement
 
 

@@ -6,15 +6,8 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from commitments.services import (
-    MAX_STATEMENT_BYTES,
-    check_statement_text,
-    ingest_statement,
-    statement_text_from_bytes,
-    suggest_for_statement,
-    suggestions_for_text,
-)
-from core.texts import sha256_hex
+from core.texts import MAX_STATEMENT_BYTES, DuplicateStatement, StatementTextError, decode_statement_bytes, sha256_hex
+from ingest.services import check_new_statement_text, ingest_statement, suggest_for_statement, suggestions_for_text
 from meetings.models import Meeting, Statement, StatementKind
 
 DEFAULT_ISSUER = "Global Coalition to Defeat Daesh/ISIS"
@@ -54,7 +47,7 @@ class Command(BaseCommand):
         if meeting is None:
             raise CommandError("Give --meeting SLUG: the meeting the statement was issued at (or use --dry-run).")
         try:
-            check_statement_text(text, str(options["file"]))
+            check_new_statement_text(text, str(options["file"]))
             result = ingest_statement(
                 text=text,
                 meeting=meeting,
@@ -68,9 +61,10 @@ class Command(BaseCommand):
             )
         except ValidationError as exc:
             raise CommandError(f"{options['file']}: the statement was not stored: {describe(exc)}") from None
+        except DuplicateStatement as exc:
+            raise CommandError(f"{exc} Use --resuggest to suggest again for it.") from None
         except ValueError as exc:
-            hint = " Use --resuggest to suggest again for it." if "identical" in str(exc) else ""
-            raise CommandError(f"{exc}{hint}") from None
+            raise CommandError(str(exc)) from None
         self.report(result, options, created=True)
 
     def read(self, path):
@@ -79,8 +73,8 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"{path}: cannot be read ({exc.strerror}).") from None
         try:
-            return statement_text_from_bytes(data, str(path))
-        except ValueError as exc:
+            return decode_statement_bytes(data, str(path))
+        except StatementTextError as exc:
             raise CommandError(str(exc)) from None
 
     def meeting(self, slug):

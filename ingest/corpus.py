@@ -3,7 +3,7 @@
 SQLite: the FTS5 table `commitments_commitment_fts`; PostgreSQL: the generated tsvector column
 `search_document` with its GIN index (migrations 0003 and 0004, which make both cut and stem words
 alike). The index only finds candidates: for each word, the newest commitments holding it. How
-rare a word is and how alike two texts are is worked out in Python (commitments.ingest) from rows
+rare a word is and how alike two texts are is worked out in Python (ingest.ranking) from rows
 both databases return identically, so that suggestions are the same on either, and no query reads
 the table whole.
 """
@@ -16,9 +16,8 @@ import snowballstemmer
 from django.db import connection, transaction
 from django.db.models import F, Max, Min, OuterRef, Q, Subquery
 
+from commitments.models import Commitment, LineOfEffort, Thread, ThreadEntry
 from core.spans import display_text
-
-from .models import Commitment, LineOfEffort, Thread, ThreadEntry
 
 # Words that say nothing about what a pledge is about (both engines drop most of them too).
 STOPWORDS = frozenset(

@@ -1,0 +1,284 @@
+"""Cues: the words that make a span a commitment, how strongly it commits, and the candidate spans they give."""
+
+import re
+from dataclasses import dataclass, replace
+
+from .segments import segments, trimmed
+
+BINDING, SOFT = "binding", "soft"
+
+# Who can commit: a cue verb counts when one of these is its subject (a few words before it).
+_ACTORS = frozenset(
+    "we i coalition coalition's coalition’s ministers minister directors members partners governments "
+    "community group co-leads leaders allies donors participants states countries nations parties "
+    "signatories meeting chair presidency forces".split()
+)
+_LONG_ACTORS = tuple(actor for actor in _ACTORS if len(actor) >= 6)
+_ACTOR_WINDOW = 4
+# Some verbs in the perfect ("has encouraged", "have supported") report what was done, not a position.
+_PERFECT = re.compile(r"\b(?:has|have|had)\s+(?:\w+\s+)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _Cue:
+    pattern: re.Pattern
+    strength: str
+    needs_actor: bool
+    reports_past: bool
+    continues: bool
+
+
+def _cue(pattern, strength, needs_actor=True, glued=False, reports_past=False, continues=False):
+    # PDF captures run words together ("Ministerstasked", "alsowelcomed"): long verbs may match
+    # inside a word; short ones only as whole words.
+    left = "" if glued else r"\b"
+    return _Cue(re.compile(left + pattern + r"\b", re.IGNORECASE), strength, needs_actor, reports_past, continues)
+
+
+# The curation guide's own definition: binding when the actor commits itself, softer positions
+# otherwise; impersonal norms ("must be upheld", "it is critical that") need no actor.
+CUES = (
+    _cue(r"must", BINDING, needs_actor=False),
+    _cue(r"shall", BINDING, needs_actor=False),
+    _cue(r"(?:is|are)\s+to\s+be\s+\w+(?:ed|en)", BINDING, needs_actor=False),
+    _cue(r"will", BINDING),
+    _cue(r"commit(?:s|ted|ting)?\s+(?:to|ourselves|themselves|itself)", BINDING, needs_actor=False, glued=True),
+    _cue(r"remains?\s+(?:\w+\s+)?committed", BINDING, needs_actor=False),
+    _cue(r"determin(?:ed|ation)", BINDING, needs_actor=False, glued=True),
+    _cue(r"agree[sd]?\s+to", BINDING),
+    _cue(r"tasked", BINDING, glued=True),
+    _cue(r"(?:pledge[sd]?|pledging)\s+(?:to|for)", BINDING, needs_actor=False),
+    _cue(r"resolved?\s+to", BINDING),
+    _cue(r"(?:intends?|intended|intent|intention)\s+to", BINDING, glued=True),
+    _cue(r"continu(?:e|es|ing)\s+to", BINDING, continues=True),
+    _cue(r"needs?\s+to", BINDING),
+    _cue(r"seeks?\s+to", BINDING),
+    _cue(r"aims?\s+(?:is\s+)?to", BINDING, needs_actor=False),
+    _cue(r"remains?\s+(?:\w+\s+)?(?:engaged|focused|vigilant|united)", BINDING),
+    _cue(r"(?:are|is)\s+(?:\w+\s+)?united", BINDING),
+    _cue(r"should", SOFT, needs_actor=False),
+    _cue(r"could", SOFT),
+    _cue(r"welcom(?:e|es|ed|ing)", SOFT, glued=True),
+    _cue(r"support(?:s|ed)?", SOFT, reports_past=True),
+    _cue(r"not(?:e|es|ed)", SOFT),
+    _cue(r"urg(?:e|es|ed)", SOFT),
+    _cue(r"call(?:s|ed)?\s+(?:on|upon|for)", SOFT),
+    _cue(r"encourag(?:e|es|ed)", SOFT, reports_past=True),
+    _cue(r"commend(?:s|ed)?", SOFT, glued=True),
+    _cue(r"condemn(?:s|ed)?", SOFT, glued=True),
+    _cue(r"recogni[sz](?:e|es|ed|ing)", SOFT, needs_actor=False, glued=True),
+    _cue(r"acknowledg(?:e|es|ed)", SOFT, glued=True),
+    _cue(r"emphasi[sz](?:e|es|ed)", SOFT, glued=True),
+    _cue(r"underlin(?:e|es|ed)", SOFT),
+    _cue(r"stress(?:es|ed)?", SOFT),
+    _cue(r"congratulat(?:e|es|ed)", SOFT, glued=True),
+    _cue(r"salut(?:e|es|ed)", SOFT),
+    _cue(r"look(?:s|ed)?\s+forward", SOFT),
+    _cue(r"stands?\s+(?:\w+\s+)?(?:with|alongside|by)", SOFT, reports_past=True),
+    _cue(r"stands?\s+ready", SOFT),
+    _cue(r"(?:are|is)\s+(?:\w+\s+)?(?:ready|prepared|willing)\s+to", SOFT),
+    _cue(r"willingness", SOFT, needs_actor=False),
+    _cue(r"demand(?:s|ed|ing)?", SOFT),
+    _cue(r"join(?:s|ed)?\s+(?:the|in|with)", SOFT, reports_past=True),
+    _cue(r"reaffirm(?:s|ed)?", SOFT, glued=True),
+    _cue(r"affirm(?:s|ed)?", SOFT),
+    _cue(r"(?:believe[sd]?|belief)", SOFT),
+    _cue(r"hop(?:e|es|ed)\s+to", SOFT),
+    _cue(r"(?:deeply\s+|gravely\s+)?concerned", SOFT),
+    _cue(r"encouraged", SOFT, reports_past=True),
+    _cue(r"(?:appreciate[sd]?|applaud(?:s|ed)?|deplore[sd]?)", SOFT),
+    _cue(
+        r"(?:is|are|remains?)\s+(?:\w+\s+)?(?:essential|necessary|critical|crucial|vital|fundamental|key|important"
+        r"|imperative)(?=\s*(?:[.,;:]|to\b|for\b|that\b|in\b|$))",
+        SOFT,
+        needs_actor=False,
+    ),
+    _cue(
+        r"it\s+is\s+(?:\w+\s+)?(?:important|critical|essential|necessary|vital|crucial|key|imperative|time)",
+        SOFT,
+        needs_actor=False,
+    ),
+    _cue(r"it(?:’s|'s)\s+(?:\w+\s+)?(?:important|critical|essential|necessary|vital|crucial|time)", SOFT, False),
+    _cue(r"(?:is|are)\s+(?:a\s+|the\s+)?(?:top\s+|key\s+|high\s+)?priorit(?:y|ies)", SOFT, needs_actor=False),
+    _cue(r"(?:is|are|remains?)\s+(?:still\s+)?to\s+be\s+done", SOFT, needs_actor=False),
+    _cue(r"requires?", SOFT, needs_actor=False),
+    _cue(r"(?:good\s+to\s+see|pleased\s+to|glad\s+to|happy\s+to)", SOFT, needs_actor=False),
+)
+
+# Imperative lead-ins of a list ("Tackle global networks:", "Grow our membership:") state goals.
+_GOAL_VERBS = frozenset(
+    "tackle grow prevent support strengthen continue counter ensure build enhance promote maintain increase "
+    "deny defeat disrupt degrade share work protect improve expand deliver develop advance reinforce sustain "
+    "stabilise stabilize address combat fight cut end reduce secure help hold invest mobilise mobilize".split()
+)
+_WORD = re.compile(r"[\w’'-]+")
+
+
+@dataclass(frozen=True)
+class CueMatch:
+    start: int
+    end: int
+    words: str
+    strength: str | None  # None: the cue takes the strength of the one before it
+    continues: bool = False
+
+
+def _is_actor(word):
+    word = word.lower().strip("’'")
+    # A PDF may glue the actor to the next word ("Coalitionto", "Ministerstasked").
+    return word in _ACTORS or any(word.startswith(actor) for actor in _LONG_ACTORS)
+
+
+def _has_actor_before(text, position, floor):
+    words = _WORD.findall(text[floor:position])
+    if any(_is_actor(word) for word in words[-_ACTOR_WINDOW:]):
+        return True
+    # A verb coordinated with an earlier one ("... have put together X and will continue") shares
+    # the clause's subject: look at the words the span opens with.
+    return bool(words) and words[-1].lower() in {"and", "also"} and any(_is_actor(w) for w in words[:6])
+
+
+def find_cues(text, start, end):
+    """The cue words in `text[start:end]`, in order, each with the strength it signals."""
+    found = []
+    for cue in CUES:
+        for match in cue.pattern.finditer(text, start, end):
+            before = text[max(start, match.start() - 4) : match.start()].lower()
+            if cue.needs_actor and (
+                re.search(r"\bto\s*$", before) or not _has_actor_before(text, match.start(), start)
+            ):
+                continue  # an infinitive ("to support"), or no one who commits
+            if cue.reports_past and _PERFECT.search(text, max(start, match.start() - 30), match.start()):
+                continue
+            words = " ".join(match.group().split())
+            found.append(CueMatch(match.start(), match.end(), words, cue.strength, cue.continues))
+    found.sort(key=lambda c: (c.start, -c.end))
+    kept = []
+    for cue in found:
+        if kept and cue.start < kept[-1].end:
+            continue  # "will continue to": one cue, not three
+        if cue.continues:
+            cue = _continuing(text, cue, kept[-1] if kept else None, end)
+        kept.append(cue)
+    return kept
+
+
+_BE = re.compile(r"\s*be\s+", re.IGNORECASE)
+
+
+def _continuing(text, cue, previous, end):
+    """ "continue to" commits as much as what it goes on with: the modal before it ("should continue
+    to"), else the verb after it when that is a cue ("continue to support": soft), else it binds."""
+    if previous is not None and cue.start - previous.end <= 1:
+        return replace(cue, strength=None)
+    position = cue.end + len(text[cue.end : end]) - len(text[cue.end : end].lstrip())
+    be = _BE.match(text, position, end)
+    for at in (position, be.end()) if be else (position,):
+        for other in CUES:
+            if not other.continues and other.pattern.match(text, at, end):
+                return replace(cue, strength=other.strength)
+    return cue
+
+
+def goal_lead_in(text, segment):
+    """Whether a list item's lead-in is an imperative goal ("Tackle global networks and propaganda")."""
+    if not segment.lead_in:
+        return False
+    first = _WORD.match(text, segment.start)
+    return bool(first) and first.group().lower() in _GOAL_VERBS
+
+
+# A sentence that only goes on with the previous one ("This also includes ...", "This will require ...").
+_CONTINUATION = re.compile(
+    r"(?:This|These|That|It)\s+(?:also\s+|will\s+)?(?:includes?|requires?|require|means?|involves?|entails?)\b"
+)
+# Where a sentence may be cut into clauses that commit to different things.
+_COORDINATOR = re.compile(r"(?:,\s*|\s+)and\s+|;\s+")
+_CLAUSE_MIN_WORDS = 4
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A span that commits to something, with the cue words and the strength they signal."""
+
+    start: int
+    end: int
+    cue: str
+    strength: str
+
+
+def _clauses(text, segment, cues):
+    """Cut a sentence where a coordinated clause brings a cue of its own ("We welcome X and stand ready to Y")."""
+    pieces, left = [], segment.start
+    for match in _COORDINATOR.finditer(text, segment.start, segment.end):
+        following = next((c for c in cues if c.start >= match.end()), None)
+        preceding = [c for c in cues if left <= c.start < match.start()]
+        if following is None or not preceding or len(text[match.end() : following.start].split()) > 2:
+            continue
+        if len(text[left : match.start()].split()) < _CLAUSE_MIN_WORDS:
+            continue
+        if len(text[match.end() : segment.end].split()) < _CLAUSE_MIN_WORDS:
+            continue
+        pieces.append((left, match.start()))
+        left = match.end()
+    pieces.append((left, segment.end))
+    return [piece for start, end in pieces for piece in _means(text, *trimmed(text, start, end))]
+
+
+# "... by curbing X, enhancing Y, and fighting Z": a list of means, each of which may be its own pledge.
+_MEANS_START = re.compile(r"\b(?:by|through|including|via)\s+[a-z]+ing\b")
+_MEANS_NEXT = re.compile(r",\s+(?:and\s+)?(?=[a-z]+ing\s)")
+
+
+def _means(text, start, end):
+    """A clause cut before each further item of a list of means, when it has one."""
+    first = _MEANS_START.search(text, start, end)
+    if first is None:
+        return [(start, end)]
+    pieces, left = [], start
+    for match in _MEANS_NEXT.finditer(text, first.end(), end):
+        if len(text[match.end() : end].split()) < _CLAUSE_MIN_WORDS:
+            break
+        pieces.append((left, match.start()))
+        left = match.end()
+    return [*pieces, (left, end)]
+
+
+def _describe(cues):
+    """The cue words as one string ("will continue to, welcome") and the strength they signal."""
+    strength = BINDING if any(c.strength == BINDING for c in cues) else SOFT
+    phrases, previous_end = [], None
+    for cue in cues:
+        if phrases and cue.start - previous_end <= 1:
+            phrases[-1] = f"{phrases[-1]} {cue.words}"  # one space apart: one phrase ("will" "continue to")
+        else:
+            phrases.append(cue.words)
+        previous_end = cue.end
+    return ", ".join(dict.fromkeys(phrases)), strength
+
+
+def commitment_candidates(text):
+    """The spans of `text` that commit to something, in text order."""
+    result, previous = [], None
+    for segment in segments(text):
+        cues = find_cues(text, segment.start, segment.end)
+        if not cues:
+            if goal_lead_in(text, segment):
+                first = _WORD.match(text, segment.start).group()
+                result.append(Candidate(segment.start, segment.end, first, BINDING))
+                previous = result[-1]
+                continue
+            if previous is not None and _CONTINUATION.match(text, segment.start) and previous.end <= segment.start:
+                # Goes on with the commitment before it, with the same force.
+                words = " ".join(_CONTINUATION.match(text, segment.start).group().split())
+                result.append(Candidate(segment.start, segment.end, words, previous.strength))
+                previous = result[-1]
+                continue
+            previous = None
+            continue
+        for start, end in _clauses(text, segment, cues):
+            own = [c for c in cues if start <= c.start < end] or cues
+            cue, strength = _describe(own)
+            result.append(Candidate(start, end, cue, strength))
+        previous = result[-1]
+    return result
