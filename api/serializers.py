@@ -477,8 +477,7 @@ class ThreadSerializer(CleanModelSerializer):
         ]
 
     def get_meetings(self, thread) -> list[str]:
-        steps = sorted(thread.entries.all(), key=lambda e: e.position)
-        return list(dict.fromkeys(e.commitment.statement.meeting.slug for e in steps))
+        return [meeting.slug for meeting in thread.meetings_in_order()]
 
     def get_commitment_count(self, thread) -> int:
         return len(thread.entries.all())
@@ -501,7 +500,7 @@ class ThreadTimelineSerializer(ThreadSerializer):
             "description": thread.description,
             "line_of_effort": thread.line_of_effort.slug,
             "line_of_effort_name": thread.line_of_effort.name,
-            "meetings": list(dict.fromkeys(step.entry.commitment.statement.meeting.slug for step in steps)),
+            "meetings": [meeting.slug for meeting in thread.meetings_in_order([step.entry for step in steps])],
             "commitment_count": len(steps),
             "timeline": [write_timeline_step(step) for step in steps],
         }

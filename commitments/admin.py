@@ -333,9 +333,7 @@ class ThreadAdmin(VersionedAdminMixin, ThreadEntrySavingMixin, HistoryAdmin):
 
     @admin.display(description="meetings, in order")
     def meetings(self, obj):
-        entries = sorted(obj.entries.all(), key=lambda e: e.position)
-        names = dict.fromkeys(e.commitment.statement.meeting.short_name() for e in entries)
-        return " → ".join(names) or "—"
+        return " → ".join(meeting.short_name() for meeting in obj.meetings_in_order()) or "—"
 
 
 class SuggestionFilter(admin.SimpleListFilter):

@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 from core.models import NaturalKeyModel, NaturalKeyQuerySet
 from meetings.models import QuotedSpan
 
+from .rules import PlacedEntry, problems_by_thread
 from .wording import compare, diff_counts, word_diff, words
 
 
@@ -109,6 +110,16 @@ class Thread(NaturalKeyModel):
         Uses the prefetched entries of `Thread.objects.with_timeline()` when present.
         """
         return TimelineStep.chain(sorted(self.entries.all(), key=lambda e: e.position))
+
+    def meetings_in_order(self, entries=None):
+        """The meetings it recurs at, each once, in meeting order.
+
+        From `entries` in position order when given (a timeline's), else from the prefetched entries
+        of `Thread.objects.with_timeline()`.
+        """
+        if entries is None:
+            entries = sorted(self.entries.all(), key=lambda e: e.position)
+        return list(dict.fromkeys(e.commitment.statement.meeting for e in entries))
 
 
 class Strength(models.TextChoices):
@@ -321,6 +332,26 @@ class ThreadEntryQuerySet(NaturalKeyQuerySet):
             "position",
             "change_kind",
         ).order_by("thread__line_of_effort__position", "thread__slug", "position")
+
+    def rule_problems(self):
+        """Every break of the threads' rules (`commitments.rules`) among these entries, naming thread and entry.
+
+        One query, the entries read as plain rows; the seed builder and `generate_demo` call it on
+        what they built, as `place_in_thread` checks each placement.
+        """
+        rows = self.order_by().values_list(
+            "thread__slug",
+            "commitment__slug",
+            "position",
+            "change_kind",
+            "commitment__statement__meeting__start_date",
+            "commitment__statement__position",
+            "commitment__start",
+        )
+        return problems_by_thread(
+            (thread, PlacedEntry(commitment, position, kind, tuple(order)))
+            for thread, commitment, position, kind, *order in rows.iterator(chunk_size=10_000)
+        )
 
     def in_line_of_effort(self, slug):
         """Entries of the recurring pledges filed under one line of effort (the thread's line, not the quote's)."""

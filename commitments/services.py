@@ -6,11 +6,8 @@ from django.db.models import F
 
 from core.exceptions import ConcurrentChange
 
-from .models import (
-    ChangeKind,
-    Thread,
-    ThreadEntry,
-)
+from .models import ChangeKind, Thread, ThreadEntry
+from .rules import kind_break
 
 
 def meeting_order(commitment):
@@ -35,49 +32,34 @@ def _placed(thread, commitment):
 
 
 def _opening_problem(ordered, entry, change_kind):
-    if ordered[0] is entry and change_kind != ChangeKind.NEW:
+    """Why the thread, with `entry` placed with `change_kind`, would break its rules (`rules`), or None."""
+    broken = kind_break([change_kind if e is entry else e.change_kind for e in ordered])
+    if broken is None:
+        return None
+    if broken.opening and ordered[0] is entry:
         return (
             f"“{entry.commitment.slug}” would be the first commitment of “{entry.thread}”, "
             "so its change kind must be “new”."
         )
-    if ordered[0] is not entry and ordered[0].change_kind != ChangeKind.NEW:
+    if broken.opening:
         return f"“{ordered[0].commitment.slug}” would then open the thread but is not marked “new”."
-    return _new_after_changed_problem(ordered, entry, change_kind)
-
-
-def _new_after_changed_problem(ordered, entry, change_kind):
-    """Why the thread would have a `new` entry after one that says how it changed, or None.
-
-    A thread opens with one or more `new` commitments (several when one meeting made them); every
-    later one says how it changed from the one before, so `new` in the middle of a thread is refused.
-    """
-    kinds = [change_kind if e is entry else e.change_kind for e in ordered]
-    changed = next((i for i, kind in enumerate(kinds) if kind != ChangeKind.NEW), None)
-    late_new = next(
-        (i for i, kind in enumerate(kinds) if kind == ChangeKind.NEW and changed is not None and i > changed), None
-    )
-    if late_new is None:
-        return None
-    earlier = ordered[changed]
-    earlier_kind = ChangeKind(kinds[changed]).label.lower()
-    if ordered[late_new] is entry:
+    earlier, late = ordered[broken.changed], ordered[broken.late_new]
+    earlier_kind = ChangeKind(change_kind if earlier is entry else earlier.change_kind).label.lower()
+    if late is entry:
         return (
             f"“{entry.commitment.slug}” would come after “{earlier.commitment.slug}” (marked “{earlier_kind}”) "
             f"in “{entry.thread}”: only the commitments that open a recurring pledge are “new”. "
             "Choose how it changed from the commitment before it."
         )
     return (
-        f"“{entry.commitment.slug}”, marked “{earlier_kind}”, would come before "
-        f"“{ordered[late_new].commitment.slug}”, which is marked “new”: only the commitments that open a "
+        f"“{earlier.commitment.slug}”, marked “{earlier_kind}”, would come before "
+        f"“{late.commitment.slug}”, which is marked “new”: only the commitments that open a "
         "recurring pledge are “new”. Mark that one with how it changed first."
     )
 
 
 def opening_problem(*, thread, commitment, change_kind):
-    """Why placing the commitment with this change kind is refused, or None.
-
-    A thread's first entry is `new`, and no `new` entry comes after one that is not.
-    """
+    """Why placing the commitment with this change kind is refused, or None (the rules are `commitments.rules`)."""
     entry, ordered = _placed(thread, commitment)
     return _opening_problem(ordered, entry, change_kind)
 
@@ -125,10 +107,14 @@ def _place(thread, commitment, change_kind, note):
     return entry
 
 
-def removal_problem(entry):
-    """Why taking this entry out of its thread is refused, or None: the next one would open it unmarked."""
-    rest = _rest_of_thread(entry)
-    if rest and rest[0].change_kind != ChangeKind.NEW:
+def removal_problem(entry, rest=None):
+    """Why taking this entry out of its thread is refused, or None: the next one would open it unmarked.
+
+    `rest` is the thread's other entries in meeting order, when the caller has read them already.
+    """
+    rest = _rest_of_thread(entry) if rest is None else rest
+    broken = kind_break([e.change_kind for e in rest])
+    if broken is not None and broken.opening:
         return (
             f"Taking “{entry.commitment.slug}” out would leave “{rest[0].commitment.slug}” opening the thread, "
             "but it is not marked “new”: mark it “new” first."
@@ -151,8 +137,9 @@ def remove_from_thread(*, entry):
     if not ThreadEntry.objects.filter(pk=entry.pk).exists():
         raise ConcurrentChange(f"“{entry.commitment.slug}” was already taken out of “{entry.thread}”.")
     rest = _rest_of_thread(entry)
-    if rest and rest[0].change_kind != ChangeKind.NEW:
-        raise ValidationError(removal_problem(entry))
+    problem = removal_problem(entry, rest)
+    if problem:
+        raise ValidationError(problem)
     try:
         entry.delete()
         _renumber(rest)

@@ -123,6 +123,10 @@ def generate(commitments, *, seed=1, progress=None):
             created += _meeting_batch(factories, rng, vocabulary, lines, members, threads, batch, remaining, counts)
             if progress is not None:
                 progress(created, commitments)
+        # The threads' rules hold for what was generated as for what curators place (`commitments.rules`).
+        problems = ThreadEntry.objects.rule_problems()
+        if problems:
+            raise ValueError(f"The generated threads break their rules: {'; '.join(problems[:5])}")
     return counts.values
 
 

@@ -118,7 +118,7 @@ def pledge(request, slug):
     # Two plain queries: a prefetch of the entries would cost more than either.
     steps = TimelineStep.chain(list(ThreadEntry.objects.story_of(thread)))
     latest = Assessment.objects.latest_of([step.entry.commitment_id for step in steps])
-    meetings = list(dict.fromkeys(step.entry.commitment.statement.meeting for step in steps))
+    meetings = thread.meetings_in_order([step.entry for step in steps])
     context = {
         "thread": thread,
         "steps": steps,

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from commitments.models import ChangeKind, Commitment, Strength
+from commitments.rules import PlacedEntry, order_problems
 from core.spans import locate_quote
 from core.texts import read_statement_file, sha256_hex
 from meetings.models import (
@@ -383,19 +384,20 @@ class _Builder:
         }
 
     def thread_entries(self, entries):
-        """Entries numbered 1..n within each thread in meeting order; the first must be `new`."""
+        """Entries numbered 1..n within each thread in meeting order, checked by the threads' rules."""
         records = []
         by_thread = {}
         for thread, sort_key, commitment, link in entries:
             by_thread.setdefault(thread, []).append((sort_key, commitment, link))
         for thread in sorted(by_thread, key=str):
             ordered = sorted(by_thread[thread], key=lambda e: (str(e[0][0]), e[0][1], e[0][2]))
+            placed = [
+                PlacedEntry(commitment, position, link.get("change"), (str(key[0]), key[1], key[2]))
+                for position, (key, commitment, link) in enumerate(ordered, start=1)
+            ]
+            for problem in order_problems(thread, placed):
+                self.problem(f"thread {thread}", problem)
             for position, (_, commitment, link) in enumerate(ordered, start=1):
-                if position == 1 and link.get("change") != ChangeKind.NEW:
-                    self.problem(
-                        f"thread {thread}",
-                        f"{commitment} opens the thread but is marked {link.get('change')!r}, not 'new'",
-                    )
                 records.append(
                     {
                         "model": "commitments.threadentry",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.apps import apps
 
+from commitments.rules import PlacedEntry, problems_by_thread
 from core.texts import sha256_hex
 
 from .files import file_sha256, manifest_digest, read_lines, read_manifest
@@ -126,6 +127,9 @@ class _Seen:
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.execute("CREATE TABLE key (label TEXT, key TEXT, PRIMARY KEY (label, key)) WITHOUT ROWID")
         self._db.execute("CREATE TABLE text (slug TEXT PRIMARY KEY, body TEXT) WITHOUT ROWID")
+        # What the threads' rules read: each entry and where its commitment stands in meeting order.
+        self._db.execute("CREATE TABLE place (label TEXT, slug TEXT, parent TEXT, rank, PRIMARY KEY (label, slug))")
+        self._db.execute("CREATE TABLE entry (thread TEXT, commitment TEXT, position, change_kind TEXT)")
         self._pending = []
         self._recent = OrderedDict()
 
@@ -156,10 +160,57 @@ class _Seen:
             self._recent.popitem(last=False)
         return text
 
+    def add_place(self, label, fields):
+        """Keep what meeting order reads of a meeting, statement or commitment record, and a thread entry."""
+        row = {
+            "meetings.meeting": lambda f: (f.get("slug"), None, f.get("start_date")),
+            "meetings.statement": lambda f: (f.get("slug"), _first(f.get("meeting")), f.get("position")),
+            "commitments.commitment": lambda f: (f.get("slug"), _first(f.get("statement")), f.get("start")),
+        }.get(label)
+        if row is not None:
+            self._db.execute("INSERT OR IGNORE INTO place VALUES (?, ?, ?, ?)", (label, *map(_plain, row(fields))))
+        elif label == "commitments.threadentry":
+            values = (_first(fields.get("thread")), _first(fields.get("commitment")), fields.get("position"))
+            self._db.execute(
+                "INSERT INTO entry VALUES (?, ?, ?, ?)", (*map(_plain, values), _plain(fields.get("change_kind")))
+            )
+
+    def thread_problems(self):
+        """Every break of the threads' rules (`commitments.rules`) among the entries kept."""
+        rows = self._db.execute(
+            "SELECT e.thread, e.commitment, e.position, e.change_kind, m.rank, s.rank, c.rank FROM entry e "
+            "LEFT JOIN place c ON c.label = 'commitments.commitment' AND c.slug = e.commitment "
+            "LEFT JOIN place s ON s.label = 'meetings.statement' AND s.slug = c.parent "
+            "LEFT JOIN place m ON m.label = 'meetings.meeting' AND m.slug = s.parent "
+            "ORDER BY e.thread"
+        )
+        placed = (
+            (
+                str(thread),
+                PlacedEntry(str(commitment), position, change_kind, (str(day or ""), _rank(at), _rank(start))),
+            )
+            for thread, commitment, position, change_kind, day, at, start in rows
+            if isinstance(position, int)  # a malformed entry is reported on its own
+        )
+        return problems_by_thread(placed)
+
     def _flush(self):
         if self._pending:
             self._db.executemany("INSERT OR IGNORE INTO key VALUES (?, ?)", self._pending)
             self._pending = []
+
+
+def _first(value):
+    return value[0] if isinstance(value, list) and value else None
+
+
+def _rank(value):
+    return value if isinstance(value, int) else -1  # a missing record is reported on its own
+
+
+def _plain(value):
+    """A field's value as SQLite keeps it: text or a number; anything else (a malformed field) as its text."""
+    return value if value is None or isinstance(value, int | str) else json.dumps(value)
 
 
 def _verify_fixture(path, manifest, failures):
@@ -205,6 +256,7 @@ def _verify_fixture_with(path, manifest, failures, seen):
             failures.append(f"{name}: appears more than once")
         previous_key = (label, key)
         seen.add_key(label, key)
+        seen.add_place(label, fields)
         position = (ranks[label], sort_key(key))
         try:
             if previous is not None and position < previous:
@@ -253,6 +305,7 @@ def _verify_fixture_with(path, manifest, failures, seen):
         _check_references(name, label, fields, seen, failures)
         if {"statement", "start", "end", "quote"} <= set(fields):
             _check_quote(name, fields, seen, failures)
+    failures.extend(seen.thread_problems())
     return counts
 
 
