@@ -20,7 +20,6 @@ from meetings.admin import StatementAdmin as MeetingsStatementAdmin
 from meetings.models import Statement
 
 from .models import (
-    CLOSE_WORDING_SIMILARITY,
     Assessment,
     Commitment,
     ImplementationStatus,
@@ -34,6 +33,7 @@ from .services import (
     removal_problem,
     remove_from_thread,
 )
+from .timeline import CLOSE_WORDING_SIMILARITY
 
 # Thread notes are a line or two: keep the inline rows compact.
 COMPACT_NOTES = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}

@@ -9,7 +9,8 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from commitments.models import CLOSE_WORDING_SIMILARITY, Assessment, Commitment, Thread, ThreadEntry
+from commitments.models import Assessment, Commitment, Thread, ThreadEntry
+from commitments.timeline import CLOSE_WORDING_SIMILARITY
 from meetings.models import Meeting, Participation, Statement
 from tests.factories import (
     AssessmentFactory,
