@@ -239,11 +239,11 @@ def test_segments_are_the_pieces_between_every_start_and_end_with_the_marks_cove
 
 
 def test_a_timeline_step_matches_the_two_quotes_once(db, monkeypatch):
-    import commitments.models
+    import commitments.timeline
 
     calls = []
-    compare = commitments.models.compare
-    monkeypatch.setattr(commitments.models, "compare", lambda old, new: calls.append(1) or compare(old, new))
+    compare = commitments.timeline.compare
+    monkeypatch.setattr(commitments.timeline, "compare", lambda old, new: calls.append(1) or compare(old, new))
     first, second = CommitmentFactory(phrase=PHRASES[0]), CommitmentFactory(phrase=PHRASES[1])
     thread = ThreadFactory()
     ThreadEntryFactory(thread=thread, commitment=first, position=1)
