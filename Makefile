@@ -1,7 +1,7 @@
 # Two commands on a fresh machine with Python 3.11:
 #   make run   set up, load the seed data and serve on http://127.0.0.1:8000 (SQLite)
 #   make test  set up and run the whole test suite (lint, import contract, migrations check, pytest)
-# In production (README, Production): make serve; the load test: make load.
+# In production (docs/deploy.md): make serve; the load test: make load.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -55,11 +55,11 @@ seed: $(VENV)/.runtime
 clean:
 	rm -rf $(VENV) db.sqlite3 var node_modules
 
-# -- Production: README, Production, gives the environment (SECRET_KEY, DATABASE_URL, REDIS_URL, ...).
+# -- Production: docs/deploy.md, Production, gives the environment (SECRET_KEY, DATABASE_URL, REDIS_URL, ...).
 # Collects the static files (hashed, compressed; whitenoise serves them), migrates, updates the
 # roles, then runs gunicorn with gunicorn.conf.py in the foreground, for the service manager.
 serve: $(VENV)/.runtime
-	@test -n "$$SECRET_KEY" || { echo "make serve: set SECRET_KEY and the rest of README's Production environment first." >&2; exit 1; }
+	@test -n "$$SECRET_KEY" || { echo "make serve: set SECRET_KEY and the rest of the Production environment in docs/deploy.md first." >&2; exit 1; }
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py setup_roles

@@ -1,6 +1,6 @@
 """gunicorn's configuration: `gunicorn --config gunicorn.conf.py` (what `make serve` runs).
 
-Read from the environment, as the settings are (README, Production). Sync workers: each handles
+Read from the environment, as the settings are (docs/deploy.md, Production). Sync workers: each handles
 one request at a time, so WEB_CONCURRENCY is how many requests are served at once per host.
 """
 

@@ -18,7 +18,7 @@ def main():
                 "manage.py: SECRET_KEY is not set, and DATABASE_URL names a database other than this "
                 "checkout's db.sqlite3.\nThe development settings (DEBUG on, a key published in the "
                 "repository) are only for that local file. Set SECRET_KEY, as the deployment does "
-                "(README, Production), to run commands against this database."
+                "(docs/deploy.md, Production), to run commands against this database."
             )
         os.environ.setdefault("DEBUG", "1")
     from django.core.management import execute_from_command_line

@@ -69,7 +69,7 @@ def environment(database_url, **extra):
         # second, so that the history it keeps per client stays as short as a real rate keeps it.
         API_ANON_RATE="1000000/second",
         SNAPSHOT_SIGNING_KEY_FILE=str(SIGNING_KEY["path"]),
-        # Persistent connections, as README's production environment sets them.
+        # Persistent connections, as docs/deploy.md's production environment sets them.
         CONN_MAX_AGE="60",
         STATIC_ROOT=str(STATIC_ROOT["path"]),
         PYTHONPATH=str(ROOT),

@@ -51,7 +51,7 @@ def server_environment(plain_http=True, **settings):
     """A production-like environment for a server: DEBUG off, a random key, only what `settings` add.
 
     With `plain_http`, cookies are not marked Secure: the tests speak plain HTTP to 127.0.0.1,
-    where a Secure cookie would never be sent back (README's "Trying it on one machine").
+    where a Secure cookie would never be sent back (docs/deploy.md's "Trying it on one machine").
     """
     env = {k: v for k, v in os.environ.items() if k not in INHERITED_SETTINGS}
     env.update(SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="127.0.0.1")

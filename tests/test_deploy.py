@@ -15,8 +15,8 @@ from tests.servers import ROOT, gunicorn, http_client, run_manage, server_enviro
 
 
 def readme_production_environment():
-    """The variables README's Production section sets, as `export NAME=value` lines in its shell block."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    """The variables docs/deploy.md's Production section sets, as `export NAME=value` lines in its shell block."""
+    readme = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
     section = readme.split("\n## Production", 1)[1].split("\n## ", 1)[0]
     block = section.split("```sh", 1)[1].split("```", 1)[0]
     pairs = re.findall(r"^export ([A-Z_]+)=(\S*)", block, flags=re.MULTILINE)
@@ -26,7 +26,7 @@ def readme_production_environment():
 def test_check_deploy_finds_no_issue_with_the_environment_readme_gives(tmp_path):
     env = readme_production_environment()
     for name in ("ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "REDIS_URL"):
-        assert name in env, f"README's Production block does not set {name}"
+        assert name in env, f"docs/deploy.md's Production block does not set {name}"
     # Its secret and its database are placeholders; everything else is taken as written.
     env.update(SECRET_KEY=secrets.token_urlsafe(50), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     result = run_manage("check", "--deploy", env=server_environment(plain_http=False, **env))

@@ -170,7 +170,7 @@ def test_outages_of_the_database_and_of_redis_give_503s_and_both_recover_by_them
     env = services.environment(
         DATABASE_URL=services.database_url(database.port),
         REDIS_URL=f"redis://127.0.0.1:{cache.port}/0",
-        # Persistent connections, as README's production block has: broken ones must be replaced.
+        # Persistent connections, as docs/deploy.md's production block has: broken ones must be replaced.
         CONN_MAX_AGE=60,
         API_ANON_RATE="1000/minute",
     )
@@ -237,7 +237,7 @@ def test_the_tcp_proxy_really_cuts_the_connection_and_restores_it(services):
 
 
 def test_the_load_command_runs_briefly_with_no_error(services):
-    # bench/load.py as README shows it, cut short: its own database beside the suite's, dropped at the end.
+    # bench/load.py as docs/benchmark.md shows it, cut short: its own database beside the suite's, dropped at the end.
     import subprocess
     import sys
 

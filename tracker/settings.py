@@ -6,7 +6,7 @@ is the checkout's own db.sqlite3, so a local checkout works with nothing configu
 insecure development key, the dev account); against any other database it stops instead,
 and a deployment, which must set SECRET_KEY, keeps DEBUG off. DATABASE_URL selects the
 engine; a local SQLite file is the default. The production settings (proxy, HSTS, cookies,
-shared cache, login limits) are in the block at the end; README, Production, lists them.
+shared cache, login limits) are in the block at the end; docs/deploy.md, Production, lists them.
 """
 
 import datetime
@@ -247,7 +247,7 @@ SPECTACULAR_SETTINGS = {
 
 
 # -- Deployment: production server, proxy and HTTPS, shared cache, login limits -------------------
-# README, Production, lists these variables and the values a deployment behind a TLS proxy sets.
+# docs/deploy.md, Production, lists these variables and the values a deployment behind a TLS proxy sets.
 
 
 def env_int(name, default):
@@ -281,7 +281,7 @@ if env_bool("TRUST_X_FORWARDED_PROTO"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The public origin(s), e.g. https://tracker.example.org, for the admin's POSTs behind the proxy.
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-# Off by default: right only when TLS terminates in front, which the operator says (README).
+# Off by default: right only when TLS terminates in front, which the operator says (docs/deploy.md).
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # a load balancer's plain-HTTP probe
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
