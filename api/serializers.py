@@ -173,19 +173,7 @@ class FigureSerializer(QuotedSerializerMixin, CleanModelSerializer):
 
     class Meta:
         model = Figure
-        fields = [
-            "slug",
-            "statement",
-            "meeting",
-            "quote",
-            "start",
-            "end",
-            "metric",
-            "value",
-            "unit",
-            "qualifier",
-            "note",
-        ]
+        fields = Figure.curated_fields(after="statement", add=("meeting",))
 
 
 class ParticipationSerializer(QuotedSerializerMixin, CleanModelSerializer):
@@ -201,7 +189,7 @@ class ParticipationSerializer(QuotedSerializerMixin, CleanModelSerializer):
 
     class Meta:
         model = Participation
-        fields = ["key", "meeting", "member", "role", "statement", "quote", "start", "end", "note"]
+        fields = ["key", *Participation.CURATED_FIELDS]
         # The unique constraints are conditional on the statement being given; full_clean() checks them.
         validators = []
 
@@ -217,7 +205,7 @@ class MemberSerializer(CleanModelSerializer):
 
     class Meta:
         model = Member
-        fields = ["slug", "name", "kind", "joined_per_sources", "sources_disagree_on_joining"]
+        fields = [*Member.CURATED_FIELDS, "joined_per_sources", "sources_disagree_on_joining"]
 
     def get_joined_per_sources(self, obj) -> list[dict]:
         return [
@@ -242,7 +230,7 @@ class MeetingRef(serializers.Serializer):
 class LineOfEffortSerializer(CleanModelSerializer):
     class Meta:
         model = LineOfEffort
-        fields = ["slug", "name", "position", "description"]
+        fields = LineOfEffort.CURATED_FIELDS
 
 
 @extend_schema_serializer(component_name="ThreadPlace")
@@ -466,15 +454,7 @@ class ThreadSerializer(CleanModelSerializer):
 
     class Meta:
         model = Thread
-        fields = [
-            "slug",
-            "title",
-            "description",
-            "line_of_effort",
-            "line_of_effort_name",
-            "meetings",
-            "commitment_count",
-        ]
+        fields = [*Thread.CURATED_FIELDS, "line_of_effort_name", "meetings", "commitment_count"]
 
     def get_meetings(self, thread) -> list[str]:
         return [meeting.slug for meeting in thread.meetings_in_order()]
@@ -515,12 +495,12 @@ class ThreadEntryWriteSerializer(StrictJSONTypes, serializers.Serializer):
 
 
 class AssessmentSerializer(CleanModelSerializer):
-    key = serializers.SerializerMethodField(help_text="commitment@YYYY-MM-DD: its address.")
+    key = serializers.SerializerMethodField(help_text=f"{Assessment.KEY_FORMAT}: its address.")
     commitment = serializers.SlugRelatedField(slug_field="slug", queryset=Commitment.objects.defer("statement__text"))
 
     class Meta:
         model = Assessment
-        fields = ["key", "commitment", "assessed_on", "status", "funding_stage", "evidence_url", "note", "assessor"]
+        fields = ["key", *Assessment.CURATED_FIELDS]
 
     def get_key(self, obj) -> str:
-        return f"{obj.commitment.slug}@{obj.assessed_on.isoformat()}"
+        return obj.key()

@@ -1,6 +1,5 @@
 """The API's viewsets: every resource addressed by slug (or its natural key), with its change history."""
 
-import datetime
 from functools import cache
 
 from django.core.exceptions import ValidationError
@@ -278,10 +277,9 @@ class AssessmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mod
         return Assessment.objects.select_related("commitment").defer("commitment__quote")
 
     def get_object(self):
-        slug, _, day = self.kwargs["key"].partition("@")
         try:
-            obj = self.get_queryset().get_by_natural_key(slug, datetime.date.fromisoformat(day))
-        except (Assessment.DoesNotExist, ValueError):
+            obj = self.get_queryset().get_by_key(self.kwargs["key"])
+        except Assessment.DoesNotExist:
             raise Http404("No assessment of this commitment on this date.") from None
         self.check_object_permissions(self.request, obj)
         return obj

@@ -168,7 +168,7 @@ class CommitmentThreadAddInline(ThreadEntryAddInline):
 class AssessmentInline(admin.TabularInline):
     model = Assessment
     formfield_overrides = URL_HTTPS
-    fields = ["assessed_on", "status", "funding_stage", "evidence_url", "assessor", "note"]
+    fields = Assessment.curated_fields(without=("commitment",))
     extra = 0
     can_delete = False
 
@@ -306,7 +306,7 @@ class ThreadAdmin(VersionedAdminMixin, ThreadEntrySavingMixin, HistoryAdmin):
     list_select_related = ["line_of_effort"]
     autocomplete_fields = ["line_of_effort"]
     prepopulated_fields = {"slug": ["title"]}
-    fields = ["slug", "title", "line_of_effort", "description"]
+    fields = Thread.CURATED_FIELDS
     # The timeline (thread_change_form.html) lists the entries, each linking to its own page.
     change_form_template = "commitments/admin/thread_change_form.html"
     inlines = [ThreadCommitmentAddInline]
@@ -425,6 +425,7 @@ class LineOfEffortAdmin(VersionedAdminMixin, HistoryAdmin):
     list_display_links = ["name"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    fields = LineOfEffort.CURATED_FIELDS
     # Said again for the counted queryset (see ThreadAdmin).
     ordering = LineOfEffort._meta.ordering
 
@@ -445,6 +446,7 @@ class AssessmentAdmin(VersionedAdminMixin, HistoryAdmin):
     list_select_related = ["commitment"]
     autocomplete_fields = ["commitment"]
     date_hierarchy = "assessed_on"
+    fields = Assessment.CURATED_FIELDS
     # Newest first by the primary key's index; the model's ordering (by commitment) sorts them all.
     ordering = ["-pk"]
 

@@ -1,5 +1,7 @@
 """Lines of effort, recurring pledges (threads), commitments and their assessments."""
 
+import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
@@ -21,6 +23,8 @@ class LineOfEffort(NaturalKeyModel):
     name = models.CharField(max_length=200, unique=True)
     position = models.PositiveSmallIntegerField(unique=True, help_text="Order in lists.")
     description = models.TextField(blank=True)
+
+    CURATED_FIELDS = ("slug", "name", "position", "description")
 
     history = HistoricalRecords()
     objects = NaturalKeyQuerySet.as_manager()
@@ -93,6 +97,8 @@ class Thread(NaturalKeyModel):
     description = models.TextField(blank=True)
     # A line of effort in use is part of how the data is filed: keep it.
     line_of_effort = models.ForeignKey(LineOfEffort, on_delete=models.PROTECT, related_name="threads")
+
+    CURATED_FIELDS = ("slug", "title", "description", "line_of_effort")
 
     history = HistoricalRecords()
     objects = ThreadQuerySet.as_manager()
@@ -486,6 +492,15 @@ class ThreadEntry(NaturalKeyModel):
 
 
 class AssessmentQuerySet(NaturalKeyQuerySet):
+    def get_by_key(self, key: str) -> "Assessment":
+        """The record a `commitment@YYYY-MM-DD` key addresses; DoesNotExist for any other key."""
+        slug, _, day = key.partition("@")
+        try:
+            assessed_on = datetime.date.fromisoformat(day)
+        except ValueError:
+            raise self.model.DoesNotExist(f"{key!r} is not {Assessment.KEY_FORMAT}") from None
+        return self.get_by_natural_key(slug, assessed_on)
+
     def latest_of(self, commitment_ids):
         """{commitment id: its newest assessment} for the given commitments, in one query whatever their history."""
         return {assessment.commitment_id: assessment for assessment in self.newest_of(commitment_ids)}
@@ -520,6 +535,9 @@ class Assessment(NaturalKeyModel):
     note = models.TextField(blank=True)
     assessor = models.CharField(max_length=200, help_text="Who assessed.")
 
+    CURATED_FIELDS = ("commitment", "assessed_on", "status", "funding_stage", "evidence_url", "note", "assessor")
+    KEY_FORMAT = "commitment@YYYY-MM-DD"
+
     history = HistoricalRecords()
     objects = AssessmentQuerySet.as_manager()
 
@@ -531,6 +549,11 @@ class Assessment(NaturalKeyModel):
 
     def __str__(self):
         return f"{self.commitment.slug} on {self.assessed_on}: {self.get_status_display()}"
+
+    def key(self) -> str:
+        """The record's address in the API: `commitment@YYYY-MM-DD`."""
+        slug, day = self.natural_key()
+        return f"{slug}@{day}"
 
     def clean(self):
         if self.funding_stage and self.commitment_id and self.commitment.amount is None:

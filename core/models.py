@@ -31,9 +31,19 @@ class NaturalKeyModel(models.Model):
     """
 
     NATURAL_KEY = ("slug",)
+    # The fields a curator writes, in the order forms and API answers show them. The admin, the
+    # serializers, the seed builder's allowed keys and the ingest forms read it (`curated_fields()`).
+    CURATED_FIELDS: tuple[str, ...] = ()
 
     class Meta:
         abstract = True
+
+    @classmethod
+    def curated_fields(cls, *, without: tuple[str, ...] = (), after: str | None = None, add: tuple[str, ...] = ()):
+        """The curated fields less `without`, with `add` inserted after the field `after` (or at the end)."""
+        fields = [name for name in cls.CURATED_FIELDS if name not in without]
+        at = fields.index(after) + 1 if after else len(fields)
+        return [*fields[:at], *add, *fields[at:]]
 
     def natural_key(self):
         return tuple(self._natural_key_part(lookup) for lookup in self.NATURAL_KEY)

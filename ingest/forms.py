@@ -2,9 +2,9 @@
 
 from django import forms
 
-from commitments.models import ChangeKind, LineOfEffort, Strength, Thread
+from commitments.models import ChangeKind, Commitment, LineOfEffort, Thread
 from core.texts import StatementTextError, decode_statement_bytes, normalise_newlines
-from meetings.models import FigureMetric, Meeting, MeetingFormat, Qualifier, StatementKind
+from meetings.models import Figure, Meeting, MeetingFormat, StatementKind
 
 from .defaults import default_commitment_slug, default_figure_metric, default_figure_slug, default_summary
 from .models import SuggestionKind
@@ -77,7 +77,14 @@ class IntakeForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    """A suggestion as a curator accepts it: every field starts from the proposal and may be changed."""
+    """A suggestion as a curator accepts it: every field starts from the proposal and may be changed.
+
+    The record's own fields come from its model (`MODEL_FIELDS`: label, limits, choices and help
+    text as the model declares them); the form declares only what is about the decision.
+    """
+
+    MODEL = None
+    MODEL_FIELDS = ()
 
     quote = forms.CharField(
         strip=False,
@@ -85,13 +92,18 @@ class DecisionForm(forms.Form):
         help_text="Shorten or lengthen it: it must be exactly the statement's words (its place is found).",
     )
     start = forms.IntegerField(required=False, min_value=0, help_text="Only to choose between two places.")
-    slug = forms.SlugField(max_length=120)
     decision_note = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 90}), label="note on the decision"
     )
 
     def __init__(self, *args, suggestion, **kwargs):
         super().__init__(*args, **kwargs)
+        model_fields = forms.fields_for_model(
+            self.MODEL, fields=self.MODEL_FIELDS, widgets={"note": forms.Textarea(attrs={"rows": 2, "cols": 90})}
+        )
+        declared = [name for name in self.fields if name not in ("quote", "start", "decision_note")]
+        self.fields.update({name: field for name, field in model_fields.items() if name not in self.fields})
+        self.order_fields(["quote", "start", *self.MODEL_FIELDS, *declared, "decision_note"])
         self.suggestion = suggestion
         self.fields["quote"].initial = suggestion.quote
         self.fields["start"].initial = suggestion.start
@@ -109,11 +121,11 @@ class DecisionForm(forms.Form):
 
 
 class CommitmentDecisionForm(DecisionForm):
+    MODEL = Commitment
+    MODEL_FIELDS = ("slug", "line_of_effort", "actor", "strength", "summary", "assessable", "note")
+
+    # Optional here so that clean() can say what to do when it is missing.
     line_of_effort = forms.ModelChoiceField(queryset=LineOfEffort.objects.all(), required=False)
-    actor = forms.CharField(max_length=200)
-    strength = forms.ChoiceField(choices=Strength.choices)
-    summary = forms.CharField(max_length=300, help_text="A curator's one-line summary.")
-    assessable = forms.BooleanField(required=False, initial=True)
     thread = forms.ModelChoiceField(
         queryset=Thread.objects.all(),
         required=False,
@@ -121,7 +133,6 @@ class CommitmentDecisionForm(DecisionForm):
         help_text="Leave empty if this commitment continues no earlier pledge.",
     )
     change_kind = forms.ChoiceField(choices=[("", "—"), *ChangeKind.choices], required=False)
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 90}))
 
     def __init__(self, *args, suggestion, **kwargs):
         super().__init__(*args, suggestion=suggestion, **kwargs)
@@ -149,11 +160,8 @@ class CommitmentDecisionForm(DecisionForm):
 
 
 class FigureDecisionForm(DecisionForm):
-    metric = forms.ChoiceField(choices=FigureMetric.choices)
-    value = forms.DecimalField(max_digits=20, decimal_places=4, required=False)
-    unit = forms.CharField(max_length=50)
-    qualifier = forms.ChoiceField(choices=Qualifier.choices)
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 90}))
+    MODEL = Figure
+    MODEL_FIELDS = ("slug", "metric", "value", "unit", "qualifier", "note")
 
     def __init__(self, *args, suggestion, **kwargs):
         super().__init__(*args, suggestion=suggestion, **kwargs)

@@ -24,7 +24,7 @@ class MeetingParticipationListInline(ReadOnlyInline):
     """Who hosted, joined or observed, per source: each record opens on its own page."""
 
     model = Participation
-    fields = ["member", "role", "statement", "quote", "note"]
+    fields = Participation.curated_fields(without=("meeting", "start", "end"))
     verbose_name_plural = "participation"
 
     def get_queryset(self, request):
@@ -35,7 +35,7 @@ class MeetingParticipationListInline(ReadOnlyInline):
 class MeetingParticipationAddInline(AddOnlyInline):
     model = Participation
     form = OptionalQuotePasteForm
-    fields = ["member", "role", "statement", "quote", "note"]
+    fields = Participation.curated_fields(without=("meeting", "start", "end"))
     autocomplete_fields = ["member", "statement"]
     verbose_name = "new participation record"
     verbose_name_plural = "add participation"
@@ -62,13 +62,13 @@ class MeetingAdmin(VersionedAdminMixin, HistoryAdmin):
 
 class FigureListInline(ReadOnlyInline):
     model = Figure
-    fields = ["slug", "quote", "metric", "value", "unit", "qualifier"]
+    fields = Figure.curated_fields(without=("statement", "start", "end", "note"))
     verbose_name_plural = "figures"
 
 
 class FigureAddInline(QuoteAddInline):
     model = Figure
-    fields = ["slug", "quote", "start", "end", "metric", "value", "unit", "qualifier", "note"]
+    fields = Figure.curated_fields(without=("statement",))
     verbose_name = "new figure (paste its quote)"
     verbose_name_plural = "add figures"
 
@@ -166,7 +166,7 @@ def _change_url(obj):
 
 class MemberParticipationInline(ReadOnlyInline):
     model = Participation
-    fields = ["meeting", "role", "statement", "quote", "note"]
+    fields = Participation.curated_fields(without=("member", "start", "end"))
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("meeting", "statement").defer("statement__text")
@@ -191,6 +191,7 @@ class MemberAdmin(VersionedAdminMixin, HistoryAdmin):
     list_filter = ["kind", ConflictingJoinFilter]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    fields = Member.CURATED_FIELDS
     inlines = [MemberParticipationInline]
 
     def get_queryset(self, request):
@@ -223,7 +224,7 @@ class ParticipationAdmin(VersionedAdminMixin, HistoryAdmin):
     search_fields = ["member__name", "quote", "note"]
     list_select_related = ["member", "meeting", "statement"]
     autocomplete_fields = ["meeting", "member", "statement"]
-    fields = ["meeting", "member", "role", "statement", "quote", "start", "end", "note"]
+    fields = Participation.CURATED_FIELDS
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("statement__text")
@@ -244,19 +245,7 @@ class FigureAdmin(VersionedAdminMixin, HistoryAdmin):
     list_filter = ["metric", "qualifier", ("statement__meeting", BoundedRelatedFilter)]
     search_fields = ["slug", "quote", "note"]
     autocomplete_fields = ["statement"]
-    fields = [
-        "slug",
-        "statement",
-        "quote",
-        "start",
-        "end",
-        "in_context",
-        "metric",
-        "value",
-        "unit",
-        "qualifier",
-        "note",
-    ]
+    fields = Figure.curated_fields(after="end", add=("in_context",))
     readonly_fields = ["in_context"]
 
     def get_queryset(self, request):

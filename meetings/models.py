@@ -317,6 +317,8 @@ class Member(NaturalKeyModel):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=MemberKind.choices, default=MemberKind.STATE)
 
+    CURATED_FIELDS = ("slug", "name", "kind")
+
     history = HistoricalRecords()
     objects = MemberQuerySet.as_manager()
 
@@ -387,6 +389,8 @@ class Participation(NaturalKeyModel):
     end = models.PositiveIntegerField(null=True, blank=True)
     quote = models.TextField(blank=True)
     note = models.TextField(blank=True, help_text="How this is known when the statement does not say it.")
+
+    CURATED_FIELDS = ("meeting", "member", "role", "statement", "quote", "start", "end", "note")
 
     history = HistoricalRecords()
     objects = ParticipationQuerySet.as_manager()
@@ -484,6 +488,8 @@ class Figure(QuotedSpan):
     unit = models.CharField(max_length=50)
     qualifier = models.CharField(max_length=20, choices=Qualifier.choices, default=Qualifier.EXACT)
     note = models.TextField(blank=True)
+
+    CURATED_FIELDS = ("slug", "statement", "quote", "start", "end", "metric", "value", "unit", "qualifier", "note")
 
     history = HistoricalRecords()
     objects = FigureQuerySet.as_manager()

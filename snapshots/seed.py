@@ -15,17 +15,20 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from commitments.models import ChangeKind, Commitment, Strength
+from commitments.models import ChangeKind, Commitment, LineOfEffort, Strength, Thread
 from commitments.rules import PlacedEntry, order_problems
 from core.spans import locate_quote
 from core.texts import read_statement_file, sha256_hex
 from meetings.models import (
     DatePrecision,
     FactsBasis,
+    Figure,
     FigureMetric,
     Meeting,
     MeetingFormat,
+    Member,
     MemberKind,
+    Participation,
     ParticipationRole,
     Qualifier,
     Statement,
@@ -41,20 +44,23 @@ SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # The keys each kind of entry may have: anything else is a typo, or a YAML flow mapping
 # split at a comma ({name: a, b}), and would otherwise be dropped without a word.
+QUOTE_COMPUTED = ("statement", "start", "end")
 ALLOWED_KEYS = {
     "vocabulary": {"meetings", "statements", "lines_of_effort", "threads", "members"},
     "statement file": {"statement", "note", "commitments", "figures", "participation", "proposed_threads"},
     "meeting": set(Meeting.CURATED_FIELDS),
     # The text is read from the source file the entry names.
     "statement": set(Statement.CURATED_FIELDS) - {"text"},
-    "line of effort": {"slug", "name", "position", "description"},
-    "thread": {"slug", "line_of_effort", "title", "description", "_from"},
-    "member": {"slug", "name", "kind"},
-    # A commitment's curated fields, less what the builder computes (statement, offsets), plus its threads.
-    "commitment": (set(Commitment.CURATED_FIELDS) - {"statement", "start", "end"}) | {"threads"},
+    "line of effort": set(LineOfEffort.CURATED_FIELDS),
+    # `_from`: set by the builder on a pledge proposed in a statement file, to name that file in messages.
+    "thread": {*Thread.CURATED_FIELDS, "_from"},
+    "member": set(Member.CURATED_FIELDS),
+    # Quoted records' curated fields, less what the builder computes (statement, offsets, the meeting
+    # of the file), plus a commitment's threads.
+    "commitment": {*Commitment.curated_fields(without=QUOTE_COMPUTED), "threads"},
     "thread link": {"thread", "change", "note"},
-    "figure": {"slug", "quote", "metric", "value", "unit", "qualifier", "note"},
-    "participation": {"member", "role", "quote", "note"},
+    "figure": set(Figure.curated_fields(without=QUOTE_COMPUTED)),
+    "participation": set(Participation.curated_fields(without=(*QUOTE_COMPUTED, "meeting"))),
 }
 
 

@@ -49,7 +49,8 @@ def test_build_seed_refuses_a_thread_opened_by_a_pledge_not_marked_new(curation,
     path = curation / "berlin-2016-joint-statement.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("change: new", "change: repeated"), encoding="utf-8")
-    with pytest.raises(CommandError, match="“berlin-2016-ftf-information-sharing-interpol” opens it but is marked “repeated”, not “new”"):
+    opened = "“berlin-2016-ftf-information-sharing-interpol” opens it but is marked “repeated”, not “new”"
+    with pytest.raises(CommandError, match=opened):
         build(curation, sources_dir, tmp_path)
 
 
