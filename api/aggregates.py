@@ -43,7 +43,7 @@ class PledgeMatrixView(APIView):
 
     The document is built from plain rows and rendered as it is: every entry of every pledge, so
     walking it through the serializer's fields would cost more than reading it (the serializer
-    documents it; a test holds the two to the same output).
+    documents it; a test holds the two to the same output). A fast path: docs/benchmark.md, *Fast paths*.
     """
 
     @extend_schema(responses=PledgeMatrixSerializer)

@@ -326,6 +326,7 @@ class _RowWriter:
     A row is read with one `itemgetter` into a dict in the serializer's field order; then the few
     columns that need it are converted (dates, amounts) and the nested meeting and the thread
     entries filled in. About as fast as a hand-written dict, without restating the fields.
+    A fast path: docs/benchmark.md, *Fast paths*, gives the rule it keeps.
     """
 
     def __init__(self, fields):
@@ -426,7 +427,8 @@ def write_timeline_step(step):
 
     A timeline is read far more often than written, and walking a serializer's fields per step
     (copied for every serializer made) cost more than the step's word difference. The declared
-    fields stay the schema; a test holds the two to the same output.
+    fields stay the schema; a test holds the two to the same output. A fast path: docs/benchmark.md,
+    *Fast paths*, gives the rule it keeps.
     """
     entry = step.entry
     commitment = entry.commitment
@@ -464,7 +466,10 @@ class ThreadSerializer(CleanModelSerializer):
 
 
 class ThreadTimelineSerializer(ThreadSerializer):
-    """A recurring pledge with its commitments in meeting order and the computed wording differences."""
+    """A recurring pledge with its commitments in meeting order and the computed wording differences.
+
+    Written directly (`to_representation`), a fast path: docs/benchmark.md, *Fast paths*.
+    """
 
     timeline = TimelineStepSerializer(many=True, read_only=True)
 

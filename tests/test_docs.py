@@ -1,0 +1,54 @@
+"""The documentation says what the code does: its links resolve and its fast-path table names real tests and figures."""
+
+import importlib
+import re
+
+import pytest
+
+from tests.servers import ROOT
+
+DOCS = ROOT / "docs"
+
+
+def fast_path_rows():
+    text = (DOCS / "benchmark.md").read_text(encoding="utf-8")
+    table = text.split("## Fast paths", 1)[1].split("\n\n| fast path", 1)[1].split("\n\n", 1)[0]
+    rows = [line for line in table.splitlines()[2:] if line.startswith("|")]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+
+
+def test_the_readme_is_a_door_whose_links_all_open():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) < 90
+    links = re.findall(r"\]\((docs/[^)#]+)", readme)
+    assert set(links) >= {f"docs/{page.name}" for page in DOCS.glob("*.md")}
+    for path in links:
+        assert (ROOT / path).is_file(), path
+    for page in DOCS.glob("*.md"):
+        for target in re.findall(r"\]\(([^)#:]+\.md)", page.read_text(encoding="utf-8")):
+            assert (page.parent / target).is_file(), f"{page.name} links {target}"
+
+
+def test_the_fast_path_table_names_four_paths_each_with_a_real_test_and_a_benchmark_figure():
+    rows = fast_path_rows()
+    assert len(rows) == 4
+    measured = (ROOT / "bench" / "measure.py").read_text(encoding="utf-8")
+    sources = "".join((ROOT / "api" / name).read_text(encoding="utf-8") for name in ("serializers.py", "aggregates.py"))
+    for path, _serves, test, benchmark in rows:
+        symbol = re.match(r"`(\w+)", path).group(1)
+        assert re.search(rf"^(class|def) {symbol}\b", sources, flags=re.MULTILINE), path
+        test_file, test_name = test.strip("`").split("::")
+        module = importlib.import_module(test_file.removesuffix(".py").replace("/", "."))
+        assert callable(getattr(module, test_name, None)), test
+        assert f'"{benchmark.strip("`")}"' in measured, benchmark
+
+
+@pytest.mark.parametrize(
+    "symbol", ["_RowWriter", "write_timeline_step", "ThreadTimelineSerializer", "PledgeMatrixView"]
+)
+def test_every_fast_path_points_to_the_rule(symbol):
+    import api.aggregates
+    import api.serializers
+
+    found = getattr(api.serializers, symbol, None) or getattr(api.aggregates, symbol)
+    assert "docs/benchmark.md" in (found.__doc__ or ""), symbol
