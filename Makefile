@@ -7,7 +7,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV_ENV := DEBUG=1
 
-.PHONY: run test setup setup-dev seed lint clean bench serve load
+.PHONY: run test typecheck setup setup-dev seed lint clean bench serve load
+
+# The modules whose public functions carry type hints, checked by mypy (django-stubs) in `make test`:
+# services, QuerySets' rules, span tools, ingest.
+TYPED := commitments/rules.py commitments/timeline.py commitments/wording.py commitments/choices.py
 
 # Tools the browser tests inject into pages (axe-core), pinned by package-lock.json.
 node_modules/.package-lock.json: package.json package-lock.json
@@ -41,7 +45,11 @@ test: $(VENV)/.dev node_modules/.package-lock.json
 	$(BIN)/lint-imports
 	@# A throwaway key: the check reads no secret, and DATABASE_URL may name a server (manage.py then needs one).
 	SECRET_KEY=makemigrations-check-only $(BIN)/python manage.py makemigrations --check --dry-run
+	$(MAKE) --no-print-directory typecheck
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+typecheck: $(VENV)/.dev
+	SECRET_KEY=typecheck-only $(BIN)/mypy $(TYPED)
 
 # Every user path timed against a baseline in the same run, on SQLite and PostgreSQL, at 10k and 100k
 # commitments (about 45 minutes); the table also goes to var/bench/results.json.

@@ -17,12 +17,13 @@ NEW = "new"  # ChangeKind.NEW, said here so that this module needs no model
 
 @dataclass(frozen=True)
 class KindBreak:
-    """Where a run of change kinds breaks the opening rule: `opening` when the first is not `new`;
-    otherwise `late_new` is a `new` that comes after `changed`, an entry that is not `new`."""
+    """Where a run of change kinds breaks the opening rule: `opening` when the first is not `new`
+    (the indexes are then 0); otherwise `late_new` is a `new` that comes after `changed`, an entry
+    that is not `new`."""
 
     opening: bool
-    changed: int | None = None
-    late_new: int | None = None
+    changed: int = 0
+    late_new: int = 0
 
 
 def kind_break(kinds: Sequence[str]) -> KindBreak | None:

@@ -1,10 +1,17 @@
 """A thread's timeline: each entry with its computed wording difference to the one before, and the change
 kind that difference suggests (a curator confirms it)."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from .choices import ChangeKind, Strength
-from .wording import compare, diff_counts, word_diff, words
+from .wording import WordRun, compare, diff_counts, word_diff, words
+
+if TYPE_CHECKING:
+    from .models import ThreadEntry
 
 # Share of words in common (wording.similarity) from which two quotes of a pledge count as the same
 # wording edited, and read best as a word-by-word difference; below it the pledge was rewritten, and
@@ -19,46 +26,54 @@ class TimelineStep:
     first time either is read and kept: a page reads both for every step, some of them twice.
     """
 
-    def __init__(self, entry, previous):
+    def __init__(self, entry: ThreadEntry, previous: ThreadEntry | None) -> None:
         self.entry = entry
         self.previous = previous
 
     @classmethod
-    def chain(cls, entries):
+    def chain(cls, entries: Sequence[ThreadEntry]) -> list[TimelineStep]:
         """The steps of a thread's entries, given in position order: each paired with the one before it."""
         return [cls(entry=entry, previous=previous) for previous, entry in zip([None, *entries], entries, strict=False)]
 
     @cached_property
-    def _comparison(self):
+    def _comparison(self) -> tuple[list[WordRun], float | None]:
         if self.previous is None:
             return [], None
         return compare(self.previous.commitment.quote, self.entry.commitment.quote)
 
     @property
-    def diff(self):
+    def diff(self) -> list[WordRun]:
         return self._comparison[0]
 
-    def similarity(self):
+    def similarity(self) -> float | None:
         """Share of words the quote shares with the previous one, from 0 to 1 (None for the first entry)."""
         return self._comparison[1]
 
-    def suggested_change_kind(self):
+    def suggested_change_kind(self) -> ChangeKind:
         """A change kind a curator can confirm: from strength, then from words added or dropped."""
         if self.previous is None:
             return ChangeKind.NEW
         old, new = self.previous.commitment, self.entry.commitment
         return suggest_change_kind(old.quote, old.strength, new.quote, new.strength, diff=self.diff)
 
-    def wording_is_close(self):
+    def wording_is_close(self) -> bool:
         """Whether the quote edits the previous one (show a word diff) rather than rewrites it (show both)."""
-        return self.previous is not None and self.similarity() >= CLOSE_WORDING_SIMILARITY
+        similarity = self.similarity()
+        return similarity is not None and similarity >= CLOSE_WORDING_SIMILARITY
 
-    def differs_from_suggestion(self):
+    def differs_from_suggestion(self) -> bool:
         """Whether the curator's change kind is not the suggested one."""
         return self.entry.change_kind != self.suggested_change_kind()
 
 
-def suggest_change_kind(old_quote, old_strength, new_quote, new_strength, *, diff=None):
+def suggest_change_kind(
+    old_quote: str | None,
+    old_strength: str,
+    new_quote: str,
+    new_strength: str,
+    *,
+    diff: list[WordRun] | None = None,
+) -> ChangeKind:
     """How a pledge changed from `old` to `new`: from strength, then from words added or dropped.
 
     Shared by a thread's timeline, its entries' list and the suggestions for a new statement.

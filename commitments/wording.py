@@ -2,6 +2,7 @@
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.spans import display_text
@@ -16,33 +17,33 @@ class WordRun:
     op: str  # "equal", "insert" (only in the newer quote) or "delete" (only in the older one)
     text: str
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, str]:
         return {"op": self.op, "text": self.text}
 
 
-def words(text):
+def words(text: str) -> list[str]:
     """The words of a quote as a reader sees them (capture artefacts folded)."""
     return _WORD.findall(display_text(text))
 
 
-def word_diff(old, new):
+def word_diff(old: str, new: str) -> list[WordRun]:
     """Word runs that turn `old` into `new`: equal, deleted and inserted runs, in reading order."""
     return compare(old, new)[0]
 
 
-def similarity(old, new):
+def similarity(old: str, new: str) -> float:
     """Share of words the two quotes have in common, from 0 to 1."""
     return compare(old, new)[1]
 
 
-def diff_counts(runs):
+def diff_counts(runs: Iterable[WordRun]) -> tuple[int, int]:
     """Numbers of inserted and deleted words in a diff."""
     inserted = sum(len(r.text.split()) for r in runs if r.op == "insert")
     deleted = sum(len(r.text.split()) for r in runs if r.op == "delete")
     return inserted, deleted
 
 
-def compare(old, new):
+def compare(old: str, new: str) -> tuple[list[WordRun], float]:
     """The word runs from `old` to `new` and their share of words in common, from one matching.
 
     `word_diff()` and `similarity()` each need the same matching of the two quotes' words; a

@@ -52,3 +52,30 @@ def test_every_fast_path_points_to_the_rule(symbol):
 
     found = getattr(api.serializers, symbol, None) or getattr(api.aggregates, symbol)
     assert "docs/benchmark.md" in (found.__doc__ or ""), symbol
+
+
+def test_pre_commit_runs_what_make_test_lints_and_its_configuration_is_valid():
+    import subprocess
+    import sys
+
+    import yaml
+
+    hooks = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))["repos"][0]["hooks"]
+
+    def as_in_makefile(entry):
+        entry = entry.replace(".venv/bin/", "$(BIN)/").removeprefix("env ")
+        return entry.replace("make ", "$(MAKE) --no-print-directory ", 1) if entry.startswith("make ") else entry
+
+    recipe = (ROOT / "Makefile").read_text(encoding="utf-8").split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    lines = [line.strip().removesuffix(" .") for line in recipe.splitlines()[1:]]
+    checks = [line for line in lines if not line.startswith(("@#", "$(BIN)/pytest"))]
+    entries = [as_in_makefile(hook["entry"]) for hook in hooks]
+    # The same commands in the same order; pre-commit passes the changed files where the Makefile says ".".
+    assert entries == checks
+    validated = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "validate-config", ".pre-commit-config.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert validated.returncode == 0, validated.stdout + validated.stderr
