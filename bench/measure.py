@@ -166,239 +166,20 @@ def group_list(options):
 # --- thread timeline, pledge matrix, public pages -------------------------------------------------
 
 
-def dumps(value):
-    import orjson
-
-    return orjson.dumps(value, default=str)
-
-
-def page_subjects():
-    """A recurring pledge with the most entries, a meeting in the middle and its first statement."""
-    from django.db.models import Count
-
-    from commitments.models import Thread
-    from meetings.models import Meeting
-
-    thread = Thread.objects.annotate(n=Count("entries")).order_by("-n", "slug").first()
-    meetings = Meeting.objects.in_order()
-    meeting = meetings[meetings.count() // 2]
-    return thread, meeting, meeting.statements.order_by("position").first()
-
-
-def raw_timeline(thread):
-    from api.views import ThreadViewSet
-    from commitments.models import ThreadEntry
-
-    # The columns the API's timeline shows, read raw.
-    rows = list(
-        ThreadEntry.objects.filter(thread=thread)
-        .order_by("position")
-        .values("position", *ThreadViewSet.TIMELINE_COLUMNS)
-    )
-    head = list(
-        type(thread)
-        .objects.filter(pk=thread.pk)
-        .values("slug", "title", "description", "line_of_effort__slug", "line_of_effort__name")
-    )
-    # The timeline's word differences and suggested kinds are part of its data, and no query gives
-    # them: computed here as the API computes them (one matching of each pair of quotes).
-    from commitments.models import suggest_change_kind
-    from commitments.wording import compare
-
-    previous = None
-    for row in rows:
-        quote, strength = row["commitment__quote"], row["commitment__strength"]
-        runs = compare(previous[0], quote)[0] if previous else []
-        row["diff"] = [run.as_dict() for run in runs]
-        row["suggested"] = suggest_change_kind(*(previous or (None, None)), quote, strength, diff=runs)
-        previous = (quote, strength)
-    return dumps({"thread": head, "timeline": rows})
-
-
-def raw_pledge(thread):
-    """What a pledge's page shows: the pledge, its commitments with statement and meeting, their newest assessments."""
-    from commitments.models import STORY_COMMITMENT_FIELDS, STORY_MEETING_FIELDS, Assessment, Thread, ThreadEntry
-
-    head = list(
-        Thread.objects.filter(pk=thread.pk).values(
-            "slug", "title", "description", "line_of_effort__slug", "line_of_effort__name"
-        )
-    )
-    # The fields the page reads of each commitment and meeting (what `ThreadEntry.objects.story_of()` reads).
-    steps = list(
-        ThreadEntry.objects.filter(thread=thread)
-        .order_by("position")
-        .values(
-            "position",
-            "change_kind",
-            "note",
-            "commitment_id",
-            *(f"commitment__{name}" for name in STORY_COMMITMENT_FIELDS),
-            "commitment__statement__slug",
-            "commitment__statement__title",
-            "commitment__statement__sha256",
-            *(f"commitment__statement__meeting__{name}" for name in STORY_MEETING_FIELDS),
-        )
-    )
-    latest = list(
-        Assessment.objects.newest_of([step["commitment_id"] for step in steps]).values(
-            "commitment_id", "assessed_on", "status", "funding_stage", "evidence_url", "note", "assessor"
-        )
-    )
-    return dumps({"thread": head, "timeline": steps, "assessments": latest})
-
-
-def raw_matrix(entries=None):
-    from commitments.models import ThreadEntry
-    from meetings.models import Meeting
-
-    entries = ThreadEntry.objects.all() if entries is None else entries
-    meetings = list(Meeting.objects.in_order().values("slug", "name", "start_date"))
-    return dumps({"meetings": meetings, "entries": list(entries.meeting_matrix())})
-
-
-def raw_meetings(page=1):
-    """What a page of the meetings list shows: its meetings (counted, to page them) and their statements."""
-    from meetings.models import Meeting, Statement
-    from public.views import MEETINGS_PER_PAGE
-
-    first = (page - 1) * MEETINGS_PER_PAGE
-    count = Meeting.objects.count()
-    meetings = list(
-        Meeting.objects.in_order().values(
-            "pk", "slug", "name", "city", "country", "format", "start_date", "end_date", "date_precision"
-        )[first : first + MEETINGS_PER_PAGE]
-    )
-    statements = list(Statement.objects.filter(meeting__in=[m["pk"] for m in meetings]).listed_rows())
-    return dumps([count, meetings, statements])
-
-
-def raw_meeting(meeting):
-    """What a meeting's page shows: the meeting, its statements, who took part per source, the pledges made there."""
-    from commitments.models import ThreadEntry
-    from meetings.models import Participation, Statement
-
-    return dumps(
-        [
-            list(type(meeting).objects.filter(slug=meeting.slug).values()),
-            list(
-                Statement.objects.filter(meeting=meeting)
-                .listed()
-                .values("slug", "title", "kind", "issuer", "sha256", "commitment_count", "figure_count")
-            ),
-            list(
-                Participation.objects.conflicting_joins(meeting=meeting).values(
-                    "member_id",
-                    "meeting_id",
-                    "role",
-                    "quote",
-                    "meeting__slug",
-                    "meeting__city",
-                    "meeting__start_date",
-                    "member__slug",
-                    "statement__slug",
-                    "statement__title",
-                )
-            ),
-            list(
-                Participation.objects.at_meeting(meeting).values(
-                    "role",
-                    "member_id",
-                    "member__name",
-                    "member__slug",
-                    "statement__slug",
-                    "statement__title",
-                    "quote",
-                    "note",
-                )
-            ),
-            list(ThreadEntry.objects.rows_at_meeting(meeting)),
-        ]
-    )
-
-
-def raw_statement(statement):
-    """What a statement's page shows: it with its text, and the commitments, figures and participation quoting it."""
-    from commitments.models import Commitment, ThreadEntry
-    from meetings.models import Figure, Participation, Statement
-
-    head = list(
-        Statement.objects.filter(slug=statement.slug).values(
-            "slug",
-            "title",
-            "kind",
-            "issuer",
-            "publisher",
-            "issued_on",
-            "issued_on_basis",
-            "source_url",
-            "note",
-            "text",
-            "sha256",
-            "meeting__slug",
-            "meeting__name",
-            "meeting__city",
-            "meeting__start_date",
-            "meeting__end_date",
-            "meeting__date_precision",
-        )
-    )
-    commitments = list(Commitment.objects.rows_quoting(statement))
-    places = ThreadEntry.objects.places_for([commitment["id"] for commitment in commitments])
-    figures = list(
-        Figure.objects.filter(statement=statement)
-        .order_by("start")
-        .values("slug", "start", "end", "quote", "metric", "value", "unit", "qualifier", "note")
-    )
-    participations = list(
-        Participation.objects.filter(statement=statement, start__isnull=False)
-        .order_by("start", "member__name")
-        .values("start", "end", "role", "member__slug", "member__name")
-    )
-    return dumps([head, commitments, list(places.items()), figures, participations])
-
-
-def raw_lines():
-    """What the lines-of-effort page shows: the counts per line and meeting (or year), the latest of each series."""
-    from commitments.models import Commitment, LineOfEffort
-    from meetings.models import Figure, Meeting
-    from public.views import MEETING_COLUMNS, SERIES, SERIES_LENGTH
-
-    meetings = list(Meeting.objects.in_order().values("slug", "city", "start_date")[: MEETING_COLUMNS + 1])
-    if len(meetings) <= MEETING_COLUMNS:
-        counts = list(Commitment.objects.counts_by_line_and_meeting())
-    else:
-        counts = list(Commitment.objects.counts_by_line_and_year())
-    return dumps(
-        [
-            list(LineOfEffort.objects.values("slug", "name")),
-            meetings,
-            counts,
-            *(
-                list(
-                    Figure.objects.latest_in_series(metric).values(
-                        "slug",
-                        "value",
-                        "unit",
-                        "qualifier",
-                        "quote",
-                        "series_total",
-                        "statement__slug",
-                        "statement__title",
-                        "statement__kind",
-                        "statement__meeting__slug",
-                        "statement__meeting__city",
-                        "statement__meeting__start_date",
-                    )[:SERIES_LENGTH]
-                )
-                for metric in SERIES
-            ),
-        ]
-    )
-
-
 def group_pages(options):
     from django.test import Client
+
+    from bench.baselines import (
+        page_subjects,
+        raw_lines,
+        raw_matrix,
+        raw_meeting,
+        raw_meetings,
+        raw_pledge,
+        raw_public_matrix,
+        raw_statement,
+        raw_timeline,
+    )
 
     client = Client()
     thread, meeting, statement = page_subjects()
@@ -418,27 +199,6 @@ def group_pages(options):
         queries = queries_of(lambda url=url: client_get(client, url))
         figures.append(figure(name, ratio, took, base, 2, queries=queries))
     return figures
-
-
-def raw_public_matrix():
-    """What the home page shows unfiltered: the lines and years (its filters), the meetings of its window
-    of years (its columns), the recurring pledges made at them (counted and paged), the first page's cells."""
-    from commitments.models import LineOfEffort, ThreadEntry
-    from meetings.models import Meeting
-    from public.matrix import PLEDGES_PER_PAGE, meeting_window
-
-    lines = list(LineOfEffort.objects.values("slug", "name"))
-    per_year = list(Meeting.objects.per_year())
-    window = meeting_window(per_year)
-    meetings = list(
-        Meeting.objects.in_years(window.first, window.last)
-        .in_order()
-        .values("pk", "slug", "city", "start_date", "format")
-    )
-    entries = ThreadEntry.objects.at_meetings([meeting["pk"] for meeting in meetings])
-    threads = list(entries.thread_ids())
-    cells = list(entries.filter(thread_id__in=threads[:PLEDGES_PER_PAGE]).meeting_matrix())
-    return dumps({"lines": lines, "years": per_year, "meetings": meetings, "pledges": len(threads), "cells": cells})
 
 
 # --- the admin --------------------------------------------------------------------------------------

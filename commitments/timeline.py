@@ -5,13 +5,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from .choices import ChangeKind, Strength
 from .wording import WordRun, compare, diff_counts, word_diff, words
 
-if TYPE_CHECKING:
-    from .models import ThreadEntry
+
+class _Quoted(Protocol):
+    """What a step reads of a commitment."""
+
+    @property
+    def quote(self) -> str: ...
+    @property
+    def strength(self) -> str: ...
+
+
+class _Entry(Protocol):
+    """What a step reads of a thread entry (a `ThreadEntry`)."""
+
+    @property
+    def commitment(self) -> _Quoted: ...
+    @property
+    def change_kind(self) -> str: ...
+
 
 # Share of words in common (wording.similarity) from which two quotes of a pledge count as the same
 # wording edited, and read best as a word-by-word difference; below it the pledge was rewritten, and
@@ -26,12 +42,12 @@ class TimelineStep:
     first time either is read and kept: a page reads both for every step, some of them twice.
     """
 
-    def __init__(self, entry: ThreadEntry, previous: ThreadEntry | None) -> None:
+    def __init__(self, entry: _Entry, previous: _Entry | None) -> None:
         self.entry = entry
         self.previous = previous
 
     @classmethod
-    def chain(cls, entries: Sequence[ThreadEntry]) -> list[TimelineStep]:
+    def chain(cls, entries: Sequence[_Entry]) -> list[TimelineStep]:
         """The steps of a thread's entries, given in position order: each paired with the one before it."""
         return [cls(entry=entry, previous=previous) for previous, entry in zip([None, *entries], entries, strict=False)]
 
