@@ -43,8 +43,11 @@ class PledgeMatrixView(APIView):
 
     The document is built from plain rows and rendered as it is: every entry of every pledge, so
     walking it through the serializer's fields would cost more than reading it (the serializer
-    documents it; a test holds the two to the same output). A fast path: docs/benchmark.md, *Fast paths*.
+    documents it; a test holds the two to the same output).
     """
+
+    # A fast path: docs/benchmark.md, *Fast paths*, gives the rule it keeps (not in the docstring,
+    # which is the schema's description of the operation).
 
     @extend_schema(responses=PledgeMatrixSerializer)
     def get(self, request, format=None):

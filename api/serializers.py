@@ -427,8 +427,8 @@ def write_timeline_step(step):
 
     A timeline is read far more often than written, and walking a serializer's fields per step
     (copied for every serializer made) cost more than the step's word difference. The declared
-    fields stay the schema; a test holds the two to the same output. A fast path: docs/benchmark.md,
-    *Fast paths*, gives the rule it keeps.
+    fields stay the schema; a test holds the two to the same output.
+    A fast path: docs/benchmark.md, *Fast paths*, gives the rule it keeps.
     """
     entry = step.entry
     commitment = entry.commitment
@@ -466,10 +466,9 @@ class ThreadSerializer(CleanModelSerializer):
 
 
 class ThreadTimelineSerializer(ThreadSerializer):
-    """A recurring pledge with its commitments in meeting order and the computed wording differences.
+    """A recurring pledge with its commitments in meeting order and the computed wording differences."""
 
-    Written directly (`to_representation`), a fast path: docs/benchmark.md, *Fast paths*.
-    """
+    # Written directly (`to_representation`), a fast path: docs/benchmark.md, *Fast paths*.
 
     timeline = TimelineStepSerializer(many=True, read_only=True)
 
