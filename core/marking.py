@@ -9,13 +9,26 @@ pledge's timeline, public and in the admin, shows a wording difference with `wor
 
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Protocol, TypeVar
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 
-def segments(text: str, marks: Iterable[Any]) -> Iterator[tuple[int, int, list[Any]]]:
+class Spanned(Protocol):
+    """Anything marked in a text: a quote, a suggestion, a public page's span."""
+
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
+
+
+M = TypeVar("M", bound=Spanned)
+
+
+def segments(text: str, marks: Iterable[M]) -> Iterator[tuple[int, int, list[M]]]:
     """The text cut where any mark starts or ends: (start, end, marks covering that piece), in order.
 
     `marks` are anything with `start` and `end` offsets (Mark, a suggestion, a public page's span):
@@ -26,7 +39,9 @@ def segments(text: str, marks: Iterable[Any]) -> Iterator[tuple[int, int, list[A
     marks = list(marks)
     starting = sorted(range(len(marks)), key=lambda index: marks[index].start)
     cuts = sorted({0, len(text), *(m.start for m in marks), *(m.end for m in marks)})
-    active, ends, pending = {}, [], 0
+    active: dict[int, M] = {}
+    ends: list[tuple[int, int]] = []  # a heap of (end, index of the mark)
+    pending = 0
     for start, end in zip(cuts, cuts[1:], strict=False):
         while pending < len(starting) and marks[starting[pending]].start <= start:
             index = starting[pending]
@@ -41,9 +56,9 @@ def segments(text: str, marks: Iterable[Any]) -> Iterator[tuple[int, int, list[A
 
 def mark_spans(
     text: str,
-    spans: Iterable[Any],
-    piece: Callable[[str, Sequence[Any]], str],
-    anchor: Callable[[Any], str] | None = None,
+    spans: Iterable[M],
+    piece: Callable[[str, Sequence[M]], str],
+    anchor: Callable[[M], str] | None = None,
 ) -> SafeString:
     """The text as HTML, cut at every span's start and end, each piece escaped or marked.
 
@@ -54,7 +69,7 @@ def mark_spans(
     hundreds of them.
     """
     spans = sorted(spans, key=lambda s: (s.start, -s.end))
-    parts = []
+    parts: list[str] = []
     for start, end, covering in segments(text, spans):
         if not covering:
             parts.append(escape(text[start:end]))
@@ -65,7 +80,7 @@ def mark_spans(
     return mark_safe("".join(parts))  # noqa: S308 - uncovered pieces are escaped here, covered ones by `piece`
 
 
-def innermost(covering: Sequence[Any]) -> Any:
+def innermost(covering: Sequence[M]) -> M:
     """The shortest of the spans covering a piece (the first of them on a tie): the one a mark links to."""
     return covering[0] if len(covering) == 1 else min(covering, key=lambda s: (s.end - s.start, s.start))
 
@@ -74,10 +89,20 @@ def innermost(covering: Sequence[Any]) -> Any:
 _DIFF_MARKUP = {"delete": ("del", "diff-delete", "removed: "), "insert": ("ins", "diff-insert", "added: ")}
 
 
-def word_diff_html(runs: Iterable[Any]) -> SafeString:
-    """Word runs (`commitments.wording.Run`) as HTML in reading order: removed words in <del>, added
+class Run(Protocol):
+    """A run of words of a wording difference (`commitments.wording.WordRun`)."""
+
+    @property
+    def op(self) -> str: ...  # "equal", "insert" or "delete"
+
+    @property
+    def text(self) -> str: ...
+
+
+def word_diff_html(runs: Iterable[Run]) -> SafeString:
+    """Word runs (`commitments.wording.WordRun`) as HTML in reading order: removed words in <del>, added
     ones in <ins>, each also said in words for a screen reader."""
-    parts = []
+    parts: list[str] = []
     for run in runs:
         text = escape(run.text)
         if run.op == "equal":

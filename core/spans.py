@@ -12,6 +12,7 @@ matched the same way wherever it comes from.
 
 import bisect
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.core.exceptions import ValidationError
 
@@ -26,6 +27,19 @@ FOLDED = {
 # and the capture's Markdown emphasis, which a reader never sees (`display_text` drops it too).
 IGNORED = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff*")
 
+# A quote's place in a text: (start, end) character offsets, `text[start:end]` the quote.
+Span = tuple[int, int]
+
+
+class QuotedText(Protocol):
+    """What the span tools read of a statement (`meetings.models.Statement`, which this layer cannot import):
+    its verbatim text, an excerpt of it that refuses offsets outside it, and its name (`str()`) for messages."""
+
+    @property
+    def text(self) -> str: ...
+
+    def excerpt(self, start: int, end: int) -> str: ...
+
 
 @dataclass(frozen=True)
 class FoldedText:
@@ -36,14 +50,14 @@ class FoldedText:
     """
 
     text: str
-    starts: tuple
-    ends: tuple
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
 
-    def span(self, start, end):
+    def span(self, start: int, end: int) -> Span:
         """The original's (start, end) for the folded text's [start, end)."""
         return self.starts[start], self.ends[end - 1]
 
-    def index_of(self, original_offset):
+    def index_of(self, original_offset: int) -> int | None:
         """The folded index whose character begins at `original_offset`, or None."""
         index = bisect.bisect_left(self.starts, original_offset)
         if index < len(self.starts) and self.starts[index] == original_offset:
@@ -51,9 +65,11 @@ class FoldedText:
         return None
 
 
-def fold(text):
+def fold(text: str) -> FoldedText:
     """`text` as quotes are compared: white space runs as one space, quotes and dashes plain, invisibles gone."""
-    chars, starts, ends = [], [], []
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
     length = len(text)
     for i, char in enumerate(text):
         if char in IGNORED or (char == "\\" and i + 1 < length and text[i + 1] == "$"):
@@ -70,16 +86,17 @@ def fold(text):
     return FoldedText("".join(chars), tuple(starts), tuple(ends))
 
 
-def _occurrences(haystack, needle):
+def _occurrences(haystack: str, needle: str) -> list[int]:
     """Every index where `needle` begins in `haystack`, overlapping ones included."""
-    found, index = [], haystack.find(needle)
+    found: list[int] = []
+    index = haystack.find(needle)
     while index != -1:
         found.append(index)
         index = haystack.find(needle, index + 1)
     return found
 
 
-def quote_places(text, quote):
+def quote_places(text: str, quote: str) -> list[Span]:
     """Every (start, end) span of `text` that the quote stands for.
 
     The quote as given, where it occurs; otherwise the places where it occurs once white space,
@@ -98,7 +115,7 @@ def quote_places(text, quote):
     return [folded.span(start, start + len(needle)) for start in _occurrences(folded.text, needle)]
 
 
-def span_at(text, quote, start):
+def span_at(text: str, quote: str, start: int) -> Span | None:
     """The (start, end) span the quote stands for if it begins at `start`, exactly or folded; else None."""
     if text[start : start + len(quote)] == quote:
         return start, start + len(quote)
@@ -110,7 +127,7 @@ def span_at(text, quote, start):
     return folded.span(index, index + len(needle))
 
 
-def locate_quote(text, quote):
+def locate_quote(text: str, quote: str) -> Span:
     """The (start, end) offsets of `quote` in `text`, byte for byte; ValueError unless it occurs exactly once.
 
     The seed builder's check: curation files hold quotes exactly as the sources have them.
@@ -126,12 +143,12 @@ def locate_quote(text, quote):
     return first, first + len(quote)
 
 
-def display_text(text):
+def display_text(text: str) -> str:
     """A capture cleaned for reading only: line breaks folded, `\\$` and Markdown `*` undone."""
     return " ".join(text.replace("\\$", "$").replace("*", "").split())
 
 
-def context_of(text, start, end, words=8):
+def context_of(text: str, start: int, end: int, words: int = 8) -> tuple[str, str, str]:
     """(before, quote, after) for reading: a few words either side of the span, capture artefacts folded.
 
     `before` begins and `after` ends with "…" where the text goes on beyond them.
@@ -147,7 +164,7 @@ def context_of(text, start, end, words=8):
     return lead, display_text(text[start:end]), trail
 
 
-def describe_place(text, start, end):
+def describe_place(text: str, start: int, end: int) -> str:
     """One place of a quote in a line of text: its offset and the words around it."""
     before, quote, after = context_of(text, start, end)
     return f"at offset {start}: “{before}[{quote}]{after}”"
@@ -160,12 +177,12 @@ class QuotePlaces(ValidationError):
     them for an API client.
     """
 
-    def __init__(self, message, places):
+    def __init__(self, message: str, places: list[Span]) -> None:
         super().__init__({"quote": ValidationError(message, code="quote_places")})
         self.places = places
 
 
-def _not_found(statement, quote):
+def _not_found(statement: QuotedText, quote: str) -> ValidationError:
     folded_quote = fold(quote).text.strip(" ")
     message = (
         f"This quote is not in the text of “{statement}”, even with differences in spaces, line breaks, "
@@ -175,7 +192,7 @@ def _not_found(statement, quote):
     return ValidationError({"quote": ValidationError(f"{message} {hint}".strip(), code="quote_not_found")})
 
 
-def _where_it_parts(text, needle, shortest=12):
+def _where_it_parts(text: str, needle: str, shortest: int = 12) -> str:
     """Where the quote's longest matching beginning stops matching the text, said in words."""
     folded = fold(text)
     low, high = 0, len(needle)
@@ -201,7 +218,7 @@ def _where_it_parts(text, needle, shortest=12):
     )
 
 
-def locate_span(statement, quote):
+def locate_span(statement: QuotedText, quote: str) -> Span:
     """The (start, end) of a quote that stands for exactly one place of the statement's text.
 
     Raises a ValidationError on `quote`: not in the text (saying where it parts from the text), or
@@ -222,7 +239,7 @@ def locate_span(statement, quote):
     return places[0]
 
 
-def check_span(statement, start, end, quote):
+def check_span(statement: QuotedText, start: int | None, end: int | None, quote: str) -> None:
     """Validate that `quote` is `statement.text[start:end]`; raise a field-level ValidationError if not."""
     if start is None or end is None:
         raise ValidationError({"start": "A quote needs its start and end offsets."})
@@ -232,7 +249,9 @@ def check_span(statement, start, end, quote):
         raise ValidationError({"quote": f"The quote is not the text at offsets {start}-{end} of “{statement}”."})
 
 
-def resolve_span(statement, quote, start=None, end=None):
+def resolve_span(
+    statement: QuotedText, quote: str | None, start: int | None = None, end: int | None = None
+) -> tuple[str, int, int]:
     """The (quote, start, end) a curator means: from a pasted quote, or from offsets alone.
 
     A quote is located in the statement's text, as given or with white space, quotation marks
@@ -263,7 +282,7 @@ def resolve_span(statement, quote, start=None, end=None):
     return text[start:found_end], start, found_end
 
 
-def _not_at(statement, quote, start):
+def _not_at(statement: QuotedText, quote: str, start: int) -> ValidationError:
     places = quote_places(statement.text, quote)
     if not places:
         return _not_found(statement, quote)

@@ -8,13 +8,17 @@ both databases return identically, so that suggestions are the same on either, a
 the table whole.
 """
 
+import datetime
 import re
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
+from typing import NotRequired, TypedDict, cast
 
 import snowballstemmer
 from django.db import connection, transaction
-from django.db.models import F, Max, Min, OuterRef, Q, Subquery
+from django.db.backends.utils import CursorWrapper
+from django.db.models import F, Max, Min, OuterRef, Q, QuerySet, Subquery
 
 from commitments.models import Commitment, LineOfEffort, Thread, ThreadEntry
 from core.spans import display_text
@@ -33,8 +37,43 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 _BRITISH = re.compile(r"(?<=[a-z]{4})is(?=e|ed|es|ing|ation|ations\b)")
 MIN_TERM_LENGTH = 3
 
+# A (meeting start date, statement position) key: what comes before it in meeting order.
+Before = tuple[datetime.date, int]
+# {key: [(id, characters)]}: the rows the full-text index found for each group of words, newest first.
+Postings = dict[str, list[tuple[int, int]]]
+# The SQL parameters of one look-up that follow its words, by the group's key.
+Params = Callable[[str], Sequence[int | None]]
 
-def words_of(text):
+
+class CommitmentRow(TypedDict):
+    """A stored commitment as suggestions compare with it (`StoredCorpus.commitment_rows`)."""
+
+    id: int
+    slug: str
+    quote: str
+    summary: str
+    strength: str
+    line_of_effort__slug: str
+    line_of_effort__name: str
+    threads: list[int]  # the ids of its recurring pledges
+    _stems: NotRequired[set[str]]  # ingest.ranking's, once worked out
+
+
+class ThreadRow(TypedDict):
+    """A recurring pledge as suggestions offer it (`StoredCorpus.thread_rows`), with its latest commitment."""
+
+    id: int
+    slug: str
+    title: str
+    description: str
+    line_of_effort__slug: str
+    latest_quote: str | None  # None: no commitment of it comes before
+    latest_strength: str | None
+    _stems: NotRequired[set[str]]  # ingest.ranking's, once worked out: of the title and description
+    _latest_stems: NotRequired[set[str]]  # and of the latest quote
+
+
+def words_of(text: str) -> list[str]:
     """The content words of a text, lower-cased, in order, without repeats (capture artefacts folded)."""
     tokens = _TOKEN.findall(display_text(text).lower())
     return list(dict.fromkeys(t for t in tokens if len(t) >= MIN_TERM_LENGTH and t not in STOPWORDS))
@@ -43,7 +82,7 @@ def words_of(text):
 _PORTER = snowballstemmer.stemmer("porter")
 
 
-def indexed_alike(word):
+def indexed_alike(word: str) -> bool:
     """Whether both databases' indexes find the same commitments for a word (see migration 0004).
 
     Both stem by the Porter algorithm, but SQLite's FTS5 leaves words under three letters unstemmed
@@ -51,11 +90,11 @@ def indexed_alike(word):
     -bli and -logi ("ideology": "ideolog" in FTS5, "ideologi" in PostgreSQL): the words whose stem
     either rule touches are not looked up, so that both find the same candidates.
     """
-    stem = _PORTER.stemWord(word)
+    stem: str = _PORTER.stemWord(word)
     return len(stem) >= MIN_TERM_LENGTH and not stem.endswith(("bl", "bli", "log", "logi"))
 
 
-def spelling_variants(word):
+def spelling_variants(word: str) -> list[str]:
     """The word and its -ize spelling ("stabilisation" also as "stabilization"), which stemmers keep apart."""
     american = _BRITISH.sub("iz", word)
     return [word] if american == word else [word, american]
@@ -77,36 +116,38 @@ class StoredCorpus:
     # and a fixed cost however large the table grows.
     SAMPLE = 1000
 
-    def __init__(self, *, before=None, exclude_statement=None):
+    def __init__(self, *, before: Before | None = None, exclude_statement: int | None = None) -> None:
         self.before = before
         self.exclude_statement = exclude_statement
         self.vendor = connection.vendor
         if self.vendor not in {"sqlite", "postgresql"}:
             raise NotImplementedError(f"No full-text search for the {self.vendor} database.")
 
-    def _commitments(self):
+    def _commitments(self) -> QuerySet[Commitment]:
         queryset = Commitment.objects.all()
         if self.exclude_statement is not None:
             queryset = queryset.exclude(statement_id=self.exclude_statement)
         return queryset
 
     @cached_property
-    def size(self):
+    def size(self) -> int:
         """About how many commitments are stored: the span of their ids (two index look-ups, not a count)."""
         bounds = Commitment.objects.aggregate(low=Min("id"), high=Max("id"))
         return 0 if bounds["high"] is None else bounds["high"] - bounds["low"] + 1
 
     @cached_property
-    def sample(self):
+    def sample(self) -> list[tuple[int, str, str]]:
         """[(id, quote, summary)] of the `SAMPLE` newest commitments (by id): all of them in a small database."""
         return list(self._commitments().order_by("-id").values_list("id", "quote", "summary")[: self.SAMPLE])
 
     @property
-    def sample_floor(self):
+    def sample_floor(self) -> int | None:
         """The oldest id in `sample`, when it could not hold every commitment (else None)."""
         return self.sample[-1][0] if len(self.sample) == self.SAMPLE else None
 
-    def postings(self, groups, limit, recent=frozenset()):
+    def postings(
+        self, groups: Mapping[str, Iterable[str]], limit: int, recent: Collection[str] = frozenset()
+    ) -> Postings:
         """{key: [(commitment id, characters of quote and summary)]}: for each group of words, the
         newest `limit` commitments holding any of them (through the full-text index), newest first.
 
@@ -137,7 +178,7 @@ class StoredCorpus:
         result.update(self._postings_sqlite(common, look_up, lambda key: [exclude, floor, limit]))
         return result
 
-    def _recent_postings_postgresql(self, groups, limit, exclude):
+    def _recent_postings_postgresql(self, groups: Mapping[str, Iterable[str]], limit: int, exclude: int) -> Postings:
         """`postings` of common words among the sampled commitments, in one pass over them.
 
         Through the index, a common word would read every row that holds it, or the planner could
@@ -163,14 +204,14 @@ class StoredCorpus:
                     self.SAMPLE,
                 ],
             )
-            result = {key: [] for key in keys}
+            result: Postings = {key: [] for key in keys}
             for number, found_id, characters in cursor.fetchall():
                 found = result[keys[number - 1]]
                 if len(found) < limit:
                     found.append((found_id, characters))
         return result
 
-    def thread_postings(self, groups, limit):
+    def thread_postings(self, groups: Mapping[str, Iterable[str]], limit: int) -> Postings:
         """{key: [(thread id, characters of title and description)]}: as `postings`, over the recurring
         pledges' titles and descriptions."""
         if self.vendor == "postgresql":
@@ -189,9 +230,9 @@ class StoredCorpus:
         )
 
     @staticmethod
-    def _postings_sqlite(groups, sql, params):
+    def _postings_sqlite(groups: Mapping[str, Iterable[str]], sql: str, params: Params) -> Postings:
         # FTS5 is in process: a query per group costs no round trip.
-        result = {}
+        result: Postings = {}
         with connection.cursor() as cursor:
             for key, words in groups.items():
                 cursor.execute(sql, [" OR ".join(_fts5_term(w) for w in words), *params(key)])
@@ -201,14 +242,14 @@ class StoredCorpus:
     # Groups per PostgreSQL query: one round trip for many look-ups, each planned for its own word.
     GROUPS_PER_QUERY = 100
 
-    def _postings_postgresql(self, groups, sql, params):
-        result = {key: [] for key in groups}
+    def _postings_postgresql(self, groups: Mapping[str, Iterable[str]], sql: str, params: Params) -> Postings:
+        result: Postings = {key: [] for key in groups}
         keys = list(groups)
         part = "SELECT %s AS k, p.* FROM (" + sql + ") p"  # noqa: S608 - fixed SQL, words are parameters
         with _cursor_without_jit() as cursor:
             for first in range(0, len(keys), self.GROUPS_PER_QUERY):
                 chunk = keys[first : first + self.GROUPS_PER_QUERY]
-                values = []
+                values: list[int | str | None] = []
                 for number, key in enumerate(chunk):
                     values += [number, " | ".join(_pg_term(w) for w in groups[key]), *params(key)]
                 cursor.execute(" UNION ALL ".join([part] * len(chunk)), values)
@@ -218,10 +259,10 @@ class StoredCorpus:
             found.sort(key=lambda row: -row[0])
         return result
 
-    def commitment_rows(self, ids):
+    def commitment_rows(self, ids: Collection[int]) -> dict[int, CommitmentRow]:
         """{id: row} of the given commitments: quote, summary, strength, line of effort and pledges."""
         rows = {
-            row["id"]: dict(row, threads=[])
+            row["id"]: cast(CommitmentRow, dict(row, threads=[]))  # the rows of `values()` are untyped here
             for row in Commitment.objects.filter(id__in=ids).values(
                 "id", "slug", "quote", "summary", "strength", "line_of_effort__slug", "line_of_effort__name"
             )
@@ -232,7 +273,7 @@ class StoredCorpus:
             rows[commitment_id]["threads"].append(thread_id)
         return rows
 
-    def thread_rows(self, thread_ids):
+    def thread_rows(self, thread_ids: Collection[int]) -> dict[int, ThreadRow]:
         """{id: row} of the given threads, each with its latest commitment before `before` (quote, strength)."""
         latest = ThreadEntry.objects.filter(thread_id=OuterRef("pk"))
         if self.exclude_statement is not None:
@@ -266,13 +307,13 @@ class StoredCorpus:
         }
 
     @cached_property
-    def lines(self):
+    def lines(self) -> list[dict[str, str]]:
         """The lines of effort: slug, name and description, in their order."""
         return list(LineOfEffort.objects.order_by("position").values("slug", "name", "description"))
 
 
 @contextmanager
-def _cursor_without_jit():
+def _cursor_without_jit() -> Iterator[CursorWrapper]:
     """A PostgreSQL cursor in a transaction that compiles no query to machine code.
 
     Many look-ups in one query add up to an estimated cost past `jit_above_cost` (most easily when
@@ -283,11 +324,11 @@ def _cursor_without_jit():
         yield cursor
 
 
-def _fts5_term(word):
+def _fts5_term(word: str) -> str:
     # A quoted FTS5 string is a phrase of its tokens: safe whatever the word holds.
     return '"' + word.replace('"', '""') + '"'
 
 
-def _pg_term(word):
+def _pg_term(word: str) -> str:
     # to_tsquery reads operators: only letters and digits reach it.
     return re.sub(r"[^a-z0-9]", "", word.lower()) or "x"

@@ -1,9 +1,10 @@
 """Cues: the words that make a span a commitment, how strongly it commits, and the candidate spans they give."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from .segments import segments, trimmed
+from .segments import Segment, segments, trimmed
 
 BINDING, SOFT = "binding", "soft"
 
@@ -21,14 +22,21 @@ _PERFECT = re.compile(r"\b(?:has|have|had)\s+(?:\w+\s+)?$", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class _Cue:
-    pattern: re.Pattern
+    pattern: re.Pattern[str]
     strength: str
     needs_actor: bool
     reports_past: bool
     continues: bool
 
 
-def _cue(pattern, strength, needs_actor=True, glued=False, reports_past=False, continues=False):
+def _cue(
+    pattern: str,
+    strength: str,
+    needs_actor: bool = True,
+    glued: bool = False,
+    reports_past: bool = False,
+    continues: bool = False,
+) -> _Cue:
     # PDF captures run words together ("Ministerstasked", "alsowelcomed"): long verbs may match
     # inside a word; short ones only as whole words.
     left = "" if glued else r"\b"
@@ -123,13 +131,13 @@ class CueMatch:
     continues: bool = False
 
 
-def _is_actor(word):
+def _is_actor(word: str) -> bool:
     word = word.lower().strip("’'")
     # A PDF may glue the actor to the next word ("Coalitionto", "Ministerstasked").
     return word in _ACTORS or any(word.startswith(actor) for actor in _LONG_ACTORS)
 
 
-def _has_actor_before(text, position, floor):
+def _has_actor_before(text: str, position: int, floor: int) -> bool:
     words = _WORD.findall(text[floor:position])
     if any(_is_actor(word) for word in words[-_ACTOR_WINDOW:]):
         return True
@@ -138,9 +146,9 @@ def _has_actor_before(text, position, floor):
     return bool(words) and words[-1].lower() in {"and", "also"} and any(_is_actor(w) for w in words[:6])
 
 
-def find_cues(text, start, end):
+def find_cues(text: str, start: int, end: int) -> list[CueMatch]:
     """The cue words in `text[start:end]`, in order, each with the strength it signals."""
-    found = []
+    found: list[CueMatch] = []
     for cue in CUES:
         for match in cue.pattern.finditer(text, start, end):
             before = text[max(start, match.start() - 4) : match.start()].lower()
@@ -153,20 +161,20 @@ def find_cues(text, start, end):
             words = " ".join(match.group().split())
             found.append(CueMatch(match.start(), match.end(), words, cue.strength, cue.continues))
     found.sort(key=lambda c: (c.start, -c.end))
-    kept = []
-    for cue in found:
-        if kept and cue.start < kept[-1].end:
+    kept: list[CueMatch] = []
+    for hit in found:
+        if kept and hit.start < kept[-1].end:
             continue  # "will continue to": one cue, not three
-        if cue.continues:
-            cue = _continuing(text, cue, kept[-1] if kept else None, end)
-        kept.append(cue)
+        if hit.continues:
+            hit = _continuing(text, hit, kept[-1] if kept else None, end)
+        kept.append(hit)
     return kept
 
 
 _BE = re.compile(r"\s*be\s+", re.IGNORECASE)
 
 
-def _continuing(text, cue, previous, end):
+def _continuing(text: str, cue: CueMatch, previous: CueMatch | None, end: int) -> CueMatch:
     """ "continue to" commits as much as what it goes on with: the modal before it ("should continue
     to"), else the verb after it when that is a cue ("continue to support": soft), else it binds."""
     if previous is not None and cue.start - previous.end <= 1:
@@ -180,12 +188,13 @@ def _continuing(text, cue, previous, end):
     return cue
 
 
-def goal_lead_in(text, segment):
-    """Whether a list item's lead-in is an imperative goal ("Tackle global networks and propaganda")."""
+def goal_verb(text: str, segment: Segment) -> str | None:
+    """The verb a list item's lead-in opens with when it is an imperative goal ("Tackle global networks and
+    propaganda": "Tackle"), else None."""
     if not segment.lead_in:
-        return False
+        return None
     first = _WORD.match(text, segment.start)
-    return bool(first) and first.group().lower() in _GOAL_VERBS
+    return first.group() if first is not None and first.group().lower() in _GOAL_VERBS else None
 
 
 # A sentence that only goes on with the previous one ("This also includes ...", "This will require ...").
@@ -207,9 +216,10 @@ class Candidate:
     strength: str
 
 
-def _clauses(text, segment, cues):
+def _clauses(text: str, segment: Segment, cues: Sequence[CueMatch]) -> list[tuple[int, int]]:
     """Cut a sentence where a coordinated clause brings a cue of its own ("We welcome X and stand ready to Y")."""
-    pieces, left = [], segment.start
+    pieces: list[tuple[int, int]] = []
+    left = segment.start
     for match in _COORDINATOR.finditer(text, segment.start, segment.end):
         following = next((c for c in cues if c.start >= match.end()), None)
         preceding = [c for c in cues if left <= c.start < match.start()]
@@ -230,12 +240,13 @@ _MEANS_START = re.compile(r"\b(?:by|through|including|via)\s+[a-z]+ing\b")
 _MEANS_NEXT = re.compile(r",\s+(?:and\s+)?(?=[a-z]+ing\s)")
 
 
-def _means(text, start, end):
+def _means(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """A clause cut before each further item of a list of means, when it has one."""
     first = _MEANS_START.search(text, start, end)
     if first is None:
         return [(start, end)]
-    pieces, left = [], start
+    pieces: list[tuple[int, int]] = []
+    left = start
     for match in _MEANS_NEXT.finditer(text, first.end(), end):
         if len(text[match.end() : end].split()) < _CLAUSE_MIN_WORDS:
             break
@@ -244,12 +255,13 @@ def _means(text, start, end):
     return [*pieces, (left, end)]
 
 
-def _describe(cues):
+def _describe(cues: Sequence[CueMatch]) -> tuple[str, str]:
     """The cue words as one string ("will continue to, welcome") and the strength they signal."""
     strength = BINDING if any(c.strength == BINDING for c in cues) else SOFT
-    phrases, previous_end = [], None
+    phrases: list[str] = []
+    previous_end: int | None = None  # set with the first phrase
     for cue in cues:
-        if phrases and cue.start - previous_end <= 1:
+        if previous_end is not None and cue.start - previous_end <= 1:
             phrases[-1] = f"{phrases[-1]} {cue.words}"  # one space apart: one phrase ("will" "continue to")
         else:
             phrases.append(cue.words)
@@ -257,20 +269,22 @@ def _describe(cues):
     return ", ".join(dict.fromkeys(phrases)), strength
 
 
-def commitment_candidates(text):
+def commitment_candidates(text: str) -> list[Candidate]:
     """The spans of `text` that commit to something, in text order."""
-    result, previous = [], None
+    result: list[Candidate] = []
+    previous: Candidate | None = None
     for segment in segments(text):
         cues = find_cues(text, segment.start, segment.end)
         if not cues:
-            if goal_lead_in(text, segment):
-                first = _WORD.match(text, segment.start).group()
-                result.append(Candidate(segment.start, segment.end, first, BINDING))
+            verb = goal_verb(text, segment)
+            if verb is not None:
+                result.append(Candidate(segment.start, segment.end, verb, BINDING))
                 previous = result[-1]
                 continue
-            if previous is not None and _CONTINUATION.match(text, segment.start) and previous.end <= segment.start:
+            continuation = _CONTINUATION.match(text, segment.start)
+            if previous is not None and continuation and previous.end <= segment.start:
                 # Goes on with the commitment before it, with the same force.
-                words = " ".join(_CONTINUATION.match(text, segment.start).group().split())
+                words = " ".join(continuation.group().split())
                 result.append(Candidate(segment.start, segment.end, words, previous.strength))
                 previous = result[-1]
                 continue

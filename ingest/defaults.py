@@ -9,6 +9,8 @@ from core.spans import display_text
 from meetings.models import Figure
 
 from .corpus import words_of
+from .figures import FigurePlace
+from .models import Suggestion
 
 _ACTOR_PHRASE = re.compile(
     r"\b(?:the\s+|all\s+|our\s+)?(?:[A-Z][\w’'-]*\s+){0,4}"
@@ -16,7 +18,7 @@ _ACTOR_PHRASE = re.compile(
 )
 
 
-def guess_actor(text, start, end, speaker):
+def guess_actor(text: str, start: int, end: int, speaker: str) -> str:
     """Who commits in a span: its first actor phrase ("The Ministers"), else the statement's speaker for "we"."""
     span = text[start:end]
     match = _ACTOR_PHRASE.search(span)
@@ -39,7 +41,7 @@ _METRICS = (
 )
 
 
-def guess_metric(text, figure):
+def guess_metric(text: str, figure: FigurePlace) -> str:
     """The figure metric a number most likely measures, from its unit and the words around it."""
     if figure["unit"] in {"USD", "EUR", "GBP"}:
         return "funds"
@@ -50,7 +52,7 @@ def guess_metric(text, figure):
     return "other"
 
 
-def _unique_slug(base, model, max_length=120):
+def _unique_slug(base: str, model: type[Commitment | Figure], max_length: int = 120) -> str:
     base = slugify(base)[: max_length - 4].strip("-") or "item"
     taken = set(model.objects.filter(slug__startswith=base).values_list("slug", flat=True))
     if base not in taken:
@@ -61,24 +63,24 @@ def _unique_slug(base, model, max_length=120):
     return f"{base}-{number}"
 
 
-def default_commitment_slug(suggestion):
+def default_commitment_slug(suggestion: Suggestion) -> str:
     """<statement slug>-<its first words>, unique among commitments."""
     topic = "-".join(words_of(suggestion.quote)[:5])
     return _unique_slug(f"{suggestion.statement.slug}-{topic}", Commitment)
 
 
-def default_summary(quote):
+def default_summary(quote: str) -> str:
     """A first summary a curator can shorten: the quote as it reads, within 300 characters."""
     text = display_text(quote)
     return text if len(text) <= 300 else text[:299] + "…"
 
 
-def default_figure_slug(suggestion):
+def default_figure_slug(suggestion: Suggestion) -> str:
     """<statement slug>-fig-<unit>, unique among figures."""
     return _unique_slug(f"{suggestion.statement.slug}-fig-{suggestion.unit or 'figure'}", Figure)
 
 
-def default_figure_metric(suggestion):
+def default_figure_metric(suggestion: Suggestion) -> str:
     """The metric the figure most likely measures, from its unit and the words after it."""
     return guess_metric(
         suggestion.statement.text, {"start": suggestion.start, "end": suggestion.end, "unit": suggestion.unit}

@@ -24,13 +24,17 @@ Overall figures pool the counts of all statements (they are not averages of the 
 shares).
 """
 
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from commitments.models import ThreadEntry, spans_overlap
 from meetings.models import Statement
 
 from .corpus import StoredCorpus
-from .ranking import suggest
+from .figures import Place
+from .ranking import SpanSuggestion, suggest
 
 COUNTS = (
     "suggestions",
@@ -65,19 +69,19 @@ class Score:
     """Counts for one statement (or pooled), and the shares computed from them."""
 
     statement: str
-    counts: dict = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
 
-    def add(self, other):
+    def add(self, other: Score) -> None:
         for key in COUNTS:
             self.counts[key] += other.counts[key]
 
-    def ratio(self, name):
+    def ratio(self, name: str) -> float | None:
         numerator, denominator = RATIOS[name]
         if not self.counts[denominator]:
             return None
         return self.counts[numerator] / self.counts[denominator]
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, object]:
         return {
             "statement": self.statement,
             **{name: self.ratio(name) for name in RATIOS},
@@ -85,7 +89,7 @@ class Score:
         }
 
 
-def evaluate(statement_slugs=None):
+def evaluate(statement_slugs: Collection[str] | None = None) -> tuple[list[Score], Score]:
     """Scores per statement with curated commitments (meeting order), then pooled over all of them."""
     statements = Statement.objects.filter(commitments__isnull=False).distinct().select_related("meeting")
     if statement_slugs:
@@ -97,14 +101,14 @@ def evaluate(statement_slugs=None):
     return scores, overall
 
 
-def score_statement(statement):
+def score_statement(statement: Statement) -> Score:
     """Hide the statement's commitments, suggest for its text and compare with what curators made of it."""
     corpus = StoredCorpus(before=(statement.meeting.start_date, statement.position), exclude_statement=statement.pk)
     result = suggest(statement.text, corpus=corpus)
     suggestions = result["suggestions"]
     curated = list(statement.commitments.values("id", "start", "end", "line_of_effort__slug"))
     findable = set(ThreadEntry.objects.exclude(commitment__statement=statement).values_list("thread__slug", flat=True))
-    placements = {}
+    placements: dict[int, dict[str, str]] = {}  # {commitment id: {pledge slug: change kind}}
     for commitment_id, thread, kind in ThreadEntry.objects.filter(commitment__statement=statement).values_list(
         "commitment_id", "thread__slug", "change_kind"
     ):
@@ -149,9 +153,10 @@ def score_statement(statement):
     return score
 
 
-def best_match(commitment, suggestions):
+def best_match(commitment: Place, suggestions: Iterable[SpanSuggestion]) -> SpanSuggestion | None:
     """The suggestion overlapping a curated commitment the most, when it overlaps enough to count."""
-    best, best_overlap = None, 0
+    best: SpanSuggestion | None = None
+    best_overlap = 0
     for suggestion in suggestions:
         if not spans_overlap(suggestion["start"], suggestion["end"], commitment["start"], commitment["end"]):
             continue
@@ -161,7 +166,7 @@ def best_match(commitment, suggestions):
     return best
 
 
-def format_table(scores, overall):
+def format_table(scores: Sequence[Score], overall: Score) -> str:
     """The scores as a plain-text table, one row per statement and one pooled row."""
     columns = [
         ("precision", "span precision"),

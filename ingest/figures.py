@@ -2,8 +2,28 @@
 
 import re
 from decimal import Decimal
+from typing import TypedDict
 
 from .segments import trimmed
+
+
+class Place(TypedDict):
+    """Where a suggestion (a figure or a commitment's span) is in the text: `text[start:end]`."""
+
+    start: int
+    end: int
+
+
+class FigurePlace(Place):
+    unit: str  # a currency code, "percent", a noun ("people") or ""
+
+
+class FoundFigure(FigurePlace):
+    """A number the text cites, as the dry run's JSON gives it."""
+
+    value: int | float | None  # None for a vague one ("thousands of")
+    qualifier: str  # a meetings.models.Qualifier slug
+
 
 # Values are the slugs of meetings.models.Qualifier, so that an accepted figure keeps its hedge.
 _QUALIFIERS = (
@@ -50,7 +70,7 @@ _MONTH_NEAR = re.compile(r"(?:" + _MONTHS + r")\.?\s*(?:\d{1,2}(?:st|nd|rd|th)?\
 _MONTH_AFTER = re.compile(r"\s*(?:[-–]\s*\d{1,2}\s+)?(?:" + _MONTHS + r")\b", re.IGNORECASE)
 
 
-def _qualifier_slug(words):
+def _qualifier_slug(words: str) -> str:
     if not words:
         return "exact"
     for pattern, slug in _QUALIFIERS:
@@ -59,16 +79,16 @@ def _qualifier_slug(words):
     return "exact"
 
 
-def _number(raw):
+def _number(raw: str) -> Decimal:
     raw = raw.lower()
     if raw in _WORD_NUMBERS:
         return Decimal(_WORD_NUMBERS[raw])
     return Decimal(raw.replace(",", ""))
 
 
-def figures(text):
+def figures(text: str) -> list[FoundFigure]:
     """The numbers `text` cites, each with its exact span, value, unit and qualifier."""
-    result = []
+    result: list[FoundFigure] = []
     for match in _FIGURE.finditer(text):
         number, vague = match.group("number"), match.group("vague")
         if not _is_figure(text, match):
@@ -76,7 +96,7 @@ def figures(text):
         start, end = trimmed(text, match.start(), match.end())
         if match.group("number") and text[end:].lower().startswith(("st ", "nd ", "rd ", "th ")):
             end += 2  # "68th member"
-        value = None
+        value: Decimal | None = None
         if number is not None:
             value = _number(number) * _SCALES.get((match.group("scale") or "").lower(), 1)
         currency = match.group("currency")
@@ -101,12 +121,12 @@ def figures(text):
     return result
 
 
-def _plain_number(value):
+def _plain_number(value: Decimal) -> int | float:
     """A Decimal as a JSON number: an int when whole, else a float."""
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _is_figure(text, match):
+def _is_figure(text: str, match: re.Match[str]) -> bool:
     number = match.group("number")
     if number is None:
         return bool(match.group("vague"))
@@ -138,23 +158,24 @@ def _is_figure(text, match):
     return True
 
 
-def _ordinal_member(text, end):
+def _ordinal_member(text: str, end: int) -> bool:
     """ "68th member": an ordinal counts members, other ordinals are ranks or dates."""
     return bool(re.match(r"(?:st|nd|rd|th)\s+members?\b", text[end:], re.IGNORECASE))
 
 
-def _followed_by_unit(text, match):
+def _followed_by_unit(text: str, match: re.Match[str]) -> bool:
     unit, _ = _unit(text, match.end())
     return bool(unit)
 
 
-def _unit(text, end):
+def _unit(text: str, end: int) -> tuple[str, int]:
     """The noun after a number, up to three words ("foreign terrorist fighters"), and where it ends."""
-    words, position = [], end
+    words: list[str] = []
+    position = end
     hyphen = re.match(r"-([A-Za-z]+)", text[end:])
     if hyphen:
         return hyphen.group(1).lower(), end + hyphen.end()
-    ends = []
+    ends: list[int] = []
     while len(words) < 3:
         match = _UNIT_WORD.match(text, position)
         if not match or "\n\n" in match.group() or match.group(1).lower() in _UNIT_STOP:

@@ -12,14 +12,17 @@ int, float), and every offset is a Python string offset into the text exactly as
 import functools
 import math
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from typing import TypedDict
 
 import snowballstemmer
 
 from commitments.models import suggest_change_kind
 
-from .corpus import indexed_alike, spelling_variants, words_of
+from .corpus import CommitmentRow, StoredCorpus, ThreadRow, indexed_alike, spelling_variants, words_of
 from .cues import commitment_candidates
-from .figures import figures
+from .figures import FoundFigure, Place, figures
 
 THREAD_CANDIDATES = 3
 # Commitments per span ranked in full (their rows read); chosen from what the index found.
@@ -45,13 +48,43 @@ MIN_LINE_SIMILARITY = 0.02
 _STEMMER = snowballstemmer.stemmer("english")
 
 
+class ThreadOffer(TypedDict):
+    """A recurring pledge a span may continue, as the dry run's JSON gives it."""
+
+    thread: str  # its slug
+    score: float
+    change_kind: str  # against its latest commitment (a commitments.models.ChangeKind value)
+
+
+class SpanSuggestion(Place):
+    """A span suggested as a commitment, as the dry run's JSON gives it."""
+
+    quote: str
+    cue: str
+    strength: str
+    line_of_effort: str | None  # a slug; None when no stored commitment is close enough to tell
+    reason: str
+    threads: list[ThreadOffer]  # best first
+
+
+class Suggestions(TypedDict):
+    suggestions: list[SpanSuggestion]
+    figures: list[FoundFigure]
+
+
+# A stored commitment and how alike the span is to it.
+Scored = tuple[float, CommitmentRow]
+# (thread row, score, change kind, wording score): a pledge offered for a span.
+Offered = tuple[ThreadRow, float, str, float]
+
+
 @functools.lru_cache(maxsize=65536)
-def _stem(word):
+def _stem(word: str) -> str:
     # The stemmer is pure Python: a statement and its candidates share most words, so stem each once.
     return _STEMMER.stemWord(spelling_variants(word)[-1])
 
 
-def _stems(words):
+def _stems(words: Iterable[str]) -> set[str]:
     return {_stem(word) for word in words}
 
 
@@ -63,21 +96,21 @@ class Rarity:
     every stem of a candidate, not only the statement's.
     """
 
-    def __init__(self, documents):
+    def __init__(self, documents: Iterable[Iterable[str]]) -> None:
         self.size = 0
-        self.counts = Counter()
+        self.counts: Counter[str] = Counter()
         for stems in documents:
             self.size += 1
             self.counts.update(stems)
 
-    def idf(self, count):
+    def idf(self, count: int) -> float:
         return math.log((self.size + 1) / (count + 0.5))
 
-    def of(self, stem):
+    def of(self, stem: str) -> float:
         return self.idf(self.counts.get(stem, 0))
 
 
-def similarity(span_stems, other_stems, weights):
+def similarity(span_stems: AbstractSet[str], other_stems: AbstractSet[str], weights: Rarity) -> float:
     """How alike two texts are, 0..1: the cosine of their word stems weighted by rarity (TF-IDF, binary TF)."""
     if not span_stems or not other_stems:
         return 0.0
@@ -90,9 +123,9 @@ def similarity(span_stems, other_stems, weights):
     return shared / norms if norms else 0.0
 
 
-def _query(words, rarity):
+def _query(words: Iterable[str], rarity: Rarity) -> dict[str, set[str]]:
     """{stem: its words} to look up for a span: the `QUERY_WORDS` rarest stems (longer first on a tie)."""
-    groups = {}
+    groups: dict[str, set[str]] = {}
     for word in words:
         for variant in spelling_variants(word):
             if indexed_alike(variant):
@@ -101,13 +134,16 @@ def _query(words, rarity):
     return {stem: groups[stem] for stem in chosen}
 
 
-def _found(query, postings, rarity, limit):
+def _found(
+    query: Iterable[str], postings: Mapping[str, Sequence[tuple[int, int]]], rarity: Rarity, limit: int
+) -> list[int]:
     """The ids of the `limit` rows the index found sharing the most rare stems with a span, for their length.
 
     Each row scores the summed squared weights of the stems it shares, over the square root of its
     length: an estimate of the cosine that ranks the found rows without reading them.
     """
-    scores, lengths = {}, {}
+    scores: dict[int, float] = {}
+    lengths: dict[int, int] = {}
     for stem in query:
         weight = rarity.of(stem) ** 2
         for found_id, characters in postings.get(stem, ()):
@@ -117,20 +153,20 @@ def _found(query, postings, rarity, limit):
     return ranked[:limit]
 
 
-def suggest(text, *, corpus):
+def suggest(text: str, *, corpus: StoredCorpus) -> Suggestions:
     """Suggestions for a statement's text against what `corpus` holds: the dry run's JSON, without `sha256`."""
     candidates = commitment_candidates(text)
     span_words = [words_of(text[c.start : c.end]) for c in candidates]
     rarity = Rarity(_stems(words_of(quote + " " + summary)) for _, quote, summary in corpus.sample)
     queries = [_query(words, rarity) for words in span_words]
-    groups = {}
+    merged: dict[str, set[str]] = {}
     for query in queries:
         for stem, variants in query.items():
-            groups.setdefault(stem, set()).update(variants)
-    groups = {stem: sorted(variants) for stem, variants in sorted(groups.items())}
+            merged.setdefault(stem, set()).update(variants)
+    groups = {stem: sorted(variants) for stem, variants in sorted(merged.items())}
     # A stem the sample shows to be in more than POSTINGS stored commitments is looked up among the
     # sampled (newest) ones only: the newest of them are what the index would return anyway.
-    common = set()
+    common: set[str] = set()
     if corpus.sample_floor is not None:
         common = {stem for stem in groups if rarity.counts[stem] * corpus.size > POSTINGS * rarity.size}
     postings = corpus.postings(groups, POSTINGS, recent=common) if groups else {}
@@ -141,7 +177,7 @@ def suggest(text, *, corpus):
     threads = corpus.thread_rows(
         {t for row in rows.values() for t in row["threads"]} | {t for found in thread_hits for t in found}
     )
-    suggestions = []
+    suggestions: list[SpanSuggestion] = []
     for candidate, words, found, found_threads in zip(candidates, span_words, hits, thread_hits, strict=True):
         quote = text[candidate.start : candidate.end]
         stems = _stems(words)
@@ -179,20 +215,20 @@ def suggest(text, *, corpus):
     return {"suggestions": suggestions, "figures": figures(text)}
 
 
-def _neighbours(scored):
+def _neighbours(scored: Sequence[Scored]) -> list[Scored]:
     """The most similar stored commitments, close enough to tell where a span belongs: [(score, row)]."""
     return [(score, row) for score, row in scored[:LINE_NEIGHBOURS] if score >= MIN_LINE_SIMILARITY]
 
 
-def _line_votes(neighbours):
+def _line_votes(neighbours: Iterable[Scored]) -> dict[str, float]:
     """{line of effort: summed similarity of the neighbours filed under it}."""
-    votes = {}
+    votes: dict[str, float] = {}
     for score, row in neighbours:
         votes[row["line_of_effort__slug"]] = votes.get(row["line_of_effort__slug"], 0.0) + score
     return votes
 
 
-def _line_of_effort(neighbours, pledge):
+def _line_of_effort(neighbours: Sequence[Scored], pledge: tuple[ThreadRow, float] | None) -> tuple[str | None, str]:
     """The line of effort the most similar stored commitments and the likeliest pledge are filed under, and why.
 
     `pledge` is (thread row, wording score) of the span's best candidate pledge, or None: a curated
@@ -218,14 +254,23 @@ def _line_of_effort(neighbours, pledge):
     return line, (reason[0].upper() + reason[1:])[:300]
 
 
-def _stored_stems(row):
+def _stored_stems(row: CommitmentRow) -> set[str]:
     # The curator's summary says in other words what the quote pledges: both count.
     if "_stems" not in row:
         row["_stems"] = _stems(words_of(row["quote"] + " " + row["summary"]))
     return row["_stems"]
 
 
-def _thread_candidates(scored, found_threads, threads, stems, weights, quote, strength, line_votes):
+def _thread_candidates(
+    scored: Sequence[Scored],
+    found_threads: Iterable[ThreadRow],
+    threads: Mapping[int, ThreadRow],
+    stems: AbstractSet[str],
+    weights: Rarity,
+    quote: str,
+    strength: str,
+    line_votes: Mapping[str, float],
+) -> list[Offered]:
     """Up to three recurring pledges the span may continue, best first.
 
     [(thread row, score, change kind, wording score)]: the wording score is how alike the words are,
@@ -238,14 +283,14 @@ def _thread_candidates(scored, found_threads, threads, stems, weights, quote, st
     (`line_votes`): a pledge of a line none of them is filed under keeps half its score. The change
     kind is against the pledge's latest commitment.
     """
-    best = {}
+    best: dict[int, float] = {}
     for score, row in scored:
         for thread_id in row["threads"]:
             best[thread_id] = max(score, best.get(thread_id, 0.0))
     for thread in found_threads:
         best.setdefault(thread["id"], 0.0)
     total_votes = sum(line_votes.values())
-    ranked = []
+    ranked: list[tuple[float, int, float]] = []
     for thread_id, score in best.items():
         thread = threads[thread_id]
         if "_stems" not in thread:
@@ -258,7 +303,7 @@ def _thread_candidates(scored, found_threads, threads, stems, weights, quote, st
         agreement = line_votes.get(thread["line_of_effort__slug"], 0.0) / total_votes if total_votes else 0.0
         ranked.append((score * (1 + LINE_AGREEMENT * agreement) / (1 + LINE_AGREEMENT), thread_id, score))
     ranked.sort(key=lambda item: (-item[0], threads[item[1]]["slug"]))
-    result = []
+    result: list[Offered] = []
     for score, thread_id, wording in ranked[:THREAD_CANDIDATES]:
         thread = threads[thread_id]
         if thread["latest_quote"] is None:

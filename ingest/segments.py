@@ -29,9 +29,10 @@ class Segment:
     lead_in: bool = False
 
 
-def _lines(text):
+def _lines(text: str) -> list[tuple[int, int]]:
     """(start, end) of each line, end excluding its line break."""
-    result, offset = [], 0
+    result: list[tuple[int, int]] = []
+    offset = 0
     for piece in text.splitlines(keepends=True):
         stripped = piece.rstrip("\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
         result.append((offset, offset + len(stripped)))
@@ -39,7 +40,7 @@ def _lines(text):
     return result
 
 
-def _is_abbreviation(text, dot):
+def _is_abbreviation(text: str, dot: int) -> bool:
     """Whether the full stop at `dot` closes an abbreviation or an initial rather than a sentence."""
     start = dot
     while start > 0 and (text[start - 1].isalpha() or text[start - 1] == "."):
@@ -52,11 +53,12 @@ def _is_abbreviation(text, dot):
     return word in _ABBREVIATIONS
 
 
-def _hard_breaks(text):
+def _hard_breaks(text: str) -> set[int]:
     """Offsets where the layout alone ends a unit: list items, headings, lead-ins before a colon."""
     lines = _lines(text)
-    breaks = set()
-    blocks, current = [], []
+    breaks: set[int] = set()
+    blocks: list[list[tuple[int, int]]] = []
+    current: list[tuple[int, int]] = []
     for start, end in lines:
         if text[start:end].strip():
             current.append((start, end))
@@ -91,7 +93,7 @@ def _hard_breaks(text):
     return breaks
 
 
-def _lead_in_break(text, start, end, breaks):
+def _lead_in_break(text: str, start: int, end: int, breaks: set[int]) -> None:
     """A short lead-in ending in a colon at the start of a line or item ("Grow our membership: We ...")."""
     colon = text.find(": ", start, end)
     if colon == -1:
@@ -102,9 +104,9 @@ def _lead_in_break(text, start, end, breaks):
         breaks.add(colon + 1)
 
 
-def _sentence_breaks(text):
+def _sentence_breaks(text: str) -> set[int]:
     """Offsets just past sentence-final punctuation that is followed by a new sentence."""
-    breaks = set()
+    breaks: set[int] = set()
     for match in _TERMINAL.finditer(text):
         after = match.end()
         gap = after
@@ -121,12 +123,12 @@ def _sentence_breaks(text):
     return breaks
 
 
-def segments(text):
+def segments(text: str) -> list[Segment]:
     """The text cut into candidate spans (sentences, list items, lead-ins), in order, with exact offsets."""
     hard = _hard_breaks(text)
     cuts = sorted({0, len(text)} | hard | _sentence_breaks(text))
     list_starts = {start for start in hard if _LIST_MARKER.match(text, start)}
-    result = []
+    result: list[Segment] = []
     for left, right in zip(cuts, cuts[1:], strict=False):
         start, end = left, right
         marker = _LIST_MARKER.match(text, start, end) if left in list_starts else None
@@ -147,10 +149,10 @@ def segments(text):
     return result
 
 
-def _after_marker(text, start):
+def _after_marker(text: str, start: int) -> bool:
     line_start = text.rfind("\n", 0, start) + 1
     marker = _LIST_MARKER.match(text, line_start)
-    return bool(marker) and marker.end() == start
+    return marker is not None and marker.end() == start
 
 
 def trimmed(text: str, start: int, end: int) -> tuple[int, int]:

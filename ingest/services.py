@@ -5,9 +5,12 @@ curated write path (`commitments.services.place_in_thread`), so a suggestion bec
 exactly as a curator's own would.
 """
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -20,7 +23,7 @@ from core.spans import resolve_span
 from core.texts import DuplicateStatement, check_statement_text, sha256_hex
 from meetings.models import Figure, Meeting, Qualifier, Statement
 
-from .corpus import StoredCorpus
+from .corpus import Before, StoredCorpus
 from .defaults import (
     default_commitment_slug,
     default_figure_metric,
@@ -28,14 +31,21 @@ from .defaults import (
     default_summary,
     guess_actor,
 )
+from .figures import Place
 from .models import Suggestion, SuggestionKind, SuggestionStatus
-from .ranking import suggest
+from .ranking import Suggestions, suggest
 
 # A pledge offered with at least this score is preselected, so accepting places the commitment in it.
 CONFIDENT_THREAD_SCORE = 0.3
 
 
-def check_new_statement_text(text, name="The text"):
+class DryRun(Suggestions):
+    """The dry run's JSON: the suggestions for a text, and the text's SHA-256."""
+
+    sha256: str
+
+
+def check_new_statement_text(text: str, name: str = "The text") -> None:
     """Refuse a text that cannot become a new statement: not a statement text (`core.texts`), or already stored.
 
     Raises `DuplicateStatement`, naming the stored statement, for a text identical to one.
@@ -46,20 +56,22 @@ def check_new_statement_text(text, name="The text"):
         raise DuplicateStatement(name, existing)
 
 
-def suggestions_for_text(text, *, meeting=None, position=None, exclude_statement=None):
+def suggestions_for_text(
+    text: str, *, meeting: Meeting | None = None, position: int | None = None, exclude_statement: int | None = None
+) -> DryRun:
     """The dry run: suggestions for a text against what is stored, as plain data; writes nothing.
 
     With a meeting, a pledge's change kind is against its latest commitment before the meeting (and,
     at the same meeting, before statement `position`); without one, against its latest commitment.
     """
-    before = None
+    before: Before | None = None
     if meeting is not None:
         before = (meeting.start_date, position if position is not None else next_position(meeting))
     corpus = StoredCorpus(before=before, exclude_statement=exclude_statement)
     return {"sha256": sha256_hex(text), **suggest(text, corpus=corpus)}
 
 
-def next_position(meeting):
+def next_position(meeting: Meeting) -> int:
     """The position a new statement of the meeting takes: after the ones it has."""
     last = meeting.statements.aggregate(last=Max("position"))["last"]
     return (last or 0) + 1
@@ -74,7 +86,17 @@ class IngestResult:
 
 
 @transaction.atomic
-def ingest_statement(*, text, meeting=None, new_meeting=None, slug, title, kind, issuer, **fields):
+def ingest_statement(
+    *,
+    text: str,
+    meeting: Meeting | None = None,
+    new_meeting: Mapping[str, Any] | None = None,
+    slug: str,
+    title: str,
+    kind: str,
+    issuer: str,
+    **fields: Any,
+) -> IngestResult:
     """Store a new statement (verbatim, with its SHA-256) and its suggestions; all or nothing.
 
     `meeting` is an existing Meeting, or `new_meeting` the fields of one to create in the same step.
@@ -82,12 +104,12 @@ def ingest_statement(*, text, meeting=None, new_meeting=None, slug, title, kind,
     statement (see `check_new_statement_text`) or an invalid statement or meeting.
     """
     check_new_statement_text(text)
-    if (meeting is None) == (new_meeting is None):
-        raise ValueError("Give the meeting the statement was issued at, or the details of a new one.")
-    if new_meeting is not None:
+    if meeting is None and new_meeting is not None:
         meeting = Meeting(**new_meeting)
         meeting.full_clean()
         meeting.save()
+    elif meeting is None or new_meeting is not None:  # neither given, or both
+        raise ValueError("Give the meeting the statement was issued at, or the details of a new one.")
     statement = Statement(
         meeting=meeting,
         position=next_position(meeting),
@@ -104,7 +126,7 @@ def ingest_statement(*, text, meeting=None, new_meeting=None, slug, title, kind,
 
 
 @transaction.atomic
-def suggest_for_statement(*, statement):
+def suggest_for_statement(*, statement: Statement) -> IngestResult:
     """(Re)make the suggestions of a stored statement, keeping every decision.
 
     Undecided suggestions are replaced by fresh ones. A span that overlaps (by the evaluation's rule)
@@ -114,26 +136,28 @@ def suggest_for_statement(*, statement):
     result = suggestions_for_text(
         statement.text, meeting=statement.meeting, position=statement.position, exclude_statement=statement.pk
     )
-    kept = {
+    kept: dict[str, list[tuple[int, int]]] = {
         SuggestionKind.COMMITMENT: list(statement.commitments.values_list("start", "end")),
         SuggestionKind.FIGURE: list(statement.figures.values_list("start", "end")),
     }
     for kind, start, end in statement.suggestions.decided().values_list("kind", "start", "end"):
         kept[kind].append((start, end))
     replaced, _ = statement.suggestions.pending().delete()
-    lines = dict(LineOfEffort.objects.values_list("slug", "id"))
+    lines: dict[str | None, int] = dict(LineOfEffort.objects.values_list("slug", "id"))  # None: no line suggested
     threads = dict(Thread.objects.values_list("slug", "id"))
-    new, skipped = [], 0
+    new: list[Suggestion] = []
+    skipped = 0
 
-    def decided(kind, item):
+    def decided(kind: str, item: Place) -> bool:
         return any(spans_overlap(item["start"], item["end"], start, end) for start, end in kept[kind])
 
     for item in result["suggestions"]:
         if decided(SuggestionKind.COMMITMENT, item):
             skipped += 1
             continue
-        top = item["threads"][0] if item["threads"] else None
-        confident = top is not None and top["score"] >= CONFIDENT_THREAD_SCORE
+        offered = item["threads"][0] if item["threads"] else None
+        # The pledge preselected, when the best one is offered with confidence.
+        top = offered if offered is not None and offered["score"] >= CONFIDENT_THREAD_SCORE else None
         new.append(
             Suggestion(
                 statement=statement,
@@ -147,24 +171,24 @@ def suggest_for_statement(*, statement):
                 line_of_effort_id=lines.get(item["line_of_effort"]),
                 reason=item["reason"],
                 threads=item["threads"],
-                thread_id=threads.get(top["thread"]) if confident else None,
-                change_kind=top["change_kind"] if confident else "",
+                thread_id=threads.get(top["thread"]) if top is not None else None,
+                change_kind=top["change_kind"] if top is not None else "",
             )
         )
-    for item in result["figures"]:
-        if decided(SuggestionKind.FIGURE, item):
+    for figure in result["figures"]:
+        if decided(SuggestionKind.FIGURE, figure):
             skipped += 1
             continue
         new.append(
             Suggestion(
                 statement=statement,
                 kind=SuggestionKind.FIGURE,
-                start=item["start"],
-                end=item["end"],
-                quote=statement.text[item["start"] : item["end"]],
-                value=None if item["value"] is None else Decimal(str(item["value"])),
-                unit=item["unit"][:50],
-                qualifier=item["qualifier"],
+                start=figure["start"],
+                end=figure["end"],
+                quote=statement.text[figure["start"] : figure["end"]],
+                value=None if figure["value"] is None else Decimal(str(figure["value"])),
+                unit=figure["unit"][:50],
+                qualifier=figure["qualifier"],
             )
         )
     for suggestion in new:
@@ -173,7 +197,7 @@ def suggest_for_statement(*, statement):
     return IngestResult(statement=statement, created=len(new), skipped=skipped, replaced=replaced)
 
 
-def _decide(suggestion, status, by, note=""):
+def _decide(suggestion: Suggestion, status: str, by: User, note: str = "") -> None:
     suggestion.status = status
     suggestion.decided_by = by
     suggestion.decided_at = timezone.now()
@@ -181,7 +205,7 @@ def _decide(suggestion, status, by, note=""):
     suggestion.save()
 
 
-def _pending_for_update(suggestion):
+def _pending_for_update(suggestion: Suggestion) -> Suggestion:
     locked = Suggestion.objects.select_for_update().select_related("statement__meeting").get(pk=suggestion.pk)
     if not locked.is_pending():
         raise ValidationError(f"This suggestion was already {locked.get_status_display().lower()}.")
@@ -189,7 +213,9 @@ def _pending_for_update(suggestion):
 
 
 @transaction.atomic
-def accept_suggestion(*, suggestion, by, changes=None):
+def accept_suggestion(
+    *, suggestion: Suggestion, by: User, changes: Mapping[str, Any] | None = None
+) -> Commitment | Figure:
     """Accept a suggestion with a curator's changes: create the commitment (or figure) it proposes.
 
     `changes` overrides the proposal field by field (quote, start, end, slug, line_of_effort, actor,
@@ -200,6 +226,7 @@ def accept_suggestion(*, suggestion, by, changes=None):
     """
     suggestion = _pending_for_update(suggestion)
     changes = dict(changes or {})
+    record: Commitment | Figure
     if suggestion.kind == SuggestionKind.FIGURE:
         record = _accept_figure(suggestion, changes)
         suggestion.figure = record
@@ -210,7 +237,7 @@ def accept_suggestion(*, suggestion, by, changes=None):
     return record
 
 
-def _span(suggestion, changes):
+def _span(suggestion: Suggestion, changes: Mapping[str, Any]) -> tuple[str, int, int]:
     quote = changes.get("quote") or suggestion.quote
     start = changes.get("start")
     if start is None and quote == suggestion.quote:
@@ -218,7 +245,7 @@ def _span(suggestion, changes):
     return resolve_span(suggestion.statement, quote, start, changes.get("end") if start is not None else None)
 
 
-def _accept_commitment(suggestion, changes):
+def _accept_commitment(suggestion: Suggestion, changes: Mapping[str, Any]) -> Commitment:
     quote, start, end = _span(suggestion, changes)
     line = changes.get("line_of_effort", suggestion.line_of_effort)
     if line is None:
@@ -249,7 +276,7 @@ def _accept_commitment(suggestion, changes):
     return commitment
 
 
-def _candidate_kind(suggestion, thread):
+def _candidate_kind(suggestion: Suggestion, thread: Thread) -> str:
     """The change kind suggested against a pledge among the candidates; `new` for a pledge not among them."""
     for candidate in suggestion.threads:
         if candidate["thread"] == thread.slug:
@@ -257,7 +284,7 @@ def _candidate_kind(suggestion, thread):
     return ChangeKind.NEW
 
 
-def _accept_figure(suggestion, changes):
+def _accept_figure(suggestion: Suggestion, changes: Mapping[str, Any]) -> Figure:
     quote, start, end = _span(suggestion, changes)
     figure = Figure(
         statement=suggestion.statement,
@@ -277,20 +304,23 @@ def _accept_figure(suggestion, changes):
 
 
 @transaction.atomic
-def reject_suggestion(*, suggestion, by, note=""):
+def reject_suggestion(*, suggestion: Suggestion, by: User, note: str = "") -> Suggestion:
     """Reject a suggestion: nothing is created, and the span is not suggested again."""
     suggestion = _pending_for_update(suggestion)
     _decide(suggestion, SuggestionStatus.REJECTED, by, note)
     return suggestion
 
 
-def accept_suggestions(*, suggestions, by):
+def accept_suggestions(
+    *, suggestions: Iterable[Suggestion], by: User
+) -> tuple[list[Commitment | Figure], list[tuple[Suggestion, str]]]:
     """Accept several suggestions as proposed, each on its own: ([records created], [(suggestion, problem)]).
 
     One that cannot be accepted (no line of effort, say) is left pending with its reason; the others
     are accepted all the same.
     """
-    created, problems = [], []
+    created: list[Commitment | Figure] = []
+    problems: list[tuple[Suggestion, str]] = []
     for suggestion in suggestions:
         try:
             created.append(accept_suggestion(suggestion=suggestion, by=by))
