@@ -11,7 +11,10 @@ DEV_ENV := DEBUG=1
 
 # The modules whose public functions carry type hints, checked by mypy (django-stubs) in `make test`:
 # services, QuerySets' rules, span tools, ingest.
-TYPED := commitments/rules.py commitments/timeline.py commitments/wording.py commitments/choices.py
+TYPED := core/spans.py core/texts.py core/marking.py \
+	commitments/rules.py commitments/timeline.py commitments/wording.py commitments/choices.py \
+	ingest/segments.py ingest/cues.py ingest/figures.py ingest/ranking.py ingest/corpus.py ingest/defaults.py \
+	ingest/services.py ingest/evaluation.py
 
 # Tools the browser tests inject into pages (axe-core), pinned by package-lock.json.
 node_modules/.package-lock.json: package.json package-lock.json
@@ -49,7 +52,8 @@ test: $(VENV)/.dev node_modules/.package-lock.json
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 typecheck: $(VENV)/.dev
-	SECRET_KEY=typecheck-only $(BIN)/mypy $(TYPED)
+	@# A fresh check each time: a stale incremental cache has hidden a real error.
+	SECRET_KEY=typecheck-only $(BIN)/mypy --no-incremental $(TYPED)
 
 # Every user path timed against a baseline in the same run, on SQLite and PostgreSQL, at 10k and 100k
 # commitments (about 45 minutes); the table also goes to var/bench/results.json.

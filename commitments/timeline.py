@@ -84,7 +84,7 @@ class TimelineStep:
 
 def suggest_change_kind(
     old_quote: str | None,
-    old_strength: str,
+    old_strength: str | None,
     new_quote: str,
     new_strength: str,
     *,
