@@ -1,6 +1,10 @@
 """Lines of effort, recurring pledges (threads), commitments and their assessments."""
 
+from __future__ import annotations
+
 import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Self
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models
@@ -9,11 +13,15 @@ from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
 from core.models import NaturalKeyModel, NaturalKeyQuerySet
-from meetings.models import QuotedSpan
+from meetings.models import Meeting, QuotedSpan, Statement
 
 from .choices import ChangeKind, FundingStage, ImplementationStatus, Strength
 from .rules import PlacedEntry, problems_by_thread
 from .timeline import TimelineStep, suggest_change_kind
+
+
+class LineOfEffortQuerySet(NaturalKeyQuerySet["LineOfEffort"]):
+    """Lines of effort: found by natural key, nothing more (a class of its own names the model for mypy)."""
 
 
 class LineOfEffort(NaturalKeyModel):
@@ -27,7 +35,7 @@ class LineOfEffort(NaturalKeyModel):
     CURATED_FIELDS = ("slug", "name", "position", "description")
 
     history = HistoricalRecords()
-    objects = NaturalKeyQuerySet.as_manager()
+    objects = LineOfEffortQuerySet.as_manager()
 
     class Meta:
         ordering = ["position"]
@@ -54,13 +62,13 @@ STORY_COMMITMENT_FIELDS = (
 STORY_MEETING_FIELDS = ("slug", "city", "start_date", "end_date", "date_precision")
 
 
-class ThreadQuerySet(NaturalKeyQuerySet):
-    def with_entry_count(self):
+class ThreadQuerySet(NaturalKeyQuerySet["Thread"]):
+    def with_entry_count(self) -> Self:
         """Annotate `entry_count`, the commitments in each thread, as a subquery on the indexed thread key."""
         rows = ThreadEntry.objects.filter(thread=OuterRef("pk")).order_by().values("thread")
         return self.annotate(entry_count=Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0))
 
-    def with_timeline(self, *, only=None):
+    def with_timeline(self, *, only: Sequence[str] | None = None) -> Self:
         """Threads with their entries prefetched in position order, each with commitment, statement and meeting.
 
         Optimised for showing a thread's timeline and wording differences with two queries. `only`
@@ -71,7 +79,7 @@ class ThreadQuerySet(NaturalKeyQuerySet):
         entries = entries.only("thread_id", "position", *only) if only else entries.defer("commitment__statement__text")
         return self.prefetch_related(Prefetch("entries", queryset=entries.order_by("position")))
 
-    def search(self, text):
+    def search(self, text: str) -> Self:
         """Threads whose title or description contain the text, or holding a commitment that matches it."""
         text = text.strip()
         if not text:
@@ -128,8 +136,8 @@ class Thread(NaturalKeyModel):
         return list(dict.fromkeys(e.commitment.statement.meeting for e in entries))
 
 
-class CommitmentQuerySet(NaturalKeyQuerySet):
-    def with_latest_status(self):
+class CommitmentQuerySet(NaturalKeyQuerySet["Commitment"]):
+    def with_latest_status(self) -> Self:
         """Annotate each commitment with `latest_status`: its newest assessment's status, or not assessed."""
         newest = Assessment.objects.filter(commitment=OuterRef("pk")).order_by("-assessed_on", "-pk")
         return self.annotate(
@@ -138,7 +146,7 @@ class CommitmentQuerySet(NaturalKeyQuerySet):
             )
         )
 
-    def search(self, text):
+    def search(self, text: str) -> Self:
         """Commitments whose quote or summary match free text: PostgreSQL full-text search, else substring."""
         text = text.strip()
         if not text:
@@ -150,7 +158,7 @@ class CommitmentQuerySet(NaturalKeyQuerySet):
             return self.alias(search=vector).filter(search=SearchQuery(text, config="english", search_type="websearch"))
         return self.filter(Q(quote__icontains=text) | Q(summary__icontains=text))
 
-    def counts_by_line_and_meeting(self):
+    def counts_by_line_and_meeting(self) -> models.QuerySet[Commitment, Mapping[str, Any]]:
         """Commitments per line of effort per meeting, with the binding/softer split, for dashboards."""
         return (
             self.values(
@@ -168,7 +176,7 @@ class CommitmentQuerySet(NaturalKeyQuerySet):
             .order_by("line_of_effort__position", "statement__meeting__start_date")
         )
 
-    def counts_by_line_and_year(self):
+    def counts_by_line_and_year(self) -> models.QuerySet[Commitment, Mapping[str, Any]]:
         """Commitments per line of effort per year of their meeting, with the binding/softer split.
 
         What a chart across many meetings shows: a column per year rather than per meeting.
@@ -183,26 +191,28 @@ class CommitmentQuerySet(NaturalKeyQuerySet):
             .order_by("line_of_effort__slug", "statement__meeting__start_date__year")
         )
 
-    def rows_quoting(self, statement):
+    def rows_quoting(self, statement: Statement) -> models.QuerySet[Commitment, Mapping[str, Any]]:
         """The commitments quoting one statement, in text order, as rows for a list: what a reader sees
         of each (offsets, summary, line of effort, strength, actor, latest status).
 
         Rows, not instances: a statement quotes a hundred commitments or more.
         """
+        # django-stubs checks values() against the model's fields and cannot see `latest_status`, which
+        # `with_latest_status()` annotates (its `Self` carries no annotations).
         return (
             self.filter(statement=statement)
             .with_latest_status()
             .order_by("start", "end", "pk")
-            .values(
+            .values(  # type: ignore[misc]
                 "id", "slug", "start", "end", "summary", "line_of_effort__name", "strength", "actor", "latest_status"
             )
         )
 
-    def in_thread(self, slug):
+    def in_thread(self, slug: str) -> Self:
         """Commitments of one recurring pledge, in the thread's order."""
         return self.filter(thread_entries__thread__slug=slug).order_by("thread_entries__position")
 
-    def for_list(self):
+    def for_list(self) -> Self:
         """Commitments with what a list shows of them: statement, meeting, line of effort, threads, status.
 
         The statement's text is deferred: a list never shows it, and it is the widest column.
@@ -283,10 +293,10 @@ class Commitment(QuotedSpan):
         return not self.assessments.exists() and not self.thread_entries.exists()
 
 
-class ThreadEntryQuerySet(NaturalKeyQuerySet):
-    def entries_for(self, commitment_ids):
+class ThreadEntryQuerySet(NaturalKeyQuerySet["ThreadEntry"]):
+    def entries_for(self, commitment_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
         """{commitment id: [its entries as {thread, position, change_kind}]} for a page of commitments, in one query."""
-        entries = {}
+        entries: dict[int, list[dict[str, Any]]] = {}
         rows = (
             self.filter(commitment_id__in=commitment_ids)
             .order_by("thread__slug")
@@ -298,7 +308,7 @@ class ThreadEntryQuerySet(NaturalKeyQuerySet):
             )
         return entries
 
-    def meeting_matrix(self):
+    def meeting_matrix(self) -> models.QuerySet[ThreadEntry, Mapping[str, Any]]:
         """Which recurring pledge appears at which meeting: one row per entry, in thread and meeting order."""
         return self.values(
             "thread__slug",
@@ -310,7 +320,7 @@ class ThreadEntryQuerySet(NaturalKeyQuerySet):
             "change_kind",
         ).order_by("thread__line_of_effort__position", "thread__slug", "position")
 
-    def rule_problems(self):
+    def rule_problems(self) -> list[str]:
         """Every break of the threads' rules (`commitments.rules`) among these entries, naming thread and entry.
 
         One query, the entries read as plain rows; the seed builder and `generate_demo` call it on
@@ -330,11 +340,11 @@ class ThreadEntryQuerySet(NaturalKeyQuerySet):
             for thread, commitment, position, kind, *order in rows.iterator(chunk_size=10_000)
         )
 
-    def in_line_of_effort(self, slug):
+    def in_line_of_effort(self, slug: str) -> Self:
         """Entries of the recurring pledges filed under one line of effort (the thread's line, not the quote's)."""
         return self.filter(thread__line_of_effort__slug=slug)
 
-    def in_years(self, first=None, last=None):
+    def in_years(self, first: int | None = None, last: int | None = None) -> Self:
         """Entries whose commitment was made at a meeting held from year `first` to year `last` (either open)."""
         queryset = self
         if first is not None:
@@ -343,13 +353,13 @@ class ThreadEntryQuerySet(NaturalKeyQuerySet):
             queryset = queryset.filter(commitment__statement__meeting__start_date__year__lte=last)
         return queryset
 
-    def of_threads_matching(self, text):
+    def of_threads_matching(self, text: str) -> Self:
         """Every entry of the recurring pledges that `Thread.objects.search(text)` finds: whole rows, not cells."""
         if not text.strip():
             return self
         return self.filter(thread__in=Thread.objects.search(text).values("pk"))
 
-    def at_meeting(self, meeting):
+    def at_meeting(self, meeting: Meeting) -> Self:
         """The recurring pledges made at one meeting: entries with thread, line of effort and commitment, in order.
 
         The statement text is never read: a list of pledges shows the quotes, not the text around them.
@@ -361,7 +371,7 @@ class ThreadEntryQuerySet(NaturalKeyQuerySet):
             .order_by("thread__line_of_effort__position", "thread__title", "position")
         )
 
-    def with_previous(self):
+    def with_previous(self) -> Self:
         """Annotate each entry with its thread's previous entry's quote and strength (`previous_quote`,
         `previous_strength`; None for a first entry), which `ThreadEntry.suggested_change_kind()` reads.
 
@@ -373,7 +383,7 @@ class ThreadEntryQuerySet(NaturalKeyQuerySet):
             previous_strength=Subquery(previous.values("commitment__strength")[:1]),
         )
 
-    def differing_from_suggestion(self):
+    def differing_from_suggestion(self) -> Self:
         """Entries whose curator's change kind differs from the suggested one.
 
         The suggestion is worked out in Python from the words of two quotes, so the entries are read
@@ -387,11 +397,11 @@ class ThreadEntryQuerySet(NaturalKeyQuerySet):
         ]
         return self.filter(pk__in=differing)
 
-    def at_meetings(self, meeting_ids):
+    def at_meetings(self, meeting_ids: Iterable[int]) -> Self:
         """Entries whose commitment was made at one of these meetings (ids): the columns of a window of the matrix."""
         return self.filter(commitment__statement__meeting_id__in=meeting_ids)
 
-    def rows_at_meeting(self, meeting):
+    def rows_at_meeting(self, meeting: Meeting) -> models.QuerySet[ThreadEntry, Mapping[str, Any]]:
         """The recurring pledges made at one meeting, in `at_meeting()`'s order, as rows for a list.
 
         Rows, not instances: a meeting makes a hundred pledges, and a list shows five values of each.
@@ -400,10 +410,10 @@ class ThreadEntryQuerySet(NaturalKeyQuerySet):
             "thread__slug", "thread__title", "thread__line_of_effort__name", "commitment__slug", "change_kind"
         )
 
-    def places_for(self, commitment_ids):
+    def places_for(self, commitment_ids: Iterable[int]) -> dict[int, list[Mapping[str, Any]]]:
         """{commitment id: [its places in recurring pledges as rows]}, each row with the pledge's slug and
         title, the position and the change kind; in one query, as `entries_for()` for the API."""
-        places = {}
+        places: dict[int, list[Mapping[str, Any]]] = {}
         rows = (
             self.filter(commitment_id__in=commitment_ids)
             .order_by("thread__slug")
@@ -413,7 +423,7 @@ class ThreadEntryQuerySet(NaturalKeyQuerySet):
             places.setdefault(row["commitment_id"], []).append(row)
         return places
 
-    def thread_ids(self):
+    def thread_ids(self) -> models.QuerySet[Thread, int]:
         """The ids of the recurring pledges these entries belong to, each once, in the matrix's order.
 
         The matrix pages through pledges, not entries: this list is what it pages through.
@@ -424,7 +434,7 @@ class ThreadEntryQuerySet(NaturalKeyQuerySet):
             .values_list("pk", flat=True)
         )
 
-    def story_of(self, thread):
+    def story_of(self, thread: Thread) -> Self:
         """A thread's entries in position order with what its public page shows of each: the commitment's
         quote, filing, deadline and money, its statement's title and digest, when and where its meeting was.
 
@@ -491,8 +501,8 @@ class ThreadEntry(NaturalKeyModel):
         return self.change_kind != self.suggested_change_kind()
 
 
-class AssessmentQuerySet(NaturalKeyQuerySet):
-    def get_by_key(self, key: str) -> "Assessment":
+class AssessmentQuerySet(NaturalKeyQuerySet["Assessment"]):
+    def get_by_key(self, key: str) -> Assessment:
         """The record a `commitment@YYYY-MM-DD` key addresses; DoesNotExist for any other key."""
         slug, _, day = key.partition("@")
         try:
@@ -501,11 +511,11 @@ class AssessmentQuerySet(NaturalKeyQuerySet):
             raise self.model.DoesNotExist(f"{key!r} is not {Assessment.KEY_FORMAT}") from None
         return self.get_by_natural_key(slug, assessed_on)
 
-    def latest_of(self, commitment_ids):
+    def latest_of(self, commitment_ids: Iterable[int]) -> dict[int, Assessment]:
         """{commitment id: its newest assessment} for the given commitments, in one query whatever their history."""
         return {assessment.commitment_id: assessment for assessment in self.newest_of(commitment_ids)}
 
-    def newest_of(self, commitment_ids):
+    def newest_of(self, commitment_ids: Iterable[int]) -> Self:
         """The newest assessment of each of the given commitments (those assessed at all)."""
         newest = Assessment.objects.filter(commitment=OuterRef("commitment")).order_by("-assessed_on", "-pk")
         return self.filter(commitment_id__in=commitment_ids, pk=Subquery(newest.values("pk")[:1]))

@@ -9,16 +9,10 @@ import datetime
 import decimal
 import hashlib
 import json
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
-
-
-class NaturalKeyQuerySet(models.QuerySet):
-    """Rows found by their natural key: the lookups their model declares in `NATURAL_KEY`."""
-
-    def get_by_natural_key(self, *key):
-        return self.get(**dict(zip(self.model.NATURAL_KEY, key, strict=True)))
 
 
 class NaturalKeyModel(models.Model):
@@ -30,7 +24,7 @@ class NaturalKeyModel(models.Model):
     as ISO text, as in a fixture.
     """
 
-    NATURAL_KEY = ("slug",)
+    NATURAL_KEY: tuple[str, ...] = ("slug",)
     # The fields a curator writes, in the order forms and API answers show them. The admin, the
     # serializers, the seed builder's allowed keys and the ingest forms read it (`curated_fields()`).
     CURATED_FIELDS: tuple[str, ...] = ()
@@ -39,7 +33,9 @@ class NaturalKeyModel(models.Model):
         abstract = True
 
     @classmethod
-    def curated_fields(cls, *, without: tuple[str, ...] = (), after: str | None = None, add: tuple[str, ...] = ()):
+    def curated_fields(
+        cls, *, without: tuple[str, ...] = (), after: str | None = None, add: tuple[str, ...] = ()
+    ) -> list[str]:
         """The curated fields less `without`, with `add` inserted after the field `after` (or at the end)."""
         fields = [name for name in cls.CURATED_FIELDS if name not in without]
         at = fields.index(after) + 1 if after else len(fields)
@@ -125,6 +121,17 @@ class NaturalKeyModel(models.Model):
             except ValidationError as exc:
                 errors.setdefault(constraint.fields[-1], []).extend(exc.messages)
         return errors
+
+
+# The model a natural-key QuerySet holds; a subclass names it (`NaturalKeyQuerySet["Meeting"]`).
+_M = TypeVar("_M", bound=NaturalKeyModel)
+
+
+class NaturalKeyQuerySet(models.QuerySet[_M]):
+    """Rows found by their natural key: the lookups their model declares in `NATURAL_KEY`."""
+
+    def get_by_natural_key(self, *key: Any) -> _M:
+        return self.get(**dict(zip(self.model.NATURAL_KEY, key, strict=True)))
 
 
 def _digest(label, name, value):

@@ -1,6 +1,10 @@
 """Meetings, the statements issued at them, who took part, and the figures they cite."""
 
+from __future__ import annotations
+
 import datetime
+from collections.abc import Mapping
+from typing import Any, Self
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -32,16 +36,16 @@ class DatePrecision(models.TextChoices):
     YEAR = "year", "Year"
 
 
-class MeetingQuerySet(NaturalKeyQuerySet):
-    def in_order(self):
+class MeetingQuerySet(NaturalKeyQuerySet["Meeting"]):
+    def in_order(self) -> Self:
         """Meetings in the order they took place."""
         return self.order_by("start_date", "slug")
 
-    def per_year(self):
+    def per_year(self) -> models.QuerySet[Meeting, tuple[int, int]]:
         """(year, number of meetings) for every year with a meeting, in order: a window of years is chosen from it."""
         return self.values_list("start_date__year").annotate(n=models.Count("pk")).order_by("start_date__year")
 
-    def in_years(self, first=None, last=None):
+    def in_years(self, first: int | None = None, last: int | None = None) -> Self:
         """Meetings held from year `first` to year `last` (either open), as a date range the index can use."""
         queryset = self
         if first is not None:
@@ -131,14 +135,14 @@ class StatementKind(models.TextChoices):
     READOUT = "readout", "Readout"
 
 
-class StatementQuerySet(NaturalKeyQuerySet):
-    def listed(self):
+class StatementQuerySet(NaturalKeyQuerySet["Statement"]):
+    def listed(self) -> Self:
         """Statements for a list: meeting joined, text deferred, the quotes pointing into each counted."""
         return (
             self.select_related("meeting").defer("text").with_quote_counts().order_by("meeting__start_date", "position")
         )
 
-    def with_quote_counts(self):
+    def with_quote_counts(self) -> Self:
         """Annotate `commitment_count` and `figure_count`: the quotes pointing into each statement.
 
         Each count is a subquery on an indexed foreign key: two counts cannot multiply each other
@@ -146,9 +150,13 @@ class StatementQuerySet(NaturalKeyQuerySet):
         """
         return self.annotate(commitment_count=self._count_of("commitments"), figure_count=self._count_of("figures"))
 
-    def listed_rows(self):
+    def listed_rows(self) -> models.QuerySet[Statement, Mapping[str, Any]]:
         """`listed()` as rows for a list of many statements: slug, title, kind, meeting id and the two counts."""
-        return self.listed().values("slug", "title", "kind", "meeting_id", "commitment_count", "figure_count")
+        # django-stubs checks values() against the model's fields and cannot see the counts that
+        # `with_quote_counts()` annotates inside `listed()` (its `Self` carries no annotations).
+        return self.listed().values(  # type: ignore[misc]
+            "slug", "title", "kind", "meeting_id", "commitment_count", "figure_count"
+        )
 
     def _count_of(self, related_name):
         # By the relation's name: this app never imports the apps that quote its statements.
@@ -302,8 +310,8 @@ class MemberKind(models.TextChoices):
     ORGANIZATION = "organization", "International organization"
 
 
-class MemberQuerySet(NaturalKeyQuerySet):
-    def with_conflicting_joins(self):
+class MemberQuerySet(NaturalKeyQuerySet["Member"]):
+    def with_conflicting_joins(self) -> Self:
         """Members that sources welcome as new at more than one meeting."""
         return self.annotate(
             join_meetings=models.Count(
@@ -339,8 +347,8 @@ class ParticipationRole(models.TextChoices):
 EXTERNAL_SOURCE = "external"
 
 
-class ParticipationQuerySet(NaturalKeyQuerySet):
-    def get_by_key(self, key):
+class ParticipationQuerySet(NaturalKeyQuerySet["Participation"]):
+    def get_by_key(self, key: str) -> Participation:
         """The record a `meeting~member~role~statement` key addresses (`external` for no statement)."""
         parts = key.split("~")
         if len(parts) != 4:
@@ -348,7 +356,7 @@ class ParticipationQuerySet(NaturalKeyQuerySet):
         meeting, member, role, statement = parts
         return self.get_by_natural_key(meeting, member, role, None if statement == EXTERNAL_SOURCE else statement)
 
-    def at_meeting(self, meeting):
+    def at_meeting(self, meeting: Meeting) -> Self:
         """Who took part in one meeting, as each source says it: member and statement joined, text deferred."""
         return (
             self.filter(meeting=meeting)
@@ -357,7 +365,7 @@ class ParticipationQuerySet(NaturalKeyQuerySet):
             .order_by("role", "member__name", "statement__position")
         )
 
-    def conflicting_joins(self, meeting=None):
+    def conflicting_joins(self, meeting: Meeting | None = None) -> Self:
         """Every record of a member joining, for the members that sources welcome as new at more than one meeting.
 
         With a meeting: only for the members that take part in it (their joins at other meetings included).
@@ -460,8 +468,8 @@ class Qualifier(models.TextChoices):
     UP_TO = "up-to", "up to"
 
 
-class FigureQuerySet(NaturalKeyQuerySet):
-    def series(self, metric):
+class FigureQuerySet(NaturalKeyQuerySet["Figure"]):
+    def series(self, metric: str) -> Self:
         """One metric's figures in meeting order, for a series across meetings."""
         return (
             self.filter(metric=metric)
@@ -470,7 +478,7 @@ class FigureQuerySet(NaturalKeyQuerySet):
             .order_by("statement__meeting__start_date", "statement__position", "start")
         )
 
-    def latest_in_series(self, metric):
+    def latest_in_series(self, metric: str) -> Self:
         """One metric's figures, newest first, each annotated with `series_total`: how many the whole series has.
 
         A page slices the latest few and still says how long the series is, in one query.
