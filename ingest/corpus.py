@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import F, Max, Min, OuterRef, Q, QuerySet, Subquery
 
-from commitments.models import Commitment, LineOfEffort, Thread, ThreadEntry
+from commitments.models import Commitment, Thread, ThreadEntry
 from core.spans import display_text
 
 # Words that say nothing about what a pledge is about (both engines drop most of them too).
@@ -294,7 +294,7 @@ class StoredCorpus:
             latest_strength=Subquery(latest.values("commitment__strength")[:1]),
         )
         return {
-            row["id"]: row
+            row["id"]: cast(ThreadRow, row)
             for row in rows.values(
                 "id",
                 "slug",
@@ -305,11 +305,6 @@ class StoredCorpus:
                 "latest_strength",
             )
         }
-
-    @cached_property
-    def lines(self) -> list[dict[str, str]]:
-        """The lines of effort: slug, name and description, in their order."""
-        return list(LineOfEffort.objects.order_by("position").values("slug", "name", "description"))
 
 
 @contextmanager
