@@ -39,7 +39,8 @@ class Command(BaseCommand):
                 ("--expect-sha256",),
                 {
                     "metavar": "HEX",
-                    "help": "The snapshot sha256 recorded at export: refuse any other snapshot, signed or not.",
+                    "help": "The snapshot sha256 recorded at export (X-Snapshot-SHA256): enough on its own to check "
+                    "origin; any other snapshot is refused, signed or not.",
                 },
             ),
             (
@@ -50,7 +51,8 @@ class Command(BaseCommand):
                     "type": Path,
                     "default": [],
                     "dest": "public_keys",
-                    "help": "A public key the snapshot may be signed with (besides the configured ones); repeatable.",
+                    "help": "A public key the snapshot may be signed with (besides the configured ones): enough on its "
+                    "own to check origin; repeatable.",
                 },
             ),
             (
