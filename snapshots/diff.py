@@ -49,9 +49,13 @@ def _ordered_records(path):
         label, fields = line.record["model"], line.record["fields"]
         if label not in ranks:
             raise SnapshotError(f"{path} line {line.number}: {label!r} is not a curated model.")
-        key = record_key(label, fields)
-        position = (ranks[label], sort_key(key))
-        if previous is not None and position <= previous:
+        try:
+            key = record_key(label, fields)
+            position = (ranks[label], sort_key(key))
+            in_order = previous is None or position > previous
+        except (KeyError, IndexError, TypeError):
+            raise SnapshotError(f"{path} line {line.number}: no readable natural key: verify the snapshot.") from None
+        if not in_order:
             raise SnapshotError(f"{path} line {line.number}: out of snapshot order: verify the snapshot.")
         previous = position
         yield position, label, key, fields

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.recorder import MigrationRecorder
 
-from .records import FIXTURE, FORMAT, MANIFEST, SnapshotError
+from .records import FIXTURE, FORMAT_1, MANIFEST, READABLE_FORMATS, SnapshotError
 
 
 def app_version():
@@ -25,8 +25,17 @@ def applied_migrations(using=DEFAULT_DB_ALIAS):
 
 
 def manifest_digest(manifest):
-    """SHA-256 of the manifest's content: everything but the export time, this digest and its signature."""
-    content = {k: v for k, v in manifest.items() if k not in {"exported_at", "snapshot_sha256", "signature"}}
+    """SHA-256 of the manifest's content: every entry but this digest (`snapshot_sha256`) and its signature.
+
+    The content is written as `json.dumps(content, sort_keys=True, ensure_ascii=False)` (Python's
+    default separators ", " and ": "), encoded as UTF-8, and hashed. The export time
+    (`exported_at`) is content like any other entry. A snapshot of format 1 (FORMAT_1) was sealed
+    with its export time left out, and is checked as it was sealed.
+    """
+    outside = {"snapshot_sha256", "signature"}
+    if manifest.get("format") == FORMAT_1:
+        outside.add("exported_at")
+    content = {k: v for k, v in manifest.items() if k not in outside}
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
@@ -48,9 +57,10 @@ def read_manifest(directory):
         manifest = json.loads(path.read_bytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SnapshotError(f"{path} is not valid JSON ({exc}).") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") not in READABLE_FORMATS:
         found = manifest.get("format") if isinstance(manifest, dict) else None
-        raise SnapshotError(f"{directory} is not a snapshot of this tracker: format {found!r}, expected {FORMAT!r}.")
+        expected = " or ".join(repr(f) for f in READABLE_FORMATS)
+        raise SnapshotError(f"{directory} is not a snapshot of this tracker: format {found!r}, expected {expected}.")
     required = {"counts": dict, "files": dict, "statements": dict, "migrations": list, "snapshot_sha256": str}
     for name, kind in required.items():
         if not isinstance(manifest.get(name), kind):

@@ -13,8 +13,9 @@ primary keys: records come model by model in dependency order, each model's rows
 natural key in code-point order (a binary collation, so PostgreSQL's locale does not reorder
 them); records have no `pk` (natural primary keys) and refer to others by natural key; every
 value is written by this module, not by the database driver (decimals at the field's scale,
-ISO dates), as compact JSON with sorted keys. The export time is kept in the manifest, outside
-every digest, so it is the only thing that differs between two exports of the same data.
+ISO dates), as compact JSON with sorted keys. The fixture is byte-identical; the manifest
+differs only by its export time and, since the digest and signature cover that time too, by
+those two.
 
 History rows are keyed by what they record, not by ids: a row holds the tracked object's fields
 as they were at that version (so its natural key, e.g. its slug, is among them), its
@@ -47,7 +48,11 @@ from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Collate
 from django.utils import timezone
 
-FORMAT = "commitment-tracker-snapshot/1"
+# The format this tracker writes. Format 2 puts the export time inside the manifest's digest and
+# signature; format 1 (the previous one) kept it outside, and is still read (see files.manifest_digest).
+FORMAT = "commitment-tracker-snapshot/2"
+FORMAT_1 = "commitment-tracker-snapshot/1"
+READABLE_FORMATS = (FORMAT, FORMAT_1)
 FIXTURE = "fixture.jsonl"
 HISTORY = "history.jsonl"
 MANIFEST = "manifest.json"

@@ -1,5 +1,6 @@
 """Restore: a verified snapshot loaded into the database, all or nothing."""
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,11 +36,23 @@ class RestoreResult:
     counts: dict
     deleted: dict
     dry_run: bool
+    notes: list = dataclasses.field(default_factory=list)  # verify's: a signature not checked, an older format
 
 
 def curated_counts(using=DEFAULT_DB_ALIAS):
     """{model: rows} of the curated models in a database."""
     return {label_of(model): model._default_manager.using(using).count() for model in curated_models()}
+
+
+def _refuse_curated_records(using):
+    """SnapshotError if the database holds any curated record: a snapshot is restored into an empty one."""
+    existing = {label: n for label, n in curated_counts(using).items() if n}
+    if existing:
+        held = ", ".join(f"{label}: {n}" for label, n in existing.items())
+        raise SnapshotError(
+            f"The database already holds curated records ({held}). A snapshot is restored into an empty "
+            "database; use --replace to delete these records first (in the same transaction)."
+        )
 
 
 def restore_snapshot(
@@ -52,28 +65,41 @@ def restore_snapshot(
     check_origin=True,
     using=DEFAULT_DB_ALIAS,
     progress=None,
+    phase=None,
 ):
     """Load a verified snapshot's records into the database, all or nothing; returns the counts loaded.
 
-    Refuses a snapshot that fails verification (origin included, see `verify_snapshot`), one
-    taken at migrations this database lacks, any record the admin or the API would refuse (a
-    value out of its choices, too long, a quote that is not its statement's text at its offsets,
-    ...) and, unless `replace`, a database that already holds curated records (loading over them
-    would merge two states). With `replace` the curated records are deleted first, in the same
-    transaction. `dry_run` loads everything and then rolls it back: nothing is kept.
+    Refuses, unless `replace`, a database that already holds curated records (loading over them
+    would merge two states): checked first, before the snapshot is read, and again in the
+    transaction that loads it. Then refuses a snapshot that fails verification (origin included,
+    see `verify_snapshot`), one taken at migrations this database lacks, and any record the
+    admin or the API would refuse (a value out of its choices, too long, a quote that is not its
+    statement's text at its offsets, ...). With `replace` the curated records are deleted first,
+    in the same transaction. `dry_run` loads everything and then rolls it back: nothing is kept.
+    `phase(text)` is told of each step, `progress(label, done, total)` of the records.
     """
     directory = Path(directory)
+    manifest = read_manifest(directory)  # only the manifest: a folder that is no snapshot is named as such
+    if not replace:
+        _refuse_curated_records(using)
     verified = verify_snapshot(
-        directory, expect_sha256=expect_sha256, public_keys=public_keys, check_origin=check_origin
+        directory,
+        expect_sha256=expect_sha256,
+        public_keys=public_keys,
+        check_origin=check_origin,
+        phase=phase,
+        progress=progress,
     )
     if not verified.ok:
         raise SnapshotRefused(directory, verified.failures)
-    manifest = read_manifest(directory)
     missing = sorted({tuple(m) for m in manifest["migrations"]} - {tuple(m) for m in applied_migrations(using)})
     if missing:
         names = ", ".join(f"{app}.{name}" for app, name in missing)
         raise SnapshotError(f"The snapshot was taken at migrations this database lacks ({names}): run migrate first.")
     total = sum(manifest["counts"].values())
+    if phase is not None:
+        first = "Deleting the curated records, then loading" if replace else "Loading"
+        phase(f"{first} {total:,} records (one transaction)")
     try:
         counts, deleted = _restore_atomically(directory, replace, dry_run, using, total, progress)
     except _LoadFailed as failed:
@@ -94,19 +120,14 @@ def restore_snapshot(
             f"{name}({FIXTURE} line {failed.line}) cannot be loaded "
             f"({failed.error.__class__.__name__}: {failed.error}); the database is unchanged."
         ) from failed.error
-    return RestoreResult(counts=counts, deleted=deleted, dry_run=dry_run)
+    return RestoreResult(counts=counts, deleted=deleted, dry_run=dry_run, notes=verified.notes)
 
 
 def _restore_atomically(directory, replace, dry_run, using, total, progress):
     """Delete (with `replace`) and load in one transaction; returns (counts loaded, counts deleted)."""
     with transaction.atomic(using=using):
-        existing = {label: n for label, n in curated_counts(using).items() if n}
-        if existing and not replace:
-            held = ", ".join(f"{label}: {n}" for label, n in existing.items())
-            raise SnapshotError(
-                f"The database already holds curated records ({held}). A snapshot is restored into an empty "
-                "database; use --replace to delete these records first (in the same transaction)."
-            )
+        if not replace:
+            _refuse_curated_records(using)  # again: a record may have been added while the snapshot was verified
         deleted = {}
         if replace:
             # Children first: statements and commitments PROTECT what points at them.

@@ -1,10 +1,14 @@
 """Where a snapshot comes from: its manifest digest signed with the tracker's Ed25519 key.
 
-The manifest's `snapshot_sha256` covers every file's digest, the counts, every statement's digest,
-the migrations and the app version; signing that digest signs the whole snapshot. A snapshot
-edited and resealed (every digest recomputed) keeps a signature that no longer matches, and one
-stripped of its signature is refused as unsigned, unless the auditor checks its digest against
-the one recorded at export (`--expect-sha256`) or says explicitly that origin is not checked.
+The manifest's `snapshot_sha256` covers all of the manifest but itself and the signature: every
+file's digest, the counts, every statement's digest, the migrations, the app version and the
+export time (see `files.manifest_digest`); signing that digest signs the whole snapshot. A
+snapshot edited and resealed (every digest recomputed) keeps a signature that no longer matches,
+and one stripped of its signature is refused as unsigned, unless the auditor checks its digest
+against the one recorded at export (`--expect-sha256`) or says explicitly that origin is not
+checked. Either of the two origin checks is enough on its own: a signature by a key that is not
+at hand cannot be checked either way, so with a matching `--expect-sha256` it is reported as
+not checked rather than refused; a trusted key's signature that does not match is always refused.
 
 Keys are PEM files: the private key where the tracker exports (`SNAPSHOT_SIGNING_KEY_FILE`),
 public keys wherever snapshots are checked (`SNAPSHOT_TRUSTED_KEY_FILES`, `--public-key`).
@@ -15,6 +19,7 @@ import base64
 import binascii
 import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -90,22 +95,44 @@ def sign(digest, private_key):
     }
 
 
-def signature_problem(manifest, keys):
-    """Why the manifest's signature does not prove its origin, or None when a trusted key signed its digest."""
+@dataclass
+class SignatureCheck:
+    """What a manifest's signature says about its origin.
+
+    `verdict` is "valid" (a trusted key signed this digest), "unsigned", "untrusted" (signed
+    with a key that is not at hand, so it cannot be checked either way) or "invalid" (malformed,
+    or a trusted key's signature that does not match the digest). `problem` says why, in words,
+    when it is not "valid"; `key_id` names the key the signature claims.
+    """
+
+    verdict: str
+    problem: str | None = None
+    key_id: str | None = None
+
+
+def check_signature(manifest, keys):
+    """Check the manifest's signature against `keys` ({key id: public key}); returns a SignatureCheck."""
     signature = manifest.get("signature")
     if signature is None:
-        return "the snapshot is unsigned, so its origin cannot be checked"
+        return SignatureCheck("unsigned", "the snapshot is unsigned, so its origin cannot be checked")
     if not isinstance(signature, dict) or signature.get("algorithm") != ALGORITHM:
-        return f"the signature is not an {ALGORITHM} signature of this tracker: {signature!r}"
-    key = keys.get(signature.get("key_id"))
+        return SignatureCheck(
+            "invalid", f"the signature is not an {ALGORITHM} signature of this tracker: {signature!r}"
+        )
+    claimed = signature.get("key_id")
+    key = keys.get(claimed) if isinstance(claimed, str) else None
     if key is None:
         trusted = ", ".join(sorted(keys)) or "none configured"
-        return f"it is signed with key {signature.get('key_id')}, which is not a trusted key (trusted: {trusted})"
+        return SignatureCheck(
+            "untrusted", f"it is signed with key {claimed}, which is not a trusted key (trusted: {trusted})", claimed
+        )
     try:
         key.verify(base64.b64decode(signature.get("value", ""), validate=True), manifest["snapshot_sha256"].encode())
-    except (InvalidSignature, binascii.Error, ValueError):
-        return "the signature does not match the snapshot's digest: it was changed after it was signed"
-    return None
+    except (InvalidSignature, binascii.Error, ValueError, TypeError):
+        return SignatureCheck(
+            "invalid", "the signature does not match the snapshot's digest: it was changed after it was signed", claimed
+        )
+    return SignatureCheck("valid", key_id=claimed)
 
 
 def generate_key_pair(private_path):

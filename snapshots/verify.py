@@ -4,7 +4,7 @@ import json
 import sqlite3
 import tempfile
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.apps import apps
@@ -15,6 +15,7 @@ from core.texts import sha256_hex
 from .files import file_sha256, manifest_digest, read_lines, read_manifest
 from .records import (
     FIXTURE,
+    FORMAT_1,
     HISTORY,
     MANIFEST,
     curated_models,
@@ -26,7 +27,10 @@ from .records import (
     reference_fields,
     sort_key,
 )
-from .signing import signature_problem, trusted_keys
+from .signing import check_signature, trusted_keys
+
+# Progress every this many records read, in each pass over the fixture.
+PROGRESS_EVERY = 10_000
 
 
 @dataclass
@@ -36,6 +40,8 @@ class VerifyResult:
     failures: list
     # How the snapshot's origin was established: "signature", "expected sha256" or "not checked".
     origin: str = "not checked"
+    # What the auditor should know though nothing failed: a signature that could not be checked, an older format.
+    notes: list = field(default_factory=list)
 
     @property
     def ok(self):
@@ -46,38 +52,38 @@ def _expected_fields(spec):
     return {name for name, *_ in spec.outputs}
 
 
-def verify_snapshot(directory, *, expect_sha256=None, public_keys=(), check_origin=True):
+def _quiet(*args):
+    pass
+
+
+def verify_snapshot(directory, *, expect_sha256=None, public_keys=(), check_origin=True, phase=None, progress=None):
     """Check a snapshot: where it comes from, then digests, counts, every statement text, quote and reference.
 
     A snapshot rewritten and resealed whole checks against itself, so its origin is checked
-    first: its signature against the trusted public keys (the configured ones and `public_keys`,
-    paths of PEM files), or its digest against `expect_sha256`, the one an auditor kept from the
-    export. An unsigned snapshot is refused unless one of those ties it to the export, or the
-    caller says explicitly that origin is not checked (`check_origin=False`). Returns every
-    failure found, each naming the file or record and the reason; raises SnapshotError only when
-    the folder is not a snapshot at all, or a key file cannot be read.
+    first, and either of two checks is enough: its signature by a trusted public key (the
+    configured ones and `public_keys`, paths of PEM files), or its digest equal to
+    `expect_sha256`, the one an auditor kept apart from the file. A signature by a key that is
+    not at hand cannot be checked: with a matching `expect_sha256` that is a note, not a failure;
+    a signature that a trusted key disproves (or a malformed one) is a failure whatever else
+    holds. Without either check the snapshot is refused, unless the caller says explicitly that
+    origin is not checked (`check_origin=False`).
+
+    `phase(text)` is told of each step as it starts, `progress(label, done, total)` of the
+    records read every PROGRESS_EVERY. Returns every failure found, each naming the file or
+    record and the reason; raises SnapshotError only when the folder is not a snapshot at all,
+    or a key file cannot be read.
     """
+    phase = phase or _quiet
+    progress = progress or _quiet
     directory = Path(directory)
+    phase(f"Checking the origin and manifest of {directory}")
     manifest = read_manifest(directory)
-    failures = []
-    origin = "not checked"
-    if expect_sha256 is not None:
-        if manifest_digest(manifest) != expect_sha256.lower():
-            failures.append(
-                f"{MANIFEST}: this snapshot's sha256 is {manifest_digest(manifest)}, not the {expect_sha256} "
-                "recorded at export: it is not the snapshot that was exported"
-            )
-        origin = "expected sha256"
-    keys = trusted_keys(public_keys)
-    problem = signature_problem(manifest, keys)
-    if problem is None:
-        origin = "signature"
-    elif manifest.get("signature") is not None and (check_origin or expect_sha256 is not None):
-        failures.append(f"{MANIFEST}: {problem}")  # a signature present must hold, whatever else is checked
-    elif check_origin and expect_sha256 is None:
-        failures.append(
-            f"{MANIFEST}: {problem}: check it with the public key of the tracker that exported it "
-            "(--public-key), or with the sha256 recorded at export (--expect-sha256)"
+    failures, notes = [], []
+    origin = _check_origin(manifest, expect_sha256, trusted_keys(public_keys), check_origin, failures, notes)
+    if manifest["format"] == FORMAT_1:
+        notes.append(
+            f"This snapshot is of the previous format ({FORMAT_1}): its export time (exported_at "
+            f"{manifest.get('exported_at')}) is not covered by its digest or signature; everything else in it is."
         )
     if manifest_digest(manifest) != manifest["snapshot_sha256"]:
         failures.append(
@@ -92,6 +98,7 @@ def verify_snapshot(directory, *, expect_sha256=None, public_keys=(), check_orig
         if not path.is_file():
             failures.append(f"{name}: missing (the manifest lists it)")
             continue
+        phase(f"Checking the digest of {name} ({path.stat().st_size:,} bytes)")
         sha, size = file_sha256(path)
         if sha != entry.get("sha256"):
             failures.append(f"{name}: sha256 mismatch (manifest {entry.get('sha256')}, file {sha})")
@@ -103,10 +110,43 @@ def verify_snapshot(directory, *, expect_sha256=None, public_keys=(), check_orig
 
     counts = {}
     if (directory / FIXTURE).is_file():
-        counts = _verify_fixture(directory / FIXTURE, manifest, failures)
+        counts = _verify_fixture(directory / FIXTURE, manifest, failures, phase, progress)
     if HISTORY in manifest["files"] and (directory / HISTORY).is_file():
+        phase(f"Checking the records of {HISTORY}")
         _verify_history(directory / HISTORY, manifest["files"][HISTORY].get("counts") or {}, failures)
-    return VerifyResult(directory=directory, counts=counts, failures=failures, origin=origin)
+    return VerifyResult(directory=directory, counts=counts, failures=failures, origin=origin, notes=notes)
+
+
+def _check_origin(manifest, expect_sha256, keys, check_origin, failures, notes):
+    """Check the snapshot's origin, adding to `failures` and `notes`; returns how it was established."""
+    origin = "not checked"
+    digest = manifest_digest(manifest)
+    if expect_sha256 is not None:
+        if digest != expect_sha256.strip().lower():
+            failures.append(
+                f"{MANIFEST}: this snapshot's sha256 is {digest}, not the {expect_sha256} "
+                "recorded at export: it is not the snapshot that was exported"
+            )
+        origin = "expected sha256"
+    signature = check_signature(manifest, keys)
+    if signature.verdict == "valid":
+        return "signature"
+    if signature.verdict == "invalid":
+        if check_origin or expect_sha256 is not None:
+            failures.append(f"{MANIFEST}: {signature.problem}")  # a signature disproved fails, whatever else holds
+    elif signature.verdict == "untrusted" and (expect_sha256 is not None or not check_origin):
+        trusted = ", ".join(sorted(keys)) or "none is configured"
+        notes.append(
+            f"The signature was not checked: the snapshot is signed with key {signature.key_id}, and no trusted "
+            f"key is at hand for it (trusted keys: {trusted}; give the tracker's public key with --public-key, "
+            "or configure SNAPSHOT_TRUSTED_KEY_FILES, to check it)."
+        )
+    elif check_origin and expect_sha256 is None:
+        failures.append(
+            f"{MANIFEST}: {signature.problem}: check it with the public key of the tracker that exported it "
+            "(--public-key), or with the sha256 recorded at export (--expect-sha256)"
+        )
+    return origin
 
 
 class _Seen:
@@ -213,21 +253,35 @@ def _plain(value):
     return value if value is None or isinstance(value, int | str) else json.dumps(value)
 
 
-def _verify_fixture(path, manifest, failures):
+def _verify_fixture(path, manifest, failures, phase, progress):
     """Two passes over fixture.jsonl: first the records and statement texts, then quotes and references."""
     seen = _Seen()
     try:
-        return _verify_fixture_with(path, manifest, failures, seen)
+        return _verify_fixture_with(path, manifest, failures, seen, phase, progress)
     finally:
         seen.close()
 
 
-def _verify_fixture_with(path, manifest, failures, seen):
+def _counted(lines, label, total, progress):
+    """The lines, telling `progress` every PROGRESS_EVERY, and at the end of a long pass."""
+    done = 0
+    for line in lines:
+        yield line
+        done += 1
+        if done % PROGRESS_EVERY == 0:
+            progress(label, done, total)
+    if done >= PROGRESS_EVERY and done % PROGRESS_EVERY:
+        progress(label, done, total)
+
+
+def _verify_fixture_with(path, manifest, failures, seen, phase, progress):
     ranks = {label_of(model): rank for rank, model in enumerate(curated_models())}
     counts = dict.fromkeys(ranks, 0)
     statements = {}  # slug: (whether it has a text, the record's sha256 field, the text's digest)
     previous, previous_key = None, None
-    for line in read_lines(path):
+    total = sum(n for n in manifest["counts"].values() if isinstance(n, int))
+    phase(f"Reading the records of {FIXTURE}: fields, order, statement texts (pass 1 of 2)")
+    for line in _counted(read_lines(path), f"{FIXTURE} pass 1", total, progress):
         where = f"{FIXTURE} line {line.number}"
         record = line.record
         if record is None:
@@ -293,7 +347,8 @@ def _verify_fixture_with(path, manifest, failures, seen):
     for slug in sorted(set(manifest["statements"]) - set(statements)):
         failures.append(f"{describe('meetings.statement', (slug,))}: in the manifest but missing from {FIXTURE}")
 
-    for line in read_lines(path):
+    phase(f"Checking the quotes and references of {FIXTURE} (pass 2 of 2)")
+    for line in _counted(read_lines(path), f"{FIXTURE} pass 2", total, progress):
         record = line.record
         if record is None or record["model"] not in ranks:
             continue
@@ -305,6 +360,7 @@ def _verify_fixture_with(path, manifest, failures, seen):
         _check_references(name, label, fields, seen, failures)
         if {"statement", "start", "end", "quote"} <= set(fields):
             _check_quote(name, fields, seen, failures)
+    phase("Checking the threads' rules (meeting order, the opening entry)")
     failures.extend(seen.thread_problems())
     return counts
 

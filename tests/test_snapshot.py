@@ -1,21 +1,29 @@
 """Auditors' snapshots as the auditors use them: the `snapshot` command, the files it writes, the database after."""
 
+import base64
 import datetime
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 import zipfile
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from commitments.models import Assessment, Commitment, LineOfEffort, ThreadEntry
 from core.texts import sha256_hex
 from meetings.models import Figure, Meeting, Member, Statement
 from snapshots import export as snapshot_export
 from snapshots import restore as snapshot_restore
+from snapshots import verify as snapshot_verify
 from snapshots.export import write_snapshot_zip
 from snapshots.files import app_version, manifest_digest, render_manifest
 from snapshots.records import FIXTURE, HISTORY, MANIFEST, curated_models, dump_record, record_key
@@ -40,6 +48,30 @@ THREADED_COMMITMENT = "rome-2021-pledge-drive"
 def export(path, *args):
     call_command("snapshot", "export", str(path), *args, verbosity=0)
     return path
+
+
+def diff_command(*args):
+    """Run `snapshot diff ...`; returns (stdout, exit status): 1 when the records differ, as diff(1) exits."""
+    out = io.StringIO()
+    try:
+        call_command("snapshot", "diff", *map(str, args), stdout=out)
+    except SystemExit as exited:
+        return out.getvalue(), exited.code
+    return out.getvalue(), 0
+
+
+def run_manage(*args):
+    """`manage.py ...` in a process of its own, as a user runs it in a checkout (no database is read)."""
+    unset = {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL"}
+    return subprocess.run(
+        [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), *map(str, args)],
+        cwd=settings.BASE_DIR,
+        env={k: v for k, v in os.environ.items() if k not in unset},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def snapshot_command(*args):
@@ -103,12 +135,20 @@ def reseal(snapshot_dir, *, sign_with=None, **manifest_changes):
 # --- export: determinism ---------------------------------------------------------------------------
 
 
-def test_two_exports_of_the_same_data_are_byte_identical(seeded, tmp_path):
-    first, second = export(tmp_path / "a"), export(tmp_path / "b")
+def test_two_exports_of_the_same_data_are_byte_identical(seeded, tmp_path, monkeypatch):
+    first = export(tmp_path / "a")
+    later = datetime.datetime(2031, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+    monkeypatch.setattr(snapshot_export.timezone, "now", lambda: later)
+    second = export(tmp_path / "b")
     assert (first / FIXTURE).read_bytes() == (second / FIXTURE).read_bytes()
     manifests = [json.loads((p / MANIFEST).read_text(encoding="utf-8")) for p in (first, second)]
+    assert manifests[1]["exported_at"] == "2031-01-02T03:04:05+00:00" != manifests[0]["exported_at"]
+    # The export time is inside the digest and the signature: those differ with it, and only they.
+    assert manifests[0]["snapshot_sha256"] != manifests[1]["snapshot_sha256"]
+    assert manifests[0]["signature"]["value"] != manifests[1]["signature"]["value"]
     for manifest in manifests:
-        manifest.pop("exported_at")
+        for name in ("exported_at", "snapshot_sha256", "signature"):
+            manifest.pop(name)
     assert manifests[0] == manifests[1]
 
 
@@ -218,7 +258,20 @@ def test_the_manifest_holds_counts_digests_migrations_version_and_time(seeded, t
     assert manifest["migrations"] == sorted(manifest["migrations"])
     assert manifest["app_version"] == app_version()
     assert datetime.datetime.fromisoformat(manifest["exported_at"]).tzinfo is not None
+    assert manifest["format"] == "commitment-tracker-snapshot/2"
     assert manifest["snapshot_sha256"] == manifest_digest(manifest)
+
+
+def test_the_snapshot_digest_is_the_documented_one_over_the_whole_manifest(seeded, tmp_path, snapshot_signing_key):
+    """docs/snapshots.md: SHA-256 of the manifest but its digest and signature, as sorted-key JSON in UTF-8."""
+    manifest = json.loads((export(tmp_path / "snap") / MANIFEST).read_text(encoding="utf-8"))
+    content = {k: v for k, v in manifest.items() if k not in {"snapshot_sha256", "signature"}}
+    assert "exported_at" in content
+    recomputed = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    assert manifest["snapshot_sha256"] == recomputed.hexdigest()
+    load_public_key(snapshot_signing_key).verify(
+        base64.b64decode(manifest["signature"]["value"]), manifest["snapshot_sha256"].encode("ascii")
+    )
 
 
 def test_the_natural_keys_snapshots_use_are_the_models_own(seeded, tmp_path):
@@ -327,6 +380,10 @@ def make_a_reference_malformed(path):
         return record
 
     rewrite_records(path, edit)
+
+
+def make_a_record_keyless(path):
+    rewrite_records(path, lambda r: {**r, "fields": {}} if r["fields"].get("slug") == LONE_COMMITMENT else r)
 
 
 def quote_span(path):
@@ -577,13 +634,16 @@ def test_diff_between_exports_around_an_admin_edit_shows_exactly_that_edit(seede
     assert response.status_code == 302
     after = export(tmp_path / "after")
 
-    out, _ = snapshot_command("diff", before, after)
+    out, status = diff_command(before, after)
+    assert status == 1  # the records differ
     assert out.splitlines()[2:] == [
         f"~ commitments.commitment {LONE_COMMITMENT}",
         f'    summary: {json.dumps(old_summary)} -> "Commend Iraq\'s civilian safeguards."',
         "0 added, 0 removed, 1 changed",
     ]
-    result = json.loads(snapshot_command("diff", before, after, "--json")[0])
+    out, status = diff_command(before, after, "--json")
+    result = json.loads(out)
+    assert status == 1
     assert result["summary"] == {"added": 0, "removed": 0, "changed": 1}
     assert result["changed"] == [
         {
@@ -600,11 +660,12 @@ def test_diff_lists_added_and_removed_records_by_natural_key(seeded, tmp_path):
     Figure.objects.filter(slug="paris-2019-roadmap-fig-partners-killed").delete()
     MemberFactory(slug="zambia", name="Zambia")
     after = export(tmp_path / "after")
-    out, _ = snapshot_command("diff", before, after)
+    out, status = diff_command(before, after)
+    assert status == 1
     assert "+ meetings.member zambia" in out
     assert "- meetings.figure paris-2019-roadmap-fig-partners-killed" in out
     assert "1 added, 1 removed, 0 changed" in out
-    result = json.loads(snapshot_command("diff", before, after, "--json")[0])
+    result = json.loads(diff_command(before, after, "--json")[0])
     assert result["added"] == [
         {
             "model": "meetings.member",
@@ -613,23 +674,49 @@ def test_diff_lists_added_and_removed_records_by_natural_key(seeded, tmp_path):
         }
     ]
     assert [r["key"] for r in result["removed"]] == [["paris-2019-roadmap-fig-partners-killed"]]
-    assert "No differences" in snapshot_command("diff", before, before)[0]
+    out, status = diff_command(before, before)
+    assert (status, out.splitlines()[-1]) == (0, "No differences in the curated records.")
+    assert json.loads(diff_command(before, before, "--json")[0])["summary"] == {"added": 0, "removed": 0, "changed": 0}
+    assert diff_command(before, before, "--json")[1] == 0
 
 
 def test_diff_shows_a_long_text_change_around_the_change(tmp_path):
     statement = StatementFactory(text="A" * 500 + " the old words " + "B" * 500)
     before = export(tmp_path / "before")
     Statement.objects.filter(pk=statement.pk).update(text="A" * 500 + " the new words " + "B" * 500)
-    out, _ = snapshot_command("diff", before, export(tmp_path / "after"))
+    out, status = diff_command(before, export(tmp_path / "after"))
+    assert status == 1
     text_line = next(line for line in out.splitlines() if line.startswith("    text:"))
     assert "the old words" in text_line and "the new words" in text_line
     assert "(1015 characters)" in text_line
     assert len(text_line) < 300
 
 
-def test_diff_refuses_a_folder_that_is_not_a_snapshot(seeded, tmp_path):
-    with pytest.raises(CommandError, match="is not a snapshot"):
+def test_diff_refuses_a_folder_that_is_not_a_snapshot_with_status_2(seeded, tmp_path):
+    with pytest.raises(CommandError, match="is not a snapshot") as refused:
         snapshot_command("diff", export(tmp_path / "snap"), tmp_path)
+    assert refused.value.returncode == 2
+    broken = export(tmp_path / "broken")
+    make_a_record_keyless(broken)
+    with pytest.raises(CommandError, match=f"{FIXTURE} line .*: no readable natural key") as refused:
+        snapshot_command("diff", tmp_path / "snap", broken)
+    assert refused.value.returncode == 2
+
+
+def test_diff_exits_0_when_the_same_1_when_different_and_2_when_unreadable_as_a_user_runs_it(seeded, tmp_path):
+    before = export(tmp_path / "before")
+    MemberFactory(slug="zambia", name="Zambia")
+    after = export(tmp_path / "after")
+    same = run_manage("snapshot", "diff", before, before)
+    assert (same.returncode, same.stdout.splitlines()[-1]) == (0, "No differences in the curated records."), same.stderr
+    differ = run_manage("snapshot", "diff", before, after)
+    assert (differ.returncode, differ.stdout.splitlines()[-1]) == (1, "1 added, 0 removed, 0 changed"), differ.stderr
+    assert "+ meetings.member zambia" in differ.stdout
+    assert differ.stderr == ""
+    unreadable = run_manage("snapshot", "diff", before, tmp_path)
+    assert unreadable.returncode == 2
+    assert "is not a snapshot: it has no manifest.json" in unreadable.stderr
+    assert "Traceback" not in unreadable.stderr
 
 
 # --- history and the zip stream --------------------------------------------------------------------
@@ -819,3 +906,207 @@ def test_a_record_twice_and_a_reference_to_nothing_are_named(seeded, tmp_path):
     assert (
         f"commitments.commitment {LONE_COMMITMENT}: refers to missing commitments.lineofeffort no-such-line" in message
     )
+
+
+# --- origin: either check is enough on its own ----------------------------------------------------
+
+
+def download_snapshot(auditor, tmp_path):
+    """The snapshot an auditor downloads from the API, unzipped; returns (folder, the X-Snapshot-* headers)."""
+    client = APIClient()
+    client.force_authenticate(auditor)
+    response = client.get(reverse("api:snapshot"))
+    assert response.status_code == 200
+    # Reading the stream to its end closes the response (and deletes its temporary file).
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+        archive.extractall(tmp_path / "downloaded")
+    headers = {name: response[f"X-Snapshot-{name}"] for name in ("SHA256", "Signature", "Key-Id")}
+    return tmp_path / "downloaded", headers
+
+
+def on_a_machine_without_keys(settings):
+    settings.SNAPSHOT_SIGNING_KEY_FILE = ""
+    settings.SNAPSHOT_TRUSTED_KEY_FILES = []
+
+
+def test_a_downloaded_snapshot_verifies_and_restores_with_only_its_digest_where_no_key_is_at_hand(
+    seeded, auditor, tmp_path, settings
+):
+    path, headers = download_snapshot(auditor, tmp_path)
+    on_a_machine_without_keys(settings)
+    not_checked = (
+        f"Note: The signature was not checked: the snapshot is signed with key {headers['Key-Id']}, and no trusted "
+        "key is at hand for it (trusted keys: none is configured;"
+    )
+
+    out, _ = snapshot_command("verify", path, "--expect-sha256", headers["SHA256"])
+    assert "verifies: 352 records" in out and "origin: expected sha256." in out
+    assert not_checked in out
+    # Without either check, the signature alone cannot tie it to the tracker here.
+    with pytest.raises(CommandError, match=f"signed with key {headers['Key-Id']}, which is not a trusted key"):
+        snapshot_command("verify", path)
+    # A digest that is not this snapshot's is refused, signature not checked or not.
+    other = hashlib.sha256(b"another snapshot").hexdigest()
+    with pytest.raises(CommandError, match=f"not the {other} recorded at export"):
+        snapshot_command("verify", path, "--expect-sha256", other)
+
+    empty_curated_tables()
+    with pytest.raises(CommandError, match="not the snapshot that was exported"):
+        snapshot_command("restore", path, "--expect-sha256", other)
+    assert not any(database_state().values())
+    out, _ = snapshot_command("restore", path, "--expect-sha256", headers["SHA256"])
+    assert "Restored 352 records" in out
+    assert not_checked in out
+    assert (export(tmp_path / "again", "--unsigned") / FIXTURE).read_bytes() == (path / FIXTURE).read_bytes()
+
+
+def test_the_public_key_alone_is_enough_where_no_key_is_configured(
+    seeded, auditor, tmp_path, settings, snapshot_signing_key
+):
+    path, _ = download_snapshot(auditor, tmp_path)
+    on_a_machine_without_keys(settings)
+    out, _ = snapshot_command("verify", path, "--public-key", snapshot_signing_key)
+    assert "origin: signature." in out
+    assert "Note:" not in out
+    empty_curated_tables()
+    out, _ = snapshot_command("restore", path, "--public-key", snapshot_signing_key)
+    assert "Restored 352 records" in out
+
+
+def test_a_matching_digest_does_not_excuse_a_signature_that_a_trusted_key_disproves(seeded, tmp_path):
+    path = export(tmp_path / "snap")
+    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    kept = manifest["snapshot_sha256"]
+    manifest["signature"]["value"] = base64.b64encode(b"\0" * 64).decode("ascii")
+    (path / MANIFEST).write_bytes(render_manifest(manifest))
+    with pytest.raises(CommandError, match="the signature does not match the snapshot's digest"):
+        snapshot_command("verify", path, "--expect-sha256", kept)
+
+
+# --- the export time is inside the digest and the signature ----------------------------------------
+
+
+def change_the_export_time(path, *, reseal_digest=False):
+    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    manifest["exported_at"] = "2015-01-01T00:00:00+00:00"
+    if reseal_digest:
+        manifest["snapshot_sha256"] = manifest_digest(manifest)
+    (path / MANIFEST).write_bytes(render_manifest(manifest))
+
+
+@pytest.mark.parametrize("resealed", [False, True], ids=["digest-left", "digest-recomputed"])
+def test_a_copy_with_only_its_export_time_changed_is_refused(seeded, tmp_path, resealed):
+    path = export(tmp_path / "snap")
+    kept = json.loads((path / MANIFEST).read_text(encoding="utf-8"))["snapshot_sha256"]
+    change_the_export_time(path, reseal_digest=resealed)
+    expected = "signature does not match the snapshot's digest" if resealed else "snapshot_sha256 mismatch"
+    for flags in ([], ["--expect-sha256", kept]):
+        with pytest.raises(CommandError, match="fails verification") as refused:
+            snapshot_command("verify", path, *flags)
+        assert expected in str(refused.value)
+    with pytest.raises(CommandError, match="not the snapshot that was exported"):
+        snapshot_command("verify", path, "--expect-sha256", kept)
+    before = database_state()
+    for flags in ([], ["--expect-sha256", kept]):
+        with pytest.raises(CommandError, match="fails verification"):
+            snapshot_command("restore", path, "--replace", *flags)
+    assert database_state() == before
+
+
+# --- snapshots of the previous format ---------------------------------------------------------------
+
+FORMAT_1 = "commitment-tracker-snapshot/1"
+
+
+def as_format_1(path, *, sign_it=True):
+    """Rewrite a snapshot's manifest as the previous format sealed it: its export time outside the digest."""
+    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    manifest["format"] = FORMAT_1
+    content = {k: v for k, v in manifest.items() if k not in {"exported_at", "snapshot_sha256", "signature"}}
+    manifest["snapshot_sha256"] = hashlib.sha256(
+        json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    ).hexdigest()
+    if sign_it:
+        manifest["signature"] = sign(manifest["snapshot_sha256"], signing_key())
+    (path / MANIFEST).write_bytes(render_manifest(manifest))
+    return manifest["snapshot_sha256"]
+
+
+def test_a_snapshot_of_the_previous_format_still_verifies_and_restores_saying_its_time_is_not_covered(seeded, tmp_path):
+    path = export(tmp_path / "old")
+    kept = as_format_1(path)
+    for flags in ([], ["--expect-sha256", kept]):
+        out, _ = snapshot_command("verify", path, *flags)
+        assert "verifies: 352 records" in out
+        assert (f"Note: This snapshot is of the previous format ({FORMAT_1}): its export time (exported_at ") in out
+        assert "is not covered by its digest or signature; everything else in it is." in out
+    empty_curated_tables()
+    out, _ = snapshot_command("restore", path)
+    assert "Restored 352 records" in out and f"previous format ({FORMAT_1})" in out
+
+
+def test_a_current_snapshot_relabelled_as_the_previous_format_is_refused(seeded, tmp_path):
+    path = export(tmp_path / "snap")
+    kept = json.loads((path / MANIFEST).read_text(encoding="utf-8"))["snapshot_sha256"]
+    as_format_1(path, sign_it=False)  # to leave its export time outside the digest; the signature stays
+    change_the_export_time(path)
+    with pytest.raises(CommandError, match="signature does not match the snapshot's digest"):
+        snapshot_command("verify", path)
+    with pytest.raises(CommandError, match="not the snapshot that was exported"):
+        snapshot_command("verify", path, "--expect-sha256", kept)
+
+
+def test_a_snapshot_of_an_unknown_format_is_refused_naming_the_formats_read(seeded, tmp_path):
+    path = export(tmp_path / "snap")
+    replace_once(path / MANIFEST, b'"commitment-tracker-snapshot/2"', b'"commitment-tracker-snapshot/3"')
+    message = (
+        "is not a snapshot of this tracker: format 'commitment-tracker-snapshot/3', "
+        "expected 'commitment-tracker-snapshot/2' or 'commitment-tracker-snapshot/1'"
+    )
+    for action in ("verify", "restore"):
+        with pytest.raises(CommandError, match=message):
+            snapshot_command(action, path, *(["--replace"] if action == "restore" else []))
+
+
+# --- progress and an early refusal ------------------------------------------------------------------
+
+
+def test_verify_tells_each_step_and_counts_on_stderr_and_is_quiet_at_verbosity_0(seeded, tmp_path, monkeypatch):
+    monkeypatch.setattr(snapshot_verify, "PROGRESS_EVERY", 100)
+    path = export(tmp_path / "snap", "--with-history")
+    out, err = snapshot_command("verify", path)
+    assert "verifies: 352 records" in out
+    assert err.splitlines() == [
+        f"Checking the origin and manifest of {path} ...",
+        f"Checking the digest of {FIXTURE} ({(path / FIXTURE).stat().st_size:,} bytes) ...",
+        f"Checking the digest of {HISTORY} ({(path / HISTORY).stat().st_size:,} bytes) ...",
+        f"Reading the records of {FIXTURE}: fields, order, statement texts (pass 1 of 2) ...",
+        f"  {FIXTURE} pass 1: 100 of 352",
+        f"  {FIXTURE} pass 1: 200 of 352",
+        f"  {FIXTURE} pass 1: 300 of 352",
+        f"  {FIXTURE} pass 1: 352 of 352",
+        f"Checking the quotes and references of {FIXTURE} (pass 2 of 2) ...",
+        f"  {FIXTURE} pass 2: 100 of 352",
+        f"  {FIXTURE} pass 2: 200 of 352",
+        f"  {FIXTURE} pass 2: 300 of 352",
+        f"  {FIXTURE} pass 2: 352 of 352",
+        "Checking the threads' rules (meeting order, the opening entry) ...",
+        f"Checking the records of {HISTORY} ...",
+    ]
+    assert snapshot_command("verify", path, "-v", "0") == ("", "")
+
+
+def test_restore_refuses_a_database_holding_records_before_it_reads_the_snapshot(seeded, tmp_path, monkeypatch):
+    path = export(tmp_path / "snap")
+    flip_a_quote_byte(path)  # verify would fail: the refusal must come first
+    before = database_state()
+    with pytest.raises(CommandError, match="already holds curated records .*use --replace") as refused:
+        snapshot_command("restore", path)
+    assert "fails verification" not in str(refused.value)
+    with pytest.raises(CommandError, match="already holds curated records"):
+        snapshot_command("restore", path, "--dry-run")
+    assert database_state() == before
+    # With --replace it goes on to verify, and refuses the snapshot itself.
+    with pytest.raises(CommandError, match="fails verification"):
+        snapshot_command("restore", path, "--replace")
+    assert database_state() == before

@@ -39,7 +39,8 @@ class Command(BaseCommand):
                 ("--expect-sha256",),
                 {
                     "metavar": "HEX",
-                    "help": "The snapshot sha256 recorded at export: refuse any other snapshot, signed or not.",
+                    "help": "The snapshot sha256 recorded at export (X-Snapshot-SHA256): enough on its own to check "
+                    "origin; any other snapshot is refused, signed or not.",
                 },
             ),
             (
@@ -50,7 +51,8 @@ class Command(BaseCommand):
                     "type": Path,
                     "default": [],
                     "dest": "public_keys",
-                    "help": "A public key the snapshot may be signed with (besides the configured ones); repeatable.",
+                    "help": "A public key the snapshot may be signed with (besides the configured ones): enough on its "
+                    "own to check origin; repeatable.",
                 },
             ),
             (
@@ -65,7 +67,11 @@ class Command(BaseCommand):
         for flags, options in origin:
             verify.add_argument(*flags, **options)
 
-        diff = actions.add_parser("diff", help="Records added, removed and changed between two snapshots.")
+        diff = actions.add_parser(
+            "diff",
+            help="Records added, removed and changed between two snapshots; "
+            "exits 0 when the records are the same, 1 when they differ, 2 when either cannot be read.",
+        )
         diff.add_argument("old", type=Path)
         diff.add_argument("new", type=Path)
         diff.add_argument("--json", dest="as_json", action="store_true", help="Print the differences as JSON.")
@@ -102,9 +108,19 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
     def progress(self, label, done, total):
-        """Periodic counts on stderr for long exports and restores; silent at --verbosity 0."""
+        """Periodic counts on stderr for long exports, verifies and restores; silent at --verbosity 0."""
         if self.verbosity >= 1:
             self.stderr.write(f"  {label}: {done:,} of {total:,}")
+
+    def phase(self, text):
+        """Each step of a verify or restore as it starts, on stderr; silent at --verbosity 0."""
+        if self.verbosity >= 1:
+            self.stderr.write(f"{text} ...")
+
+    def write_notes(self, notes):
+        if self.verbosity >= 1:
+            for note in notes:
+                self.stdout.write(f"Note: {note}")
 
     def handle_export(self, *, directory, with_history, unsigned, **options):
         result = export_snapshot(directory, with_history=with_history, unsigned=unsigned, progress=self.progress)
@@ -130,24 +146,40 @@ class Command(BaseCommand):
 
     def handle_verify(self, *, directory, expect_sha256, public_keys, check_origin, **options):
         result = verify_snapshot(
-            directory, expect_sha256=expect_sha256, public_keys=public_keys, check_origin=check_origin
+            directory,
+            expect_sha256=expect_sha256,
+            public_keys=public_keys,
+            check_origin=check_origin,
+            phase=self.phase,
+            progress=self.progress,
         )
         if not result.ok:
             lines = "\n".join(f"  - {failure}" for failure in result.failures)
-            raise CommandError(f"Snapshot {directory} fails verification ({len(result.failures)} problem(s)):\n{lines}")
+            notes = "".join(f"\nNote: {note}" for note in result.notes)
+            raise CommandError(
+                f"Snapshot {directory} fails verification ({len(result.failures)} problem(s)):\n{lines}{notes}"
+            )
         if self.verbosity >= 1:
             self.stdout.write(
                 f"Snapshot {directory} verifies: {sum(result.counts.values())} records, every digest, "
                 f"quote and reference checked; origin: {result.origin}."
             )
+        self.write_notes(result.notes)
 
     def handle_diff(self, *, old, new, as_json, **options):
-        result = diff_snapshots(old, new)
+        """Exits as diff(1) does: 0 when the curated records are the same, 1 when they differ, 2 on trouble."""
+        try:
+            result = diff_snapshots(old, new)
+        except SnapshotError as exc:
+            raise CommandError(str(exc), returncode=2) from None
         if as_json:
             self.stdout.write(json.dumps(result.as_json(), indent=2, ensure_ascii=False, sort_keys=True))
         else:
             for line in render_diff(result):
                 self.stdout.write(line)
+        if result.changes:
+            self.stdout.flush()
+            raise SystemExit(1)
 
     def handle_restore(self, *, directory, replace, dry_run, expect_sha256, public_keys, check_origin, **options):
         result = restore_snapshot(
@@ -158,6 +190,7 @@ class Command(BaseCommand):
             public_keys=public_keys,
             check_origin=check_origin,
             progress=self.progress,
+            phase=self.phase,
         )
         if self.verbosity >= 1:
             total = sum(result.counts.values())
@@ -169,6 +202,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"Restored {total} records from {directory}.")
             for label, count in result.counts.items():
                 self.stdout.write(f"  {label}: {count}")
+        self.write_notes(result.notes)
 
     def handle_keygen(self, *, path, **options):
         private_path, public_path, key_id = generate_key_pair(path)
