@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
+from django import forms
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
 from django.test import override_settings
@@ -314,3 +315,148 @@ def test_an_entry_taken_out_meanwhile_is_a_message_in_the_admin_and_a_conflict_i
     assert response.status_code == 200
     assert "doesn’t exist" in response.content.decode()
     assert list(thread.entries.values_list("commitment", "position")) == [(second.pk, 1)]
+
+
+# -- the admin: inline rows and races, with two curators' sessions ------------------------------------------
+
+
+def page_post(page, **overrides):
+    """What the browser would send from an admin change or add page as it was rendered: every field of the
+    main form and of each inline formset at its shown value, management forms included; then `overrides`."""
+    data = {}
+
+    def put(form):
+        for name in form.fields:
+            bound = form[name]
+            value = bound.value()
+            if isinstance(bound.field, forms.BooleanField):
+                if value:
+                    data[bound.html_name] = "on"
+            elif isinstance(value, list | tuple):
+                data[bound.html_name] = [str(v) for v in value]
+            else:
+                data[bound.html_name] = "" if value is None else str(value)
+
+    put(page.context["adminform"].form)
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        management = formset.management_form
+        for name in management.fields:
+            data[management[name].html_name] = str(management[name].value())
+        for form in formset.forms:
+            put(form)
+    data.update(overrides)
+    return data
+
+
+def two_curators(curator):
+    """Two logged-in sessions of curators, as two browsers."""
+    from django.test import Client
+
+    sessions = []
+    for _ in range(2):
+        session = Client()
+        session.force_login(curator)
+        sessions.append(session)
+    return sessions
+
+
+def add_row(page, prefix, **values):
+    """`page_post` with one more row in the inline formset `prefix`, holding `values`."""
+    formset = next(i.formset for i in page.context["inline_admin_formsets"] if i.formset.prefix == prefix)
+    index = formset.total_form_count()
+    return page_post(
+        page,
+        **{f"{prefix}-TOTAL_FORMS": str(index + 1)},
+        **{f"{prefix}-{index}-{name}": str(value) for name, value in values.items()},
+    )
+
+
+def errors_of(response):
+    """Every error the page shows: the main form's and each inline row's, as one text."""
+    context = response.context
+    texts = [str(context["adminform"].form.errors), str(context.get("errors") or "")]
+    for inline in context["inline_admin_formsets"]:
+        texts.extend(str(form.errors) for form in inline.formset.forms)
+        texts.append(str(inline.formset.non_form_errors()))
+    return " ".join(texts)
+
+
+@pytest.mark.django_db
+def test_a_commitment_already_in_a_pledge_is_refused_on_the_pledges_page(curator, opened_thread):
+    thread, first, second = opened_thread
+    url = reverse("admin:commitments_thread_change", args=[thread.pk])
+    mine, theirs = two_curators(curator)
+
+    # One after the other: the commitment is in the pledge already; its entry stays as it was.
+    page = mine.get(url)
+    refused = mine.post(url, add_row(page, "entries", commitment=second.pk, change_kind="repeated", note="Mine."))
+    assert refused.status_code == 200
+    assert f"“{second.slug}” is already in “{thread}”" in errors_of(refused)
+    assert f"“{second.slug}” is already in “{thread}”" in refused.content.decode()
+    assert list(thread.entries.values_list("commitment", "position", "change_kind", "note")) == [
+        (first.pk, 1, "new", ""),
+        (second.pk, 2, "widened", ""),
+    ]
+
+    # Both open the page; both add the same new commitment: the second is refused, the first's entry kept.
+    third = commitments_at_meetings(2023)[0]
+    page_mine, page_theirs = mine.get(url), theirs.get(url)
+    added = mine.post(url, add_row(page_mine, "entries", commitment=third.pk, change_kind="repeated", note="Mine."))
+    assert added.status_code == 302
+    late = theirs.post(
+        url, add_row(page_theirs, "entries", commitment=third.pk, change_kind="narrowed", note="Theirs.")
+    )
+    assert late.status_code == 200
+    assert f"“{third.slug}” is already in “{thread}”" in errors_of(late)
+    assert thread.entries.get(commitment=third).change_kind == "repeated"
+    assert thread.entries.get(commitment=third).note == "Mine."
+
+    # Two rows of one page placing the same commitment: the formset's own check refuses them.
+    fourth = commitments_at_meetings(2024)[0]
+    page = mine.get(url)
+    twice = add_row(page, "entries", commitment=fourth.pk, change_kind="repeated")
+    index = int(twice["entries-TOTAL_FORMS"])
+    twice.update({"entries-TOTAL_FORMS": str(index + 1), f"entries-{index}-commitment": str(fourth.pk)})
+    twice[f"entries-{index}-change_kind"] = "narrowed"
+    doubled = mine.post(url, twice)
+    assert doubled.status_code == 200
+    assert "Please correct the duplicate data for commitment." in errors_of(doubled)
+    assert not thread.entries.filter(commitment=fourth).exists()
+
+    # The entry's own add page says the same.
+    refused = mine.post(
+        reverse("admin:commitments_threadentry_add"),
+        {"thread": thread.pk, "commitment": third.pk, "change_kind": "narrowed", "note": "Again."},
+    )
+    assert refused.status_code == 200
+    assert f"“{third.slug}” is already in “{thread}”" in refused.content.decode()
+    assert thread.entries.get(commitment=third).note == "Mine."
+
+
+@pytest.mark.django_db
+def test_a_pledge_already_holding_the_commitment_is_refused_on_the_commitments_page(curator, opened_thread):
+    thread, first, second = opened_thread
+    url = reverse("admin:commitments_commitment_change", args=[second.pk])
+    mine, theirs = two_curators(curator)
+
+    page = mine.get(url)
+    refused = mine.post(url, add_row(page, "thread_entries-2", thread=thread.pk, change_kind="repeated", note="M."))
+    assert refused.status_code == 200
+    assert f"“{second.slug}” is already in “{thread}”" in errors_of(refused)
+    assert thread.entries.get(commitment=second).change_kind == "widened"
+
+    other = ThreadFactory(line_of_effort=thread.line_of_effort)
+    page_mine, page_theirs = mine.get(url), theirs.get(url)
+    assert (
+        mine.post(
+            url, add_row(page_mine, "thread_entries-2", thread=other.pk, change_kind="new", note="Mine.")
+        ).status_code
+        == 302
+    )
+    late = theirs.post(
+        url, add_row(page_theirs, "thread_entries-2", thread=other.pk, change_kind="new", note="Theirs.")
+    )
+    assert late.status_code == 200
+    assert f"“{second.slug}” is already in “{other}”" in errors_of(late)
+    assert list(other.entries.values_list("commitment", "note")) == [(second.pk, "Mine.")]
