@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from core.admin.concurrency import VersionedAdminMixin
+from core.admin.concurrency import VersionedAdminMixin, VersionedInlineMixin
 from core.admin.filters import BoundedRelatedFilter
 from core.admin.history import HistoryAdmin
 from core.admin.inlines import AddOnlyInline, ReadOnlyInline
@@ -186,7 +186,7 @@ class CommitmentThreadAddInline(ThreadEntryAddInline):
     verbose_name_plural = "add to recurring pledges"
 
 
-class AssessmentInline(admin.TabularInline):
+class AssessmentInline(VersionedInlineMixin, admin.TabularInline):
     model = Assessment
     formfield_overrides = URL_HTTPS
     fields = ["assessed_on", "status", "funding_stage", "evidence_url", "assessor", "note"]

@@ -22,7 +22,13 @@ from accounts.models import DashboardToken
 from commitments.models import Commitment, ThreadEntry
 from core.admin.concurrency import VERSION_FIELD
 from meetings.models import Member
-from tests.factories import CommitmentFactory, LineOfEffortFactory, ThreadFactory, commitments_at_meetings
+from tests.factories import (
+    AssessmentFactory,
+    CommitmentFactory,
+    LineOfEffortFactory,
+    ThreadFactory,
+    commitments_at_meetings,
+)
 from tests.test_admin import commitment_post
 
 # Enough to make writers queue behind each other, few enough for PostgreSQL's connection limit
@@ -460,3 +466,32 @@ def test_a_pledge_already_holding_the_commitment_is_refused_on_the_commitments_p
     assert late.status_code == 200
     assert f"“{second.slug}” is already in “{other}”" in errors_of(late)
     assert list(other.entries.values_list("commitment", "note")) == [(second.pk, "Mine.")]
+
+
+@pytest.mark.django_db
+def test_a_stale_inline_row_is_refused_naming_the_row_and_what_changed(curator):
+    assessment = AssessmentFactory(note="", status="in-progress")
+    commitment = assessment.commitment
+    url = reverse("admin:commitments_commitment_change", args=[commitment.pk])
+    mine, theirs = two_curators(curator)
+    page_mine, page_theirs = mine.get(url), theirs.get(url)
+    row = "assessments-0"
+    assert f'name="{row}-{VERSION_FIELD}"' in page_mine.content.decode()
+
+    saved = theirs.post(url, page_post(page_theirs, **{f"{row}-note": "Their note."}))
+    assert saved.status_code == 302
+
+    refused = mine.post(url, page_post(page_mine, **{f"{row}-status": "kept"}))
+    assert refused.status_code == 200
+    shown = errors_of(refused)
+    assert f"Someone else saved the assessment “{commitment.slug} on {assessment.assessed_on}" in shown
+    assert "note: now stored “Their note.”; yours “”." in shown
+    assert "Someone else saved" in refused.content.decode()
+    stored = type(assessment).objects.get(pk=assessment.pk)
+    assert (stored.note, stored.status) == ("Their note.", "in-progress")
+
+    # The row shown again carries the version stored now: saving it again, knowingly, stores the curator's values.
+    again = mine.post(url, page_post(refused))
+    assert again.status_code == 302
+    stored.refresh_from_db()
+    assert (stored.note, stored.status) == ("", "kept")

@@ -37,33 +37,75 @@ class StaleEditGuard:
 
     def clean(self):
         cleaned = super().clean()
-        opened = self.data.get(VERSION_FIELD)
-        if not opened or self.instance.pk is None:
+        opened = self.data.get(self.add_prefix(VERSION_FIELD))
+        if not opened or self.instance.pk is None or not self.needs_check():
             return cleaned
-        changed = self.instance.changed_since(opened)
+        own = {field.attname for field in self.instance._meta.concrete_fields}
+        # The form writes the record's own columns; the rows of its inlines are checked row by row.
+        changed = [column for column in self.instance.changed_since(opened) if column in own]
         if changed:
             self.add_error(None, self.stale_messages(changed))
             # The page shown again carries the version stored now: saving it again keeps the curator's values.
             self.data = self.data.copy()
-            self.data[VERSION_FIELD] = self.stored_version
+            self.data[self.add_prefix(VERSION_FIELD)] = self.stored_version
         return cleaned
+
+    def needs_check(self):
+        """Whether to compare (the main form always; an inline row when it would be saved)."""
+        return True
+
+    def stale_heading(self):
+        return (
+            "Someone else saved this record after you opened this page, so nothing was saved. "
+            "Their changes are listed below; this form still holds yours. Save again to store yours over theirs."
+        )
 
     def stale_messages(self, changed):
         """What changed since the form was opened: each field, the value now stored and the curator's."""
         by_column = {field.attname: field for field in self.instance._meta.concrete_fields}
-        lines = [
-            "Someone else saved this record after you opened this page, so nothing was saved. "
-            "Their changes are listed below; this form still holds yours. Save again to store yours over theirs."
-        ]
+        lines = [self.stale_heading()]
         for column in changed:
             field = by_column[column]
             stored = getattr(self.instance, field.name)
             if field.name in self.fields:
-                theirs = self.cleaned_data.get(field.name, self.data.get(field.name))
+                theirs = self.cleaned_data.get(field.name, self.data.get(self.add_prefix(field.name)))
                 lines.append(f"{field.verbose_name}: now stored “{_shown(stored)}”; yours “{_shown(theirs)}”.")
             else:
                 lines.append(f"{field.verbose_name}: now stored “{_shown(stored)}”.")
         return lines
+
+
+class StaleRowGuard(StaleEditGuard):
+    """An inline row's StaleEditGuard: each row carries its own version, and a row changed by someone
+    else since the page was opened is refused as a stale main form is, naming the row.
+
+    The row is re-read with its row locked when its form is validated, so the comparison holds until
+    the save (the admin's view is one transaction). A row the curator's page would not change is not
+    checked: it is not saved.
+    """
+
+    def __init__(self, *args, **kwargs):
+        instance = kwargs.get("instance")
+        self.stored_version = instance.version() if instance is not None and instance.pk else None
+        super().__init__(*args, **kwargs)
+
+    def needs_check(self):
+        if not self.has_changed():
+            return False
+        try:
+            self.instance.refresh_locked()
+        except type(self.instance).DoesNotExist:
+            self.add_error(None, f"This {self.instance._meta.verbose_name} was deleted meanwhile: nothing was saved.")
+            return False
+        self.stored_version = self.instance.version()
+        return True
+
+    def stale_heading(self):
+        return (
+            f"Someone else saved the {self.instance._meta.verbose_name} “{self.instance}” after you opened this "
+            "page, so nothing was saved. Their changes are listed below; this row still holds yours. "
+            "Save again to store yours over theirs."
+        )
 
 
 def _shown(value, width=200):
@@ -120,3 +162,21 @@ class VersionedAdminMixin:
         except ConcurrentChange as exc:
             self.message_user(request, f"Nothing was deleted: {exc}", messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+
+class VersionedInlineMixin:
+    """InlineModelAdmin mixin for inlines whose existing rows are edited on the parent's page: each row
+    carries its own version (a hidden field) and a stale row is refused (StaleRowGuard)."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        form = kwargs.get("form", self.form)
+        # Declared on the form class, so that the fieldsets may name it (it is no column of the model).
+        version = forms.CharField(widget=forms.HiddenInput, required=False)
+        guarded = type(form.__name__, (StaleRowGuard, form), {"__module__": form.__module__, VERSION_FIELD: version})
+        return super().get_formset(request, obj, **{**kwargs, "form": guarded})
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self.has_change_permission(request, obj):
+            return fieldsets  # read only: no form to guard
+        return [*fieldsets, (None, {"fields": [VERSION_FIELD]})]
