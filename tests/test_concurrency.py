@@ -26,6 +26,7 @@ from tests.factories import (
     AssessmentFactory,
     CommitmentFactory,
     LineOfEffortFactory,
+    MemberFactory,
     ThreadFactory,
     commitments_at_meetings,
 )
@@ -495,3 +496,111 @@ def test_a_stale_inline_row_is_refused_naming_the_row_and_what_changed(curator):
     assert again.status_code == 302
     stored.refresh_from_db()
     assert (stored.note, stored.status) == ("", "kept")
+
+
+RACED_ADD_FORMS = {
+    "meetings_member": lambda: {"slug": "raced", "name": "Raced", "kind": "state"},
+    "commitments_lineofeffort": lambda: {"slug": "raced", "name": "Raced line", "position": "99"},
+    "commitments_thread": lambda: {"slug": "raced", "title": "Raced", "line_of_effort": LineOfEffortFactory().pk},
+    "meetings_meeting": lambda: {
+        "slug": "raced",
+        "name": "Raced",
+        "format": "small-group",
+        "city": "Paris",
+        "country": "France",
+        "start_date": "2020-01-01",
+        "end_date": "2020-01-01",
+        "date_precision": "day",
+        "facts_basis": "text",
+    },
+}
+
+
+def blind_first_unique_checks(monkeypatch, model, times=1):
+    """The race, deterministically: the first `times` uniqueness checks of `model` run as if the other
+    curator's row were not there yet (it was saved between this form's validation and its save)."""
+    real = model._perform_unique_checks
+    calls = []
+
+    def checks(self, unique_checks):
+        calls.append(1)
+        return {} if len(calls) <= times else real(self, unique_checks)
+
+    monkeypatch.setattr(model, "_perform_unique_checks", checks)
+    return calls
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", RACED_ADD_FORMS)
+def test_two_curators_adding_one_slug_at_once_get_a_form_error_not_a_500(curator, monkeypatch, name):
+    from django.apps import apps
+
+    model = apps.get_model(*name.split("_"))
+    url = reverse(f"admin:{name}_add")
+    mine, theirs = two_curators(curator)
+    page_mine, page_theirs = mine.get(url), theirs.get(url)
+    values = RACED_ADD_FORMS[name]()
+    assert theirs.post(url, page_post(page_theirs, **values)).status_code == 302
+
+    blind_first_unique_checks(monkeypatch, model)
+    late = mine.post(url, page_post(page_mine, **{**values, "name": "Mine", "title": "Mine"}))
+
+    assert late.status_code == 200
+    assert "with this Slug already exists" in " ".join(late.context["adminform"].form.errors["slug"])
+    # Theirs is the one row stored.
+    stored = model.objects.get(slug="raced")
+    assert getattr(stored, "name", None) != "Mine" and getattr(stored, "title", None) != "Mine"
+
+
+@pytest.mark.django_db
+def test_a_slug_race_on_a_change_form_is_a_form_error_and_a_lost_race_twice_is_a_message(curator, monkeypatch):
+    from meetings.models import Member
+
+    MemberFactory(slug="raced", name="Theirs")
+    member = MemberFactory(slug="mine", name="Mine")
+    url = reverse("admin:meetings_member_change", args=[member.pk])
+    mine, _ = two_curators(curator)
+    page = mine.get(url)
+
+    blind_first_unique_checks(monkeypatch, Member)
+    late = mine.post(url, page_post(page, slug="raced"))
+    assert late.status_code == 200
+    assert "with this Slug already exists" in " ".join(late.context["adminform"].form.errors["slug"])
+    assert Member.objects.get(pk=member.pk).slug == "mine"
+
+    # Should the database refuse the row again (a race not found by validation), nothing is saved,
+    # the curator is told so, and the page opens again: never a server error.
+    blind_first_unique_checks(monkeypatch, Member, times=10)
+    refused = mine.post(url, page_post(page, slug="raced"), follow=True)
+    assert refused.status_code == 200
+    assert "Nothing was saved" in refused.content.decode()
+    assert Member.objects.get(pk=member.pk).slug == "mine"
+
+
+@pytest.mark.django_db
+def test_a_place_taken_between_validation_and_save_is_a_form_error_and_the_first_entry_stays(
+    curator, monkeypatch, opened_thread
+):
+    import commitments.admin
+
+    thread, first, second = opened_thread
+    third = commitments_at_meetings(2023)[0]
+    url = reverse("admin:commitments_thread_change", args=[thread.pk])
+    mine, theirs = two_curators(curator)
+    page_mine, page_theirs = mine.get(url), theirs.get(url)
+    assert (
+        theirs.post(url, add_row(page_theirs, "entries", commitment=third.pk, change_kind="repeated")).status_code
+        == 302
+    )
+
+    # My form was validated before their entry was stored: place_in_thread, under the pledge's lock, finds it.
+    real, calls = commitments.admin.already_in_thread, []
+    monkeypatch.setattr(
+        commitments.admin,
+        "already_in_thread",
+        lambda **kw: None if not calls.append(1) and len(calls) == 1 else real(**kw),
+    )
+    late = mine.post(url, add_row(page_mine, "entries", commitment=third.pk, change_kind="narrowed", note="Mine."))
+    assert late.status_code == 200
+    assert f"“{third.slug}” is already in “{thread}”" in errors_of(late)
+    assert list(thread.entries.filter(commitment=third).values_list("change_kind", "note")) == [("repeated", "")]

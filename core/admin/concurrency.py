@@ -5,7 +5,7 @@ The version compared is `NaturalKeyModel.version()`, the one the API sends as it
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
 from django.utils.functional import cached_property
 
@@ -108,6 +108,12 @@ class StaleRowGuard(StaleEditGuard):
         )
 
 
+def _rewind_files(request):
+    """Uploaded files read by the first try are read again from their start."""
+    for upload in request.FILES.values():
+        upload.seek(0)
+
+
 def _shown(value, width=200):
     text = "" if value is None else str(value)
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -150,11 +156,29 @@ class VersionedAdminMixin:
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ConcurrentChange as exc:
-            self.message_user(request, f"Nothing was saved: {exc}", messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+        """The admin's add or change view, which lost no race: a write the database refused (a unique
+        key another curator took between this form's validation and its save) or that another write
+        overtook (ConcurrentChange) is rolled back whole and the form is validated again, once, against
+        what is stored now. The validation then finds what was taken and says so on the form, naming
+        the field, as it would have had the other curator saved first. Should the database refuse it
+        again, nothing is saved and the curator is told so: never a server error."""
+        for attempt in (1, 2):
+            try:
+                return super().changeform_view(request, object_id, form_url, extra_context)
+            except (IntegrityError, ConcurrentChange) as exc:
+                # Django's view runs in a transaction of its own: it is rolled back already.
+                if attempt == 1 and request.method == "POST":
+                    _rewind_files(request)
+                    continue
+                if isinstance(exc, IntegrityError):
+                    message = (
+                        "Nothing was saved: another change stored a conflicting value at the same time. "
+                        "Check the record as it is now and try again."
+                    )
+                else:
+                    message = f"Nothing was saved: {exc}"
+                self.message_user(request, message, messages.ERROR)
+                return HttpResponseRedirect(request.get_full_path())
 
     def delete_view(self, request, object_id, extra_context=None):
         try:
