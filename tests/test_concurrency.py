@@ -604,3 +604,80 @@ def test_a_place_taken_between_validation_and_save_is_a_form_error_and_the_first
     assert late.status_code == 200
     assert f"“{third.slug}” is already in “{thread}”" in errors_of(late)
     assert list(thread.entries.filter(commitment=third).values_list("change_kind", "note")) == [("repeated", "")]
+
+
+# -- a record's ETag covers what its page shows and edits ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_pledges_etag_changes_with_its_entries_so_a_stale_if_match_is_refused(curator, opened_thread):
+    thread, first, second = opened_thread
+    api = APIClient()
+    api.force_authenticate(curator)
+    url = reverse("api:thread-detail", args=[thread.slug])
+
+    def refused_after(change):
+        """PATCH the pledge from a read made before `change`: 412 naming its entries; then from a fresh read: 200."""
+        etag = api.get(url)["ETag"]
+        change()
+        fresh = api.get(url)["ETag"]
+        assert fresh != etag
+        stale = api.patch(url, {"description": "From a dashboard."}, format="json", HTTP_IF_MATCH=etag)
+        assert stale.status_code == 412, stale.content
+        assert "entries" in stale.json()["detail"]
+        assert api.patch(url, {"description": "Read again."}, format="json", HTTP_IF_MATCH=fresh).status_code == 200
+
+    # An entry added (through the API) …
+    third = commitments_at_meetings(2023)[0]
+    add = reverse("api:thread-add-entry", args=[thread.slug])
+    refused_after(lambda: api.post(add, {"commitment": third.slug, "change_kind": "repeated"}, format="json"))
+
+    # … its change kind edited (in the admin) …
+    session, _ = two_curators(curator)
+    entry = thread.entries.get(commitment=third)
+    entry_url = reverse("admin:commitments_threadentry_change", args=[entry.pk])
+
+    def edit_in_admin():
+        page = session.get(entry_url)
+        assert session.post(entry_url, page_post(page, change_kind="narrowed")).status_code == 302
+
+    refused_after(edit_in_admin)
+    assert ThreadEntry.objects.get(pk=entry.pk).change_kind == "narrowed"
+
+    # … or removed (through the API).
+    remove = reverse("api:thread-remove-entry", args=[thread.slug, third.slug])
+    refused_after(lambda: api.delete(remove))
+
+    # PUT and DELETE compare the whole of it too.
+    etag = api.get(url)["ETag"]
+    api.post(add, {"commitment": third.slug, "change_kind": "repeated"}, format="json")
+    assert api.delete(url, HTTP_IF_MATCH=etag).status_code == 412
+
+
+@pytest.mark.django_db
+def test_a_commitments_etag_changes_with_its_assessments_and_its_places_in_pledges(curator, opened_thread):
+    thread, first, second = opened_thread
+    api = APIClient()
+    api.force_authenticate(curator)
+    url = reverse("api:commitment-detail", args=[second.slug])
+
+    etag = api.get(url)["ETag"]
+    created = api.post(
+        reverse("api:assessment-list"),
+        {"commitment": second.slug, "assessed_on": "2024-05-01", "status": "kept", "assessor": "Analyst"},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    stale = api.patch(url, {"summary": "From a dashboard."}, format="json", HTTP_IF_MATCH=etag)
+    assert stale.status_code == 412 and "assessments" in stale.json()["detail"]
+
+    # Its place in a pledge moves when an earlier commitment is placed before it.
+    etag = api.get(url)["ETag"]
+    earlier = commitments_at_meetings(2018)[0]
+    add = reverse("api:thread-add-entry", args=[thread.slug])
+    assert api.post(add, {"commitment": earlier.slug, "change_kind": "repeated"}, format="json").status_code == 201
+    assert thread.entries.get(commitment=second).position == 3
+    stale = api.patch(url, {"summary": "From a dashboard."}, format="json", HTTP_IF_MATCH=etag)
+    assert stale.status_code == 412 and "thread_entries" in stale.json()["detail"]
+    fresh = api.get(url)["ETag"]
+    assert api.patch(url, {"summary": "Read again."}, format="json", HTTP_IF_MATCH=fresh).status_code == 200
