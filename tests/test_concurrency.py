@@ -593,13 +593,19 @@ def test_a_place_taken_between_validation_and_save_is_a_form_error_and_the_first
         == 302
     )
 
-    # My form was validated before their entry was stored: place_in_thread, under the pledge's lock, finds it.
-    real, calls = commitments.admin.already_in_thread, []
-    monkeypatch.setattr(
-        commitments.admin,
-        "already_in_thread",
-        lambda **kw: None if not calls.append(1) and len(calls) == 1 else real(**kw),
-    )
+    # My form was validated before their entry was stored (its checks, the first time, do not see it):
+    # place_in_thread, under the pledge's lock, finds it.
+    def blind_once(real, nothing):
+        calls = []
+
+        def check(*args, **kwargs):
+            calls.append(1)
+            return nothing if len(calls) == 1 else real(*args, **kwargs)
+
+        return check
+
+    monkeypatch.setattr(commitments.admin, "already_in_thread", blind_once(commitments.admin.already_in_thread, None))
+    monkeypatch.setattr(ThreadEntry, "unique_conflicts", blind_once(ThreadEntry.unique_conflicts, {}))
     late = mine.post(url, add_row(page_mine, "entries", commitment=third.pk, change_kind="narrowed", note="Mine."))
     assert late.status_code == 200
     assert f"“{third.slug}” is already in “{thread}”" in errors_of(late)
@@ -681,3 +687,31 @@ def test_a_commitments_etag_changes_with_its_assessments_and_its_places_in_pledg
     assert stale.status_code == 412 and "thread_entries" in stale.json()["detail"]
     fresh = api.get(url)["ETag"]
     assert api.patch(url, {"summary": "Read again."}, format="json", HTTP_IF_MATCH=fresh).status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_inline_row_repeating_a_record_of_its_parent_is_a_form_error_naming_it(curator):
+    from meetings.models import Participation
+    from tests.factories import MeetingFactory
+
+    meeting, member = MeetingFactory(), MemberFactory()
+    Participation.objects.create(meeting=meeting, member=member, role="host")
+    url = reverse("admin:meetings_meeting_change", args=[meeting.pk])
+    session, _ = two_curators(curator)
+    page = session.get(url)
+    prefix = next(
+        i.formset.prefix
+        for i in page.context["inline_admin_formsets"]
+        if i.formset.model is Participation and i.has_add_permission
+    )
+    refused = session.post(url, add_row(page, prefix, member=member.pk, role="host", note="Again."))
+    assert refused.status_code == 200
+    # The same message as the API's 409 gives, on the row's field that the constraint names.
+    role_errors = next(
+        f.errors
+        for i in refused.context["inline_admin_formsets"]
+        if i.formset.prefix == prefix
+        for f in i.formset.forms
+    )
+    assert "participation_unique_without_source" in " ".join(role_errors["role"])
+    assert Participation.objects.filter(meeting=meeting, member=member).count() == 1

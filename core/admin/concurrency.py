@@ -119,9 +119,26 @@ def _shown(value, width=200):
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+class UniqueRowGuard:
+    """An inline row's check of every unique field and constraint of its model, its parent's key
+    included: Django leaves the parent out of an inline row's model validation, so a row repeating a
+    record of its parent (a participation already recorded) would otherwise reach the database. A
+    conflict is an error on the field that names it when the row shows that field, else on the row.
+    """
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors or not hasattr(self.instance, "unique_conflicts") or not self.has_changed():
+            return
+        for name, problems in self.instance.unique_conflicts().items():
+            field = self.fields.get(name)
+            self.add_error(name if field is not None and not field.widget.is_hidden else None, problems)
+
+
 class VersionedAdminMixin:
     """ModelAdmin mixin for curated records: a change form refuses to save over a change made after
-    it was opened and shows the curator what changed; a write that lost a race is a message, not a 500.
+    it was opened and shows the curator what changed; a write that lost a race is a form error (or,
+    refused twice, a message), not a 500; an inline row repeating a record is a form error (UniqueRowGuard).
 
     The version travels in a hidden field of the form, added to the page's fieldsets when it is
     rendered, so it works with any change form template and any fieldsets a ModelAdmin declares.
@@ -136,6 +153,11 @@ class VersionedAdminMixin:
             except type(obj).DoesNotExist:
                 return None
         return obj
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            formset.form = type(formset.form.__name__, (UniqueRowGuard, formset.form), {"__module__": __name__})
+            yield formset, inline
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
