@@ -2,8 +2,10 @@
 clients against a live server on SQLite and PostgreSQL. Run with `-s` to see the tallies."""
 
 import json
+import re
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -11,6 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 from django import forms
+from django.conf import settings
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
 from django.test import override_settings
@@ -715,3 +718,64 @@ def test_an_inline_row_repeating_a_record_of_its_parent_is_a_form_error_naming_i
     )
     assert "participation_unique_without_source" in " ".join(role_errors["role"])
     assert Participation.objects.filter(meeting=meeting, member=member).count() == 1
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a 302 is the answer to look at, not a page to follow
+
+
+def admin_session(curator, url):
+    """A curator's browser session against the live server: its cookies and the add page's CSRF token."""
+    from http.cookies import SimpleCookie
+
+    from django.test import Client
+
+    client = Client()
+    client.force_login(curator)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    request = urllib.request.Request(url, headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={session}"})
+    with urllib.request.urlopen(request, timeout=TIMEOUT) as page:  # noqa: S310 - the live server
+        html = page.read().decode()
+        cookies = SimpleCookie()
+        for header in page.headers.get_all("Set-Cookie") or []:
+            cookies.load(header)
+    # The hidden fields of the page: the CSRF token and each inline's management form.
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+    csrf = cookies[settings.CSRF_COOKIE_NAME].value
+    cookie = f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={csrf}"
+    return {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}, hidden
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_curators_adding_one_slug_at_once_on_a_live_server_never_get_a_500(busy_server, curator, capsys):
+    from meetings.models import Member
+
+    url = busy_server.url + reverse("admin:meetings_member_add")
+    sessions = [admin_session(curator, url) for _ in range(2)]
+    opener = urllib.request.build_opener(_NoRedirects)
+    counts = Counter()
+    for attempt in range(10):
+        together = threading.Barrier(2)
+
+        def add(session, attempt=attempt, together=together):
+            headers, hidden = session
+            body = urllib.parse.urlencode(
+                {**hidden, "slug": f"admin-raced-{attempt}", "name": "Raced", "kind": "state"}
+            ).encode()
+            together.wait(timeout=TIMEOUT)
+            try:
+                with opener.open(urllib.request.Request(url, data=body, headers=headers), timeout=TIMEOUT) as answer:
+                    return answer.status, answer.read().decode()
+            except urllib.error.HTTPError as error:
+                return error.code, error.read().decode()
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(add, sessions))
+        counts.update(status for status, _ in results)
+        assert sorted(status for status, _ in results) == [200, 302], [status for status, _ in results]
+        refused = next(html for status, html in results if status == 200)
+        assert "Member with this Slug already exists." in refused
+    with capsys.disabled():
+        print(f"{connection.vendor}: 10 pairs of concurrent admin adds with one slug: {dict(sorted(counts.items()))}")
+    assert Member.objects.filter(slug__startswith="admin-raced-").count() == 10
