@@ -1,12 +1,15 @@
 """Optimistic concurrency: no edit silently overwrites another.
 
 A record's page carries its version as an `ETag` (`NaturalKeyModel.version()`, the same version
-the admin's change form carries). PUT, PATCH and DELETE must send it back in `If-Match`:
+the admin's change form carries). It covers what the page shows: the record's columns and, for a
+recurring pledge, its entries; for a commitment, its assessments and places in pledges. PUT, PATCH
+and DELETE must send it back in `If-Match`:
 
 - without it (or with `*`, which names no version): 428 Precondition Required; not an entity tag: 400;
 - PUT and DELETE, when the record changed in any way since that version: 412 Precondition Failed;
-- PATCH, when a field it sends changed since that version: 412. A PATCH writes only the fields it
-  sends, so two clients changing different fields of one record both succeed.
+- PATCH, when a field it sends changed since that version, or the rows shown with it (a pledge's
+  entries, a commitment's assessments or places): 412. A PATCH writes only the fields it sends, so
+  two clients changing different fields of one record both succeed.
 
 The comparison and the write happen in one transaction, with the row locked (PostgreSQL) or the
 database's write lock held (SQLite), so no other write can come between them.
@@ -43,15 +46,19 @@ def if_match_versions(request):
 
 
 def check_unchanged(instance, versions, fields=None):
-    """412 unless one of `versions` is the record's version (or, with `fields`, none of those columns changed)."""
-    watched = None if fields is None else set(fields)
+    """412 unless one of `versions` is the record's version (or, with `fields`, none of those columns changed).
+
+    The rows the record's page shows with it (`VERSIONED_CHILDREN`: a pledge's entries) are watched by
+    every write: a PATCH made from a read that showed other entries is refused, whatever it sends.
+    """
+    watched = None if fields is None else {*fields, *instance.VERSIONED_CHILDREN}
     for version in versions:
         changed = set(instance.changed_since(version))
         if not (changed if watched is None else changed & watched):
             return
     if watched is None:
         raise PreconditionFailed()
-    changed = sorted(set(fields).intersection(*(instance.changed_since(v) for v in versions)))
+    changed = sorted(watched.intersection(*(instance.changed_since(v) for v in versions)))
     raise PreconditionFailed(
         f"Since the version in If-Match, another change was made to: {', '.join(changed) or 'this record'}. "
         "Read the record again (GET) and retry."

@@ -89,7 +89,8 @@ class AutoSchema(openapi.AutoSchema):
                     OpenApiParameter.HEADER,
                     required=True,
                     description="The record's ETag, as its page gave it: the change is refused (412) if the "
-                    "record changed since (for PATCH: if a field it sends changed since).",
+                    "record changed since (for PATCH: if a field it sends changed since, or the rows the record's page "
+                    "shows with it: a pledge's entries, a commitment's assessments and places in pledges).",
                 )
             )
         if self.shows_version():

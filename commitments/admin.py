@@ -4,12 +4,13 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count
+from django.forms.models import InlineForeignKeyField
 from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from core.admin.concurrency import VersionedAdminMixin
+from core.admin.concurrency import VersionedAdminMixin, VersionedInlineMixin
 from core.admin.filters import BoundedRelatedFilter
 from core.admin.history import HistoryAdmin
 from core.admin.inlines import AddOnlyInline, ReadOnlyInline
@@ -28,6 +29,7 @@ from .models import (
     ThreadEntry,
 )
 from .services import (
+    already_in_thread,
     opening_problem,
     place_in_thread,
     removal_problem,
@@ -93,12 +95,29 @@ class ThreadEntryForm(forms.ModelForm):
         if self.instance.pk and {"thread", "commitment"} & set(self.changed_data):
             # place_in_thread would add a second entry and leave this one where it is.
             raise ValidationError("To move a commitment, take this entry out of its thread and add a new one.")
+        if self.instance.pk is None and thread and commitment:
+            # The model's unique constraint is not checked for an inline row (its parent's field is
+            # excluded from the model's validation), and place_in_thread would update the entry there.
+            already = already_in_thread(thread=thread, commitment=commitment)
+            if already:
+                raise ValidationError({self._shown_field("commitment", "thread"): already})
         kind = cleaned.get("change_kind")
         if thread and commitment and kind:
             problem = opening_problem(thread=thread, commitment=commitment, change_kind=kind)
             if problem:
                 raise ValidationError({"change_kind": problem})
         return cleaned
+
+    def _shown_field(self, *names):
+        """The first of `names` that the curator sees on this form (an inline's parent is a hidden field)."""
+        return next(
+            (
+                name
+                for name in names
+                if name in self.fields and not isinstance(self.fields[name], InlineForeignKeyField)
+            ),
+            None,
+        )
 
     def validate_unique(self):
         # Positions are assigned by place_in_thread on save; only (thread, commitment) is checked here.
@@ -126,11 +145,13 @@ class ThreadEntrySavingMixin:
                 continue
             data = entry_form.cleaned_data
             is_new = entry_form.instance.pk is None
+            # A new row never updates an entry placed meanwhile: AlreadyInThread, as the API's 409.
             entry = place_in_thread(
                 thread=data.get("thread") or form.instance,
                 commitment=data.get("commitment") or form.instance,
                 change_kind=data["change_kind"],
                 note=data.get("note", ""),
+                only_new=is_new,
             )
             if is_new:
                 formset.new_objects.append(entry)
@@ -165,7 +186,7 @@ class CommitmentThreadAddInline(ThreadEntryAddInline):
     verbose_name_plural = "add to recurring pledges"
 
 
-class AssessmentInline(admin.TabularInline):
+class AssessmentInline(VersionedInlineMixin, admin.TabularInline):
     model = Assessment
     formfield_overrides = URL_HTTPS
     fields = Assessment.curated_fields(without=("commitment",))
@@ -403,7 +424,11 @@ class ThreadEntryAdmin(VersionedAdminMixin, HistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         entry = place_in_thread(
-            thread=obj.thread, commitment=obj.commitment, change_kind=obj.change_kind, note=obj.note
+            thread=obj.thread,
+            commitment=obj.commitment,
+            change_kind=obj.change_kind,
+            note=obj.note,
+            only_new=not change,
         )
         obj.pk, obj.position = entry.pk, entry.position
 

@@ -100,6 +100,9 @@ class Thread(NaturalKeyModel):
     position in meeting order and how it changed from the entry before.
     """
 
+    # Its page shows and adds its entries: its version (the API's ETag) covers them.
+    VERSIONED_CHILDREN = ("entries",)
+
     slug = models.SlugField(max_length=100, unique=True)
     title = models.CharField(max_length=300)
     description = models.TextField(blank=True)
@@ -232,6 +235,9 @@ class CommitmentQuerySet(NaturalKeyQuerySet["Commitment"]):
 
 class Commitment(QuotedSpan):
     """One pledge in one statement, as an exact quote."""
+
+    # Its page shows and edits its assessments and places in pledges: its version (the API's ETag) covers them.
+    VERSIONED_CHILDREN = ("assessments", "thread_entries")
 
     slug = models.SlugField(max_length=120, unique=True)
     # A line of effort in use files commitments: refuse to delete it.

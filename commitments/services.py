@@ -74,6 +74,19 @@ class AlreadyInThread(ConcurrentChange):
     """The commitment already has its place in the thread (placed meanwhile, or before)."""
 
 
+def already_in_thread(*, thread, commitment):
+    """Why a new place for the commitment in the thread is refused (it has one), or None.
+
+    Every path that adds a place asks this: the API (409) and each admin form (a form error), and
+    `place_in_thread(only_new=True)` again under the thread's lock, should one have been added meanwhile.
+    """
+    if thread.pk is None or commitment.pk is None:
+        return None
+    if not ThreadEntry.objects.filter(thread=thread, commitment=commitment).exists():
+        return None
+    return f"“{commitment.slug}” is already in “{thread}”: change its entry instead."
+
+
 @transaction.atomic
 def place_in_thread(*, thread, commitment, change_kind, note="", only_new=False):
     """Add a commitment to a recurring pledge (or update its place), keeping the thread in meeting order.
@@ -86,8 +99,9 @@ def place_in_thread(*, thread, commitment, change_kind, note="", only_new=False)
     commitment already in the thread is AlreadyInThread rather than an update of its entry.
     """
     _lock(thread)
-    if only_new and ThreadEntry.objects.filter(thread=thread, commitment=commitment).exists():
-        raise AlreadyInThread(f"“{commitment.slug}” is already in “{thread}”: change its entry instead.")
+    already = already_in_thread(thread=thread, commitment=commitment) if only_new else None
+    if already:
+        raise AlreadyInThread(already)
     try:
         return _place(thread, commitment, change_kind, note)
     except IntegrityError:

@@ -28,6 +28,9 @@ class NaturalKeyModel(models.Model):
     # The fields a curator writes, in the order forms and API answers show them. The admin, the
     # serializers, the seed builder's allowed keys and the ingest forms read it (`curated_fields()`).
     CURATED_FIELDS: tuple[str, ...] = ()
+    # The reverse relations whose rows the record's page shows and edits with it (a pledge's entries):
+    # its version covers them too (`field_versions`).
+    VERSIONED_CHILDREN: tuple[str, ...] = ()
 
     class Meta:
         abstract = True
@@ -53,27 +56,43 @@ class NaturalKeyModel(models.Model):
         return value.isoformat() if isinstance(value, datetime.date) else value
 
     def field_versions(self):
-        """{column: a short digest of its stored value} for every column of the row, in order."""
-        return {
+        """{column: a short digest of its stored value} for every column of the row, in order; then
+        {relation: a digest of its rows} for each of `VERSIONED_CHILDREN` (one query each)."""
+        versions = {
             field.attname: _digest(self._meta.label, field.attname, field.value_from_object(self))
             for field in self._meta.concrete_fields
         }
+        for name in self.VERSIONED_CHILDREN:
+            versions[name] = _digest(self._meta.label, name, self._children_rows(name))
+        return versions
+
+    def _children_rows(self, name):
+        """Every stored value of the rows of the reverse relation `name`, in primary key order."""
+        if self.pk is None:
+            return []
+        relation = self._meta.get_field(name)
+        model = relation.related_model
+        columns = [field.attname for field in model._meta.concrete_fields]
+        rows = model._base_manager.filter(**{relation.field.attname: self.pk}).order_by("pk").values_list(*columns)
+        return [[_canonical(value) for value in row] for row in rows]
 
     def version(self):
-        """The row's version: it changes whenever any stored value of the row changes.
+        """The record's version: it changes whenever any stored value of the row changes, or of the rows
+        its page shows with it (`VERSIONED_CHILDREN`: a pledge's entries, a commitment's assessments
+        and places in pledges).
 
         The API sends it as the ETag that PUT, PATCH and DELETE must send back (If-Match), and the
         admin's change form carries it, so an edit made on a stale copy is refused instead of saved
-        over a newer one. It is made of a digest per column, so that a stale version still tells
-        which columns changed since (`changed_since`). Digests rather than a counter column: every
-        write changes it, whatever path it takes (a form, the API, a queryset update, a restore),
-        with no column to keep in step.
+        over a newer one. It is made of a digest per column (and per child relation), so that a stale
+        version still tells what changed since (`changed_since`). Digests rather than a counter
+        column: every write changes it, whatever path it takes (a form, the API, a service, a queryset
+        update, a restore), the child rows' too, with no column to keep in step.
         """
         return "".join(self.field_versions().values())
 
     def changed_since(self, version):
-        """The columns whose stored value differs from the one `version` was taken of (all of them
-        when `version` is not a version of this kind of record)."""
+        """The columns (and child relations) whose stored value differs from the one `version` was
+        taken of (all of them when `version` is not a version of this kind of record)."""
         current = self.field_versions()
         width = len(next(iter(current.values())))
         if not isinstance(version, str) or len(version) != width * len(current):
@@ -147,4 +166,6 @@ def _canonical(value):
         return value.isoformat()
     if isinstance(value, bool | int | float | str) or value is None:
         return value
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
     return str(value)

@@ -2,14 +2,18 @@
 clients against a live server on SQLite and PostgreSQL. Run with `-s` to see the tallies."""
 
 import json
+import re
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
+from django import forms
+from django.conf import settings
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
 from django.test import override_settings
@@ -21,7 +25,14 @@ from accounts.models import DashboardToken
 from commitments.models import Commitment, ThreadEntry
 from core.admin.concurrency import VERSION_FIELD
 from meetings.models import Member
-from tests.factories import CommitmentFactory, LineOfEffortFactory, ThreadFactory, commitments_at_meetings
+from tests.factories import (
+    AssessmentFactory,
+    CommitmentFactory,
+    LineOfEffortFactory,
+    MemberFactory,
+    ThreadFactory,
+    commitments_at_meetings,
+)
 from tests.test_admin import commitment_post
 
 # Enough to make writers queue behind each other, few enough for PostgreSQL's connection limit
@@ -314,3 +325,457 @@ def test_an_entry_taken_out_meanwhile_is_a_message_in_the_admin_and_a_conflict_i
     assert response.status_code == 200
     assert "doesn’t exist" in response.content.decode()
     assert list(thread.entries.values_list("commitment", "position")) == [(second.pk, 1)]
+
+
+# -- the admin: inline rows and races, with two curators' sessions ------------------------------------------
+
+
+def page_post(page, **overrides):
+    """What the browser would send from an admin change or add page as it was rendered: every field of the
+    main form and of each inline formset at its shown value, management forms included; then `overrides`."""
+    data = {}
+
+    def put(form):
+        for name in form.fields:
+            bound = form[name]
+            value = bound.value()
+            if isinstance(bound.field, forms.BooleanField):
+                if value:
+                    data[bound.html_name] = "on"
+            elif isinstance(value, list | tuple):
+                data[bound.html_name] = [str(v) for v in value]
+            else:
+                data[bound.html_name] = "" if value is None else str(value)
+
+    put(page.context["adminform"].form)
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        management = formset.management_form
+        for name in management.fields:
+            data[management[name].html_name] = str(management[name].value())
+        for form in formset.forms:
+            put(form)
+    data.update(overrides)
+    return data
+
+
+def two_curators(curator):
+    """Two logged-in sessions of curators, as two browsers."""
+    from django.test import Client
+
+    sessions = []
+    for _ in range(2):
+        session = Client()
+        session.force_login(curator)
+        sessions.append(session)
+    return sessions
+
+
+def add_row(page, prefix, **values):
+    """`page_post` with one more row in the inline formset `prefix`, holding `values`."""
+    formset = next(i.formset for i in page.context["inline_admin_formsets"] if i.formset.prefix == prefix)
+    index = formset.total_form_count()
+    return page_post(
+        page,
+        **{f"{prefix}-TOTAL_FORMS": str(index + 1)},
+        **{f"{prefix}-{index}-{name}": str(value) for name, value in values.items()},
+    )
+
+
+def errors_of(response):
+    """Every error the page shows: the main form's and each inline row's, as one text."""
+    context = response.context
+    texts = [str(context["adminform"].form.errors), str(context.get("errors") or "")]
+    for inline in context["inline_admin_formsets"]:
+        texts.extend(str(form.errors) for form in inline.formset.forms)
+        texts.append(str(inline.formset.non_form_errors()))
+    return " ".join(texts)
+
+
+@pytest.mark.django_db
+def test_a_commitment_already_in_a_pledge_is_refused_on_the_pledges_page(curator, opened_thread):
+    thread, first, second = opened_thread
+    url = reverse("admin:commitments_thread_change", args=[thread.pk])
+    mine, theirs = two_curators(curator)
+
+    # One after the other: the commitment is in the pledge already; its entry stays as it was.
+    page = mine.get(url)
+    refused = mine.post(url, add_row(page, "entries", commitment=second.pk, change_kind="repeated", note="Mine."))
+    assert refused.status_code == 200
+    assert f"“{second.slug}” is already in “{thread}”" in errors_of(refused)
+    assert f"“{second.slug}” is already in “{thread}”" in refused.content.decode()
+    assert list(thread.entries.values_list("commitment", "position", "change_kind", "note")) == [
+        (first.pk, 1, "new", ""),
+        (second.pk, 2, "widened", ""),
+    ]
+
+    # Both open the page; both add the same new commitment: the second is refused, the first's entry kept.
+    third = commitments_at_meetings(2023)[0]
+    page_mine, page_theirs = mine.get(url), theirs.get(url)
+    added = mine.post(url, add_row(page_mine, "entries", commitment=third.pk, change_kind="repeated", note="Mine."))
+    assert added.status_code == 302
+    late = theirs.post(
+        url, add_row(page_theirs, "entries", commitment=third.pk, change_kind="narrowed", note="Theirs.")
+    )
+    assert late.status_code == 200
+    assert f"“{third.slug}” is already in “{thread}”" in errors_of(late)
+    assert thread.entries.get(commitment=third).change_kind == "repeated"
+    assert thread.entries.get(commitment=third).note == "Mine."
+
+    # Two rows of one page placing the same commitment: the formset's own check refuses them.
+    fourth = commitments_at_meetings(2024)[0]
+    page = mine.get(url)
+    twice = add_row(page, "entries", commitment=fourth.pk, change_kind="repeated")
+    index = int(twice["entries-TOTAL_FORMS"])
+    twice.update({"entries-TOTAL_FORMS": str(index + 1), f"entries-{index}-commitment": str(fourth.pk)})
+    twice[f"entries-{index}-change_kind"] = "narrowed"
+    doubled = mine.post(url, twice)
+    assert doubled.status_code == 200
+    assert "Please correct the duplicate data for commitment." in errors_of(doubled)
+    assert not thread.entries.filter(commitment=fourth).exists()
+
+    # The entry's own add page says the same.
+    refused = mine.post(
+        reverse("admin:commitments_threadentry_add"),
+        {"thread": thread.pk, "commitment": third.pk, "change_kind": "narrowed", "note": "Again."},
+    )
+    assert refused.status_code == 200
+    assert f"“{third.slug}” is already in “{thread}”" in refused.content.decode()
+    assert thread.entries.get(commitment=third).note == "Mine."
+
+
+@pytest.mark.django_db
+def test_a_pledge_already_holding_the_commitment_is_refused_on_the_commitments_page(curator, opened_thread):
+    thread, first, second = opened_thread
+    url = reverse("admin:commitments_commitment_change", args=[second.pk])
+    mine, theirs = two_curators(curator)
+
+    page = mine.get(url)
+    refused = mine.post(url, add_row(page, "thread_entries-2", thread=thread.pk, change_kind="repeated", note="M."))
+    assert refused.status_code == 200
+    assert f"“{second.slug}” is already in “{thread}”" in errors_of(refused)
+    assert thread.entries.get(commitment=second).change_kind == "widened"
+
+    other = ThreadFactory(line_of_effort=thread.line_of_effort)
+    page_mine, page_theirs = mine.get(url), theirs.get(url)
+    assert (
+        mine.post(
+            url, add_row(page_mine, "thread_entries-2", thread=other.pk, change_kind="new", note="Mine.")
+        ).status_code
+        == 302
+    )
+    late = theirs.post(
+        url, add_row(page_theirs, "thread_entries-2", thread=other.pk, change_kind="new", note="Theirs.")
+    )
+    assert late.status_code == 200
+    assert f"“{second.slug}” is already in “{other}”" in errors_of(late)
+    assert list(other.entries.values_list("commitment", "note")) == [(second.pk, "Mine.")]
+
+
+@pytest.mark.django_db
+def test_a_stale_inline_row_is_refused_naming_the_row_and_what_changed(curator):
+    assessment = AssessmentFactory(note="", status="in-progress")
+    commitment = assessment.commitment
+    url = reverse("admin:commitments_commitment_change", args=[commitment.pk])
+    mine, theirs = two_curators(curator)
+    page_mine, page_theirs = mine.get(url), theirs.get(url)
+    row = "assessments-0"
+    assert f'name="{row}-{VERSION_FIELD}"' in page_mine.content.decode()
+
+    saved = theirs.post(url, page_post(page_theirs, **{f"{row}-note": "Their note."}))
+    assert saved.status_code == 302
+
+    refused = mine.post(url, page_post(page_mine, **{f"{row}-status": "kept"}))
+    assert refused.status_code == 200
+    shown = errors_of(refused)
+    assert f"Someone else saved the assessment “{commitment.slug} on {assessment.assessed_on}" in shown
+    assert "note: now stored “Their note.”; yours “”." in shown
+    assert "Someone else saved" in refused.content.decode()
+    stored = type(assessment).objects.get(pk=assessment.pk)
+    assert (stored.note, stored.status) == ("Their note.", "in-progress")
+
+    # The row shown again carries the version stored now: saving it again, knowingly, stores the curator's values.
+    again = mine.post(url, page_post(refused))
+    assert again.status_code == 302
+    stored.refresh_from_db()
+    assert (stored.note, stored.status) == ("", "kept")
+
+
+RACED_ADD_FORMS = {
+    "meetings_member": lambda: {"slug": "raced", "name": "Raced", "kind": "state"},
+    "commitments_lineofeffort": lambda: {"slug": "raced", "name": "Raced line", "position": "99"},
+    "commitments_thread": lambda: {"slug": "raced", "title": "Raced", "line_of_effort": LineOfEffortFactory().pk},
+    "meetings_meeting": lambda: {
+        "slug": "raced",
+        "name": "Raced",
+        "format": "small-group",
+        "city": "Paris",
+        "country": "France",
+        "start_date": "2020-01-01",
+        "end_date": "2020-01-01",
+        "date_precision": "day",
+        "facts_basis": "text",
+    },
+}
+
+
+def blind_first_unique_checks(monkeypatch, model, times=1):
+    """The race, deterministically: the first `times` uniqueness checks of `model` run as if the other
+    curator's row were not there yet (it was saved between this form's validation and its save)."""
+    real = model._perform_unique_checks
+    calls = []
+
+    def checks(self, unique_checks):
+        calls.append(1)
+        return {} if len(calls) <= times else real(self, unique_checks)
+
+    monkeypatch.setattr(model, "_perform_unique_checks", checks)
+    return calls
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", RACED_ADD_FORMS)
+def test_two_curators_adding_one_slug_at_once_get_a_form_error_not_a_500(curator, monkeypatch, name):
+    from django.apps import apps
+
+    model = apps.get_model(*name.split("_"))
+    url = reverse(f"admin:{name}_add")
+    mine, theirs = two_curators(curator)
+    page_mine, page_theirs = mine.get(url), theirs.get(url)
+    values = RACED_ADD_FORMS[name]()
+    assert theirs.post(url, page_post(page_theirs, **values)).status_code == 302
+
+    blind_first_unique_checks(monkeypatch, model)
+    late = mine.post(url, page_post(page_mine, **{**values, "name": "Mine", "title": "Mine"}))
+
+    assert late.status_code == 200
+    assert "with this Slug already exists" in " ".join(late.context["adminform"].form.errors["slug"])
+    # Theirs is the one row stored.
+    stored = model.objects.get(slug="raced")
+    assert getattr(stored, "name", None) != "Mine" and getattr(stored, "title", None) != "Mine"
+
+
+@pytest.mark.django_db
+def test_a_slug_race_on_a_change_form_is_a_form_error_and_a_lost_race_twice_is_a_message(curator, monkeypatch):
+    from meetings.models import Member
+
+    MemberFactory(slug="raced", name="Theirs")
+    member = MemberFactory(slug="mine", name="Mine")
+    url = reverse("admin:meetings_member_change", args=[member.pk])
+    mine, _ = two_curators(curator)
+    page = mine.get(url)
+
+    blind_first_unique_checks(monkeypatch, Member)
+    late = mine.post(url, page_post(page, slug="raced"))
+    assert late.status_code == 200
+    assert "with this Slug already exists" in " ".join(late.context["adminform"].form.errors["slug"])
+    assert Member.objects.get(pk=member.pk).slug == "mine"
+
+    # Should the database refuse the row again (a race not found by validation), nothing is saved,
+    # the curator is told so, and the page opens again: never a server error.
+    blind_first_unique_checks(monkeypatch, Member, times=10)
+    refused = mine.post(url, page_post(page, slug="raced"), follow=True)
+    assert refused.status_code == 200
+    assert "Nothing was saved" in refused.content.decode()
+    assert Member.objects.get(pk=member.pk).slug == "mine"
+
+
+@pytest.mark.django_db
+def test_a_place_taken_between_validation_and_save_is_a_form_error_and_the_first_entry_stays(
+    curator, monkeypatch, opened_thread
+):
+    import commitments.admin
+
+    thread, first, second = opened_thread
+    third = commitments_at_meetings(2023)[0]
+    url = reverse("admin:commitments_thread_change", args=[thread.pk])
+    mine, theirs = two_curators(curator)
+    page_mine, page_theirs = mine.get(url), theirs.get(url)
+    assert (
+        theirs.post(url, add_row(page_theirs, "entries", commitment=third.pk, change_kind="repeated")).status_code
+        == 302
+    )
+
+    # My form was validated before their entry was stored (its checks, the first time, do not see it):
+    # place_in_thread, under the pledge's lock, finds it.
+    def blind_once(real, nothing):
+        calls = []
+
+        def check(*args, **kwargs):
+            calls.append(1)
+            return nothing if len(calls) == 1 else real(*args, **kwargs)
+
+        return check
+
+    monkeypatch.setattr(commitments.admin, "already_in_thread", blind_once(commitments.admin.already_in_thread, None))
+    monkeypatch.setattr(ThreadEntry, "unique_conflicts", blind_once(ThreadEntry.unique_conflicts, {}))
+    late = mine.post(url, add_row(page_mine, "entries", commitment=third.pk, change_kind="narrowed", note="Mine."))
+    assert late.status_code == 200
+    assert f"“{third.slug}” is already in “{thread}”" in errors_of(late)
+    assert list(thread.entries.filter(commitment=third).values_list("change_kind", "note")) == [("repeated", "")]
+
+
+# -- a record's ETag covers what its page shows and edits ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_pledges_etag_changes_with_its_entries_so_a_stale_if_match_is_refused(curator, opened_thread):
+    thread, first, second = opened_thread
+    api = APIClient()
+    api.force_authenticate(curator)
+    url = reverse("api:thread-detail", args=[thread.slug])
+
+    def refused_after(change):
+        """PATCH the pledge from a read made before `change`: 412 naming its entries; then from a fresh read: 200."""
+        etag = api.get(url)["ETag"]
+        change()
+        fresh = api.get(url)["ETag"]
+        assert fresh != etag
+        stale = api.patch(url, {"description": "From a dashboard."}, format="json", HTTP_IF_MATCH=etag)
+        assert stale.status_code == 412, stale.content
+        assert "entries" in stale.json()["detail"]
+        assert api.patch(url, {"description": "Read again."}, format="json", HTTP_IF_MATCH=fresh).status_code == 200
+
+    # An entry added (through the API) …
+    third = commitments_at_meetings(2023)[0]
+    add = reverse("api:thread-add-entry", args=[thread.slug])
+    refused_after(lambda: api.post(add, {"commitment": third.slug, "change_kind": "repeated"}, format="json"))
+
+    # … its change kind edited (in the admin) …
+    session, _ = two_curators(curator)
+    entry = thread.entries.get(commitment=third)
+    entry_url = reverse("admin:commitments_threadentry_change", args=[entry.pk])
+
+    def edit_in_admin():
+        page = session.get(entry_url)
+        assert session.post(entry_url, page_post(page, change_kind="narrowed")).status_code == 302
+
+    refused_after(edit_in_admin)
+    assert ThreadEntry.objects.get(pk=entry.pk).change_kind == "narrowed"
+
+    # … or removed (through the API).
+    remove = reverse("api:thread-remove-entry", args=[thread.slug, third.slug])
+    refused_after(lambda: api.delete(remove))
+
+    # PUT and DELETE compare the whole of it too.
+    etag = api.get(url)["ETag"]
+    api.post(add, {"commitment": third.slug, "change_kind": "repeated"}, format="json")
+    assert api.delete(url, HTTP_IF_MATCH=etag).status_code == 412
+
+
+@pytest.mark.django_db
+def test_a_commitments_etag_changes_with_its_assessments_and_its_places_in_pledges(curator, opened_thread):
+    thread, first, second = opened_thread
+    api = APIClient()
+    api.force_authenticate(curator)
+    url = reverse("api:commitment-detail", args=[second.slug])
+
+    etag = api.get(url)["ETag"]
+    created = api.post(
+        reverse("api:assessment-list"),
+        {"commitment": second.slug, "assessed_on": "2024-05-01", "status": "kept", "assessor": "Analyst"},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    stale = api.patch(url, {"summary": "From a dashboard."}, format="json", HTTP_IF_MATCH=etag)
+    assert stale.status_code == 412 and "assessments" in stale.json()["detail"]
+
+    # Its place in a pledge moves when an earlier commitment is placed before it.
+    etag = api.get(url)["ETag"]
+    earlier = commitments_at_meetings(2018)[0]
+    add = reverse("api:thread-add-entry", args=[thread.slug])
+    assert api.post(add, {"commitment": earlier.slug, "change_kind": "repeated"}, format="json").status_code == 201
+    assert thread.entries.get(commitment=second).position == 3
+    stale = api.patch(url, {"summary": "From a dashboard."}, format="json", HTTP_IF_MATCH=etag)
+    assert stale.status_code == 412 and "thread_entries" in stale.json()["detail"]
+    fresh = api.get(url)["ETag"]
+    assert api.patch(url, {"summary": "Read again."}, format="json", HTTP_IF_MATCH=fresh).status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_inline_row_repeating_a_record_of_its_parent_is_a_form_error_naming_it(curator):
+    from meetings.models import Participation
+    from tests.factories import MeetingFactory
+
+    meeting, member = MeetingFactory(), MemberFactory()
+    Participation.objects.create(meeting=meeting, member=member, role="host")
+    url = reverse("admin:meetings_meeting_change", args=[meeting.pk])
+    session, _ = two_curators(curator)
+    page = session.get(url)
+    prefix = next(
+        i.formset.prefix
+        for i in page.context["inline_admin_formsets"]
+        if i.formset.model is Participation and i.has_add_permission
+    )
+    refused = session.post(url, add_row(page, prefix, member=member.pk, role="host", note="Again."))
+    assert refused.status_code == 200
+    # The same message as the API's 409 gives, on the row's field that the constraint names.
+    role_errors = next(
+        f.errors
+        for i in refused.context["inline_admin_formsets"]
+        if i.formset.prefix == prefix
+        for f in i.formset.forms
+    )
+    assert "participation_unique_without_source" in " ".join(role_errors["role"])
+    assert Participation.objects.filter(meeting=meeting, member=member).count() == 1
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a 302 is the answer to look at, not a page to follow
+
+
+def admin_session(curator, url):
+    """A curator's browser session against the live server: its cookies and the add page's CSRF token."""
+    from http.cookies import SimpleCookie
+
+    from django.test import Client
+
+    client = Client()
+    client.force_login(curator)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    request = urllib.request.Request(url, headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={session}"})
+    with urllib.request.urlopen(request, timeout=TIMEOUT) as page:  # noqa: S310 - the live server
+        html = page.read().decode()
+        cookies = SimpleCookie()
+        for header in page.headers.get_all("Set-Cookie") or []:
+            cookies.load(header)
+    # The hidden fields of the page: the CSRF token and each inline's management form.
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+    csrf = cookies[settings.CSRF_COOKIE_NAME].value
+    cookie = f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={csrf}"
+    return {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}, hidden
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_curators_adding_one_slug_at_once_on_a_live_server_never_get_a_500(busy_server, curator, capsys):
+    from meetings.models import Member
+
+    url = busy_server.url + reverse("admin:meetings_member_add")
+    sessions = [admin_session(curator, url) for _ in range(2)]
+    opener = urllib.request.build_opener(_NoRedirects)
+    counts = Counter()
+    for attempt in range(10):
+        together = threading.Barrier(2)
+
+        def add(session, attempt=attempt, together=together):
+            headers, hidden = session
+            body = urllib.parse.urlencode(
+                {**hidden, "slug": f"admin-raced-{attempt}", "name": "Raced", "kind": "state"}
+            ).encode()
+            together.wait(timeout=TIMEOUT)
+            try:
+                with opener.open(urllib.request.Request(url, data=body, headers=headers), timeout=TIMEOUT) as answer:
+                    return answer.status, answer.read().decode()
+            except urllib.error.HTTPError as error:
+                return error.code, error.read().decode()
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(add, sessions))
+        counts.update(status for status, _ in results)
+        assert sorted(status for status, _ in results) == [200, 302], [status for status, _ in results]
+        refused = next(html for status, html in results if status == 200)
+        assert "Member with this Slug already exists." in refused
+    with capsys.disabled():
+        print(f"{connection.vendor}: 10 pairs of concurrent admin adds with one slug: {dict(sorted(counts.items()))}")
+    assert Member.objects.filter(slug__startswith="admin-raced-").count() == 10
