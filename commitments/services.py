@@ -1,27 +1,30 @@
 """Writes that touch several rows, called alike by the admin, the API and the seed loader."""
 
+import datetime
+from collections.abc import Sequence
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from core.exceptions import ConcurrentChange
 
-from .models import ChangeKind, Thread, ThreadEntry
+from .models import ChangeKind, Commitment, Thread, ThreadEntry
 from .rules import kind_break
 
 
-def meeting_order(commitment):
+def meeting_order(commitment: Commitment) -> tuple[datetime.date, int, int, int]:
     """Sort key putting commitments in the order their meetings and statements came."""
     statement = commitment.statement
     return (statement.meeting.start_date, statement.position, commitment.start, commitment.pk or 0)
 
 
-def _entries_of(thread):
+def _entries_of(thread: Thread) -> list[ThreadEntry]:
     """The thread's entries with what meeting order needs, in one query."""
     return list(thread.entries.select_related("commitment__statement__meeting").defer("commitment__statement__text"))
 
 
-def _placed(thread, commitment):
+def _placed(thread: Thread, commitment: Commitment) -> tuple[ThreadEntry, list[ThreadEntry]]:
     """The commitment's entry in the thread (a new, unsaved one if it has none) and every entry in meeting order."""
     entries = _entries_of(thread)
     entry = next((e for e in entries if e.commitment_id == commitment.pk), None)
@@ -31,7 +34,7 @@ def _placed(thread, commitment):
     return entry, sorted(entries, key=lambda e: meeting_order(e.commitment))
 
 
-def _opening_problem(ordered, entry, change_kind):
+def _opening_problem(ordered: Sequence[ThreadEntry], entry: ThreadEntry, change_kind: str) -> str | None:
     """Why the thread, with `entry` placed with `change_kind`, would break its rules (`rules`), or None."""
     broken = kind_break([change_kind if e is entry else e.change_kind for e in ordered])
     if broken is None:
@@ -58,13 +61,13 @@ def _opening_problem(ordered, entry, change_kind):
     )
 
 
-def opening_problem(*, thread, commitment, change_kind):
+def opening_problem(*, thread: Thread, commitment: Commitment, change_kind: str) -> str | None:
     """Why placing the commitment with this change kind is refused, or None (the rules are `commitments.rules`)."""
     entry, ordered = _placed(thread, commitment)
     return _opening_problem(ordered, entry, change_kind)
 
 
-def _lock(thread):
+def _lock(thread: Thread) -> None:
     """Hold the thread until the transaction ends: placements and removals in it happen one at a time."""
     if not list(Thread.objects.select_for_update().filter(pk=thread.pk).values_list("pk", flat=True)):
         raise ConcurrentChange(f"The recurring pledge “{thread.slug}” was deleted meanwhile.")
@@ -74,7 +77,7 @@ class AlreadyInThread(ConcurrentChange):
     """The commitment already has its place in the thread (placed meanwhile, or before)."""
 
 
-def already_in_thread(*, thread, commitment):
+def already_in_thread(*, thread: Thread, commitment: Commitment) -> str | None:
     """Why a new place for the commitment in the thread is refused (it has one), or None.
 
     Every path that adds a place asks this: the API (409) and each admin form (a form error), and
@@ -88,7 +91,9 @@ def already_in_thread(*, thread, commitment):
 
 
 @transaction.atomic
-def place_in_thread(*, thread, commitment, change_kind, note="", only_new=False):
+def place_in_thread(
+    *, thread: Thread, commitment: Commitment, change_kind: str, note: str = "", only_new: bool = False
+) -> ThreadEntry:
     """Add a commitment to a recurring pledge (or update its place), keeping the thread in meeting order.
 
     Positions are numbered 1..n by meeting order; the first commitment of a thread must be `new`, and
@@ -110,7 +115,7 @@ def place_in_thread(*, thread, commitment, change_kind, note="", only_new=False)
         ) from None
 
 
-def _place(thread, commitment, change_kind, note):
+def _place(thread: Thread, commitment: Commitment, change_kind: str, note: str) -> ThreadEntry:
     entry, ordered = _placed(thread, commitment)
     problem = _opening_problem(ordered, entry, change_kind)
     if problem:
@@ -121,7 +126,7 @@ def _place(thread, commitment, change_kind, note):
     return entry
 
 
-def removal_problem(entry, rest=None):
+def removal_problem(entry: ThreadEntry, rest: Sequence[ThreadEntry] | None = None) -> str | None:
     """Why taking this entry out of its thread is refused, or None: the next one would open it unmarked.
 
     `rest` is the thread's other entries in meeting order, when the caller has read them already.
@@ -136,13 +141,13 @@ def removal_problem(entry, rest=None):
     return None
 
 
-def _rest_of_thread(entry):
+def _rest_of_thread(entry: ThreadEntry) -> list[ThreadEntry]:
     rest = [e for e in _entries_of(entry.thread) if e.pk != entry.pk]
     return sorted(rest, key=lambda e: meeting_order(e.commitment))
 
 
 @transaction.atomic
-def remove_from_thread(*, entry):
+def remove_from_thread(*, entry: ThreadEntry) -> None:
     """Take a commitment out of its thread and close the gap it leaves; refused before anything changes.
 
     The thread is locked first; an entry that another write took out meanwhile is a ConcurrentChange.
@@ -163,7 +168,7 @@ def remove_from_thread(*, entry):
         ) from None
 
 
-def _renumber(ordered, always_save=None):
+def _renumber(ordered: Sequence[ThreadEntry], always_save: ThreadEntry | None = None) -> None:
     """Give `ordered` the positions 1..n, saving each entry that moves (and `always_save`) exactly once.
 
     (thread, position) is unique and checked row by row, so moves are saved in an order that never
