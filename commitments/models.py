@@ -6,7 +6,7 @@ from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
-from core.models import NaturalKeyModel, NaturalKeyQuerySet
+from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet
 from meetings.models import QuotedSpan
 
 from .choices import ChangeKind, FundingStage, ImplementationStatus, Strength
@@ -22,7 +22,7 @@ class LineOfEffort(NaturalKeyModel):
     position = models.PositiveSmallIntegerField(unique=True, help_text="Order in lists.")
     description = models.TextField(blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
     objects = NaturalKeyQuerySet.as_manager()
 
     class Meta:
@@ -94,7 +94,7 @@ class Thread(NaturalKeyModel):
     # A line of effort in use is part of how the data is filed: keep it.
     line_of_effort = models.ForeignKey(LineOfEffort, on_delete=models.PROTECT, related_name="threads")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
     objects = ThreadQuerySet.as_manager()
 
     class Meta:
@@ -230,7 +230,7 @@ class Commitment(QuotedSpan):
     currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217 code, with an amount.")
     note = models.TextField(blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
     objects = CommitmentQuerySet.as_manager()
 
     # The fields a curator writes, grouped as forms show them: the quote, how it is filed, its
@@ -457,7 +457,7 @@ class ThreadEntry(NaturalKeyModel):
     change_kind = models.CharField(max_length=15, choices=ChangeKind.choices)
     note = models.TextField(blank=True, help_text="What changed, in a curator's words.")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
     objects = ThreadEntryQuerySet.as_manager()
 
     class Meta:
@@ -520,7 +520,7 @@ class Assessment(NaturalKeyModel):
     note = models.TextField(blank=True)
     assessor = models.CharField(max_length=200, help_text="Who assessed.")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
     objects = AssessmentQuerySet.as_manager()
 
     class Meta:

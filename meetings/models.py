@@ -8,7 +8,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Length
 from simple_history.models import HistoricalRecords
 
-from core.models import NaturalKeyModel, NaturalKeyQuerySet
+from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet
 from core.spans import check_span, display_text, locate_span
 from core.texts import StatementTextError, check_statement_text, sha256_hex
 
@@ -73,7 +73,7 @@ class Meeting(NaturalKeyModel):
     )
     provenance_note = models.TextField(blank=True, help_text="Which source says what about place and date.")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
     objects = MeetingQuerySet.as_manager()
 
     # The fields a curator writes; the API and the seed builder read this rather than restating it.
@@ -174,7 +174,7 @@ class Statement(NaturalKeyModel):
     text = models.TextField(help_text="The verbatim text as captured. It cannot change once quoted.")
     sha256 = models.CharField(max_length=64, editable=False, help_text="SHA-256 of the text's UTF-8 bytes.")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
     objects = StatementQuerySet.as_manager()
 
     # The fields a curator writes (the digest is computed); the admin's form, the API and the seed
@@ -317,7 +317,7 @@ class Member(NaturalKeyModel):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=MemberKind.choices, default=MemberKind.STATE)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
     objects = MemberQuerySet.as_manager()
 
     class Meta:
@@ -388,7 +388,7 @@ class Participation(NaturalKeyModel):
     quote = models.TextField(blank=True)
     note = models.TextField(blank=True, help_text="How this is known when the statement does not say it.")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
     objects = ParticipationQuerySet.as_manager()
 
     class Meta:
@@ -485,7 +485,7 @@ class Figure(QuotedSpan):
     qualifier = models.CharField(max_length=20, choices=Qualifier.choices, default=Qualifier.EXACT)
     note = models.TextField(blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
     objects = FigureQuerySet.as_manager()
 
     class Meta(QuotedSpan.Meta):
