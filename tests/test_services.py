@@ -298,24 +298,26 @@ def test_the_backend_bounds_every_wait_on_a_database_that_accepts_and_never_answ
 
     database = TCPProxy(int(services.database["PORT"] or 5432))
     database.start()
-    options = {"connect_timeout": CONNECT_TIMEOUT, "statement_timeout": STATEMENT_TIMEOUT}
+    # A statement timeout well apart from the connect timeout, so that it shows which bound applied.
+    statement_timeout = 6
+    options = {"connect_timeout": CONNECT_TIMEOUT, "statement_timeout": statement_timeout}
     wrapper = DatabaseWrapper({**services.database, "PORT": database.port, "OPTIONS": options}, alias="default")
     try:
         with wrapper.cursor() as cursor:
             cursor.execute("SHOW statement_timeout")
-            assert cursor.fetchone() == (f"{STATEMENT_TIMEOUT}s",)
+            assert cursor.fetchone() == (f"{statement_timeout}s",)
             # A slow statement: the server cancels it itself.
             with pytest.raises(OperationalError, match="canceling statement due to statement timeout"):
-                cursor.execute("SELECT pg_sleep(%s)", [STATEMENT_TIMEOUT * 3])
+                cursor.execute("SELECT pg_sleep(%s)", [statement_timeout + 10])
 
         database.silence()
         # A statement on a connection already open: the client gives up after the statement timeout and
         # a margin, and closes the connection, whose answer could still come into a later conversation.
         started = time.monotonic()
-        with pytest.raises(OperationalError, match=f"did not answer within {STATEMENT_TIMEOUT + 2} s"):
+        with pytest.raises(OperationalError, match=f"did not answer within {statement_timeout + 2} s"):
             with wrapper.cursor() as cursor:
                 cursor.execute("SELECT 1")
-        assert time.monotonic() - started < 2 * (STATEMENT_TIMEOUT + 2)
+        assert time.monotonic() - started < 2 * (statement_timeout + 2)
         assert wrapper.connection.closed
         wrapper.close()
         # A new connection: accepted, never answered.
@@ -325,6 +327,17 @@ def test_the_backend_bounds_every_wait_on_a_database_that_accepts_and_never_answ
         assert time.monotonic() - started < BOUND
 
         database.answer()
+        with wrapper.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone() == (1,)
+
+        # Django's check of a connection after an error has the connect timeout's bound, not the statement's.
+        database.silence()
+        started = time.monotonic()
+        assert wrapper.is_usable() is False
+        assert time.monotonic() - started < CONNECT_TIMEOUT + 3 < statement_timeout + 2
+        database.answer()
+        wrapper.close()
         with wrapper.cursor() as cursor:
             cursor.execute("SELECT 1")
             assert cursor.fetchone() == (1,)

@@ -8,7 +8,8 @@ outlived its bound, so the request fails with an OperationalError, which tracker
 
 - opening a connection: `connect_timeout` (OPTIONS, seconds), as libpq and psycopg enforce it;
 - the check of a kept connection at the start of a request (CONN_MAX_AGE): the same bound, and no
-  answer in time fails the request at once instead of waiting for a new connection as long again;
+  answer in time fails the request at once instead of waiting for a new connection as long again
+  (Django's check of a connection after an error, at the end of a request, has the same bound);
 - any other wait (a statement, a commit): `statement_timeout` (OPTIONS, seconds, sent to the server
   as its own `statement_timeout`) plus ANSWER_MARGIN, so that the server's own cancellation of a slow
   statement comes first and the client gives up only on a database that says nothing at all.
@@ -82,6 +83,16 @@ class DatabaseWrapper(base.DatabaseWrapper):
         connection = super().get_new_connection(conn_params)
         connection.answer_timeout = self.answer_timeout
         return connection
+
+    def is_usable(self):
+        """Django's check of a connection after an error, bounded as the check of a kept connection is."""
+        if self.connection is None:
+            return False
+        self.connection.answer_timeout = self.check_timeout
+        try:
+            return super().is_usable()
+        finally:
+            self.connection.answer_timeout = self.answer_timeout
 
     def close_if_health_check_failed(self):
         """Django's check of a kept connection (CONN_MAX_AGE with health checks), bounded by the connect timeout.
