@@ -4,9 +4,24 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from simple_history.models import HistoricalRecords
+
+from accounts.models import DashboardToken
 
 from .errors import ErrorSerializer
 from .permissions import ReadsHistory
+
+
+def record_token(sender, history_instance, **kwargs):
+    """Receives simple-history's pre_create_historical_record: the dashboard token of the request, if any.
+
+    DashboardTokenAuthentication puts the token in the request's `auth`, which DRF copies onto the
+    Django request that simple-history's middleware keeps for the thread (as it does for `user`).
+    """
+    request = getattr(HistoricalRecords.context, "request", None)
+    token = getattr(request, "auth", None)
+    if isinstance(token, DashboardToken):
+        history_instance.history_token = str(token)
 
 
 class HistoryChangeSerializer(serializers.Serializer):
@@ -16,12 +31,15 @@ class HistoryChangeSerializer(serializers.Serializer):
 
 
 class HistoryRecordSerializer(serializers.Serializer):
-    """One recorded change: when, who, what kind, and the fields it changed."""
+    """One recorded change: when, who (and through which dashboard token), what kind, and the fields it changed."""
 
     date = serializers.DateTimeField()
     user = serializers.CharField(allow_null=True)
     type = serializers.ChoiceField(choices=[("+", "created"), ("~", "changed"), ("-", "deleted")])
     reason = serializers.CharField(allow_null=True)
+    token = serializers.CharField(
+        allow_null=True, help_text="The dashboard token the change was made with (its name and key prefix), if any."
+    )
     changes = HistoryChangeSerializer(many=True)
 
 
@@ -46,6 +64,7 @@ class HistoryMixin:
                     "user": record.history_user.get_username() if record.history_user else None,
                     "type": record.history_type,
                     "reason": record.history_change_reason,
+                    "token": record.history_token or None,
                     "changes": changes,
                 }
             )

@@ -12,7 +12,7 @@ from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
-from core.models import NaturalKeyModel, NaturalKeyQuerySet
+from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet
 from meetings.models import Meeting, QuotedSpan, Statement
 
 from .choices import ChangeKind, FundingStage, ImplementationStatus, Strength
@@ -34,7 +34,7 @@ class LineOfEffort(NaturalKeyModel):
 
     CURATED_FIELDS = ("slug", "name", "position", "description")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
     objects = LineOfEffortQuerySet.as_manager()
 
     class Meta:
@@ -111,7 +111,7 @@ class Thread(NaturalKeyModel):
 
     CURATED_FIELDS = ("slug", "title", "description", "line_of_effort")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
     objects = ThreadQuerySet.as_manager()
 
     class Meta:
@@ -252,7 +252,7 @@ class Commitment(QuotedSpan):
     currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217 code, with an amount.")
     note = models.TextField(blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
     objects = CommitmentQuerySet.as_manager()
 
     # The fields a curator writes, grouped as forms show them: the quote, how it is filed, its
@@ -479,7 +479,7 @@ class ThreadEntry(NaturalKeyModel):
     change_kind = models.CharField(max_length=15, choices=ChangeKind.choices)
     note = models.TextField(blank=True, help_text="What changed, in a curator's words.")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
     objects = ThreadEntryQuerySet.as_manager()
 
     class Meta:
@@ -554,7 +554,7 @@ class Assessment(NaturalKeyModel):
     CURATED_FIELDS = ("commitment", "assessed_on", "status", "funding_stage", "evidence_url", "note", "assessor")
     KEY_FORMAT = "commitment@YYYY-MM-DD"
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
     objects = AssessmentQuerySet.as_manager()
 
     class Meta:

@@ -1,4 +1,4 @@
-"""Natural keys, row versions and row locks: what every curated model stands on.
+"""Natural keys, row versions, row locks and attributed history: what every curated model stands on.
 
 A curated record is addressed by its natural key in fixtures, snapshots and the API, carries a
 version that changes with any stored value (the API's ETag, the admin's stale-form guard), and can
@@ -169,3 +169,20 @@ def _canonical(value):
     if isinstance(value, list):
         return [_canonical(item) for item in value]
     return str(value)
+
+
+class AttributedHistory(models.Model):
+    """The base of every historical model (`HistoricalRecords(bases=[AttributedHistory])`).
+
+    Besides who (`history_user`) and when, a change records the dashboard token it came through,
+    as the token's list in the admin names it ("Budget dashboard (AbCd1234…)"): kept as text, so that it
+    stays what it was when the token is later renamed or deleted. Empty for a change made in the
+    admin, by a command, or through the API with a signed-in session. Set by api.history.
+    """
+
+    history_token = models.CharField(
+        max_length=120, blank=True, default="", help_text="The dashboard token the change was made with, if any."
+    )
+
+    class Meta:
+        abstract = True

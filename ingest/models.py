@@ -6,6 +6,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from commitments.models import ChangeKind, Commitment, LineOfEffort, Strength, Thread, spans_overlap
+from core.models import AttributedHistory
 from core.spans import check_span
 from meetings.models import Figure, Qualifier, Statement
 
@@ -86,7 +87,7 @@ class Suggestion(models.Model):
     figure = models.ForeignKey(Figure, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(table_name="commitments_historicalsuggestion")
+    history = HistoricalRecords(table_name="commitments_historicalsuggestion", bases=[AttributedHistory])
     objects = SuggestionQuerySet.as_manager()
 
     class Meta:

@@ -12,7 +12,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Length
 from simple_history.models import HistoricalRecords
 
-from core.models import NaturalKeyModel, NaturalKeyQuerySet
+from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet
 from core.spans import check_span, display_text, locate_span
 from core.texts import StatementTextError, check_statement_text, sha256_hex
 
@@ -77,7 +77,7 @@ class Meeting(NaturalKeyModel):
     )
     provenance_note = models.TextField(blank=True, help_text="Which source says what about place and date.")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
     objects = MeetingQuerySet.as_manager()
 
     # The fields a curator writes; the API and the seed builder read this rather than restating it.
@@ -182,7 +182,7 @@ class Statement(NaturalKeyModel):
     text = models.TextField(help_text="The verbatim text as captured. It cannot change once quoted.")
     sha256 = models.CharField(max_length=64, editable=False, help_text="SHA-256 of the text's UTF-8 bytes.")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
     objects = StatementQuerySet.as_manager()
 
     # The fields a curator writes (the digest is computed); the admin's form, the API and the seed
@@ -327,7 +327,7 @@ class Member(NaturalKeyModel):
 
     CURATED_FIELDS = ("slug", "name", "kind")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
     objects = MemberQuerySet.as_manager()
 
     class Meta:
@@ -400,7 +400,7 @@ class Participation(NaturalKeyModel):
 
     CURATED_FIELDS = ("meeting", "member", "role", "statement", "quote", "start", "end", "note")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
     objects = ParticipationQuerySet.as_manager()
 
     class Meta:
@@ -499,7 +499,7 @@ class Figure(QuotedSpan):
 
     CURATED_FIELDS = ("slug", "statement", "quote", "start", "end", "metric", "value", "unit", "qualifier", "note")
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[AttributedHistory])
     objects = FigureQuerySet.as_manager()
 
     class Meta(QuotedSpan.Meta):

@@ -19,10 +19,11 @@ those two.
 
 History rows are keyed by what they record, not by ids: a row holds the tracked object's fields
 as they were at that version (so its natural key, e.g. its slug, is among them), its
-`history_date` (UTC, microseconds), `history_type` and `history_change_reason`, and
-`history_user` as `[username]`. Foreign keys are the referenced object's natural key, taken
-from the live table or, for an object deleted since, from its latest history row. The ids
-(`history_id`, the object's `id`) are left out: they are primary keys of one database.
+`history_date` (UTC, microseconds), `history_type`, `history_change_reason` and `history_token`
+(the dashboard token a change was made with, as text), and `history_user` as `[username]`.
+Foreign keys are the referenced object's natural key, taken from the live table or, for an
+object deleted since, from its latest history row. The ids (`history_id`, the object's `id`)
+are left out: they are primary keys of one database.
 Rows are ordered by model, then `history_date`, then insertion order. History is evidence kept
 in the snapshot (hashed, counted and verified); `diff` compares the curated records only, and
 `restore` loads the curated records only, so a restored database starts its own history.

@@ -30,6 +30,8 @@ INHERITED_SETTINGS = {
     "API_ANON_RATE",
     "API_PUBLIC_READ",
     "CONN_MAX_AGE",
+    "DATABASE_CONNECT_TIMEOUT",
+    "DATABASE_STATEMENT_TIMEOUT",
     "SESSION_COOKIE_SECURE",
     "CSRF_COOKIE_SECURE",
     "STATIC_ROOT",
@@ -120,7 +122,10 @@ class TCPProxy:
 
     `stop()` closes the listening socket and every connection through it: the app then meets real
     connection failures (refused, reset), as when the service goes away; `start()` listens again
-    on the same port, as when it comes back. One thread, with a selector over all sockets.
+    on the same port, as when it comes back. `silence()` keeps everything open but answers nothing,
+    as a frozen server does: new connections are accepted and held, and nothing passes either way on
+    the open ones; `answer()` forwards again, what was held included. One thread, with a selector
+    over all sockets.
     """
 
     def __init__(self, target_port, target_host="127.0.0.1"):
@@ -128,6 +133,7 @@ class TCPProxy:
         self.port = free_port()
         self._thread = None
         self._stopping = threading.Event()
+        self._silent = threading.Event()
 
     def start(self):
         listener = socket.socket()
@@ -142,6 +148,12 @@ class TCPProxy:
     def running(self):
         return self._thread is not None and self._thread.is_alive()
 
+    def silence(self):
+        self._silent.set()
+
+    def answer(self):
+        self._silent.clear()
+
     def stop(self):
         self._stopping.set()
         self._thread.join(timeout=10)
@@ -151,21 +163,35 @@ class TCPProxy:
         selector = selectors.DefaultSelector()
         selector.register(listener, selectors.EVENT_READ)
         peers = {}
+        held = []  # connections accepted while silent, not yet forwarded
+        silent = False
         try:
             while not self._stopping.is_set():
+                if self._silent.is_set() != silent:
+                    silent = self._silent.is_set()
+                    for sock in peers:
+                        if silent:
+                            selector.unregister(sock)
+                        else:
+                            selector.register(sock, selectors.EVENT_READ)
+                    while held and not silent:
+                        self._connect(held.pop(), selector, peers)
                 for key, _ in selector.select(timeout=0.05):
                     sock = key.fileobj
                     if sock is listener:
-                        self._accept(listener, selector, peers)
+                        client, _ = listener.accept()
+                        if silent:
+                            held.append(client)
+                        else:
+                            self._connect(client, selector, peers)
                     else:
                         self._forward(sock, selector, peers)
         finally:
-            for sock in [listener, *peers]:
+            for sock in [listener, *peers, *held]:
                 sock.close()
             selector.close()
 
-    def _accept(self, listener, selector, peers):
-        client, _ = listener.accept()
+    def _connect(self, client, selector, peers):
         try:
             upstream = socket.create_connection(self.target, timeout=5)
         except OSError:

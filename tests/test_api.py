@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -227,6 +228,51 @@ def test_history_shows_who_changed_what(clients, curator):
     assert [h["type"] for h in history] == ["+", "~"]
     assert history[1]["user"] == "curator"
     assert history[1]["changes"] == [{"field": "description", "old": "Before.", "new": "After."}]
+
+
+def test_history_names_the_dashboard_token_a_change_came_through_in_the_api_and_the_admin(clients, curator, auditor):
+    token, key = DashboardToken.objects.issue(name="Budget dashboard", user=curator, days=1, read_only=False)
+    dashboard = APIClient()
+    dashboard.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    line = LineOfEffortFactory(description="Before.")
+    url = reverse("api:lineofeffort-detail", args=[line.slug])
+    assert (
+        dashboard.patch(url, {"description": "By the dashboard."}, format="json", **if_match(line)).status_code == 200
+    )
+    # The same user, signed in rather than through the token: no token named.
+    assert (
+        clients["curator"].patch(url, {"description": "By hand."}, format="json", **if_match(line)).status_code == 200
+    )
+    thread = ThreadFactory()
+    commitment = CommitmentFactory()
+    entries = reverse("api:thread-add-entry", args=[thread.slug])
+    added = dashboard.post(entries, {"commitment": commitment.slug, "change_kind": "new"}, format="json")
+    assert added.status_code == 201, added.json()
+    removal = reverse("api:thread-remove-entry", args=[thread.slug, commitment.slug])
+    assert dashboard.delete(removal).status_code == 204
+
+    via = f"Budget dashboard ({token.key_prefix}…)"
+    history = clients["auditor"].get(reverse("api:lineofeffort-history", args=[line.slug])).json()
+    assert [(h["type"], h["user"], h["token"]) for h in history] == [
+        ("+", None, None),
+        ("~", "curator", via),
+        ("~", "curator", None),
+    ]
+    entry_history = ThreadEntry.history.filter(thread=thread).order_by("history_date")
+    assert [(r.history_type, r.history_user, r.history_token) for r in entry_history] == [
+        ("+", curator, via),
+        ("-", curator, via),
+    ]
+
+    browser = Client()
+    browser.force_login(auditor)
+    page = browser.get(reverse("admin:commitments_lineofeffort_history", args=[line.pk]))
+    assert page.status_code == 200
+    assert page.content.decode().count(f"via token «{via}»") == 1
+    # Renaming the token later does not rewrite what was recorded.
+    DashboardToken.objects.filter(pk=token.pk).update(name="Renamed")
+    history = clients["auditor"].get(reverse("api:lineofeffort-history", args=[line.slug])).json()
+    assert history[1]["token"] == via
 
 
 # -- writes go through the same validation as the admin -------------------------------------------

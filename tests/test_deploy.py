@@ -145,3 +145,18 @@ def test_the_gunicorn_configuration_binds_to_loopback_with_two_workers_by_defaul
     exec(Path(ROOT / "gunicorn.conf.py").read_text(), namespace)  # noqa: S102 - the repository's own file
     assert namespace["bind"] == ["127.0.0.1:8000"] and namespace["workers"] == 2
     assert namespace["accesslog"] == "-" and namespace["timeout"] == 30
+
+
+def test_postgresql_waits_are_bounded_by_the_documented_defaults_or_the_environment(tmp_path):
+    # The parameters the app would connect with (nothing connects): libpq's connect timeout, the
+    # server's statement timeout, and the client's own bound for any answer.
+    show = (
+        "from django.db import connections; c = connections['default']; p = c.get_connection_params(); "
+        "print(type(c).__module__, p['connect_timeout'], p['options'], c.answer_timeout, c.check_timeout)"
+    )
+    env = server_environment(DATABASE_URL="postgres://tracker@127.0.0.1:9/tracker")
+    result = run_manage("shell", "-c", show, env=env)
+    assert result.stdout.splitlines()[-1] == "tracker.postgresql.base 5 -c statement_timeout=15000 17 5"
+    env.update(DATABASE_CONNECT_TIMEOUT="3", DATABASE_STATEMENT_TIMEOUT="0")
+    result = run_manage("shell", "-c", show, env=env)
+    assert result.stdout.splitlines()[-1] == "tracker.postgresql.base 3 -c statement_timeout=0 None 3"

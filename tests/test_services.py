@@ -8,6 +8,7 @@ on 127.0.0.1; each test sends a few dozen requests.
 import os
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -218,6 +219,131 @@ def test_outages_of_the_database_and_of_redis_give_503s_and_both_recover_by_them
         for proxy in (database, cache):
             if proxy.running:
                 proxy.stop()
+
+
+# A database that accepts connections and never answers (the proxy silenced): bounded waits, then 503s.
+CONNECT_TIMEOUT = 2  # the least libpq accepts
+STATEMENT_TIMEOUT = 3
+# Generous: the claim is that the wait is bounded, not how fast the answer is.
+BOUND = 3 * CONNECT_TIMEOUT
+
+
+def timed(request, *args, **kwargs):
+    started = time.monotonic()
+    response = request(*args, **kwargs)
+    return response, time.monotonic() - started
+
+
+def test_a_silent_database_gives_503s_within_the_connect_timeout_and_service_returns_with_it(services, tmp_path):
+    alice = make_superuser("alice")
+    CommitmentFactory()
+    _, key = DashboardToken.objects.issue(name="Budget dashboard", user=alice, days=1)
+    database = TCPProxy(int(services.database["PORT"] or 5432))
+    database.start()
+    env = services.environment(
+        DATABASE_URL=services.database_url(database.port),
+        # Kept connections, as in production: a silent one must not hold the request either.
+        CONN_MAX_AGE=60,
+        DATABASE_CONNECT_TIMEOUT=CONNECT_TIMEOUT,
+        DATABASE_STATEMENT_TIMEOUT=STATEMENT_TIMEOUT,
+        API_ANON_RATE="1000/minute",
+    )
+    try:
+        with gunicorn(env, tmp_path / "gunicorn.log") as url, http_client() as curator, http_client() as anonymous:
+            log_in(curator, url, "alice")
+            for _ in range(3):
+                assert_served(get_all(url, curator, anonymous, key))
+
+            database.silence()
+            for _ in range(2):
+                health, health_time = timed(anonymous.get, url + "/healthz")
+                api, api_time = timed(anonymous.get, url + "/api/v1/commitments/")
+                token, token_time = timed(
+                    anonymous.get, url + "/api/v1/meetings/", headers={"Authorization": f"Token {key}"}
+                )
+                admin, admin_time = timed(curator.get, url + "/admin/")
+                public, public_time = timed(anonymous.get, url + "/")
+                assert health.status_code == 503
+                assert health.json() == {"status": "unavailable", "database": "unavailable", "cache": "ok"}
+                assert_unavailable_json(api, "database")
+                assert_unavailable_json(token, "database")
+                for page in (admin, public):
+                    assert page.status_code == 503
+                    assert page.headers["content-type"] == "text/html; charset=utf-8"
+                    assert "Temporarily unavailable" in page.text and "database" in page.text
+                assert max(health_time, api_time, token_time, admin_time, public_time) < BOUND
+
+            database.answer()
+            deadline = time.monotonic() + 10
+            while True:
+                responses = get_all(url, curator, anonymous, key)
+                if all(response.status_code == 200 for response in responses.values()):
+                    break
+                assert time.monotonic() < deadline, {name: r.status_code for name, r in responses.items()}
+                time.sleep(0.2)
+            assert_served(responses)
+            assert anonymous.get(url + "/").status_code == 200
+        log = (tmp_path / "gunicorn.log").read_text()
+        assert "the database is unreachable" in log
+        assert "WORKER TIMEOUT" not in log and "Traceback" not in log
+    finally:
+        if database.running:
+            database.stop()
+
+
+def test_the_backend_bounds_every_wait_on_a_database_that_accepts_and_never_answers(services):
+    from django.db import OperationalError
+
+    from tracker.postgresql.base import DatabaseWrapper
+
+    database = TCPProxy(int(services.database["PORT"] or 5432))
+    database.start()
+    # A statement timeout well apart from the connect timeout, so that it shows which bound applied.
+    statement_timeout = 6
+    options = {"connect_timeout": CONNECT_TIMEOUT, "statement_timeout": statement_timeout}
+    wrapper = DatabaseWrapper({**services.database, "PORT": database.port, "OPTIONS": options}, alias="default")
+    try:
+        with wrapper.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone() == (f"{statement_timeout}s",)
+            # A slow statement: the server cancels it itself.
+            with pytest.raises(OperationalError, match="canceling statement due to statement timeout"):
+                cursor.execute("SELECT pg_sleep(%s)", [statement_timeout + 10])
+
+        database.silence()
+        # A statement on a connection already open: the client gives up after the statement timeout and
+        # a margin, and closes the connection, whose answer could still come into a later conversation.
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match=f"did not answer within {statement_timeout + 2} s"):
+            with wrapper.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        assert time.monotonic() - started < 2 * (statement_timeout + 2)
+        assert wrapper.connection.closed
+        wrapper.close()
+        # A new connection: accepted, never answered.
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="timeout expired"):
+            wrapper.ensure_connection()
+        assert time.monotonic() - started < BOUND
+
+        database.answer()
+        with wrapper.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone() == (1,)
+
+        # Django's check of a connection after an error has the connect timeout's bound, not the statement's.
+        database.silence()
+        started = time.monotonic()
+        assert wrapper.is_usable() is False
+        assert time.monotonic() - started < CONNECT_TIMEOUT + 3 < statement_timeout + 2
+        database.answer()
+        wrapper.close()
+        with wrapper.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone() == (1,)
+    finally:
+        wrapper.close()
+        database.stop()
 
 
 def test_the_tcp_proxy_really_cuts_the_connection_and_restores_it(services):

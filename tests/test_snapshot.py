@@ -745,6 +745,8 @@ def test_history_is_exported_keyed_by_natural_keys_and_usernames(tmp_path, curat
         ("~", ["curator"], "Edited by a curator."),
     ]
     assert edits[1]["statement"] == ["kept-statement"]
+    # Made without a dashboard token: the column is there, empty.
+    assert [e["history_token"] for e in edits] == ["", ""]
     deleted = [
         r["fields"]
         for r in rows

@@ -265,6 +265,18 @@ def env_list(name):
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
+# PostgreSQL with every wait bounded (tracker.postgresql): opening a connection, and checking a kept one,
+# waits at most DATABASE_CONNECT_TIMEOUT seconds; a statement runs at most DATABASE_STATEMENT_TIMEOUT on the
+# server, and the client waits for any answer that long plus 2 s, then closes the connection. A database that
+# accepts and never answers gives a 503 within seconds instead of holding a worker (0 turns a bound off).
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 15)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "tracker.postgresql"
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        connect_timeout=DATABASE_CONNECT_TIMEOUT, statement_timeout=DATABASE_STATEMENT_TIMEOUT
+    )
+
 # collectstatic writes hashed, compressed copies that whitenoise serves with far-future caching.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
