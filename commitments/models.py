@@ -1,6 +1,7 @@
 """Lines of effort, recurring pledges (threads), commitments and their assessments."""
 
 import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models
@@ -201,6 +202,31 @@ class CommitmentQuerySet(NaturalKeyQuerySet):
     def in_thread(self, slug):
         """Commitments of one recurring pledge, in the thread's order."""
         return self.filter(thread_entries__thread__slug=slug).order_by("thread_entries__position")
+
+    def in_any_thread(self, in_one: bool = True) -> "CommitmentQuerySet":
+        """Commitments in at least one recurring pledge, or with `in_one=False` in none: each once, by subquery."""
+        in_threads = ThreadEntry.objects.values("commitment_id")
+        return self.filter(pk__in=in_threads) if in_one else self.exclude(pk__in=in_threads)
+
+    def listed_rows(self) -> "models.QuerySet[Commitment, dict[str, Any]]":
+        """Commitments as rows for a public list, in meeting and text order: quote, filing, statement, meeting.
+
+        Rows, not instances: the statement's text is never read, and a page shows ten values of each.
+        """
+        return self.order_by(
+            "statement__meeting__start_date", "statement__meeting__slug", "statement__position", "start", "pk"
+        ).values(
+            "id",
+            "slug",
+            "quote",
+            "strength",
+            "line_of_effort__slug",
+            "line_of_effort__name",
+            "statement__slug",
+            "statement__meeting__slug",
+            "statement__meeting__city",
+            "statement__meeting__start_date",
+        )
 
     def for_list(self):
         """Commitments with what a list shows of them: statement, meeting, line of effort, threads, status.
