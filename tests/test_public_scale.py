@@ -191,6 +191,27 @@ def test_the_meetings_list_is_paged(client, db, small_windows, django_assert_num
     assert client.get("/meetings/", {"page": 4}).status_code == 404
 
 
+def test_the_commitments_list_is_paged_in_the_same_queries_with_its_filters_kept(
+    client, db, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(views, "COMMITMENTS_PER_PAGE", 4)
+    tracker(range(2000, 2003), per_year=2, pledges=5)
+    alone = CommitmentFactory.create_batch(3, statement=Statement.objects.order_by("pk").last())
+    everything = list(Commitment.objects.listed_rows().values_list("slug", flat=True))
+    assert len(everything) == 13
+    with django_assert_num_queries(QUERIES["public:commitments"]):
+        second = client.get("/commitments/", {"page": 2})
+    page = second.content.decode()
+    assert re.findall(r'class="commitment-quote"><a href="/commitments/([^/]+)/">', page) == everything[4:8]
+    assert '<ol class="commitment-list" start="5">' in page
+    assert "Page 2 of 4: commitments 5–8 of 13." in text_of(page)
+    with django_assert_num_queries(QUERIES["public:commitments"]):
+        filtered = client.get("/commitments/", {"has_thread": "false", "strength": "binding"})
+    shown = re.findall(r'class="commitment-quote"><a href="/commitments/([^/]+)/">', filtered.content.decode())
+    assert shown == [c.slug for c in alone if c.strength == "binding"]
+    assert client.get("/commitments/", {"page": 5}).status_code == 404
+
+
 def test_with_many_meetings_the_lines_page_counts_per_year_and_shows_the_latest_figures(
     client, db, monkeypatch, django_assert_num_queries
 ):
