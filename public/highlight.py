@@ -56,17 +56,22 @@ def quote_in_context(text, start, end):
 
     The passage runs from the sentence before the one the quote starts in to the sentence after
     the one it ends in (as `ingest.segments` cuts the text), at most `CONTEXT_LIMIT` characters
-    either side, cut at a space.
+    either side, cut at a space. Only the text within twice that of the quote is cut into sentences:
+    a statement may run to hundreds of thousands of characters.
     """
-    pieces = segments(text)
+    offset = max(0, start - 2 * CONTEXT_LIMIT)
+    pieces = [
+        (offset + piece.start, offset + piece.end)
+        for piece in segments(text[offset : min(len(text), end + 2 * CONTEXT_LIMIT)])
+    ]
     first, last = start, end
-    for piece in pieces:
-        if piece.start <= start < piece.end:
-            first = min(first, piece.start)
-        if piece.start < end <= piece.end:
-            last = max(last, piece.end)
-    before = [piece.start for piece in pieces if piece.end <= first]
-    after = [piece.end for piece in pieces if piece.start >= last]
+    for piece_start, piece_end in pieces:
+        if piece_start <= start < piece_end:
+            first = min(first, piece_start)
+        if piece_start < end <= piece_end:
+            last = max(last, piece_end)
+    before = [piece_start for piece_start, piece_end in pieces if piece_end <= first]
+    after = [piece_end for piece_start, piece_end in pieces if piece_start >= last]
     first = before[-1] if before else first
     last = after[0] if after else last
     if start - first > CONTEXT_LIMIT:

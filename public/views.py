@@ -19,7 +19,7 @@ from .fragments import follow_through, quoted_commitments, timeline_steps
 from .highlight import Span, highlighted_text, quote_in_context
 from .links import page_url
 from .matrix import matrix_page
-from .paging import paginate
+from .paging import GroupedList, paginate
 
 # The figure series the lines-of-effort page draws, in this order, each with its latest figures at most.
 SERIES = [FigureMetric.PEOPLE_FREED, FigureMetric.MEMBERS, FigureMetric.FUNDS]
@@ -263,7 +263,13 @@ def lines_of_effort(request):
 def commitments(request):
     """Every commitment, in a recurring pledge or not, in meeting and text order, filtered and a page at a time."""
     lines = list(LineOfEffort.objects.all())
-    meetings = list(Meeting.objects.in_order().values_list("slug", "name"))
+    # The meetings in order with their statements in order: the filter's choices, and the order of the list.
+    statements = list(
+        Meeting.objects.order_by("start_date", "slug", "statements__position", "statements__pk").values_list(
+            "slug", "name", "statements__pk"
+        )
+    )
+    meetings = list(dict.fromkeys((slug, name) for slug, name, _ in statements))
     form = CommitmentFilterForm(request.GET, lines=lines, meetings=meetings)
     if not form.is_valid():
         context = {"form": form, "filtered": True, "pager": None, "rows": [], "data_links": []}
@@ -278,8 +284,15 @@ def commitments(request):
         shown = shown.filter(strength=filters["strength"])
     if "has_thread" in filters:
         shown = shown.in_any_thread(filters["has_thread"] == "true")
+
+    def read(keys, skip, limit):
+        return shown.filter(statement_id__in=keys).listed_rows()[skip : skip + limit]
+
+    # Paged through the statements' counts: a page reads the statements it spans, never sorts them all.
+    counts = dict(shown.counts_by_statement())
+    groups = [(pk, counts[pk]) for _, _, pk in statements if pk in counts]
     pager = paginate(
-        shown.listed_rows(),
+        GroupedList(groups, read),
         COMMITMENTS_PER_PAGE,
         request.GET.get("page"),
         url=page_url("public:commitments"),

@@ -588,7 +588,7 @@ def populate(size):
 # Statement: the statement, its commitments, their places in recurring pledges, figures, participation quotes.
 # Lines: lines, meetings (one more than a chart holds), the counts (per meeting or per year), one figure
 # series each for people freed, members and funds (its latest figures, counted in the same query).
-# Commitments: lines and meetings (the filters' choices), their count and a page of them, their places in pledges.
+# Commitments: lines, meetings with their statements (choices, order), the count per statement, a page, their places.
 # A commitment: it with its statement, meeting and line of effort, its places in pledges, its newest assessment.
 QUERIES = {
     "public:commitments": 5,
@@ -656,8 +656,9 @@ def test_every_commitment_of_the_seed_is_reachable_from_the_commitments_pages(cl
     slugs = listed(client)
     assert len(slugs) == len(set(slugs)) == Commitment.objects.count() == 154
     assert set(slugs) == set(Commitment.objects.values_list("slug", flat=True))
-    # In meeting order: Berlin's first, Rome's last.
+    # In meeting order, then the statement's and the text's: Berlin's first, Rome's last.
     assert slugs[0].startswith("berlin-2016-") and slugs[-1].startswith("rome-2021-")
+    assert slugs == [row["slug"] for row in Commitment.objects.listed_rows()]
     page = client.get("/commitments/").content.decode()
     assert "Page 1 of 4: commitments 1–50 of 154." in text_of(page)
     for slug in slugs[:3]:
