@@ -62,6 +62,8 @@ class GroupedList:
         if not isinstance(index, slice):
             raise TypeError("A grouped list is read a slice at a time.")
         start, stop, _ = index.indices(self.total)
+        if start >= stop:
+            return []
         keys, before, skip = [], 0, 0
         for key, size in self.groups:
             if before >= stop:
