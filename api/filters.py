@@ -159,8 +159,7 @@ class CommitmentFilter(filters.FilterSet):
         return queryset.filter(pk__in=ThreadEntry.objects.filter(thread__slug=value).values("commitment_id"))
 
     def filter_has_thread(self, queryset, name, value):
-        in_threads = ThreadEntry.objects.values("commitment_id")
-        return queryset.filter(pk__in=in_threads) if value else queryset.exclude(pk__in=in_threads)
+        return queryset.in_any_thread(value)
 
     def filter_change_kind(self, queryset, name, value):
         return queryset.filter(pk__in=ThreadEntry.objects.filter(change_kind=value).values("commitment_id"))

@@ -254,3 +254,78 @@ def raw_public_matrix():
     threads = list(entries.thread_ids())
     cells = list(entries.filter(thread_id__in=threads[:PLEDGES_PER_PAGE]).meeting_matrix())
     return dumps({"lines": lines, "years": per_year, "meetings": meetings, "pledges": len(threads), "cells": cells})
+
+
+def commitment_subject(statement):
+    """A commitment of the statement `page_subjects()` chose: the first in its text."""
+    return statement.commitments.order_by("start", "pk").first()
+
+
+def raw_commitments():
+    """What the commitments list's first page shows: the lines, the meetings with their statements in order
+    (its filters, and the list's order), the commitments per statement (its count, what it pages through),
+    the rows of the statements the page spans, and their places in recurring pledges."""
+    from commitments.models import Commitment, LineOfEffort, ThreadEntry
+    from meetings.models import Meeting
+    from public.views import COMMITMENTS_PER_PAGE
+
+    lines = list(LineOfEffort.objects.values("slug", "name"))
+    statements = list(
+        Meeting.objects.order_by("start_date", "slug", "statements__position", "statements__pk").values_list(
+            "slug", "name", "statements__pk"
+        )
+    )
+    counts = dict(Commitment.objects.counts_by_statement())
+    spanned, shown = [], 0
+    for _, _, pk in statements:
+        if pk in counts and shown < COMMITMENTS_PER_PAGE:
+            spanned.append(pk)
+            shown += counts[pk]
+    rows = list(Commitment.objects.filter(statement_id__in=spanned).listed_rows()[:COMMITMENTS_PER_PAGE])
+    places = ThreadEntry.objects.places_for([row["id"] for row in rows])
+    return dumps([lines, statements, list(counts.items()), rows, list(places.items())])
+
+
+def raw_commitment(commitment):
+    """What a commitment's page shows: it with its statement (and text), meeting and line of effort, its
+    places in recurring pledges, its newest assessment."""
+    from commitments.models import Assessment, Commitment, ThreadEntry
+
+    head = list(
+        Commitment.objects.filter(pk=commitment.pk).values(
+            "slug",
+            "quote",
+            "start",
+            "end",
+            "actor",
+            "strength",
+            "summary",
+            "deadline_text",
+            "amount",
+            "currency",
+            "note",
+            "line_of_effort__slug",
+            "line_of_effort__name",
+            "statement__slug",
+            "statement__title",
+            "statement__kind",
+            "statement__issuer",
+            "statement__issued_on",
+            "statement__source_url",
+            "statement__text",
+            "statement__sha256",
+            "statement__meeting__slug",
+            "statement__meeting__name",
+            "statement__meeting__city",
+            "statement__meeting__start_date",
+            "statement__meeting__end_date",
+            "statement__meeting__date_precision",
+        )
+    )
+    places = ThreadEntry.objects.places_for([commitment.pk])
+    latest = list(
+        Assessment.objects.newest_of([commitment.pk]).values(
+            "assessed_on", "status", "funding_stage", "evidence_url", "note", "assessor"
+        )
+    )
+    return dumps([head, list(places.items()), latest])

@@ -170,7 +170,10 @@ def group_pages(options):
     from django.test import Client
 
     from bench.baselines import (
+        commitment_subject,
         page_subjects,
+        raw_commitment,
+        raw_commitments,
         raw_lines,
         raw_matrix,
         raw_meeting,
@@ -183,6 +186,7 @@ def group_pages(options):
 
     client = Client()
     thread, meeting, statement = page_subjects()
+    commitment = commitment_subject(statement)
     pages = [
         ("thread timeline (API)", f"/api/v1/threads/{thread.slug}/", lambda: raw_timeline(thread)),
         ("pledge matrix (API aggregate)", "/api/v1/aggregates/pledge-matrix/", raw_matrix),
@@ -192,6 +196,8 @@ def group_pages(options):
         ("public: a meeting", f"/meetings/{meeting.slug}/", lambda: raw_meeting(meeting)),
         ("public: a statement", f"/statements/{statement.slug}/", lambda: raw_statement(statement)),
         ("public: lines of effort", "/lines-of-effort/", raw_lines),
+        ("public: commitments", "/commitments/", raw_commitments),
+        ("public: a commitment", f"/commitments/{commitment.slug}/", lambda: raw_commitment(commitment)),
     ]
     figures = []
     for name, url, raw in pages:

@@ -215,6 +215,44 @@ class CommitmentQuerySet(NaturalKeyQuerySet["Commitment"]):
         """Commitments of one recurring pledge, in the thread's order."""
         return self.filter(thread_entries__thread__slug=slug).order_by("thread_entries__position")
 
+    def in_any_thread(self, in_one: bool = True) -> Self:
+        """Commitments in at least one recurring pledge, or with `in_one=False` in none: each once, by subquery."""
+        in_threads = ThreadEntry.objects.values("commitment_id")
+        return self.filter(pk__in=in_threads) if in_one else self.exclude(pk__in=in_threads)
+
+    def counts_by_statement(self) -> models.QuerySet[Commitment, tuple[Any, ...]]:
+        """(statement id, number of these commitments) for each statement they quote, in no order.
+
+        Grouped on the statement key alone, no join: what a list in `listed_rows()`'s order pages
+        through, so that a page reads the few statements it spans rather than sorting every commitment.
+        """
+        return self.order_by().values_list("statement_id").annotate(n=Count("pk"))
+
+    def listed_rows(self) -> models.QuerySet[Commitment, Mapping[str, Any]]:
+        """Commitments as rows for a public list, in meeting and text order: quote, filing, statement, meeting.
+
+        Rows, not instances: the statement's text is never read, and a page shows ten values of each.
+        """
+        return self.order_by(
+            "statement__meeting__start_date",
+            "statement__meeting__slug",
+            "statement__position",
+            "statement_id",
+            "start",
+            "pk",
+        ).values(
+            "id",
+            "slug",
+            "quote",
+            "strength",
+            "line_of_effort__slug",
+            "line_of_effort__name",
+            "statement__slug",
+            "statement__meeting__slug",
+            "statement__meeting__city",
+            "statement__meeting__start_date",
+        )
+
     def for_list(self) -> Self:
         """Commitments with what a list shows of them: statement, meeting, line of effort, threads, status.
 

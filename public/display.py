@@ -2,7 +2,8 @@
 
 from django.utils.html import format_html
 
-from commitments.models import ChangeKind
+from commitments.models import ChangeKind, Strength
+from core.spans import display_text
 from meetings.models import MeetingFormat, StatementKind
 
 from .charts import figure_label
@@ -64,10 +65,23 @@ def label(value, choices):
         return value
 
 
+# A quote in a list is cut to about this many characters, at a word.
+SHORT_QUOTE = 220
+
+
+def shortened(quote, limit=SHORT_QUOTE):
+    """A quote for a list: capture artefacts folded (`display_text`), cut at a word with “…” past `limit`."""
+    text = display_text(quote)
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > 0 else limit].rstrip(",;: ") + "…"
+
+
 def long_date(value):
     """A date as the pages write it: 1 March 2022 (as `Meeting.date_label()` does), or nothing for none."""
     return f"{value.day} {value:%B} {value.year}" if value else ""
 
 
 # The choices the templates name in `label`.
-CHOICES = {"MeetingFormat": MeetingFormat, "StatementKind": StatementKind}
+CHOICES = {"MeetingFormat": MeetingFormat, "StatementKind": StatementKind, "Strength": Strength}

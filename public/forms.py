@@ -6,6 +6,8 @@ from django import forms
 from django.forms.utils import flatatt
 from django.utils.safestring import mark_safe
 
+from commitments.models import Strength
+
 
 class Select(forms.Select):
     """A <select> written out in one go: the same markup as Django's, without a template per option.
@@ -55,6 +57,51 @@ class MatrixFilterForm(forms.Form):
         if first is not None and last is not None and first > last:
             self.add_error("year_to", f"Choose a year from {first} on, or an earlier “From” year.")
         return cleaned
+
+    def is_filtered(self):
+        """Whether any filter is set (valid or not)."""
+        return any(self.data.get(name) for name in self.fields)
+
+
+class CommitmentFilterForm(forms.Form):
+    """Which commitments the list shows: of a meeting, of a line of effort, of a strength, in a pledge or
+    not. The values are the API's own (slugs, `binding`, `true`), so its data links take the same filters."""
+
+    meeting = forms.ChoiceField(
+        required=False,
+        label="Meeting",
+        widget=Select,
+        error_messages={"invalid_choice": "There is no meeting “%(value)s”: choose one from the list."},
+    )
+    line_of_effort = forms.ChoiceField(
+        required=False,
+        label="Line of effort",
+        widget=Select,
+        error_messages={"invalid_choice": "There is no line of effort “%(value)s”: choose one from the list."},
+    )
+    strength = forms.ChoiceField(
+        required=False,
+        label="Strength",
+        widget=Select,
+        choices=[("", "Any strength"), *Strength.choices],
+        error_messages={"invalid_choice": "There is no strength “%(value)s”: choose one from the list."},
+    )
+    has_thread = forms.ChoiceField(
+        required=False,
+        label="Recurring pledge",
+        widget=Select,
+        choices=[("", "In one or not"), ("true", "In a recurring pledge"), ("false", "In no recurring pledge")],
+        error_messages={"invalid_choice": "“%(value)s” is neither true nor false: choose from the list."},
+    )
+
+    def __init__(self, data, *, lines, meetings):
+        """`lines` are lines of effort and `meetings` (slug, name) pairs in order, read once by the view."""
+        super().__init__(data)
+        self.fields["meeting"].choices = [("", "All meetings"), *meetings]
+        self.fields["line_of_effort"].choices = [
+            ("", "All lines of effort"),
+            *((line.slug, line.name) for line in lines),
+        ]
 
     def is_filtered(self):
         """Whether any filter is set (valid or not)."""

@@ -28,14 +28,15 @@ def quoted_commitments(commitments, places):
 
     `commitments` are `Commitment.objects.rows_quoting()` rows; `places` is `ThreadEntry.objects.places_for()`.
     """
-    pledge_url = Route("public:pledge")
+    pledge_url, commitment_url = Route("public:pledge"), Route("public:commitment")
     items = []
     for commitment in commitments:
         slug = escape(commitment["slug"])
         status = STATUSES.get(commitment["latest_status"], commitment["latest_status"])
         items.append(
             f'<li id="c-{slug}">\n'
-            f'<p><strong>{escape(commitment["summary"])}</strong> <a href="#text-c-{slug}">In the text, characters '
+            f'<p><strong><a href="{escape(commitment_url(commitment["slug"]))}">{escape(commitment["summary"])}</a>'
+            f'</strong> <a href="#text-c-{slug}">In the text, characters '
             f"{commitment['start']}–{commitment['end']}</a></p>\n"
             f'<p class="meta">{escape(commitment["line_of_effort__name"])} · '
             f"{escape(STRENGTHS.get(commitment['strength'], commitment['strength']))} · "
@@ -99,6 +100,14 @@ def timeline_steps(steps, latest, origin):
 """
         )
     return Markup("".join(items))  # noqa: S704 - every value is escaped here or in the helpers below
+
+
+def follow_through(commitment, assessment):
+    """A commitment's deadline and money and its latest assessment (or that it is not yet assessed), as
+    entries of a <dl>, said as a pledge's timeline says them. `assessment` is its newest or None."""
+    return Markup(  # noqa: S704 - escaped in the helpers below
+        f"{_deadline_and_money(commitment)}<div><dt>Latest assessment</dt><dd>{_assessment(assessment)}</dd></div>\n"
+    )
 
 
 def _notes(step):

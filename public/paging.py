@@ -42,6 +42,40 @@ class Pager:
         return self.page.paginator.num_pages > 1
 
 
+class GroupedList:
+    """A long list in order, read a page at a time through the sizes of its groups, in the same order.
+
+    `groups` are (key, size) pairs in the list's order; `read(keys, skip, limit)` gives `limit` items
+    of those groups in order, from the `skip`-th of the first. A page then costs a query over the few
+    groups it spans rather than a sort of the whole list. Sliced by `Paginator` as a list would be.
+    """
+
+    def __init__(self, groups, read):
+        self.groups = list(groups)
+        self.read = read
+        self.total = sum(size for _, size in self.groups)
+
+    def __len__(self):
+        return self.total
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            raise TypeError("A grouped list is read a slice at a time.")
+        start, stop, _ = index.indices(self.total)
+        if start >= stop:
+            return []
+        keys, before, skip = [], 0, 0
+        for key, size in self.groups:
+            if before >= stop:
+                break
+            if before + size > start and size:
+                if not keys:
+                    skip = start - before
+                keys.append(key)
+            before += size
+        return self.read(keys, skip, stop - start) if keys else []
+
+
 def paginate(items, per_page, number, *, url, params, label):
     """The page `number` (from the query string) of `items`, with links that keep `params` (the filters).
 

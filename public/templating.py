@@ -45,6 +45,7 @@ def environment(**options):
         figure_text=display.figure_text,
         label=display.label,
         long_date=display.long_date,
+        shortened=display.shortened,
         thousands=thousands,
     )
     return env

@@ -14,12 +14,12 @@ from commitments.models import Assessment, Commitment, LineOfEffort, Thread, Thr
 from meetings.models import Figure, FigureMetric, Meeting, Participation, ParticipationRole, Statement
 
 from .charts import counts_chart, series_chart, year_chart
-from .forms import MatrixFilterForm
-from .fragments import quoted_commitments, timeline_steps
-from .highlight import Span, highlighted_text
+from .forms import CommitmentFilterForm, MatrixFilterForm
+from .fragments import follow_through, quoted_commitments, timeline_steps
+from .highlight import Span, highlighted_text, quote_in_context
 from .links import page_url
 from .matrix import matrix_page
-from .paging import paginate
+from .paging import GroupedList, paginate
 
 # The figure series the lines-of-effort page draws, in this order, each with its latest figures at most.
 SERIES = [FigureMetric.PEOPLE_FREED, FigureMetric.MEMBERS, FigureMetric.FUNDS]
@@ -57,8 +57,9 @@ def list_link(label, name, **filters):
     )
 
 
-# Meetings in a page of their list.
+# Meetings in a page of their list, and commitments in a page of theirs.
 MEETINGS_PER_PAGE = 50
+COMMITMENTS_PER_PAGE = 50
 
 
 def matrix(request):
@@ -257,3 +258,77 @@ def lines_of_effort(request):
         ],
     }
     return render(request, "public/lines.html", context)
+
+
+def commitments(request):
+    """Every commitment, in a recurring pledge or not, in meeting and text order, filtered and a page at a time."""
+    lines = list(LineOfEffort.objects.all())
+    # The meetings in order with their statements in order: the filter's choices, and the order of the list.
+    statements = list(
+        Meeting.objects.order_by("start_date", "slug", "statements__position", "statements__pk").values_list(
+            "slug", "name", "statements__pk"
+        )
+    )
+    meetings = list(dict.fromkeys((slug, name) for slug, name, _ in statements))
+    form = CommitmentFilterForm(request.GET, lines=lines, meetings=meetings)
+    if not form.is_valid():
+        context = {"form": form, "filtered": True, "pager": None, "rows": [], "data_links": []}
+        return render(request, "public/commitments.html", context, status=400)
+    filters = {name: value for name, value in form.cleaned_data.items() if value}
+    shown = Commitment.objects.all()
+    if "meeting" in filters:
+        shown = shown.filter(statement__meeting__slug=filters["meeting"])
+    if "line_of_effort" in filters:
+        shown = shown.filter(line_of_effort__slug=filters["line_of_effort"])
+    if "strength" in filters:
+        shown = shown.filter(strength=filters["strength"])
+    if "has_thread" in filters:
+        shown = shown.in_any_thread(filters["has_thread"] == "true")
+
+    def read(keys, skip, limit):
+        return shown.filter(statement_id__in=keys).listed_rows()[skip : skip + limit]
+
+    # Paged through the statements' counts: a page reads the statements it spans, never sorts them all.
+    counts = dict(shown.counts_by_statement())
+    groups = [(pk, counts[pk]) for _, _, pk in statements if pk in counts]
+    pager = paginate(
+        GroupedList(groups, read),
+        COMMITMENTS_PER_PAGE,
+        request.GET.get("page"),
+        url=page_url("public:commitments"),
+        params=filters,
+        label="commitments",
+    )
+    rows = list(pager.page.object_list)
+    places = ThreadEntry.objects.places_for([row["id"] for row in rows]) if rows else {}
+    context = {
+        "form": form,
+        "filtered": bool(filters),
+        "pager": pager,
+        "rows": [(row, places.get(row["id"], [])) for row in rows],
+        "data_links": [
+            list_link("These commitments" if filters else "Every commitment", "commitment-list", **filters),
+        ],
+    }
+    return render(request, "public/commitments.html", context)
+
+
+def commitment(request, slug):
+    """A commitment: its quote among the sentences around it, where it was made, how it is filed, its places
+    in recurring pledges and what became of it."""
+    commitment = get_object_or_404(Commitment.objects.select_related("statement__meeting", "line_of_effort"), slug=slug)
+    statement = commitment.statement
+    context = {
+        "commitment": commitment,
+        "statement": statement,
+        "meeting": statement.meeting,
+        "passage": quote_in_context(statement.text, commitment.start, commitment.end),
+        "quote_matches": commitment.quote_matches(),
+        "places": ThreadEntry.objects.places_for([commitment.pk]).get(commitment.pk, []),
+        "facts": follow_through(commitment, Assessment.objects.latest_of([commitment.pk]).get(commitment.pk)),
+        "data_links": [
+            DataLink("This commitment", api_url("commitment-detail", commitment.slug)),
+            list_link("Its assessments", "assessment-list", commitment=commitment.slug),
+        ],
+    }
+    return render(request, "public/commitment.html", context)

@@ -1,7 +1,9 @@
 """The public pages through the test client: what each shows, filters in the URL, links, 404s, query counts."""
 
+import csv
 import datetime
 import html
+import io
 import re
 from html.parser import HTMLParser
 
@@ -34,6 +36,8 @@ PAGES = [
     ("public:meeting", ["paris-2019-small-group"], "Small Group Political Directors' meeting, Paris, June 2019"),
     ("public:statement", ["rome-2021-ministerial-statement"], "Statement of the Ministers of the Global Coalition"),
     ("public:lines", [], "Lines of effort"),
+    ("public:commitments", [], "Commitments"),
+    ("public:commitment", ["berlin-2016-condemn-atrocities"], "Condemn Da'esh's atrocities"),
 ]
 
 
@@ -132,7 +136,14 @@ def test_every_data_link_answers_json_or_csv(client, seeded, name, args, heading
 
 @pytest.mark.parametrize(
     "url",
-    ["/pledges/no-such-pledge/", "/meetings/no-such-meeting/", "/statements/no-such-statement/", "/no-such-page/"],
+    [
+        "/pledges/no-such-pledge/",
+        "/meetings/no-such-meeting/",
+        "/statements/no-such-statement/",
+        "/commitments/no-such-commitment/",
+        "/commitments/?page=99",
+        "/no-such-page/",
+    ],
 )
 def test_unknown_slugs_are_404s_with_a_page_that_leads_back(client, seeded, url):
     response = client.get(url)
@@ -555,7 +566,10 @@ def populate(size):
             AssessmentFactory(commitment=commitment)
             AssessmentFactory(commitment=commitment)
     first_thread = Thread.objects.order_by("pk").first()
+    first_commitment = Commitment.objects.order_by("pk").first()
     return {
+        "public:commitments": [],
+        "public:commitment": [first_commitment.slug],
         "public:matrix": [],
         "public:pledge": [first_thread.slug],
         "public:meetings": [],
@@ -574,7 +588,11 @@ def populate(size):
 # Statement: the statement, its commitments, their places in recurring pledges, figures, participation quotes.
 # Lines: lines, meetings (one more than a chart holds), the counts (per meeting or per year), one figure
 # series each for people freed, members and funds (its latest figures, counted in the same query).
+# Commitments: lines, meetings with their statements (choices, order), the count per statement, a page, their places.
+# A commitment: it with its statement, meeting and line of effort, its places in pledges, its newest assessment.
 QUERIES = {
+    "public:commitments": 5,
+    "public:commitment": 3,
     "public:matrix": 5,
     "public:pledge": 3,
     "public:meetings": 3,
@@ -601,3 +619,174 @@ def test_the_filtered_matrix_runs_the_same_queries(client, db, django_assert_num
         response = client.get("/", {"year_from": 2011, "year_to": 2012, "q": "INTERPOL"})
     assert response.status_code == 200
     assert len(read_matrix(response).rows) == 3
+
+
+def test_the_filtered_commitments_list_runs_the_same_queries(client, db, django_assert_num_queries):
+    line = populate(3) and Commitment.objects.order_by("pk").first().line_of_effort
+    filters = {"meeting": Meeting.objects.in_order().first().slug, "line_of_effort": line.slug}
+    with django_assert_num_queries(QUERIES["public:commitments"]):
+        response = client.get("/commitments/", {**filters, "strength": "binding", "has_thread": "true"})
+    assert response.status_code == 200
+    assert len(commitment_links(response)) == 3
+
+
+# -- commitments ---------------------------------------------------------------------------------
+
+
+def commitment_links(response):
+    """The commitments a page of the list leads to, by slug, in its order."""
+    return re.findall(r'<p class="commitment-quote"><a href="/commitments/([^/"]+)/">', response.content.decode())
+
+
+def listed(client, params=None):
+    """Every commitment the list shows with these filters, following its pages as a reader would."""
+    response = client.get("/commitments/", params or {})
+    assert response.status_code == 200
+    slugs = commitment_links(response)
+    while next_page := re.search(r'<a href="([^"]+)" rel="next">', response.content.decode()):
+        response = client.get(html.unescape(next_page.group(1)))
+        assert response.status_code == 200
+        page = commitment_links(response)
+        assert 0 < len(page) <= 50
+        slugs += page
+    return slugs
+
+
+def test_every_commitment_of_the_seed_is_reachable_from_the_commitments_pages(client, seeded):
+    slugs = listed(client)
+    assert len(slugs) == len(set(slugs)) == Commitment.objects.count() == 154
+    assert set(slugs) == set(Commitment.objects.values_list("slug", flat=True))
+    # In meeting order, then the statement's and the text's: Berlin's first, Rome's last.
+    assert slugs[0].startswith("berlin-2016-") and slugs[-1].startswith("rome-2021-")
+    assert slugs == [row["slug"] for row in Commitment.objects.listed_rows()]
+    page = client.get("/commitments/").content.decode()
+    assert "Page 1 of 4: commitments 1–50 of 154." in text_of(page)
+    for slug in slugs[:3]:
+        assert client.get(f"/commitments/{slug}/").status_code == 200
+
+
+def test_the_navigation_leads_to_the_commitments(client, seeded):
+    page = client.get("/").content.decode()
+    assert '<a href="/commitments/">Commitments</a>' in page
+    page = client.get("/commitments/").content.decode()
+    assert '<a href="/commitments/" aria-current="page">Commitments</a>' in page
+
+
+def test_has_thread_false_lists_exactly_the_commitments_in_no_pledge(client, seeded):
+    in_none = set(Commitment.objects.exclude(thread_entries__isnull=False).values_list("slug", flat=True))
+    assert len(in_none) == 64
+    alone = listed(client, {"has_thread": "false"})
+    assert sorted(alone) == sorted(in_none)
+    in_some = listed(client, {"has_thread": "true"})
+    assert len(in_some) == 90 and not set(in_some) & in_none
+    page = client.get("/commitments/", {"has_thread": "false"}).content.decode()
+    assert "64 commitments, filtered." in text_of(page)
+    assert page.count('<p class="meta">In no recurring pledge</p>') == 50
+    # Its data: the API's list with the same filter, as JSON and CSV.
+    assert 'href="/api/v1/commitments/?has_thread=false"' in page
+    assert 'href="/api/v1/commitments/?format=csv&amp;page_size=500&amp;has_thread=false"' in page
+    response = client.get("/api/v1/commitments/", {"format": "csv", "page_size": 500, "has_thread": "false"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert sorted(row["slug"] for row in rows) == sorted(in_none)
+
+
+def test_the_commitments_filters_narrow_the_list(client, seeded):
+    berlin = listed(client, {"meeting": "berlin-2016-small-group"})
+    assert len(berlin) == 60 and all(slug.startswith("berlin-2016-") for slug in berlin)
+    expected = Commitment.objects.filter(line_of_effort__slug="stabilization", strength="binding")
+    both = listed(client, {"line_of_effort": "stabilization", "strength": "binding"})
+    assert sorted(both) == sorted(expected.values_list("slug", flat=True)) and both
+    soft = listed(client, {"strength": "soft"})
+    assert sorted(soft) == sorted(Commitment.objects.filter(strength="soft").values_list("slug", flat=True))
+    # The pages keep the filters: page 2 of Berlin's commitments is still Berlin's.
+    page = client.get("/commitments/", {"meeting": "berlin-2016-small-group"}).content.decode()
+    assert 'href="/commitments/?meeting=berlin-2016-small-group&amp;page=2"' in page
+    # Every commitment of Copenhagen 2020 is in a recurring pledge.
+    nothing = client.get("/commitments/", {"meeting": "copenhagen-2020-small-group", "has_thread": "false"})
+    assert nothing.status_code == 200
+    assert "0 commitments, filtered." in text_of(nothing.content.decode())
+    assert "No commitment matches these filters." in nothing.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"meeting": "no-such-meeting"}, "There is no meeting “no-such-meeting”"),
+        ({"line_of_effort": "nowhere"}, "There is no line of effort “nowhere”"),
+        ({"strength": "firm"}, "There is no strength “firm”"),
+        ({"has_thread": "maybe"}, "“maybe” is neither true nor false"),
+    ],
+)
+def test_an_unknown_commitments_filter_is_a_400_that_says_which(client, seeded, params, message):
+    response = client.get("/commitments/", params)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert message in html.unescape(page)
+    assert "These filters cannot be applied" in page
+    assert commitment_links(response) == []
+
+
+def test_a_commitment_in_no_pledge_has_its_own_page(client, seeded):
+    commitment = Commitment.objects.select_related("statement").get(slug="berlin-2016-condemn-atrocities")
+    statement = commitment.statement
+    page = client.get("/commitments/berlin-2016-condemn-atrocities/").content.decode()
+    shown = text_of(page)
+    # The quote, marked among the sentences around it, exactly as the text has them.
+    marked = re.findall(r'<mark class="q q-commitment">(.*?)</mark>', page, re.S)
+    assert [html.unescape(piece) for piece in marked] == [commitment.quote]
+    passage = text_of(re.search(r'<div class="statement-text passage">(.*?)</div>', page, re.S).group(1))
+    before, after = statement.text[: commitment.start].rstrip(), statement.text[commitment.end :].lstrip()
+    assert len(passage) > len(commitment.quote) + 40
+    assert before[-30:] in passage and after[:30] in passage
+    assert f'href="/statements/{statement.slug}/#text-c-{commitment.slug}"' in page
+    assert statement.sha256 in page
+    assert 'href="/meetings/berlin-2016-small-group/"' in page
+    assert "Berlin 2016" in shown and commitment.actor in shown
+    assert commitment.note in html.unescape(page) or not commitment.note
+    assert "In no recurring pledge" in shown
+    assert "Not yet assessed" in shown
+    assert 'href="/api/v1/commitments/berlin-2016-condemn-atrocities/"' in page
+
+
+def test_a_commitments_page_gives_its_pledges_and_its_latest_assessment(client, seeded):
+    slug = "paris-2019-roadmap-observers-share-expertise"
+    places = ThreadEntry.objects.filter(commitment__slug=slug).select_related("thread")
+    assert places.count() == 2
+    AssessmentFactory(commitment=Commitment.objects.get(slug=slug), status="in-progress", assessor="A reviewer")
+    page = client.get(f"/commitments/{slug}/").content.decode()
+    for place in places:
+        assert f'<a href="/pledges/{place.thread.slug}/#c-{slug}">{html.escape(place.thread.title)}</a>' in page
+        assert f"no. {place.position}: " in text_of(page)
+    assert "In no recurring pledge" not in page
+    assert "assessed by A reviewer" in text_of(page) and "Not yet assessed" not in page
+    # The pledge's page has the anchor the link goes to.
+    thread = places[0].thread.slug
+    assert f'id="c-{slug}"' in client.get(f"/pledges/{thread}/").content.decode()
+
+
+def test_the_meeting_and_statement_pages_lead_to_the_commitments(client, seeded):
+    meeting = client.get("/meetings/berlin-2016-small-group/").content.decode()
+    assert 'href="/commitments/?meeting=berlin-2016-small-group"' in meeting
+    statement = client.get("/statements/berlin-2016-joint-statement/").content.decode()
+    assert 'href="/commitments/berlin-2016-condemn-atrocities/"' in statement
+    assert 'href="/commitments/?meeting=berlin-2016-small-group"' in statement
+
+
+def test_a_quote_in_context_runs_from_the_sentence_before_to_the_sentence_after(db):
+    from public.highlight import quote_in_context
+
+    text = (
+        "A first sentence far away from it. The sentence just before it. We will fund the "
+        "work in Mosul. The sentence just after it. A last sentence far away too."
+    )
+    start = text.index("fund the")
+    end = text.index(" in Mosul")
+    passage = quote_in_context(text, start, end)
+    assert (
+        text_of(str(passage.html))
+        == "The sentence just before it. We will fund the work in Mosul. The sentence just after it."
+    )
+    assert '<mark class="q q-commitment">fund the work</mark>' in str(passage.html)
+    assert passage.more_before and passage.more_after
+    whole = quote_in_context(text, 0, len(text))
+    assert text_of(str(whole.html)) == text and not whole.more_before and not whole.more_after

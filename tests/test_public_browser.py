@@ -19,6 +19,10 @@ PAGES = {
     "meeting": "/meetings/paris-2019-small-group/",
     "statement": "/statements/rome-2021-ministerial-statement/",
     "lines-of-effort": "/lines-of-effort/",
+    "commitments": "/commitments/",
+    "commitments-filtered": "/commitments/?meeting=berlin-2016-small-group&has_thread=false",
+    "commitment": "/commitments/berlin-2016-condemn-atrocities/",
+    "commitment-in-pledges": "/commitments/paris-2019-roadmap-observers-share-expertise/",
 }
 PARIS, COPENHAGEN, ROME = "paris-2019-small-group", "copenhagen-2020-small-group", "rome-2021-ministerial"
 SCREENSHOT_FOLDER = "public"

@@ -19,6 +19,7 @@ from core.texts import sha256_hex
 from meetings.models import Meeting, Statement
 from public import matrix, views
 from public.highlight import Span
+from public.paging import GroupedList
 from tests.browser import axe_violations, blocking, save_screenshot
 from tests.factories import (
     STATEMENT_TEXT,
@@ -189,6 +190,48 @@ def test_the_meetings_list_is_paged(client, db, small_windows, django_assert_num
     assert "Page 2 of 3: meetings 6–10 of 12." in text_of(page)
     assert links(second, "‹ Previous") == ["/meetings/"] and links(second, "Next") == ["/meetings/?page=3"]
     assert client.get("/meetings/", {"page": 4}).status_code == 404
+
+
+def test_the_commitments_list_is_paged_in_the_same_queries_with_its_filters_kept(
+    client, db, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr(views, "COMMITMENTS_PER_PAGE", 4)
+    tracker(range(2000, 2003), per_year=2, pledges=5)
+    alone = CommitmentFactory.create_batch(3, statement=Statement.objects.order_by("pk").last())
+    everything = list(Commitment.objects.listed_rows().values_list("slug", flat=True))
+    assert len(everything) == 13
+    with django_assert_num_queries(QUERIES["public:commitments"]):
+        second = client.get("/commitments/", {"page": 2})
+    page = second.content.decode()
+    assert re.findall(r'class="commitment-quote"><a href="/commitments/([^/]+)/">', page) == everything[4:8]
+    assert '<ol class="commitment-list" start="5">' in page
+    assert "Page 2 of 4: commitments 5–8 of 13." in text_of(page)
+    with django_assert_num_queries(QUERIES["public:commitments"]):
+        filtered = client.get("/commitments/", {"has_thread": "false", "strength": "binding"})
+    shown = re.findall(r'class="commitment-quote"><a href="/commitments/([^/]+)/">', filtered.content.decode())
+    assert shown == [c.slug for c in alone if c.strength == "binding"]
+    assert client.get("/commitments/", {"page": 5}).status_code == 404
+
+
+@given(
+    sizes=st.lists(st.integers(min_value=0, max_value=5), max_size=8),
+    start=st.integers(min_value=0, max_value=30),
+    length=st.integers(min_value=0, max_value=10),
+)
+def test_a_list_read_through_its_groups_slices_as_the_whole_list_would(sizes, start, length):
+    whole = [(group, index) for group, size in enumerate(sizes) for index in range(size)]
+    reads = []
+
+    def read(keys, skip, limit):
+        reads.append(keys)
+        return [item for item in whole if item[0] in keys][skip : skip + limit]
+
+    grouped = GroupedList(list(enumerate(sizes)), read)
+    assert len(grouped) == len(whole)
+    assert list(grouped[start : start + length]) == whole[start : start + length]
+    # Only the groups the slice spans are read.
+    assert all(sizes[key] for keys in reads for key in keys)
+    assert sum(len(keys) for keys in reads) <= len({group for group, _ in whole[start : start + length]})
 
 
 def test_with_many_meetings_the_lines_page_counts_per_year_and_shows_the_latest_figures(
