@@ -158,17 +158,18 @@ def test_the_matrix_shows_the_three_example_pledges_across_paris_copenhagen_and_
     matrix = read_matrix(client.get("/"))
     paris, copenhagen, rome = "paris-2019-small-group", "copenhagen-2020-small-group", "rome-2021-ministerial"
     stabilization = matrix.rows["stabilization-funding"]
-    assert stabilization[paris] == ["▲ strengthened", "▼ weakened"]
+    # Several commitments at one meeting: each chip says which, by its number on the pledge's page.
+    assert stabilization[paris] == ["▲ strengthened 2", "▼ weakened 3"]
     assert stabilization[copenhagen] == ["↔ widened"]
-    assert stabilization[rome] == ["▼ weakened", "▼ weakened"]
+    assert stabilization[rome] == ["▼ weakened 5", "▼ weakened 6"]
     ftf = matrix.rows["ftf-information-sharing"]
     assert ftf[paris] == ["▼ weakened"]
     assert ftf[copenhagen] == ["–"]  # not made there: a dash, and "not made" for a screen reader
     assert ftf[rome] == ["↔ widened"]
     africa = matrix.rows["africa-focus"]
-    assert africa[paris] == ["+ new", "▲ strengthened"]
+    assert africa[paris] == ["+ new 1", "▲ strengthened 2"]
     assert africa[copenhagen] == ["▲ strengthened"]
-    assert africa[rome] == ["↔ widened", "▲ strengthened", "↔ widened", "▲ strengthened"]
+    assert africa[rome] == ["↔ widened 4", "▲ strengthened 5", "↔ widened 6", "▲ strengthened 7"]
     assert africa["berlin-2016-small-group"] == ["–"]
     assert len(matrix.rows) == Thread.objects.count()
 
