@@ -226,3 +226,23 @@ def test_the_matrix_opens_on_the_newest_meeting_and_numbers_the_chips_of_a_share
         assert cell(page, "stabilization-funding", COPENHAGEN).locator(".kind-no").count() == 0  # one chip, no number
         page.context.close()
     browser_session.assert_clean()
+
+
+def test_a_pledges_page_opens_with_its_course_and_each_step_leads_to_its_card(seeded, browser_session):
+    for viewport in [{"width": 1280, "height": 800}, {"width": 390, "height": 844}]:
+        page = browser_session.new_page(viewport=viewport)
+        page.goto("/pledges/africa-focus/")
+        line = page.locator("p.trajectory")
+        # The answer is on the first screen, before any card.
+        assert line.evaluate("p => p.getBoundingClientRect().bottom <= innerHeight")
+        assert " ".join(line.inner_text().split()).startswith("In one line: Paris 2019: first made (no. 1)")
+        assert "Rome 2021: widened (nos. 4, 6), strengthened (nos. 5, 7) — latest: Rome 2021." in line.inner_text()
+        with page.expect_navigation():
+            line.get_by_role("link", name="6", exact=True).click()
+        assert page.url.endswith("#c-rome-2021-africa-effective-engagement")
+        target = page.locator("article:target")
+        assert target.get_attribute("id") == "c-rome-2021-africa-effective-engagement"
+        assert target.evaluate("el => el.getBoundingClientRect().top < innerHeight")
+        assert "6." in target.locator("h2").inner_text() and "widened" in target.locator(".step-meta").inner_text()
+        page.context.close()
+    browser_session.assert_clean()
