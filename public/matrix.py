@@ -96,10 +96,15 @@ class MatrixRow:
     title: str
     url: str  # the pledge's page; each cell links a quote on it
     columns: list[Column]
-    entries: dict = field(default_factory=dict)  # column index -> [(commitment slug, change kind's value)]
+    # column index -> [(commitment slug, change kind's value, position in the pledge)]
+    entries: dict = field(default_factory=dict)
 
     def cells(self):
         """The row's cells as HTML: the change kind of each commitment, or a dash where the pledge was not made.
+
+        Where a meeting holds several of the pledge's commitments, each chip also shows the commitment's
+        number in the pledge (its position, as its card on the pledge's page is numbered), so that two
+        chips of one cell, a "▲ strengthened" beside a "▼ weakened", say which commitment each is.
 
         Written out here rather than in the template: a page of the matrix has about a thousand cells.
         """
@@ -111,13 +116,21 @@ class MatrixRow:
                 parts.append(column.absent)
                 continue
             parts.append(column.opening)
-            parts.extend(
-                f'<a class="kind kind-{escape(kind)}" href="{url}#c-{escape(commitment)}">{CHANGE_MARKUP[kind]}'
-                f'<span class="visually-hidden">: {title}, {column.name}</span></a>'
-                for commitment, kind in made
-            )
+            if len(made) == 1:
+                [(commitment, kind, _)] = made
+                parts.append(
+                    f'<a class="kind kind-{escape(kind)}" href="{url}#c-{escape(commitment)}">{CHANGE_MARKUP[kind]}'
+                    f'<span class="visually-hidden">: {title}, {column.name}</span></a>'
+                )
+            else:
+                parts.extend(
+                    f'<a class="kind kind-{escape(kind)}" href="{url}#c-{escape(commitment)}">{CHANGE_MARKUP[kind]} '
+                    f'<span class="kind-no"><span class="visually-hidden">no. </span>{position}</span>'
+                    f'<span class="visually-hidden">: {title}, {column.name}</span></a>'
+                    for commitment, kind, position in made
+                )
             parts.append("</td>")
-        return Markup("".join(parts))  # noqa: S704 - every value is escaped above
+        return Markup("".join(parts))  # noqa: S704 - every value is escaped above (positions are integers)
 
 
 @dataclass
@@ -154,7 +167,9 @@ def build_matrix(entries, meetings, lines):
             if not groups or groups[-1].line != line:
                 groups.append(LineGroup(line=line, rows=[]))
             groups[-1].rows.append(row)
-        row.entries.setdefault(index, []).append((entry["commitment__slug"], entry["change_kind"]))
+        row.entries.setdefault(index, []).append(
+            (entry["commitment__slug"], entry["change_kind"], int(entry["position"]))
+        )
     return groups
 
 

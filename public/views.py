@@ -20,6 +20,7 @@ from .highlight import Span, highlighted_text, quote_in_context
 from .links import page_url
 from .matrix import matrix_page
 from .paging import GroupedList, paginate
+from .trajectory import trajectory_line
 
 # The figure series the lines-of-effort page draws, in this order, each with its latest figures at most.
 SERIES = [FigureMetric.PEOPLE_FREED, FigureMetric.MEMBERS, FigureMetric.FUNDS]
@@ -126,6 +127,8 @@ def pledge(request, slug):
         # A quote's `cite` is an absolute address: the host is read once, not once per quote.
         "timeline": timeline_steps(steps, latest, f"{request.scheme}://{request.get_host()}"),
         "meetings": meetings,
+        # Its course in one line, the page's answer, from the same steps.
+        "trajectory": trajectory_line(steps),
         "data_links": [
             DataLink("This pledge's timeline, with the word differences", api_url("thread-detail", thread.slug)),
             list_link("Its commitments", "commitment-list", thread=thread.slug),

@@ -137,6 +137,20 @@ def save_screenshot(page, folder, name):
     return path
 
 
+def matrix_headers_in_view(page):
+    """The meetings whose column headers are whole in view in the matrix's box, right of the stuck pledge names."""
+    return page.evaluate(
+        """() => {
+            const box = document.querySelector(".matrix-scroll"), corner = box.querySelector("thead th:first-child");
+            const right = box.getBoundingClientRect().left + box.clientLeft + box.clientWidth;
+            return [...box.querySelectorAll("thead th:not(:first-child)")].filter(th => {
+                const r = th.getBoundingClientRect();
+                return r.left >= corner.getBoundingClientRect().right - 1 && r.right <= right + 1;
+            }).map(th => th.querySelector("a").textContent);
+        }"""
+    )
+
+
 def report(terminalreporter):
     """The end of the test output: where the screenshots are, and axe's findings by impact."""
     if not saved_screenshots and not axe_results:

@@ -169,17 +169,18 @@ def test_the_matrix_shows_the_three_example_pledges_across_paris_copenhagen_and_
     matrix = read_matrix(client.get("/"))
     paris, copenhagen, rome = "paris-2019-small-group", "copenhagen-2020-small-group", "rome-2021-ministerial"
     stabilization = matrix.rows["stabilization-funding"]
-    assert stabilization[paris] == ["▲ strengthened", "▼ weakened"]
+    # Several commitments at one meeting: each chip says which, by its number on the pledge's page.
+    assert stabilization[paris] == ["▲ strengthened 2", "▼ weakened 3"]
     assert stabilization[copenhagen] == ["↔ widened"]
-    assert stabilization[rome] == ["▼ weakened", "▼ weakened"]
+    assert stabilization[rome] == ["▼ weakened 5", "▼ weakened 6"]
     ftf = matrix.rows["ftf-information-sharing"]
     assert ftf[paris] == ["▼ weakened"]
     assert ftf[copenhagen] == ["–"]  # not made there: a dash, and "not made" for a screen reader
     assert ftf[rome] == ["↔ widened"]
     africa = matrix.rows["africa-focus"]
-    assert africa[paris] == ["+ new", "▲ strengthened"]
+    assert africa[paris] == ["+ new 1", "▲ strengthened 2"]
     assert africa[copenhagen] == ["▲ strengthened"]
-    assert africa[rome] == ["↔ widened", "▲ strengthened", "↔ widened", "▲ strengthened"]
+    assert africa[rome] == ["↔ widened 4", "▲ strengthened 5", "↔ widened 6", "▲ strengthened 7"]
     assert africa["berlin-2016-small-group"] == ["–"]
     assert len(matrix.rows) == Thread.objects.count()
 
@@ -272,6 +273,51 @@ def test_a_pledges_page_tells_its_story_in_meeting_order(client, seeded):
     assert first.note in html.unescape(page)
     assert first.commitment.statement.sha256 in page
     assert "Not yet assessed" in page
+
+
+def trajectory(page):
+    """A pledge page's line of its course: its text, and the anchor of each link with the link's text."""
+    found = re.search(r'<p class="trajectory" id="trajectory">(.*?)</p>', page, re.S)
+    assert found, "no trajectory line"
+    return " ".join(text_of(found[1]).split()), re.findall(r'<a href="#c-([^"]+)"[^>]*>([^<]+)</a>', found[1])
+
+
+def test_a_pledges_page_opens_with_its_course_in_one_line_each_step_leading_to_its_card(client, seeded):
+    funding = client.get(reverse("public:pledge", args=["stabilization-funding"])).content.decode()
+    line, links = trajectory(funding)
+    assert line == (
+        "In one line: First made Berlin 2016 · Paris 2019: strengthened (no. 2), weakened (no. 3) · "
+        "widened Copenhagen 2020 · weakened Rome 2021 (nos. 5, 6) — latest: Rome 2021."
+    )
+    assert links == [
+        ("berlin-2016-un-stabilization-facilities", "First made Berlin 2016"),
+        ("paris-2019-roadmap-increase-contributions", "2"),
+        ("paris-2019-readout-stabilisation-support", "3"),
+        ("copenhagen-2020-stabilization-support", "widened Copenhagen 2020"),
+        ("rome-2021-stabilization-support", "5"),
+        ("rome-2021-pledge-drive", "6"),
+    ]
+    # Every step leads to a card of the page, and the line comes before the first card.
+    cards = re.findall(r'<article class="step" id="c-([^"]+)"', funding)
+    assert [anchor for anchor, _ in links] == cards
+    assert funding.index('class="trajectory"') < funding.index('<article class="step"')
+
+    # Africa: strengthened and widened at one meeting, told apart by which commitment each is.
+    africa = client.get(reverse("public:pledge", args=["africa-focus"])).content.decode()
+    line, links = trajectory(africa)
+    assert line == (
+        "In one line: Paris 2019: first made (no. 1), strengthened (no. 2) · strengthened Copenhagen 2020 · "
+        "Rome 2021: widened (nos. 4, 6), strengthened (nos. 5, 7) — latest: Rome 2021."
+    )
+    rome = {number: anchor for anchor, number in links if anchor.startswith("rome-")}
+    assert rome == {
+        "4": "rome-2021-africa-threat-concern",
+        "6": "rome-2021-africa-effective-engagement",
+        "5": "rome-2021-africa-work-with-affected-countries",
+        "7": "rome-2021-working-groups-tasked",
+    }
+    # Each number names its commitment when pointed at.
+    assert 'title="The Coalition will seek effective engagement on the African continent."' in africa
 
 
 def test_close_wording_is_a_word_diff_and_rewritten_wording_two_quotes_side_by_side(client, seeded):
@@ -582,7 +628,8 @@ def populate(size):
 # Matrix: lines of effort and meetings per year (the filters' choices), the meetings of the window of
 # years shown (its columns), the pledges made at them (what it pages through), the page's entries; two
 # more than before it was paged and windowed, whatever the number of pledges and meetings.
-# A pledge: the thread, its entries with commitment, statement and meeting, their newest assessments.
+# A pledge: the thread, its entries with commitment, statement and meeting, their newest assessments (its
+# one-line course is written from the entries: no query of its own).
 # Meetings: their count and a page of them (paged, one more than before), their statements with counts.
 # Meeting: the meeting, its statements with counts, conflicting joins, participation, pledges made there.
 # Statement: the statement, its commitments, their places in recurring pledges, figures, participation quotes.
@@ -610,7 +657,11 @@ def test_each_page_runs_a_fixed_number_of_queries_at_any_size(client, db, django
         response = client.get(reverse(name, args=args))
     assert response.status_code == 200
     if name == "public:pledge":
-        assert response.content.decode().count('<article class="step"') == size
+        page = response.content.decode()
+        assert page.count('<article class="step"') == size
+        # The line of its course, one step a meeting, costs no query of its own.
+        line, links = trajectory(page)
+        assert len(links) == size and line.startswith("In one line: First made")
 
 
 def test_the_filtered_matrix_runs_the_same_queries(client, db, django_assert_num_queries):

@@ -6,7 +6,7 @@ browser runs (see tests/browser.py).
 
 import pytest
 
-from tests.browser import axe_violations, blocking, save_screenshot
+from tests.browser import axe_violations, blocking, matrix_headers_in_view, save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -204,3 +204,49 @@ def test_the_guard_refuses_and_reports_a_request_to_another_host(seeded, browser
     assert browser_session.foreign_requests == ["http://other-host.invalid/tracker.js"]
     with pytest.raises(AssertionError, match="requests to other hosts"):
         browser_session.assert_clean()
+
+
+def test_the_matrix_opens_on_the_newest_meeting_and_numbers_the_chips_of_a_shared_cell(seeded, browser_session):
+    for viewport, fits in [({"width": 1280, "height": 900}, True), ({"width": 390, "height": 844}, False)]:
+        page = browser_session.new_page(viewport=viewport)
+        page.goto("/")
+        shown = matrix_headers_in_view(page)
+        assert shown[-1] == "Rome 2021" and (len(shown) == 4) == fits
+        cue = page.locator(".scroll-cue")
+        assert cue.is_visible() != fits
+        if not fits:
+            assert "Earlier meetings lie to the left" in cue.inner_text()
+        # Two chips at one meeting say which commitment each is: its number on the pledge's page ("no." said to
+        # screen readers, the number shown).
+        numbered = cell(page, "stabilization-funding", PARIS).evaluate(
+            """td => [...td.querySelectorAll(".kind")].map(kind => [
+                kind.querySelector(".kind-word").textContent, kind.querySelector(".kind-no").textContent,
+                kind.getAttribute("href").split("#")[1]])"""
+        )
+        assert numbered == [
+            ["strengthened", "no. 2", "c-paris-2019-roadmap-increase-contributions"],
+            ["weakened", "no. 3", "c-paris-2019-readout-stabilisation-support"],
+        ]
+        assert cell(page, "stabilization-funding", COPENHAGEN).locator(".kind-no").count() == 0  # one chip, no number
+        page.context.close()
+    browser_session.assert_clean()
+
+
+def test_a_pledges_page_opens_with_its_course_and_each_step_leads_to_its_card(seeded, browser_session):
+    for viewport in [{"width": 1280, "height": 800}, {"width": 390, "height": 844}]:
+        page = browser_session.new_page(viewport=viewport)
+        page.goto("/pledges/africa-focus/")
+        line = page.locator("p.trajectory")
+        # The answer is on the first screen, before any card.
+        assert line.evaluate("p => p.getBoundingClientRect().bottom <= innerHeight")
+        assert " ".join(line.inner_text().split()).startswith("In one line: Paris 2019: first made (no. 1)")
+        assert "Rome 2021: widened (nos. 4, 6), strengthened (nos. 5, 7) — latest: Rome 2021." in line.inner_text()
+        with page.expect_navigation():
+            line.get_by_role("link", name="6", exact=True).click()
+        assert page.url.endswith("#c-rome-2021-africa-effective-engagement")
+        target = page.locator("article:target")
+        assert target.get_attribute("id") == "c-rome-2021-africa-effective-engagement"
+        assert target.evaluate("el => el.getBoundingClientRect().top < innerHeight")
+        assert "6." in target.locator("h2").inner_text() and "widened" in target.locator(".step-meta").inner_text()
+        page.context.close()
+    browser_session.assert_clean()

@@ -20,7 +20,7 @@ from meetings.models import Meeting, Statement
 from public import matrix, views
 from public.highlight import Span
 from public.paging import GroupedList
-from tests.browser import axe_violations, blocking, save_screenshot
+from tests.browser import axe_violations, blocking, matrix_headers_in_view, save_screenshot
 from tests.factories import (
     STATEMENT_TEXT,
     CommitmentFactory,
@@ -322,3 +322,150 @@ def test_the_windowed_and_paged_pages_load_clean_with_no_serious_axe_violation(b
         save_screenshot(page, "public-at-scale", f"{name}-{scheme}")
     browser_session.assert_clean()
     assert found == {name: [] for name in pages}
+
+
+# -- the matrix fits any number of meetings -----------------------------------------------------------
+
+CITIES = ["Copenhagen", "Marrakesh", "Washington", "Rome", "Paris", "Brussels"]
+KINDS = ["widened", "strengthened", "repeated", "weakened", "narrowed"]
+
+
+def pledges_at_every_meeting(meetings, pledges):
+    """`meetings` meetings, two a year from 2000, in cities of long and short names, a statement each, and
+    `pledges` recurring pledges (long titles, two lines of effort) made at every meeting; the last pledge
+    twice at the newest meeting, strengthened and weakened. Built in bulk; returns the meetings in order."""
+    lines = [
+        LineOfEffortFactory(slug="ftf", name="Foreign terrorist fighters and information sharing"),
+        LineOfEffortFactory(slug="stabilization", name="Stabilization"),
+    ]
+    meetings = Meeting.objects.bulk_create(
+        MeetingFactory.build(
+            city=CITIES[n % len(CITIES)],
+            format="ministerial" if n % 3 == 0 else "small-group",
+            start_date=datetime.date(2000 + n // 2, 3 + 6 * (n % 2), 1),
+            end_date=datetime.date(2000 + n // 2, 3 + 6 * (n % 2), 1),
+        )
+        for n in range(meetings)
+    )
+    statements = Statement.objects.bulk_create(
+        StatementFactory.build(meeting=meeting, sha256=sha256_hex(STATEMENT_TEXT)) for meeting in meetings
+    )
+    threads = Thread.objects.bulk_create(
+        ThreadFactory.build(line_of_effort=lines[n * 2 // pledges], title=f"Pledge {n}: support for liberated areas")
+        for n in range(pledges)
+    )
+    made = [(thread, statement) for thread in threads for statement in statements]
+    made.append((threads[-1], statements[-1]))
+    commitments = Commitment.objects.bulk_create(
+        CommitmentFactory.build(statement=statement, line_of_effort=thread.line_of_effort, phrase=PHRASES[n % 2])
+        for n, (thread, statement) in enumerate(made)
+    )
+    positions = {}
+    entries = []
+    for (thread, _), commitment in zip(made, commitments, strict=True):
+        position = positions[thread.pk] = positions.get(thread.pk, 0) + 1
+        kind = "new" if position == 1 else KINDS[position % len(KINDS)]
+        entries.append(
+            ThreadEntryFactory.build(thread=thread, commitment=commitment, position=position, change_kind=kind)
+        )
+    entries[-2].change_kind, entries[-1].change_kind = "strengthened", "weakened"
+    ThreadEntry.objects.bulk_create(entries)
+    return meetings
+
+
+# Where each column header is, seen from inside the matrix's box: scrolled so that the header sits just
+# right of the stuck pledge names, is it whole inside the box's visible part, and what is on top at its
+# middle? Then the box is put back where it was.
+HEADER_PLACES = """() => {
+    const box = document.querySelector(".matrix-scroll"), corner = box.querySelector("thead th:first-child");
+    const start = [box.scrollLeft, box.scrollTop];
+    box.scrollIntoView({block: "start"});
+    const seen = [...box.querySelectorAll("thead th:not(:first-child)")].map(th => {
+        box.scrollLeft += th.getBoundingClientRect().left - corner.getBoundingClientRect().right;
+        const b = box.getBoundingClientRect(), r = th.getBoundingClientRect();
+        const right = b.left + box.clientLeft + box.clientWidth;
+        const top = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
+        return {
+            name: th.querySelector("a").textContent,
+            whole: r.left >= corner.getBoundingClientRect().right - 1 && r.right <= right + 1,
+            onTop: th.contains(top),
+        };
+    });
+    [box.scrollLeft, box.scrollTop] = start;
+    return seen;
+}"""
+
+# Scrolled to either end: at the box's bottom, are the meeting headers at its top and the pledge names at its
+# left; at its top, is every line of effort's name whole in view and the first one uncovered?
+STUCK = """() => {
+    const box = document.querySelector(".matrix-scroll"), b = box.getBoundingClientRect();
+    const header = box.querySelector("thead th:last-child"), corner = box.querySelector("thead th:first-child");
+    const name = [...box.querySelectorAll("th[scope=row]")].at(-1), bar = box.querySelector(".line-row .stuck");
+    const found = [];
+    box.scrollIntoView({block: "start"});
+    for (const end of [-box.scrollWidth, box.scrollWidth]) {
+        box.scrollLeft = end;
+        box.scrollTop = box.scrollHeight;
+        const h = header.getBoundingClientRect(), n = name.getBoundingClientRect();
+        const placed = {
+            headerAtTop: Math.abs(corner.getBoundingClientRect().top - (b.top + box.clientTop)) <= 1
+                && Math.abs(h.top - (b.top + box.clientTop)) <= 1,
+            nameAtLeft: Math.abs(n.left - (b.left + box.clientLeft)) <= 1,
+        };
+        box.scrollTop = 0;
+        const l = bar.getBoundingClientRect();
+        placed.barAtLeft = [...box.querySelectorAll(".line-row .stuck")].every(stuck => {
+            const r = stuck.getBoundingClientRect();
+            return r.left >= b.left + box.clientLeft - 1 && r.right <= b.left + box.clientLeft + box.clientWidth + 1;
+        });
+        placed.barOnTop = bar.contains(document.elementFromPoint(l.left + 4, (l.top + l.bottom) / 2));
+        found.push(placed);
+    }
+    return found;
+}"""
+
+
+def matrix_box(page):
+    return page.evaluate(
+        """() => { const box = document.querySelector(".matrix-scroll"), cue = document.querySelector(".scroll-cue");
+            return {scrollWidth: box.scrollWidth, clientWidth: box.clientWidth, scrollHeight: box.scrollHeight,
+                    clientHeight: box.clientHeight, cue: getComputedStyle(cue).visibility === "visible",
+                    pageFits: document.documentElement.scrollWidth <= innerWidth}; }"""
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("count", [4, 6, 24])
+def test_the_matrix_keeps_every_meeting_reachable_the_newest_in_view_and_its_headers_stuck(browser_session, count):
+    meetings = pledges_at_every_meeting(count, pledges=30)  # the database's work first: then the browser
+    names = [meeting.short_name() for meeting in meetings]
+    url = "/?year_from=2000"  # every meeting: 24 are as many as an asked range shows
+    found = {}
+    for viewport, label in [({"width": 1280, "height": 900}, "1280"), ({"width": 390, "height": 844}, "phone")]:
+        for scheme in ["light", "dark"]:
+            page = browser_session.new_page(color_scheme=scheme, viewport=viewport)
+            assert page.goto(url).status == 200
+            box = matrix_box(page)
+            assert box["pageFits"], label  # the box scrolls, never the page
+            assert box["scrollHeight"] > box["clientHeight"], label  # tall enough for the headers to have to stick
+            # No column is clipped: each header can be scrolled whole into view, nothing lying over it.
+            places = page.evaluate(HEADER_PLACES)
+            assert [place["name"] for place in places] == names
+            assert [place for place in places if not (place["whole"] and place["onTop"])] == [], label
+            # The page opens on the newest meetings; the cue says there is more exactly when there is.
+            in_view = matrix_headers_in_view(page)
+            assert in_view and in_view == names[-len(in_view) :], label
+            assert box["cue"] == (box["scrollWidth"] > box["clientWidth"]) == (len(in_view) < count), label
+            if label == "1280":
+                assert (len(in_view) == count) == (count <= 6)  # six compact columns fit beside the names
+            # Scrolled down and to either end, the meetings stay named on top, the pledges and lines on the left.
+            stuck = {"headerAtTop": True, "nameAtLeft": True, "barAtLeft": True, "barOnTop": True}
+            assert page.evaluate(STUCK) == [stuck, stuck], label
+            found[f"{label} {scheme}"] = blocking(axe_violations(page, f"matrix, {count} meetings, {label} ({scheme})"))
+            if count == 6 and scheme == "light":
+                page.goto(url)
+                save_screenshot(page, "public", f"matrix-6-meetings-{label}")
+            page.context.close()
+    browser_session.assert_clean()
+    assert found == {key: [] for key in found}
