@@ -22,6 +22,9 @@ of it. How each figure is counted:
 
 Overall figures pool the counts of all statements (they are not averages of the per-statement
 shares).
+
+`evaluate_corpus` measures the same way on statements the cues were not written from: an annotated
+corpus directory (fixtures/ingest-eval/, loaded by `load_corpus`); its figures are described below.
 """
 
 from __future__ import annotations
