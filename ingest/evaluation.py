@@ -22,19 +22,28 @@ of it. How each figure is counted:
 
 Overall figures pool the counts of all statements (they are not averages of the per-statement
 shares).
+
+`evaluate_corpus` measures the same way on statements the cues were not written from: an annotated
+corpus directory (fixtures/ingest-eval/, loaded by `load_corpus`); its figures are described below.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
 
-from commitments.models import ThreadEntry, spans_overlap
+import yaml
+
+from commitments.models import Thread, ThreadEntry, spans_overlap
 from meetings.models import Statement
 
 from .corpus import StoredCorpus
 from .figures import Place
 from .ranking import SpanSuggestion, suggest
+from .services import suggestions_for_text
 
 COUNTS = (
     "suggestions",
@@ -187,4 +196,365 @@ def format_table(scores: Sequence[Score], overall: Score) -> str:
             shown = "—" if value is None else f"{value:.2f}"
             cells.append(f"{shown} ({score.counts[numerator]}/{score.counts[denominator]})".rjust(16))
         lines.append(f"{score.statement:<{width}}  " + "  ".join(cells))
+    return "\n".join(lines)
+
+
+# --- statements it has not seen: an annotated corpus (fixtures/ingest-eval/) ---------------------------
+#
+# Each <slug>.txt of a corpus directory is suggested for as `manage.py ingest FILE --dry-run --json` does
+# (`ingest.services.suggestions_for_text`, against everything stored) and compared with its <slug>.yaml
+# (the format: fixtures/ingest-eval/README.md). The same overlap rule as above (`spans_overlap`):
+#
+# - span precision: suggestions overlapping an annotated commitment / suggestions.
+# - span recall: annotated commitments with a match / annotated commitments; and the same per voice
+#   (first-person, third-person, numbered-pillar).
+# - pledge top-1 and top-3: over the annotated commitments whose `continues` names at least one stored
+#   recurring pledge, the share whose match lists one of them first (top-1) or among its first three
+#   (top-3). A commitment without a match counts as a miss.
+# - participants found: annotated participants overlapped by a participation suggestion (the dry run's
+#   `participations`, when it has them; when it has none, 0 are found and the report says so).
+# - progress suggested as commitments: annotated progress sentences overlapped by a commitment suggestion.
+# - progress found as evidence: annotated progress sentences overlapped by an evidence suggestion (the dry
+#   run's `evidence`, when it has them).
+
+VOICES = ("first-person", "third-person", "numbered-pillar")
+STRENGTHS = ("binding", "soft")
+ROLES = ("host", "co-chair", "new-member", "observer", "member")
+KINDS = ("communique", "readout", "chairs-summary", "action-plan", "statement", "press-release", "resolution")
+EXTENTS = ("whole", "opening")
+SOURCE_KEYS = ("url", "title", "publisher", "published", "kind", "extent")
+TOP_KEYS = ("source", "commitments", "progress", "participants")
+COMMITMENT_KEYS = ("quote", "strength", "voice", "actor")
+PARTICIPANT_KEYS = ("quote", "member", "role")
+
+
+class CorpusError(ValueError):
+    """An annotation that cannot be measured against: the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass(frozen=True)
+class AnnotatedCommitment(Span):
+    strength: str
+    voice: str
+    actor: str
+    continues: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AnnotatedParticipant(Span):
+    member: str
+    role: str
+
+
+@dataclass(frozen=True)
+class AnnotatedText:
+    """One statement of the corpus: its text exactly as stored and what an analyst marked in it."""
+
+    slug: str
+    text: str
+    source: dict[str, object]
+    commitments: tuple[AnnotatedCommitment, ...]
+    progress: tuple[Span, ...]
+    participants: tuple[AnnotatedParticipant, ...]
+
+
+def load_corpus(directory: Path) -> list[AnnotatedText]:
+    """Every <slug>.txt of the directory with its <slug>.yaml, in slug order; `CorpusError` on the first fault."""
+    if not directory.is_dir():
+        raise CorpusError(f"{directory}: not a directory.")
+    texts = {path.stem for path in directory.glob("*.txt")}
+    annotations = {path.stem for path in directory.glob("*.yaml")}
+    for slug in sorted(texts ^ annotations):
+        missing = "yaml" if slug in texts else "txt"
+        raise CorpusError(f"{directory / slug}.{missing}: missing (every .txt needs its .yaml and the reverse).")
+    if not texts:
+        raise CorpusError(f"{directory}: no annotated statements (<slug>.txt with <slug>.yaml).")
+    return [load_annotated(directory / f"{slug}.txt") for slug in sorted(texts)]
+
+
+def load_annotated(text_path: Path) -> AnnotatedText:
+    """A statement's text and its annotation, every quote placed; `CorpusError` naming the file otherwise."""
+    annotation_path = text_path.with_suffix(".yaml")
+    try:
+        text = text_path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise CorpusError(f"{text_path}: not UTF-8 ({error}).") from None
+    if "\r" in text:
+        raise CorpusError(f"{text_path}: line endings must be LF.")
+    try:
+        data = yaml.safe_load(annotation_path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise CorpusError(f"{annotation_path}: not valid YAML ({error}).") from None
+
+    def fail(message: str) -> NoReturn:
+        raise CorpusError(f"{annotation_path}: {message}")
+
+    if not isinstance(data, dict):
+        fail("not a mapping.")
+    for key in TOP_KEYS:
+        if key not in data:
+            fail(f"missing key {key!r}.")
+    source = data["source"]
+    if not isinstance(source, dict):
+        fail("'source' is not a mapping.")
+    for key in SOURCE_KEYS:
+        if key not in source:
+            fail(f"source: missing key {key!r}.")
+    if source["kind"] not in KINDS:
+        fail(f"source: kind {source['kind']!r} is not one of {', '.join(KINDS)}.")
+    if source["extent"] not in EXTENTS:
+        fail(f"source: extent {source['extent']!r} is not one of {', '.join(EXTENTS)}.")
+    if source["published"] is not None and not isinstance(source["published"], date):
+        fail(f"source: published {source['published']!r} is not a date (YYYY-MM-DD) or null.")
+
+    def items(section: str, keys: Sequence[str]) -> list[dict[str, Any]]:
+        listed = data[section] or []
+        if not isinstance(listed, list):
+            fail(f"{section!r} is not a list.")
+        for number, item in enumerate(listed, 1):
+            if not isinstance(item, dict):
+                fail(f"{section} #{number}: not a mapping.")
+            for key in keys:
+                if key not in item:
+                    fail(f"{section} #{number}: missing key {key!r}.")
+        return listed
+
+    def place(section: str, number: int, quote: object) -> tuple[int, int, str]:
+        if not isinstance(quote, str) or not quote.strip():
+            fail(f"{section} #{number}: the quote is empty or not a string.")
+        found = text.count(quote)
+        if found != 1:
+            fail(f"{section} #{number}: the quote occurs {found} times in {text_path.name}, not once: {quote[:80]!r}")
+        start = text.index(quote)
+        return start, start + len(quote), quote
+
+    commitments = []
+    for number, item in enumerate(items("commitments", COMMITMENT_KEYS), 1):
+        if item["strength"] not in STRENGTHS:
+            fail(f"commitments #{number}: strength {item['strength']!r} is not one of {', '.join(STRENGTHS)}.")
+        if item["voice"] not in VOICES:
+            fail(f"commitments #{number}: voice {item['voice']!r} is not one of {', '.join(VOICES)}.")
+        continues = item.get("continues") or []
+        if not isinstance(continues, list) or not all(isinstance(slug, str) for slug in continues):
+            fail(f"commitments #{number}: 'continues' is not a list of pledge slugs.")
+        commitments.append(
+            AnnotatedCommitment(
+                *place("commitments", number, item["quote"]),
+                strength=item["strength"],
+                voice=item["voice"],
+                actor=str(item["actor"]),
+                continues=tuple(continues),
+            )
+        )
+    progress = [Span(*place("progress", n, item["quote"])) for n, item in enumerate(items("progress", ("quote",)), 1)]
+    participants = []
+    for number, item in enumerate(items("participants", PARTICIPANT_KEYS), 1):
+        if item["role"] not in ROLES:
+            fail(f"participants #{number}: role {item['role']!r} is not one of {', '.join(ROLES)}.")
+        participants.append(
+            AnnotatedParticipant(
+                *place("participants", number, item["quote"]), member=str(item["member"]), role=item["role"]
+            )
+        )
+    return AnnotatedText(
+        slug=text_path.stem,
+        text=text,
+        source=dict(source),
+        commitments=tuple(commitments),
+        progress=tuple(progress),
+        participants=tuple(participants),
+    )
+
+
+def _voice_key(voice: str) -> str:
+    return voice.replace("-", "_")
+
+
+CORPUS_COUNTS = (
+    "suggestions",
+    "matched_suggestions",
+    "curated",
+    "found",
+    *(f"{prefix}_{_voice_key(voice)}" for voice in VOICES for prefix in ("curated", "found")),
+    "pledged",
+    "top1",
+    "top3",
+    "participants",
+    "participants_found",
+    "progress",
+    "progress_as_commitments",
+    "progress_as_evidence",
+)
+CORPUS_RATIOS = {
+    "precision": ("matched_suggestions", "suggestions"),
+    "recall": ("found", "curated"),
+    **{f"recall_{_voice_key(v)}": (f"found_{_voice_key(v)}", f"curated_{_voice_key(v)}") for v in VOICES},
+    "top1": ("top1", "pledged"),
+    "top3": ("top3", "pledged"),
+    "participants": ("participants_found", "participants"),
+    "progress_as_commitments": ("progress_as_commitments", "progress"),
+    "progress_as_evidence": ("progress_as_evidence", "progress"),
+}
+
+
+@dataclass
+class CorpusScore:
+    """Counts for one annotated statement (or pooled), and the shares computed from them."""
+
+    statement: str
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CORPUS_COUNTS, 0))
+
+    def add(self, other: CorpusScore) -> None:
+        for key in CORPUS_COUNTS:
+            self.counts[key] += other.counts[key]
+
+    def ratio(self, name: str) -> float | None:
+        numerator, denominator = CORPUS_RATIOS[name]
+        if not self.counts[denominator]:
+            return None
+        return self.counts[numerator] / self.counts[denominator]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "statement": self.statement,
+            **{name: self.ratio(name) for name in CORPUS_RATIOS},
+            "counts": dict(self.counts),
+        }
+
+
+@dataclass
+class CorpusReport:
+    scores: list[CorpusScore]
+    overall: CorpusScore
+    # Whether the dry run has a `participations` (and an `evidence`) list at all: when not, the
+    # participants (and progress) found are 0 because nothing is suggested, not because it missed.
+    suggests_participations: bool
+    suggests_evidence: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "statements": [s.as_dict() for s in self.scores],
+            "overall": self.overall.as_dict(),
+            "suggests_participations": self.suggests_participations,
+            "suggests_evidence": self.suggests_evidence,
+        }
+
+
+def unknown_pledges(corpus: Iterable[AnnotatedText]) -> dict[str, list[str]]:
+    """{statement slug: pledge slugs its `continues` names that are not stored}, for those that name any."""
+    stored = set(Thread.objects.values_list("slug", flat=True))
+    unknown: dict[str, list[str]] = {}
+    for annotated in corpus:
+        named = sorted({slug for c in annotated.commitments for slug in c.continues} - stored)
+        if named:
+            unknown[annotated.slug] = named
+    return unknown
+
+
+def evaluate_corpus(corpus: Sequence[AnnotatedText]) -> CorpusReport:
+    """Each annotated statement suggested for as the dry run does, scored, then pooled (counts summed)."""
+    scores = []
+    participations = evidence = False
+    for annotated in corpus:
+        result: Mapping[str, Any] = suggestions_for_text(annotated.text)
+        participations = participations or "participations" in result
+        evidence = evidence or "evidence" in result
+        scores.append(score_annotated(annotated, result))
+    overall = CorpusScore("overall")
+    for score in scores:
+        overall.add(score)
+    return CorpusReport(scores, overall, participations, evidence)
+
+
+def _overlaps(span: Span, places: Iterable[Mapping[str, Any]]) -> bool:
+    return any(spans_overlap(p["start"], p["end"], span.start, span.end) for p in places)
+
+
+def score_annotated(annotated: AnnotatedText, result: Mapping[str, Any]) -> CorpusScore:
+    """Compare one dry run's result with the statement's annotation."""
+    suggestions: list[SpanSuggestion] = result["suggestions"]
+    score = CorpusScore(annotated.slug)
+    counts = score.counts
+    counts["suggestions"] = len(suggestions)
+    counts["matched_suggestions"] = sum(
+        any(spans_overlap(s["start"], s["end"], c.start, c.end) for c in annotated.commitments) for s in suggestions
+    )
+    counts["curated"] = len(annotated.commitments)
+    for commitment in annotated.commitments:
+        voice = _voice_key(commitment.voice)
+        counts[f"curated_{voice}"] += 1
+        match = best_match({"start": commitment.start, "end": commitment.end}, suggestions)
+        counts["pledged"] += bool(commitment.continues)
+        if match is None:
+            continue
+        counts["found"] += 1
+        counts[f"found_{voice}"] += 1
+        if commitment.continues:
+            offered = [c["thread"] for c in match["threads"]]
+            counts["top1"] += bool(offered) and offered[0] in commitment.continues
+            counts["top3"] += any(t in commitment.continues for t in offered[:3])
+    counts["participants"] = len(annotated.participants)
+    counts["participants_found"] = sum(_overlaps(p, result.get("participations") or []) for p in annotated.participants)
+    counts["progress"] = len(annotated.progress)
+    counts["progress_as_commitments"] = sum(_overlaps(p, suggestions) for p in annotated.progress)
+    counts["progress_as_evidence"] = sum(_overlaps(p, result.get("evidence") or []) for p in annotated.progress)
+    return score
+
+
+CORPUS_COLUMNS = (
+    ("precision", "span precision"),
+    ("recall", "span recall"),
+    ("recall_first_person", "first-person"),
+    ("recall_third_person", "third-person"),
+    ("recall_numbered_pillar", "numbered-pillar"),
+    ("top1", "pledge top-1"),
+    ("top3", "pledge top-3"),
+    ("participants", "participants"),
+    ("progress_as_commitments", "progress as commit."),
+)
+
+
+def format_corpus_table(report: CorpusReport) -> str:
+    """The corpus scores as a plain-text table, one row per statement and one pooled row, then what is not suggested."""
+    rows = [*report.scores, report.overall]
+    width = max(len(s.statement) for s in rows)
+    cell = max(len(title) for _, title in CORPUS_COLUMNS)
+    lines = [f"{'statement':<{width}}  " + "  ".join(f"{title:>{cell}}" for _, title in CORPUS_COLUMNS)]
+    for score in rows:
+        cells = []
+        for name, _ in CORPUS_COLUMNS:
+            numerator, denominator = CORPUS_RATIOS[name]
+            value = score.ratio(name)
+            shown = "—" if value is None else f"{value:.2f}"
+            cells.append(f"{shown} ({score.counts[numerator]}/{score.counts[denominator]})".rjust(cell))
+        lines.append(f"{score.statement:<{width}}  " + "  ".join(cells))
+    lines.append("")
+    lines.append("recall by voice: annotated commitments of that voice found / annotated commitments of that voice.")
+    lines.append(
+        "progress as commit.: progress sentences suggested as commitments / progress sentences (lower is better)."
+    )
+    counts = report.overall.counts
+    if not report.suggests_participations:
+        lines.append(
+            f"participants: the dry run suggests no participation; {counts['participants_found']} of "
+            f"{counts['participants']} annotated participants found."
+        )
+    if not report.suggests_evidence:
+        lines.append(
+            f"evidence: the dry run suggests no evidence; {counts['progress_as_evidence']} of "
+            f"{counts['progress']} progress sentences found as evidence."
+        )
+    else:
+        lines.append(
+            f"evidence: {counts['progress_as_evidence']} of {counts['progress']} progress sentences found as evidence."
+        )
+    if not counts["pledged"]:
+        lines.append("pledge top-1/top-3: no annotated commitment continues a stored pledge (`continues`).")
     return "\n".join(lines)

@@ -1,10 +1,19 @@
-"""How good the suggestions are, measured on the curated statements (see ingest.evaluation)."""
+"""How good the suggestions are: on the curated statements, or on an annotated corpus (ingest.evaluation)."""
 
 import json
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ingest.evaluation import evaluate, format_table
+from ingest.evaluation import (
+    CorpusError,
+    evaluate,
+    evaluate_corpus,
+    format_corpus_table,
+    format_table,
+    load_corpus,
+    unknown_pledges,
+)
 from meetings.models import Statement
 
 
@@ -12,14 +21,25 @@ class Command(BaseCommand):
     help = (
         "Hide each curated statement's commitments in turn, suggest for its text against the rest, and print "
         "span precision and recall, line-of-effort accuracy, recurring-pledge top-1 and top-3 accuracy and "
-        "change-kind accuracy per statement and overall. Writes nothing."
+        "change-kind accuracy per statement and overall. With --corpus DIR, instead suggest for each "
+        "<slug>.txt of DIR as the dry run does and compare with its <slug>.yaml annotation "
+        "(fixtures/ingest-eval/README.md). Writes nothing."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--statement", action="append", help="only this statement (slug); repeatable")
+        parser.add_argument(
+            "--corpus",
+            metavar="DIR",
+            help="measure on the annotated statements of DIR (e.g. fixtures/ingest-eval/dev) instead",
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args, **options):
+        if options["corpus"]:
+            if options["statement"]:
+                raise CommandError("--statement is for the curated statements; it cannot be combined with --corpus.")
+            return self.handle_corpus(Path(options["corpus"]), options)
         slugs = options["statement"]
         if slugs:
             unknown = sorted(set(slugs) - set(Statement.objects.filter(slug__in=slugs).values_list("slug", flat=True)))
@@ -34,3 +54,18 @@ class Command(BaseCommand):
             )
             return
         self.stdout.write(format_table(scores, overall))
+
+    def handle_corpus(self, directory, options):
+        try:
+            corpus = load_corpus(directory)
+        except CorpusError as error:
+            raise CommandError(str(error)) from None
+        unknown = unknown_pledges(corpus)
+        if unknown:
+            named = "; ".join(f"{slug}: {', '.join(pledges)}" for slug, pledges in unknown.items())
+            raise CommandError(f"'continues' names pledges that are not stored (load the seed first?): {named}.")
+        report = evaluate_corpus(corpus)
+        if options["json"]:
+            self.stdout.write(json.dumps({"corpus": str(directory), **report.as_dict()}, ensure_ascii=False, indent=2))
+            return
+        self.stdout.write(format_corpus_table(report))
