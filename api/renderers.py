@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import orjson
 from django.utils.encoding import force_str
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 
 
 def _default(value):
@@ -92,3 +92,9 @@ class CSVRenderer(BaseRenderer):
         writer.writeheader()
         writer.writerows(flat)
         return out.getvalue().encode(self.charset)
+
+
+class BrowsableHTMLRenderer(BrowsableAPIRenderer):
+    """The browsable API, with a brand that leads to the API's root instead of to DRF's site on another host."""
+
+    template = "api/browsable.html"
