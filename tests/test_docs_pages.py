@@ -4,6 +4,7 @@ In Chromium, with tests/browser.py's guard refusing and recording every request 
 live server; and as plain HTML, which must name no other host to load anything from.
 """
 
+import gzip
 import re
 from urllib.parse import urlsplit
 
@@ -76,6 +77,8 @@ def test_the_redoc_bundle_is_served_without_its_remote_logo_and_swagger_without_
     assert b"cdn.redoc.ly" not in body and b"fonts.googleapis" not in body
     assert b"sourceMappingURL=redoc.standalone.js.map" not in body  # a map this address does not serve
     assert client.get(bundle_url, headers={"If-None-Match": bundle["ETag"]}).status_code == 304
+    compressed = client.get(bundle_url, headers={"Accept-Encoding": "gzip, br"})
+    assert compressed["Content-Encoding"] == "gzip" and gzip.decompress(compressed.content) == body
     # Swagger UI shows a badge from swagger.io's online validator unless validatorUrl is null.
     assert '"validatorUrl": null' in client.get("/api/v1/docs/").content.decode()
 
