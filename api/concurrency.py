@@ -4,6 +4,8 @@ A record's page carries its version as an `ETag` (`NaturalKeyModel.version()`, t
 the admin's change form carries). PUT, PATCH and DELETE must send it back in `If-Match`:
 
 - without it (or with `*`, which names no version): 428 Precondition Required; not an entity tag: 400;
+- only weak tags (`W/"…"`), even of the current version: 412, saying so (If-Match compares strongly,
+  RFC 9110, 13.1.1); a tag that is no version of this record: 412, saying so;
 - PUT and DELETE, when the record changed in any way since that version: 412 Precondition Failed;
 - PATCH, when a field it sends changed since that version: 412. A PATCH writes only the fields it
   sends, so two clients changing different fields of one record both succeed.
@@ -31,19 +33,38 @@ def etag(instance):
     return f'"{instance.version()}"'
 
 
+WEAK_ONLY = (
+    'If-Match holds only weak entity tags (W/"…"), and a change needs the record\'s own, strong one '
+    '(RFC 9110, 13.1.1): send the ETag exactly as a GET gave it, e.g. If-Match: "…".'
+)
+UNKNOWN_VERSION = "If-Match names no version of this record: send the ETag a GET of it gave, as given."
+
+
 def if_match_versions(request):
-    """The versions a write's If-Match names; 428 when it names none."""
+    """The versions a write's If-Match names; 428 when it names none, 412 when it names only weak tags."""
     header = request.headers.get("If-Match", "").strip()
     if not header or header == "*":
         raise PreconditionRequired()
     if not re.fullmatch(ENTITY_TAGS, header):
         raise ValidationError({"If-Match": ['Not an entity tag: send the ETag as given, e.g. If-Match: "…".']})
-    # A weak tag never matches a change's precondition (RFC 9110, 13.1.1).
-    return [match.group(2) for match in _TAG.finditer(header) if not match.group(1)]
+    # A weak tag never matches a change's precondition (RFC 9110, 13.1.1), even one of the current version.
+    versions = [match.group(2) for match in _TAG.finditer(header) if not match.group(1)]
+    if not versions:
+        raise PreconditionFailed(WEAK_ONLY)
+    return versions
 
 
 def check_unchanged(instance, versions, fields=None):
-    """412 unless one of `versions` is the record's version (or, with `fields`, none of those columns changed)."""
+    """412 unless one of `versions` is the record's version (or, with `fields`, none of those columns changed).
+
+    The 412 names the fields changed since the version sent only when it is a version of this record.
+    """
+    current = instance.version()
+    if current in versions:
+        return
+    versions = [version for version in versions if len(version) == len(current)]
+    if not versions:
+        raise PreconditionFailed(UNKNOWN_VERSION)
     watched = None if fields is None else set(fields)
     for version in versions:
         changed = set(instance.changed_since(version))
