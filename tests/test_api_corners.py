@@ -261,3 +261,10 @@ def test_a_thread_filter_lists_its_commitments(seeded):
 def test_an_unknown_funding_stage_is_a_400(seeded):
     response = APIClient().get("/api/v1/assessments/?funding_stage=nope")
     assert response.status_code == 400 and list(response.json()) == ["funding_stage"]
+
+
+def test_a_list_in_a_cell_is_text_guarded_against_formulas_and_never_python_text():
+    from api.renderers import cell
+
+    assert cell(['=HYPERLINK("http://x.invalid")', "b"]) == '\'=HYPERLINK("http://x.invalid"); b'
+    assert cell([{"thread": "t", "position": 1, "nested": {"a": None, "b": ["x", True]}}]) == "t:1::x,true"
