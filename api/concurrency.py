@@ -59,7 +59,7 @@ def check_unchanged(instance, versions, fields=None):
 
     The 412 names the fields changed since the version sent only when it is a version of this record.
     """
-    current = instance.version()
+    current = etag(instance).strip('"')  # the version the record's ETag names
     if current in versions:
         return
     versions = [version for version in versions if len(version) == len(current)]
