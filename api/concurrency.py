@@ -41,24 +41,25 @@ UNKNOWN_VERSION = "If-Match names no version of this record: send the ETag a GET
 
 
 def if_match_versions(request):
-    """The versions a write's If-Match names; 428 when it names none, 412 when it names only weak tags."""
+    """The versions a write's strong If-Match tags name (none when all are weak); 428 without any tag."""
     header = request.headers.get("If-Match", "").strip()
     if not header or header == "*":
         raise PreconditionRequired()
     if not re.fullmatch(ENTITY_TAGS, header):
         raise ValidationError({"If-Match": ['Not an entity tag: send the ETag as given, e.g. If-Match: "…".']})
-    # A weak tag never matches a change's precondition (RFC 9110, 13.1.1), even one of the current version.
-    versions = [match.group(2) for match in _TAG.finditer(header) if not match.group(1)]
-    if not versions:
-        raise PreconditionFailed(WEAK_ONLY)
-    return versions
+    # A weak tag never matches a change's precondition (RFC 9110, 13.1.1), even one of the current
+    # version; check_unchanged() says so, after the body is read (a 400 comes first).
+    return [match.group(2) for match in _TAG.finditer(header) if not match.group(1)]
 
 
 def check_unchanged(instance, versions, fields=None):
     """412 unless one of `versions` is the record's version (or, with `fields`, none of those columns changed).
 
-    The 412 names the fields changed since the version sent only when it is a version of this record.
+    The 412 names the fields changed since the version sent only when it is a version of this record;
+    with no versions (If-Match held only weak tags), it says that a strong one is needed.
     """
+    if not versions:
+        raise PreconditionFailed(WEAK_ONLY)
     current = etag(instance).strip('"')  # the version the record's ETag names
     if current in versions:
         return

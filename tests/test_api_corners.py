@@ -135,9 +135,10 @@ def curator_client(seeded, curator):
 
 def test_a_weak_if_match_of_the_current_version_is_refused_saying_why_not_naming_a_field(curator_client):
     url = "/api/v1/members/democratic-republic-of-the-congo/"
-    etag = curator_client.get(url)["ETag"]
-    for method in ("patch", "put", "delete"):
-        body = {"name": "Changed"} if method != "delete" else None
+    read = curator_client.get(url)
+    etag = read["ETag"]
+    bodies = {"patch": {"name": "Changed"}, "put": {**read.json(), "name": "Changed"}, "delete": None}
+    for method, body in bodies.items():
         response = getattr(curator_client, method)(url, body, format="json", HTTP_IF_MATCH=f"W/{etag}")
         assert response.status_code == 412, method
         detail = response.json()["detail"]
@@ -147,6 +148,14 @@ def test_a_weak_if_match_of_the_current_version_is_refused_saying_why_not_naming
     assert unknown.status_code == 412 and "no version of this record" in unknown.json()["detail"]
     assert curator_client.patch(url, {"name": "Changed"}, format="json", HTTP_IF_MATCH=etag).status_code == 200
     assert Member.objects.get(slug="democratic-republic-of-the-congo").name == "Changed"
+
+
+def test_a_body_that_cannot_be_read_is_a_400_whatever_the_if_match(curator_client):
+    url = "/api/v1/members/democratic-republic-of-the-congo/"
+    etag = curator_client.get(url)["ETag"]
+    for tag in (f"W/{etag}", '"bogus"'):
+        response = curator_client.put(url, {"name": ""}, format="json", HTTP_IF_MATCH=tag)
+        assert response.status_code == 400 and "slug" in response.json(), tag
 
 
 def test_a_weak_and_a_strong_tag_together_are_read_by_the_strong_one(curator_client):
