@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from commitments.models import Commitment, ThreadEntry
 from meetings.models import Figure, FigureMetric, Meeting
 
+from .csv_lists import matrix_rows, wants_csv
 from .errors import ErrorSerializer
 
 
@@ -41,6 +42,7 @@ class PledgeMatrixSerializer(serializers.Serializer):
 class PledgeMatrixView(APIView):
     """Recurring pledges × meetings: which pledge appears at which meeting, how it changed, with which commitments.
 
+    As CSV, one row per entry (`thread.slug`, `meeting.slug`, commitment, position, change kind).
     The document is built from plain rows and rendered as it is: every entry of every pledge, so
     walking it through the serializer's fields would cost more than reading it (the serializer
     documents it; a test holds the two to the same output).
@@ -66,7 +68,8 @@ class PledgeMatrixView(APIView):
             thread["meetings"].setdefault(row["commitment__statement__meeting__slug"], []).append(
                 {"commitment": row["commitment__slug"], "position": row["position"], "change_kind": row["change_kind"]}
             )
-        return Response({"meetings": list(meetings), "threads": list(threads.values())})
+        document = {"meetings": list(meetings), "threads": list(threads.values())}
+        return Response(matrix_rows(document) if wants_csv(request) else document)
 
 
 class LineMeetingCountSerializer(serializers.Serializer):

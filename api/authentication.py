@@ -17,11 +17,21 @@ class DashboardTokenAuthentication(authentication.BaseAuthentication):
     """A dashboard token: 401 when unknown, expired or revoked; 403 for any write with a read-only token."""
 
     keyword = "Token"
+    # Left to whoever sent it: a proxy in front of a staging server may ask browsers for Basic credentials.
+    PROXY_SCHEMES = {b"basic"}
 
     def authenticate(self, request):
         words = authentication.get_authorization_header(request).split()
-        if not words or words[0].lower() != self.keyword.lower().encode():
+        if not words or words[0].lower() in self.PROXY_SCHEMES:
             return None
+        if words[0].lower() != self.keyword.lower().encode():
+            # `Bearer <key>` and the like: refused, naming the scheme this API takes, rather than read as
+            # no credentials at all (a 401 "not provided", or an anonymous read).
+            scheme = words[0].decode("latin-1")
+            named = f"`{scheme}`" if scheme.isascii() and scheme.isalnum() and len(scheme) <= 20 else "this scheme"
+            raise exceptions.AuthenticationFailed(
+                f"Give a dashboard token as `Authorization: Token <key>`; the API does not take {named} credentials."
+            )
         if len(words) != 2:
             raise exceptions.AuthenticationFailed("Give the token as `Authorization: Token <key>`.")
         try:

@@ -6,6 +6,8 @@ recurring pledge, its entries; for a commitment, its assessments and places in p
 and DELETE must send it back in `If-Match`:
 
 - without it (or with `*`, which names no version): 428 Precondition Required; not an entity tag: 400;
+- only weak tags (`W/"…"`), even of the current version: 412, saying so (If-Match compares strongly,
+  RFC 9110, 13.1.1); a tag that is no version of this record: 412, saying so;
 - PUT and DELETE, when the record changed in any way since that version: 412 Precondition Failed;
 - PATCH, when a field it sends changed since that version, or the rows shown with it (a pledge's
   entries, a commitment's assessments or places): 412. A PATCH writes only the fields it sends, so
@@ -34,14 +36,22 @@ def etag(instance):
     return f'"{instance.version()}"'
 
 
+WEAK_ONLY = (
+    'If-Match holds only weak entity tags (W/"…"), and a change needs the record\'s own, strong one '
+    '(RFC 9110, 13.1.1): send the ETag exactly as a GET gave it, e.g. If-Match: "…".'
+)
+UNKNOWN_VERSION = "If-Match names no version of this record: send the ETag a GET of it gave, as given."
+
+
 def if_match_versions(request):
-    """The versions a write's If-Match names; 428 when it names none."""
+    """The versions a write's strong If-Match tags name (none when all are weak); 428 without any tag."""
     header = request.headers.get("If-Match", "").strip()
     if not header or header == "*":
         raise PreconditionRequired()
     if not re.fullmatch(ENTITY_TAGS, header):
         raise ValidationError({"If-Match": ['Not an entity tag: send the ETag as given, e.g. If-Match: "…".']})
-    # A weak tag never matches a change's precondition (RFC 9110, 13.1.1).
+    # A weak tag never matches a change's precondition (RFC 9110, 13.1.1), even one of the current
+    # version; check_unchanged() says so, after the body is read (a 400 comes first).
     return [match.group(2) for match in _TAG.finditer(header) if not match.group(1)]
 
 
@@ -50,7 +60,17 @@ def check_unchanged(instance, versions, fields=None):
 
     The rows the record's page shows with it (`VERSIONED_CHILDREN`: a pledge's entries) are watched by
     every write: a PATCH made from a read that showed other entries is refused, whatever it sends.
+    The 412 names the fields changed since the version sent only when it is a version of this record;
+    with no versions (If-Match held only weak tags), it says that a strong one is needed.
     """
+    if not versions:
+        raise PreconditionFailed(WEAK_ONLY)
+    current = etag(instance).strip('"')  # the version the record's ETag names
+    if current in versions:
+        return
+    versions = [version for version in versions if len(version) == len(current)]
+    if not versions:
+        raise PreconditionFailed(UNKNOWN_VERSION)
     watched = None if fields is None else {*fields, *instance.VERSIONED_CHILDREN}
     for version in versions:
         changed = set(instance.changed_since(version))

@@ -5,6 +5,9 @@ CHUNK_ROWS (keyset-friendly `iterator()` reads; a server-side cursor on PostgreS
 as they are read, so memory stays flat however many rows match. Columns are flat: nested objects
 as `meeting.slug`, lists joined with "; " (a commitment's threads as `thread:position:change_kind`),
 no JSON inside a cell, and a cell a spreadsheet would run as a formula is written as text.
+
+A document whose rows are inside it is written as those rows: the pledge matrix one row per entry
+(`matrix_rows`), a recurring pledge's page one row per step of its timeline (`timeline_rows`).
 """
 
 import csv
@@ -86,3 +89,35 @@ def in_chunks(queryset, serialize):
     """The queryset's rows read CHUNK_ROWS at a time, each chunk written by `serialize`."""
     for chunk in chunked(queryset.iterator(chunk_size=CHUNK_ROWS), CHUNK_ROWS):
         yield from serialize(chunk)
+
+
+def wants_csv(request):
+    return getattr(request.accepted_renderer, "format", None) == "csv"
+
+
+def matrix_rows(document):
+    """The pledge matrix as rows: one per entry, with its pledge and meeting as `thread.*` and `meeting.*`."""
+    meetings = {meeting["slug"]: meeting for meeting in document["meetings"]}
+    return [
+        {
+            "thread": {"slug": thread["slug"], "title": thread["title"], "line_of_effort": thread["line_of_effort"]},
+            "meeting": meetings[meeting],
+            **entry,
+        }
+        for thread in document["threads"]
+        for meeting, entries in thread["meetings"].items()
+        for entry in entries
+    ]
+
+
+DIFF_MARKS = {"equal": "{}", "delete": "[-{}-]", "insert": "{{+{}+}}"}
+
+
+def diff_text(runs):
+    """A word difference as one line of text, as `git diff --word-diff` writes it: [-old-] {+new+}."""
+    return " ".join(DIFF_MARKS[run["op"]].format(run["text"]) for run in runs)
+
+
+def timeline_rows(document):
+    """A recurring pledge's page as rows: one per step of its timeline, the word difference as text."""
+    return [{"thread": document["slug"], **step, "diff": diff_text(step["diff"])} for step in document["timeline"]]

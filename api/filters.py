@@ -5,7 +5,17 @@ from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 
-from commitments.models import Assessment, ChangeKind, Commitment, ImplementationStatus, Strength, Thread, ThreadEntry
+from commitments.models import (
+    Assessment,
+    ChangeKind,
+    Commitment,
+    FundingStage,
+    ImplementationStatus,
+    LineOfEffort,
+    Strength,
+    Thread,
+    ThreadEntry,
+)
 from meetings.models import (
     Figure,
     FigureMetric,
@@ -67,6 +77,25 @@ class BooleanFilter(filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+@extend_schema_field({"type": "string"})
+class SlugFilter(filters.ModelChoiceFilter):
+    """A related record named by its slug: a slug no record has is a 400 naming the parameter, not an empty list.
+
+    `field_name` is the relation (e.g. `statement__meeting`); the filter compares the record found.
+    """
+
+    def __init__(self, model, *args, **kwargs):
+        name = model._meta.verbose_name
+        kwargs.setdefault("help_text", f"{name.capitalize()} slug.")
+        super().__init__(
+            *args,
+            queryset=model._default_manager.only("pk", "slug"),
+            to_field_name="slug",
+            error_messages={"invalid_choice": f"No {name} has the slug “%(value)s”."},
+            **kwargs,
+        )
+
+
 class MeetingFilter(filters.FilterSet):
     year = YearFilter(field_name="start_date")
     # Not `format`: DRF reads `?format=` to choose the response format (json, csv, api).
@@ -79,7 +108,7 @@ class MeetingFilter(filters.FilterSet):
 
 
 class StatementFilter(filters.FilterSet):
-    meeting = filters.CharFilter(field_name="meeting__slug", lookup_expr="exact")
+    meeting = SlugFilter(Meeting, field_name="meeting")
     kind = filters.ChoiceFilter(choices=StatementKind.choices, lookup_expr="exact")
     year = YearFilter(field_name="meeting__start_date")
 
@@ -91,8 +120,8 @@ class StatementFilter(filters.FilterSet):
 class FigureFilter(filters.FilterSet):
     metric = filters.ChoiceFilter(choices=FigureMetric.choices, lookup_expr="exact")
     qualifier = filters.ChoiceFilter(choices=Qualifier.choices, lookup_expr="exact")
-    meeting = filters.CharFilter(field_name="statement__meeting__slug", lookup_expr="exact")
-    statement = filters.CharFilter(field_name="statement__slug", lookup_expr="exact")
+    meeting = SlugFilter(Meeting, field_name="statement__meeting")
+    statement = SlugFilter(Statement, field_name="statement")
 
     class Meta:
         model = Figure
@@ -115,10 +144,10 @@ class MemberFilter(filters.FilterSet):
 
 
 class ParticipationFilter(filters.FilterSet):
-    meeting = filters.CharFilter(field_name="meeting__slug", lookup_expr="exact")
-    member = filters.CharFilter(field_name="member__slug", lookup_expr="exact")
+    meeting = SlugFilter(Meeting, field_name="meeting")
+    member = SlugFilter(Member, field_name="member")
     role = filters.ChoiceFilter(choices=ParticipationRole.choices, lookup_expr="exact")
-    statement = filters.CharFilter(field_name="statement__slug", lookup_expr="exact")
+    statement = SlugFilter(Statement, field_name="statement")
 
     class Meta:
         model = Participation
@@ -126,8 +155,8 @@ class ParticipationFilter(filters.FilterSet):
 
 
 class CommitmentFilter(filters.FilterSet):
-    meeting = filters.CharFilter(field_name="statement__meeting__slug", lookup_expr="exact", help_text="Meeting slug.")
-    statement = filters.CharFilter(field_name="statement__slug", lookup_expr="exact", help_text="Statement slug.")
+    meeting = SlugFilter(Meeting, field_name="statement__meeting")
+    statement = SlugFilter(Statement, field_name="statement")
     year = YearFilter(field_name="statement__meeting__start_date")
     date_after = filters.DateFilter(
         field_name="statement__meeting__start_date", lookup_expr="gte", help_text="Meetings on or after this date."
@@ -135,8 +164,8 @@ class CommitmentFilter(filters.FilterSet):
     date_before = filters.DateFilter(
         field_name="statement__meeting__start_date", lookup_expr="lte", help_text="Meetings on or before this date."
     )
-    line_of_effort = filters.CharFilter(field_name="line_of_effort__slug", lookup_expr="exact")
-    thread = filters.CharFilter(method="filter_thread", help_text="Recurring pledge slug.")
+    line_of_effort = SlugFilter(LineOfEffort, field_name="line_of_effort")
+    thread = SlugFilter(Thread, method="filter_thread", help_text="Recurring pledge slug.")
     has_thread = BooleanFilter(method="filter_has_thread", help_text="In any recurring pledge, or in none.")
     strength = filters.ChoiceFilter(choices=Strength.choices, lookup_expr="exact")
     change_kind = filters.ChoiceFilter(
@@ -156,7 +185,7 @@ class CommitmentFilter(filters.FilterSet):
 
     # Thread conditions go through a subquery, so a commitment in two threads is listed once.
     def filter_thread(self, queryset, name, value):
-        return queryset.filter(pk__in=ThreadEntry.objects.filter(thread__slug=value).values("commitment_id"))
+        return queryset.filter(pk__in=ThreadEntry.objects.filter(thread=value).values("commitment_id"))
 
     def filter_has_thread(self, queryset, name, value):
         return queryset.in_any_thread(value)
@@ -174,7 +203,7 @@ class CommitmentFilter(filters.FilterSet):
 
 
 class ThreadFilter(filters.FilterSet):
-    line_of_effort = filters.CharFilter(field_name="line_of_effort__slug", lookup_expr="exact")
+    line_of_effort = SlugFilter(LineOfEffort, field_name="line_of_effort")
 
     class Meta:
         model = Thread
@@ -182,9 +211,9 @@ class ThreadFilter(filters.FilterSet):
 
 
 class AssessmentFilter(filters.FilterSet):
-    commitment = filters.CharFilter(field_name="commitment__slug", lookup_expr="exact")
+    commitment = SlugFilter(Commitment, field_name="commitment")
     status = filters.ChoiceFilter(choices=ImplementationStatus.choices, lookup_expr="exact")
-    funding_stage = filters.CharFilter(field_name="funding_stage", lookup_expr="exact")
+    funding_stage = filters.ChoiceFilter(choices=FundingStage.choices, lookup_expr="exact")
     assessed_after = filters.DateFilter(field_name="assessed_on", lookup_expr="gte")
     assessed_before = filters.DateFilter(field_name="assessed_on", lookup_expr="lte")
 

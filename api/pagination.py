@@ -4,8 +4,17 @@ A page size, page number or cursor the API cannot use is a 400 naming the parame
 silently replaced by a default or answered as a missing page.
 """
 
+import base64
+import binascii
+import re
+from urllib.parse import parse_qs
+
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
+
+# What the API writes in a cursor: base64 of a query string of o (offset), r (reverse), p (position).
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+_CURSOR_TOKENS = {"o", "r", "p"}
 
 
 class BoundedPageSize:
@@ -63,6 +72,10 @@ class CursorPagination(BoundedPageSize, pagination.CursorPagination):
     invalid_cursor_message = "This cursor is not one the API gave: follow the `next` and `previous` links."
 
     def decode_cursor(self, request):
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded and not self.well_formed(encoded):
+            # DRF reads what base64 it finds and ignores the rest: `%%%` or `!!` would be the first page.
+            raise self.invalid()
         try:
             cursor = super().decode_cursor(request)
         except pagination.NotFound:
@@ -79,6 +92,18 @@ class CursorPagination(BoundedPageSize, pagination.CursorPagination):
         if cursor is not None and cursor.position is not None and "\x00" in cursor.position:
             raise self.invalid()
         return cursor
+
+    @staticmethod
+    def well_formed(encoded):
+        """Whether `encoded` is a cursor as the API writes them: padded base64 of o, r and p, each at most once."""
+        if not _BASE64.fullmatch(encoded):
+            return False
+        try:
+            text = base64.b64decode(encoded, validate=True).decode("ascii")
+            tokens = parse_qs(text, keep_blank_values=True, strict_parsing=True)
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return False
+        return set(tokens) <= _CURSOR_TOKENS and all(len(values) == 1 for values in tokens.values())
 
     def check_parameters(self, request):
         """400 for a page size or cursor the API cannot use, paged or not (a CSV file is not)."""

@@ -1,9 +1,9 @@
 """Request bodies, read strictly: what no record can hold is a 400 that names the field, not a 500.
 
 JSON is read by orjson (malformed UTF-8 and nesting past 1,024 levels are refused outright). Every
-body is then walked once, without recursion: a string holding a NUL or a lone surrogate, or nesting
-deeper than MAX_DEPTH (no resource has more than two levels), is refused, naming the field, before
-a serializer sees it.
+body is then walked once, without recursion: a string holding a NUL or a lone surrogate, or objects
+and arrays nested more than MAX_DEPTH levels (the body's own object is the first; no resource has
+more than two), is refused, naming the field, before a serializer sees it.
 """
 
 import json
@@ -23,8 +23,9 @@ def check_storable(data):
     stack = [(data, None, 1)]
     while stack:
         value, field, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise ValidationError({field or "non_field_errors": [f"Nested deeper than {MAX_DEPTH} levels."]})
+        # A level is an object or an array: the body's own is the first, a value inside it adds none.
+        if depth > MAX_DEPTH and isinstance(value, dict | list | tuple):
+            raise ValidationError({field or "non_field_errors": [f"Nested more than {MAX_DEPTH} levels deep."]})
         if isinstance(value, dict):
             for key, item in value.items():
                 if isinstance(key, str) and unstorable(key):

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import orjson
 from django.utils.encoding import force_str
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 
 
 def _default(value):
@@ -43,16 +43,24 @@ def cell(value):
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, list):
-        # A list of objects (a commitment's threads) as `a:b:c` items joined with "; ".
-        return "; ".join(
-            ":".join("" if v is None else str(v) for v in item.values()) if isinstance(item, dict) else str(item)
-            for item in value
-        )
-    text = str(value)
+    # A list of objects (a commitment's threads) as `a:b:c` items joined with "; ", never Python's text of it.
+    text = "; ".join(_item(item) for item in value) if isinstance(value, list) else _item(value)
     if text.startswith(FORMULA_STARTS) and not _NUMBER.match(text):
         return "'" + text
     return text
+
+
+def _item(value):
+    """A value inside a cell: an object's values joined with ":", a list's items with ","."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return ":".join(_item(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return ",".join(_item(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def flatten(value, prefix=""):
@@ -92,3 +100,9 @@ class CSVRenderer(BaseRenderer):
         writer.writeheader()
         writer.writerows(flat)
         return out.getvalue().encode(self.charset)
+
+
+class BrowsableHTMLRenderer(BrowsableAPIRenderer):
+    """The browsable API, with a brand that leads to the API's root instead of to DRF's site on another host."""
+
+    template = "api/browsable.html"

@@ -37,7 +37,11 @@ ERRORS = {
         "FieldErrors",
         "Conflicts with another record: a value already taken, evidence still pointed to, or a write that lost a race.",
     ),
-    "412": ("Error", "The record changed since the version in If-Match."),
+    "412": (
+        "Error",
+        "The record changed since the version in If-Match, or If-Match names no version of it "
+        "(only weak tags, or an unknown one).",
+    ),
     "413": ("Error", "The body is larger than the API reads."),
     "415": ("Error", "A body in a media type the API does not read."),
     "428": ("Error", "The change needs the record's ETag in If-Match."),

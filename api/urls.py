@@ -5,10 +5,11 @@ download, which the snapshots app serves.
 """
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import routers
 
 from .aggregates import CommitmentsByLineView, FigureSeriesView, PledgeMatrixView
+from .docs_pages import RedocView, redoc_bundle_view
 from .views import (
     APIRoot,
     AssessmentViewSet,
@@ -44,6 +45,7 @@ urlpatterns = [
     path("aggregates/figure-series/", FigureSeriesView.as_view(), name="figure-series"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("redoc/", RedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("redoc/redoc.standalone.js", redoc_bundle_view, name="redoc-bundle"),
     path("", include(router.urls)),
 ]

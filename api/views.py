@@ -18,7 +18,7 @@ from core.exceptions import ConcurrentChange
 from meetings.models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
 
 from .concurrency import VersionedMixin
-from .csv_lists import CSVListMixin, in_chunks
+from .csv_lists import CSVListMixin, in_chunks, timeline_rows, wants_csv
 from .errors import Conflict, ErrorSerializer, as_drf_error
 from .filters import (
     AssessmentFilter,
@@ -173,6 +173,12 @@ class ThreadViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelVi
 
     def get_serializer_class(self):
         return ThreadTimelineSerializer if self.action == "retrieve" else ThreadSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        if wants_csv(request):
+            response.data = timeline_rows(response.data)  # one row per step, flat
+        return response
 
     @extend_schema(
         request=ThreadEntryWriteSerializer,

@@ -65,8 +65,8 @@ def environment(database_url, **extra):
         DJANGO_SETTINGS_MODULE="bench.settings",
         SECRET_KEY="benchmark-only-secret-key",  # noqa: S106 - a throwaway database
         ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-        # The anonymous throttle runs (its cost is measured) at a rate the benchmark cannot reach; per
-        # second, so that the history it keeps per client stays as short as a real rate keeps it.
+        # The anonymous throttle runs (its cost is measured: one counter per client in the cache) at a
+        # rate the benchmark cannot reach.
         API_ANON_RATE="1000000/second",
         SNAPSHOT_SIGNING_KEY_FILE=str(SIGNING_KEY["path"]),
         # Persistent connections, as docs/deploy.md's production environment sets them.

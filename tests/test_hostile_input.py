@@ -122,6 +122,11 @@ CASES = [
     ("page number not a number", "GET", "/api/v1/meetings/?page=abc", None, 400, "page"),
     ("page number absurd", "GET", "/api/v1/meetings/?page=99999999999999999999999", None, 400, "page"),
     ("cursor garbage", "GET", "/api/v1/commitments/?cursor=garbage", None, 400, "cursor"),
+    # Not base64 at all: DRF read them as no cursor, the first page.
+    ("cursor of percent signs", "GET", "/api/v1/commitments/?cursor=%25%25%25", None, 400, "cursor"),
+    ("cursor of exclamation marks", "GET", "/api/v1/commitments/?cursor=!!", None, 400, "cursor"),
+    ("cursor of base64 zeros", "GET", "/api/v1/commitments/?cursor=AAAA", None, 400, "cursor"),
+    ("cursor in a CSV request", "GET", "/api/v1/commitments/?format=csv&cursor=!!", None, 400, "cursor"),
     (
         "cursor with an absurd position",
         "GET",
