@@ -100,11 +100,22 @@ class FigurePointSerializer(serializers.Serializer):
     qualifier = serializers.CharField()
     value = serializers.DecimalField(max_digits=20, decimal_places=4, allow_null=True)
     unit = serializers.CharField()
+    stage = serializers.CharField(help_text="For funds: committed, raised or disbursed; empty when not stated.")
+    about_from = serializers.DateField(
+        allow_null=True, help_text="First day of the date or period the text says the figure is about."
+    )
+    about_to = serializers.DateField(allow_null=True, help_text="Last day of that date or period.")
+    as_of = serializers.DateField(
+        help_text="Where the series places the figure: `about_to` where recorded, else its meeting's first day."
+    )
     quote = serializers.CharField()
 
 
 class FigureSeriesView(APIView):
-    """A figure across meetings with its hedge kept, e.g. people freed: 7.7 million → almost 8 → nearly eight."""
+    """A figure across time with its hedge kept, e.g. people freed: 7.7 million → almost 8 → nearly eight.
+
+    In the order of the dates the figures are about (`as_of`); funds carry their stage.
+    """
 
     @extend_schema(
         parameters=[OpenApiParameter("metric", enum=FigureMetric.values, required=True)],

@@ -469,14 +469,73 @@ class Qualifier(models.TextChoices):
     UP_TO = "up-to", "up to"
 
 
+class MoneyStage(models.TextChoices):
+    """How far along a sum of money is: promised, gathered or spent. A funds series never mixes them unsaid."""
+
+    COMMITTED = "committed", "committed"
+    RAISED = "raised", "raised"
+    DISBURSED = "disbursed", "disbursed"
+
+
+def month_end(day: datetime.date) -> datetime.date:
+    """The last day of `day`'s month."""
+    following = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return following - datetime.timedelta(days=1)
+
+
+def _from_label(day: datetime.date) -> str:
+    # A period's first day as precisely as it was written: 1 January is a year, the 1st a month.
+    if (day.month, day.day) == (1, 1):
+        return str(day.year)
+    if day.day == 1:
+        return f"{day:%B} {day.year}"
+    return f"{day.day} {day:%B} {day.year}"
+
+
+def _to_label(day: datetime.date) -> str:
+    # A period's last day as precisely as it was written: 31 December is a year, a month's last day a month.
+    if (day.month, day.day) == (12, 31):
+        return str(day.year)
+    if day == month_end(day):
+        return f"{day:%B} {day.year}"
+    return f"{day.day} {day:%B} {day.year}"
+
+
+def period_label(about_from: datetime.date | None, about_to: datetime.date | None) -> str:
+    """The date or period a figure is about, as precisely as it was recorded: “2014”, “July–September 2016”,
+    “since August 2016”, “up to 23 March 2019”; empty when neither end is recorded."""
+    if about_from and about_to:
+        start, end = _from_label(about_from), _to_label(about_to)
+        if start == end:  # “2014”, “July 2016”, one day
+            return start
+        if start.isdigit() and end.isdigit():  # years: “2014–2019”
+            return f"{start}–{end}"
+        if about_from.year == about_to.year and not start.isdigit() and not end.isdigit():
+            # The year once, at the end: “July–September 2016”, “July – 28 September 2016”.
+            start = start.removesuffix(f" {about_from.year}")
+            if " " not in start and " " not in end.rsplit(" ", 1)[0]:
+                return f"{start}–{end}"
+        return f"{start} – {end}"
+    if about_from:
+        return f"since {_from_label(about_from)}"
+    if about_to:
+        return f"up to {_to_label(about_to)}"
+    return ""
+
+
 class FigureQuerySet(NaturalKeyQuerySet["Figure"]):
     def series(self, metric: str) -> Self:
-        """One metric's figures in meeting order, for a series across meetings."""
+        """One metric's figures in the order of the dates they are about, for a series across meetings.
+
+        Each is annotated with `as_of`: the last day of the period it is about where it was recorded,
+        else its meeting's first day (a figure the text does not date is about its statement's time).
+        """
         return (
             self.filter(metric=metric)
             .select_related("statement__meeting")
             .defer("statement__text")
-            .order_by("statement__meeting__start_date", "statement__position", "start")
+            .annotate(as_of=Coalesce("about_to", "statement__meeting__start_date"))
+            .order_by("as_of", "statement__meeting__start_date", "statement__position", "start")
         )
 
     def latest_in_series(self, metric: str) -> Self:
@@ -496,16 +555,72 @@ class Figure(QuotedSpan):
     value = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
     unit = models.CharField(max_length=50)
     qualifier = models.CharField(max_length=20, choices=Qualifier.choices, default=Qualifier.EXACT)
+    # Money is promised, then gathered, then spent: a sum says which, where the text does.
+    stage = models.CharField(
+        max_length=20,
+        choices=MoneyStage.choices,
+        blank=True,
+        help_text="For funds: whether the money is committed, raised or disbursed, as the text says. "
+        "Empty when the text does not say, and for any other metric.",
+    )
+    # The date or period the figure describes, where the text says so (“a 12-member Coalition back in
+    # 2014”); both empty, the figure is about its statement's time. A year is written 1 January to
+    # 31 December, a month its first to its last day: the labels read the precision from the dates.
+    about_from = models.DateField(
+        null=True,
+        blank=True,
+        help_text="First day of the date or period the figure is about, where the text says so "
+        "(a year from 1 January, a month from its 1st). Empty: as of its statement.",
+    )
+    about_to = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Last day of that date or period (a year to 31 December, a month to its last day). "
+        "Empty with a first day: since then, up to the statement.",
+    )
     note = models.TextField(blank=True)
 
-    CURATED_FIELDS = ("slug", "statement", "quote", "start", "end", "metric", "value", "unit", "qualifier", "note")
+    CURATED_FIELDS = (
+        "slug",
+        "statement",
+        "quote",
+        "start",
+        "end",
+        "metric",
+        "value",
+        "unit",
+        "qualifier",
+        "stage",
+        "about_from",
+        "about_to",
+        "note",
+    )
 
     history = HistoricalRecords(bases=[AttributedHistory])
     objects = FigureQuerySet.as_manager()
 
     class Meta(QuotedSpan.Meta):
         ordering = ["statement__meeting__start_date", "statement__position", "start"]
+        constraints = [
+            *QuotedSpan.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(about_from__isnull=True) | Q(about_to__isnull=True) | Q(about_to__gte=F("about_from")),
+                name="figure_about_to_not_before_from",
+            ),
+            models.CheckConstraint(condition=Q(stage="") | Q(metric="funds"), name="figure_stage_only_for_funds"),
+        ]
 
     def __str__(self):
         value = f"{self.value.normalize():f}" if self.value is not None else "(no single number)"
         return f"{self.get_metric_display()}: {self.get_qualifier_display()} {value} {self.unit}"
+
+    def clean(self):
+        super().clean()
+        if self.about_from and self.about_to and self.about_to < self.about_from:
+            raise ValidationError({"about_to": "The period cannot end before it begins."})
+        if self.stage and self.metric != FigureMetric.FUNDS:
+            raise ValidationError({"stage": "Only a sum of money (metric: funds) has a stage."})
+
+    def about_label(self):
+        """The date or period the text says the figure is about (“2014”), empty when it says none."""
+        return period_label(self.about_from, self.about_to)

@@ -10,6 +10,25 @@ from meetings.models import Qualifier
 HEADER = 40
 ROW = 32
 BAR = 16
+SERIES_ROW = 46  # a series row: the date it is about above, the bar below
+
+# The charts' text, in user units (the stylesheet's `.chart text`), and the sizes it is drawn at, in
+# CSS pixels: a chart is never scaled below FONT_PX_MIN / FONT (it scrolls sideways instead: a phone
+# shows legible labels), nor above FONT_PX_MAX / FONT.
+FONT = 13
+FONT_PX_MIN = 12
+FONT_PX_MAX = 16
+
+
+def legible_width(width):
+    """The narrowest a chart `width` units wide may be drawn, in CSS pixels, for its text to stay legible."""
+    return math.ceil(width * FONT_PX_MIN / FONT)
+
+
+def roomy_width(width):
+    """The widest a chart `width` units wide is drawn, in CSS pixels: its text no larger than FONT_PX_MAX."""
+    return math.ceil(width * FONT_PX_MAX / FONT)
+
 
 # A line of effort at a meeting, or in a year, without a commitment.
 NO_COMMITMENTS = {"total": 0, "binding": 0, "soft": 0}
@@ -52,6 +71,14 @@ class CountChart:
     columns: list  # (meeting, x of its label)
     rows: list[CountRow]
     max_total: int
+
+    @property
+    def min_width(self):
+        return legible_width(self.width)
+
+    @property
+    def max_width(self):
+        return max(roomy_width(self.width), self.min_width)
 
 
 def counts_chart(lines, meetings, counts):
@@ -135,6 +162,14 @@ class YearChart:
     years: list[int]
     max_total: int
 
+    @property
+    def min_width(self):
+        return legible_width(self.width)
+
+    @property
+    def max_width(self):
+        return max(roomy_width(self.width), self.min_width)
+
     def by_year(self):
         """The same numbers as a table: (year, the bar of each line that year, the year's total)."""
         return [
@@ -208,20 +243,80 @@ def human_number(value):
     return f"{value.normalize():f}"
 
 
-def figure_label(figure):
-    """A figure with its hedge kept: “more than 7.7 million people”, “nearly 8 million people”."""
+# Units that are not counts of things: never inflected (“1 percent”, “20 billion USD”).
+UNCOUNTED = {"percent", "km2", "sq km", "hectares of land"}
+IRREGULAR = {"person": "people"}
+
+
+def _singular(word):
+    for one, many in IRREGULAR.items():
+        if word == many:
+            return one
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    return word[:-1]
+
+
+def _plural(word):
+    if word in IRREGULAR:
+        return IRREGULAR[word]
+    if word.endswith("y") and word[-2:-1] not in {"a", "e", "i", "o", "u"}:
+        return word[:-1] + "ies"
+    if word.endswith(("ch", "sh", "s", "x")):
+        return word + "es"
+    return word + "s"
+
+
+def _is_plural(word):
+    return word in IRREGULAR.values() or (word.endswith("s") and not word.endswith("ss") and word.isalpha())
+
+
+def counted_unit(value, unit):
+    """The unit as a reader says it after the value: “1 member”, “84 members”, “1 person”, “20 terabytes”.
+
+    A unit is recorded as the text gives it (“members”, or “member” from “12-member”); its first
+    plural word is made singular for exactly one, and a one-word singular count made plural for any
+    other number. Currency codes and measures are left alone.
+    """
+    if not unit or unit in UNCOUNTED or unit.isupper():
+        return unit
+    words = unit.split(" ")
+    if value is not None and Decimal(value) == 1:
+        for index, word in enumerate(words):
+            if _is_plural(word):
+                words[index] = _singular(word)
+                break
+        return " ".join(words)
+    if len(words) == 1 and unit.isalpha() and unit.islower() and not _is_plural(unit):
+        return _plural(unit)
+    return unit
+
+
+def figure_label(figure, *, unsaid_stage=False):
+    """A figure with its hedge kept, and for money its stage: “more than 7.7 million people”,
+    “more than 2.3 billion USD committed”. With `unsaid_stage`, a sum whose stage the text
+    does not give says so."""
     if figure.value is None:
-        return f"{figure.get_qualifier_display()} – no single number – {figure.unit}"
-    words = [human_number(figure.value), figure.unit]
-    if figure.qualifier != Qualifier.EXACT:
-        words.insert(0, figure.get_qualifier_display())
-    return " ".join(words)
+        words = [figure.get_qualifier_display(), "– no single number –", counted_unit(None, figure.unit)]
+    else:
+        words = [human_number(figure.value), counted_unit(figure.value, figure.unit)]
+        if figure.qualifier != Qualifier.EXACT:
+            words.insert(0, figure.get_qualifier_display())
+    if figure.stage:
+        words.append(figure.get_stage_display())
+    elif unsaid_stage:
+        words.append("(stage not stated)")
+    return " ".join(word for word in words if word)
 
 
 @dataclass
 class SeriesBar:
     figure: object
+    when: str  # the date or period the figure is about, and where it was said
     label: str
+    when_y: float
     y: float
     label_y: float
     width: float
@@ -230,36 +325,73 @@ class SeriesBar:
 
 @dataclass
 class SeriesChart:
+    x: int  # where the labels and bars start, clear of the box's edge
     width: int
     height: int
-    label_width: int
     bar_height: int
     bars: list[SeriesBar]
+    stages: list[str]  # the stages of money the series holds, in order; “not stated” for a sum without one
+
+    @property
+    def min_width(self):
+        return legible_width(self.width)
+
+    @property
+    def max_width(self):
+        return max(roomy_width(self.width), self.min_width)
+
+    @property
+    def mixes_stages(self):
+        return len(self.stages) > 1
 
 
-def series_chart(figures):
-    """One metric's figures in meeting order as horizontal bars, each labelled with its qualifier."""
-    label_width, bar_max, text_room = 250, 260, 280
+def figure_when(figure):
+    """Where a figure sits in a series: the date the text says it is about and who said it
+    (“2014 · said at Paris 2019”), else its meeting and statement (“Paris 2019 · Readout”)."""
+    meeting = figure.statement.meeting.short_name()
+    about = figure.about_label()
+    if about:
+        return f"{about} · said at {meeting}"
+    return f"{meeting} · {figure.statement.get_kind_display()}"
+
+
+def series_chart(figures, metric=None):
+    """One metric's figures in the order of the dates they are about, as horizontal bars.
+
+    Each row is two lines: when the figure is about (and who said it) above, the bar and the figure with
+    its qualifier below. A funds series labels each sum with its stage (committed, raised, disbursed),
+    and says when a sum's stage is not stated.
+    """
+    pad, bar_max, text_room = 6, 280, 320
+    money = metric == "funds"
     values = [figure.value for figure in figures if figure.value is not None]
     largest = max(values, default=0) or 1
     bars = []
     for index, figure in enumerate(figures):
-        y = 8 + index * ROW + (ROW - BAR) / 2
+        top = 8 + index * SERIES_ROW
+        y = top + 20
         width = float(bar_max * figure.value / largest) if figure.value is not None else 0.0
         bars.append(
             SeriesBar(
                 figure=figure,
-                label=figure_label(figure),
+                when=figure_when(figure),
+                label=figure_label(figure, unsaid_stage=money),
+                when_y=top + 14,
                 y=y,
                 label_y=y + BAR - 3,
                 width=round(width, 1),
-                text_x=round(label_width + width + 6, 1),
+                text_x=round(pad + width + 6, 1),
             )
         )
+    stages = []
+    if money:
+        said = {figure.get_stage_display() if figure.stage else "not stated" for figure in figures}
+        stages = [stage for stage in ("committed", "raised", "disbursed", "not stated") if stage in said]
     return SeriesChart(
-        width=label_width + bar_max + text_room,
-        height=16 + ROW * len(figures),
-        label_width=label_width,
+        x=pad,
+        width=pad + bar_max + text_room,
+        height=16 + SERIES_ROW * len(figures),
         bar_height=BAR,
         bars=bars,
+        stages=stages,
     )

@@ -238,7 +238,7 @@ def lines_of_effort(request):
     for metric in SERIES:
         latest = list(Figure.objects.latest_in_series(metric)[:SERIES_LENGTH])[::-1]
         total = latest[0].series_total if latest else 0
-        series.append((metric, latest, total, series_chart(latest)))
+        series.append((metric, latest, total, series_chart(latest, metric)))
     context = {
         "chart": chart,
         "meetings": meetings,

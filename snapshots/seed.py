@@ -28,6 +28,7 @@ from meetings.models import (
     MeetingFormat,
     Member,
     MemberKind,
+    MoneyStage,
     Participation,
     ParticipationRole,
     Qualifier,
@@ -343,6 +344,17 @@ class _Builder:
         self.choice(where, "metric", item.get("metric"), FigureMetric)
         self.choice(where, "qualifier", item.get("qualifier"), Qualifier)
         start, end = self.span(where, text, item.get("quote"))
+        if item.get("stage"):
+            self.choice(where, "stage", item.get("stage"), MoneyStage)
+            if item.get("metric") != FigureMetric.FUNDS:
+                self.problem(where, "stage is for a sum of money only (metric: funds)")
+        try:
+            about_from, about_to = _date(item.get("about_from")), _date(item.get("about_to"))
+        except ValueError as exc:
+            self.problem(where, str(exc))
+            about_from = about_to = None
+        if about_from and about_to and about_to < about_from:
+            self.problem(where, "about_to is before about_from")
         try:
             value = _decimal(item.get("value"))
         except InvalidOperation:
@@ -360,6 +372,9 @@ class _Builder:
                 "value": value,
                 "unit": item.get("unit") or "",
                 "qualifier": item.get("qualifier"),
+                "stage": item.get("stage") or "",
+                "about_from": about_from,
+                "about_to": about_to,
                 "note": item.get("note") or "",
             },
         }

@@ -443,6 +443,33 @@ def test_aggregate_query_count_is_constant(django_assert_num_queries, name, quer
         assert APIClient().get(reverse(f"api:{name}"), params).status_code == 200
 
 
+def test_a_figure_records_the_period_it_is_about_and_a_sum_its_stage(clients):
+    statement = StatementFactory()
+    payload = {
+        "slug": "pledged",
+        "statement": statement.slug,
+        "quote": "stabilization contributions",
+        "metric": "funds",
+        "value": "5",
+        "unit": "USD",
+        "stage": "committed",
+        "about_from": "2016-07-01",
+        "about_to": "2016-09-30",
+    }
+    url = reverse("api:figure-list")
+    created = clients["curator"].post(url, payload, format="json")
+    assert created.status_code == 201, created.json()
+    shown = clients["anonymous"].get(reverse("api:figure-detail", args=["pledged"])).json()
+    assert (shown["stage"], shown["about_from"], shown["about_to"]) == ("committed", "2016-07-01", "2016-09-30")
+    backwards = clients["curator"].post(url, {**payload, "slug": "backwards", "about_to": "2016-06-30"}, format="json")
+    assert backwards.status_code == 400
+    assert "cannot end before it begins" in backwards.json()["about_to"][0]
+    people = {**payload, "slug": "people", "metric": "people-freed", "unit": "people"}
+    not_money = clients["curator"].post(url, people, format="json")
+    assert not_money.status_code == 400
+    assert "Only a sum of money" in not_money.json()["stage"][0]
+
+
 def test_the_figure_series_needs_a_known_metric(clients):
     response = clients["anonymous"].get(reverse("api:figure-series"), {"metric": "unicorns"})
     assert response.status_code == 400

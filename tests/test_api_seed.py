@@ -171,6 +171,29 @@ def test_the_fast_list_path_gives_what_the_declarative_serializer_gives(client):
         assert fast[row["slug"]] == json.loads(json.dumps(row)), row["slug"]
 
 
+def test_the_members_series_places_a_figure_at_the_date_its_text_gives(client):
+    rows = client.get(reverse("api:figure-series"), {"metric": "members"}).json()
+    first = rows[0]
+    # “we began as a 12-member Coalition back in 2014”, said at Paris 2019, is about 2014.
+    assert (first["figure"], first["meeting_date"], first["as_of"]) == (
+        "paris-2019-readout-fig-members-2014",
+        "2019-06-24",
+        "2014-12-31",
+    )
+    assert (first["about_from"], first["about_to"]) == ("2014-01-01", "2014-12-31")
+    assert [row["as_of"] for row in rows] == sorted(row["as_of"] for row in rows)
+    assert all(row["as_of"] == row["meeting_date"] for row in rows[1:])
+
+
+def test_the_funds_series_gives_each_sum_its_stage(client):
+    rows = client.get(reverse("api:figure-series"), {"metric": "funds"}).json()
+    assert [(row["figure"], row["stage"]) for row in rows] == [
+        ("berlin-2016-fig-iraq-pledges", "committed"),
+        ("paris-2019-roadmap-fig-funds", "raised"),
+        ("paris-2019-readout-fig-funds-20bn", "raised"),
+    ]
+
+
 GOLDEN = {
     "meeting": ("api:meeting-detail", ["paris-2019-small-group"], {}),
     "statement": ("api:statement-detail", ["copenhagen-2020-statement"], {}),

@@ -50,7 +50,18 @@ def test_the_api_and_the_admin_show_exactly_the_declared_fields_in_their_order(m
 def test_the_seed_builder_takes_a_model_s_declared_fields_less_what_it_computes():
     computed = {"statement", "start", "end"}
     assert ALLOWED_KEYS["line of effort"] == {"slug", "name", "position", "description"}
-    assert ALLOWED_KEYS["figure"] == {"slug", "quote", "metric", "value", "unit", "qualifier", "note"}
+    assert ALLOWED_KEYS["figure"] == {
+        "slug",
+        "quote",
+        "metric",
+        "value",
+        "unit",
+        "qualifier",
+        "stage",
+        "about_from",
+        "about_to",
+        "note",
+    }
     assert ALLOWED_KEYS["participation"] == {"member", "role", "quote", "note"}
     assert ALLOWED_KEYS["member"] == {"slug", "name", "kind"}
     assert ALLOWED_KEYS["thread"] == {"slug", "title", "description", "line_of_effort", "_from"}

@@ -13,7 +13,8 @@ from django.urls import reverse
 
 from commitments.models import Assessment, Commitment, Thread, ThreadEntry
 from commitments.timeline import CLOSE_WORDING_SIMILARITY
-from meetings.models import Meeting, Participation, Statement
+from meetings.models import Meeting, Participation, Statement, period_label
+from public.charts import counted_unit
 from tests.factories import (
     AssessmentFactory,
     CommitmentFactory,
@@ -494,6 +495,120 @@ def test_the_lines_page_gives_figure_series_with_their_qualifiers(client, seeded
     assert "nearly 8 million people" in page
     assert "approximately 20 billion USD" in page and "more than 2.3 billion USD" in page
     assert "68 members" in page and "80 members" in page
+
+
+def series_rows(page, metric):
+    """A series' table as a reader reads it: (about, said at, figure, quote) per row, in order."""
+    section = re.search(rf'<section aria-labelledby="series-{metric}">.*?</section>', page, re.S)[0]
+    table = re.search(r'<table class="series">.*?</table>', section, re.S)[0]
+    rows = re.findall(r"<tr>\s*<td>.*?</tr>", table, re.S)
+    cells = [[" ".join(text_of(c).split()) for c in re.findall(r"<td>(.*?)</td>", row, re.S)] for row in rows]
+    return [(about, said, figure, quote) for about, said, _, figure, quote in cells]
+
+
+def series_labels(page, metric):
+    """The chart's row labels (when, who said it) and value labels, in order."""
+    section = re.search(rf'<section aria-labelledby="series-{metric}">.*?</section>', page, re.S)[0]
+    svg = re.search(r"<svg.*?</svg>", section, re.S)[0]
+    whens = [text_of(t) for t in re.findall(r'<text class="chart-label"[^>]*>(.*?)</text>', svg)]
+    values = [text_of(t) for t in re.findall(r'<text class="chart-value"[^>]*>(.*?)</text>', svg)]
+    return whens, values
+
+
+def test_a_figure_stands_in_its_series_at_the_date_its_text_gives(client, seeded):
+    page = client.get(reverse("public:lines")).content.decode()
+    rows = series_rows(page, "members")
+    # “we began as a 12-member Coalition back in 2014”, said at Paris 2019, is about 2014: it comes first,
+    # before Berlin 2016's 68, and says when it is about and who said it.
+    assert rows[0] == ("2014", "Paris 2019", "12 members", "“we began as a 12-member Coalition back in 2014”")
+    assert [row[2] for row in rows] == ["12 members", "68 members", "80 members", "80 members", "80 members"]
+    assert [row[0] for row in rows[1:]] == ["the statement's time"] * 4
+    whens, values = series_labels(page, "members")
+    assert whens[0] == "2014 · said at Paris 2019" and values[0] == "12 members"
+    assert whens[1] == "Berlin 2016 · Joint statement"
+    # The statement page dates it too.
+    statement = client.get(reverse("public:statement", args=["paris-2019-readout"])).content.decode()
+    item = re.search(r'<li id="f-paris-2019-readout-fig-members-2014">.*?</li>', statement, re.S)[0]
+    assert "12 members (the text dates it: 2014)" in " ".join(text_of(item).split())
+
+
+def test_the_funds_series_says_which_stage_each_sum_is_at(client, seeded):
+    page = client.get(reverse("public:lines")).content.decode()
+    rows = series_rows(page, "funds")
+    assert [(about, figure) for about, _, figure, _ in rows] == [
+        ("July – 28 September 2016", "more than 2.3 billion USD committed"),
+        ("the statement's time", "approximately 20 billion USD raised"),
+        ("the statement's time", "20 billion USD raised"),
+    ]
+    whens, values = series_labels(page, "funds")
+    assert values == [row[2] for row in rows]
+    assert whens[0] == "July – 28 September 2016 · said at Berlin 2016"
+    section = re.search(r'<section aria-labelledby="series-funds">.*?</section>', page, re.S)[0]
+    note = " ".join(text_of(re.search(r'<p class="note stages">(.*?)</p>', section, re.S)[1]).split())
+    assert note.startswith("Not one quantity: these sums are at different stages (committed, raised)")
+    # One stage only: nothing to warn of. The members series has no stages at all.
+    assert (
+        '<p class="note stages">'
+        not in re.search(r'<section aria-labelledby="series-members">.*?</section>', page, re.S)[0]
+    )
+
+
+def test_a_sum_whose_stage_is_not_stated_says_so_in_the_funds_series(client, db):
+    day = datetime.date(2020, 1, 1)
+    exact = {"metric": "funds", "phrase": "stabilization contributions", "unit": "USD", "qualifier": "exact"}
+    FigureFactory(statement__meeting__start_date=day, value=5, **exact)
+    FigureFactory(statement__meeting__start_date=day.replace(year=2021), value=6, stage="disbursed", **exact)
+    page = client.get(reverse("public:lines")).content.decode()
+    _, values = series_labels(page, "funds")
+    assert values == ["5 USD (stage not stated)", "6 USD disbursed"]
+    assert "different stages (disbursed, not stated)" in " ".join(text_of(page).split())
+
+
+def test_units_are_singular_for_one_and_plural_for_any_other_number(client, db):
+    # An ingest records “member” (from “a 12-member Coalition”); a curator writes “members”.
+    for year, value, unit in [(2020, 1, "members"), (2021, 1, "people"), (2022, 84, "member")]:
+        statement = StatementFactory(meeting=MeetingFactory(start_date=datetime.date(year, 1, 1)))
+        FigureFactory(
+            statement=statement, metric="members", phrase="68th member", value=value, unit=unit, qualifier="exact"
+        )
+    page = client.get(reverse("public:lines")).content.decode()
+    assert [row[2] for row in series_rows(page, "members")] == ["1 member", "1 person", "84 members"]
+    assert series_labels(page, "members")[1] == ["1 member", "1 person", "84 members"]
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "shown"),
+    [
+        (1, "members", "member"),
+        (2, "member", "members"),
+        (84, "members", "members"),
+        (1, "people", "person"),
+        (3, "person", "people"),
+        (1, "UN programs closed", "UN program closed"),
+        (200, "UN programs closed", "UN programs closed"),
+        (1, "working groups", "working group"),
+        (1, "USD", "USD"),
+        (1, "percent liberated", "percent liberated"),
+        (0.5, "share of fighters' pay cut", "share of fighters' pay cut"),
+        (None, "people", "people"),
+        (2, "country", "countries"),
+    ],
+)
+def test_a_unit_reads_as_a_reader_says_it_after_its_number(value, unit, shown):
+    assert counted_unit(value, unit) == shown
+
+
+def test_a_period_reads_as_precisely_as_it_was_recorded():
+    day = datetime.date
+    assert period_label(day(2014, 1, 1), day(2014, 12, 31)) == "2014"
+    assert period_label(day(2014, 1, 1), day(2019, 12, 31)) == "2014–2019"
+    assert period_label(day(2016, 7, 1), day(2016, 9, 30)) == "July–September 2016"
+    assert period_label(day(2016, 7, 1), day(2016, 7, 31)) == "July 2016"
+    assert period_label(day(2016, 7, 1), day(2016, 9, 28)) == "July – 28 September 2016"
+    assert period_label(day(2016, 8, 1), None) == "since August 2016"
+    assert period_label(None, day(2019, 3, 23)) == "up to 23 March 2019"
+    assert period_label(day(2019, 3, 23), day(2019, 3, 23)) == "23 March 2019"
+    assert period_label(None, None) == ""
 
 
 # -- the domain reads the pages use -----------------------------------------------------------------

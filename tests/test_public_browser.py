@@ -250,3 +250,36 @@ def test_a_pledges_page_opens_with_its_course_and_each_step_leads_to_its_card(se
         assert "6." in target.locator("h2").inner_text() and "widened" in target.locator(".step-meta").inner_text()
         page.context.close()
     browser_session.assert_clean()
+
+
+# Every SVG text of the page's charts: its words, its drawn font size (computed size × the chart's scale)
+# and the height of its box on the screen, in CSS pixels.
+CHART_TEXT_SIZES = """() => [...document.querySelectorAll("svg.chart text")].map(text => {
+    const svg = text.ownerSVGElement;
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    return [text.textContent, parseFloat(getComputedStyle(text).fontSize) * scale, text.getBoundingClientRect().height];
+})"""
+
+
+def test_chart_labels_are_legible_on_a_phone_and_not_oversized_on_a_desktop(seeded, browser_session):
+    page = browser_session.new_page(viewport={"width": 390, "height": 844})
+    page.goto("/lines-of-effort/")
+    sizes = page.evaluate(CHART_TEXT_SIZES)
+    # The four charts: the counts, and people freed, members and funds with their labels.
+    labels = {words for words, _, _ in sizes}
+    assert {"Berlin 2016", "2014 · said at Paris 2019", "more than 2.3 billion USD committed"} <= labels
+    small = [(words, round(size, 1), round(height, 1)) for words, size, height in sizes if size < 11.5 or height < 11]
+    assert small == []
+    # The charts scroll sideways inside their own boxes; the page does not.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    scrolls = page.locator(".chart-scroll").evaluate_all("boxes => boxes.map(b => b.scrollWidth > b.clientWidth)")
+    assert scrolls == [True, True, True, True]
+    save_screenshot(page, SCREENSHOT_FOLDER, "lines-of-effort-charts-phone")
+    page.context.close()
+
+    page = browser_session.new_page(viewport={"width": 1280, "height": 800})
+    page.goto("/lines-of-effort/")
+    drawn = [size for _, size, _ in page.evaluate(CHART_TEXT_SIZES)]
+    assert 11.5 <= min(drawn) and max(drawn) <= 16.5
+    page.context.close()
+    browser_session.assert_clean()

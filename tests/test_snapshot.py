@@ -217,6 +217,9 @@ def test_values_are_written_the_same_whatever_the_engine(tmp_path):
         metric="funds",
         value=Decimal("1.5"),
         unit="USD bn",
+        stage="committed",
+        about_from=datetime.date(2021, 1, 1),
+        about_to=datetime.date(2021, 6, 30),
     )
     Assessment.objects.create(commitment=commitment, assessed_on=datetime.date(2022, 3, 1), assessor="Analyst")
 
@@ -228,12 +231,12 @@ def test_values_are_written_the_same_whatever_the_engine(tmp_path):
         '"meeting":["rome-2021"],"note":"","position":1,"publisher":"",'
         f'"sha256":"{sha256_hex(text)}","slug":"rome-2021-statement","source_file":"","source_url":"",'
         '"text":"We pledge $1.5 billion — “now”.\\n","title":"Rome"},"model":"meetings.statement"}\n'
-        '{"fields":{"end":22,"metric":"funds","note":"","qualifier":"exact","quote":"$1.5 billion",'
-        '"slug":"rome-funds","start":10,"statement":["rome-2021-statement"],"unit":"USD bn","value":null},'
-        '"model":"meetings.figure"}\n'
-        '{"fields":{"end":14,"metric":"funds","note":"","qualifier":"exact","quote":"1.5",'
-        '"slug":"rome-funds-value","start":11,"statement":["rome-2021-statement"],"unit":"USD bn",'
-        '"value":"1.5000"},"model":"meetings.figure"}\n'
+        '{"fields":{"about_from":null,"about_to":null,"end":22,"metric":"funds","note":"","qualifier":"exact",'
+        '"quote":"$1.5 billion","slug":"rome-funds","stage":"","start":10,"statement":["rome-2021-statement"],'
+        '"unit":"USD bn","value":null},"model":"meetings.figure"}\n'
+        '{"fields":{"about_from":"2021-01-01","about_to":"2021-06-30","end":14,"metric":"funds","note":"",'
+        '"qualifier":"exact","quote":"1.5","slug":"rome-funds-value","stage":"committed","start":11,'
+        '"statement":["rome-2021-statement"],"unit":"USD bn","value":"1.5000"},"model":"meetings.figure"}\n'
         '{"fields":{"description":"","name":"Stabilization","position":2,"slug":"stabilization"},'
         '"model":"commitments.lineofeffort"}\n'
         '{"fields":{"actor":"Ministers","amount":"1500000000.00","assessable":false,"currency":"USD",'
