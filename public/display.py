@@ -78,6 +78,15 @@ def shortened(quote, limit=SHORT_QUOTE):
     return text[: cut if cut > 0 else limit].rstrip(",;: ") + "…"
 
 
+def note_text(note):
+    """A curator's note as a reader reads it: the capture's escaped dollar (`\\$`, copied from a quote) as `$`.
+
+    Notes are plain text, escaped where they are written into a page; the quotes themselves keep the
+    capture's characters (`display_text` folds them for reading).
+    """
+    return note.replace("\\$", "$") if note else note
+
+
 def long_date(value):
     """A date as the pages write it: 1 March 2022 (as `Meeting.date_label()` does), or nothing for none."""
     return f"{value.day} {value:%B} {value.year}" if value else ""

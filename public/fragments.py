@@ -14,7 +14,7 @@ from markupsafe import Markup
 from commitments.models import ImplementationStatus, Strength
 from core.marking import word_diff_html
 
-from .display import CHANGE_MARKUP, change_kind, long_date
+from .display import CHANGE_MARKUP, change_kind, long_date, note_text
 from .links import Route
 
 # Labels by value, looked up for every item (a value that is none of them is shown as it is).
@@ -119,9 +119,9 @@ def _notes(step):
             if step.previous
             else "Why it opens the pledge, in the curator's words"
         )
-        notes.append(f"<div><dt>{said}</dt><dd>{escape(step.entry.note)}</dd></div>\n")
+        notes.append(f"<div><dt>{said}</dt><dd>{escape(note_text(step.entry.note))}</dd></div>\n")
     if step.entry.commitment.note:
-        notes.append(f"<div><dt>Curator's note</dt><dd>{escape(step.entry.commitment.note)}</dd></div>\n")
+        notes.append(f"<div><dt>Curator's note</dt><dd>{escape(note_text(step.entry.commitment.note))}</dd></div>\n")
     return "".join(notes)
 
 
@@ -144,7 +144,7 @@ def _assessment(assessment):
         said += f"; money {escape(assessment.get_funding_stage_display().lower())}"
     said += "."
     if assessment.note:
-        said += f" {escape(assessment.note)}"
+        said += f" {escape(note_text(assessment.note))}"
     if assessment.evidence_url:
         said += f' <a href="{escape(assessment.evidence_url)}">Evidence</a>'
     return said
@@ -159,7 +159,13 @@ def _wording(step):
         shown = (
             f'<p class="diff">{word_diff_html(step.diff)}</p>\n'
             '<p class="note">Close wording, word by word: <del>struck through</del> were dropped, '
-            "<ins>underlined</ins> were added.</p>\n"
+            "<ins>underlined</ins> were added."
+            + (
+                " Words the capture ran together are read as the words the other quote has apart, and noted."
+                if any(run.joined for run in step.diff)
+                else ""
+            )
+            + "</p>\n"
         )
     else:
         statement = commitment.statement

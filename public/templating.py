@@ -45,6 +45,7 @@ def environment(**options):
         figure_text=display.figure_text,
         label=display.label,
         long_date=display.long_date,
+        note_text=display.note_text,
         shortened=display.shortened,
         thousands=thousands,
     )

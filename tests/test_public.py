@@ -344,6 +344,33 @@ def test_close_wording_is_a_word_diff_and_rewritten_wording_two_quotes_side_by_s
     assert html.escape(before, quote=False) in paris or before in html.unescape(paris)
 
 
+def test_a_word_the_rome_capture_ran_together_is_a_note_in_the_diff_not_a_change(client, seeded):
+    # Rome 2021 has "continueto act"; Copenhagen 2020, the step before, has "continue to" apart.
+    page = client.get(reverse("public:pledge", args=["vigilance-security-vacuums"])).content.decode()
+    article = re.search(r'<article class="step" id="c-rome-2021-vigilance-security-vacuums".*?</article>', page, re.S)[
+        0
+    ]
+    diff = re.search(r'<p class="diff">(.*?)</p>', article, re.S)[1]
+    assert "continueto" not in re.sub(r'<span class="diff-joined">.*?</span>', "", diff)
+    assert 'to <span class="diff-joined">(joined in the capture: “continueto”)</span>' in diff
+    assert "Words the capture ran together are read as the words the other quote has apart" in article
+    steps = client.get(reverse("api:thread-detail", args=["vigilance-security-vacuums"])).json()["timeline"]
+    runs = next(step["diff"] for step in steps if step["commitment"] == "rome-2021-vigilance-security-vacuums")
+    assert {"op": "equal", "text": "to", "joined": ["continueto"]} in runs
+    assert [run for run in runs if "joined" in run] == [{"op": "equal", "text": "to", "joined": ["continueto"]}]
+
+
+def test_curators_notes_read_without_the_captures_escapes(client, seeded):
+    # The figure's note copies the Roadmap's "\\$20 billion"; a reader sees "$20 billion".
+    page = client.get(reverse("public:statement", args=["paris-2019-readout"])).content.decode()
+    assert "\\$" not in page
+    assert "the Roadmap says &#34;approximately $20 billion&#34;" in page or "approximately $20 billion" in page
+    pledge = client.get(reverse("public:commitment", args=["paris-2019-roadmap-increase-contributions"]))
+    assert "\\$" not in pledge.content.decode() and "approximately $20 billion" in html.unescape(
+        pledge.content.decode()
+    )
+
+
 def test_the_close_wording_rule_is_the_share_of_words_in_common(db):
     statement = StatementFactory()
     thread = ThreadFactory()
