@@ -371,6 +371,38 @@ def test_curators_notes_read_without_the_captures_escapes(client, seeded):
     )
 
 
+SOURCE_ADDRESSES = {
+    "berlin-2016-joint-statement": "https://theglobalcoalition.org/en/joint-statement-by-the-small-group-of-the-global-coalition/",
+    "paris-2019-roadmap": "https://www.globalsecurity.org/military/library/news/2019/06/mil-190625-state01.htm",
+    "paris-2019-readout": "https://theglobalcoalition.org/en/changing-coalition-changing-threat-paris-meeting",
+    "copenhagen-2020-statement": "",
+    "rome-2021-ministerial-statement": "https://canada.ca/en/global-affairs/news/2021/06/ministerial-meetingof-the-global-coalition-to-defeatdaeshisis.html",
+}
+
+
+@pytest.mark.parametrize("slug", SOURCE_ADDRESSES)
+def test_each_statement_links_its_published_text_or_says_it_has_no_address(client, seeded, slug):
+    statement = Statement.objects.select_related("meeting").get(slug=slug)
+    assert statement.source_url == SOURCE_ADDRESSES[slug]
+    pages = [
+        client.get(reverse("public:statement", args=[slug])).content.decode(),
+        client.get(reverse("public:meeting", args=[statement.meeting.slug])).content.decode(),
+    ]
+    for page in pages:
+        if statement.source_url:
+            assert f'<a href="{statement.source_url}" rel="external" class="source-link">' in page
+        else:
+            assert "No address of the published text is recorded." in page
+        # A link to it, never a request for it: nothing on the page loads from its host.
+        assert not re.search(r'<(img|script|link|iframe)[^>]+(src|href)="https?://', page)
+    if statement.publisher:
+        said = re.search(r"<dt>Published by</dt><dd>(.*?)</dd>", pages[0])[1]
+        if statement.source_url:  # the publisher's name leads to the published page
+            assert said == f'<a href="{statement.source_url}" rel="external">{html.escape(statement.publisher)}</a>'
+        else:  # and does not pretend to be a link where there is none
+            assert "<a" not in said
+
+
 def test_the_close_wording_rule_is_the_share_of_words_in_common(db):
     statement = StatementFactory()
     thread = ThreadFactory()
