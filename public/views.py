@@ -159,6 +159,18 @@ def meetings(request):
     return render(request, "public/meetings.html", context)
 
 
+def by_pledge(rows):
+    """A meeting's pledge rows grouped by pledge, in their order: [(the pledge's first row, its rows)].
+
+    A pledge made several times at one meeting (Rome 2021 made the Africa focus pledge four times)
+    is one heading with its commitments under it, not four lines that differ only in a chip.
+    """
+    groups = {}
+    for row in rows:
+        groups.setdefault(row["thread__slug"], []).append(row)
+    return [(group[0], group) for group in groups.values()]
+
+
 def meeting(request, slug):
     """A meeting: when, where, in which format, who took part as each source says, what was pledged."""
     meeting = get_object_or_404(Meeting, slug=slug)
@@ -179,7 +191,7 @@ def meeting(request, slug):
         "meeting": meeting,
         "statements": statements,
         "participants": participants,
-        "entries": list(ThreadEntry.objects.rows_at_meeting(meeting)),
+        "pledges": by_pledge(ThreadEntry.objects.rows_at_meeting(meeting)),
         "data_links": [
             DataLink("This meeting", api_url("meeting-detail", meeting.slug)),
             list_link("Its commitments", "commitment-list", meeting=meeting.slug),

@@ -475,6 +475,25 @@ def test_the_conflicting_join_is_shown_from_both_meetings(client, seeded):
     assert "Germany" in berlin and "Libya" in berlin and "INTERPOL" in berlin
 
 
+def test_a_meeting_lists_each_pledge_once_with_its_commitments_under_it(client, seeded):
+    page = client.get(reverse("public:meeting", args=["rome-2021-ministerial"])).content.decode()
+    section = re.search(r'<section aria-labelledby="pledges-heading">(.*?)</section>', page, re.S)[1]
+    headings = re.findall(r'<h3 class="pledge-here"><a href="/pledges/([^/"]+)/">', section)
+    made_here = ThreadEntry.objects.filter(commitment__statement__meeting__slug="rome-2021-ministerial")
+    assert sorted(headings) == sorted(set(made_here.values_list("thread__slug", flat=True)))  # each pledge once
+    africa = re.search(r'<a href="/pledges/africa-focus/">.*?</ul>', section, re.S)[0]
+    entries = made_here.filter(thread__slug="africa-focus").select_related("commitment").order_by("position")
+    assert len(entries) == 4 and "4 commitments here" in africa
+    items = re.findall(r"<li>(.*?)</li>", africa, re.S)
+    assert len(items) == 4
+    for item, entry in zip(items, entries, strict=True):
+        # Each line says its change kind and the first words of its quote, and leads to it in the pledge.
+        assert f'class="kind kind-{entry.change_kind}"' in item
+        assert f'href="/pledges/africa-focus/#c-{entry.commitment.slug}"' in item
+        words = " ".join(entry.commitment.display_quote().split()[:4])
+        assert words in html.unescape(item)
+
+
 def test_a_statements_page_shows_its_exact_text_with_every_quote_marked_and_linked(client, seeded):
     statement = Statement.objects.get(slug="paris-2019-roadmap")
     page = client.get(reverse("public:statement", args=[statement.slug])).content.decode()
