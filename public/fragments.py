@@ -37,7 +37,7 @@ def quoted_commitments(commitments, places):
             f'<li id="c-{slug}">\n'
             f'<p><strong><a href="{escape(commitment_url(commitment["slug"]))}">{escape(commitment["summary"])}</a>'
             f'</strong> <a href="#text-c-{slug}">In the text, characters '
-            f"{commitment['start']}–{commitment['end']}</a></p>\n"
+            f"{commitment['start']}–{commitment['end']}</a> {_permalink('text-c-' + slug)}</p>\n"
             f'<p class="meta">{escape(commitment["line_of_effort__name"])} · '
             f"{escape(STRENGTHS.get(commitment['strength'], commitment['strength']))} · "
             f"actor: {escape(commitment['actor'])} · "
@@ -56,6 +56,12 @@ def quoted_commitments(commitments, places):
             items.append("</ul>\n")
         items.append("</li>\n")
     return Markup("".join(items))  # noqa: S704 - every value is escaped above
+
+
+def _permalink(anchor):
+    """A quote's own address on the page, to copy: a plain link to its anchor (no script needed), "#" to the
+    eye and "Link to this quote" to a screen reader. `anchor` is escaped already."""
+    return f'<a class="permalink" href="#{anchor}" aria-label="Link to this quote">#</a>'
 
 
 def timeline_steps(steps, latest, origin):
@@ -87,7 +93,7 @@ def timeline_steps(steps, latest, origin):
 <blockquote class="quote" cite="{escape(origin)}{here}#text-c-{slug}">
 <p>{escape(commitment.display_quote())}</p>
 </blockquote>
-<p class="quote-source"><a href="{here}#text-c-{slug}">The quote in the statement's text</a> \
+<p class="quote-source">{_permalink("c-" + slug)} <a href="{here}#text-c-{slug}">The quote in the statement's text</a> \
 (characters {commitment.start}–{commitment.end}) · statement SHA-256 \
 <code class="digest">{escape(statement.sha256)}</code></p>
 <dl class="facts">

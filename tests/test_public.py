@@ -118,6 +118,74 @@ def test_every_page_answers_with_its_heading_its_data_and_a_citation(client, see
     assert all(asset.startswith(("/", "data:")) for asset in assets), assets
 
 
+class HeadMeta(HTMLParser):
+    """A page's <meta> tags by name or property: {"description": "...", "og:title": "...", ...}."""
+
+    def __init__(self):
+        super().__init__()
+        self.meta = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        key = attrs.get("name") or attrs.get("property")
+        if tag == "meta" and key:
+            assert key not in self.meta, f"{key} twice"
+            self.meta[key] = attrs.get("content")
+
+
+def head_meta(page):
+    reader = HeadMeta()
+    reader.feed(page)
+    return reader.meta
+
+
+@pytest.mark.parametrize(("name", "args", "heading"), PAGES)
+def test_every_page_carries_a_link_preview_of_its_own(client, seeded, name, args, heading):
+    page = client.get(reverse(name, args=args)).content.decode()
+    meta = head_meta(page)
+    title = html.unescape(re.search(r"<title>(.*?) · Coalition commitment tracker</title>", page)[1])
+    assert meta["og:title"] == title and heading in title
+    assert meta["og:type"] in {"website", "article"}
+    assert meta["og:url"] == f"http://testserver{reverse(name, args=args)}"  # absolute, from the request
+    assert meta["description"] == meta["og:description"]
+    assert 40 < len(meta["description"]) <= 260 and "\n" not in meta["description"]
+    assert not any(key.startswith(("og:image", "twitter:image")) for key in meta)  # no image, from any host
+
+
+def test_link_previews_say_what_the_page_is_about(client, seeded):
+    def meta_of(name, *args, **params):
+        return head_meta(client.get(reverse(name, args=args), params).content.decode())
+
+    commitment = Commitment.objects.select_related("statement__meeting").get(slug="berlin-2016-condemn-atrocities")
+    said = meta_of("public:commitment", commitment.slug)
+    assert said["og:title"] == commitment.summary and said["og:type"] == "article"
+    assert said["description"] == f"Berlin 2016: “{commitment.display_quote()}”"
+    rome = meta_of("public:meeting", "rome-2021-ministerial")
+    assert rome["description"].startswith("Ministerial meeting of the Global Coalition, Rome, June 2021 (28 June 2021)")
+    pledge = Thread.objects.get(slug="africa-focus")
+    assert meta_of("public:pledge", pledge.slug)["description"].startswith(pledge.description[:60])
+    # The address is the page's own, its query included.
+    assert meta_of("public:commitments", meeting="rome-2021-ministerial")["og:url"] == (
+        "http://testserver/commitments/?meeting=rome-2021-ministerial"
+    )
+
+
+def test_each_quote_has_a_link_to_copy_that_needs_no_script(client, seeded):
+    pledge = client.get(reverse("public:pledge", args=["africa-focus"])).content.decode()
+    steps = re.findall(r'<article class="step" id="(c-[^"]+)".*?</article>', pledge, re.S)
+    permalinks = re.findall(r'<a class="permalink" href="#([^"]+)" aria-label="Link to this quote">#</a>', pledge)
+    assert steps and permalinks == steps  # one a quote, to the quote's own anchor
+    statement = client.get(reverse("public:statement", args=["rome-2021-ministerial-statement"])).content.decode()
+    anchors = re.findall(
+        r'<a class="permalink" href="#(text-c-[^"]+)" aria-label="Link to this quote">#</a>', statement
+    )
+    quoted = Commitment.objects.filter(statement__slug="rome-2021-ministerial-statement")
+    assert sorted(anchors) == sorted(f"text-c-{slug}" for slug in quoted.values_list("slug", flat=True))
+    for anchor in anchors:  # each leads to the quote in the text
+        assert f'<span class="anchor" id="{anchor}"></span>' in statement
+    assert "<script" not in pledge and "<script" not in statement
+
+
 @pytest.mark.parametrize(("name", "args", "heading"), PAGES)
 def test_every_data_link_answers_json_or_csv(client, seeded, name, args, heading):
     page = client.get(reverse(name, args=args)).content.decode()

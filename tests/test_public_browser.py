@@ -250,3 +250,30 @@ def test_a_pledges_page_opens_with_its_course_and_each_step_leads_to_its_card(se
         assert "6." in target.locator("h2").inner_text() and "widened" in target.locator(".step-meta").inner_text()
         page.context.close()
     browser_session.assert_clean()
+
+
+def test_a_quotes_link_to_copy_works_without_script_and_says_what_it_is(seeded, browser_session):
+    page = browser_session.new_page(javascript=False)
+    page.goto("/pledges/africa-focus/")
+    step = page.locator("article#c-rome-2021-africa-effective-engagement")
+    link = step.get_by_role("link", name="Link to this quote")
+    assert link.inner_text() == "#" and link.is_visible()
+    box = link.bounding_box()
+    assert box["width"] >= 24 and box["height"] >= 24  # large enough to tap
+    link.click()
+    assert page.url.endswith("/pledges/africa-focus/#c-rome-2021-africa-effective-engagement")  # the address to copy
+    assert page.locator("article:target").get_attribute("id") == "c-rome-2021-africa-effective-engagement"
+
+    page.goto("/statements/rome-2021-ministerial-statement/")
+    item = page.locator("li#c-rome-2021-africa-effective-engagement")
+    item.get_by_role("link", name="Link to this quote").click()
+    assert page.url.endswith("#text-c-rome-2021-africa-effective-engagement")
+    marked = page.locator('mark:has(a[href="#c-rome-2021-africa-effective-engagement"])').first
+    assert marked.evaluate("el => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight }")
+    # A link preview of the page it leads to, read by a crawler that runs no script either.
+    assert (
+        page.locator('meta[property="og:url"]')
+        .get_attribute("content")
+        .endswith("/statements/rome-2021-ministerial-statement/")
+    )
+    browser_session.assert_clean()
