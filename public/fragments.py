@@ -14,7 +14,7 @@ from markupsafe import Markup
 from commitments.models import ImplementationStatus, Strength
 from core.marking import word_diff_html
 
-from .display import CHANGE_MARKUP, change_kind, long_date, note_text
+from .display import CHANGE_MARKUP, change_kind, linked_note, long_date, note_text
 from .links import Route
 
 # Labels by value, looked up for every item (a value that is none of them is shown as it is).
@@ -64,13 +64,14 @@ def _permalink(anchor):
     return f'<a class="permalink" href="#{anchor}" aria-label="Link to this quote">#</a>'
 
 
-def timeline_steps(steps, latest, origin):
+def timeline_steps(steps, latest, origin, named=None):
     """A pledge's commitments as the items of its timeline, in position order: where and when each was made,
     its change kind and strength, the exact quote with where it stands in its statement, the curator's
     notes, deadline and money, the latest assessment, and its wording against the one before.
 
     `steps` are `TimelineStep`s, `latest` is `Assessment.objects.latest_of()` for their commitments and
-    `origin` the site's scheme and host, for each quote's `cite` address.
+    `origin` the site's scheme and host, for each quote's `cite` address; `named` the records the curators'
+    notes name (`display.named_records`), linked in them.
     """
     meeting_url, statement_url = Route("public:meeting"), Route("public:statement")
     items = []
@@ -98,7 +99,7 @@ def timeline_steps(steps, latest, origin):
 <code class="digest">{escape(statement.sha256)}</code></p>
 <dl class="facts">
 <div><dt>In short</dt><dd>{escape(commitment.summary)}</dd></div>
-{_notes(step)}{_deadline_and_money(commitment)}<div><dt>Latest assessment</dt><dd>\
+{_notes(step, named or {})}{_deadline_and_money(commitment)}<div><dt>Latest assessment</dt><dd>\
 {_assessment(latest.get(commitment.pk))}</dd></div>
 </dl>
 {_wording(step) if step.previous else ""}</article>
@@ -116,7 +117,7 @@ def follow_through(commitment, assessment):
     )
 
 
-def _notes(step):
+def _notes(step, named):
     """The curator's words on the step (what changed, or why it opens the pledge) and on the commitment."""
     notes = []
     if step.entry.note:
@@ -125,9 +126,9 @@ def _notes(step):
             if step.previous
             else "Why it opens the pledge, in the curator's words"
         )
-        notes.append(f"<div><dt>{said}</dt><dd>{escape(note_text(step.entry.note))}</dd></div>\n")
+        notes.append(f"<div><dt>{said}</dt><dd>{linked_note(step.entry.note, named)}</dd></div>\n")
     if step.entry.commitment.note:
-        notes.append(f"<div><dt>Curator's note</dt><dd>{escape(note_text(step.entry.commitment.note))}</dd></div>\n")
+        notes.append(f"<div><dt>Curator's note</dt><dd>{linked_note(step.entry.commitment.note, named)}</dd></div>\n")
     return "".join(notes)
 
 

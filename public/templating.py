@@ -46,6 +46,7 @@ def environment(**options):
         label=display.label,
         long_date=display.long_date,
         note_text=display.note_text,
+        linked_note=display.linked_note,
         shortened=display.shortened,
         thousands=thousands,
     )

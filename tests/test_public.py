@@ -783,6 +783,8 @@ def populate(size):
 # series each for people freed, members and funds (its latest figures, counted in the same query).
 # Commitments: lines, meetings with their statements (choices, order), the count per statement, a page, their places.
 # A commitment: it with its statement, meeting and line of effort, its places in pledges, its newest assessment.
+# A pledge, a meeting, a statement and a commitment run one more where curators' notes name records by slug
+# (the records, all kinds in one query; see NOTED below); these pages have no such notes.
 QUERIES = {
     "public:commitments": 5,
     "public:commitment": 3,
@@ -808,6 +810,44 @@ def test_each_page_runs_a_fixed_number_of_queries_at_any_size(client, db, django
         # The line of its course, one step a meeting, costs no query of its own.
         line, links = trajectory(page)
         assert len(links) == size and line.startswith("In one line: First made")
+
+
+# Pages with curators' notes: one query more, for every record the notes name by slug (a union of kinds).
+NOTED = ["public:pledge", "public:commitment", "public:statement", "public:meeting"]
+
+
+@pytest.mark.parametrize("size", [2, 5])
+@pytest.mark.parametrize("name", NOTED)
+def test_records_named_in_notes_cost_one_query_whatever_their_number(client, db, django_assert_num_queries, name, size):
+    args = populate(size)[name]
+    thread, commitment = Thread.objects.order_by("pk")[0], Commitment.objects.order_by("pk")[0]
+    naming = f"Compare {commitment.slug} in {thread.slug}, as post-territorial readers do."
+    Commitment.objects.update(note=naming)
+    ThreadEntry.objects.update(note=naming)
+    Statement.objects.update(note=naming)
+    Meeting.objects.update(provenance_note=naming)
+    Participation.objects.update(note=naming)
+    with django_assert_num_queries(QUERIES[name] + 1):
+        response = client.get(reverse(name, args=args))
+    page = response.content.decode()
+    assert f'<a href="/commitments/{commitment.slug}/">{html.escape(commitment.summary)}</a>' in page
+    assert f'in <a href="/pledges/{thread.slug}/">{html.escape(thread.title)}</a>, as post-territorial' in page
+
+
+def test_notes_name_records_by_their_names_with_links_not_by_internal_slugs(client, seeded):
+    statement = client.get(reverse("public:statement", args=["rome-2021-ministerial-statement"])).content.decode()
+    note = re.search(r"<dt>Note</dt><dd>(.*?)</dd>", statement, re.S)[1]
+    observers = Commitment.objects.get(slug="rome-2021-african-observers-welcome")
+    assert f'(see <a href="/commitments/{observers.slug}/">{html.escape(observers.summary)}</a>)' in note
+    # On a pledge's page, no note shows the slug of a record as a bare word.
+    known = {*Commitment.objects.values_list("slug", flat=True), *Thread.objects.values_list("slug", flat=True)}
+    page = client.get(reverse("public:pledge", args=["global-branches-networks"])).content.decode()
+    notes = re.findall(r"<dt>(?:What changed|Why it opens|Curator's note)[^<]*</dt><dd>(.*?)</dd>", page, re.S)
+    shown = " ".join(text_of(re.sub(r"<a [^>]*>.*?</a>", "", n)) for n in notes)
+    assert notes and not [word for word in re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)+", shown) if word in known]
+    assert (
+        '<a href="/pledges/international-law-civilians/">International law and the protection of civilians</a>' in page
+    )
 
 
 def test_the_filtered_matrix_runs_the_same_queries(client, db, django_assert_num_queries):
