@@ -17,6 +17,8 @@ PAGES = {
     "pledge-close-wording": "/pledges/syria-political-settlement-2254/",
     "meetings": "/meetings/",
     "meeting": "/meetings/paris-2019-small-group/",
+    "meeting-pledges-grouped": "/meetings/rome-2021-ministerial/",
+    "pledge-joined-words": "/pledges/vigilance-security-vacuums/",
     "statement": "/statements/rome-2021-ministerial-statement/",
     "lines-of-effort": "/lines-of-effort/",
     "commitments": "/commitments/",
