@@ -402,7 +402,9 @@ class TimelineStepSerializer(serializers.Serializer):
     note = serializers.CharField(source="entry.note")
     diff = serializers.SerializerMethodField(
         help_text="Word runs from the previous commitment's quote to this one: equal, delete (only in the "
-        "previous one) and insert (only in this one), in reading order. Empty for the first."
+        "previous one) and insert (only in this one), in reading order. Empty for the first. A word one "
+        "capture ran together ('continueto') is compared as the words the other quote has apart ('continue "
+        "to'); the run its last part ends in lists it, as captured, in `joined` (present only then)."
     )
 
     @extend_schema_field(serializers.ChoiceField(choices=ChangeKind.choices))
@@ -411,8 +413,9 @@ class TimelineStepSerializer(serializers.Serializer):
 
     @extend_schema_field(
         serializers.ListField(
-            child=serializers.DictField(child=serializers.CharField()),
-            help_text='[{"op": "equal"|"delete"|"insert", "text": "..."}]',
+            child=serializers.DictField(),
+            help_text='[{"op": "equal"|"delete"|"insert", "text": "...", "joined": ["..."] (only where a '
+            "run-together word of a capture is read as its parts)}]",
         )
     )
     def get_diff(self, step):

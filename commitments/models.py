@@ -449,10 +449,16 @@ class ThreadEntryQuerySet(NaturalKeyQuerySet["ThreadEntry"]):
     def rows_at_meeting(self, meeting: Meeting) -> models.QuerySet[ThreadEntry, Mapping[str, Any]]:
         """The recurring pledges made at one meeting, in `at_meeting()`'s order, as rows for a list.
 
-        Rows, not instances: a meeting makes a hundred pledges, and a list shows five values of each.
+        Rows, not instances: a meeting makes a hundred pledges, and a list shows six values of each. A
+        pledge's rows come together (the order is by pledge, then position), for a list grouped by pledge.
         """
         return self.at_meeting(meeting).values(
-            "thread__slug", "thread__title", "thread__line_of_effort__name", "commitment__slug", "change_kind"
+            "thread__slug",
+            "thread__title",
+            "thread__line_of_effort__name",
+            "commitment__slug",
+            "commitment__quote",
+            "change_kind",
         )
 
     def places_for(self, commitment_ids: Iterable[int]) -> dict[int, list[Mapping[str, Any]]]:

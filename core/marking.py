@@ -98,16 +98,27 @@ class Run(Protocol):
     @property
     def text(self) -> str: ...
 
+    @property
+    def joined(self) -> tuple[str, ...]: ...  # run-together words of a capture this run reads as parts
+
+
+def _joined_note(joined: Iterable[str]) -> str:
+    """What a reader is told of words a capture ran together: a note, not a change."""
+    said = ", ".join(f"“{escape(word)}”" for word in joined)
+    return f' <span class="diff-joined">(joined in the capture: {said})</span>'
+
 
 def word_diff_html(runs: Iterable[Run]) -> SafeString:
     """Word runs (`commitments.wording.WordRun`) as HTML in reading order: removed words in <del>, added
-    ones in <ins>, each also said in words for a screen reader."""
+    ones in <ins>, each also said in words for a screen reader. Words a capture ran together, read as
+    their parts, are followed by a note saying so."""
     parts: list[str] = []
     for run in runs:
         text = escape(run.text)
+        note = _joined_note(run.joined) if run.joined else ""
         if run.op == "equal":
-            parts.append(text)
+            parts.append(text + note)
             continue
         tag, css, said = _DIFF_MARKUP[run.op]
-        parts.append(f'<{tag} class="{css}"><span class="visually-hidden">{said}</span>{text}</{tag}>')
+        parts.append(f'<{tag} class="{css}"><span class="visually-hidden">{said}</span>{text}</{tag}>{note}')
     return mark_safe(" ".join(parts))  # noqa: S308 - every run's text is escaped above

@@ -1,12 +1,17 @@
 """How the public pages say things: change kinds as a symbol and a word, figures with their hedge, statuses."""
 
-from django.utils.html import format_html
+import re
 
-from commitments.models import ChangeKind, Strength
+from django.db.models import CharField, Value
+from django.utils.html import escape, format_html
+from markupsafe import Markup
+
+from commitments.models import ChangeKind, Commitment, Strength, Thread
 from core.spans import display_text
-from meetings.models import MeetingFormat, StatementKind
+from meetings.models import Meeting, MeetingFormat, Statement, StatementKind
 
 from .charts import figure_label
+from .links import page_url
 
 # A symbol beside each word, so a change kind never rests on colour alone (the legend explains them).
 CHANGE_SYMBOLS = {
@@ -76,6 +81,69 @@ def shortened(quote, limit=SHORT_QUOTE):
         return text
     cut = text.rfind(" ", 0, limit)
     return text[: cut if cut > 0 else limit].rstrip(",;: ") + "…"
+
+
+def note_text(note):
+    """A curator's note as a reader reads it: the capture's escaped dollar (`\\$`, copied from a quote) as `$`.
+
+    Notes are plain text, escaped where they are written into a page; the quotes themselves keep the
+    capture's characters (`display_text` folds them for reading).
+    """
+    return note.replace("\\$", "$") if note else note
+
+
+# A record a curator's note names by its slug ("see rome-2021-african-observers-welcome"): lower-case
+# words joined by hyphens, not part of an address or a longer word.
+_NAMED_SLUG = re.compile(r"(?<![\w/.-])[a-z0-9]+(?:-[a-z0-9]+)+(?![\w/-])")
+
+# The records a note may name, first to last where two kinds share a slug: (model, its name, its page).
+_NAMEABLE = (
+    (Commitment, "summary", "public:commitment"),
+    (Thread, "title", "public:pledge"),
+    (Statement, "title", "public:statement"),
+    (Meeting, "name", "public:meeting"),
+)
+
+
+def named_records(notes):
+    """{slug: (name, page's URL name)} of the records that the notes name by their slugs.
+
+    One query for all the notes of a page (a union over the kinds of record), and none when no note
+    has a word shaped like a slug. Hyphenated words that are no record's slug ("post-territorial")
+    are simply not found.
+    """
+    candidates = {word for note in notes if note for word in _NAMED_SLUG.findall(note)}
+    if not candidates:
+        return {}
+    queries = [
+        model._default_manager.filter(slug__in=candidates)
+        .order_by()
+        .values_list("slug", field, Value(rank, output_field=CharField()))
+        for rank, (model, field, _) in enumerate(_NAMEABLE)
+    ]
+    found = {}
+    for slug, name, rank in sorted(queries[0].union(*queries[1:], all=True), key=lambda row: row[2], reverse=True):
+        found[slug] = (name, _NAMEABLE[int(rank)][2])
+    return found
+
+
+def linked_note(note, records):
+    """A curator's note as HTML: its text (`note_text`) escaped, each slug of a record it names
+    (`named_records`) a link to that record's page under the record's name."""
+    text = note_text(note) or ""
+    parts, last = [], 0
+    for match in _NAMED_SLUG.finditer(text):
+        record = records.get(match.group())
+        if record is None:
+            continue
+        name, route = record
+        parts += [
+            escape(text[last : match.start()]),
+            f'<a href="{escape(page_url(route, match.group()))}">{escape(name)}</a>',
+        ]
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return Markup("".join(parts))  # noqa: S704 - every piece of the note is escaped above
 
 
 def long_date(value):

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from commitments.models import ImplementationStatus, Strength
 from core.marking import word_diff_html
 
-from .display import CHANGE_MARKUP, change_kind, long_date
+from .display import CHANGE_MARKUP, change_kind, linked_note, long_date, note_text
 from .links import Route
 
 # Labels by value, looked up for every item (a value that is none of them is shown as it is).
@@ -37,7 +37,7 @@ def quoted_commitments(commitments, places):
             f'<li id="c-{slug}">\n'
             f'<p><strong><a href="{escape(commitment_url(commitment["slug"]))}">{escape(commitment["summary"])}</a>'
             f'</strong> <a href="#text-c-{slug}">In the text, characters '
-            f"{commitment['start']}–{commitment['end']}</a></p>\n"
+            f"{commitment['start']}–{commitment['end']}</a> {_permalink('text-c-' + slug)}</p>\n"
             f'<p class="meta">{escape(commitment["line_of_effort__name"])} · '
             f"{escape(STRENGTHS.get(commitment['strength'], commitment['strength']))} · "
             f"actor: {escape(commitment['actor'])} · "
@@ -58,13 +58,20 @@ def quoted_commitments(commitments, places):
     return Markup("".join(items))  # noqa: S704 - every value is escaped above
 
 
-def timeline_steps(steps, latest, origin):
+def _permalink(anchor):
+    """A quote's own address on the page, to copy: a plain link to its anchor (no script needed), "#" to the
+    eye and "Link to this quote" to a screen reader. `anchor` is escaped already."""
+    return f'<a class="permalink" href="#{anchor}" aria-label="Link to this quote">#</a>'
+
+
+def timeline_steps(steps, latest, origin, named=None):
     """A pledge's commitments as the items of its timeline, in position order: where and when each was made,
     its change kind and strength, the exact quote with where it stands in its statement, the curator's
     notes, deadline and money, the latest assessment, and its wording against the one before.
 
     `steps` are `TimelineStep`s, `latest` is `Assessment.objects.latest_of()` for their commitments and
-    `origin` the site's scheme and host, for each quote's `cite` address.
+    `origin` the site's scheme and host, for each quote's `cite` address; `named` the records the curators'
+    notes name (`display.named_records`), linked in them.
     """
     meeting_url, statement_url = Route("public:meeting"), Route("public:statement")
     items = []
@@ -87,12 +94,12 @@ def timeline_steps(steps, latest, origin):
 <blockquote class="quote" cite="{escape(origin)}{here}#text-c-{slug}">
 <p>{escape(commitment.display_quote())}</p>
 </blockquote>
-<p class="quote-source"><a href="{here}#text-c-{slug}">The quote in the statement's text</a> \
+<p class="quote-source">{_permalink("c-" + slug)} <a href="{here}#text-c-{slug}">The quote in the statement's text</a> \
 (characters {commitment.start}–{commitment.end}) · statement SHA-256 \
 <code class="digest">{escape(statement.sha256)}</code></p>
 <dl class="facts">
 <div><dt>In short</dt><dd>{escape(commitment.summary)}</dd></div>
-{_notes(step)}{_deadline_and_money(commitment)}<div><dt>Latest assessment</dt><dd>\
+{_notes(step, named or {})}{_deadline_and_money(commitment)}<div><dt>Latest assessment</dt><dd>\
 {_assessment(latest.get(commitment.pk))}</dd></div>
 </dl>
 {_wording(step) if step.previous else ""}</article>
@@ -110,7 +117,7 @@ def follow_through(commitment, assessment):
     )
 
 
-def _notes(step):
+def _notes(step, named):
     """The curator's words on the step (what changed, or why it opens the pledge) and on the commitment."""
     notes = []
     if step.entry.note:
@@ -119,9 +126,9 @@ def _notes(step):
             if step.previous
             else "Why it opens the pledge, in the curator's words"
         )
-        notes.append(f"<div><dt>{said}</dt><dd>{escape(step.entry.note)}</dd></div>\n")
+        notes.append(f"<div><dt>{said}</dt><dd>{linked_note(step.entry.note, named)}</dd></div>\n")
     if step.entry.commitment.note:
-        notes.append(f"<div><dt>Curator's note</dt><dd>{escape(step.entry.commitment.note)}</dd></div>\n")
+        notes.append(f"<div><dt>Curator's note</dt><dd>{linked_note(step.entry.commitment.note, named)}</dd></div>\n")
     return "".join(notes)
 
 
@@ -144,7 +151,7 @@ def _assessment(assessment):
         said += f"; money {escape(assessment.get_funding_stage_display().lower())}"
     said += "."
     if assessment.note:
-        said += f" {escape(assessment.note)}"
+        said += f" {escape(note_text(assessment.note))}"
     if assessment.evidence_url:
         said += f' <a href="{escape(assessment.evidence_url)}">Evidence</a>'
     return said
@@ -159,7 +166,13 @@ def _wording(step):
         shown = (
             f'<p class="diff">{word_diff_html(step.diff)}</p>\n'
             '<p class="note">Close wording, word by word: <del>struck through</del> were dropped, '
-            "<ins>underlined</ins> were added.</p>\n"
+            "<ins>underlined</ins> were added."
+            + (
+                " Words the capture ran together are read as the words the other quote has apart, and noted."
+                if any(run.joined for run in step.diff)
+                else ""
+            )
+            + "</p>\n"
         )
     else:
         statement = commitment.statement

@@ -45,6 +45,8 @@ def environment(**options):
         figure_text=display.figure_text,
         label=display.label,
         long_date=display.long_date,
+        note_text=display.note_text,
+        linked_note=display.linked_note,
         shortened=display.shortened,
         thousands=thousands,
     )

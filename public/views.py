@@ -14,6 +14,7 @@ from commitments.models import Assessment, Commitment, LineOfEffort, Thread, Thr
 from meetings.models import Figure, FigureMetric, Meeting, Participation, ParticipationRole, Statement
 
 from .charts import counts_chart, series_chart, year_chart
+from .display import named_records
 from .forms import CommitmentFilterForm, MatrixFilterForm
 from .fragments import follow_through, quoted_commitments, timeline_steps
 from .highlight import Span, highlighted_text, quote_in_context
@@ -125,7 +126,12 @@ def pledge(request, slug):
         "thread": thread,
         "steps": steps,
         # A quote's `cite` is an absolute address: the host is read once, not once per quote.
-        "timeline": timeline_steps(steps, latest, f"{request.scheme}://{request.get_host()}"),
+        "timeline": timeline_steps(
+            steps,
+            latest,
+            f"{request.scheme}://{request.get_host()}",
+            named_records([note for step in steps for note in (step.entry.note, step.entry.commitment.note)]),
+        ),
         "meetings": meetings,
         # Its course in one line, the page's answer, from the same steps.
         "trajectory": trajectory_line(steps),
@@ -159,6 +165,18 @@ def meetings(request):
     return render(request, "public/meetings.html", context)
 
 
+def by_pledge(rows):
+    """A meeting's pledge rows grouped by pledge, in their order: [(the pledge's first row, its rows)].
+
+    A pledge made several times at one meeting (Rome 2021 made the Africa focus pledge four times)
+    is one heading with its commitments under it, not four lines that differ only in a chip.
+    """
+    groups = {}
+    for row in rows:
+        groups.setdefault(row["thread__slug"], []).append(row)
+    return [(group[0], group) for group in groups.values()]
+
+
 def meeting(request, slug):
     """A meeting: when, where, in which format, who took part as each source says, what was pledged."""
     meeting = get_object_or_404(Meeting, slug=slug)
@@ -175,11 +193,13 @@ def meeting(request, slug):
         if record.role == ParticipationRole.NEW_MEMBER:
             member["conflicts"] = others.get(record.member_id, [])
     participants = [(role, list(roles[role].values())) for role in ParticipationRole if role in roles]
+    notes = [meeting.provenance_note] + [r.note for _, items in participants for i in items for r in i["sources"]]
     context = {
         "meeting": meeting,
+        "named": named_records(notes),
         "statements": statements,
         "participants": participants,
-        "entries": list(ThreadEntry.objects.rows_at_meeting(meeting)),
+        "pledges": by_pledge(ThreadEntry.objects.rows_at_meeting(meeting)),
         "data_links": [
             DataLink("This meeting", api_url("meeting-detail", meeting.slug)),
             list_link("Its commitments", "commitment-list", meeting=meeting.slug),
@@ -211,6 +231,7 @@ def statement(request, slug):
         "digest_matches": statement.text_matches_digest(),
         "commitments": commitments,
         "commitment_items": quoted_commitments(commitments, places),
+        "named": named_records([statement.note, *(figure.note for figure in figures)]),
         "figures": figures,
         "participations": participations,
         "data_links": [
@@ -326,6 +347,7 @@ def commitment(request, slug):
         "statement": statement,
         "meeting": statement.meeting,
         "passage": quote_in_context(statement.text, commitment.start, commitment.end),
+        "named": named_records([commitment.note]),
         "quote_matches": commitment.quote_matches(),
         "places": ThreadEntry.objects.places_for([commitment.pk]).get(commitment.pk, []),
         "facts": follow_through(commitment, Assessment.objects.latest_of([commitment.pk]).get(commitment.pk)),

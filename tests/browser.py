@@ -62,15 +62,19 @@ class BrowserSession:
         self.console_errors = []
         self._playwright = self._browser = None
 
-    def new_page(self, color_scheme="light", viewport=None):
-        """A page in a fresh context with the given colour scheme, guarded and listened to."""
+    def new_page(self, color_scheme="light", viewport=None, javascript=True):
+        """A page in a fresh context with the given colour scheme, guarded and listened to (its own scripts
+        turned off with `javascript=False`, as a reader or a link-preview crawler may have them)."""
         if self._browser is None:
             from playwright.sync_api import sync_playwright
 
             self._playwright = sync_playwright().start()
             self._browser = self._playwright.chromium.launch(executable_path=self.executable, args=CHROMIUM_ARGS)
         context = self._browser.new_context(
-            color_scheme=color_scheme, viewport=viewport or {"width": 1280, "height": 900}, base_url=self.base_url
+            color_scheme=color_scheme,
+            viewport=viewport or {"width": 1280, "height": 900},
+            base_url=self.base_url,
+            java_script_enabled=javascript,
         )
         context.route("**/*", self._only_the_live_server)
         page = context.new_page()

@@ -571,6 +571,21 @@ def test_a_thread_shows_rewritten_wording_side_by_side_and_close_wording_as_a_wo
     assert "timeline-legend" in html and "are struck through" in html
 
 
+def test_a_threads_word_diff_notes_a_word_the_capture_ran_together_rather_than_marking_it_changed(curator_client):
+    thread, _ = thread_of(
+        [
+            "We urge continued support for the UN Funding Facility.",
+            "We must continue to increase our stabilization contributions.",
+            "We must continueto increase our stabilization contributions.",
+        ],
+        kinds=["strengthened", "repeated"],
+    )
+    html = curator_client.get(reverse("admin:commitments_thread_change", args=[thread.pk])).content.decode()
+    last = html.split('<tr class="timeline-row')[3]
+    assert "<del" not in last and "<ins" not in last
+    assert 'continue to <span class="diff-joined">(joined in the capture: “continueto”)</span> increase' in last
+
+
 def test_a_thread_flags_the_entries_whose_kind_differs_from_the_suggested_one(curator_client):
     thread, _ = thread_of(STABILIZATION, kinds=["strengthened", "narrowed"])
     html = curator_client.get(reverse("admin:commitments_thread_change", args=[thread.pk])).content.decode()

@@ -1,12 +1,14 @@
 import datetime
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from commitments.models import Commitment, ImplementationStatus, Thread, ThreadEntry
 from commitments.services import place_in_thread, remove_from_thread
-from commitments.wording import word_diff
+from commitments.wording import compare, similarity, word_diff
 from core.spans import locate_quote
 from core.texts import read_statement_file, sha256_hex
 from meetings.models import Meeting, Member, Statement
@@ -241,6 +243,50 @@ def test_word_diff_gives_structured_inserted_and_deleted_runs():
 def test_word_diff_ignores_capture_artefacts():
     assert [r.op for r in word_diff("raise approximately \\$20 billion", "raise approximately\n$20 billion")] == [
         "equal"
+    ]
+
+
+def _rome_vigilance_quote():
+    """The Rome 2021 quote with three words its capture ran together, exactly as the seed holds it."""
+    text = read_statement_file(Path(settings.SOURCES_DIR) / "2021-06-28-rome-ministerial-statement.txt")
+    start = text.index("The Coalition must\ncontinue to be vigilant")
+    return text[start : text.index("exploit.", start) + len("exploit.")]
+
+
+def test_a_word_run_together_in_one_capture_is_compared_as_the_words_the_other_has_apart():
+    rome = _rome_vigilance_quote()
+    assert "tobuild on the successithas achieved and continueto act" in rome  # the capture's artefacts
+    apart = rome.replace("tobuild", "to build").replace("successithas", "success it has")
+    apart = apart.replace("continueto", "continue to")
+    for old, new in [(apart, rome), (rome, apart)]:
+        runs, share = compare(old, new)
+        assert {run.op for run in runs} == {"equal"} and share == 1.0
+        assert [run.joined for run in runs if run.joined] == [("tobuild",), ("successithas",), ("continueto",)]
+        # The run holding a joined word's parts ends with them, so the note stands right after them.
+        assert [run.text.split()[-2:] for run in runs if run.joined] == [
+            ["to", "build"],
+            ["it", "has"],
+            ["continue", "to"],
+        ]
+        assert {"op": "equal", "text": "on the success it has", "joined": ["successithas"]} in [
+            run.as_dict() for run in runs
+        ]
+    # Without the reading as parts, the three words would count as changes.
+    assert similarity(apart, rome) > similarity(apart.replace("continue to act", "x y act"), rome)
+
+
+def test_a_run_together_word_is_read_as_parts_only_where_the_other_quote_has_them_apart():
+    # "tobuild" is no words of the other quote: it stays one inserted word, with no note.
+    runs = word_diff("continue to act and to maintain", "continueto act and tobuild")
+    assert [run.as_dict() for run in runs] == [
+        {"op": "equal", "text": "continue to", "joined": ["continueto"]},
+        {"op": "equal", "text": "act and"},
+        {"op": "delete", "text": "to maintain"},
+        {"op": "insert", "text": "tobuild"},
+    ]
+    # A word both quotes have whole is never cut, even where it is also two of their words together.
+    assert [run.as_dict() for run in word_diff("to get her together", "to get her together")] == [
+        {"op": "equal", "text": "to get her together"}
     ]
 
 

@@ -119,6 +119,74 @@ def test_every_page_answers_with_its_heading_its_data_and_a_citation(client, see
     assert all(asset.startswith(("/", "data:")) for asset in assets), assets
 
 
+class HeadMeta(HTMLParser):
+    """A page's <meta> tags by name or property: {"description": "...", "og:title": "...", ...}."""
+
+    def __init__(self):
+        super().__init__()
+        self.meta = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        key = attrs.get("name") or attrs.get("property")
+        if tag == "meta" and key:
+            assert key not in self.meta, f"{key} twice"
+            self.meta[key] = attrs.get("content")
+
+
+def head_meta(page):
+    reader = HeadMeta()
+    reader.feed(page)
+    return reader.meta
+
+
+@pytest.mark.parametrize(("name", "args", "heading"), PAGES)
+def test_every_page_carries_a_link_preview_of_its_own(client, seeded, name, args, heading):
+    page = client.get(reverse(name, args=args)).content.decode()
+    meta = head_meta(page)
+    title = html.unescape(re.search(r"<title>(.*?) · Coalition commitment tracker</title>", page)[1])
+    assert meta["og:title"] == title and heading in title
+    assert meta["og:type"] in {"website", "article"}
+    assert meta["og:url"] == f"http://testserver{reverse(name, args=args)}"  # absolute, from the request
+    assert meta["description"] == meta["og:description"]
+    assert 40 < len(meta["description"]) <= 260 and "\n" not in meta["description"]
+    assert not any(key.startswith(("og:image", "twitter:image")) for key in meta)  # no image, from any host
+
+
+def test_link_previews_say_what_the_page_is_about(client, seeded):
+    def meta_of(name, *args, **params):
+        return head_meta(client.get(reverse(name, args=args), params).content.decode())
+
+    commitment = Commitment.objects.select_related("statement__meeting").get(slug="berlin-2016-condemn-atrocities")
+    said = meta_of("public:commitment", commitment.slug)
+    assert said["og:title"] == commitment.summary and said["og:type"] == "article"
+    assert said["description"] == f"Berlin 2016: “{commitment.display_quote()}”"
+    rome = meta_of("public:meeting", "rome-2021-ministerial")
+    assert rome["description"].startswith("Ministerial meeting of the Global Coalition, Rome, June 2021 (28 June 2021)")
+    pledge = Thread.objects.get(slug="africa-focus")
+    assert meta_of("public:pledge", pledge.slug)["description"].startswith(pledge.description[:60])
+    # The address is the page's own, its query included.
+    assert meta_of("public:commitments", meeting="rome-2021-ministerial")["og:url"] == (
+        "http://testserver/commitments/?meeting=rome-2021-ministerial"
+    )
+
+
+def test_each_quote_has_a_link_to_copy_that_needs_no_script(client, seeded):
+    pledge = client.get(reverse("public:pledge", args=["africa-focus"])).content.decode()
+    steps = re.findall(r'<article class="step" id="(c-[^"]+)".*?</article>', pledge, re.S)
+    permalinks = re.findall(r'<a class="permalink" href="#([^"]+)" aria-label="Link to this quote">#</a>', pledge)
+    assert steps and permalinks == steps  # one a quote, to the quote's own anchor
+    statement = client.get(reverse("public:statement", args=["rome-2021-ministerial-statement"])).content.decode()
+    anchors = re.findall(
+        r'<a class="permalink" href="#(text-c-[^"]+)" aria-label="Link to this quote">#</a>', statement
+    )
+    quoted = Commitment.objects.filter(statement__slug="rome-2021-ministerial-statement")
+    assert sorted(anchors) == sorted(f"text-c-{slug}" for slug in quoted.values_list("slug", flat=True))
+    for anchor in anchors:  # each leads to the quote in the text
+        assert f'<span class="anchor" id="{anchor}"></span>' in statement
+    assert "<script" not in pledge and "<script" not in statement
+
+
 @pytest.mark.parametrize(("name", "args", "heading"), PAGES)
 def test_every_data_link_answers_json_or_csv(client, seeded, name, args, heading):
     page = client.get(reverse(name, args=args)).content.decode()
@@ -345,6 +413,65 @@ def test_close_wording_is_a_word_diff_and_rewritten_wording_two_quotes_side_by_s
     assert html.escape(before, quote=False) in paris or before in html.unescape(paris)
 
 
+def test_a_word_the_rome_capture_ran_together_is_a_note_in_the_diff_not_a_change(client, seeded):
+    # Rome 2021 has "continueto act"; Copenhagen 2020, the step before, has "continue to" apart.
+    page = client.get(reverse("public:pledge", args=["vigilance-security-vacuums"])).content.decode()
+    article = re.search(r'<article class="step" id="c-rome-2021-vigilance-security-vacuums".*?</article>', page, re.S)[
+        0
+    ]
+    diff = re.search(r'<p class="diff">(.*?)</p>', article, re.S)[1]
+    assert "continueto" not in re.sub(r'<span class="diff-joined">.*?</span>', "", diff)
+    assert 'to <span class="diff-joined">(joined in the capture: “continueto”)</span>' in diff
+    assert "Words the capture ran together are read as the words the other quote has apart" in article
+    steps = client.get(reverse("api:thread-detail", args=["vigilance-security-vacuums"])).json()["timeline"]
+    runs = next(step["diff"] for step in steps if step["commitment"] == "rome-2021-vigilance-security-vacuums")
+    assert {"op": "equal", "text": "to", "joined": ["continueto"]} in runs
+    assert [run for run in runs if "joined" in run] == [{"op": "equal", "text": "to", "joined": ["continueto"]}]
+
+
+def test_curators_notes_read_without_the_captures_escapes(client, seeded):
+    # The figure's note copies the Roadmap's "\\$20 billion"; a reader sees "$20 billion".
+    page = client.get(reverse("public:statement", args=["paris-2019-readout"])).content.decode()
+    assert "\\$" not in page
+    assert "the Roadmap says &#34;approximately $20 billion&#34;" in page or "approximately $20 billion" in page
+    pledge = client.get(reverse("public:commitment", args=["paris-2019-roadmap-increase-contributions"]))
+    assert "\\$" not in pledge.content.decode() and "approximately $20 billion" in html.unescape(
+        pledge.content.decode()
+    )
+
+
+SOURCE_ADDRESSES = {
+    "berlin-2016-joint-statement": "https://theglobalcoalition.org/en/joint-statement-by-the-small-group-of-the-global-coalition/",
+    "paris-2019-roadmap": "https://www.globalsecurity.org/military/library/news/2019/06/mil-190625-state01.htm",
+    "paris-2019-readout": "https://theglobalcoalition.org/en/changing-coalition-changing-threat-paris-meeting",
+    "copenhagen-2020-statement": "",
+    "rome-2021-ministerial-statement": "https://canada.ca/en/global-affairs/news/2021/06/ministerial-meetingof-the-global-coalition-to-defeatdaeshisis.html",
+}
+
+
+@pytest.mark.parametrize("slug", SOURCE_ADDRESSES)
+def test_each_statement_links_its_published_text_or_says_it_has_no_address(client, seeded, slug):
+    statement = Statement.objects.select_related("meeting").get(slug=slug)
+    assert statement.source_url == SOURCE_ADDRESSES[slug]
+    pages = [
+        client.get(reverse("public:statement", args=[slug])).content.decode(),
+        client.get(reverse("public:meeting", args=[statement.meeting.slug])).content.decode(),
+    ]
+    for page in pages:
+        if statement.source_url:
+            assert f'<a href="{statement.source_url}" rel="external" class="source-link">' in page
+        else:
+            assert "No address of the published text is recorded." in page
+        # A link to it, never a request for it: nothing on the page loads from its host.
+        assert not re.search(r'<(img|script|link|iframe)[^>]+(src|href)="https?://', page)
+    if statement.publisher:
+        said = re.search(r"<dt>Published by</dt><dd>(.*?)</dd>", pages[0])[1]
+        if statement.source_url:  # the publisher's name leads to the published page
+            assert said == f'<a href="{statement.source_url}" rel="external">{html.escape(statement.publisher)}</a>'
+        else:  # and does not pretend to be a link where there is none
+            assert "<a" not in said
+
+
 def test_the_close_wording_rule_is_the_share_of_words_in_common(db):
     statement = StatementFactory()
     thread = ThreadFactory()
@@ -415,6 +542,25 @@ def test_the_conflicting_join_is_shown_from_both_meetings(client, seeded):
     berlin = text_of(client.get(reverse("public:meeting", args=["berlin-2016-small-group"])).content.decode())
     assert "Sources disagree" not in berlin
     assert "Germany" in berlin and "Libya" in berlin and "INTERPOL" in berlin
+
+
+def test_a_meeting_lists_each_pledge_once_with_its_commitments_under_it(client, seeded):
+    page = client.get(reverse("public:meeting", args=["rome-2021-ministerial"])).content.decode()
+    section = re.search(r'<section aria-labelledby="pledges-heading">(.*?)</section>', page, re.S)[1]
+    headings = re.findall(r'<h3 class="pledge-here"><a href="/pledges/([^/"]+)/">', section)
+    made_here = ThreadEntry.objects.filter(commitment__statement__meeting__slug="rome-2021-ministerial")
+    assert sorted(headings) == sorted(set(made_here.values_list("thread__slug", flat=True)))  # each pledge once
+    africa = re.search(r'<a href="/pledges/africa-focus/">.*?</ul>', section, re.S)[0]
+    entries = made_here.filter(thread__slug="africa-focus").select_related("commitment").order_by("position")
+    assert len(entries) == 4 and "4 commitments here" in africa
+    items = re.findall(r"<li>(.*?)</li>", africa, re.S)
+    assert len(items) == 4
+    for item, entry in zip(items, entries, strict=True):
+        # Each line says its change kind and the first words of its quote, and leads to it in the pledge.
+        assert f'class="kind kind-{entry.change_kind}"' in item
+        assert f'href="/pledges/africa-focus/#c-{entry.commitment.slug}"' in item
+        words = " ".join(entry.commitment.display_quote().split()[:4])
+        assert words in html.unescape(item)
 
 
 def test_a_statements_page_shows_its_exact_text_with_every_quote_marked_and_linked(client, seeded):
@@ -752,6 +898,8 @@ def populate(size):
 # series each for people freed, members and funds (its latest figures, counted in the same query).
 # Commitments: lines, meetings with their statements (choices, order), the count per statement, a page, their places.
 # A commitment: it with its statement, meeting and line of effort, its places in pledges, its newest assessment.
+# A pledge, a meeting, a statement and a commitment run one more where curators' notes name records by slug
+# (the records, all kinds in one query; see NOTED below); these pages have no such notes.
 QUERIES = {
     "public:commitments": 5,
     "public:commitment": 3,
@@ -777,6 +925,44 @@ def test_each_page_runs_a_fixed_number_of_queries_at_any_size(client, db, django
         # The line of its course, one step a meeting, costs no query of its own.
         line, links = trajectory(page)
         assert len(links) == size and line.startswith("In one line: First made")
+
+
+# Pages with curators' notes: one query more, for every record the notes name by slug (a union of kinds).
+NOTED = ["public:pledge", "public:commitment", "public:statement", "public:meeting"]
+
+
+@pytest.mark.parametrize("size", [2, 5])
+@pytest.mark.parametrize("name", NOTED)
+def test_records_named_in_notes_cost_one_query_whatever_their_number(client, db, django_assert_num_queries, name, size):
+    args = populate(size)[name]
+    thread, commitment = Thread.objects.order_by("pk")[0], Commitment.objects.order_by("pk")[0]
+    naming = f"Compare {commitment.slug} in {thread.slug}, as post-territorial readers do."
+    Commitment.objects.update(note=naming)
+    ThreadEntry.objects.update(note=naming)
+    Statement.objects.update(note=naming)
+    Meeting.objects.update(provenance_note=naming)
+    Participation.objects.update(note=naming)
+    with django_assert_num_queries(QUERIES[name] + 1):
+        response = client.get(reverse(name, args=args))
+    page = response.content.decode()
+    assert f'<a href="/commitments/{commitment.slug}/">{html.escape(commitment.summary)}</a>' in page
+    assert f'in <a href="/pledges/{thread.slug}/">{html.escape(thread.title)}</a>, as post-territorial' in page
+
+
+def test_notes_name_records_by_their_names_with_links_not_by_internal_slugs(client, seeded):
+    statement = client.get(reverse("public:statement", args=["rome-2021-ministerial-statement"])).content.decode()
+    note = re.search(r"<dt>Note</dt><dd>(.*?)</dd>", statement, re.S)[1]
+    observers = Commitment.objects.get(slug="rome-2021-african-observers-welcome")
+    assert f'(see <a href="/commitments/{observers.slug}/">{html.escape(observers.summary)}</a>)' in note
+    # On a pledge's page, no note shows the slug of a record as a bare word.
+    known = {*Commitment.objects.values_list("slug", flat=True), *Thread.objects.values_list("slug", flat=True)}
+    page = client.get(reverse("public:pledge", args=["global-branches-networks"])).content.decode()
+    notes = re.findall(r"<dt>(?:What changed|Why it opens|Curator's note)[^<]*</dt><dd>(.*?)</dd>", page, re.S)
+    shown = " ".join(text_of(re.sub(r"<a [^>]*>.*?</a>", "", n)) for n in notes)
+    assert notes and not [word for word in re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)+", shown) if word in known]
+    assert (
+        '<a href="/pledges/international-law-civilians/">International law and the protection of civilians</a>' in page
+    )
 
 
 def test_the_filtered_matrix_runs_the_same_queries(client, db, django_assert_num_queries):

@@ -17,6 +17,8 @@ PAGES = {
     "pledge-close-wording": "/pledges/syria-political-settlement-2254/",
     "meetings": "/meetings/",
     "meeting": "/meetings/paris-2019-small-group/",
+    "meeting-pledges-grouped": "/meetings/rome-2021-ministerial/",
+    "pledge-joined-words": "/pledges/vigilance-security-vacuums/",
     "statement": "/statements/rome-2021-ministerial-statement/",
     "lines-of-effort": "/lines-of-effort/",
     "commitments": "/commitments/",
@@ -282,4 +284,30 @@ def test_chart_labels_are_legible_on_a_phone_and_not_oversized_on_a_desktop(seed
     drawn = [size for _, size, _ in page.evaluate(CHART_TEXT_SIZES)]
     assert 11.5 <= min(drawn) and max(drawn) <= 16.5
     page.context.close()
+
+
+def test_a_quotes_link_to_copy_works_without_script_and_says_what_it_is(seeded, browser_session):
+    page = browser_session.new_page(javascript=False)
+    page.goto("/pledges/africa-focus/")
+    step = page.locator("article#c-rome-2021-africa-effective-engagement")
+    link = step.get_by_role("link", name="Link to this quote")
+    assert link.inner_text() == "#" and link.is_visible()
+    box = link.bounding_box()
+    assert box["width"] >= 24 and box["height"] >= 24  # large enough to tap
+    link.click()
+    assert page.url.endswith("/pledges/africa-focus/#c-rome-2021-africa-effective-engagement")  # the address to copy
+    assert page.locator("article:target").get_attribute("id") == "c-rome-2021-africa-effective-engagement"
+
+    page.goto("/statements/rome-2021-ministerial-statement/")
+    item = page.locator("li#c-rome-2021-africa-effective-engagement")
+    item.get_by_role("link", name="Link to this quote").click()
+    assert page.url.endswith("#text-c-rome-2021-africa-effective-engagement")
+    marked = page.locator('mark:has(a[href="#c-rome-2021-africa-effective-engagement"])').first
+    assert marked.evaluate("el => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight }")
+    # A link preview of the page it leads to, read by a crawler that runs no script either.
+    assert (
+        page.locator('meta[property="og:url"]')
+        .get_attribute("content")
+        .endswith("/statements/rome-2021-ministerial-statement/")
+    )
     browser_session.assert_clean()
