@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
-from typing_extensions import Self
 
 from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet
 from meetings.models import Meeting, QuotedSpan, Statement

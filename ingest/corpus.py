@@ -13,13 +13,12 @@ import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
-from typing import TypedDict, cast
+from typing import NotRequired, TypedDict, cast
 
 import snowballstemmer
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import F, Max, Min, OuterRef, Q, QuerySet, Subquery
-from typing_extensions import NotRequired
 
 from commitments.models import Commitment, Thread, ThreadEntry
 from core.spans import display_text

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Length
 from simple_history.models import HistoricalRecords
-from typing_extensions import Self
 
 from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet
 from core.spans import check_span, display_text, locate_span

@@ -100,7 +100,7 @@ def _write_snapshot(open_member, *, with_history, using, progress, private_key):
         "statements": dict(sorted(statements.items())),
         "files": files,
         # Inside the digest and the signature, as every entry but those two is.
-        "exported_at": timezone.now().astimezone(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "exported_at": timezone.now().astimezone(datetime.UTC).isoformat(timespec="seconds"),
     }
     manifest["snapshot_sha256"] = manifest_digest(manifest)
     if private_key is not None:

@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,13 +14,9 @@ from .records import FIXTURE, FORMAT_1, MANIFEST, READABLE_FORMATS, SnapshotErro
 
 
 def app_version():
-    """The tracker's version, as pyproject.toml states it (its `[project]` table's first `version`).
-
-    Read with a pattern rather than `tomllib`, which Python 3.10 does not have.
-    """
-    text = (Path(settings.BASE_DIR) / "pyproject.toml").read_text(encoding="utf-8")
-    project = text.split("[project]", 1)[1]
-    return re.search(r'^version = "([^"]+)"', project, flags=re.MULTILINE).group(1)
+    """The tracker's version, as pyproject.toml states it."""
+    with open(Path(settings.BASE_DIR) / "pyproject.toml", "rb") as file:
+        return tomllib.load(file)["project"]["version"]
 
 
 def applied_migrations(using=DEFAULT_DB_ALIAS):

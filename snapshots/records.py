@@ -163,7 +163,7 @@ def _converter(model_field):
         return lambda value: (
             None
             if value is None
-            else (value.astimezone(datetime.timezone.utc) if timezone.is_aware(value) else value).isoformat(
+            else (value.astimezone(datetime.UTC) if timezone.is_aware(value) else value).isoformat(
                 timespec="microseconds"
             )
         )

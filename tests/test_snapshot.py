@@ -137,7 +137,7 @@ def reseal(snapshot_dir, *, sign_with=None, **manifest_changes):
 
 def test_two_exports_of_the_same_data_are_byte_identical(seeded, tmp_path, monkeypatch):
     first = export(tmp_path / "a")
-    later = datetime.datetime(2031, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    later = datetime.datetime(2031, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
     monkeypatch.setattr(snapshot_export.timezone, "now", lambda: later)
     second = export(tmp_path / "b")
     assert (first / FIXTURE).read_bytes() == (second / FIXTURE).read_bytes()
