@@ -1,9 +1,9 @@
-# Two commands on a fresh machine with Python 3.10-3.13:
+# Two commands on a fresh machine with Python 3.11-3.13:
 #   make run   set up, load the seed data and serve on http://127.0.0.1:8000 (SQLite)
 #   make test  set up and run the whole test suite (lint, import contract, migrations check, pytest)
 # In production (docs/deploy.md): make serve; the load test: make load.
 # The virtual environment is made with PYTHON if given (make run PYTHON=python3.12), else with the first
-# of python3.11 python3.12 python3.13 python3.10 python3 that is Python 3.10-3.13 (tools/find-python).
+# of python3.11 python3.12 python3.13 python3 that is Python 3.11-3.13 (tools/find-python).
 PYTHON ?=
 VENV := .venv
 BIN := $(VENV)/bin
