@@ -147,7 +147,9 @@ class CommitmentFilter(filters.FilterSet):
     )
     actor = filters.CharFilter(field_name="actor", lookup_expr="icontains")
     q = filters.CharFilter(
-        method="filter_q", help_text="Free text over quote and summary (full-text search on PostgreSQL)."
+        method="filter_q",
+        help_text="Words, each found in the quote, the summary or the line of effort's name, in any order; "
+        "word forms, both spellings (-ise/-ize) and the curated synonyms alike (commitments/synonyms.yaml).",
     )
 
     class Meta:
@@ -175,10 +177,18 @@ class CommitmentFilter(filters.FilterSet):
 
 class ThreadFilter(filters.FilterSet):
     line_of_effort = filters.CharFilter(field_name="line_of_effort__slug", lookup_expr="exact")
+    q = filters.CharFilter(
+        method="filter_q",
+        help_text="Words, each found in the title, the description, the line of effort's name or any of its "
+        "commitments, in any order; as the commitments' `q` reads them.",
+    )
 
     class Meta:
         model = Thread
         fields = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.search(value)
 
 
 class AssessmentFilter(filters.FilterSet):

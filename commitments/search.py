@@ -102,7 +102,7 @@ class Alternative:
 class Concept:
     """What one word (or one synonym's words) of a query stands for: found as any of its alternatives."""
 
-    said: str  # the query's words for it
+    said: str  # the query's words for it, as written
     alternatives: tuple[Alternative, ...]
 
     def keys(self) -> set[str]:
@@ -125,7 +125,8 @@ def _synonyms_by_key() -> dict[tuple[str, ...], int]:
 
 def parse(text: str) -> list[Concept]:
     """The concepts of a query, in its order, each once: synonyms by the longest term that fits."""
-    tokens = words(text)
+    found = list(_WORD.finditer(text))
+    tokens = [match.group(0).lower() for match in found]
     keys = [key(token) for token in tokens]
     by_key = _synonyms_by_key()
     longest = max((len(term) for term in by_key), default=1)
@@ -135,10 +136,11 @@ def parse(text: str) -> list[Concept]:
         for length in range(min(longest, len(tokens) - at), 0, -1):
             group = by_key.get(tuple(keys[at : at + length]))
             if group is not None:
-                said = tokens[at : at + length]
+                mine = tokens[at : at + length]
+                said = text[found[at].start() : found[at + length - 1].end()]
                 # The reader's own words are found anywhere, as any other words of theirs are.
-                own = [Alternative((variant,)) for variant in spelling_variants(said[0])] if length == 1 else []
-                own = own or [Alternative(tuple(said))]
+                own = [Alternative((variant,)) for variant in spelling_variants(mine[0])] if length == 1 else []
+                own = own or [Alternative(tuple(mine))]
                 others = [Alternative(term, phrase=len(term) > 1) for term in synonym_groups()[group]]
                 alternatives = tuple(dict.fromkeys([*own, *others]))
                 at += length
@@ -149,8 +151,8 @@ def parse(text: str) -> list[Concept]:
             if token in STOPWORDS:
                 continue
             alternatives = tuple(Alternative((variant,)) for variant in spelling_variants(token))
-            said = [token]
-        concepts.setdefault(alternatives, Concept(" ".join(said), alternatives))
+            said = found[at - 1].group(0)
+        concepts.setdefault(alternatives, Concept(said, alternatives))
     return list(concepts.values())[:MOST_CONCEPTS]
 
 
