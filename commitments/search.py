@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,10 +104,6 @@ class Concept:
 
     said: str  # the query's words for it, as written
     alternatives: tuple[Alternative, ...]
-
-    def keys(self) -> set[str]:
-        """The stems of every word it may be found as (what a quote's marked words are told by)."""
-        return {key(word) for alternative in self.alternatives for word in alternative.words}
 
 
 @functools.cache
@@ -212,10 +208,15 @@ class Marked:
 
 
 def marked_spans(text: str, concepts: Sequence[Concept]) -> list[Marked]:
-    """The words of a text that the concepts matched: each word whose stem is one of theirs."""
-    wanted = set().union(*(concept.keys() for concept in concepts)) if concepts else set()
-    return [Marked(m.start(), m.end()) for m in _words_with_offsets(text) if key(m.group(0)) in wanted]
-
-
-def _words_with_offsets(text: str) -> Iterator[re.Match[str]]:
-    return _WORD.finditer(text)
+    """The words of a text that the concepts matched, in text order: each word whose stem is one of a
+    concept's words, and the words of a synonym of several words where they stand together."""
+    found = list(_WORD.finditer(text))
+    keys = [key(match.group(0)) for match in found]
+    single = {key(w) for c in concepts for a in c.alternatives if not a.phrase for w in a.words}
+    phrases = {tuple(key(w) for w in a.words) for c in concepts for a in c.alternatives if a.phrase}
+    marked = {index for index, word in enumerate(keys) if word in single}
+    for phrase in phrases:
+        for at in range(len(keys) - len(phrase) + 1):
+            if tuple(keys[at : at + len(phrase)]) == phrase:
+                marked.update(range(at, at + len(phrase)))
+    return [Marked(found[index].start(), found[index].end()) for index in sorted(marked)]

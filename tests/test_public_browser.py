@@ -23,6 +23,10 @@ PAGES = {
     "commitments-filtered": "/commitments/?meeting=berlin-2016-small-group&has_thread=false",
     "commitment": "/commitments/berlin-2016-condemn-atrocities/",
     "commitment-in-pledges": "/commitments/paris-2019-roadmap-observers-share-expertise/",
+    # The three searches issue 21 found failing, now answered.
+    "search-foreign-fighters": "/search/?q=foreign+fighters",
+    "search-detainees": "/search/?q=detainees",
+    "search-stabilisation": "/search/?q=stabilisation",
 }
 PARIS, COPENHAGEN, ROME = "paris-2019-small-group", "copenhagen-2020-small-group", "rome-2021-ministerial"
 SCREENSHOT_FOLDER = "public"
@@ -249,4 +253,27 @@ def test_a_pledges_page_opens_with_its_course_and_each_step_leads_to_its_card(se
         assert target.evaluate("el => el.getBoundingClientRect().top < innerHeight")
         assert "6." in target.locator("h2").inner_text() and "widened" in target.locator(".step-meta").inner_text()
         page.context.close()
+    browser_session.assert_clean()
+
+
+def test_a_search_from_the_navigation_shows_pledges_and_commitments_with_the_words_marked(seeded, browser_session):
+    page = browser_session.new_page()
+    page.goto("/")
+    with page.expect_navigation():
+        page.get_by_role("navigation", name="Sections").get_by_role("link", name="Search").click()
+    page.fill("#id_q", "foreign fighters")
+    with page.expect_navigation():
+        page.press("#id_q", "Enter")
+    assert "/search/?q=foreign+fighters" in page.url
+    pledges = page.locator("li[data-pledge]").evaluate_all("items => items.map(i => i.dataset.pledge)")
+    assert "ftf-information-sharing" in pledges
+    marked = page.locator("li[data-pledge='ftf-information-sharing'] mark.match")
+    assert "terrorist" in marked.all_inner_texts() and marked.first.is_visible()
+    # A mark stands out from the text around it.
+    assert marked.first.evaluate("m => getComputedStyle(m).backgroundColor") != page.locator("main").evaluate(
+        "m => getComputedStyle(m).backgroundColor"
+    )
+    with page.expect_navigation():
+        page.locator("li[data-commitment] .commitment-quote a").first.click()
+    assert "/commitments/" in page.url and page.locator("h1").is_visible()
     browser_session.assert_clean()

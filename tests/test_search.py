@@ -177,3 +177,15 @@ def test_any_text_is_searched_as_words_never_as_the_index_s_syntax(seeded, text)
     # FTS5 and to_tsquery read operators; a reader's text reaches them as quoted words only.
     assert list(Commitment.objects.search(text)) == []
     assert list(Thread.objects.search(text)) == []
+
+
+def test_a_synonym_of_several_words_is_marked_only_where_its_words_stand_together():
+    concepts = search.parse("FTF")
+    assert search.marked_spans("to prevent terrorist attacks by fighters", concepts) == []
+    text = "FTF, or foreign terrorist fighters"
+    assert [text[m.start : m.end] for m in search.marked_spans(text, concepts)] == [
+        "FTF",
+        "foreign",
+        "terrorist",
+        "fighters",
+    ]
