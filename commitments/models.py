@@ -624,12 +624,7 @@ class Assessment(NaturalKeyModel):
 
 def _lines_named(concept: search.Concept) -> tuple[str, list[Any]]:
     """SQL for the ids of the lines of effort whose name holds the concept (a short list, read whole)."""
-    held = Q()
-    for patterns in search.name_patterns(concept):
-        every = Q()
-        for pattern in patterns:
-            every &= Q(name__iregex=pattern)
-        held |= every
+    held = search.names_holding(concept)
     sql, params = LineOfEffort.objects.filter(held).order_by().values("pk").query.sql_with_params()
     return sql, list(params)
 

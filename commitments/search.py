@@ -36,6 +36,7 @@ from pathlib import Path
 
 import snowballstemmer
 import yaml
+from django.db.models import Q
 
 # The curated synonyms: data kept with the code, reviewed by tests/test_search.py.
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.yaml")
@@ -188,6 +189,19 @@ def name_patterns(concept: Concept) -> list[list[str]]:
             parts.append(r"(^|[^a-z0-9])" + re.escape(start) + (r"([^a-z0-9]|$)" if short else ""))
         patterns.append(parts)
     return patterns
+
+
+def names_holding(concept: Concept, field: str = "name") -> Q:
+    """A filter on a name field (a line of effort's, a member's) for names holding the concept: any of its
+    alternatives, each of whose words starts a word of the name (`name_patterns`). The same on both
+    databases: a regular expression both read alike, over a short list of names."""
+    held = Q()
+    for patterns in name_patterns(concept):
+        every = Q()
+        for pattern in patterns:
+            every &= Q(**{f"{field}__iregex": pattern})
+        held |= every
+    return held
 
 
 def _common_start(a: str, b: str) -> str:

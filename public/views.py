@@ -7,6 +7,7 @@ page links its data in the REST API (by URL name only: the pages never import th
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
@@ -361,8 +362,8 @@ def search(request):
     """Search results: the recurring pledges that hold the words, with their quotes that do, and the
     commitments in no pledge that hold them; the matched words marked (`commitments.search`).
 
-    Five queries whatever the data: the pledges (count and page), their matching entries, the
-    commitments in no pledge (count and the first few).
+    Six queries whatever the data: the pledges (count and page), their matching entries, the members
+    the words name with the meetings they took part in, the commitments in no pledge (count, the first few).
     """
     form = SearchForm(request.GET)
     text = form.cleaned_data["q"].strip() if form.is_valid() else ""
@@ -415,6 +416,23 @@ def search(request):
         )
         for row in rows
     ]
+    # Members are linked to meetings (who took part, as a source says), not to commitments: a member the
+    # words name is shown with the meetings it took part in; the quotes that name it are found above.
+    named = Q()
+    for concept in concepts:
+        named |= record_search.names_holding(concept, "member__name")
+    members = {}
+    if concepts:
+        rows_of_members = (
+            Participation.objects.filter(named)
+            .order_by("member__name", "member__slug", "meeting__start_date", "meeting__slug", "role")
+            .values("member__slug", "member__name", "role", "meeting__slug", "meeting__city", "meeting__start_date")
+            .distinct()
+        )
+        for row in rows_of_members:
+            member = members.setdefault(row["member__slug"], {"name": row["member__name"], "meetings": {}})
+            meeting = member["meetings"].setdefault(row["meeting__slug"], {**row, "roles": []})
+            meeting["roles"].append(ParticipationRole(row["role"]).label.lower())
     alone = found_commitments.in_any_thread(False)
     alone_count = alone.count()
     alone_rows = list(alone.listed_rows()[:SEARCH_COMMITMENTS_SHOWN]) if alone_count else []
@@ -428,6 +446,10 @@ def search(request):
                 for row in alone_rows
             ],
             "commitments_count": alone_count,
+            "members": [
+                (member["name"], marked_words(member["name"], concepts), list(member["meetings"].values()))
+                for member in members.values()
+            ],
             "all_commitments": with_query(page_url("public:commitments"), {"q": text, "has_thread": "false"}),
             "data_links": [
                 list_link("Recurring pledges with these words", "thread-list", q=text),

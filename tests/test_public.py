@@ -899,6 +899,16 @@ def test_search_says_what_it_looked_for_and_when_nothing_holds_the_words(client,
     assert client.get("/search/", {"q": "x" * 201}).status_code == 400
 
 
+def test_a_member_s_name_shows_the_meetings_it_took_part_in_under_any_of_its_names(client, seeded):
+    page = client.get("/search/", {"q": "DRC"}).content.decode()
+    members = " ".join(text_of(re.search(r'<ul class="members-found">(.*?)</ul>', page, re.S)[1]).split())
+    assert members == "Democratic Republic of the Congo: Paris 2019 (new member), Rome 2021 (new member)"
+    # The quotes that name it are found too, under either name.
+    assert search_results(client, "DRC")[:2] == search_results(client, "Democratic Republic of the Congo")[:2]
+    assert search_results(client, "Türkiye")[:2] == search_results(client, "Turkey")[:2] != ([], [])
+    assert "Members (" not in client.get("/search/", {"q": "stabilisation"}).content.decode()
+
+
 def test_the_matrix_filtered_by_words_leads_to_the_search_results(client, seeded):
     page = client.get("/", {"q": "foreign fighters"}).content.decode()
     assert set(read_matrix(client.get("/", {"q": "foreign fighters"})).rows) == set(
@@ -916,17 +926,23 @@ def test_the_commitments_list_takes_the_same_words(client, seeded):
     assert listed(client, {"q": "stabilisation"}) == listed(client, {"q": "stabilization"})
 
 
-# Search: the pledges found (count, page), their entries that hold the words, the commitments in no
-# pledge that hold them (count, the first few); whatever the number of pledges, entries and commitments.
-SEARCH_QUERIES = 5
+# Search: the pledges found (count, page), their entries that hold the words, the members the words name
+# with the meetings they took part in, the commitments in no pledge that hold them (count, the first
+# few); whatever the number of pledges, entries, members, meetings and commitments.
+SEARCH_QUERIES = 6
 
 
 @pytest.mark.parametrize("size", [2, 5])
 def test_the_search_page_runs_a_fixed_number_of_queries_at_any_size(client, db, django_assert_num_queries, size):
     populate(size)
     CommitmentFactory.create_batch(size, statement=Statement.objects.first())  # in no pledge
+    interpol = MemberFactory(name="INTERPOL")
+    for meeting in Meeting.objects.all():
+        ParticipationFactory(meeting=meeting, member=interpol, role="observer")
     with django_assert_num_queries(SEARCH_QUERIES):
         response = client.get("/search/", {"q": "sharing INTERPOL"})
     assert response.status_code == 200
     pledges, commitments, _ = search_results(client, "sharing INTERPOL")
     assert len(pledges) == size and len(commitments) == size
+    members = re.search(r'<ul class="members-found">(.*?)</ul>', response.content.decode(), re.S)[1]
+    assert members.count("(observer)") == size

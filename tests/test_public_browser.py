@@ -27,6 +27,7 @@ PAGES = {
     "search-foreign-fighters": "/search/?q=foreign+fighters",
     "search-detainees": "/search/?q=detainees",
     "search-stabilisation": "/search/?q=stabilisation",
+    "search-member": "/search/?q=DRC",
 }
 PARIS, COPENHAGEN, ROME = "paris-2019-small-group", "copenhagen-2020-small-group", "rome-2021-ministerial"
 SCREENSHOT_FOLDER = "public"
