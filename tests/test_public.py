@@ -9,6 +9,8 @@ from html.parser import HTMLParser
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from commitments.models import Assessment, Commitment, Thread, ThreadEntry
@@ -946,3 +948,14 @@ def test_the_search_page_runs_a_fixed_number_of_queries_at_any_size(client, db, 
     assert len(pledges) == size and len(commitments) == size
     members = re.search(r'<ul class="members-found">(.*?)</ul>', response.content.decode(), re.S)[1]
     assert members.count("(observer)") == size
+
+
+def test_the_matrix_searches_once_per_view(client, seeded):
+    """The pledges found are what the page goes through; their cells are read by id, not searched again."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/", {"q": "reaffirm"})
+    assert response.status_code == 200 and read_matrix(response).rows
+    look_up = "to_tsquery" if connection.vendor == "postgresql" else "_fts MATCH"
+    # One word: a look-up in the pledges' index and one in the commitments', in one query.
+    searching = [query["sql"] for query in queries.captured_queries if look_up in query["sql"]]
+    assert len(searching) == 1 and searching[0].count(look_up) == 2
