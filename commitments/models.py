@@ -83,8 +83,8 @@ class ThreadQuerySet(NaturalKeyQuerySet["Thread"]):
 
     def search(self, text: str) -> Self:
         """Recurring pledges holding every concept of the text (`commitments.search`), each in its title or
-        description, in the name of its line of effort, or in any of its commitments (as
-        `Commitment.objects.search` finds them): through the full-text indexes, a subquery per concept."""
+        description, in the name of its line of effort, or in the quote or summary of any of its
+        commitments: through the full-text indexes, a subquery per concept."""
         if not text.strip():
             return self
         concepts = search.parse(text)
@@ -629,10 +629,9 @@ def _lines_named(concept: search.Concept) -> tuple[str, list[Any]]:
     return sql, list(params)
 
 
-def _commitments_holding(concept: search.Concept) -> tuple[str, list[Any]]:
+def _commitments_holding(concept: search.Concept, *, by_line: bool = True) -> tuple[str, list[Any]]:
     """SQL and parameters for the ids of the commitments holding the concept: in the quote or summary
-    (the index), or filed under a line of effort whose name holds it."""
-    lines, params = _lines_named(concept)
+    (the index), or (`by_line`) filed under a line of effort whose name holds it."""
     if connection.vendor == "postgresql":
         text = "SELECT id FROM commitments_commitment WHERE search_document @@ to_tsquery('commitments_porter', %s)"
         query = search.tsquery(concept)
@@ -640,15 +639,20 @@ def _commitments_holding(concept: search.Concept) -> tuple[str, list[Any]]:
         text = "SELECT rowid FROM commitments_commitment_fts WHERE commitments_commitment_fts MATCH %s"
         query = search.fts5_query(concept)
     # Fixed SQL and the ORM's own for the lines: the words are parameters.
+    if not by_line:
+        return text, [query]
+    lines, params = _lines_named(concept)
     sql = f"{text} UNION SELECT id FROM commitments_commitment WHERE line_of_effort_id IN ({lines})"  # noqa: S608
     return sql, [query, *params]
 
 
 def _threads_holding(concept: search.Concept) -> tuple[str, list[Any]]:
     """SQL and parameters for the ids of the recurring pledges holding the concept: in the title or
-    description (the index), in the name of their line of effort, or in one of their commitments."""
+    description (the index), in the name of their line of effort, or in the words of one of their
+    commitments (the pledge's own line of effort stands for theirs: a line matched by name would
+    otherwise bring every pledge holding one of its many commitments)."""
     lines, params = _lines_named(concept)
-    commitments, commitment_params = _commitments_holding(concept)
+    commitments, commitment_params = _commitments_holding(concept, by_line=False)
     if connection.vendor == "postgresql":
         text = "SELECT id FROM commitments_thread WHERE search_document @@ to_tsquery('commitments_porter', %s)"
         query = search.tsquery(concept)

@@ -362,8 +362,8 @@ def search(request):
     """Search results: the recurring pledges that hold the words, with their quotes that do, and the
     commitments in no pledge that hold them; the matched words marked (`commitments.search`).
 
-    Six queries whatever the data: the pledges (count and page), their matching entries, the members
-    the words name with the meetings they took part in, the commitments in no pledge (count, the first few).
+    Five queries whatever the data: the pledges (count and page), their matching entries, the members
+    the words name with the meetings they took part in, the first commitments in no pledge.
     """
     form = SearchForm(request.GET)
     text = form.cleaned_data["q"].strip() if form.is_valid() else ""
@@ -433,9 +433,8 @@ def search(request):
             member = members.setdefault(row["member__slug"], {"name": row["member__name"], "meetings": {}})
             meeting = member["meetings"].setdefault(row["meeting__slug"], {**row, "roles": []})
             meeting["roles"].append(ParticipationRole(row["role"]).label.lower())
-    alone = found_commitments.in_any_thread(False)
-    alone_count = alone.count()
-    alone_rows = list(alone.listed_rows()[:SEARCH_COMMITMENTS_SHOWN]) if alone_count else []
+    # One more than is shown tells whether there are more, without counting them all.
+    alone_rows = list(found_commitments.in_any_thread(False).listed_rows()[: SEARCH_COMMITMENTS_SHOWN + 1])
     context.update(
         {
             "pager": pager,
@@ -443,9 +442,9 @@ def search(request):
             "concepts": concepts,
             "commitments": [
                 (row, marked_words(row["quote"], concepts), marked_words(row["line_of_effort__name"], concepts))
-                for row in alone_rows
+                for row in alone_rows[:SEARCH_COMMITMENTS_SHOWN]
             ],
-            "commitments_count": alone_count,
+            "more_commitments": len(alone_rows) > SEARCH_COMMITMENTS_SHOWN,
             "members": [
                 (member["name"], marked_words(member["name"], concepts), list(member["meetings"].values()))
                 for member in members.values()

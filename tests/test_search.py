@@ -145,12 +145,12 @@ def test_the_matched_words_are_marked_whatever_their_spelling():
 SEED_COUNTS = {
     "foreign fighters": (2, 9),
     "detainees": (1, 6),
-    "stabilisation": (8, 31),
-    "stabilization": (8, 31),
+    "stabilisation": (7, 31),
+    "stabilization": (7, 31),
     "Daesh": (17, 80),
     "INTERPOL": (1, 3),
     "organisation": (3, 3),
-    "humanitarian assistance": (3, 6),
+    "humanitarian assistance": (2, 6),
     "Türkiye": (0, 1),
     "UN Security Council": (6, 26),
     "women": (1, 2),
@@ -158,7 +158,7 @@ SEED_COUNTS = {
     "reaffirm": (4, 8),
     "Da'esh fighters": (1, 5),
     "liberated areas": (4, 7),
-    "Africa": (3, 18),
+    "Africa": (2, 18),
     "FTF": (2, 9),
 }
 
