@@ -189,3 +189,9 @@ def test_a_synonym_of_several_words_is_marked_only_where_its_words_stand_togethe
         "terrorist",
         "fighters",
     ]
+
+
+def test_a_long_query_is_cut_to_its_first_concepts():
+    concepts = search.parse("one two three four five six seven eight nine ten")
+    assert [c.said for c in concepts] == ["one", "two", "three", "four", "five", "six", "seven", "eight"]
+    assert len(concepts) == search.MOST_CONCEPTS
