@@ -176,7 +176,9 @@ class CommitmentFilter(filters.FilterSet):
     )
     actor = filters.CharFilter(field_name="actor", lookup_expr="icontains")
     q = filters.CharFilter(
-        method="filter_q", help_text="Free text over quote and summary (full-text search on PostgreSQL)."
+        method="filter_q",
+        help_text="Words, each found in the quote, the summary or the line of effort's name, in any order; "
+        "word forms, both spellings (-ise/-ize) and the curated synonyms alike (commitments/synonyms.yaml).",
     )
 
     class Meta:
@@ -204,10 +206,18 @@ class CommitmentFilter(filters.FilterSet):
 
 class ThreadFilter(filters.FilterSet):
     line_of_effort = SlugFilter(LineOfEffort, field_name="line_of_effort")
+    q = filters.CharFilter(
+        method="filter_q",
+        help_text="Words, each found in the title, the description, the line of effort's name or any of its "
+        "commitments, in any order; as the commitments' `q` reads them.",
+    )
 
     class Meta:
         model = Thread
         fields = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.search(value)
 
 
 class AssessmentFilter(filters.FilterSet):

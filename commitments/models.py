@@ -9,12 +9,14 @@ from typing import Any, Self
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
 from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet
 from meetings.models import Meeting, QuotedSpan, Statement
 
+from . import search
 from .choices import ChangeKind, FundingStage, ImplementationStatus, Strength
 from .rules import PlacedEntry, problems_by_thread
 from .timeline import TimelineStep, suggest_change_kind
@@ -80,16 +82,18 @@ class ThreadQuerySet(NaturalKeyQuerySet["Thread"]):
         return self.prefetch_related(Prefetch("entries", queryset=entries.order_by("position")))
 
     def search(self, text: str) -> Self:
-        """Threads whose title or description contain the text, or holding a commitment that matches it."""
-        text = text.strip()
-        if not text:
+        """Recurring pledges holding every concept of the text (`commitments.search`), each in its title or
+        description, in the name of its line of effort, or in the quote or summary of any of its
+        commitments: through the full-text indexes, a subquery per concept."""
+        if not text.strip():
             return self
-        matching = Commitment.objects.search(text).values("pk")
-        return self.filter(
-            Q(title__icontains=text)
-            | Q(description__icontains=text)
-            | Q(pk__in=ThreadEntry.objects.filter(commitment__in=matching).values("thread_id"))
-        )
+        concepts = search.parse(text)
+        if not concepts:
+            return self.none()
+        queryset = self
+        for concept in concepts:
+            queryset = queryset.filter(pk__in=RawSQL(*_threads_holding(concept)))  # noqa: S611 - words are parameters
+        return queryset
 
 
 class Thread(NaturalKeyModel):
@@ -150,16 +154,17 @@ class CommitmentQuerySet(NaturalKeyQuerySet["Commitment"]):
         )
 
     def search(self, text: str) -> Self:
-        """Commitments whose quote or summary match free text: PostgreSQL full-text search, else substring."""
-        text = text.strip()
-        if not text:
+        """Commitments holding every concept of the text (`commitments.search`), each in the quote or the
+        summary or in the name of its line of effort: through the full-text indexes, a subquery per concept."""
+        if not text.strip():
             return self
-        if connection.vendor == "postgresql":
-            from django.contrib.postgres.search import SearchQuery, SearchVector
-
-            vector = SearchVector("quote", "summary", config="english")
-            return self.alias(search=vector).filter(search=SearchQuery(text, config="english", search_type="websearch"))
-        return self.filter(Q(quote__icontains=text) | Q(summary__icontains=text))
+        concepts = search.parse(text)
+        if not concepts:
+            return self.none()
+        queryset = self
+        for concept in concepts:
+            queryset = queryset.filter(pk__in=RawSQL(*_commitments_holding(concept)))  # noqa: S611 - words are parameters
+        return queryset
 
     def counts_by_line_and_meeting(self) -> models.QuerySet[Commitment, Mapping[str, Any]]:
         """Commitments per line of effort per meeting, with the binding/softer split, for dashboards."""
@@ -618,6 +623,54 @@ class Assessment(NaturalKeyModel):
     def clean(self):
         if self.funding_stage and self.commitment_id and self.commitment.amount is None:
             raise ValidationError({"funding_stage": "Only a commitment that names an amount has a funding stage."})
+
+
+# -- search: one subquery per concept, through the full-text indexes (migrations 0003 and 0004) -----
+
+
+def _lines_named(concept: search.Concept) -> tuple[str, list[Any]]:
+    """SQL for the ids of the lines of effort whose name holds the concept (a short list, read whole)."""
+    held = search.names_holding(concept)
+    sql, params = LineOfEffort.objects.filter(held).order_by().values("pk").query.sql_with_params()
+    return sql, list(params)
+
+
+def _commitments_holding(concept: search.Concept, *, by_line: bool = True) -> tuple[str, list[Any]]:
+    """SQL and parameters for the ids of the commitments holding the concept: in the quote or summary
+    (the index), or (`by_line`) filed under a line of effort whose name holds it."""
+    if connection.vendor == "postgresql":
+        text = "SELECT id FROM commitments_commitment WHERE search_document @@ to_tsquery('commitments_porter', %s)"
+        query = search.tsquery(concept)
+    else:
+        text = "SELECT rowid FROM commitments_commitment_fts WHERE commitments_commitment_fts MATCH %s"
+        query = search.fts5_query(concept)
+    # Fixed SQL and the ORM's own for the lines: the words are parameters.
+    if not by_line:
+        return text, [query]
+    lines, params = _lines_named(concept)
+    sql = f"{text} UNION SELECT id FROM commitments_commitment WHERE line_of_effort_id IN ({lines})"  # noqa: S608
+    return sql, [query, *params]
+
+
+def _threads_holding(concept: search.Concept) -> tuple[str, list[Any]]:
+    """SQL and parameters for the ids of the recurring pledges holding the concept: in the title or
+    description (the index), in the name of their line of effort, or in the words of one of their
+    commitments (the pledge's own line of effort stands for theirs: a line matched by name would
+    otherwise bring every pledge holding one of its many commitments)."""
+    lines, params = _lines_named(concept)
+    commitments, commitment_params = _commitments_holding(concept, by_line=False)
+    if connection.vendor == "postgresql":
+        text = "SELECT id FROM commitments_thread WHERE search_document @@ to_tsquery('commitments_porter', %s)"
+        query = search.tsquery(concept)
+    else:
+        text = "SELECT rowid FROM commitments_thread_fts WHERE commitments_thread_fts MATCH %s"
+        query = search.fts5_query(concept)
+    # Fixed SQL and the ORM's own for the lines and commitments: the words are parameters.
+    sql = (
+        f"{text} UNION SELECT id FROM commitments_thread WHERE line_of_effort_id IN ({lines}) "  # noqa: S608
+        f"UNION SELECT thread_id FROM commitments_threadentry WHERE commitment_id IN ({commitments})"
+    )
+    return sql, [query, *params, *commitment_params]
 
 
 def spans_overlap(start_a, end_a, start_b, end_b):

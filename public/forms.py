@@ -37,7 +37,7 @@ class MatrixFilterForm(forms.Form):
         max_length=200,
         widget=forms.SearchInput,
         label="Words",
-        help_text="In the pledge's title or in any of its quotes.",
+        help_text="In the pledge's title, its line of effort or any of its quotes, in any order.",
     )
 
     def __init__(self, data, *, lines, years):
@@ -61,6 +61,19 @@ class MatrixFilterForm(forms.Form):
     def is_filtered(self):
         """Whether any filter is set (valid or not)."""
         return any(self.data.get(name) for name in self.fields)
+
+
+class SearchForm(forms.Form):
+    """The words to look for across pledges and commitments."""
+
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        widget=forms.SearchInput,
+        label="Words",
+        help_text="Every word is looked for, in any order: in quotes, pledge titles and line-of-effort names, "
+        "in either spelling and by the record's other names for it (FTF, Daesh …).",
+    )
 
 
 class CommitmentFilterForm(forms.Form):
@@ -93,6 +106,7 @@ class CommitmentFilterForm(forms.Form):
         choices=[("", "In one or not"), ("true", "In a recurring pledge"), ("false", "In no recurring pledge")],
         error_messages={"invalid_choice": "“%(value)s” is neither true nor false: choose from the list."},
     )
+    q = forms.CharField(required=False, max_length=200, widget=forms.SearchInput, label="Words")
 
     def __init__(self, data, *, lines, meetings):
         """`lines` are lines of effort and `meetings` (slug, name) pairs in order, read once by the view."""

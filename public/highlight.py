@@ -5,7 +5,9 @@ from html import escape
 
 from django.utils.safestring import SafeString
 
+from commitments.search import marked_spans
 from core.marking import innermost, mark_spans
+from core.spans import display_text
 from ingest.segments import segments
 
 # At most this many characters of the text either side of a quote, however long its sentences.
@@ -86,3 +88,14 @@ def quote_in_context(text, start, end):
 
 def _quote_piece(piece, covering):
     return f'<mark class="q q-commitment">{escape(piece)}</mark>'
+
+
+def marked_words(text, concepts):
+    """A quote or title as HTML, read as a capture is read (`core.spans.display_text`), with the words a
+    search matched (`commitments.search.marked_spans`) in <mark class="match">."""
+    shown = display_text(text)
+    return mark_spans(shown, marked_spans(shown, concepts), _match_piece)
+
+
+def _match_piece(piece, covering):
+    return f'<mark class="match">{escape(piece)}</mark>'

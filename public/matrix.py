@@ -198,7 +198,8 @@ def matrix_page(filters, per_year, lines, page):
     """
     window = meeting_window(per_year, filters["year_from"], filters["year_to"])
     columns = list(Meeting.objects.in_years(window.first, window.last).in_order()) if window.meetings else []
-    entries = ThreadEntry.objects.at_meetings([meeting.pk for meeting in columns]).of_threads_matching(filters["q"])
+    at_columns = ThreadEntry.objects.at_meetings([meeting.pk for meeting in columns])
+    entries = at_columns.of_threads_matching(filters["q"])
     if filters["line_of_effort"]:
         entries = entries.in_line_of_effort(filters["line_of_effort"])
     home = page_url("public:matrix")
@@ -211,7 +212,9 @@ def matrix_page(filters, per_year, lines, page):
         params={**kept, "year_from": filters["year_from"], "year_to": filters["year_to"]},
         label="recurring pledges",
     )
-    cells = entries.filter(thread_id__in=list(pager.page.object_list)).meeting_matrix()
+    # The page's pledges are those the filters chose (whole pledges, by their line and words): their
+    # cells need no second search.
+    cells = at_columns.filter(thread_id__in=list(pager.page.object_list)).meeting_matrix()
     return MatrixPage(
         window=window,
         columns=columns,

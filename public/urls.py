@@ -8,6 +8,7 @@ app_name = "public"
 
 urlpatterns = [
     path("", views.matrix, name="matrix"),
+    path("search/", views.search, name="search"),
     path("pledges/<slug:slug>/", views.pledge, name="pledge"),
     path("meetings/", views.meetings, name="meetings"),
     path("meetings/<slug:slug>/", views.meeting, name="meeting"),

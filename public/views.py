@@ -7,18 +7,20 @@ page links its data in the REST API (by URL name only: the pages never import th
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
+from commitments import search as record_search
 from commitments.models import Assessment, Commitment, LineOfEffort, Thread, ThreadEntry, TimelineStep
 from meetings.models import Figure, FigureMetric, Meeting, Participation, ParticipationRole, Statement
 
 from .charts import counts_chart, series_chart, year_chart
 from .display import named_records
-from .forms import CommitmentFilterForm, MatrixFilterForm
+from .forms import CommitmentFilterForm, MatrixFilterForm, SearchForm
 from .fragments import follow_through, quoted_commitments, timeline_steps
-from .highlight import Span, highlighted_text, quote_in_context
-from .links import page_url
+from .highlight import Span, highlighted_text, marked_words, quote_in_context
+from .links import page_url, with_query
 from .matrix import matrix_page
 from .paging import GroupedList, paginate
 from .trajectory import trajectory_line
@@ -58,6 +60,12 @@ def list_link(label, name, **filters):
         csv=api_url(name, format="csv", page_size=CSV_PAGE_SIZE, **filters),
     )
 
+
+# Pledges in a page of search results, the quotes shown of each, and the commitments in no pledge shown
+# (the rest are in the commitments list with the same words).
+SEARCH_PLEDGES_PER_PAGE = 20
+SEARCH_QUOTES_PER_PLEDGE = 3
+SEARCH_COMMITMENTS_SHOWN = 20
 
 # Meetings in a page of their list, and commitments in a page of theirs.
 MEETINGS_PER_PAGE = 50
@@ -308,6 +316,8 @@ def commitments(request):
         shown = shown.filter(strength=filters["strength"])
     if "has_thread" in filters:
         shown = shown.in_any_thread(filters["has_thread"] == "true")
+    if "q" in filters:
+        shown = shown.search(filters["q"])
 
     def read(keys, skip, limit):
         return shown.filter(statement_id__in=keys).listed_rows()[skip : skip + limit]
@@ -357,3 +367,115 @@ def commitment(request, slug):
         ],
     }
     return render(request, "public/commitment.html", context)
+
+
+@dataclass
+class PledgeResult:
+    """A recurring pledge a search found: its title with the matched words marked, and its quotes that match."""
+
+    row: dict
+    title: str
+    line: str  # its line of effort's name, the matched words marked
+    quotes: list  # [(entry row, the quote as HTML with the matched words marked)]
+    more: int  # how many more of its quotes match than are shown
+
+
+def search(request):
+    """Search results: the recurring pledges that hold the words, with their quotes that do, and the
+    commitments in no pledge that hold them; the matched words marked (`commitments.search`).
+
+    Five queries whatever the data: the pledges (count and page), their matching entries, the members
+    the words name with the meetings they took part in, the first commitments in no pledge.
+    """
+    form = SearchForm(request.GET)
+    text = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    context = {
+        "form": form,
+        "text": text,
+        "pager": None,
+        "data_links": [list_link("Every commitment", "commitment-list")],
+    }
+    if not text:
+        return render(request, "public/search.html", context, status=200 if form.is_valid() else 400)
+    concepts = record_search.parse(text)
+    pledges = Thread.objects.search(text).order_by("line_of_effort__position", "title", "pk")
+    pager = paginate(
+        pledges.values("pk", "slug", "title", "line_of_effort__name"),
+        SEARCH_PLEDGES_PER_PAGE,
+        request.GET.get("page"),
+        url=page_url("public:search"),
+        params={"q": text},
+        label="recurring pledges found",
+    )
+    rows = list(pager.page.object_list)
+    found_commitments = Commitment.objects.search(text)
+    quotes = {}
+    if rows:
+        entries = (
+            ThreadEntry.objects.filter(thread_id__in=[row["pk"] for row in rows], commitment__in=found_commitments)
+            .order_by("thread_id", "position")
+            .values(
+                "thread_id",
+                "position",
+                "commitment__slug",
+                "commitment__quote",
+                "commitment__statement__meeting__city",
+                "commitment__statement__meeting__start_date",
+            )
+        )
+        for entry in entries:
+            quotes.setdefault(entry["thread_id"], []).append(entry)
+    results = [
+        PledgeResult(
+            row=row,
+            title=marked_words(row["title"], concepts),
+            line=marked_words(row["line_of_effort__name"], concepts),
+            quotes=[
+                (entry, marked_words(entry["commitment__quote"], concepts))
+                for entry in quotes.get(row["pk"], [])[:SEARCH_QUOTES_PER_PLEDGE]
+            ],
+            more=max(0, len(quotes.get(row["pk"], [])) - SEARCH_QUOTES_PER_PLEDGE),
+        )
+        for row in rows
+    ]
+    # Members are linked to meetings (who took part, as a source says), not to commitments: a member the
+    # words name is shown with the meetings it took part in; the quotes that name it are found above.
+    named = Q()
+    for concept in concepts:
+        named |= record_search.names_holding(concept, "member__name")
+    members = {}
+    if concepts:
+        rows_of_members = (
+            Participation.objects.filter(named)
+            .order_by("member__name", "member__slug", "meeting__start_date", "meeting__slug", "role")
+            .values("member__slug", "member__name", "role", "meeting__slug", "meeting__city", "meeting__start_date")
+            .distinct()
+        )
+        for row in rows_of_members:
+            member = members.setdefault(row["member__slug"], {"name": row["member__name"], "meetings": {}})
+            meeting = member["meetings"].setdefault(row["meeting__slug"], {**row, "roles": []})
+            meeting["roles"].append(ParticipationRole(row["role"]).label.lower())
+    # One more than is shown tells whether there are more, without counting them all.
+    alone_rows = list(found_commitments.in_any_thread(False).listed_rows()[: SEARCH_COMMITMENTS_SHOWN + 1])
+    context.update(
+        {
+            "pager": pager,
+            "results": results,
+            "concepts": concepts,
+            "commitments": [
+                (row, marked_words(row["quote"], concepts), marked_words(row["line_of_effort__name"], concepts))
+                for row in alone_rows[:SEARCH_COMMITMENTS_SHOWN]
+            ],
+            "more_commitments": len(alone_rows) > SEARCH_COMMITMENTS_SHOWN,
+            "members": [
+                (member["name"], marked_words(member["name"], concepts), list(member["meetings"].values()))
+                for member in members.values()
+            ],
+            "all_commitments": with_query(page_url("public:commitments"), {"q": text, "has_thread": "false"}),
+            "data_links": [
+                list_link("Recurring pledges with these words", "thread-list", q=text),
+                list_link("Commitments with these words", "commitment-list", q=text),
+            ],
+        }
+    )
+    return render(request, "public/search.html", context)

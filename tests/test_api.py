@@ -435,6 +435,18 @@ def test_list_query_count_does_not_grow_with_the_page(django_assert_num_queries,
         assert len(response.json()["results"]) == page_size
 
 
+@pytest.mark.parametrize("resource", ["commitment", "thread"])
+def test_a_search_costs_the_list_s_queries_whatever_its_words(django_assert_num_queries, resource):
+    """`q` is subqueries of the list's own query (one per word, through the full-text index): no query of its own."""
+    populate_api(12)
+    url = reverse(f"api:{resource}-list")
+    for words in ("INTERPOL", "information sharing INTERPOL", "INTERPOL shared enhancing continued"):
+        with django_assert_num_queries(LIST_QUERIES[resource]):
+            response = APIClient().get(url, {"q": words, "page_size": 3})
+        assert response.status_code == 200
+    assert len(APIClient().get(url, {"q": "information sharing INTERPOL", "page_size": 3}).json()["results"]) == 3
+
+
 @pytest.mark.parametrize(("name", "queries"), [("pledge-matrix", 2), ("commitments-by-line", 1), ("figure-series", 1)])
 def test_aggregate_query_count_is_constant(django_assert_num_queries, name, queries):
     populate_api(6)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from api.serializers import CommitmentSerializer
-from commitments.models import Assessment, Commitment, ThreadEntry
+from commitments.models import Assessment, Commitment, Thread, ThreadEntry
 
 RESPONSES = Path(__file__).parent / "responses"
 
@@ -231,3 +231,28 @@ def test_responses_keep_their_golden_shape(client, name):
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(json.dumps(response.json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     assert response.json() == json.loads(path.read_text(encoding="utf-8")), f"{name} drifted from {path}"
+
+
+# -- q: the same search as the public pages (commitments.search) ---------------------------------
+
+
+def test_q_finds_foreign_fighters_detainees_and_both_spellings(client):
+    commitments, threads = reverse("api:commitment-list"), reverse("api:thread-list")
+    fighters = set(slugs(client, commitments, q="foreign fighters"))
+    assert fighters == set(Commitment.objects.search("foreign fighters").values_list("slug", flat=True))
+    assert "berlin-2016-ftf-information-sharing-interpol" in fighters
+    assert fighters == set(slugs(client, commitments, q="FTF"))
+    assert "ftf-information-sharing" in slugs(client, threads, q="foreign fighters")
+    detainees = set(slugs(client, threads, q="detainees"))
+    assert (
+        set(Thread.objects.filter(line_of_effort__slug="detainees-justice").values_list("slug", flat=True)) <= detainees
+    )
+    filed = set(Commitment.objects.filter(line_of_effort__slug="detainees-justice").values_list("slug", flat=True))
+    assert filed <= set(slugs(client, commitments, q="detainees"))
+    for url in (commitments, threads):
+        british = slugs(client, url, q="stabilisation")
+        assert british and british == slugs(client, url, q="stabilization")
+    # q narrows what the other filters give, as any filter does.
+    assert set(slugs(client, commitments, q="stabilization", has_thread="false")) == set(
+        Commitment.objects.search("stabilization").in_any_thread(False).values_list("slug", flat=True)
+    )

@@ -9,6 +9,8 @@ from html.parser import HTMLParser
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from commitments.models import Assessment, Commitment, Thread, ThreadEntry
@@ -39,6 +41,7 @@ PAGES = [
     ("public:lines", [], "Lines of effort"),
     ("public:commitments", [], "Commitments"),
     ("public:commitment", ["berlin-2016-condemn-atrocities"], "Condemn Da'esh's atrocities"),
+    ("public:search", [], "Search"),
 ]
 
 
@@ -883,6 +886,7 @@ def populate(size):
         "public:meeting": [statements[0].meeting.slug],
         "public:statement": [statements[0].slug],
         "public:lines": [],
+        "public:search": [],
     }
 
 
@@ -909,6 +913,8 @@ QUERIES = {
     "public:meeting": 5,
     "public:statement": 5,
     "public:lines": 6,
+    # The search page without words reads nothing; with words, see SEARCH_QUERIES.
+    "public:search": 0,
 }
 
 
@@ -968,7 +974,7 @@ def test_notes_name_records_by_their_names_with_links_not_by_internal_slugs(clie
 def test_the_filtered_matrix_runs_the_same_queries(client, db, django_assert_num_queries):
     populate(3)
     with django_assert_num_queries(QUERIES["public:matrix"]):
-        response = client.get("/", {"year_from": 2011, "year_to": 2012, "q": "INTERPOL"})
+        response = client.get("/", {"year_from": 2011, "year_to": 2012, "q": "information sharing INTERPOL"})
     assert response.status_code == 200
     assert len(read_matrix(response).rows) == 3
 
@@ -1142,3 +1148,115 @@ def test_a_quote_in_context_runs_from_the_sentence_before_to_the_sentence_after(
     assert passage.more_before and passage.more_after
     whole = quote_in_context(text, 0, len(text))
     assert text_of(str(whole.html)) == text and not whole.more_before and not whole.more_after
+
+
+# -- search ----------------------------------------------------------------------------------------
+
+
+def search_results(client, q, **params):
+    """(pledge slugs, commitment slugs, the marked words) the search page shows for the words."""
+    response = client.get("/search/", {"q": q, **params})
+    assert response.status_code == 200
+    page = response.content.decode()
+    return (
+        re.findall(r'<li data-pledge="([^"]+)">', page),
+        re.findall(r'<li data-commitment="([^"]+)">', page),
+        [text_of(m) for m in re.findall(r'<mark class="match">(.*?)</mark>', page)],
+    )
+
+
+def test_search_finds_foreign_fighters_in_pledges_and_commitments_with_the_words_marked(client, seeded):
+    pledges, commitments, marked = search_results(client, "foreign fighters")
+    assert "ftf-information-sharing" in pledges
+    assert {"foreign", "terrorist", "fighters", "FTFs"} <= set(marked)
+    # The commitments in no pledge that the search finds, each leading to its own page.
+    expected = Commitment.objects.search("foreign fighters").in_any_thread(False)
+    assert commitments == [row["slug"] for row in expected.listed_rows()]
+    for slug in commitments:
+        assert client.get(f"/commitments/{slug}/").status_code == 200
+    assert search_results(client, "FTF")[:2] == (pledges, commitments)
+
+
+def test_search_finds_a_line_of_effort_by_its_name(client, seeded):
+    pledges, commitments, marked = search_results(client, "detainees")
+    line = Thread.objects.filter(line_of_effort__slug="detainees-justice").values_list("slug", flat=True)
+    assert line and set(line) <= set(pledges)
+    filed = Commitment.objects.filter(line_of_effort__slug="detainees-justice").in_any_thread(False)
+    assert filed and set(filed.values_list("slug", flat=True)) <= set(commitments)
+    # The line's name is shown with the word marked: it is why they were found.
+    assert "Detainees" in marked
+
+
+def test_search_finds_the_same_in_either_spelling(client, seeded):
+    british, american = search_results(client, "stabilisation"), search_results(client, "stabilization")
+    assert british[:2] == american[:2]
+    assert {"stabilization-funding", "syria-stabilization"} <= set(british[0])
+    assert {"stabilisation", "stabilization"} <= {word.lower() for word in british[2]}
+
+
+def test_search_says_what_it_looked_for_and_when_nothing_holds_the_words(client, seeded):
+    page = client.get("/search/", {"q": "the Da'esh zqxjv"}).content.decode()
+    assert "Looked for: Da'esh, zqxjv." in text_of(page)
+    assert "No recurring pledge holds these words." in page
+    assert "No commitment outside the recurring pledges holds these words." in page
+    assert client.get("/search/", {"q": "x" * 201}).status_code == 400
+
+
+def test_a_member_s_name_shows_the_meetings_it_took_part_in_under_any_of_its_names(client, seeded):
+    page = client.get("/search/", {"q": "DRC"}).content.decode()
+    members = " ".join(text_of(re.search(r'<ul class="members-found">(.*?)</ul>', page, re.S)[1]).split())
+    assert members == "Democratic Republic of the Congo: Paris 2019 (new member), Rome 2021 (new member)"
+    # The quotes that name it are found too, under either name.
+    assert search_results(client, "DRC")[:2] == search_results(client, "Democratic Republic of the Congo")[:2]
+    assert search_results(client, "Türkiye")[:2] == search_results(client, "Turkey")[:2] != ([], [])
+    assert "Members (" not in client.get("/search/", {"q": "stabilisation"}).content.decode()
+
+
+def test_the_matrix_filtered_by_words_leads_to_the_search_results(client, seeded):
+    page = client.get("/", {"q": "foreign fighters"}).content.decode()
+    assert set(read_matrix(client.get("/", {"q": "foreign fighters"})).rows) == set(
+        search_results(client, "foreign fighters")[0]
+    )
+    assert 'href="/search/?q=foreign+fighters"' in page
+    assert set(read_matrix(client.get("/", {"q": "stabilisation"})).rows) == set(
+        read_matrix(client.get("/", {"q": "stabilization"})).rows
+    )
+
+
+def test_the_commitments_list_takes_the_same_words(client, seeded):
+    found = listed(client, {"q": "foreign fighters", "has_thread": "false"})
+    assert found == search_results(client, "foreign fighters")[1]
+    assert listed(client, {"q": "stabilisation"}) == listed(client, {"q": "stabilization"})
+
+
+# Search: the pledges found (count, page), their entries that hold the words, the members the words name
+# with the meetings they took part in, the first commitments in no pledge that hold them; whatever the
+# number of pledges, entries, members, meetings and commitments.
+SEARCH_QUERIES = 5
+
+
+@pytest.mark.parametrize("size", [2, 5])
+def test_the_search_page_runs_a_fixed_number_of_queries_at_any_size(client, db, django_assert_num_queries, size):
+    populate(size)
+    CommitmentFactory.create_batch(size, statement=Statement.objects.first())  # in no pledge
+    interpol = MemberFactory(name="INTERPOL")
+    for meeting in Meeting.objects.all():
+        ParticipationFactory(meeting=meeting, member=interpol, role="observer")
+    with django_assert_num_queries(SEARCH_QUERIES):
+        response = client.get("/search/", {"q": "sharing INTERPOL"})
+    assert response.status_code == 200
+    pledges, commitments, _ = search_results(client, "sharing INTERPOL")
+    assert len(pledges) == size and len(commitments) == size
+    members = re.search(r'<ul class="members-found">(.*?)</ul>', response.content.decode(), re.S)[1]
+    assert members.count("(observer)") == size
+
+
+def test_the_matrix_searches_once_per_view(client, seeded):
+    """The pledges found are what the page goes through; their cells are read by id, not searched again."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/", {"q": "reaffirm"})
+    assert response.status_code == 200 and read_matrix(response).rows
+    look_up = "to_tsquery" if connection.vendor == "postgresql" else "_fts MATCH"
+    # One word: a look-up in the pledges' index and one in the commitments', in one query.
+    searching = [query["sql"] for query in queries.captured_queries if look_up in query["sql"]]
+    assert len(searching) == 1 and searching[0].count(look_up) == 2

@@ -25,6 +25,11 @@ PAGES = {
     "commitments-filtered": "/commitments/?meeting=berlin-2016-small-group&has_thread=false",
     "commitment": "/commitments/berlin-2016-condemn-atrocities/",
     "commitment-in-pledges": "/commitments/paris-2019-roadmap-observers-share-expertise/",
+    # The three searches issue 21 found failing, now answered.
+    "search-foreign-fighters": "/search/?q=foreign+fighters",
+    "search-detainees": "/search/?q=detainees",
+    "search-stabilisation": "/search/?q=stabilisation",
+    "search-member": "/search/?q=DRC",
 }
 PARIS, COPENHAGEN, ROME = "paris-2019-small-group", "copenhagen-2020-small-group", "rome-2021-ministerial"
 SCREENSHOT_FOLDER = "public"
@@ -310,4 +315,26 @@ def test_a_quotes_link_to_copy_works_without_script_and_says_what_it_is(seeded, 
         .get_attribute("content")
         .endswith("/statements/rome-2021-ministerial-statement/")
     )
+
+
+def test_a_search_from_the_navigation_shows_pledges_and_commitments_with_the_words_marked(seeded, browser_session):
+    page = browser_session.new_page()
+    page.goto("/")
+    with page.expect_navigation():
+        page.get_by_role("navigation", name="Sections").get_by_role("link", name="Search").click()
+    page.fill("#id_q", "foreign fighters")
+    with page.expect_navigation():
+        page.press("#id_q", "Enter")
+    assert "/search/?q=foreign+fighters" in page.url
+    pledges = page.locator("li[data-pledge]").evaluate_all("items => items.map(i => i.dataset.pledge)")
+    assert "ftf-information-sharing" in pledges
+    marked = page.locator("li[data-pledge='ftf-information-sharing'] mark.match")
+    assert "terrorist" in marked.all_inner_texts() and marked.first.is_visible()
+    # A mark stands out from the text around it.
+    assert marked.first.evaluate("m => getComputedStyle(m).backgroundColor") != page.locator("main").evaluate(
+        "m => getComputedStyle(m).backgroundColor"
+    )
+    with page.expect_navigation():
+        page.locator("li[data-commitment] .commitment-quote a").first.click()
+    assert "/commitments/" in page.url and page.locator("h1").is_visible()
     browser_session.assert_clean()
