@@ -58,7 +58,7 @@ CUES = (
     _cue(r"shall", BINDING, needs_actor=False),
     _cue(r"(?:is|are)\s+to\s+be\s+\w+(?:ed|en)", BINDING, needs_actor=False),
     _cue(r"will", BINDING),
-    _cue(r"commit(?:s|ted|ting)?\s+(?:to|ourselves|themselves|itself)", BINDING, needs_actor=False, glued=True),
+    _cue(r"commit(?:s|ted|ting)?\s+(?:to|ourselves|themselves|itself)", BINDING, False, glued=True, reports_past=True),
     _cue(r"remains?\s+(?:\w+\s+)?committed", BINDING, needs_actor=False),
     _cue(r"determin(?:ed|ation)", BINDING, needs_actor=False, glued=True),
     _cue(r"agree[sd]?\s+to", BINDING),
@@ -159,6 +159,16 @@ _GOAL_VERBS = frozenset(
     "stabilise stabilize address combat fight cut end reduce secure help hold invest mobilise mobilize".split()
 )
 _WORD = re.compile(r"[\w’'-]+")
+# Nominal items of an action plan take their force from its lead-in ("1. Strengthening border security",
+# "Implementation of relevant resolutions"): a gerund of a goal verb, or one of these nouns of action.
+_ACTION_NOUNS = frozenset(
+    "implementation prevention protection promotion enhancement development improvement reinforcement "
+    "expansion establishment elimination disruption coordination cooperation mobilisation mobilization "
+    "stabilisation stabilization countering".split()
+)
+# A heading that numbers the plan's items ("Action 1: CT Measures", "Pillar 2", "Line of effort 3").
+_PILLAR_HEADING = re.compile(r"(?:Action|Pillar|Priority|Objective|Line\s+of\s+[Ee]ffort|Goal)\s+\d{1,2}\b")
+_NUMBERED = re.compile(r"[ \t]*\(?\d{1,2}[.)]\s")
 
 
 @dataclass(frozen=True)
@@ -247,6 +257,31 @@ def goal_verb(text: str, segment: Segment) -> str | None:
     return first.group() if first is not None and first.group().lower() in _GOAL_VERBS else None
 
 
+def _is_action_word(word: str) -> bool:
+    word = word.lower()
+    if word in _ACTION_NOUNS:
+        return True
+    if not word.endswith("ing") or len(word) < 7:
+        return False
+    stem = word[:-3]
+    return stem in _GOAL_VERBS or stem + "e" in _GOAL_VERBS or (stem[-1:] == stem[-2:-1] and stem[:-1] in _GOAL_VERBS)
+
+
+def pillar_word(text: str, segment: Segment) -> str | None:
+    """The word a numbered action-plan item opens with when it is nominal ("1. Strengthening and enhancing
+    border security": "Strengthening"), else None. Numbered means a "1." / "(2)" marker, or the first line
+    under an "Action 1" / "Pillar 2" heading."""
+    first = _WORD.match(text, segment.start)
+    if first is None or not _is_action_word(first.group()) or not first.group()[0].isupper():
+        return None
+    line_start = text.rfind("\n", 0, segment.start) + 1
+    if _NUMBERED.match(text, line_start) and segment.list_item:
+        return first.group()
+    lines = text[:line_start].rstrip().splitlines()
+    heading = lines[-1].strip() if lines else ""
+    return first.group() if _PILLAR_HEADING.match(heading) else None
+
+
 # A sentence that only goes on with the previous one ("This also includes ...", "This will require ...").
 _CONTINUATION = re.compile(
     r"(?:This|These|That|It)\s+(?:also\s+|will\s+)?(?:includes?|requires?|require|means?|involves?|entails?)\b"
@@ -331,7 +366,7 @@ def commitment_candidates(text: str) -> list[Candidate]:
         elif not segment.list_item and not text[text.rfind("\n", 0, segment.start) + 1 : segment.start].strip():
             lead_actor = False  # a new paragraph; a further sentence of the same item keeps its lead-in
         if not cues:
-            verb = goal_verb(text, segment)
+            verb = goal_verb(text, segment) or pillar_word(text, segment)
             if verb is not None:
                 result.append(Candidate(segment.start, segment.end, verb, BINDING))
                 previous = result[-1]
