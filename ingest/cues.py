@@ -32,6 +32,7 @@ class _Cue:
     reports_past: bool
     continues: bool
     participle: bool
+    named: bool
 
 
 def _cue(
@@ -42,13 +43,13 @@ def _cue(
     reports_past: bool = False,
     continues: bool = False,
     participle: bool = False,
+    named: bool = False,
 ) -> _Cue:
     # PDF captures run words together ("Ministerstasked", "alsowelcomed"): long verbs may match
     # inside a word; short ones only as whole words.
     left = "" if glued else r"\b"
-    return _Cue(
-        re.compile(left + pattern + r"\b", re.IGNORECASE), strength, needs_actor, reports_past, continues, participle
-    )
+    compiled = re.compile(left + pattern + r"\b", re.IGNORECASE)
+    return _Cue(compiled, strength, needs_actor, reports_past, continues, participle, named)
 
 
 # The curation guide's own definition: binding when the actor commits itself, softer positions
@@ -61,7 +62,7 @@ CUES = (
     _cue(r"commit(?:s|ted|ting)?\s+(?:to|ourselves|themselves|itself)", BINDING, False, glued=True, reports_past=True),
     _cue(r"remains?\s+(?:\w+\s+)?committed", BINDING, needs_actor=False),
     _cue(r"determin(?:ed|ation)", BINDING, needs_actor=False, glued=True),
-    _cue(r"agree[sd]?\s+to", BINDING),
+    _cue(r"agree[sd]?\s+to", BINDING, named=True),
     _cue(r"tasked", BINDING, glued=True),
     _cue(r"(?:pledge[sd]?|pledging)\s+(?:to|for)", BINDING, needs_actor=False),
     _cue(r"resolved?\s+to", BINDING),
@@ -73,23 +74,24 @@ CUES = (
     _cue(r"remains?\s+(?:\w+\s+)?(?:engaged|focused|vigilant|united)", BINDING),
     _cue(r"(?:are|is)\s+(?:\w+\s+)?united", BINDING),
     # Reported speech of readouts and summaries: a reporting subject (above) and a committing verb.
-    _cue(r"agree[sd]?\s+(?:up)?on", BINDING, reports_past=True),
-    _cue(r"agree[sd]?\s+that", BINDING, reports_past=True),
-    _cue(r"endors(?:e|es|ed|ing)", BINDING, glued=True),
+    _cue(r"agree[sd]?\s+(?:up)?on", BINDING, reports_past=True, named=True),
+    _cue(r"agree[sd]?\s+that", BINDING, reports_past=True, named=True),
+    _cue(r"endors(?:e|es|ed|ing)", BINDING, glued=True, named=True),
     _cue(r"decid(?:e|es|ed)", BINDING),
     _cue(r"adopt(?:s|ed)?\s+(?:the|a|an|its|their|our|this|these|new)", BINDING, reports_past=True),
     _cue(
         r"announc(?:e|es|ed)\s+(?:the\s+|a\s+|an\s+)?(?:\w+\s+)?(?:establishment|launch|creation|formation)",
         BINDING,
         reports_past=True,
+        named=True,
     ),
-    _cue(r"express(?:es|ed)?\s+(?:\w+\s+){0,3}?(?:commitment|determination|resolve)", BINDING),
+    _cue(r"express(?:es|ed)?\s+(?:\w+\s+){0,3}?(?:commitment|determination|resolve)", BINDING, named=True),
     _cue(r"striv(?:e|es)\s+to", BINDING),
     _cue(r"undert(?:akes?|ook)\s+to", BINDING),
-    _cue(r"express(?:es|ed)?\s+(?:\w+\s+){0,3}?(?:support|solidarity|appreciation|hope)", SOFT),
-    _cue(r"reiterat(?:e|es|ed)", SOFT, glued=True),
-    _cue(r"(?:re)?confirm(?:s|ed)?", SOFT),
-    _cue(r"underscor(?:e|es|ed)", SOFT),
+    _cue(r"express(?:es|ed)?\s+(?:\w+\s+){0,3}?(?:support|solidarity|appreciation|hope)", SOFT, named=True),
+    _cue(r"reiterat(?:e|es|ed)", SOFT, glued=True, named=True),
+    _cue(r"(?:re)?confirm(?:s|ed)?", SOFT, named=True),
+    _cue(r"underscor(?:e|es|ed)", SOFT, named=True),
     _cue(r"invit(?:e|es|ed)", SOFT),
     _cue(r"(?:is|are)\s+(?:also\s+)?invited\s+to", SOFT, needs_actor=False),
     # A participle going on with the clause's reporting subject ("..., underscoring the need to ...").
@@ -101,7 +103,7 @@ CUES = (
     ),
     _cue(r"should", SOFT, needs_actor=False),
     _cue(r"could", SOFT),
-    _cue(r"welcom(?:e|es|ed|ing)", SOFT, glued=True),
+    _cue(r"welcom(?:e|es|ed|ing)", SOFT, glued=True, named=True),
     _cue(r"support(?:s|ed)?", SOFT, reports_past=True),
     _cue(r"not(?:e|es|ed)", SOFT),
     _cue(r"urg(?:e|es|ed)", SOFT),
@@ -123,7 +125,7 @@ CUES = (
     _cue(r"willingness", SOFT, needs_actor=False),
     _cue(r"demand(?:s|ed|ing)?", SOFT),
     _cue(r"join(?:s|ed)?\s+(?:the|in|with)", SOFT, reports_past=True),
-    _cue(r"reaffirm(?:s|ed)?", SOFT, glued=True),
+    _cue(r"reaffirm(?:s|ed)?", SOFT, glued=True, named=True),
     _cue(r"affirm(?:s|ed)?", SOFT),
     _cue(r"(?:believe[sd]?|belief)", SOFT),
     _cue(r"hop(?:e|es|ed)\s+to", SOFT),
@@ -196,6 +198,18 @@ def _has_actor_before(text: str, position: int, floor: int, window: int = _ACTOR
     return bool(words) and words[-1].lower() in {"and", "also"} and any(_is_actor(w) for w in words[:6])
 
 
+# Words that may open a sentence with a capital without naming anyone; and who never commits.
+_NOT_NAMES = frozenset("the this these that those it its in as on at by with for daesh isis isil al-qaida".split())
+_ADVERBS = frozenset("also jointly further again once firmly strongly warmly fully".split())
+
+
+def _named_before(text: str, position: int, floor: int) -> bool:
+    """Whether a reporting verb directly follows a name ("Italy announced", "the Netherlands also reiterated"):
+    a member or partner named in a readout is who commits."""
+    words = [w for w in _WORD.findall(text[floor:position]) if w.lower() not in _ADVERBS]
+    return bool(words) and words[-1][:1].isupper() and words[-1].lower() not in _NOT_NAMES
+
+
 def find_cues(text: str, start: int, end: int, actor_given: bool = False) -> list[CueMatch]:
     """The cue words in `text[start:end]`, in order, each with the strength it signals.
 
@@ -213,7 +227,11 @@ def find_cues(text: str, start: int, end: int, actor_given: bool = False) -> lis
                     continue
                 if not (actor_given or _has_actor_before(text, match.start(), start, window=1000)):
                     continue
-            elif cue.needs_actor and not _has_actor_before(text, match.start(), start):
+            elif (
+                cue.needs_actor
+                and not _has_actor_before(text, match.start(), start)
+                and not (cue.named and _named_before(text, match.start(), start))
+            ):
                 if not (actor_given and not text[start : match.start()].strip()):
                     continue  # no one who commits
             if cue.reports_past and _PERFECT.search(text, max(start, match.start() - 30), match.start()):

@@ -749,3 +749,20 @@ def test_reports_of_progress_meetings_and_mandates_are_not_suggested(db, tmp_pat
         "Members have adopted the guidelines."
     )
     assert dry_run_spans(tmp_path, text) == []
+
+
+def test_a_named_member_reports_its_own_commitment_but_daesh_does_not(db, tmp_path):
+    text = (
+        "Italy announced the establishment of a training centre for police officers. "
+        "The Netherlands also reiterated the importance of demining. "
+        "Daesh announced the creation of a new province in the desert. "
+        "The situation reaffirmed the fears of the population."
+    )
+    assert dry_run_spans(tmp_path, text) == [
+        (
+            "Italy announced the establishment of a training centre for police officers.",
+            "announced the establishment",
+            "binding",
+        ),
+        ("The Netherlands also reiterated the importance of demining.", "reiterated", "soft"),
+    ]
