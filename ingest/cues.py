@@ -198,6 +198,9 @@ def _has_actor_before(text: str, position: int, floor: int, window: int = _ACTOR
     return bool(words) and words[-1].lower() in {"and", "also"} and any(_is_actor(w) for w in words[:6])
 
 
+# A noun phrase opened by "a"/"an" just before "committed to" describes a body's mandate.
+_DESCRIBED = re.compile(r"\b(?:a|an)\s+(?:[\w-]+\s+){0,2}[\w-]+\s+$", re.IGNORECASE)
+
 # Words that may open a sentence with a capital without naming anyone; and who never commits.
 _NOT_NAMES = frozenset("the this these that those it its in as on at by with for daesh isis isil al-qaida".split())
 _ADVERBS = frozenset("also jointly further again once firmly strongly warmly fully".split())
@@ -236,6 +239,10 @@ def find_cues(text: str, start: int, end: int, actor_given: bool = False) -> lis
                     continue  # no one who commits
             if cue.reports_past and _PERFECT.search(text, max(start, match.start() - 30), match.start()):
                 continue
+            if match.group().lower().startswith("committed") and _DESCRIBED.search(
+                text, max(start, match.start() - 40), match.start()
+            ):
+                continue  # "an action-oriented platform committed to ...": what a body is for, not a pledge
             words = " ".join(match.group().split())
             found.append(CueMatch(match.start(), match.end(), words, cue.strength, cue.continues, cue.participle))
     found.sort(key=lambda c: (c.start, -c.end))

@@ -766,3 +766,13 @@ def test_a_named_member_reports_its_own_commitment_but_daesh_does_not(db, tmp_pa
         ),
         ("The Netherlands also reiterated the importance of demining.", "reiterated", "soft"),
     ]
+
+
+def test_a_body_described_as_committed_is_a_mandate_not_a_pledge(db, tmp_path):
+    text = (
+        "The Ministers of the Network, a practical platform committed to sharing expertise, met in Lima. "
+        "The Network is committed to sharing expertise with new partners."
+    )
+    assert dry_run_spans(tmp_path, text) == [
+        ("The Network is committed to sharing expertise with new partners.", "committed to", "binding"),
+    ]
