@@ -16,7 +16,7 @@ _ACTORS = frozenset(
     # Reporting subjects of readouts and summaries ("The Council reiterates", "The Co-Chairs expressed",
     # "They underlined") and the bodies that speak for themselves ("the G7 commit", "the GCTF strives").
     "they council co-chairs co-chair chairs co-leads alliance forum union g7 g8 g20 gctf nato osce eu "
-    "representatives".split()
+    "representatives delegations delegates officials".split()
 )
 _LONG_ACTORS = tuple(actor for actor in _ACTORS if len(actor) >= 6)
 _ACTOR_WINDOW = 4
@@ -168,8 +168,10 @@ _ACTION_NOUNS = frozenset(
     "expansion establishment elimination disruption coordination cooperation mobilisation mobilization "
     "stabilisation stabilization countering".split()
 )
-# A heading that numbers the plan's items ("Action 1: CT Measures", "Pillar 2", "Line of effort 3").
-_PILLAR_HEADING = re.compile(r"(?:Action|Pillar|Priority|Objective|Line\s+of\s+[Ee]ffort|Goal)\s+\d{1,2}\b")
+# A heading that numbers the plan's items ("Action 1: CT Measures", "Pillar II", "Line of effort 3").
+_PILLAR_HEADING = re.compile(
+    r"(?:Action|Pillar|Priority|Objective|Line\s+of\s+[Ee]ffort|Goal)\s+(?:\d{1,2}|[IVX]{1,4})\b"
+)
 _NUMBERED = re.compile(r"[ \t]*\(?\d{1,2}[.)]\s")
 
 

@@ -776,3 +776,17 @@ def test_a_body_described_as_committed_is_a_mandate_not_a_pledge(db, tmp_path):
     assert dry_run_spans(tmp_path, text) == [
         ("The Network is committed to sharing expertise with new partners.", "committed to", "binding"),
     ]
+
+
+def test_delegations_report_and_roman_numbered_pillars_count(db, tmp_path):
+    text = (
+        "Delegations welcomed the new guidance on returning families.\n"
+        "\n"
+        "Pillar II: Resilience\n"
+        "\n"
+        "Protection of critical infrastructure in the region\n"
+    )
+    assert dry_run_spans(tmp_path, text) == [
+        ("Delegations welcomed the new guidance on returning families.", "welcomed", "soft"),
+        ("Protection of critical infrastructure in the region", "Protection", "binding"),
+    ]
