@@ -86,6 +86,13 @@ CUES = (
         named=True,
     ),
     _cue(r"express(?:es|ed)?\s+(?:\w+\s+){0,3}?(?:commitment|determination|resolve)", BINDING, named=True),
+    # Renewing a commitment binds as the commitment does ("Ministers reaffirmed their commitment to ...").
+    _cue(
+        r"(?:reaffirm|reiterat|renew|reconfirm)\w*\s+(?:\w+\s+){0,2}?(?:commitment|determination|resolve|pledge)",
+        BINDING,
+        glued=True,
+        named=True,
+    ),
     _cue(r"striv(?:e|es)\s+to", BINDING),
     _cue(r"undert(?:akes?|ook)\s+to", BINDING),
     _cue(r"express(?:es|ed)?\s+(?:\w+\s+){0,3}?(?:support|solidarity|appreciation|hope)", SOFT, named=True),

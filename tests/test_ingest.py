@@ -790,3 +790,18 @@ def test_delegations_report_and_roman_numbered_pillars_count(db, tmp_path):
         ("Delegations welcomed the new guidance on returning families.", "welcomed", "soft"),
         ("Protection of critical infrastructure in the region", "Protection", "binding"),
     ]
+
+
+def test_renewing_a_commitment_binds_and_renewing_a_view_is_soft(db, tmp_path):
+    text = (
+        "Participants reaffirmed their commitment to rebuilding schools in liberated areas. "
+        "Participants reaffirmed the value of regional dialogue."
+    )
+    assert dry_run_spans(tmp_path, text) == [
+        (
+            "Participants reaffirmed their commitment to rebuilding schools in liberated areas.",
+            "reaffirmed their commitment",
+            "binding",
+        ),
+        ("Participants reaffirmed the value of regional dialogue.", "reaffirmed", "soft"),
+    ]
