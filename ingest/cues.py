@@ -12,7 +12,11 @@ BINDING, SOFT = "binding", "soft"
 _ACTORS = frozenset(
     "we i coalition coalition's coalition’s ministers minister directors members partners governments "
     "community group co-leads leaders allies donors participants states countries nations parties "
-    "signatories meeting chair presidency forces".split()
+    "signatories meeting chair presidency forces "
+    # Reporting subjects of readouts and summaries ("The Council reiterates", "The Co-Chairs expressed",
+    # "They underlined") and the bodies that speak for themselves ("the G7 commit", "the GCTF strives").
+    "they council co-chairs co-chair chairs co-leads alliance forum union g7 g8 g20 gctf nato osce eu "
+    "representatives delegations delegates officials".split()
 )
 _LONG_ACTORS = tuple(actor for actor in _ACTORS if len(actor) >= 6)
 _ACTOR_WINDOW = 4
@@ -27,6 +31,8 @@ class _Cue:
     needs_actor: bool
     reports_past: bool
     continues: bool
+    participle: bool
+    named: bool
 
 
 def _cue(
@@ -36,11 +42,14 @@ def _cue(
     glued: bool = False,
     reports_past: bool = False,
     continues: bool = False,
+    participle: bool = False,
+    named: bool = False,
 ) -> _Cue:
     # PDF captures run words together ("Ministerstasked", "alsowelcomed"): long verbs may match
     # inside a word; short ones only as whole words.
     left = "" if glued else r"\b"
-    return _Cue(re.compile(left + pattern + r"\b", re.IGNORECASE), strength, needs_actor, reports_past, continues)
+    compiled = re.compile(left + pattern + r"\b", re.IGNORECASE)
+    return _Cue(compiled, strength, needs_actor, reports_past, continues, participle, named)
 
 
 # The curation guide's own definition: binding when the actor commits itself, softer positions
@@ -50,10 +59,10 @@ CUES = (
     _cue(r"shall", BINDING, needs_actor=False),
     _cue(r"(?:is|are)\s+to\s+be\s+\w+(?:ed|en)", BINDING, needs_actor=False),
     _cue(r"will", BINDING),
-    _cue(r"commit(?:s|ted|ting)?\s+(?:to|ourselves|themselves|itself)", BINDING, needs_actor=False, glued=True),
+    _cue(r"commit(?:s|ted|ting)?\s+(?:to|ourselves|themselves|itself)", BINDING, False, glued=True, reports_past=True),
     _cue(r"remains?\s+(?:\w+\s+)?committed", BINDING, needs_actor=False),
     _cue(r"determin(?:ed|ation)", BINDING, needs_actor=False, glued=True),
-    _cue(r"agree[sd]?\s+to", BINDING),
+    _cue(r"agree[sd]?\s+to", BINDING, named=True),
     _cue(r"tasked", BINDING, glued=True),
     _cue(r"(?:pledge[sd]?|pledging)\s+(?:to|for)", BINDING, needs_actor=False),
     _cue(r"resolved?\s+to", BINDING),
@@ -64,9 +73,44 @@ CUES = (
     _cue(r"aims?\s+(?:is\s+)?to", BINDING, needs_actor=False),
     _cue(r"remains?\s+(?:\w+\s+)?(?:engaged|focused|vigilant|united)", BINDING),
     _cue(r"(?:are|is)\s+(?:\w+\s+)?united", BINDING),
+    # Reported speech of readouts and summaries: a reporting subject (above) and a committing verb.
+    _cue(r"agree[sd]?\s+(?:up)?on", BINDING, reports_past=True, named=True),
+    _cue(r"agree[sd]?\s+that", BINDING, reports_past=True, named=True),
+    _cue(r"endors(?:e|es|ed|ing)", BINDING, glued=True, named=True),
+    _cue(r"decid(?:e|es|ed)", BINDING),
+    _cue(r"adopt(?:s|ed)?\s+(?:the|a|an|its|their|our|this|these|new)", BINDING, reports_past=True),
+    _cue(
+        r"announc(?:e|es|ed)\s+(?:the\s+|a\s+|an\s+)?(?:\w+\s+)?(?:establishment|launch|creation|formation)",
+        BINDING,
+        reports_past=True,
+        named=True,
+    ),
+    _cue(r"express(?:es|ed)?\s+(?:\w+\s+){0,3}?(?:commitment|determination|resolve)", BINDING, named=True),
+    # Renewing a commitment binds as the commitment does ("Ministers reaffirmed their commitment to ...").
+    _cue(
+        r"(?:reaffirm|reiterat|renew|reconfirm)\w*\s+(?:\w+\s+){0,2}?(?:commitment|determination|resolve|pledge)",
+        BINDING,
+        glued=True,
+        named=True,
+    ),
+    _cue(r"striv(?:e|es)\s+to", BINDING),
+    _cue(r"undert(?:akes?|ook)\s+to", BINDING),
+    _cue(r"express(?:es|ed)?\s+(?:\w+\s+){0,3}?(?:support|solidarity|appreciation|hope)", SOFT, named=True),
+    _cue(r"reiterat(?:e|es|ed)", SOFT, glued=True, named=True),
+    _cue(r"(?:re)?confirm(?:s|ed)?", SOFT, named=True),
+    _cue(r"underscor(?:e|es|ed)", SOFT, named=True),
+    _cue(r"invit(?:e|es|ed)", SOFT),
+    _cue(r"(?:is|are)\s+(?:also\s+)?invited\s+to", SOFT, needs_actor=False),
+    # A participle going on with the clause's reporting subject ("..., underscoring the need to ...").
+    _cue(
+        r"(?:underscoring|stressing|reiterating|reaffirming|emphasi[sz]ing|underlining|expressing\s+(?:\w+\s+){0,3}?"
+        r"(?:support|commitment|determination)|welcoming|endorsing|committing)",
+        SOFT,
+        participle=True,
+    ),
     _cue(r"should", SOFT, needs_actor=False),
     _cue(r"could", SOFT),
-    _cue(r"welcom(?:e|es|ed|ing)", SOFT, glued=True),
+    _cue(r"welcom(?:e|es|ed|ing)", SOFT, glued=True, named=True),
     _cue(r"support(?:s|ed)?", SOFT, reports_past=True),
     _cue(r"not(?:e|es|ed)", SOFT),
     _cue(r"urg(?:e|es|ed)", SOFT),
@@ -88,7 +132,7 @@ CUES = (
     _cue(r"willingness", SOFT, needs_actor=False),
     _cue(r"demand(?:s|ed|ing)?", SOFT),
     _cue(r"join(?:s|ed)?\s+(?:the|in|with)", SOFT, reports_past=True),
-    _cue(r"reaffirm(?:s|ed)?", SOFT, glued=True),
+    _cue(r"reaffirm(?:s|ed)?", SOFT, glued=True, named=True),
     _cue(r"affirm(?:s|ed)?", SOFT),
     _cue(r"(?:believe[sd]?|belief)", SOFT),
     _cue(r"hop(?:e|es|ed)\s+to", SOFT),
@@ -97,7 +141,7 @@ CUES = (
     _cue(r"(?:appreciate[sd]?|applaud(?:s|ed)?|deplore[sd]?)", SOFT),
     _cue(
         r"(?:is|are|remains?)\s+(?:\w+\s+)?(?:essential|necessary|critical|crucial|vital|fundamental|key|important"
-        r"|imperative)(?=\s*(?:[.,;:]|to\b|for\b|that\b|in\b|$))",
+        r"|imperative|paramount)(?=\s*(?:[.,;:]|to\b|for\b|that\b|in\b|as\b|$))",
         SOFT,
         needs_actor=False,
     ),
@@ -107,7 +151,11 @@ CUES = (
         needs_actor=False,
     ),
     _cue(r"it(?:’s|'s)\s+(?:\w+\s+)?(?:important|critical|essential|necessary|vital|crucial|time)", SOFT, False),
-    _cue(r"(?:is|are)\s+(?:a\s+|the\s+)?(?:top\s+|key\s+|high\s+)?priorit(?:y|ies)", SOFT, needs_actor=False),
+    _cue(
+        r"(?:is|are|remains?)\s+(?:a\s+|the\s+|our\s+|its\s+|their\s+)?(?:[\w-]+\s+){0,2}?priorit(?:y|ies)",
+        SOFT,
+        needs_actor=False,
+    ),
     _cue(r"(?:is|are|remains?)\s+(?:still\s+)?to\s+be\s+done", SOFT, needs_actor=False),
     _cue(r"requires?", SOFT, needs_actor=False),
     _cue(r"(?:good\s+to\s+see|pleased\s+to|glad\s+to|happy\s+to)", SOFT, needs_actor=False),
@@ -120,6 +168,18 @@ _GOAL_VERBS = frozenset(
     "stabilise stabilize address combat fight cut end reduce secure help hold invest mobilise mobilize".split()
 )
 _WORD = re.compile(r"[\w’'-]+")
+# Nominal items of an action plan take their force from its lead-in ("1. Strengthening border security",
+# "Implementation of relevant resolutions"): a gerund of a goal verb, or one of these nouns of action.
+_ACTION_NOUNS = frozenset(
+    "implementation prevention protection promotion enhancement development improvement reinforcement "
+    "expansion establishment elimination disruption coordination cooperation mobilisation mobilization "
+    "stabilisation stabilization countering".split()
+)
+# A heading that numbers the plan's items ("Action 1: CT Measures", "Pillar II", "Line of effort 3").
+_PILLAR_HEADING = re.compile(
+    r"(?:Action|Pillar|Priority|Objective|Line\s+of\s+[Ee]ffort|Goal)\s+(?:\d{1,2}|[IVX]{1,4})\b"
+)
+_NUMBERED = re.compile(r"[ \t]*\(?\d{1,2}[.)]\s")
 
 
 @dataclass(frozen=True)
@@ -129,6 +189,7 @@ class CueMatch:
     words: str
     strength: str | None  # None: the cue takes the strength of the one before it
     continues: bool = False
+    participle: bool = False  # goes on with the clause before it: no cut there
 
 
 def _is_actor(word: str) -> bool:
@@ -137,29 +198,62 @@ def _is_actor(word: str) -> bool:
     return word in _ACTORS or any(word.startswith(actor) for actor in _LONG_ACTORS)
 
 
-def _has_actor_before(text: str, position: int, floor: int) -> bool:
+def _has_actor_before(text: str, position: int, floor: int, window: int = _ACTOR_WINDOW) -> bool:
     words = _WORD.findall(text[floor:position])
-    if any(_is_actor(word) for word in words[-_ACTOR_WINDOW:]):
+    if any(_is_actor(word) for word in words[-window:]):
         return True
     # A verb coordinated with an earlier one ("... have put together X and will continue") shares
     # the clause's subject: look at the words the span opens with.
     return bool(words) and words[-1].lower() in {"and", "also"} and any(_is_actor(w) for w in words[:6])
 
 
-def find_cues(text: str, start: int, end: int) -> list[CueMatch]:
-    """The cue words in `text[start:end]`, in order, each with the strength it signals."""
+# A noun phrase opened by "a"/"an" just before "committed to" describes a body's mandate.
+_DESCRIBED = re.compile(r"\b(?:a|an)\s+(?:[\w-]+\s+){0,2}[\w-]+\s+$", re.IGNORECASE)
+
+# Words that may open a sentence with a capital without naming anyone; and who never commits.
+_NOT_NAMES = frozenset("the this these that those it its in as on at by with for daesh isis isil al-qaida".split())
+_ADVERBS = frozenset("also jointly further again once firmly strongly warmly fully".split())
+
+
+def _named_before(text: str, position: int, floor: int) -> bool:
+    """Whether a reporting verb directly follows a name ("Italy announced", "the Netherlands also reiterated"):
+    a member or partner named in a readout is who commits."""
+    words = [w for w in _WORD.findall(text[floor:position]) if w.lower() not in _ADVERBS]
+    return bool(words) and words[-1][:1].isupper() and words[-1].lower() not in _NOT_NAMES
+
+
+def find_cues(text: str, start: int, end: int, actor_given: bool = False) -> list[CueMatch]:
+    """The cue words in `text[start:end]`, in order, each with the strength it signals.
+
+    `actor_given`: the span is a list item whose lead-in names who commits ("The Council: a) welcomes ..."),
+    so a verb opening the item has its subject."""
     found: list[CueMatch] = []
     for cue in CUES:
         for match in cue.pattern.finditer(text, start, end):
             before = text[max(start, match.start() - 4) : match.start()].lower()
-            if cue.needs_actor and (
-                re.search(r"\bto\s*$", before) or not _has_actor_before(text, match.start(), start)
+            if cue.needs_actor and re.search(r"\bto\s*$", before):
+                continue  # an infinitive ("to support")
+            if cue.participle:
+                # Only after a comma, going on with a clause whose subject reports ("Ministers met, stressing").
+                if not re.search(r",\s*(?:\w+\s+)?$", text[max(start, match.start() - 20) : match.start()]):
+                    continue
+                if not (actor_given or _has_actor_before(text, match.start(), start, window=1000)):
+                    continue
+            elif (
+                cue.needs_actor
+                and not _has_actor_before(text, match.start(), start)
+                and not (cue.named and _named_before(text, match.start(), start))
             ):
-                continue  # an infinitive ("to support"), or no one who commits
+                if not (actor_given and not text[start : match.start()].strip()):
+                    continue  # no one who commits
             if cue.reports_past and _PERFECT.search(text, max(start, match.start() - 30), match.start()):
                 continue
+            if match.group().lower().startswith("committed") and _DESCRIBED.search(
+                text, max(start, match.start() - 40), match.start()
+            ):
+                continue  # "an action-oriented platform committed to ...": what a body is for, not a pledge
             words = " ".join(match.group().split())
-            found.append(CueMatch(match.start(), match.end(), words, cue.strength, cue.continues))
+            found.append(CueMatch(match.start(), match.end(), words, cue.strength, cue.continues, cue.participle))
     found.sort(key=lambda c: (c.start, -c.end))
     kept: list[CueMatch] = []
     for hit in found:
@@ -197,6 +291,31 @@ def goal_verb(text: str, segment: Segment) -> str | None:
     return first.group() if first is not None and first.group().lower() in _GOAL_VERBS else None
 
 
+def _is_action_word(word: str) -> bool:
+    word = word.lower()
+    if word in _ACTION_NOUNS:
+        return True
+    if not word.endswith("ing") or len(word) < 7:
+        return False
+    stem = word[:-3]
+    return stem in _GOAL_VERBS or stem + "e" in _GOAL_VERBS or (stem[-1:] == stem[-2:-1] and stem[:-1] in _GOAL_VERBS)
+
+
+def pillar_word(text: str, segment: Segment) -> str | None:
+    """The word a numbered action-plan item opens with when it is nominal ("1. Strengthening and enhancing
+    border security": "Strengthening"), else None. Numbered means a "1." / "(2)" marker, or the first line
+    under an "Action 1" / "Pillar 2" heading."""
+    first = _WORD.match(text, segment.start)
+    if first is None or not _is_action_word(first.group()) or not first.group()[0].isupper():
+        return None
+    line_start = text.rfind("\n", 0, segment.start) + 1
+    if _NUMBERED.match(text, line_start) and segment.list_item:
+        return first.group()
+    lines = text[:line_start].rstrip().splitlines()
+    heading = lines[-1].strip() if lines else ""
+    return first.group() if _PILLAR_HEADING.match(heading) else None
+
+
 # A sentence that only goes on with the previous one ("This also includes ...", "This will require ...").
 _CONTINUATION = re.compile(
     r"(?:This|These|That|It)\s+(?:also\s+|will\s+)?(?:includes?|requires?|require|means?|involves?|entails?)\b"
@@ -221,7 +340,7 @@ def _clauses(text: str, segment: Segment, cues: Sequence[CueMatch]) -> list[tupl
     pieces: list[tuple[int, int]] = []
     left = segment.start
     for match in _COORDINATOR.finditer(text, segment.start, segment.end):
-        following = next((c for c in cues if c.start >= match.end()), None)
+        following = next((c for c in cues if c.start >= match.end() and not c.participle), None)
         preceding = [c for c in cues if left <= c.start < match.start()]
         if following is None or not preceding or len(text[match.end() : following.start].split()) > 2:
             continue
@@ -273,10 +392,15 @@ def commitment_candidates(text: str) -> list[Candidate]:
     """The spans of `text` that commit to something, in text order."""
     result: list[Candidate] = []
     previous: Candidate | None = None
+    lead_actor = False  # the last lead-in names who commits ("The Council:"), for the list items after it
     for segment in segments(text):
-        cues = find_cues(text, segment.start, segment.end)
+        cues = find_cues(text, segment.start, segment.end, actor_given=lead_actor and segment.list_item)
+        if segment.lead_in:
+            lead_actor = any(_is_actor(word) for word in _WORD.findall(text, segment.start, segment.end))
+        elif not segment.list_item and not text[text.rfind("\n", 0, segment.start) + 1 : segment.start].strip():
+            lead_actor = False  # a new paragraph; a further sentence of the same item keeps its lead-in
         if not cues:
-            verb = goal_verb(text, segment)
+            verb = goal_verb(text, segment) or pillar_word(text, segment)
             if verb is not None:
                 result.append(Candidate(segment.start, segment.end, verb, BINDING))
                 previous = result[-1]

@@ -638,3 +638,170 @@ def test_continue_to_commits_as_much_as_what_it_continues():
         ("continue to", "binding"),
         ("continue to, deeply concerned", "soft"),
     ]
+
+
+# --- suggestions in the third person and in numbered action plans (invented sentences) -----------
+
+
+def dry_run_spans(tmp_path, text):
+    """What the dry run suggests for `text`: (quote, cue, strength) of each commitment suggestion."""
+    result = json.loads(run_ingest(write(tmp_path, text), "--dry-run", "--json"))
+    for item in result["suggestions"]:
+        assert text[item["start"] : item["end"]] == item["quote"]
+    return [(item["quote"], item["cue"], item["strength"]) for item in result["suggestions"]]
+
+
+def test_reported_commitments_of_a_reporting_subject_bind(db, tmp_path):
+    text = (
+        "The Ministers agreed on a joint approach to screening at land borders. "
+        "The Forum endorsed the new framework for supporting victims. "
+        "The Steering Group decided to convene a working group on financing. "
+        "Partners adopted a set of good practices on prison management. "
+        "The Co-Chairs announced the creation of a fund for community resilience. "
+        "The Council expressed its firm commitment to rebuilding schools in the region. "
+        "By widening its membership, the Alliance strives to reach further."
+    )
+    assert dry_run_spans(tmp_path, text) == [
+        ("The Ministers agreed on a joint approach to screening at land borders.", "agreed on", "binding"),
+        ("The Forum endorsed the new framework for supporting victims.", "endorsed", "binding"),
+        ("The Steering Group decided to convene a working group on financing.", "decided", "binding"),
+        ("Partners adopted a set of good practices on prison management.", "adopted a", "binding"),
+        (
+            "The Co-Chairs announced the creation of a fund for community resilience.",
+            "announced the creation",
+            "binding",
+        ),
+        (
+            "The Council expressed its firm commitment to rebuilding schools in the region.",
+            "expressed its firm commitment",
+            "binding",
+        ),
+        ("By widening its membership, the Alliance strives to reach further.", "strives to", "binding"),
+    ]
+
+
+def test_reported_positions_of_a_reporting_subject_are_soft(db, tmp_path):
+    text = (
+        "Participants reiterated the importance of protecting civilians. "
+        "Members expressed continued support for training local police. "
+        "They reconfirmed that stabilization remains a shared priority. "
+        "The Council calls upon all States to criminalise the financing of travel. "
+        "Political Directors underscored the need for more exchange of data. "
+        "The Ministers met in Oslo, stressing the value of regional ownership."
+    )
+    assert dry_run_spans(tmp_path, text) == [
+        ("Participants reiterated the importance of protecting civilians.", "reiterated", "soft"),
+        ("Members expressed continued support for training local police.", "expressed continued support", "soft"),
+        (
+            "They reconfirmed that stabilization remains a shared priority.",
+            "reconfirmed, remains a shared priority",
+            "soft",
+        ),
+        ("The Council calls upon all States to criminalise the financing of travel.", "calls upon", "soft"),
+        ("Political Directors underscored the need for more exchange of data.", "underscored", "soft"),
+        ("The Ministers met in Oslo, stressing the value of regional ownership.", "stressing", "soft"),
+    ]
+
+
+def test_a_list_lead_in_gives_its_items_their_subject(db, tmp_path):
+    items = "a) welcomes the new rules on screening travellers,\nb) invites the agencies to share their data.\n"
+    assert dry_run_spans(tmp_path, "The Board:\n" + items) == []  # "Board" is no reporting subject
+    text = "The Council:\n" + items
+    assert dry_run_spans(tmp_path, text) == [
+        ("welcomes the new rules on screening travellers", "welcomes", "soft"),
+        ("invites the agencies to share their data.", "invites", "soft"),
+    ]
+
+
+def test_nominal_items_of_a_numbered_action_plan_are_pillars(db, tmp_path):
+    text = (
+        "The partners set out the lines of their plan:\n"
+        "1. Strengthening and enhancing aviation security at regional airports\n"
+        "2. Countering online recruitment through community networks\n"
+        "\n"
+        "Action 2: Finance\n"
+        "\n"
+        "Disruption of illicit revenue streams\n"
+        "\n"
+        "Strengthening Regional Ties\n"
+        "\n"
+        "The region saw strong growth.\n"
+    )
+    assert dry_run_spans(tmp_path, text) == [
+        ("Strengthening and enhancing aviation security at regional airports", "Strengthening", "binding"),
+        ("Countering online recruitment through community networks", "Countering", "binding"),
+        ("Disruption of illicit revenue streams", "Disruption", "binding"),
+    ]
+
+
+def test_reports_of_progress_meetings_and_mandates_are_not_suggested(db, tmp_path):
+    text = (
+        "The Ministers discussed the humanitarian situation in the region. "
+        "Participants were briefed on the work of the finance group. "
+        "Members exchanged views on detention facilities. "
+        "Partners have raised $3 billion for stabilization since 2015. "
+        "The Coalition has made progress in reducing online propaganda. "
+        "Two hundred hostages were freed last year. "
+        "The Group's mandate is to coordinate efforts against illicit finance. "
+        "We have committed to providing training to local forces. "
+        "Leaders have agreed on a plan for the region. "
+        "The principles adopted in Rome guide the Group. "
+        "Members have adopted the guidelines."
+    )
+    assert dry_run_spans(tmp_path, text) == []
+
+
+def test_a_named_member_reports_its_own_commitment_but_daesh_does_not(db, tmp_path):
+    text = (
+        "Italy announced the establishment of a training centre for police officers. "
+        "The Netherlands also reiterated the importance of demining. "
+        "Daesh announced the creation of a new province in the desert. "
+        "The situation reaffirmed the fears of the population."
+    )
+    assert dry_run_spans(tmp_path, text) == [
+        (
+            "Italy announced the establishment of a training centre for police officers.",
+            "announced the establishment",
+            "binding",
+        ),
+        ("The Netherlands also reiterated the importance of demining.", "reiterated", "soft"),
+    ]
+
+
+def test_a_body_described_as_committed_is_a_mandate_not_a_pledge(db, tmp_path):
+    text = (
+        "The Ministers of the Network, a practical platform committed to sharing expertise, met in Lima. "
+        "The Network is committed to sharing expertise with new partners."
+    )
+    assert dry_run_spans(tmp_path, text) == [
+        ("The Network is committed to sharing expertise with new partners.", "committed to", "binding"),
+    ]
+
+
+def test_delegations_report_and_roman_numbered_pillars_count(db, tmp_path):
+    text = (
+        "Delegations welcomed the new guidance on returning families.\n"
+        "\n"
+        "Pillar II: Resilience\n"
+        "\n"
+        "Protection of critical infrastructure in the region\n"
+    )
+    assert dry_run_spans(tmp_path, text) == [
+        ("Delegations welcomed the new guidance on returning families.", "welcomed", "soft"),
+        ("Protection of critical infrastructure in the region", "Protection", "binding"),
+    ]
+
+
+def test_renewing_a_commitment_binds_and_renewing_a_view_is_soft(db, tmp_path):
+    text = (
+        "Participants reaffirmed their commitment to rebuilding schools in liberated areas. "
+        "Participants reaffirmed the value of regional dialogue."
+    )
+    assert dry_run_spans(tmp_path, text) == [
+        (
+            "Participants reaffirmed their commitment to rebuilding schools in liberated areas.",
+            "reaffirmed their commitment",
+            "binding",
+        ),
+        ("Participants reaffirmed the value of regional dialogue.", "reaffirmed", "soft"),
+    ]
