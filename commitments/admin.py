@@ -20,6 +20,7 @@ from core.marking import word_diff_html
 from meetings.admin import StatementAdmin as MeetingsStatementAdmin
 from meetings.models import Statement
 
+from .defaults import default_commitment_slug, default_summary, guess_actor
 from .models import (
     Assessment,
     Commitment,
@@ -253,6 +254,27 @@ class CommitmentAdmin(VersionedAdminMixin, ThreadEntrySavingMixin, HistoryAdmin)
         # for_list() joins statement, meeting and line of effort, prefetches thread names and
         # annotates the latest status: the changelist runs the same queries for any page size.
         return Commitment.objects.for_list()
+
+    def get_changeform_initial_data(self, request):
+        """A passage selected in a statement ("New commitment from selection") also suggests the slug, the actor
+        and the summary, as the ingest does (commitments.defaults). The line of effort and the strength are the
+        curator's choice: left empty, and required."""
+        initial = super().get_changeform_initial_data(request)
+        quote, statement_id = initial.get("quote"), initial.get("statement")
+        if not quote or not str(statement_id).isdigit():
+            return initial
+        statement = Statement.objects.filter(pk=statement_id).only("slug", "text", "issuer").first()
+        if statement is None:
+            return initial
+        start = str(initial.get("start", ""))
+        if start.isdigit() and statement.text[int(start) : int(start) + len(quote)] == quote:
+            actor = guess_actor(statement.text, int(start), int(start) + len(quote), statement.issuer)
+        else:
+            actor = statement.issuer
+        initial.setdefault("slug", default_commitment_slug(statement.slug, quote))
+        initial.setdefault("actor", actor[:200])
+        initial.setdefault("summary", default_summary(quote))
+        return initial
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and not obj.is_deletable():

@@ -21,21 +21,9 @@ from django.db.backends.utils import CursorWrapper
 from django.db.models import F, Max, Min, OuterRef, Q, QuerySet, Subquery
 
 from commitments.models import Commitment, Thread, ThreadEntry
-from core.spans import display_text
+from core.words import MIN_TERM_LENGTH
 
-# Words that say nothing about what a pledge is about (both engines drop most of them too).
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each few for from further had has have having he
-    her here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not
-    now of off on once only or other our ours ourselves out over own same she should so some such than that the
-    their theirs them themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your yours yourself yourselves shall must may
-    might upon within without well including like don""".split()
-)
-_TOKEN = re.compile(r"[a-z0-9]+")
 _BRITISH = re.compile(r"(?<=[a-z]{4})is(?=e|ed|es|ing|ation|ations\b)")
-MIN_TERM_LENGTH = 3
 
 # A (meeting start date, statement position) key: what comes before it in meeting order.
 Before = tuple[datetime.date, int]
@@ -71,12 +59,6 @@ class ThreadRow(TypedDict):
     latest_strength: str | None
     _stems: NotRequired[set[str]]  # ingest.ranking's, once worked out: of the title and description
     _latest_stems: NotRequired[set[str]]  # and of the latest quote
-
-
-def words_of(text: str) -> list[str]:
-    """The content words of a text, lower-cased, in order, without repeats (capture artefacts folded)."""
-    tokens = _TOKEN.findall(display_text(text).lower())
-    return list(dict.fromkeys(t for t in tokens if len(t) >= MIN_TERM_LENGTH and t not in STOPWORDS))
 
 
 _PORTER = snowballstemmer.stemmer("porter")

@@ -2,11 +2,12 @@
 
 from django import forms
 
+from commitments.defaults import default_summary
 from commitments.models import ChangeKind, Commitment, LineOfEffort, Thread
 from core.texts import StatementTextError, decode_statement_bytes, normalise_newlines
 from meetings.models import Figure, Meeting, MeetingFormat, StatementKind
 
-from .defaults import default_commitment_slug, default_figure_metric, default_figure_slug, default_summary
+from .defaults import default_commitment_slug, default_figure_metric, default_figure_slug
 from .models import SuggestionKind
 from .services import check_new_statement_text
 

@@ -665,3 +665,42 @@ def test_a_filter_by_a_related_record_lists_few_and_searches_many(
     assert [c.thread_entries.get().thread for c in found.context["cl"].result_list] == [africa]
     # The other filters are kept when the words change.
     assert '<input type="hidden" name="strength" value="binding">' in found.content.decode()
+
+
+def test_a_commitment_from_a_selection_is_saved_with_only_its_line_and_strength_chosen(curator_client):
+    statement = StatementFactory(slug="rome-2019", issuer="Political Directors")
+    line = LineOfEffortFactory()
+    quote = "We must continue to increase our stabilization contributions."
+    start = STATEMENT_TEXT.index(quote)
+    url = reverse("admin:commitments_commitment_add")
+    page = curator_client.get(url, {"statement": statement.pk, "quote": quote, "start": start})
+    form = page.context["adminform"].form
+    assert form.initial["slug"] == "rome-2019-continue-increase-stabilization-contributions"
+    assert form.initial["actor"] == "Political Directors"  # "we": the statement's issuer
+    assert form.initial["summary"] == quote
+    # Line of effort and strength stay the curator's choice: no initial, still required.
+    assert "line_of_effort" not in form.initial and "strength" not in form.initial
+    data = {name: form.initial.get(name, "") for name in ("slug", "statement", "quote", "start", "actor", "summary")}
+    data |= {"end": "", "assessable": "on", "line_of_effort": line.pk, "strength": "binding"}
+    data |= {
+        f"{prefix}-{key}": value
+        for prefix in ("thread_entries", "thread_entries-2", "assessments")
+        for key, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
+    }
+    response = curator_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    saved = Commitment.objects.get(slug="rome-2019-continue-increase-stabilization-contributions")
+    assert (saved.actor, saved.summary, saved.start) == ("Political Directors", quote, start)
+    refused = curator_client.post(url, {**data, "slug": "another", "line_of_effort": "", "strength": ""})
+    errors = refused.context["adminform"].form.errors
+    assert set(errors) == {"line_of_effort", "strength"}
+
+
+def test_the_actor_of_a_selection_is_the_phrase_that_commits_when_there_is_one(curator_client):
+    quote = "The Coalition remains committed to stabilization."
+    statement = StatementFactory(issuer="Foreign Ministers", text=STATEMENT_TEXT + quote + "\n")
+    page = curator_client.get(
+        reverse("admin:commitments_commitment_add"),
+        {"statement": statement.pk, "quote": quote, "start": len(STATEMENT_TEXT)},
+    )
+    assert page.context["adminform"].form.initial["actor"] == "the Coalition"
