@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count
+from django.db.models import Case, Count, Q, Value, When
 from django.forms.models import InlineForeignKeyField
 from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
@@ -363,6 +363,27 @@ class ThreadAdmin(VersionedAdminMixin, ThreadEntrySavingMixin, HistoryAdmin):
     def get_queryset(self, request):
         # with_timeline() prefetches the entries with their meetings: the `meetings` column, in one query.
         return super().get_queryset(request).with_timeline().with_entry_count()
+
+    def get_search_results(self, request, queryset, search_term):
+        """Pledges matching the words typed, best first: a title with a word starting as typed, then a title
+        containing it, then a match in the slug or description only. The autocomplete keeps this order (Enter
+        takes the first); the changelist sorts by its own columns."""
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        words = search_term.split()
+        if not words:
+            return queryset, may_have_duplicates
+        rank = sum(
+            (
+                Case(
+                    When(Q(title__istartswith=word) | Q(title__icontains=f" {word}"), then=Value(0)),
+                    When(title__icontains=word, then=Value(1)),
+                    default=Value(2),
+                )
+                for word in words
+            ),
+            start=Value(0),
+        )
+        return queryset.annotate(search_rank=rank).order_by("search_rank", *self.ordering), may_have_duplicates
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         thread = self.get_object(request, unquote(object_id))

@@ -704,3 +704,29 @@ def test_the_actor_of_a_selection_is_the_phrase_that_commits_when_there_is_one(c
         {"statement": statement.pk, "quote": quote, "start": len(STATEMENT_TEXT)},
     )
     assert page.context["adminform"].form.initial["actor"] == "the Coalition"
+
+
+def test_the_pledge_autocomplete_ranks_titles_with_the_word_first(curator_client):
+    line = LineOfEffortFactory()
+    ThreadFactory(
+        title="A comprehensive effort through the Coalition",
+        description="Towards the enduring defeat of Daesh/ISIS.",
+        line_of_effort=line,
+    )
+    ThreadFactory(title="Determination to achieve the enduring defeat of Daesh/ISIS", line_of_effort=line)
+    ThreadFactory(title="Stabilization endures", line_of_effort=line)
+    ThreadFactory(title="Unrelated pledge", line_of_effort=line)
+    params = {"app_label": "commitments", "model_name": "threadentry", "field_name": "thread"}
+    response = curator_client.get(reverse("admin:autocomplete"), {**params, "term": "enduring"})
+    titles = [result["text"] for result in response.json()["results"]]
+    assert titles == [
+        "Determination to achieve the enduring defeat of Daesh/ISIS",
+        "A comprehensive effort through the Coalition",
+    ]
+    response = curator_client.get(reverse("admin:autocomplete"), {**params, "term": "endur"})
+    titles = [result["text"] for result in response.json()["results"]]
+    assert titles == [
+        "Determination to achieve the enduring defeat of Daesh/ISIS",
+        "Stabilization endures",
+        "A comprehensive effort through the Coalition",
+    ]
