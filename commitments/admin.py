@@ -484,7 +484,16 @@ class ThreadEntryAdmin(VersionedAdminMixin, HistoryAdmin):
         return super().delete_view(request, object_id, extra_context)
 
     def delete_model(self, request, obj):
+        request.removed_from_thread = obj.thread
         remove_from_thread(entry=obj)
+
+    def response_delete(self, request, obj_display, obj_id):
+        """Back to the pledge the entry was removed from, its timeline as it now stands."""
+        thread = getattr(request, "removed_from_thread", None)
+        if thread is None or not self.admin_site.is_registered(Thread):
+            return super().response_delete(request, obj_display, obj_id)
+        self.message_user(request, f"Removed “{obj_display}” from the pledge “{thread}”.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:commitments_thread_change", args=[thread.pk]))
 
 
 @admin.register(LineOfEffort)

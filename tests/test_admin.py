@@ -730,3 +730,15 @@ def test_the_pledge_autocomplete_ranks_titles_with_the_word_first(curator_client
         "Stabilization endures",
         "A comprehensive effort through the Coalition",
     ]
+
+
+def test_removing_an_entry_goes_back_to_its_pledge(curator_client):
+    first, second = commitments_at_meetings(2019, 2020)
+    thread = thread_with(first, second, kinds=["repeated"])
+    entry = thread.entries.get(commitment=second)
+    response = curator_client.post(
+        reverse("admin:commitments_threadentry_delete", args=[entry.pk]), {"post": "yes"}, follow=True
+    )
+    assert response.redirect_chain == [(reverse("admin:commitments_thread_change", args=[thread.pk]), 302)]
+    assert f"from the pledge “{thread}”" in response.content.decode()
+    assert list(thread.entries.values_list("commitment", flat=True)) == [first.pk]
