@@ -4,6 +4,7 @@ from django import forms
 
 from commitments.defaults import default_summary
 from commitments.models import ChangeKind, Commitment, LineOfEffort, Thread
+from core.numbers import plain
 from core.texts import StatementTextError, decode_statement_bytes, normalise_newlines
 from meetings.models import Figure, Meeting, MeetingFormat, StatementKind
 
@@ -169,7 +170,7 @@ class FigureDecisionForm(DecisionForm):
         initial = {
             "slug": default_figure_slug(suggestion),
             "metric": default_figure_metric(suggestion),
-            "value": suggestion.value,
+            "value": plain(suggestion.value) if suggestion.value is not None else None,
             "unit": suggestion.unit,
             "qualifier": suggestion.qualifier,
         }

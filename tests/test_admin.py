@@ -742,3 +742,14 @@ def test_removing_an_entry_goes_back_to_its_pledge(curator_client):
     assert response.redirect_chain == [(reverse("admin:commitments_thread_change", args=[thread.pk]), 302)]
     assert f"from the pledge “{thread}”" in response.content.decode()
     assert list(thread.entries.values_list("commitment", flat=True)) == [first.pk]
+
+
+def test_figures_read_as_numbers_in_lists_and_read_only_places(curator_client):
+    figure = FigureFactory(value=8_000_000)
+    changelist = curator_client.get(reverse("admin:meetings_figure_changelist")).content.decode()
+    assert "8,000,000" in changelist and "8000000.0000" not in changelist
+    statement_page = curator_client.get(reverse("admin:meetings_statement_change", args=[figure.statement.pk]))
+    assert "8,000,000" in statement_page.content.decode()
+    assert "8000000.0000" not in statement_page.content.decode()
+    change_page = curator_client.get(reverse("admin:meetings_figure_change", args=[figure.pk])).content.decode()
+    assert 'name="value" value="8000000"' in change_page

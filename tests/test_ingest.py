@@ -638,3 +638,27 @@ def test_continue_to_commits_as_much_as_what_it_continues():
         ("continue to", "binding"),
         ("continue to, deeply concerned", "soft"),
     ]
+
+
+def test_accepting_one_suggestion_says_so_in_the_singular(ingested, curator_client):
+    suggestion = ingested.suggestions.filter(kind=SuggestionKind.COMMITMENT, line_of_effort__isnull=False).first()
+    url = reverse("admin:ingest_suggestion_review", args=[ingested.pk])
+    page = curator_client.post(url, {"selected": [suggestion.pk], "_accept_selected": "Accept"}, follow=True)
+    assert "Accepted 1 suggestion." in page.content.decode()
+    two = list(ingested.suggestions.pending().filter(kind=SuggestionKind.COMMITMENT)[:2])
+    page = curator_client.post(url, {"selected": [s.pk for s in two], "_reject_selected": "Reject"}, follow=True)
+    assert "Rejected 2 suggestions." in page.content.decode()
+
+
+def test_the_review_page_shows_figures_as_numbers_read(ingested, curator_client):
+    page = curator_client.get(reverse("admin:ingest_suggestion_review", args=[ingested.pk])).content.decode()
+    assert "Value 8,000,000 ·" in page
+    assert "8000000.0000" not in page
+
+
+def test_the_ingest_is_linked_from_the_admin_home_and_the_statements_list(seeded, curator_client, auditor, client):
+    intake = reverse(INTAKE)
+    for url in (reverse("admin:index"), reverse("admin:meetings_statement_changelist")):
+        assert f'href="{intake}" class="addlink">Ingest a new statement</a>' in curator_client.get(url).content.decode()
+    client.force_login(auditor)
+    assert "Ingest a new statement" not in client.get(reverse("admin:index")).content.decode()
