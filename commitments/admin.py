@@ -281,6 +281,19 @@ class CommitmentAdmin(VersionedAdminMixin, ThreadEntrySavingMixin, HistoryAdmin)
             return False  # an assessed commitment is evidence of follow-up
         return super().has_delete_permission(request, obj)
 
+    def delete_blockers(self, request, obj):
+        reasons = [
+            f"It was assessed on {assessment.assessed_on:%Y-%m-%d} ({assessment.get_status_display()}): assessments "
+            "are the record of its follow-up and are kept."
+            for assessment in obj.assessments.order_by("assessed_on")
+        ]
+        reasons += [
+            f"It is in the recurring pledge “{entry.thread}” (position {entry.position}): take it out of the pledge "
+            "first, from the entry's page."
+            for entry in obj.thread_entries.select_related("thread").order_by("thread__title")
+        ]
+        return reasons
+
     @admin.display(description="quote")
     def short_quote(self, obj):
         return shortened(obj.quote, 110)
@@ -531,6 +544,12 @@ class AssessmentAdmin(VersionedAdminMixin, HistoryAdmin):
         # The history of a status is kept: a wrong assessment is corrected, never removed.
         return False
 
+    def delete_blockers(self, request, obj):
+        return [
+            f"It is the status of “{obj.commitment.slug}” as assessed on {obj.assessed_on:%Y-%m-%d}: the history of a "
+            "status is kept. Correct it on its page, or record a newer assessment."
+        ]
+
 
 # A statement's page lists and adds the commitments that quote it. Statements belong to the meetings
 # app, which knows nothing of commitments, so this app extends their admin rather than the reverse.
@@ -542,6 +561,12 @@ class StatementAdmin(MeetingsStatementAdmin):
     # Right under the text: the list of what is already quoted, folded away (the text marks it all),
     # then the add form.
     inlines = [CommitmentListInline, CommitmentAddInline, *MeetingsStatementAdmin.inlines]
+
+    def delete_blockers(self, request, obj):
+        slugs = list(obj.commitments.order_by("start").values_list("slug", flat=True))
+        noun = "commitment" if len(slugs) == 1 else "commitments"
+        quoted = [f"It is quoted by {len(slugs)} {noun}: {', '.join(slugs)}."] if slugs else []
+        return [*super().delete_blockers(request, obj), *quoted]
 
     def marks(self, statement):
         commitments = [

@@ -156,6 +156,18 @@ class StatementAdmin(VersionedAdminMixin, HistoryAdmin):
         # Statements are the evidence every quote points into.
         return False
 
+    def delete_blockers(self, request, obj):
+        reasons = ["Statements are never deleted: they are the evidence every quote points into."]
+        figures = list(obj.figures.values_list("slug", flat=True))
+        if figures:
+            noun = "figure" if len(figures) == 1 else "figures"
+            reasons.append(f"It is quoted by {len(figures)} {noun}: {', '.join(figures)}.")
+        participations = obj.participations.count()
+        if participations:
+            noun = "record" if participations == 1 else "records"
+            reasons.append(f"It is the source of {participations} participation {noun}.")
+        return reasons
+
     @admin.display(description="meeting", ordering="meeting__start_date")
     def meeting_name(self, obj):
         return obj.meeting.short_name()

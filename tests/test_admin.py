@@ -753,3 +753,43 @@ def test_figures_read_as_numbers_in_lists_and_read_only_places(curator_client):
     assert "8000000.0000" not in statement_page.content.decode()
     change_page = curator_client.get(reverse("admin:meetings_figure_change", args=[figure.pk])).content.decode()
     assert 'name="value" value="8000000"' in change_page
+
+
+def test_a_refused_delete_names_its_reason_on_a_styled_page(curator_client):
+    assessment = AssessmentFactory(assessed_on=datetime.date(2022, 3, 4))
+    commitment = assessment.commitment
+    thread = thread_with(commitment, title="Stabilization funding")
+    response = curator_client.get(reverse("admin:commitments_commitment_delete", args=[commitment.pk]))
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "permission" not in html
+    assert "It was assessed on 2022-03-04 (" in html
+    assert f"It is in the recurring pledge “{thread}” (position 1)" in html
+    assert 'class="breadcrumbs"' in html  # the admin's own page, not a bare 403
+    assert (
+        curator_client.post(
+            reverse("admin:commitments_commitment_delete", args=[commitment.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert Commitment.objects.filter(pk=commitment.pk).exists()
+
+    statement = commitment.statement
+    html = curator_client.get(reverse("admin:meetings_statement_delete", args=[statement.pk])).content.decode()
+    assert "Statements are never deleted" in html
+    assert f"It is quoted by 1 commitment: {commitment.slug}." in html
+    html = curator_client.get(reverse("admin:commitments_assessment_delete", args=[assessment.pk])).content.decode()
+    assert f"It is the status of “{commitment.slug}” as assessed on 2022-03-04" in html
+
+
+def test_deleting_several_names_those_that_are_held_and_why(curator_client):
+    held = AssessmentFactory(assessed_on=datetime.date(2022, 3, 4)).commitment
+    free = CommitmentFactory(statement=held.statement, phrase="We welcome the progress.")
+    response = curator_client.post(
+        reverse("admin:commitments_commitment_changelist"),
+        {"action": "delete_selected", "_selected_action": [held.pk, free.pk]},
+    )
+    html = response.content.decode()
+    assert "doesn't have permission" not in html
+    assert f"Commitment “{held}”: It was assessed on 2022-03-04" in html
+    assert Commitment.objects.filter(pk__in=[held.pk, free.pk]).count() == 2
