@@ -112,7 +112,7 @@ class StatementAdmin(VersionedAdminMixin, HistoryAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            return [(None, {"fields": [*self.DETAILS, "text", "text_file"]})]
+            return [(None, {"fields": [*self.DETAILS, "text", "text_file", "store_anyway"]})]
         # The text is read in the marked reading view below these (statement_change_form.html).
         fieldsets = [("Details", {"fields": [*self.DETAILS, "sha256"], "classes": ["collapse"]})]
         if not obj.is_quoted():

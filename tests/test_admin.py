@@ -793,3 +793,29 @@ def test_deleting_several_names_those_that_are_held_and_why(curator_client):
     assert "doesn't have permission" not in html
     assert f"Commitment “{held}”: It was assessed on 2022-03-04" in html
     assert Commitment.objects.filter(pk__in=[held.pk, free.pk]).count() == 2
+
+
+def test_a_nearly_identical_statement_of_the_same_meeting_is_flagged_before_it_is_stored(curator_client):
+    stored = StatementFactory(slug="stored-statement")
+    without_banner = STATEMENT_TEXT.replace("We, the Political Directors, met today.\n", "")
+    url = reverse("admin:meetings_statement_add")
+    response = curator_client.post(url, statement_post(stored.meeting, text=without_banner))
+    assert response.status_code == 200
+    errors = " ".join(response.context["adminform"].form.errors["text"])
+    assert "nearly identical to the stored statement “stored-statement”" in errors
+    assert 'name="store_anyway"' in response.content.decode()
+    assert Statement.objects.count() == 1
+    # At another meeting it is no copy; ticked, it is stored all the same.
+    assert curator_client.post(url, statement_post(MeetingFactory(), text=without_banner)).status_code == 302
+    Statement.objects.exclude(pk=stored.pk).delete()
+    ticked = curator_client.post(
+        url, statement_post(stored.meeting, position=2, text=without_banner, store_anyway="on")
+    )
+    assert ticked.status_code == 302
+    assert Statement.objects.filter(meeting=stored.meeting).count() == 2
+    # A different text of the same meeting is not flagged.
+    other = "The Ministers met in Rome and agreed on a new plan for the region's recovery and its funding.\n"
+    assert (
+        curator_client.post(url, statement_post(stored.meeting, slug="other", position=3, text=other)).status_code
+        == 302
+    )

@@ -662,3 +662,20 @@ def test_the_ingest_is_linked_from_the_admin_home_and_the_statements_list(seeded
         assert f'href="{intake}" class="addlink">Ingest a new statement</a>' in curator_client.get(url).content.decode()
     client.force_login(auditor)
     assert "Ingest a new statement" not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_intake_flags_a_nearly_identical_statement_of_the_same_meeting_and_stores_it_when_ticked(
+    seeded, curator_client
+):
+    stored = Statement.objects.get(slug="paris-2019-readout")
+    lines = stored.text.splitlines(keepends=True)
+    copy = "".join(lines[1:])  # its first line (a banner, say) removed
+    data = intake_data(text=copy, meeting=stored.meeting.pk, **{f"new_meeting_{n}": "" for n in NEW_MEETING})
+    before, at_meeting = counts(), stored.meeting.statements.count()
+    page = curator_client.post(reverse(INTAKE), data).content.decode()
+    assert "nearly identical to the stored statement “paris-2019-readout”" in page
+    assert 'name="store_anyway"' in page
+    assert counts() == before
+    response = curator_client.post(reverse(INTAKE), {**data, "store_anyway": "on"})
+    assert response.status_code == 302
+    assert stored.meeting.statements.count() == at_meeting + 1
