@@ -586,13 +586,36 @@ def test_a_threads_word_diff_notes_a_word_the_capture_ran_together_rather_than_m
     assert 'continue to <span class="diff-joined">(joined in the capture: “continueto”)</span> increase' in last
 
 
-def test_a_thread_flags_the_entries_whose_kind_differs_from_the_suggested_one(curator_client):
+def test_a_thread_flags_the_entries_whose_kind_contradicts_the_quotes(curator_client):
     thread, _ = thread_of(STABILIZATION, kinds=["strengthened", "narrowed"])
     html = curator_client.get(reverse("admin:commitments_thread_change", args=[thread.pk])).content.decode()
     rows = html.split('<tr class="timeline-row')[1:]
-    # Soft to binding is suggested "strengthened"; words added suggest "widened", not "narrowed".
+    # Soft to binding is suggested "strengthened"; words added suggest "widened", the opposite of "narrowed".
     assert ["kind-mismatch" in row for row in rows] == [False, False, True]
-    assert "⚠ Differs from the suggestion" in rows[2] and "suggested: Widened" in rows[2]
+    assert "⚠ Contradicts the quotes" in rows[2] and "suggested: Widened" in rows[2]
+    assert "Marked narrowed, but 5 words were added and 2 dropped (widened is suggested)." in rows[2]
+    # What the suggestion rests on, on hover.
+    assert (
+        'title="Suggested “Widened” from the strength (binding → binding) and the wording (5 words added, 2 words'
+        in (rows[2])
+    )
+
+
+def test_a_kind_that_merely_differs_from_the_suggestion_is_not_flagged(curator_client):
+    # Words added suggest "widened"; the curator's "repeated" reads them as the same pledge: not a contradiction.
+    thread, _ = thread_of(STABILIZATION, kinds=["strengthened", "repeated"])
+    html = curator_client.get(reverse("admin:commitments_thread_change", args=[thread.pk])).content.decode()
+    rows = html.split('<tr class="timeline-row')[1:]
+    assert ["kind-mismatch" in row for row in rows] == [False, False, False]
+    assert "suggested: Widened" in rows[2]
+    # Soft to binding marked "weakened" says the opposite of the strength: flagged.
+    thread, _ = thread_of(STABILIZATION[:2], kinds=["weakened"])
+    html = curator_client.get(reverse("admin:commitments_thread_change", args=[thread.pk])).content.decode()
+    rows = html.split('<tr class="timeline-row')[1:]
+    assert ["kind-mismatch" in row for row in rows] == [False, True]
+    assert "Marked weakened, but the strength went soft → binding." in rows[1]
+    entries = curator_client.get(reverse("admin:commitments_threadentry_changelist"), {"suggestion": "differs"})
+    assert [entry.thread for entry in entries.context["cl"].result_list] == [thread]
 
 
 def test_the_entries_list_filters_those_whose_kind_differs_from_the_suggestion(curator_client):
