@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count
+from django.db.models import Case, Count, Q, Value, When
 from django.forms.models import InlineForeignKeyField
 from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
@@ -20,6 +20,7 @@ from core.marking import word_diff_html
 from meetings.admin import StatementAdmin as MeetingsStatementAdmin
 from meetings.models import Statement
 
+from .defaults import default_commitment_slug, default_summary, guess_actor
 from .models import (
     Assessment,
     Commitment,
@@ -35,7 +36,7 @@ from .services import (
     removal_problem,
     remove_from_thread,
 )
-from .timeline import CLOSE_WORDING_SIMILARITY
+from .timeline import CLOSE_WORDING_SIMILARITY, SuggestionBasis
 
 # Thread notes are a line or two: keep the inline rows compact.
 COMPACT_NOTES = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}
@@ -254,10 +255,44 @@ class CommitmentAdmin(VersionedAdminMixin, ThreadEntrySavingMixin, HistoryAdmin)
         # annotates the latest status: the changelist runs the same queries for any page size.
         return Commitment.objects.for_list()
 
+    def get_changeform_initial_data(self, request):
+        """A passage selected in a statement ("New commitment from selection") also suggests the slug, the actor
+        and the summary, as the ingest does (commitments.defaults). The line of effort and the strength are the
+        curator's choice: left empty, and required."""
+        initial = super().get_changeform_initial_data(request)
+        quote, statement_id = initial.get("quote"), initial.get("statement")
+        if not quote or not str(statement_id).isdigit():
+            return initial
+        statement = Statement.objects.filter(pk=statement_id).only("slug", "text", "issuer").first()
+        if statement is None:
+            return initial
+        start = str(initial.get("start", ""))
+        if start.isdigit() and statement.text[int(start) : int(start) + len(quote)] == quote:
+            actor = guess_actor(statement.text, int(start), int(start) + len(quote), statement.issuer)
+        else:
+            actor = statement.issuer
+        initial.setdefault("slug", default_commitment_slug(statement.slug, quote))
+        initial.setdefault("actor", actor[:200])
+        initial.setdefault("summary", default_summary(quote))
+        return initial
+
     def has_delete_permission(self, request, obj=None):
         if obj is not None and not obj.is_deletable():
             return False  # an assessed commitment is evidence of follow-up
         return super().has_delete_permission(request, obj)
+
+    def delete_blockers(self, request, obj):
+        reasons = [
+            f"It was assessed on {assessment.assessed_on:%Y-%m-%d} ({assessment.get_status_display()}): assessments "
+            "are the record of its follow-up and are kept."
+            for assessment in obj.assessments.order_by("assessed_on")
+        ]
+        reasons += [
+            f"It is in the recurring pledge “{entry.thread}” (position {entry.position}): take it out of the pledge "
+            "first, from the entry's page."
+            for entry in obj.thread_entries.select_related("thread").order_by("thread__title")
+        ]
+        return reasons
 
     @admin.display(description="quote")
     def short_quote(self, obj):
@@ -296,7 +331,8 @@ class ThreadCommitmentAddInline(ThreadEntryAddInline):
 
 def timeline_html(thread):
     """A thread's timeline for review: each commitment against the one before, flags where the curator's kind
-    differs from the suggested one. Close wording shows as a word diff, rewritten wording as both quotes."""
+    contradicts the quotes (`SuggestionBasis.contradiction`), what each suggestion rests on in a tooltip.
+    Close wording shows as a word diff, rewritten wording as both quotes."""
     rows = []
     for step in thread.timeline():
         share = step.similarity()
@@ -308,8 +344,9 @@ def timeline_html(thread):
                 "share": None if share is None else round(share * 100),
                 "rewritten": step.previous is not None and not step.wording_is_close(),
                 "diff": render_diff(step.diff) if step.wording_is_close() else None,
-                "suggested": step.suggested_change_kind(),
-                "differs": step.differs_from_suggestion(),
+                "suggested": step.basis.suggested,
+                "basis": step.basis.explanation(),
+                "contradiction": step.basis.contradiction(step.entry.change_kind),
             }
         )
     return render_to_string(
@@ -342,6 +379,27 @@ class ThreadAdmin(VersionedAdminMixin, ThreadEntrySavingMixin, HistoryAdmin):
         # with_timeline() prefetches the entries with their meetings: the `meetings` column, in one query.
         return super().get_queryset(request).with_timeline().with_entry_count()
 
+    def get_search_results(self, request, queryset, search_term):
+        """Pledges matching the words typed, best first: a title with a word starting as typed, then a title
+        containing it, then a match in the slug or description only. The autocomplete keeps this order (Enter
+        takes the first); the changelist sorts by its own columns."""
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        words = search_term.split()
+        if not words:
+            return queryset, may_have_duplicates
+        rank = sum(
+            (
+                Case(
+                    When(Q(title__istartswith=word) | Q(title__icontains=f" {word}"), then=Value(0)),
+                    When(title__icontains=word, then=Value(1)),
+                    default=Value(2),
+                )
+                for word in words
+            ),
+            start=Value(0),
+        )
+        return queryset.annotate(search_rank=rank).order_by("search_rank", *self.ordering), may_have_duplicates
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         thread = self.get_object(request, unquote(object_id))
         if thread is not None:
@@ -357,16 +415,28 @@ class ThreadAdmin(VersionedAdminMixin, ThreadEntrySavingMixin, HistoryAdmin):
         return " → ".join(meeting.short_name() for meeting in obj.meetings_in_order()) or "—"
 
 
+def entry_basis(entry):
+    """What an entry's suggested kind rests on, from `ThreadEntry.objects.with_previous()`'s annotations."""
+    return SuggestionBasis(
+        entry.previous_quote, entry.previous_strength, entry.commitment.quote, entry.commitment.strength
+    )
+
+
 class SuggestionFilter(admin.SimpleListFilter):
-    title = "change kind against the suggestion"
+    title = "change kind against the quotes"
     parameter_name = "suggestion"
 
     def lookups(self, request, model_admin):
-        return [("differs", "Differs from the suggested kind")]
+        return [("differs", "Contradicts the quotes")]
 
     def queryset(self, request, queryset):
         if self.value() == "differs":
-            return queryset.differing_from_suggestion()
+            # Worked out in Python from the two quotes: every entry read once (one query), then a filter on ids.
+            rows = queryset.with_previous().values_list(
+                "pk", "change_kind", "previous_quote", "previous_strength", "commitment__quote", "commitment__strength"
+            )
+            flagged = [pk for pk, kind, *quotes in rows if SuggestionBasis(*quotes).contradiction(kind)]
+            return queryset.filter(pk__in=flagged)
         return queryset
 
 
@@ -413,13 +483,16 @@ class ThreadEntryAdmin(VersionedAdminMixin, HistoryAdmin):
 
     @admin.display(description="suggested kind")
     def suggestion(self, obj):
-        suggested = obj.suggested_change_kind()
-        if suggested == obj.change_kind:
-            return suggested.label
+        # Flagged only where the curator's kind contradicts the quotes; what the suggestion rests on on hover.
+        basis = entry_basis(obj)
+        contradiction = basis.contradiction(obj.change_kind)
+        if contradiction is None:
+            return format_html('<span title="{}">{}</span>', basis.explanation(), basis.suggested.label)
         return format_html(
-            '<span class="kind-flag" title="The curator\'s change kind is not the one the wording suggests">'
-            "⚠ {}</span>",
-            suggested.label,
+            '<span class="kind-flag" title="{} {}">⚠ {}</span>',
+            contradiction,
+            basis.explanation(),
+            basis.suggested.label,
         )
 
     def save_model(self, request, obj, form, change):
@@ -441,7 +514,16 @@ class ThreadEntryAdmin(VersionedAdminMixin, HistoryAdmin):
         return super().delete_view(request, object_id, extra_context)
 
     def delete_model(self, request, obj):
+        request.removed_from_thread = obj.thread
         remove_from_thread(entry=obj)
+
+    def response_delete(self, request, obj_display, obj_id):
+        """Back to the pledge the entry was removed from, its timeline as it now stands."""
+        thread = getattr(request, "removed_from_thread", None)
+        if thread is None or not self.admin_site.is_registered(Thread):
+            return super().response_delete(request, obj_display, obj_id)
+        self.message_user(request, f"Removed “{obj_display}” from the pledge “{thread}”.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:commitments_thread_change", args=[thread.pk]))
 
 
 @admin.register(LineOfEffort)
@@ -479,6 +561,12 @@ class AssessmentAdmin(VersionedAdminMixin, HistoryAdmin):
         # The history of a status is kept: a wrong assessment is corrected, never removed.
         return False
 
+    def delete_blockers(self, request, obj):
+        return [
+            f"It is the status of “{obj.commitment.slug}” as assessed on {obj.assessed_on:%Y-%m-%d}: the history of a "
+            "status is kept. Correct it on its page, or record a newer assessment."
+        ]
+
 
 # A statement's page lists and adds the commitments that quote it. Statements belong to the meetings
 # app, which knows nothing of commitments, so this app extends their admin rather than the reverse.
@@ -490,6 +578,12 @@ class StatementAdmin(MeetingsStatementAdmin):
     # Right under the text: the list of what is already quoted, folded away (the text marks it all),
     # then the add form.
     inlines = [CommitmentListInline, CommitmentAddInline, *MeetingsStatementAdmin.inlines]
+
+    def delete_blockers(self, request, obj):
+        slugs = list(obj.commitments.order_by("start").values_list("slug", flat=True))
+        noun = "commitment" if len(slugs) == 1 else "commitments"
+        quoted = [f"It is quoted by {len(slugs)} {noun}: {', '.join(slugs)}."] if slugs else []
+        return [*super().delete_blockers(request, obj), *quoted]
 
     def marks(self, statement):
         commitments = [

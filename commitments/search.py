@@ -38,20 +38,13 @@ import snowballstemmer
 import yaml
 from django.db.models import Q
 
+from core.words import STOPWORDS
+
 # The curated synonyms: data kept with the code, reviewed by tests/test_search.py.
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.yaml")
 
-# Words that say nothing about what a pledge is about. The indexes drop none of them, so a query
-# that kept them would ask every match to hold "the".
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each few for from further had has have having he
-    her here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not
-    now of off on once only or other our ours ourselves out over own same she should so some such than that the
-    their theirs them themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your yours yourself yourselves shall must may
-    might upon within without well including like don""".split()
-)
+# Words that say nothing about what a pledge is about (`core.words`, shared with ingest and the slug
+# suggestions). The indexes drop none of them, so a query that kept them would ask every match to hold "the".
 
 # At most this many concepts of a query are looked up: a longer query is cut (each costs a look-up).
 MOST_CONCEPTS = 8

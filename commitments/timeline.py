@@ -81,6 +81,14 @@ class TimelineStep:
         """Whether the curator's change kind is not the suggested one."""
         return self.entry.change_kind != self.suggested_change_kind()
 
+    @cached_property
+    def basis(self) -> SuggestionBasis:
+        """What the suggestion rests on, and whether the curator's kind contradicts it."""
+        if self.previous is None:
+            return SuggestionBasis(None, None, self.entry.commitment.quote, self.entry.commitment.strength)
+        old, new = self.previous.commitment, self.entry.commitment
+        return SuggestionBasis(old.quote, old.strength, new.quote, new.strength, diff=self.diff)
+
 
 def suggest_change_kind(
     old_quote: str | None,
@@ -110,3 +118,85 @@ def suggest_change_kind(
     if deleted > inserted * 1.25:
         return ChangeKind.NARROWED
     return ChangeKind.REPEATED
+
+
+_OPPOSITE = {
+    ChangeKind.WIDENED: ChangeKind.NARROWED,
+    ChangeKind.NARROWED: ChangeKind.WIDENED,
+    ChangeKind.STRENGTHENED: ChangeKind.WEAKENED,
+    ChangeKind.WEAKENED: ChangeKind.STRENGTHENED,
+}
+
+
+class SuggestionBasis:
+    """What a suggested change kind rests on (strength before and after, words added and dropped), and whether
+    a curator's kind contradicts it.
+
+    A curator's kind is flagged only when it says the opposite of what the quotes show, not whenever it differs
+    from the suggestion: the suggestion is a rough count of words, the curator reads them. Contradictions:
+
+    - a pledge's first commitment marked other than new;
+    - strengthened or weakened against the strength's own change (soft → binding marked weakened), or
+      repeated although the strength changed;
+    - widened where more words were dropped than added (narrowed is suggested), and narrowed the other way;
+    - any change where the wording and strength are the same.
+
+    Not flagged: a kind chosen where only "repeated" is suggested from close wording (the words the curator
+    judges to matter may be few), "repeated" where the counts lean one way, "new" for a later commitment
+    (the thread's rules decide that), and strengthened or weakened where the words changed as well.
+    """
+
+    def __init__(
+        self,
+        old_quote: str | None,
+        old_strength: str | None,
+        new_quote: str,
+        new_strength: str,
+        *,
+        diff: list[WordRun] | None = None,
+    ) -> None:
+        self.first = old_quote is None
+        self.old_strength, self.new_strength = old_strength, new_strength
+        self.same_words = not self.first and words(old_quote or "") == words(new_quote)
+        if self.first or self.same_words:
+            self.inserted = self.deleted = 0
+        else:
+            self.inserted, self.deleted = diff_counts(word_diff(old_quote or "", new_quote) if diff is None else diff)
+        self.suggested = suggest_change_kind(old_quote, old_strength, new_quote, new_strength, diff=diff)
+
+    def explanation(self) -> str:
+        """The suggestion and what it rests on, for a tooltip."""
+        if self.first:
+            return "Suggested “New”: the first commitment of a pledge opens it."
+        basis = (
+            "the same words"
+            if self.same_words
+            else f"{self.inserted} word{'s' * (self.inserted != 1)} added, "
+            f"{self.deleted} word{'s' * (self.deleted != 1)} dropped"
+        )
+        return (
+            f"Suggested “{self.suggested.label}” from the strength ({self.old_strength} → {self.new_strength}) "
+            f"and the wording ({basis}). Same words: repeated; soft → binding: strengthened; binding → soft: "
+            "weakened; else more than 1.25 times as many words added as dropped: widened, the reverse: narrowed; "
+            "else repeated."
+        )
+
+    def contradiction(self, kind: str) -> str | None:
+        """Why the curator's `kind` contradicts the quotes, or None when it does not (see the class)."""
+        kind = ChangeKind(kind)
+        if self.first:
+            return None if kind == ChangeKind.NEW else "The first commitment of a pledge is new."
+        if kind == ChangeKind.NEW:
+            return None
+        strength_changed = self.old_strength != self.new_strength
+        went = f"the strength went {self.old_strength} → {self.new_strength}"
+        if strength_changed and kind in (_OPPOSITE.get(self.suggested), ChangeKind.REPEATED):
+            return f"Marked {kind.label.lower()}, but {went}."
+        if self.same_words and not strength_changed:
+            return f"Marked {kind.label.lower()}, but the wording and the strength are the same."
+        if kind in (ChangeKind.WIDENED, ChangeKind.NARROWED) and self.suggested == _OPPOSITE[kind]:
+            return (
+                f"Marked {kind.label.lower()}, but {self.inserted} words were added and {self.deleted} dropped "
+                f"({self.suggested.label.lower()} is suggested)."
+            )
+        return None

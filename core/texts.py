@@ -25,6 +25,26 @@ class DuplicateStatement(StatementTextError):
         self.existing = existing
 
 
+# A new text sharing this share of its five-word sequences with a stored statement of the same meeting
+# is nearly identical (the same statement with a cookie banner or a footer removed): flagged, not refused.
+NEAR_DUPLICATE_SHARE = 0.9
+_SHINGLE_WORDS = 5
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = text.lower().split()  # white space normalised: line breaks and runs of spaces count as one
+    return {tuple(words[i : i + _SHINGLE_WORDS]) for i in range(max(1, len(words) - _SHINGLE_WORDS + 1))}
+
+
+def shared_wording(a: str, b: str) -> float:
+    """The share of the shorter text's five-word sequences that the other has too (0 to 1), case and
+    white space aside: 1 when one text is the other with passages added or removed."""
+    first, second = _shingles(a), _shingles(b)
+    if not first or not second or first == {()} or second == {()}:
+        return 0.0
+    return len(first & second) / min(len(first), len(second))
+
+
 def sha256_hex(text: str) -> str:
     """SHA-256 of a text's UTF-8 bytes: the same digest `sha256sum` gives for its file."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

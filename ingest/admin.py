@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 
 from core.admin.filters import BoundedRelatedFilter
 from core.admin.history import HistoryAdmin
@@ -40,6 +41,10 @@ def _suggested_piece(piece, covering):
         f"{target.get_kind_display()} · {target.get_status_display()}",
         piece,
     )
+
+
+# The admin's home links the intake ("Ingest a new statement"), as the statements' list does.
+admin.site.index_template = "admin/ingest/index.html"
 
 
 @admin.register(Suggestion)
@@ -109,7 +114,12 @@ class SuggestionAdmin(HistoryAdmin):
             else:
                 self.message_user(
                     request,
-                    f"Stored “{result.statement}” with {result.created} suggestions to review.",
+                    ngettext(
+                        "Stored “%(statement)s” with %(count)d suggestion to review.",
+                        "Stored “%(statement)s” with %(count)d suggestions to review.",
+                        result.created,
+                    )
+                    % {"statement": result.statement, "count": result.created},
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(reverse("admin:ingest_suggestion_review", args=[result.statement.pk]))
@@ -150,8 +160,18 @@ class SuggestionAdmin(HistoryAdmin):
             result = suggest_for_statement(statement=statement)
             self.message_user(
                 request,
-                f"Suggested again: {result.created} suggestions to review; {result.skipped} spans already decided "
-                "were not suggested again.",
+                ngettext(
+                    "Suggested again: %(count)d suggestion to review; ",
+                    "Suggested again: %(count)d suggestions to review; ",
+                    result.created,
+                )
+                % {"count": result.created}
+                + ngettext(
+                    "%(count)d span already decided was not suggested again.",
+                    "%(count)d spans already decided were not suggested again.",
+                    result.skipped,
+                )
+                % {"count": result.skipped},
                 messages.SUCCESS,
             )
             return HttpResponseRedirect(back)
@@ -168,14 +188,18 @@ class SuggestionAdmin(HistoryAdmin):
     def _accept(self, request, suggestions):
         created, problems = accept_suggestions(suggestions=suggestions, by=request.user)
         if created:
-            self.message_user(request, f"Accepted {len(created)} suggestions.", messages.SUCCESS)
+            count = len(created)
+            message = ngettext("Accepted %(count)d suggestion.", "Accepted %(count)d suggestions.", count)
+            self.message_user(request, message % {"count": count}, messages.SUCCESS)
         for suggestion, problem in problems:
             self.message_user(request, f"Not accepted: “{suggestion}”: {problem}", messages.ERROR)
 
     def _reject(self, request, suggestions):
         for suggestion in suggestions:
             reject_suggestion(suggestion=suggestion, by=request.user)
-        self.message_user(request, f"Rejected {len(suggestions)} suggestions.", messages.SUCCESS)
+        count = len(suggestions)
+        message = ngettext("Rejected %(count)d suggestion.", "Rejected %(count)d suggestions.", count)
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
     @admin.action(description="Accept the selected suggestions as proposed", permissions=["change"])
     def accept_selected(self, request, queryset):

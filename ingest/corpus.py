@@ -21,12 +21,9 @@ from django.db.backends.utils import CursorWrapper
 from django.db.models import F, Max, Min, OuterRef, Q, QuerySet, Subquery
 
 from commitments.models import Commitment, Thread, ThreadEntry
-from commitments.search import STOPWORDS  # the search's own: words that say nothing about a pledge
-from core.spans import display_text
+from core.words import MIN_TERM_LENGTH
 
-_TOKEN = re.compile(r"[a-z0-9]+")
 _BRITISH = re.compile(r"(?<=[a-z]{4})is(?=e|ed|es|ing|ation|ations\b)")
-MIN_TERM_LENGTH = 3
 
 # A (meeting start date, statement position) key: what comes before it in meeting order.
 Before = tuple[datetime.date, int]
@@ -62,12 +59,6 @@ class ThreadRow(TypedDict):
     latest_strength: str | None
     _stems: NotRequired[set[str]]  # ingest.ranking's, once worked out: of the title and description
     _latest_stems: NotRequired[set[str]]  # and of the latest quote
-
-
-def words_of(text: str) -> list[str]:
-    """The content words of a text, lower-cased, in order, without repeats (capture artefacts folded)."""
-    tokens = _TOKEN.findall(display_text(text).lower())
-    return list(dict.fromkeys(t for t in tokens if len(t) >= MIN_TERM_LENGTH and t not in STOPWORDS))
 
 
 _PORTER = snowballstemmer.stemmer("porter")

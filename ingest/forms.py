@@ -2,11 +2,14 @@
 
 from django import forms
 
+from commitments.defaults import default_summary
 from commitments.models import ChangeKind, Commitment, LineOfEffort, Thread
+from core.numbers import plain
 from core.texts import StatementTextError, decode_statement_bytes, normalise_newlines
+from meetings.forms import near_duplicate_problem, store_anyway_field
 from meetings.models import Figure, Meeting, MeetingFormat, StatementKind
 
-from .defaults import default_commitment_slug, default_figure_metric, default_figure_slug, default_summary
+from .defaults import default_commitment_slug, default_figure_metric, default_figure_slug
 from .models import SuggestionKind
 from .services import check_new_statement_text
 
@@ -43,6 +46,7 @@ class IntakeForm(forms.Form):
     issuer = forms.CharField(max_length=300)
     publisher = forms.CharField(max_length=200, required=False)
     source_url = forms.URLField(max_length=500, required=False, assume_scheme="https")
+    store_anyway = store_anyway_field()
 
     def clean(self):
         cleaned = super().clean()
@@ -73,6 +77,10 @@ class IntakeForm(forms.Form):
             missing = ", ".join(n.replace("_", " ") for n in NEW_MEETING_FIELDS if n not in given)
             self.add_error("new_meeting_slug", f"A new meeting needs all its details; missing: {missing}.")
         cleaned["new_meeting"] = new_meeting if given else None
+        if cleaned.get("text") and not self.errors and not cleaned.get("store_anyway"):
+            problem = near_duplicate_problem(cleaned["text"], cleaned.get("meeting"))
+            if problem:
+                self.add_error("text_file" if upload else "text", problem)
         return cleaned
 
 
@@ -168,7 +176,7 @@ class FigureDecisionForm(DecisionForm):
         initial = {
             "slug": default_figure_slug(suggestion),
             "metric": default_figure_metric(suggestion),
-            "value": suggestion.value,
+            "value": plain(suggestion.value) if suggestion.value is not None else None,
             "unit": suggestion.unit,
             "qualifier": suggestion.qualifier,
         }

@@ -7,6 +7,7 @@ from simple_history.models import HistoricalRecords
 
 from commitments.models import ChangeKind, Commitment, LineOfEffort, Strength, Thread, spans_overlap
 from core.models import AttributedHistory
+from core.numbers import grouped
 from core.spans import check_span
 from meetings.models import Figure, Qualifier, Statement
 
@@ -110,6 +111,10 @@ class Suggestion(models.Model):
     def clean(self):
         if self.statement_id is not None:
             check_span(self.statement, self.start, self.end, self.quote)
+
+    def value_shown(self):
+        """The figure's value as a number reads ("8,000,000"), or "" when it has none."""
+        return "" if self.value is None else grouped(self.value)
 
     def is_pending(self):
         """Whether no curator has decided on this suggestion yet."""

@@ -19,8 +19,9 @@ from typing import TypedDict
 import snowballstemmer
 
 from commitments.models import suggest_change_kind
+from core.words import words_of
 
-from .corpus import CommitmentRow, StoredCorpus, ThreadRow, indexed_alike, spelling_variants, words_of
+from .corpus import CommitmentRow, StoredCorpus, ThreadRow, indexed_alike, spelling_variants
 from .cues import commitment_candidates
 from .figures import FoundFigure, Place, figures
 

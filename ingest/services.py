@@ -17,6 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from commitments.defaults import default_summary, guess_actor
 from commitments.models import ChangeKind, Commitment, LineOfEffort, Thread, spans_overlap
 from commitments.services import place_in_thread
 from core.spans import resolve_span
@@ -24,13 +25,7 @@ from core.texts import DuplicateStatement, check_statement_text, sha256_hex
 from meetings.models import Figure, Meeting, Qualifier, Statement
 
 from .corpus import Before, StoredCorpus
-from .defaults import (
-    default_commitment_slug,
-    default_figure_metric,
-    default_figure_slug,
-    default_summary,
-    guess_actor,
-)
+from .defaults import default_commitment_slug, default_figure_metric, default_figure_slug
 from .figures import Place
 from .models import Suggestion, SuggestionKind, SuggestionStatus
 from .ranking import Suggestions, suggest

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.db.models import Count, Prefetch
@@ -10,6 +12,7 @@ from core.admin.history import HistoryAdmin
 from core.admin.inlines import AddOnlyInline, ReadOnlyInline
 from core.admin.quotes import OptionalQuotePasteForm, QuoteAddInline, QuotePasteForm, quote_in_context
 from core.admin.reading import Mark, reading_view, shortened
+from core.numbers import grouped, plain
 
 from .forms import StatementForm
 from .models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
@@ -60,9 +63,19 @@ class MeetingAdmin(VersionedAdminMixin, HistoryAdmin):
         return obj.statement_count
 
 
-class FigureListInline(ReadOnlyInline):
+class FigureValueMixin:
+    @admin.display(description="value", ordering="value")
+    def value_shown(self, obj):
+        return grouped(obj.value)
+
+
+class FigureListInline(FigureValueMixin, ReadOnlyInline):
     model = Figure
-    fields = Figure.curated_fields(without=("statement", "start", "end", "note"))
+    # The value as a number reads ("8,000,000"), not as stored ("8000000.0000").
+    fields = [
+        "value_shown" if name == "value" else name
+        for name in Figure.curated_fields(without=("statement", "start", "end", "note"))
+    ]
     verbose_name_plural = "figures"
 
 
@@ -99,7 +112,7 @@ class StatementAdmin(VersionedAdminMixin, HistoryAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            return [(None, {"fields": [*self.DETAILS, "text", "text_file"]})]
+            return [(None, {"fields": [*self.DETAILS, "text", "text_file", "store_anyway"]})]
         # The text is read in the marked reading view below these (statement_change_form.html).
         fieldsets = [("Details", {"fields": [*self.DETAILS, "sha256"], "classes": ["collapse"]})]
         if not obj.is_quoted():
@@ -142,6 +155,18 @@ class StatementAdmin(VersionedAdminMixin, HistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         # Statements are the evidence every quote points into.
         return False
+
+    def delete_blockers(self, request, obj):
+        reasons = ["Statements are never deleted: they are the evidence every quote points into."]
+        figures = list(obj.figures.values_list("slug", flat=True))
+        if figures:
+            noun = "figure" if len(figures) == 1 else "figures"
+            reasons.append(f"It is quoted by {len(figures)} {noun}: {', '.join(figures)}.")
+        participations = obj.participations.count()
+        if participations:
+            noun = "record" if participations == 1 else "records"
+            reasons.append(f"It is the source of {participations} participation {noun}.")
+        return reasons
 
     @admin.display(description="meeting", ordering="meeting__start_date")
     def meeting_name(self, obj):
@@ -238,10 +263,17 @@ class ParticipationAdmin(VersionedAdminMixin, HistoryAdmin):
         return shortened(obj.quote, 60) or "—"
 
 
+class FigureForm(QuotePasteForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if isinstance(self.initial.get("value"), Decimal):
+            self.initial["value"] = plain(self.initial["value"])  # 8000000, not 8000000.0000
+
+
 @admin.register(Figure)
-class FigureAdmin(VersionedAdminMixin, HistoryAdmin):
-    form = QuotePasteForm
-    list_display = ["slug", "metric", "qualifier", "value", "unit", "meeting"]
+class FigureAdmin(FigureValueMixin, VersionedAdminMixin, HistoryAdmin):
+    form = FigureForm
+    list_display = ["slug", "metric", "qualifier", "value_shown", "unit", "meeting"]
     list_filter = ["metric", "qualifier", ("statement__meeting", BoundedRelatedFilter)]
     search_fields = ["slug", "quote", "note"]
     autocomplete_fields = ["statement"]

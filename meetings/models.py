@@ -14,7 +14,13 @@ from simple_history.models import HistoricalRecords
 
 from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet
 from core.spans import check_span, display_text, locate_span
-from core.texts import StatementTextError, check_statement_text, sha256_hex
+from core.texts import (
+    NEAR_DUPLICATE_SHARE,
+    StatementTextError,
+    check_statement_text,
+    sha256_hex,
+    shared_wording,
+)
 
 
 class FactsBasis(models.TextChoices):
@@ -141,6 +147,16 @@ class StatementQuerySet(NaturalKeyQuerySet["Statement"]):
         return (
             self.select_related("meeting").defer("text").with_quote_counts().order_by("meeting__start_date", "position")
         )
+
+    def nearly_identical_to(self, text: str) -> tuple[Statement, float] | None:
+        """The statement among these whose wording `text` most shares, with the share, when it is at least
+        `NEAR_DUPLICATE_SHARE` (`core.texts.shared_wording`); None when none is that close."""
+        best: tuple[Statement, float] | None = None
+        for statement in self.only("pk", "slug", "title", "text", "meeting_id"):
+            share = shared_wording(text, statement.text)
+            if share >= NEAR_DUPLICATE_SHARE and (best is None or share > best[1]):
+                best = (statement, share)
+        return best
 
     def with_quote_counts(self) -> Self:
         """Annotate `commitment_count` and `figure_count`: the quotes pointing into each statement.

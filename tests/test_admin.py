@@ -586,13 +586,36 @@ def test_a_threads_word_diff_notes_a_word_the_capture_ran_together_rather_than_m
     assert 'continue to <span class="diff-joined">(joined in the capture: “continueto”)</span> increase' in last
 
 
-def test_a_thread_flags_the_entries_whose_kind_differs_from_the_suggested_one(curator_client):
+def test_a_thread_flags_the_entries_whose_kind_contradicts_the_quotes(curator_client):
     thread, _ = thread_of(STABILIZATION, kinds=["strengthened", "narrowed"])
     html = curator_client.get(reverse("admin:commitments_thread_change", args=[thread.pk])).content.decode()
     rows = html.split('<tr class="timeline-row')[1:]
-    # Soft to binding is suggested "strengthened"; words added suggest "widened", not "narrowed".
+    # Soft to binding is suggested "strengthened"; words added suggest "widened", the opposite of "narrowed".
     assert ["kind-mismatch" in row for row in rows] == [False, False, True]
-    assert "⚠ Differs from the suggestion" in rows[2] and "suggested: Widened" in rows[2]
+    assert "⚠ Contradicts the quotes" in rows[2] and "suggested: Widened" in rows[2]
+    assert "Marked narrowed, but 5 words were added and 2 dropped (widened is suggested)." in rows[2]
+    # What the suggestion rests on, on hover.
+    assert (
+        'title="Suggested “Widened” from the strength (binding → binding) and the wording (5 words added, 2 words'
+        in (rows[2])
+    )
+
+
+def test_a_kind_that_merely_differs_from_the_suggestion_is_not_flagged(curator_client):
+    # Words added suggest "widened"; the curator's "repeated" reads them as the same pledge: not a contradiction.
+    thread, _ = thread_of(STABILIZATION, kinds=["strengthened", "repeated"])
+    html = curator_client.get(reverse("admin:commitments_thread_change", args=[thread.pk])).content.decode()
+    rows = html.split('<tr class="timeline-row')[1:]
+    assert ["kind-mismatch" in row for row in rows] == [False, False, False]
+    assert "suggested: Widened" in rows[2]
+    # Soft to binding marked "weakened" says the opposite of the strength: flagged.
+    thread, _ = thread_of(STABILIZATION[:2], kinds=["weakened"])
+    html = curator_client.get(reverse("admin:commitments_thread_change", args=[thread.pk])).content.decode()
+    rows = html.split('<tr class="timeline-row')[1:]
+    assert ["kind-mismatch" in row for row in rows] == [False, True]
+    assert "Marked weakened, but the strength went soft → binding." in rows[1]
+    entries = curator_client.get(reverse("admin:commitments_threadentry_changelist"), {"suggestion": "differs"})
+    assert [entry.thread for entry in entries.context["cl"].result_list] == [thread]
 
 
 def test_the_entries_list_filters_those_whose_kind_differs_from_the_suggestion(curator_client):
@@ -665,3 +688,157 @@ def test_a_filter_by_a_related_record_lists_few_and_searches_many(
     assert [c.thread_entries.get().thread for c in found.context["cl"].result_list] == [africa]
     # The other filters are kept when the words change.
     assert '<input type="hidden" name="strength" value="binding">' in found.content.decode()
+
+
+def test_a_commitment_from_a_selection_is_saved_with_only_its_line_and_strength_chosen(curator_client):
+    statement = StatementFactory(slug="rome-2019", issuer="Political Directors")
+    line = LineOfEffortFactory()
+    quote = "We must continue to increase our stabilization contributions."
+    start = STATEMENT_TEXT.index(quote)
+    url = reverse("admin:commitments_commitment_add")
+    page = curator_client.get(url, {"statement": statement.pk, "quote": quote, "start": start})
+    form = page.context["adminform"].form
+    assert form.initial["slug"] == "rome-2019-continue-increase-stabilization-contributions"
+    assert form.initial["actor"] == "Political Directors"  # "we": the statement's issuer
+    assert form.initial["summary"] == quote
+    # Line of effort and strength stay the curator's choice: no initial, still required.
+    assert "line_of_effort" not in form.initial and "strength" not in form.initial
+    data = {name: form.initial.get(name, "") for name in ("slug", "statement", "quote", "start", "actor", "summary")}
+    data |= {"end": "", "assessable": "on", "line_of_effort": line.pk, "strength": "binding"}
+    data |= {
+        f"{prefix}-{key}": value
+        for prefix in ("thread_entries", "thread_entries-2", "assessments")
+        for key, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
+    }
+    response = curator_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    saved = Commitment.objects.get(slug="rome-2019-continue-increase-stabilization-contributions")
+    assert (saved.actor, saved.summary, saved.start) == ("Political Directors", quote, start)
+    refused = curator_client.post(url, {**data, "slug": "another", "line_of_effort": "", "strength": ""})
+    errors = refused.context["adminform"].form.errors
+    assert set(errors) == {"line_of_effort", "strength"}
+
+
+def test_the_actor_of_a_selection_is_the_phrase_that_commits_when_there_is_one(curator_client):
+    quote = "The Coalition remains committed to stabilization."
+    statement = StatementFactory(issuer="Foreign Ministers", text=STATEMENT_TEXT + quote + "\n")
+    page = curator_client.get(
+        reverse("admin:commitments_commitment_add"),
+        {"statement": statement.pk, "quote": quote, "start": len(STATEMENT_TEXT)},
+    )
+    assert page.context["adminform"].form.initial["actor"] == "the Coalition"
+
+
+def test_the_pledge_autocomplete_ranks_titles_with_the_word_first(curator_client):
+    line = LineOfEffortFactory()
+    ThreadFactory(
+        title="A comprehensive effort through the Coalition",
+        description="Towards the enduring defeat of Daesh/ISIS.",
+        line_of_effort=line,
+    )
+    ThreadFactory(title="Determination to achieve the enduring defeat of Daesh/ISIS", line_of_effort=line)
+    ThreadFactory(title="Stabilization endures", line_of_effort=line)
+    ThreadFactory(title="Unrelated pledge", line_of_effort=line)
+    params = {"app_label": "commitments", "model_name": "threadentry", "field_name": "thread"}
+    response = curator_client.get(reverse("admin:autocomplete"), {**params, "term": "enduring"})
+    titles = [result["text"] for result in response.json()["results"]]
+    assert titles == [
+        "Determination to achieve the enduring defeat of Daesh/ISIS",
+        "A comprehensive effort through the Coalition",
+    ]
+    response = curator_client.get(reverse("admin:autocomplete"), {**params, "term": "endur"})
+    titles = [result["text"] for result in response.json()["results"]]
+    assert titles == [
+        "Determination to achieve the enduring defeat of Daesh/ISIS",
+        "Stabilization endures",
+        "A comprehensive effort through the Coalition",
+    ]
+
+
+def test_removing_an_entry_goes_back_to_its_pledge(curator_client):
+    first, second = commitments_at_meetings(2019, 2020)
+    thread = thread_with(first, second, kinds=["repeated"])
+    entry = thread.entries.get(commitment=second)
+    response = curator_client.post(
+        reverse("admin:commitments_threadentry_delete", args=[entry.pk]), {"post": "yes"}, follow=True
+    )
+    assert response.redirect_chain == [(reverse("admin:commitments_thread_change", args=[thread.pk]), 302)]
+    assert f"from the pledge “{thread}”" in response.content.decode()
+    assert list(thread.entries.values_list("commitment", flat=True)) == [first.pk]
+
+
+def test_figures_read_as_numbers_in_lists_and_read_only_places(curator_client):
+    figure = FigureFactory(value=8_000_000)
+    changelist = curator_client.get(reverse("admin:meetings_figure_changelist")).content.decode()
+    assert "8,000,000" in changelist and "8000000.0000" not in changelist
+    statement_page = curator_client.get(reverse("admin:meetings_statement_change", args=[figure.statement.pk]))
+    assert "8,000,000" in statement_page.content.decode()
+    assert "8000000.0000" not in statement_page.content.decode()
+    change_page = curator_client.get(reverse("admin:meetings_figure_change", args=[figure.pk])).content.decode()
+    assert 'name="value" value="8000000"' in change_page
+
+
+def test_a_refused_delete_names_its_reason_on_a_styled_page(curator_client):
+    assessment = AssessmentFactory(assessed_on=datetime.date(2022, 3, 4))
+    commitment = assessment.commitment
+    thread = thread_with(commitment, title="Stabilization funding")
+    response = curator_client.get(reverse("admin:commitments_commitment_delete", args=[commitment.pk]))
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "permission" not in html
+    assert "It was assessed on 2022-03-04 (" in html
+    assert f"It is in the recurring pledge “{thread}” (position 1)" in html
+    assert 'class="breadcrumbs"' in html  # the admin's own page, not a bare 403
+    assert (
+        curator_client.post(
+            reverse("admin:commitments_commitment_delete", args=[commitment.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert Commitment.objects.filter(pk=commitment.pk).exists()
+
+    statement = commitment.statement
+    html = curator_client.get(reverse("admin:meetings_statement_delete", args=[statement.pk])).content.decode()
+    assert "Statements are never deleted" in html
+    assert f"It is quoted by 1 commitment: {commitment.slug}." in html
+    html = curator_client.get(reverse("admin:commitments_assessment_delete", args=[assessment.pk])).content.decode()
+    assert f"It is the status of “{commitment.slug}” as assessed on 2022-03-04" in html
+
+
+def test_deleting_several_names_those_that_are_held_and_why(curator_client):
+    held = AssessmentFactory(assessed_on=datetime.date(2022, 3, 4)).commitment
+    free = CommitmentFactory(statement=held.statement, phrase="We welcome the progress.")
+    response = curator_client.post(
+        reverse("admin:commitments_commitment_changelist"),
+        {"action": "delete_selected", "_selected_action": [held.pk, free.pk]},
+    )
+    html = response.content.decode()
+    assert "doesn't have permission" not in html
+    assert f"Commitment “{held}”: It was assessed on 2022-03-04" in html
+    assert Commitment.objects.filter(pk__in=[held.pk, free.pk]).count() == 2
+
+
+def test_a_nearly_identical_statement_of_the_same_meeting_is_flagged_before_it_is_stored(curator_client):
+    stored = StatementFactory(slug="stored-statement")
+    without_banner = STATEMENT_TEXT.replace("We, the Political Directors, met today.\n", "")
+    url = reverse("admin:meetings_statement_add")
+    response = curator_client.post(url, statement_post(stored.meeting, text=without_banner))
+    assert response.status_code == 200
+    errors = " ".join(response.context["adminform"].form.errors["text"])
+    assert "nearly identical to the stored statement “stored-statement”" in errors
+    assert 'name="store_anyway"' in response.content.decode()
+    assert Statement.objects.count() == 1
+    # At another meeting it is no copy; ticked, it is stored all the same.
+    assert curator_client.post(url, statement_post(MeetingFactory(), text=without_banner)).status_code == 302
+    Statement.objects.exclude(pk=stored.pk).delete()
+    ticked = curator_client.post(
+        url, statement_post(stored.meeting, position=2, text=without_banner, store_anyway="on")
+    )
+    assert ticked.status_code == 302
+    assert Statement.objects.filter(meeting=stored.meeting).count() == 2
+    # A different text of the same meeting is not flagged.
+    other = "The Ministers met in Rome and agreed on a new plan for the region's recovery and its funding.\n"
+    assert (
+        curator_client.post(url, statement_post(stored.meeting, slug="other", position=3, text=other)).status_code
+        == 302
+    )

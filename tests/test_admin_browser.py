@@ -216,6 +216,7 @@ def test_a_threads_review_flags_kinds_that_differ_and_reads_at_4_5_to_1_in_light
 ):
     stabilization = Thread.objects.get(slug="stabilization-funding")
     syria = Thread.objects.get(slug="syria-political-settlement-2254")
+    comprehensive = Thread.objects.get(slug="comprehensive-effort")
     rome = Statement.objects.get(slug=ROME)
     scheme = "dark" if theme == "dark system" else "light"
 
@@ -228,13 +229,20 @@ def test_a_threads_review_flags_kinds_that_differ_and_reads_at_4_5_to_1_in_light
         assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     rows = page.locator(".thread-timeline tbody tr")
     flagged = [i + 1 for i in range(rows.count()) if "kind-mismatch" in rows.nth(i).get_attribute("class")]
-    assert flagged == [3, 4, 6]
-    assert "⚠ Differs from the suggestion" in rows.nth(2).inner_text()
+    # Rows 3, 4 and 6 differ from the suggestion without contradicting the quotes: not flagged.
+    assert flagged == []
     # Rewritten wording: two quotes side by side.
     assert rows.nth(5).locator(".side-by-side blockquote").count() == 2
     slug = theme.replace(" ", "-")
     page.locator(".thread-timeline").scroll_into_view_if_needed()
     save_screenshot(page, FOLDER, f"thread-stabilization-{slug}")
+
+    page.goto(reverse("admin:commitments_thread_change", args=[comprehensive.pk]))
+    rows = page.locator(".thread-timeline tbody tr")
+    flagged = [i + 1 for i in range(rows.count()) if "kind-mismatch" in rows.nth(i).get_attribute("class")]
+    assert flagged == [5, 6]  # marked repeated where the strength went soft → binding, then binding → soft
+    assert "⚠ Contradicts the quotes" in rows.nth(4).inner_text()
+    assert "the strength went soft → binding" in rows.nth(4).inner_text()
 
     page.goto(reverse("admin:commitments_thread_change", args=[syria.pk]))
     assert page.locator(".thread-timeline del .visually-hidden").first.text_content() == "removed: "
@@ -257,10 +265,10 @@ def test_a_threads_review_flags_kinds_that_differ_and_reads_at_4_5_to_1_in_light
     browser_session.assert_clean()
 
 
-def test_the_entries_filter_finds_every_entry_whose_kind_differs_from_the_suggestion(curator_login, browser_session):
+def test_the_entries_filter_finds_every_entry_whose_kind_contradicts_the_quotes(curator_login, browser_session):
     page = logged_in(browser_session, curator_login)
     page.goto(reverse("admin:commitments_threadentry_changelist"))
-    page.get_by_role("link", name="Differs from the suggested kind").click()
+    page.get_by_role("link", name="Contradicts the quotes").click()
     page.wait_for_load_state()
     assert "suggestion=differs" in page.url
     flags = page.locator("#result_list td.field-suggestion .kind-flag")

@@ -805,3 +805,44 @@ def test_renewing_a_commitment_binds_and_renewing_a_view_is_soft(db, tmp_path):
         ),
         ("Participants reaffirmed the value of regional dialogue.", "reaffirmed", "soft"),
     ]
+
+
+def test_accepting_one_suggestion_says_so_in_the_singular(ingested, curator_client):
+    suggestion = ingested.suggestions.filter(kind=SuggestionKind.COMMITMENT, line_of_effort__isnull=False).first()
+    url = reverse("admin:ingest_suggestion_review", args=[ingested.pk])
+    page = curator_client.post(url, {"selected": [suggestion.pk], "_accept_selected": "Accept"}, follow=True)
+    assert "Accepted 1 suggestion." in page.content.decode()
+    two = list(ingested.suggestions.pending().filter(kind=SuggestionKind.COMMITMENT)[:2])
+    page = curator_client.post(url, {"selected": [s.pk for s in two], "_reject_selected": "Reject"}, follow=True)
+    assert "Rejected 2 suggestions." in page.content.decode()
+
+
+def test_the_review_page_shows_figures_as_numbers_read(ingested, curator_client):
+    page = curator_client.get(reverse("admin:ingest_suggestion_review", args=[ingested.pk])).content.decode()
+    assert "Value 8,000,000 ·" in page
+    assert "8000000.0000" not in page
+
+
+def test_the_ingest_is_linked_from_the_admin_home_and_the_statements_list(seeded, curator_client, auditor, client):
+    intake = reverse(INTAKE)
+    for url in (reverse("admin:index"), reverse("admin:meetings_statement_changelist")):
+        assert f'href="{intake}" class="addlink">Ingest a new statement</a>' in curator_client.get(url).content.decode()
+    client.force_login(auditor)
+    assert "Ingest a new statement" not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_intake_flags_a_nearly_identical_statement_of_the_same_meeting_and_stores_it_when_ticked(
+    seeded, curator_client
+):
+    stored = Statement.objects.get(slug="paris-2019-readout")
+    lines = stored.text.splitlines(keepends=True)
+    copy = "".join(lines[1:])  # its first line (a banner, say) removed
+    data = intake_data(text=copy, meeting=stored.meeting.pk, **{f"new_meeting_{n}": "" for n in NEW_MEETING})
+    before, at_meeting = counts(), stored.meeting.statements.count()
+    page = curator_client.post(reverse(INTAKE), data).content.decode()
+    assert "nearly identical to the stored statement “paris-2019-readout”" in page
+    assert 'name="store_anyway"' in page
+    assert counts() == before
+    response = curator_client.post(reverse(INTAKE), {**data, "store_anyway": "on"})
+    assert response.status_code == 302
+    assert stored.meeting.statements.count() == at_meeting + 1
