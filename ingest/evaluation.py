@@ -33,7 +33,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 import yaml
 
@@ -75,17 +75,27 @@ RATIOS = {
 
 @dataclass
 class Score:
-    """Counts for one statement (or pooled), and the shares computed from them."""
+    """Counts for one statement (or pooled), and the shares computed from them.
+
+    `COUNTS` names the counts and `RATIOS` each share as (numerator, denominator); a kind of
+    evaluation says its own (`CorpusScore`).
+    """
+
+    COUNTS: ClassVar[tuple[str, ...]] = COUNTS
+    RATIOS: ClassVar[dict[str, tuple[str, str]]] = RATIOS
 
     statement: str
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.counts = {key: self.counts.get(key, 0) for key in self.COUNTS}
 
     def add(self, other: Score) -> None:
-        for key in COUNTS:
+        for key in self.COUNTS:
             self.counts[key] += other.counts[key]
 
     def ratio(self, name: str) -> float | None:
-        numerator, denominator = RATIOS[name]
+        numerator, denominator = self.RATIOS[name]
         if not self.counts[denominator]:
             return None
         return self.counts[numerator] / self.counts[denominator]
@@ -93,7 +103,7 @@ class Score:
     def as_dict(self) -> dict[str, object]:
         return {
             "statement": self.statement,
-            **{name: self.ratio(name) for name in RATIOS},
+            **{name: self.ratio(name) for name in self.RATIOS},
             "counts": dict(self.counts),
         }
 
@@ -405,28 +415,11 @@ CORPUS_RATIOS = {
 
 
 @dataclass
-class CorpusScore:
+class CorpusScore(Score):
     """Counts for one annotated statement (or pooled), and the shares computed from them."""
 
-    statement: str
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CORPUS_COUNTS, 0))
-
-    def add(self, other: CorpusScore) -> None:
-        for key in CORPUS_COUNTS:
-            self.counts[key] += other.counts[key]
-
-    def ratio(self, name: str) -> float | None:
-        numerator, denominator = CORPUS_RATIOS[name]
-        if not self.counts[denominator]:
-            return None
-        return self.counts[numerator] / self.counts[denominator]
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "statement": self.statement,
-            **{name: self.ratio(name) for name in CORPUS_RATIOS},
-            "counts": dict(self.counts),
-        }
+    COUNTS: ClassVar[tuple[str, ...]] = CORPUS_COUNTS
+    RATIOS: ClassVar[dict[str, tuple[str, str]]] = CORPUS_RATIOS
 
 
 @dataclass
