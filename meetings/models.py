@@ -22,24 +22,18 @@ from core.texts import (
     shared_wording,
 )
 
-
-class FactsBasis(models.TextChoices):
-    TEXT = "text", "Stated in the source text"
-    EXTERNAL = "external", "Known from an external source"
-    INFERRED = "inferred", "Inferred by a curator"
-
-
-class MeetingFormat(models.TextChoices):
-    SMALL_GROUP = "small-group", "Small Group (Political Directors)"
-    MINISTERIAL = "ministerial", "Ministerial (all members)"
-    OTHER = "other", "Other"
-
-
-class DatePrecision(models.TextChoices):
-    DAY = "day", "Day"
-    RANGE = "range", "Several days"
-    MONTH = "month", "Month"
-    YEAR = "year", "Year"
+from .choices import (
+    DatePrecision,
+    FactsBasis,
+    FigureMetric,
+    MeetingFormat,
+    MemberKind,
+    MoneyStage,
+    ParticipationRole,
+    Qualifier,
+    StatementKind,
+)
+from .periods import period_label
 
 
 class MeetingQuerySet(NaturalKeyQuerySet["Meeting"]):
@@ -131,14 +125,6 @@ class Meeting(NaturalKeyModel):
         if start.year == end.year:
             return f"{start.day} {start:%B} – {end.day} {end:%B} {end.year}"
         return f"{start.day} {start:%B} {start.year} – {end.day} {end:%B} {end.year}"
-
-
-class StatementKind(models.TextChoices):
-    JOINT_STATEMENT = "joint-statement", "Joint statement"
-    STATEMENT = "statement", "Statement"
-    ROADMAP = "roadmap", "Roadmap"
-    COMMUNIQUE = "communique", "Communiqué"
-    READOUT = "readout", "Readout"
 
 
 class StatementQuerySet(NaturalKeyQuerySet["Statement"]):
@@ -321,11 +307,6 @@ class QuotedSpan(NaturalKeyModel):
         return display_text(self.quote)
 
 
-class MemberKind(models.TextChoices):
-    STATE = "state", "State"
-    ORGANIZATION = "organization", "International organization"
-
-
 class MemberQuerySet(NaturalKeyQuerySet["Member"]):
     def with_conflicting_joins(self) -> Self:
         """Members that sources welcome as new at more than one meeting."""
@@ -351,13 +332,6 @@ class Member(NaturalKeyModel):
 
     def __str__(self):
         return self.name
-
-
-class ParticipationRole(models.TextChoices):
-    HOST = "host", "Host"
-    MEMBER = "member", "Member"
-    NEW_MEMBER = "new-member", "New member"
-    OBSERVER = "observer", "Observer"
 
 
 EXTERNAL_SOURCE = "external"
@@ -458,84 +432,6 @@ class Participation(NaturalKeyModel):
             if self.statement_id is None:
                 raise ValidationError({"statement": "A quote needs the statement it comes from."})
             check_span(self.statement, self.start, self.end, self.quote)
-
-
-class FigureMetric(models.TextChoices):
-    TERRITORY = "territory", "Territory"
-    FOREIGN_FIGHTERS = "foreign-fighters", "Foreign terrorist fighters"
-    PEOPLE_FREED = "people-freed", "People freed"
-    FUNDS = "funds", "Funds"
-    PERSONNEL_TRAINED = "personnel-trained", "Personnel trained"
-    SERVICE_MEMBERS_KILLED = "service-members-killed", "Coalition service members killed"
-    PARTNERS_KILLED = "partners-killed", "Local partners killed"
-    MEMBERS = "members", "Coalition members"
-    RETURNS = "returns", "Returns of displaced people"
-    DATA = "data", "Data collected"
-    OTHER = "other", "Other"
-
-
-class Qualifier(models.TextChoices):
-    EXACT = "exact", "exactly"
-    MORE_THAN = "more-than", "more than"
-    AT_LEAST = "at-least", "at least"
-    APPROXIMATELY = "approximately", "approximately"
-    ALMOST = "almost", "almost"
-    NEARLY = "nearly", "nearly"
-    UP_TO = "up-to", "up to"
-
-
-class MoneyStage(models.TextChoices):
-    """How far along a sum of money is: promised, gathered or spent. A funds series never mixes them unsaid."""
-
-    COMMITTED = "committed", "committed"
-    RAISED = "raised", "raised"
-    DISBURSED = "disbursed", "disbursed"
-
-
-def month_end(day: datetime.date) -> datetime.date:
-    """The last day of `day`'s month."""
-    following = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-    return following - datetime.timedelta(days=1)
-
-
-def _from_label(day: datetime.date) -> str:
-    # A period's first day as precisely as it was written: 1 January is a year, the 1st a month.
-    if (day.month, day.day) == (1, 1):
-        return str(day.year)
-    if day.day == 1:
-        return f"{day:%B} {day.year}"
-    return f"{day.day} {day:%B} {day.year}"
-
-
-def _to_label(day: datetime.date) -> str:
-    # A period's last day as precisely as it was written: 31 December is a year, a month's last day a month.
-    if (day.month, day.day) == (12, 31):
-        return str(day.year)
-    if day == month_end(day):
-        return f"{day:%B} {day.year}"
-    return f"{day.day} {day:%B} {day.year}"
-
-
-def period_label(about_from: datetime.date | None, about_to: datetime.date | None) -> str:
-    """The date or period a figure is about, as precisely as it was recorded: “2014”, “July–September 2016”,
-    “since August 2016”, “up to 23 March 2019”; empty when neither end is recorded."""
-    if about_from and about_to:
-        start, end = _from_label(about_from), _to_label(about_to)
-        if start == end:  # “2014”, “July 2016”, one day
-            return start
-        if start.isdigit() and end.isdigit():  # years: “2014–2019”
-            return f"{start}–{end}"
-        if about_from.year == about_to.year and not start.isdigit() and not end.isdigit():
-            # The year once, at the end: “July–September 2016”, “July – 28 September 2016”.
-            start = start.removesuffix(f" {about_from.year}")
-            if " " not in start and " " not in end.rsplit(" ", 1)[0]:
-                return f"{start}–{end}"
-        return f"{start} – {end}"
-    if about_from:
-        return f"since {_from_label(about_from)}"
-    if about_to:
-        return f"up to {_to_label(about_to)}"
-    return ""
 
 
 class FigureQuerySet(NaturalKeyQuerySet["Figure"]):
