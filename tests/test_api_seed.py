@@ -223,6 +223,8 @@ def test_responses_keep_their_golden_shape(client, name):
         funding_stage="",
         evidence_url="https://example.org/pledge-drive-2021",
         assessor="Golden test",
+        # Readers see approved assessments only.
+        review_state="approved",
     )
     url_name, args, params = GOLDEN[name]
     response = client.get(reverse(url_name, args=args), params)

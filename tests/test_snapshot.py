@@ -244,8 +244,9 @@ def test_values_are_written_the_same_whatever_the_engine(tmp_path):
         '"quote":"We pledge $1.5 billion — “now”.","slug":"rome-pledge","start":0,'
         '"statement":["rome-2021-statement"],"strength":"binding","summary":"Pledge"},'
         '"model":"commitments.commitment"}\n'
-        '{"fields":{"assessed_on":"2022-03-01","assessor":"Analyst","commitment":["rome-pledge"],'
-        '"evidence_url":"","funding_stage":"","note":"","status":"not-assessed"},'
+        '{"fields":{"approved_by":"","assessed_on":"2022-03-01","assessor":"Analyst","commitment":["rome-pledge"],'
+        '"cycle":null,"drafted_by":"","evidence_url":"","funding_stage":"","note":"","review_state":"draft",'
+        '"status":"not-assessed","supersede_reason":"","supersedes":null,"verdict":"not-assessed"},'
         '"model":"commitments.assessment"}\n'
     )
     assert (export(tmp_path / "small") / FIXTURE).read_bytes().decode("utf-8") == expected
