@@ -520,7 +520,7 @@ class WaitingForReviewFilter(admin.SimpleListFilter):
 class AssessmentAdmin(VersionedAdminMixin, HistoryAdmin):
     form = AssessmentForm
     formfield_overrides = URL_HTTPS
-    list_display = ["commitment", "assessed_on", "cycle", "verdict", "status", "review_state", "drafted_by"]
+    list_display = ["short_commitment", "assessed_on", "verdict", "status", "review_state", "drafted_by"]
     list_filter = [
         WaitingForReviewFilter,
         "verdict",
@@ -530,7 +530,7 @@ class AssessmentAdmin(VersionedAdminMixin, HistoryAdmin):
         ("commitment__statement__meeting", BoundedRelatedFilter),
     ]
     search_fields = ["commitment__slug", "note", "assessor"]
-    list_select_related = ["commitment", "cycle"]
+    list_select_related = ["commitment"]
     autocomplete_fields = ["commitment", "supersedes"]
     date_hierarchy = "assessed_on"
     fields = [*Assessment.CURATED_FIELDS, *Assessment.REVIEW_FIELDS]
@@ -543,6 +543,10 @@ class AssessmentAdmin(VersionedAdminMixin, HistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         # The history of a status is kept: a wrong assessment is corrected, never removed.
         return False
+
+    @admin.display(description="commitment", ordering="commitment__slug")
+    def short_commitment(self, obj):
+        return shortened(obj.commitment.slug, 50)
 
     def save_model(self, request, obj, form, change):
         if not change:

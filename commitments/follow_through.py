@@ -66,13 +66,15 @@ def assessment_problems(assessment: Assessment, evidence: Sequence[Evidence] | N
             if assessment.pk
             else []
         )
-    if assessment.verdict not in VERDICTS_WITHOUT_EVIDENCE and not evidence:
+    if assessment.children_loaded_later:
+        evidence = None
+    elif assessment.verdict not in VERDICTS_WITHOUT_EVIDENCE and not evidence:
         refuse(
             "verdict",
             f"The verdict “{Verdict(assessment.verdict).label}” needs at least one evidence item; with none, "
             "the verdict is “no evidence available”.",
         )
-    for item in evidence:
+    for item in evidence or ():
         problem = evidence_problem(assessment, item)
         if problem:
             refuse("evidence", problem)

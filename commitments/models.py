@@ -793,6 +793,9 @@ class Assessment(NaturalKeyModel):
     VERSIONED_CHILDREN = ("evidence_links",)
     # The evidence `follow_through.record_assessment()` is about to store with it, while it validates.
     pending_evidence: list[Evidence] | None = None
+    # Set by a snapshot restore, which loads the evidence rows after their assessments: the rules that
+    # read them are checked once they are in.
+    children_loaded_later: bool = False
     KEY_FORMAT = "commitment@YYYY-MM-DD"
 
     history = HistoricalRecords(bases=[AttributedHistory])

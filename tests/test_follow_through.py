@@ -1,9 +1,11 @@
 """Follow-through (issue 18): evidence, cycles, verdicts and review, each rule refused where it is broken."""
 
 import datetime
+import json
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
@@ -277,3 +279,38 @@ def test_snapshot_verify_rechecks_every_evidence_quote(pledge, tmp_path):
     reseal(path)
     result = verify_snapshot(path, check_origin=False)
     assert any("commitments.evidence paris-freed: quote is not the statement text" in f for f in result.failures)
+
+
+def test_restore_refuses_a_verdict_whose_evidence_rows_were_taken_out(pledge, tmp_path):
+    commitment, report, cycle = pledge
+    draft(commitment, cycle, evidence=[(quote_evidence(report), "x")])
+    path = export(tmp_path / "snap", "--unsigned")
+    rewrite_records(path, lambda r: None if r["model"] == "commitments.assessmentevidence" else r)
+    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    reseal(path, counts={**manifest["counts"], "commitments.assessmentevidence": 0})
+    Assessment.objects.all().delete()
+    Evidence.objects.all().delete()
+    with pytest.raises(CommandError, match="needs at least one evidence item"):
+        call_command("snapshot", "restore", str(path), "--replace", "--no-origin-check", verbosity=0)
+    assert not Assessment.objects.exists()
+
+
+def test_the_seed_holds_approved_assessments_with_evidence_that_readers_see(seeded, client):
+    rows = []
+    url = reverse("api:assessment-list")
+    while url:
+        page = client.get(url).json()
+        rows += page["results"]
+        url = page["next"]
+    assert len(rows) == 26
+    assert {row["review_state"] for row in rows} == {"approved"}
+    assert len({row["commitment"] for row in rows}) >= 8
+    assert all(row["evidence"] for row in rows if row["verdict"] != "no-evidence")
+    assert all(e["evidence"]["self_reported"] for row in rows for e in row["evidence"])
+    kept = next(row for row in rows if row["commitment"] == "berlin-2016-support-iraqi-forces")
+    assert (kept["verdict"], kept["score"], kept["cycle"], kept["status"]) == (
+        "kept",
+        1,
+        "berlin-2016-to-paris-2019",
+        "kept",
+    )
