@@ -314,3 +314,42 @@ def test_the_seed_holds_approved_assessments_with_evidence_that_readers_see(seed
         "berlin-2016-to-paris-2019",
         "kept",
     )
+
+
+def admin_add_data(commitment, cycle, evidence=None, verdict="kept"):
+    data = {
+        "commitment": commitment.pk,
+        "assessed_on": "2019-06-25",
+        "status": "not-assessed",
+        "funding_stage": "",
+        "evidence_url": "",
+        "note": "",
+        "assessor": "Analyst",
+        "cycle": cycle.pk,
+        "verdict": verdict,
+        "supersedes": "",
+        "supersede_reason": "",
+        "evidence_links-TOTAL_FORMS": "1" if evidence else "0",
+        "evidence_links-INITIAL_FORMS": "0",
+        "evidence_links-MIN_NUM_FORMS": "0",
+        "evidence_links-MAX_NUM_FORMS": "1000",
+    }
+    if evidence:
+        data |= {"evidence_links-0-evidence": evidence.pk, "evidence_links-0-relied_on": "Freed."}
+    return data
+
+
+def test_the_admin_adds_a_draft_with_its_evidence_rows_and_refuses_a_verdict_without(client, pledge, curator):
+    commitment, report, cycle = pledge
+    client.force_login(curator)
+    url = reverse("admin:commitments_assessment_add")
+    refused = client.post(url, admin_add_data(commitment, cycle))
+    assert refused.status_code == 200
+    assert "needs at least one evidence item" in refused.content.decode()
+    assert not Assessment.objects.exists()
+    evidence = quote_evidence(report)
+    response = client.post(url, admin_add_data(commitment, cycle, evidence))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    stored = Assessment.objects.get()
+    assert (stored.review_state, stored.drafted_by, stored.verdict) == ("draft", "curator", "kept")
+    assert [link.evidence.slug for link in stored.evidence_links.all()] == ["paris-freed"]
