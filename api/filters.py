@@ -7,14 +7,17 @@ from drf_spectacular.utils import extend_schema_field
 
 from commitments.models import (
     Assessment,
+    AssessmentCycle,
     ChangeKind,
     Commitment,
     FundingStage,
     ImplementationStatus,
     LineOfEffort,
+    ReviewState,
     Strength,
     Thread,
     ThreadEntry,
+    Verdict,
 )
 from meetings.models import (
     Figure,
@@ -226,6 +229,9 @@ class AssessmentFilter(filters.FilterSet):
     funding_stage = filters.ChoiceFilter(choices=FundingStage.choices, lookup_expr="exact")
     assessed_after = filters.DateFilter(field_name="assessed_on", lookup_expr="gte")
     assessed_before = filters.DateFilter(field_name="assessed_on", lookup_expr="lte")
+    cycle = SlugFilter(AssessmentCycle, field_name="cycle")
+    verdict = filters.ChoiceFilter(choices=Verdict.choices, lookup_expr="exact")
+    review_state = filters.ChoiceFilter(choices=ReviewState.choices, lookup_expr="exact")
 
     class Meta:
         model = Assessment

@@ -13,8 +13,11 @@ from rest_framework.validators import UniqueValidator
 
 from commitments.models import (
     Assessment,
+    AssessmentCycle,
+    AssessmentEvidence,
     ChangeKind,
     Commitment,
+    Evidence,
     ImplementationStatus,
     LineOfEffort,
     Thread,
@@ -280,7 +283,7 @@ class CommitmentSerializer(QuotedSerializerMixin, CleanModelSerializer):
     def get_latest_status(self, obj):
         status = getattr(obj, "latest_status", None)
         if status is None:  # a freshly written row has no annotation
-            newest = obj.assessments.order_by("-assessed_on", "-pk").first()
+            newest = Assessment.objects.latest_of([obj.pk]).get(obj.pk)
             status = newest.status if newest else ImplementationStatus.NOT_ASSESSED
         return status
 
@@ -501,13 +504,57 @@ class ThreadEntryWriteSerializer(StrictJSONTypes, serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class AssessmentCycleSerializer(serializers.ModelSerializer):
+    from_meeting = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    to_meeting = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    window = serializers.SerializerMethodField(help_text="The first and last day an assessment in it may be dated.")
+
+    class Meta:
+        model = AssessmentCycle
+        fields = [*AssessmentCycle.CURATED_FIELDS, "window"]
+
+    def get_window(self, obj) -> list[datetime.date]:
+        return list(obj.window())
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    statement = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Evidence
+        fields = list(Evidence.CURATED_FIELDS)
+
+
+class AssessmentEvidenceSerializer(serializers.ModelSerializer):
+    """One evidence item of an assessment, in full, with what the assessment relies on it for."""
+
+    evidence = EvidenceSerializer(read_only=True)
+
+    class Meta:
+        model = AssessmentEvidence
+        fields = ["evidence", "relied_on"]
+
+
 class AssessmentSerializer(CleanModelSerializer):
     key = serializers.SerializerMethodField(help_text=f"{Assessment.KEY_FORMAT}: its address.")
     commitment = serializers.SlugRelatedField(slug_field="slug", queryset=Commitment.objects.defer("statement__text"))
+    cycle = serializers.SlugRelatedField(
+        slug_field="slug", queryset=AssessmentCycle.objects.all(), allow_null=True, required=False
+    )
+    supersedes = serializers.SerializerMethodField(help_text="The key of the assessment this one recalibrates.")
+    score = serializers.SerializerMethodField(help_text="+1, 0 or -1 from the verdict; null where not scored.")
+    evidence = AssessmentEvidenceSerializer(source="evidence_links", many=True, read_only=True)
 
     class Meta:
         model = Assessment
-        fields = ["key", *Assessment.CURATED_FIELDS]
+        fields = beside(["key", *Assessment.CURATED_FIELDS, *Assessment.REVIEW_FIELDS, "evidence"], verdict=("score",))
+        read_only_fields = Assessment.REVIEW_FIELDS
 
     def get_key(self, obj) -> str:
         return obj.key()
+
+    def get_supersedes(self, obj) -> str | None:
+        return obj.supersedes.key() if obj.supersedes_id else None
+
+    def get_score(self, obj) -> int | None:
+        return obj.score

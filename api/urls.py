@@ -12,8 +12,10 @@ from .aggregates import CommitmentsByLineView, FigureSeriesView, PledgeMatrixVie
 from .docs_pages import RedocView, redoc_bundle_view
 from .views import (
     APIRoot,
+    AssessmentCycleViewSet,
     AssessmentViewSet,
     CommitmentViewSet,
+    EvidenceViewSet,
     FigureViewSet,
     LineOfEffortViewSet,
     MeetingViewSet,
@@ -35,6 +37,8 @@ router.register("lines-of-effort", LineOfEffortViewSet, basename="lineofeffort")
 router.register("threads", ThreadViewSet, basename="thread")
 router.register("commitments", CommitmentViewSet, basename="commitment")
 router.register("assessments", AssessmentViewSet, basename="assessment")
+router.register("assessment-cycles", AssessmentCycleViewSet, basename="assessmentcycle")
+router.register("evidence", EvidenceViewSet, basename="evidence")
 router.register("figures", FigureViewSet, basename="figure")
 router.register("members", MemberViewSet, basename="member")
 router.register("participations", ParticipationViewSet, basename="participation")

@@ -12,7 +12,17 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from commitments.models import Assessment, Commitment, LineOfEffort, Thread, ThreadEntry
+from commitments.models import (
+    Assessment,
+    AssessmentCycle,
+    AssessmentEvidence,
+    Commitment,
+    Evidence,
+    LineOfEffort,
+    ReviewState,
+    Thread,
+    ThreadEntry,
+)
 from commitments.services import AlreadyInThread, place_in_thread, remove_from_thread
 from core.exceptions import ConcurrentChange
 from meetings.models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
@@ -33,9 +43,11 @@ from .filters import (
 from .history import HistoryMixin
 from .pagination import CursorPagination
 from .serializers import (
+    AssessmentCycleSerializer,
     AssessmentSerializer,
     CommitmentRowSerializer,
     CommitmentSerializer,
+    EvidenceSerializer,
     FigureSerializer,
     LineOfEffortSerializer,
     MeetingSerializer,
@@ -267,6 +279,26 @@ class CommitmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mod
         return CommitmentRowSerializer.rows(Commitment.objects.with_latest_status())
 
 
+class AssessmentCycleViewSet(viewsets.ReadOnlyModelViewSet):
+    """Assessment cycles: the windows assessments are made in, from one meeting to a later one."""
+
+    queryset = AssessmentCycle.objects.select_related("from_meeting", "to_meeting")
+    serializer_class = AssessmentCycleSerializer
+    lookup_field = "slug"
+    ordering_fields = ["slug"]
+    ordering = ["from_meeting__start_date", "to_meeting__start_date", "slug"]
+
+
+class EvidenceViewSet(viewsets.ReadOnlyModelViewSet):
+    """Evidence items: quotes from the tracker's statements, or outside written sources."""
+
+    queryset = Evidence.objects.select_related("statement").defer("statement__text")
+    serializer_class = EvidenceSerializer
+    lookup_field = "slug"
+    ordering_fields = ["slug"]
+    ordering = ["slug"]
+
+
 class AssessmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
     """Dated assessments of what became of a commitment: added and corrected, never deleted."""
 
@@ -279,8 +311,27 @@ class AssessmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mod
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def get_queryset(self):
-        # The commitment's slug is on every row.
-        return Assessment.objects.select_related("commitment").defer("commitment__quote")
+        # The commitment's slug is on every row; the cycle's and the superseded assessment's keys, and
+        # the evidence rows, come with them.
+        rows = Assessment.objects.select_related("commitment", "cycle", "supersedes__commitment").defer(
+            "commitment__quote", "supersedes__commitment__quote"
+        )
+        rows = rows.prefetch_related(
+            Prefetch(
+                "evidence_links",
+                queryset=AssessmentEvidence.objects.select_related("evidence__statement")
+                .defer("evidence__statement__text")
+                .order_by("evidence__slug"),
+            )
+        )
+        if not self.request.user.is_authenticated:
+            # Drafts wait for review: readers see approved assessments only.
+            rows = rows.filter(review_state=ReviewState.APPROVED)
+        return rows
+
+    def perform_create(self, serializer):
+        # Written by a curator: a draft, which another curator approves (the admin's action).
+        serializer.save(drafted_by=self.request.user.get_username(), review_state=ReviewState.DRAFT)
 
     def get_object(self):
         try:

@@ -2,7 +2,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.db.models import Case, Count, Q, Value, When
 from django.forms.models import InlineForeignKeyField
 from django.http import HttpResponseRedirect
@@ -16,10 +15,12 @@ from core.admin.history import HistoryAdmin
 from core.admin.inlines import AddOnlyInline, ReadOnlyInline
 from core.admin.quotes import QuoteAddInline, QuotePasteForm, quote_in_context
 from core.admin.reading import Mark, shortened
+from core.admin.widgets import COMPACT_NOTES, URL_HTTPS
 from core.marking import word_diff_html
 from meetings.admin import StatementAdmin as MeetingsStatementAdmin
 from meetings.models import Statement
 
+from . import assessments_admin  # noqa: F401 - registers the follow-through admin
 from .defaults import default_commitment_slug, default_summary, guess_actor
 from .models import (
     Assessment,
@@ -37,12 +38,6 @@ from .services import (
     remove_from_thread,
 )
 from .timeline import CLOSE_WORDING_SIMILARITY, SuggestionBasis
-
-# Thread notes are a line or two: keep the inline rows compact.
-COMPACT_NOTES = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}
-
-# Evidence links are typed without a scheme more often than not: read them as https.
-URL_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
 
 def render_diff(runs):
@@ -542,30 +537,6 @@ class LineOfEffortAdmin(VersionedAdminMixin, HistoryAdmin):
     @admin.display(description="commitments", ordering="commitment_count")
     def commitment_count(self, obj):
         return obj.commitment_count
-
-
-@admin.register(Assessment)
-class AssessmentAdmin(VersionedAdminMixin, HistoryAdmin):
-    formfield_overrides = URL_HTTPS
-    list_display = ["commitment", "assessed_on", "status", "funding_stage", "assessor"]
-    list_filter = ["status", "funding_stage", ("commitment__statement__meeting", BoundedRelatedFilter)]
-    search_fields = ["commitment__slug", "note", "assessor"]
-    list_select_related = ["commitment"]
-    autocomplete_fields = ["commitment"]
-    date_hierarchy = "assessed_on"
-    fields = Assessment.CURATED_FIELDS
-    # Newest first by the primary key's index; the model's ordering (by commitment) sorts them all.
-    ordering = ["-pk"]
-
-    def has_delete_permission(self, request, obj=None):
-        # The history of a status is kept: a wrong assessment is corrected, never removed.
-        return False
-
-    def delete_blockers(self, request, obj):
-        return [
-            f"It is the status of “{obj.commitment.slug}” as assessed on {obj.assessed_on:%Y-%m-%d}: the history of a "
-            "status is kept. Correct it on its page, or record a newer assessment."
-        ]
 
 
 # A statement's page lists and adds the commitments that quote it. Statements belong to the meetings

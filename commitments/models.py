@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Self
 
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import models
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
@@ -17,7 +16,28 @@ from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet
 from meetings.models import Meeting, QuotedSpan, Statement
 
 from . import search
-from .choices import ChangeKind, FundingStage, ImplementationStatus, Strength
+
+# The follow-through models live in their own module; importing them here registers them with the app and
+# lets callers import every model of the app from `commitments.models`.
+from .assessments import (  # noqa: F401
+    Assessment,
+    AssessmentCycle,
+    AssessmentCycleQuerySet,
+    AssessmentEvidence,
+    AssessmentQuerySet,
+    Evidence,
+    EvidenceQuerySet,
+)
+
+# The choices too, so that callers import the app's model vocabulary from one place.
+from .choices import (  # noqa: F401
+    ChangeKind,
+    FundingStage,
+    ImplementationStatus,
+    ReviewState,
+    Strength,
+    Verdict,
+)
 from .rules import PlacedEntry, problems_by_thread
 from .timeline import TimelineStep, suggest_change_kind
 
@@ -92,7 +112,7 @@ class ThreadQuerySet(NaturalKeyQuerySet["Thread"]):
             return self.none()
         queryset = self
         for concept in concepts:
-            queryset = queryset.filter(pk__in=RawSQL(*_threads_holding(concept)))  # noqa: S611 - words are parameters
+            queryset = queryset.filter(pk__in=RawSQL(*search.threads_holding(concept)))  # noqa: S611 - words are parameters
         return queryset
 
 
@@ -145,8 +165,11 @@ class Thread(NaturalKeyModel):
 
 class CommitmentQuerySet(NaturalKeyQuerySet["Commitment"]):
     def with_latest_status(self) -> Self:
-        """Annotate each commitment with `latest_status`: its newest assessment's status, or not assessed."""
-        newest = Assessment.objects.filter(commitment=OuterRef("pk")).order_by("-assessed_on", "-pk")
+        """Annotate each commitment with `latest_status`: its newest approved assessment's status, or not assessed.
+
+        A draft waits for review: it is never a commitment's status on a public page or in the API.
+        """
+        newest = Assessment.objects.approved().filter(commitment=OuterRef("pk")).order_by("-assessed_on", "-pk")
         return self.annotate(
             latest_status=models.functions.Coalesce(
                 Subquery(newest.values("status")[:1]), models.Value(ImplementationStatus.NOT_ASSESSED)
@@ -163,7 +186,7 @@ class CommitmentQuerySet(NaturalKeyQuerySet["Commitment"]):
             return self.none()
         queryset = self
         for concept in concepts:
-            queryset = queryset.filter(pk__in=RawSQL(*_commitments_holding(concept)))  # noqa: S611 - words are parameters
+            queryset = queryset.filter(pk__in=RawSQL(*search.commitments_holding(concept)))  # noqa: S611 - words are parameters
         return queryset
 
     def counts_by_line_and_meeting(self) -> models.QuerySet[Commitment, Mapping[str, Any]]:
@@ -554,126 +577,3 @@ class ThreadEntry(NaturalKeyModel):
     def differs_from_suggestion(self):
         """Whether the curator's change kind is not the suggested one (needs `with_previous()`)."""
         return self.change_kind != self.suggested_change_kind()
-
-
-class AssessmentQuerySet(NaturalKeyQuerySet["Assessment"]):
-    def get_by_key(self, key: str) -> Assessment:
-        """The record a `commitment@YYYY-MM-DD` key addresses; DoesNotExist for any other key."""
-        slug, _, day = key.partition("@")
-        try:
-            assessed_on = datetime.date.fromisoformat(day)
-        except ValueError:
-            raise self.model.DoesNotExist(f"{key!r} is not {Assessment.KEY_FORMAT}") from None
-        return self.get_by_natural_key(slug, assessed_on)
-
-    def latest_of(self, commitment_ids: Iterable[int]) -> dict[int, Assessment]:
-        """{commitment id: its newest assessment} for the given commitments, in one query whatever their history."""
-        return {assessment.commitment_id: assessment for assessment in self.newest_of(commitment_ids)}
-
-    def newest_of(self, commitment_ids: Iterable[int]) -> Self:
-        """The newest assessment of each of the given commitments (those assessed at all)."""
-        newest = Assessment.objects.filter(commitment=OuterRef("commitment")).order_by("-assessed_on", "-pk")
-        return self.filter(commitment_id__in=commitment_ids, pk=Subquery(newest.values("pk")[:1]))
-
-
-class Assessment(NaturalKeyModel):
-    """What became of a commitment, as known on a date. Assessments are added, never overwritten."""
-
-    NATURAL_KEY = ("commitment__slug", "assessed_on")
-
-    # An assessed commitment is evidence of follow-up: refuse to delete it.
-    commitment = models.ForeignKey(Commitment, on_delete=models.PROTECT, related_name="assessments")
-    assessed_on = models.DateField()
-    status = models.CharField(
-        max_length=20,
-        choices=ImplementationStatus.choices,
-        default=ImplementationStatus.NOT_ASSESSED,
-        help_text="Implementation. “Not yet assessed” never means inaction.",
-    )
-    funding_stage = models.CharField(
-        max_length=10,
-        choices=FundingStage.choices,
-        blank=True,
-        help_text="For money only: a pledge is never counted as money paid.",
-    )
-    evidence_url = models.URLField(max_length=500, blank=True)
-    note = models.TextField(blank=True)
-    assessor = models.CharField(max_length=200, help_text="Who assessed.")
-
-    CURATED_FIELDS = ("commitment", "assessed_on", "status", "funding_stage", "evidence_url", "note", "assessor")
-    KEY_FORMAT = "commitment@YYYY-MM-DD"
-
-    history = HistoricalRecords(bases=[AttributedHistory])
-    objects = AssessmentQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["commitment", "-assessed_on"]
-        constraints = [
-            models.UniqueConstraint(fields=["commitment", "assessed_on"], name="assessment_one_per_day"),
-        ]
-
-    def __str__(self):
-        return f"{self.commitment.slug} on {self.assessed_on}: {self.get_status_display()}"
-
-    def key(self) -> str:
-        """The record's address in the API: `commitment@YYYY-MM-DD`."""
-        slug, day = self.natural_key()
-        return f"{slug}@{day}"
-
-    def clean(self):
-        if self.funding_stage and self.commitment_id and self.commitment.amount is None:
-            raise ValidationError({"funding_stage": "Only a commitment that names an amount has a funding stage."})
-
-
-# -- search: one subquery per concept, through the full-text indexes (migrations 0003 and 0004) -----
-
-
-def _lines_named(concept: search.Concept) -> tuple[str, list[Any]]:
-    """SQL for the ids of the lines of effort whose name holds the concept (a short list, read whole)."""
-    held = search.names_holding(concept)
-    sql, params = LineOfEffort.objects.filter(held).order_by().values("pk").query.sql_with_params()
-    return sql, list(params)
-
-
-def _commitments_holding(concept: search.Concept, *, by_line: bool = True) -> tuple[str, list[Any]]:
-    """SQL and parameters for the ids of the commitments holding the concept: in the quote or summary
-    (the index), or (`by_line`) filed under a line of effort whose name holds it."""
-    if connection.vendor == "postgresql":
-        text = "SELECT id FROM commitments_commitment WHERE search_document @@ to_tsquery('commitments_porter', %s)"
-        query = search.tsquery(concept)
-    else:
-        text = "SELECT rowid FROM commitments_commitment_fts WHERE commitments_commitment_fts MATCH %s"
-        query = search.fts5_query(concept)
-    # Fixed SQL and the ORM's own for the lines: the words are parameters.
-    if not by_line:
-        return text, [query]
-    lines, params = _lines_named(concept)
-    sql = f"{text} UNION SELECT id FROM commitments_commitment WHERE line_of_effort_id IN ({lines})"  # noqa: S608
-    return sql, [query, *params]
-
-
-def _threads_holding(concept: search.Concept) -> tuple[str, list[Any]]:
-    """SQL and parameters for the ids of the recurring pledges holding the concept: in the title or
-    description (the index), in the name of their line of effort, or in the words of one of their
-    commitments (the pledge's own line of effort stands for theirs: a line matched by name would
-    otherwise bring every pledge holding one of its many commitments)."""
-    lines, params = _lines_named(concept)
-    commitments, commitment_params = _commitments_holding(concept, by_line=False)
-    if connection.vendor == "postgresql":
-        text = "SELECT id FROM commitments_thread WHERE search_document @@ to_tsquery('commitments_porter', %s)"
-        query = search.tsquery(concept)
-    else:
-        text = "SELECT rowid FROM commitments_thread_fts WHERE commitments_thread_fts MATCH %s"
-        query = search.fts5_query(concept)
-    # Fixed SQL and the ORM's own for the lines and commitments: the words are parameters.
-    sql = (
-        f"{text} UNION SELECT id FROM commitments_thread WHERE line_of_effort_id IN ({lines}) "  # noqa: S608
-        f"UNION SELECT thread_id FROM commitments_threadentry WHERE commitment_id IN ({commitments})"
-    )
-    return sql, [query, *params, *commitment_params]
-
-
-def spans_overlap(start_a, end_a, start_b, end_b):
-    """Whether two spans overlap by at least half of the shorter one (the rule suggestions are judged by)."""
-    overlap = min(end_a, end_b) - max(start_a, start_b)
-    return overlap > 0 and overlap * 2 >= min(end_a - start_a, end_b - start_b)

@@ -33,9 +33,12 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import snowballstemmer
 import yaml
+from django.apps import apps
+from django.db import connection
 from django.db.models import Q
 
 from core.words import STOPWORDS
@@ -227,3 +230,51 @@ def marked_spans(text: str, concepts: Sequence[Concept]) -> list[Marked]:
             if tuple(keys[at : at + len(phrase)]) == phrase:
                 marked.update(range(at, at + len(phrase)))
     return [Marked(found[index].start(), found[index].end()) for index in sorted(marked)]
+
+
+# -- search: one subquery per concept, through the full-text indexes (migrations 0003 and 0004) -----
+
+
+def lines_named(concept: Concept) -> tuple[str, list[Any]]:
+    """SQL for the ids of the lines of effort whose name holds the concept (a short list, read whole)."""
+    lines = apps.get_model("commitments", "LineOfEffort")  # the models import this module
+    sql, params = lines.objects.filter(names_holding(concept)).order_by().values("pk").query.sql_with_params()
+    return sql, list(params)
+
+
+def commitments_holding(concept: Concept, *, by_line: bool = True) -> tuple[str, list[Any]]:
+    """SQL and parameters for the ids of the commitments holding the concept: in the quote or summary
+    (the index), or (`by_line`) filed under a line of effort whose name holds it."""
+    if connection.vendor == "postgresql":
+        text = "SELECT id FROM commitments_commitment WHERE search_document @@ to_tsquery('commitments_porter', %s)"
+        query = tsquery(concept)
+    else:
+        text = "SELECT rowid FROM commitments_commitment_fts WHERE commitments_commitment_fts MATCH %s"
+        query = fts5_query(concept)
+    # Fixed SQL and the ORM's own for the lines: the words are parameters.
+    if not by_line:
+        return text, [query]
+    lines, params = lines_named(concept)
+    sql = f"{text} UNION SELECT id FROM commitments_commitment WHERE line_of_effort_id IN ({lines})"  # noqa: S608
+    return sql, [query, *params]
+
+
+def threads_holding(concept: Concept) -> tuple[str, list[Any]]:
+    """SQL and parameters for the ids of the recurring pledges holding the concept: in the title or
+    description (the index), in the name of their line of effort, or in the words of one of their
+    commitments (the pledge's own line of effort stands for theirs: a line matched by name would
+    otherwise bring every pledge holding one of its many commitments)."""
+    lines, params = lines_named(concept)
+    commitments, commitment_params = commitments_holding(concept, by_line=False)
+    if connection.vendor == "postgresql":
+        text = "SELECT id FROM commitments_thread WHERE search_document @@ to_tsquery('commitments_porter', %s)"
+        query = tsquery(concept)
+    else:
+        text = "SELECT rowid FROM commitments_thread_fts WHERE commitments_thread_fts MATCH %s"
+        query = fts5_query(concept)
+    # Fixed SQL and the ORM's own for the lines and commitments: the words are parameters.
+    sql = (
+        f"{text} UNION SELECT id FROM commitments_thread WHERE line_of_effort_id IN ({lines}) "  # noqa: S608
+        f"UNION SELECT thread_id FROM commitments_threadentry WHERE commitment_id IN ({commitments})"
+    )
+    return sql, [query, *params, *commitment_params]

@@ -294,3 +294,9 @@ def _not_at(statement: QuotedText, quote: str, start: int) -> ValidationError:
     listed = "; ".join(describe_place(statement.text, s, e) for s, e in places)
     choose = "that start offset" if len(places) == 1 else "the start offset of the one you mean"
     return QuotePlaces(f"{message} It is {listed}. Give {choose}, or none to find it.", places)
+
+
+def spans_overlap(start_a: int, end_a: int, start_b: int, end_b: int) -> bool:
+    """Whether two spans overlap by at least half of the shorter one (the rule suggestions are judged by)."""
+    overlap = min(end_a, end_b) - max(start_a, start_b)
+    return overlap > 0 and overlap * 2 >= min(end_a - start_a, end_b - start_b)

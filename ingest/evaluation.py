@@ -37,7 +37,8 @@ from typing import Any, ClassVar, NoReturn
 
 import yaml
 
-from commitments.models import Thread, ThreadEntry, spans_overlap
+from commitments.models import Thread, ThreadEntry
+from core.spans import spans_overlap
 from meetings.models import Statement
 
 from .corpus import StoredCorpus

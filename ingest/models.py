@@ -5,10 +5,10 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from commitments.models import ChangeKind, Commitment, LineOfEffort, Strength, Thread, spans_overlap
+from commitments.models import ChangeKind, Commitment, LineOfEffort, Strength, Thread
 from core.models import AttributedHistory
 from core.numbers import grouped
-from core.spans import check_span
+from core.spans import check_span, spans_overlap
 from meetings.models import Figure, Qualifier, Statement
 
 

@@ -18,9 +18,9 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from commitments.defaults import default_summary, guess_actor
-from commitments.models import ChangeKind, Commitment, LineOfEffort, Thread, spans_overlap
+from commitments.models import ChangeKind, Commitment, LineOfEffort, Thread
 from commitments.services import place_in_thread
-from core.spans import resolve_span
+from core.spans import resolve_span, spans_overlap
 from core.texts import DuplicateStatement, check_statement_text, sha256_hex
 from meetings.models import Figure, Meeting, Qualifier, Statement
 

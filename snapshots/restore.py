@@ -10,6 +10,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, models, transaction
 
 from .files import applied_migrations, read_lines, read_manifest
 from .records import (
+    CHUNK_SIZE,
     FIXTURE,
     WIDE_ROWS,
     WIDE_ROWS_CHUNK_SIZE,
@@ -178,7 +179,31 @@ def _load_fixture(path, using, total, progress):
         done = _insert_chunk(label, chunk, using, counts, done, total, progress)
     if progress is not None and total >= PROGRESS_EVERY and done % PROGRESS_EVERY:
         progress("records", done, total)
+    _check_with_children(path, using)
     return counts
+
+
+def _check_with_children(path, using):
+    """Validate again, now that every row is in, the records whose rules read rows that come after them
+    in the fixture (`children_loaded_later`: an assessment's verdict needs its evidence rows)."""
+    for model in curated_models():
+        if not hasattr(model, "children_loaded_later"):
+            continue
+        for obj in model._default_manager.using(using).order_by("pk").iterator(chunk_size=CHUNK_SIZE):
+            try:
+                obj.clean()
+            except ValidationError as exc:
+                key = obj.natural_key()
+                number = next(
+                    (
+                        line.number
+                        for line in read_lines(path)
+                        if line.record["model"] == label_of(model)
+                        and record_key(label_of(model), line.record["fields"]) == key
+                    ),
+                    0,
+                )
+                raise _LoadFailed(number, exc) from exc
 
 
 def _insert_chunk(label, chunk, using, counts, done, total, progress):
@@ -252,6 +277,9 @@ def _valid_instance(model, fields, related, number):
             except ValidationError as exc:
                 raise _LoadFailed(number, ValidationError({field.name: exc.messages})) from exc
     obj = model(**values)
+    if hasattr(obj, "children_loaded_later"):
+        # Its rules that read its child rows are checked once they are in (`_check_with_children`).
+        obj.children_loaded_later = True
     try:
         obj.clean_fields(exclude=[f.name for f in model._meta.concrete_fields if f.is_relation])
         obj.clean()

@@ -5,7 +5,6 @@ each quote in its statement, computes offsets, SHA-256 digests and thread positi
 returns a Django fixture with natural keys that `loaddata` reads into an empty database.
 """
 
-import datetime
 import json
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -15,7 +14,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from commitments.models import ChangeKind, Commitment, LineOfEffort, Strength, Thread
+from commitments.models import AssessmentCycle, ChangeKind, Commitment, LineOfEffort, Strength, Thread
 from commitments.rules import PlacedEntry, order_problems
 from core.spans import locate_quote
 from core.texts import read_statement_file, sha256_hex
@@ -37,11 +36,7 @@ from meetings.models import (
 )
 
 from .records import curated_models
-
-VOCABULARY = "vocabulary.yaml"
-# The curated follow-through (what later statements say became of earlier pledges): not a statement
-# file, and not part of the seed fixture until the follow-through models exist to load it into.
-FOLLOW_THROUGH = "follow-through.yaml"
+from .seed_follow_through import FOLLOW_THROUGH, VOCABULARY, FollowThroughBuilder, _date
 
 # libyaml's safe loader where PyYAML was built with it (ten times faster), the pure-Python one else.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -65,6 +60,10 @@ ALLOWED_KEYS = {
     "thread link": {"thread", "change", "note"},
     "figure": set(Figure.curated_fields(without=QUOTE_COMPUTED)),
     "participation": set(Participation.curated_fields(without=(*QUOTE_COMPUTED, "meeting"))),
+    "follow-through file": {"scale", "cycles", "assessments"},
+    "cycle": set(AssessmentCycle.CURATED_FIELDS),
+    "assessment": {"commitment", "cycle", "assessed_on", "verdict", "evidence", "money", "note"},
+    "evidence": {"statement", "quote", "self_reported", "relied_on"},
 }
 
 
@@ -76,21 +75,13 @@ class SeedError(Exception):
         super().__init__("\n".join(problems))
 
 
-def _date(value):
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return datetime.date.fromisoformat(str(value)).isoformat()
-
-
 def _decimal(value):
     if value in (None, ""):
         return None
     return str(Decimal(str(value)))
 
 
-class _Builder:
+class _Builder(FollowThroughBuilder):
     def __init__(self, curation_dir, sources_dir):
         self.curation_dir = Path(curation_dir)
         self.sources_dir = Path(sources_dir)
@@ -195,6 +186,13 @@ class _Builder:
                     self.choice(where, "change", link.get("change"), ChangeKind)
                     entries.append((link.get("thread"), sort_key, item.get("slug"), link))
         entry_records = self.thread_entries(entries)
+        commitment_meetings = {
+            item.get("slug"): statements[data.get("statement")]["meeting"]
+            for _, data in curated
+            if data.get("statement") in statements
+            for item in data.get("commitments") or []
+        }
+        follow_through = self.follow_through(meetings, statements, texts, commitment_meetings)
 
         if self.problems:
             raise SeedError(self.problems)
@@ -208,6 +206,7 @@ class _Builder:
             *thread_records,
             *commitments,
             *entry_records,
+            *follow_through,
         ]
 
     def line_of_effort(self, item):

@@ -111,6 +111,8 @@ class AssessmentFactory(factory.django.DjangoModelFactory):
     assessed_on = factory.Sequence(lambda n: datetime.date(2022, 1, 1) + datetime.timedelta(days=n))
     status = "in-progress"
     assessor = "Analyst"
+    # Published data: what readers see. A draft says so (review_state="draft").
+    review_state = "approved"
 
 
 class MemberFactory(factory.django.DjangoModelFactory):

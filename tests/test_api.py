@@ -417,7 +417,7 @@ LIST_QUERIES = {
     "lineofeffort": 2,
     "thread": 3,
     "commitment": 2,
-    "assessment": 2,
+    "assessment": 3,  # and its evidence rows, prefetched
     "figure": 2,
     "member": 3,
     "participation": 2,

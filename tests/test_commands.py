@@ -216,7 +216,7 @@ def test_load_seed_records_a_first_history_entry_for_every_record(capsys):
 
     before = timezone.now()
     call_command("load_seed")
-    assert "Recorded a first history entry for each of the 352 records." in capsys.readouterr().out
+    assert "Recorded a first history entry for each of the 468 records." in capsys.readouterr().out
     for model in curated_models():
         history = model.history.all()
         assert history.count() == model._default_manager.count()

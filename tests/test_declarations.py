@@ -6,7 +6,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from api import serializers as api
-from commitments.models import Assessment, ThreadEntry
+from commitments.models import Assessment, AssessmentEvidence, ThreadEntry
 from ingest.forms import CommitmentDecisionForm, FigureDecisionForm
 from ingest.models import Suggestion
 from snapshots.records import curated_models
@@ -24,8 +24,11 @@ SERIALIZERS = {
     "commitments.thread": api.ThreadSerializer,
     "commitments.commitment": api.CommitmentSerializer,
     "commitments.assessment": api.AssessmentSerializer,
+    "commitments.assessmentcycle": api.AssessmentCycleSerializer,
+    "commitments.evidence": api.EvidenceSerializer,
 }
-DECLARING = [model for model in curated_models() if model is not ThreadEntry]
+# An assessment's evidence rows are written and shown with their assessment.
+DECLARING = [model for model in curated_models() if model not in (ThreadEntry, AssessmentEvidence)]
 
 
 def test_every_curated_model_declares_its_fields_and_each_is_a_field_of_it():

@@ -498,8 +498,13 @@ def test_the_close_wording_rule_is_the_share_of_words_in_common(db):
 
 def test_a_pledges_page_shows_each_commitments_latest_assessment(client, seeded):
     commitment = Commitment.objects.get(slug="paris-2019-roadmap-increase-contributions")
+    # Approved both: readers see approved assessments only (a draft waits for review).
     Assessment.objects.create(
-        commitment=commitment, assessed_on=datetime.date(2020, 1, 1), status="in-progress", assessor="Analyst A"
+        commitment=commitment,
+        assessed_on=datetime.date(2020, 1, 1),
+        status="in-progress",
+        assessor="Analyst A",
+        review_state="approved",
     )
     Assessment.objects.create(
         commitment=commitment,
@@ -507,6 +512,7 @@ def test_a_pledges_page_shows_each_commitments_latest_assessment(client, seeded)
         status="stalled",
         assessor="Analyst B",
         note="No new money since 2021.",
+        review_state="approved",
     )
     page = html.unescape(client.get(reverse("public:pledge", args=["stabilization-funding"])).content.decode())
     article = re.search(

@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from commitments.models import Assessment, Commitment, LineOfEffort, ThreadEntry
@@ -244,8 +245,9 @@ def test_values_are_written_the_same_whatever_the_engine(tmp_path):
         '"quote":"We pledge $1.5 billion — “now”.","slug":"rome-pledge","start":0,'
         '"statement":["rome-2021-statement"],"strength":"binding","summary":"Pledge"},'
         '"model":"commitments.commitment"}\n'
-        '{"fields":{"assessed_on":"2022-03-01","assessor":"Analyst","commitment":["rome-pledge"],'
-        '"evidence_url":"","funding_stage":"","note":"","status":"not-assessed"},'
+        '{"fields":{"approved_by":"","assessed_on":"2022-03-01","assessor":"Analyst","commitment":["rome-pledge"],'
+        '"cycle":null,"drafted_by":"","evidence_url":"","funding_stage":"","note":"","review_state":"draft",'
+        '"status":"not-assessed","supersede_reason":"","supersedes":null,"verdict":"not-assessed"},'
         '"model":"commitments.assessment"}\n'
     )
     assert (export(tmp_path / "small") / FIXTURE).read_bytes().decode("utf-8") == expected
@@ -321,8 +323,8 @@ def test_progress_counts_for_long_exports_and_restores_and_quiet_at_verbosity_0(
 
     empty_curated_tables()
     out, err = snapshot_command("restore", tmp_path / "loud")
-    assert "records: 300 of 352" in err
-    assert "Restored 352 records" in out
+    assert "records: 300 of 468" in err
+    assert "Restored 468 records" in out
     empty_curated_tables()
     assert snapshot_command("restore", tmp_path / "quiet", "-v", "0") == ("", "")
 
@@ -332,18 +334,30 @@ def test_progress_counts_for_long_exports_and_restores_and_quiet_at_verbosity_0(
 
 def test_an_export_of_the_seed_verifies(seeded, tmp_path):
     out, _ = snapshot_command("verify", export(tmp_path / "snap"))
-    assert "verifies: 352 records" in out
+    assert "verifies: 468 records" in out
+
+
+def replace_in_commitment_line(path, old, new):
+    """Replace `old` (found once there) in the threaded commitment's line only: its quote is evidence too."""
+    marker = f'"slug":"{THREADED_COMMITMENT}"'.encode()
+    lines = (path / FIXTURE).read_bytes().split(b"\n")
+    (index,) = [i for i, line in enumerate(lines) if b'"model":"commitments.commitment"' in line and marker in line]
+    assert lines[index].count(old) == 1
+    lines[index] = lines[index].replace(old, new)
+    (path / FIXTURE).write_bytes(b"\n".join(lines))
 
 
 def flip_a_quote_byte(path):
     quote = find_record(path, "commitments.commitment", (THREADED_COMMITMENT,))["fields"]["quote"]
-    replace_once(path / FIXTURE, json.dumps(quote, ensure_ascii=False).encode(), json.dumps("X" + quote[1:]).encode())
+    replace_in_commitment_line(
+        path, json.dumps(quote, ensure_ascii=False).encode(), json.dumps("X" + quote[1:]).encode()
+    )
 
 
 def make_quote_invalid_utf8(path):
     quote = find_record(path, "commitments.commitment", (THREADED_COMMITMENT,))["fields"]["quote"]
     old = json.dumps(quote, ensure_ascii=False).encode()
-    replace_once(path / FIXTURE, old, old[:5] + b"\xff" + old[6:])
+    replace_in_commitment_line(path, old, old[:5] + b"\xff" + old[6:])
 
 
 def remove_a_threaded_commitment(path):
@@ -510,7 +524,7 @@ def test_restore_into_an_empty_database_round_trips(seeded, tmp_path):
     original = export(tmp_path / "original")
     empty_curated_tables()
     out, _ = snapshot_command("restore", original)
-    assert "Restored 352 records" in out
+    assert "Restored 468 records" in out
     assert (export(tmp_path / "again") / FIXTURE).read_bytes() == (original / FIXTURE).read_bytes()
 
 
@@ -543,7 +557,7 @@ def test_restore_refuses_a_database_that_holds_curated_records_unless_told_to_re
     assert database_state() == before
 
     out, _ = snapshot_command("restore", original, "--replace")
-    assert "Deleted 353 curated records first" in out  # the seed and the member added since
+    assert "Deleted 469 curated records first" in out  # the seed and the member added since
     assert not Member.objects.filter(slug="added-after-the-snapshot").exists()
     assert (export(tmp_path / "again") / FIXTURE).read_bytes() == (original / FIXTURE).read_bytes()
 
@@ -552,7 +566,7 @@ def test_a_dry_run_loads_everything_and_keeps_nothing(seeded, tmp_path):
     original = export(tmp_path / "original")
     empty_curated_tables()
     out, _ = snapshot_command("restore", original, "--dry-run")
-    assert "Dry run: 352 records" in out
+    assert "Dry run: 468 records" in out
     assert not any(database_state().values())
 
 
@@ -765,7 +779,10 @@ def test_history_is_exported_keyed_by_natural_keys_and_usernames(tmp_path, curat
         snapshot_command("verify", path)
 
 
-def test_the_zip_holds_the_same_snapshot_as_an_export(seeded, tmp_path):
+def test_the_zip_holds_the_same_snapshot_as_an_export(seeded, tmp_path, monkeypatch):
+    # The export time is inside the digest: both are made at one instant, as if a second never ticked between.
+    instant = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: instant)
     with open(tmp_path / "snapshot.zip", "wb") as file:
         manifest = write_snapshot_zip(file)
     with zipfile.ZipFile(tmp_path / "snapshot.zip") as archive:
@@ -945,7 +962,7 @@ def test_a_downloaded_snapshot_verifies_and_restores_with_only_its_digest_where_
     )
 
     out, _ = snapshot_command("verify", path, "--expect-sha256", headers["SHA256"])
-    assert "verifies: 352 records" in out and "origin: expected sha256." in out
+    assert "verifies: 468 records" in out and "origin: expected sha256." in out
     assert not_checked in out
     # Without either check, the signature alone cannot tie it to the tracker here.
     with pytest.raises(CommandError, match=f"signed with key {headers['Key-Id']}, which is not a trusted key"):
@@ -960,7 +977,7 @@ def test_a_downloaded_snapshot_verifies_and_restores_with_only_its_digest_where_
         snapshot_command("restore", path, "--expect-sha256", other)
     assert not any(database_state().values())
     out, _ = snapshot_command("restore", path, "--expect-sha256", headers["SHA256"])
-    assert "Restored 352 records" in out
+    assert "Restored 468 records" in out
     assert not_checked in out
     assert (export(tmp_path / "again", "--unsigned") / FIXTURE).read_bytes() == (path / FIXTURE).read_bytes()
 
@@ -975,7 +992,7 @@ def test_the_public_key_alone_is_enough_where_no_key_is_configured(
     assert "Note:" not in out
     empty_curated_tables()
     out, _ = snapshot_command("restore", path, "--public-key", snapshot_signing_key)
-    assert "Restored 352 records" in out
+    assert "Restored 468 records" in out
 
 
 def test_a_matching_digest_does_not_excuse_a_signature_that_a_trusted_key_disproves(seeded, tmp_path):
@@ -1042,12 +1059,12 @@ def test_a_snapshot_of_the_previous_format_still_verifies_and_restores_saying_it
     kept = as_format_1(path)
     for flags in ([], ["--expect-sha256", kept]):
         out, _ = snapshot_command("verify", path, *flags)
-        assert "verifies: 352 records" in out
+        assert "verifies: 468 records" in out
         assert (f"Note: This snapshot is of the previous format ({FORMAT_1}): its export time (exported_at ") in out
         assert "is not covered by its digest or signature; everything else in it is." in out
     empty_curated_tables()
     out, _ = snapshot_command("restore", path)
-    assert "Restored 352 records" in out and f"previous format ({FORMAT_1})" in out
+    assert "Restored 468 records" in out and f"previous format ({FORMAT_1})" in out
 
 
 def test_a_current_snapshot_relabelled_as_the_previous_format_is_refused(seeded, tmp_path):
@@ -1080,21 +1097,23 @@ def test_verify_tells_each_step_and_counts_on_stderr_and_is_quiet_at_verbosity_0
     monkeypatch.setattr(snapshot_verify, "PROGRESS_EVERY", 100)
     path = export(tmp_path / "snap", "--with-history")
     out, err = snapshot_command("verify", path)
-    assert "verifies: 352 records" in out
+    assert "verifies: 468 records" in out
     assert err.splitlines() == [
         f"Checking the origin and manifest of {path} ...",
         f"Checking the digest of {FIXTURE} ({(path / FIXTURE).stat().st_size:,} bytes) ...",
         f"Checking the digest of {HISTORY} ({(path / HISTORY).stat().st_size:,} bytes) ...",
         f"Reading the records of {FIXTURE}: fields, order, statement texts (pass 1 of 2) ...",
-        f"  {FIXTURE} pass 1: 100 of 352",
-        f"  {FIXTURE} pass 1: 200 of 352",
-        f"  {FIXTURE} pass 1: 300 of 352",
-        f"  {FIXTURE} pass 1: 352 of 352",
+        f"  {FIXTURE} pass 1: 100 of 468",
+        f"  {FIXTURE} pass 1: 200 of 468",
+        f"  {FIXTURE} pass 1: 300 of 468",
+        f"  {FIXTURE} pass 1: 400 of 468",
+        f"  {FIXTURE} pass 1: 468 of 468",
         f"Checking the quotes and references of {FIXTURE} (pass 2 of 2) ...",
-        f"  {FIXTURE} pass 2: 100 of 352",
-        f"  {FIXTURE} pass 2: 200 of 352",
-        f"  {FIXTURE} pass 2: 300 of 352",
-        f"  {FIXTURE} pass 2: 352 of 352",
+        f"  {FIXTURE} pass 2: 100 of 468",
+        f"  {FIXTURE} pass 2: 200 of 468",
+        f"  {FIXTURE} pass 2: 300 of 468",
+        f"  {FIXTURE} pass 2: 400 of 468",
+        f"  {FIXTURE} pass 2: 468 of 468",
         "Checking the threads' rules (meeting order, the opening entry) ...",
         f"Checking the records of {HISTORY} ...",
     ]

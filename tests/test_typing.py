@@ -10,7 +10,7 @@ from django.apps import apps
 
 from core.models import NaturalKeyQuerySet
 
-MODULES = ("core.models", "meetings.models", "commitments.models")
+MODULES = ("core.models", "meetings.models", "commitments.models", "commitments.assessments")
 
 
 def _querysets():
