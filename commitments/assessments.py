@@ -5,7 +5,7 @@ source) and the dated, reviewed assessments that rest on it. The rules they keep
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Self
 
 from django.core.exceptions import ValidationError
@@ -18,6 +18,7 @@ from meetings.models import Meeting, QuotedSpan, Statement
 
 from .choices import (
     VERDICT_SCORES,
+    VERDICTS_WITHOUT_EVIDENCE,
     FundingStage,
     ImplementationStatus,
     ReviewState,
@@ -305,8 +306,6 @@ class Assessment(NaturalKeyModel):
     def clean(self):
         if self.funding_stage and self.commitment_id and self.commitment.amount is None:
             raise ValidationError({"funding_stage": "Only a commitment that names an amount has a funding stage."})
-        from .follow_through import assessment_problems
-
         problems = assessment_problems(self)
         if problems:
             raise ValidationError(problems)
@@ -338,3 +337,79 @@ class AssessmentEvidence(NaturalKeyModel):
 
     def __str__(self):
         return f"{self.evidence} for {self.assessment}"
+
+
+# -- the rules an assessment keeps (`commitments.follow_through` lists them; its writes call these) ------
+
+
+def evidence_problem(assessment: Assessment, evidence: Evidence) -> str | None:
+    """Why this evidence item cannot support this assessment, or None."""
+    if not assessment.commitment_id:
+        return None
+    meeting = assessment.commitment.statement.meeting
+    if evidence.statement is not None:
+        source = evidence.statement.meeting
+        if source.pk == meeting.pk or source.start_date < meeting.start_date:
+            return (
+                f"“{evidence.slug}” quotes {evidence.statement.slug}, from {source}: evidence must come from a "
+                f"meeting after the one the pledge was made at ({meeting})."
+            )
+    elif evidence.published_on is not None and evidence.published_on < meeting.start_date:
+        return (
+            f"“{evidence.slug}” was published on {evidence.published_on}, before the pledge was made "
+            f"({meeting}, {meeting.start_date})."
+        )
+    return None
+
+
+def assessment_problems(assessment: Assessment, evidence: Sequence[Evidence] | None = None) -> dict[str, list[str]]:
+    """{field: messages} for each rule the assessment breaks, given its evidence (its stored evidence
+    rows when `evidence` is None)."""
+    problems: dict[str, list[str]] = {}
+
+    def refuse(name: str, message: str) -> None:
+        problems.setdefault(name, []).append(message)
+
+    if evidence is None:
+        # What `record_assessment()` is about to store with it, while it validates the row.
+        evidence = assessment.pending_evidence
+    if evidence is None:
+        evidence = (
+            [link.evidence for link in assessment.evidence_links.select_related("evidence__statement__meeting")]
+            if assessment.pk
+            else []
+        )
+    if assessment.children_loaded_later:
+        evidence = None
+    elif assessment.verdict not in VERDICTS_WITHOUT_EVIDENCE and not evidence:
+        refuse(
+            "verdict",
+            f"The verdict “{Verdict(assessment.verdict).label}” needs at least one evidence item; with none, "
+            "the verdict is “no evidence available”.",
+        )
+    for item in evidence or ():
+        problem = evidence_problem(assessment, item)
+        if problem:
+            refuse("evidence", problem)
+    if assessment.cycle is not None and assessment.assessed_on:
+        first, last = assessment.cycle.window()
+        if not first <= assessment.assessed_on <= last:
+            refuse(
+                "assessed_on",
+                f"{assessment.assessed_on} is outside the cycle “{assessment.cycle}”, "
+                f"which runs from {first} to {last}.",
+            )
+    earlier = assessment.supersedes if assessment.supersedes_id else None
+    if earlier is not None:
+        if assessment.pk and earlier.pk == assessment.pk:
+            refuse("supersedes", "An assessment cannot supersede itself.")
+        elif earlier.commitment_id != assessment.commitment_id:
+            refuse("supersedes", "An assessment supersedes an earlier assessment of the same commitment only.")
+        elif assessment.assessed_on and earlier.assessed_on >= assessment.assessed_on:
+            refuse("supersedes", f"It supersedes an assessment of {earlier.assessed_on}: it must be dated later.")
+        if not assessment.supersede_reason.strip():
+            refuse("supersede_reason", "Say why it supersedes the earlier one, e.g. “recalibrated: new material”.")
+    if assessment.review_state == ReviewState.APPROVED and assessment.approved_by:
+        if assessment.approved_by == assessment.drafted_by:
+            refuse("approved_by", "A draft is approved by another curator than the one who drafted it.")
+    return problems
