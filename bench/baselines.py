@@ -329,3 +329,34 @@ def raw_commitment(commitment):
         )
     )
     return dumps([head, list(places.items()), latest])
+
+
+# What the search page is asked in the benchmark: two words every demo pledge's title holds.
+SEARCH_WORDS = "support liberated"
+
+
+def raw_search(text=SEARCH_WORDS):
+    """What /search/ shows, read raw: the first page of matching pledges (and their count), their
+    matching quotes, the members the words name with their meetings, the first commitments in no pledge."""
+    from django.db.models import Q
+
+    from commitments import search
+    from commitments.models import Commitment, Thread, ThreadEntry
+    from meetings.models import Participation
+    from public.views import SEARCH_COMMITMENTS_SHOWN, SEARCH_PLEDGES_PER_PAGE
+
+    pledges = Thread.objects.search(text).order_by("line_of_effort__position", "title", "pk")
+    count = pledges.count()
+    rows = list(pledges.values("pk", "slug", "title", "line_of_effort__name")[:SEARCH_PLEDGES_PER_PAGE])
+    found = Commitment.objects.search(text)
+    quotes = list(
+        ThreadEntry.objects.filter(thread_id__in=[row["pk"] for row in rows], commitment__in=found)
+        .order_by("thread_id", "position")
+        .values("thread_id", "position", "commitment__slug", "commitment__quote")
+    )
+    named = Q()
+    for concept in search.parse(text):
+        named |= search.names_holding(concept, "member__name")
+    members = list(Participation.objects.filter(named).values("member__slug", "meeting__slug").distinct())
+    alone = list(found.in_any_thread(False).listed_rows()[: SEARCH_COMMITMENTS_SHOWN + 1])
+    return dumps({"count": count, "rows": rows, "quotes": quotes, "members": members, "alone": alone})

@@ -170,6 +170,7 @@ def group_pages(options):
     from django.test import Client
 
     from bench.baselines import (
+        SEARCH_WORDS,
         commitment_subject,
         page_subjects,
         raw_commitment,
@@ -180,6 +181,7 @@ def group_pages(options):
         raw_meetings,
         raw_pledge,
         raw_public_matrix,
+        raw_search,
         raw_statement,
         raw_timeline,
     )
@@ -198,6 +200,7 @@ def group_pages(options):
         ("public: lines of effort", "/lines-of-effort/", raw_lines),
         ("public: commitments", "/commitments/", raw_commitments),
         ("public: a commitment", f"/commitments/{commitment.slug}/", lambda: raw_commitment(commitment)),
+        ("public: search", "/search/?" + urlencode({"q": SEARCH_WORDS}), raw_search),
     ]
     figures = []
     for name, url, raw in pages:
