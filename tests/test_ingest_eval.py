@@ -146,13 +146,15 @@ def test_the_loader_places_every_quote_at_its_offsets(tmp_path):
     assert [c.continues for c in annotated.commitments] == [("p-a",), ("p-b",), ()]
 
 
-@pytest.mark.parametrize("split", ["dev", "holdout"])
+@pytest.mark.parametrize("split", ["dev", "test", "holdout"])
 def test_every_annotation_in_the_repository_loads(split):
     """The corpus stays honest: every quote of every annotation occurs exactly once in its text."""
     directory = CORPUS / split
     paths = sorted(directory.glob("*.txt")) if directory.is_dir() else []
     if split == "dev":
-        assert len(paths) >= 8
+        assert len(paths) >= 12
+    if split == "test":
+        assert len(paths) >= 10
     if paths:
         corpus = load_corpus(directory)
         assert [a.slug for a in corpus] == [p.stem for p in paths]
@@ -161,6 +163,14 @@ def test_every_annotation_in_the_repository_loads(split):
     for path in paths:
         annotated = load_annotated(path)
         assert annotated.source["url"].startswith("http"), path
+
+
+def test_other_bodies_number_twenty_a_third_set_aside():
+    """Issue 19: at least 20 statements of other bodies, at least a third of them in the test split."""
+    dev, test = (len(list((CORPUS / split).glob("*.txt"))) for split in ("dev", "test"))
+    assert dev + test >= 20
+    assert test * 3 >= dev + test
+    assert not {p.stem for p in (CORPUS / "dev").glob("*.txt")} & {p.stem for p in (CORPUS / "test").glob("*.txt")}
 
 
 # --- evaluate_ingest --corpus --------------------------------------------------------------------
