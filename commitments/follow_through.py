@@ -66,6 +66,9 @@ def record_assessment(
         assessment.approved_by = ""
     _status_of(assessment)
     problems: dict[str, list[str]] = {}
+    for name, given in (("members", [m.pk for m, *_ in scores]), ("money", [stage for stage, *_ in stages])):
+        if len(set(given)) < len(given):
+            problems[name] = [f"Each {'member' if name == 'members' else 'stage'} is given once per assessment."]
     for item, relied_on in uses:
         if not relied_on.strip():
             problems.setdefault("evidence", []).append(f"Say what “{item.slug}” shows about the pledge (relied on).")
