@@ -233,6 +233,14 @@ def test_money_over_time_never_counts_a_pledge_as_paid(priced, django_assert_num
         ],
     )
     approve(second, approved_by="bob", version=second.version())
+    # A draft waits for review: no reader's chart shows it.
+    draft_with(
+        commitment,
+        cycle,
+        evidence=[(evidence, "x")],
+        on=datetime.date(2019, 6, 23),
+        money=[("paid", Decimal(100), evidence, "Paid in full.")],
+    )
     with django_assert_num_queries(1):
         points = MoneyStage.objects.over_time(commitment.slug)
     assert [(p["assessed_on"], p["pledged"], p["committed"], p["paid"], p["currency"]) for p in points] == [
