@@ -231,9 +231,11 @@ def _evidence_ids(assessment: Assessment) -> set[int] | None:
     return set(assessment.evidence_links.values_list("evidence_id", flat=True))
 
 
-def _not_the_assessments(evidence_id: int | None, assessment: Assessment) -> str | None:
-    known = _evidence_ids(assessment)
-    if evidence_id is None or known is None or evidence_id in known:
+def _not_the_assessments(evidence_id: int | None, assessment: Assessment, known: set[int] | None) -> str | None:
+    if evidence_id is None:
+        return None
+    known = _evidence_ids(assessment) if known is None else known
+    if known is None or evidence_id in known:
         return None
     return "Give one of the assessment's own evidence items (add it to its evidence first)."
 
@@ -244,8 +246,13 @@ def _assessment_of(row: MemberScore | MoneyStage) -> Assessment | None:
     return assessment if assessment is not None and assessment.commitment_id else None
 
 
-def member_score_problems(row: MemberScore) -> dict[str, list[str]]:
-    """{field: messages} for each rule a member score breaks."""
+def member_score_problems(
+    row: MemberScore, *, took_part: bool | None = None, evidence_ids: set[int] | None = None
+) -> dict[str, list[str]]:
+    """{field: messages} for each rule a member score breaks.
+
+    A writer of many rows at once (the demo generator) passes what it read for all of them in a few
+    queries: whether the member took part in the pledge's meeting, and the assessment's evidence ids."""
     problems: dict[str, list[str]] = {}
     if row.score is not None and row.score not in MEMBER_SCORES:
         problems["score"] = [f"A member's score is -1, 0 or +1, not {row.score}."]
@@ -253,20 +260,22 @@ def member_score_problems(row: MemberScore) -> dict[str, list[str]]:
     if assessment is None or not row.member_id:
         return problems
     meeting = assessment.commitment.statement.meeting
-    took_part = Participation.objects.filter(meeting=meeting, member=row.member_id, role__in=PLEDGING_ROLES)
-    if not took_part.exists():
+    if took_part is None:
+        pledged = Participation.objects.filter(meeting=meeting, member=row.member_id, role__in=PLEDGING_ROLES)
+        took_part = pledged.exists()
+    if not took_part:
         problems["member"] = [
             f"{row.member} is not recorded as taking part in {meeting} (host, member or new member), where the "
             "pledge was made: only a member that made a pledge is scored on it."
         ]
-    problem = _not_the_assessments(row.evidence_id, assessment)
+    problem = _not_the_assessments(row.evidence_id, assessment, evidence_ids)
     if problem:
         problems["evidence"] = [problem]
     return problems
 
 
-def money_stage_problems(row: MoneyStage) -> dict[str, list[str]]:
-    """{field: messages} for each rule a money stage breaks."""
+def money_stage_problems(row: MoneyStage, *, evidence_ids: set[int] | None = None) -> dict[str, list[str]]:
+    """{field: messages} for each rule a money stage breaks (`evidence_ids`: as for `member_score_problems`)."""
     problems: dict[str, list[str]] = {}
     if row.amount is not None and row.amount < 0:
         problems["amount"] = ["An amount is never negative."]
@@ -278,13 +287,7 @@ def money_stage_problems(row: MoneyStage) -> dict[str, list[str]]:
             f"“{assessment.commitment.slug}” names no amount: only a pledge with an amount has money stages."
         ]
     else:
-        problem = _not_the_assessments(row.evidence_id, assessment)
+        problem = _not_the_assessments(row.evidence_id, assessment, evidence_ids)
         if problem:
             problems["evidence"] = [problem]
     return problems
-
-
-def money_of(assessment: Assessment) -> list[MoneyStage]:
-    """The assessment's money rows in stage order (pledged, committed, paid)."""
-    order = {stage: index for index, stage in enumerate(STAGE_ORDER)}
-    return sorted(assessment.money_stages.all(), key=lambda row: order.get(row.stage, len(order)))

@@ -484,3 +484,30 @@ def test_diff_says_which_verdicts_were_added_superseded_and_changed(pledge, tmp_
         "(recalibrated: new material)",
     ]
     assert json.loads(diff_command(before, after, "--json")[0])["verdicts"] == [line.strip() for line in verdicts]
+
+
+# -- the demo generator's part -------------------------------------------------------------------------
+
+
+def test_the_demo_scores_members_and_stages_money_through_the_rules(priced, members):
+    from demo.follow_through_parts import add_member_scores_and_money
+
+    commitment, report, cycle = priced
+    (france, italy, libya), _ = members
+    evidence = quote_evidence(report)
+    assessment = draft_with(commitment, cycle, evidence=[(evidence, "x")])
+    draft_with(commitment, cycle, evidence=[(evidence, "x")], on=datetime.date(2019, 6, 24))  # a draft: left alone
+    approve(assessment, approved_by="bob", version=assessment.version())
+    assert add_member_scores_and_money(Assessment.objects.all()) == {
+        "commitments.memberscore": 3,
+        "commitments.moneystage": 3,
+    }
+    assessment.refresh_from_db()
+    assert sorted(assessment.member_scores.values_list("member__slug", flat=True)) == ["france", "italy", "libya"]
+    assert assessment.funding_stage == "paid"
+    assert [(p["pledged"], p["committed"], p["paid"]) for p in MoneyStage.objects.over_time(commitment.slug)] == [
+        (Decimal("100.00"), Decimal("90.00"), Decimal("63.00"))
+    ]
+    for row in [*MemberScore.objects.all(), *MoneyStage.objects.all()]:
+        row.full_clean()
+    assessment.full_clean()
