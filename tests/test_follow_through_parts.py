@@ -511,3 +511,60 @@ def test_the_demo_scores_members_and_stages_money_through_the_rules(priced, memb
     for row in [*MemberScore.objects.all(), *MoneyStage.objects.all()]:
         row.full_clean()
     assessment.full_clean()
+
+
+# -- the seed builder ----------------------------------------------------------------------------------
+
+
+def curation_with(tmp_path, change):
+    """A copy of the curation files with follow-through.yaml's first assessment changed by `change`."""
+    import shutil
+
+    import yaml
+    from django.conf import settings
+
+    copy = tmp_path / "curation"
+    shutil.copytree(settings.BASE_DIR / "fixtures" / "curation", copy)
+    path = copy / "follow-through.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data["assessments"][0])
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return copy
+
+
+def test_the_seed_builder_reads_member_scores_through_the_rules(tmp_path, sources_dir):
+    from snapshots.seed import SeedError, build_seed
+
+    def score(item, member="germany", value=1):
+        item["members"] = [{"member": member, "score": value, "relied_on": "The host reported its part."}]
+
+    records = build_seed(curation_with(tmp_path / "ok", score), sources_dir)
+    (row,) = [r["fields"] for r in records if r["model"] == "commitments.memberscore"]
+    assert row == {
+        "assessment": ["berlin-2016-un-stabilization-facilities", "2019-06-25"],
+        "member": ["germany"],
+        "score": 1,
+        "relied_on": "The host reported its part.",
+        "evidence": None,
+    }
+    with pytest.raises(SeedError) as excinfo:
+        build_seed(curation_with(tmp_path / "absent", lambda i: score(i, member="france", value=2)), sources_dir)
+    problems = "\n".join(excinfo.value.problems)
+    assert "'france' is not recorded as taking part in berlin-2016-small-group" in problems
+    assert "score 2 is not -1, 0 or 1" in problems
+
+
+def test_the_seed_builder_refuses_money_on_a_pledge_that_names_no_amount(tmp_path, sources_dir):
+    from snapshots.seed import SeedError, build_seed
+
+    def money(item):
+        proof = item["evidence"][0]
+        item["money"] = [
+            {"stage": "paid", "amount": -5, "statement": proof["statement"], "quote": proof["quote"], "relied_on": "x"}
+        ]
+
+    with pytest.raises(SeedError) as excinfo:
+        build_seed(curation_with(tmp_path, money), sources_dir)
+    problems = "\n".join(excinfo.value.problems)
+    assert "berlin-2016-un-stabilization-facilities names no amount" in problems
+    assert "amount -5 is not a number of at least 0" in problems
