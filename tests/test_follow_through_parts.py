@@ -320,6 +320,8 @@ def test_every_follow_through_list_is_a_csv_file(client, pledge, members, name):
     lines = b"".join(response.streaming_content).decode().splitlines()
     assert len(lines) == 2, lines
     assert {"assessment": "verdict", "assessmentcycle": "window", "evidence": "quote"}[name] in lines[0]
+    if name == "assessment":
+        assert "member_scores" in lines[0] and "france:1:france did its part:" in lines[1]
 
 
 def test_an_api_write_from_a_read_before_a_member_score_changed_is_refused(curator_client, pledge, members):
