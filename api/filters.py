@@ -13,6 +13,7 @@ from commitments.models import (
     FundingStage,
     ImplementationStatus,
     LineOfEffort,
+    MemberScore,
     ReviewState,
     Strength,
     Thread,
@@ -232,7 +233,14 @@ class AssessmentFilter(filters.FilterSet):
     cycle = SlugFilter(AssessmentCycle, field_name="cycle")
     verdict = filters.ChoiceFilter(choices=Verdict.choices, lookup_expr="exact")
     review_state = filters.ChoiceFilter(choices=ReviewState.choices, lookup_expr="exact")
+    member = SlugFilter(
+        Member, method="filter_member", help_text="Member slug: the assessments that score this member."
+    )
 
     class Meta:
         model = Assessment
         fields = []
+
+    def filter_member(self, queryset, name, value):
+        # A subquery on the scores' member key: each assessment once, however it is ordered.
+        return queryset.filter(pk__in=MemberScore.objects.filter(member=value).values("assessment_id"))

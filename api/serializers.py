@@ -26,6 +26,7 @@ from commitments.models import (
 from core.spans import resolve_span
 from meetings.models import Figure, Meeting, Member, Participation, Statement
 
+from .assessment_parts import MemberScoreSerializer, MoneyStageSerializer
 from .errors import Conflict, as_drf_error
 
 # Character offsets are stored as 32-bit integers; a statement is far shorter.
@@ -544,10 +545,15 @@ class AssessmentSerializer(CleanModelSerializer):
     supersedes = serializers.SerializerMethodField(help_text="The key of the assessment this one recalibrates.")
     score = serializers.SerializerMethodField(help_text="+1, 0 or -1 from the verdict; null where not scored.")
     evidence = AssessmentEvidenceSerializer(source="evidence_links", many=True, read_only=True)
+    member_scores = MemberScoreSerializer(many=True, read_only=True)
+    money = MoneyStageSerializer(source="money_stages", many=True, read_only=True)
 
     class Meta:
         model = Assessment
-        fields = beside(["key", *Assessment.CURATED_FIELDS, *Assessment.REVIEW_FIELDS, "evidence"], verdict=("score",))
+        fields = beside(
+            ["key", *Assessment.CURATED_FIELDS, *Assessment.REVIEW_FIELDS, "evidence", "member_scores", "money"],
+            verdict=("score",),
+        )
         read_only_fields = Assessment.REVIEW_FIELDS
 
     def get_key(self, obj) -> str:

@@ -19,6 +19,8 @@ from commitments.models import (
     Commitment,
     Evidence,
     LineOfEffort,
+    MemberScore,
+    MoneyStage,
     ReviewState,
     Thread,
     ThreadEntry,
@@ -279,7 +281,7 @@ class CommitmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mod
         return CommitmentRowSerializer.rows(Commitment.objects.with_latest_status())
 
 
-class AssessmentCycleViewSet(viewsets.ReadOnlyModelViewSet):
+class AssessmentCycleViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
     """Assessment cycles: the windows assessments are made in, from one meeting to a later one."""
 
     queryset = AssessmentCycle.objects.select_related("from_meeting", "to_meeting")
@@ -289,7 +291,7 @@ class AssessmentCycleViewSet(viewsets.ReadOnlyModelViewSet):
     ordering = ["from_meeting__start_date", "to_meeting__start_date", "slug"]
 
 
-class EvidenceViewSet(viewsets.ReadOnlyModelViewSet):
+class EvidenceViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
     """Evidence items: quotes from the tracker's statements, or outside written sources."""
 
     queryset = Evidence.objects.select_related("statement").defer("statement__text")
@@ -322,7 +324,12 @@ class AssessmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mod
                 queryset=AssessmentEvidence.objects.select_related("evidence__statement")
                 .defer("evidence__statement__text")
                 .order_by("evidence__slug"),
-            )
+            ),
+            Prefetch(
+                "member_scores",
+                queryset=MemberScore.objects.select_related("member", "evidence").order_by("member__slug"),
+            ),
+            Prefetch("money_stages", queryset=MoneyStage.objects.select_related("evidence").in_stage_order()),
         )
         if not self.request.user.is_authenticated:
             # Drafts wait for review: readers see approved assessments only.

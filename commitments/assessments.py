@@ -261,10 +261,14 @@ class Assessment(NaturalKeyModel):
     )
     # Set by review (`follow_through.approve`), never by an edit.
     REVIEW_FIELDS = ("review_state", "drafted_by", "approved_by")
-    # Its evidence rows are part of what a reviewer approves: its version covers them.
-    VERSIONED_CHILDREN = ("evidence_links",)
-    # The evidence `follow_through.record_assessment()` is about to store with it, while it validates.
+    # Its evidence rows, per-member scores and money stages are part of what a reviewer approves:
+    # its version covers them (`assessment_parts`).
+    VERSIONED_CHILDREN = ("evidence_links", "member_scores", "money_stages")
+    # The evidence `follow_through.record_assessment()` (or an admin page) is about to store with it, while
+    # it validates.
     pending_evidence: list[Evidence] | None = None
+    # The money stages an admin page is about to store with it, while it validates (`funding_stage_problems`).
+    pending_stages: list[str] | None = None
     # Set by a snapshot restore, which loads the evidence rows after their assessments: the rules that
     # read them are checked once they are in.
     children_loaded_later: bool = False
@@ -412,4 +416,38 @@ def assessment_problems(assessment: Assessment, evidence: Sequence[Evidence] | N
     if assessment.review_state == ReviewState.APPROVED and assessment.approved_by:
         if assessment.approved_by == assessment.drafted_by:
             refuse("approved_by", "A draft is approved by another curator than the one who drafted it.")
+    for name, messages in funding_stage_problems(assessment).items():
+        for message in messages:
+            refuse(name, message)
     return problems
+
+
+# Stages in the order money moves: the furthest one recorded is the assessment's funding stage.
+STAGE_ORDER = (FundingStage.PLEDGED, FundingStage.COMMITTED, FundingStage.PAID)
+
+
+def furthest_stage(stages: Iterable[str]) -> str:
+    """The furthest stage money reached among those recorded ("" for none): paid, else committed, else pledged."""
+    recorded = set(stages)
+    reached = [stage for stage in STAGE_ORDER if stage in recorded]
+    return reached[-1] if reached else ""
+
+
+def funding_stage_problems(assessment: Assessment) -> dict[str, list[str]]:
+    """{field: messages}: an assessment with money stages (`assessment_parts.MoneyStage`) has as its
+    funding stage the furthest one they record, never ahead of them nor behind (the stages an admin
+    page is about to store, `pending_stages`, else its stored rows). One without keeps the older field."""
+    if assessment.children_loaded_later:
+        return {}
+    stages = assessment.pending_stages
+    if stages is None:
+        stages = list(assessment.money_stages.values_list("stage", flat=True)) if assessment.pk else []
+    expected = furthest_stage(stages)
+    if not expected or assessment.funding_stage == expected:
+        return {}
+    return {
+        "funding_stage": [
+            f"The money stages recorded reach “{FundingStage(expected).label}”: the funding stage is that, "
+            f"not “{assessment.funding_stage or 'none'}”."
+        ]
+    }

@@ -13,8 +13,9 @@ from core.admin.reading import shortened
 from core.admin.widgets import COMPACT_NOTES, URL_HTTPS
 from core.exceptions import ConcurrentChange
 
+from .assessments import furthest_stage
 from .follow_through import approve
-from .models import Assessment, AssessmentCycle, AssessmentEvidence, Evidence, ReviewState
+from .models import Assessment, AssessmentCycle, AssessmentEvidence, Evidence, MemberScore, MoneyStage, ReviewState
 
 
 class AssessmentEvidenceInline(VersionedInlineMixin, admin.TabularInline):
@@ -25,22 +26,57 @@ class AssessmentEvidenceInline(VersionedInlineMixin, admin.TabularInline):
     extra = 1
 
 
+class MemberScoreInline(VersionedInlineMixin, admin.TabularInline):
+    """A collective pledge's per-member scores (G7/G20 Research Group -1/0/+1), each row guarded against
+    a stale page as the evidence rows are."""
+
+    model = MemberScore
+    fields = MemberScore.curated_fields(without=("assessment",))
+    autocomplete_fields = ["member", "evidence"]
+    formfield_overrides = COMPACT_NOTES
+    extra = 0
+
+
+class MoneyStageInline(VersionedInlineMixin, admin.TabularInline):
+    """A pledge's money stages (pledged, committed, paid), each on one of the assessment's evidence items:
+    the funding stage follows the furthest one."""
+
+    model = MoneyStage
+    fields = MoneyStage.curated_fields(without=("assessment",))
+    autocomplete_fields = ["evidence"]
+    formfield_overrides = COMPACT_NOTES
+    extra = 0
+
+
 class AssessmentForm(forms.ModelForm):
-    """An assessment's form: its rules (`follow_through`) are checked with the evidence rows the page
-    is about to save, not only those stored already."""
+    """An assessment's form: its rules (`follow_through`) are checked with the evidence rows and money
+    stages the page is about to save, not only those stored already; the funding stage follows the
+    furthest money stage on the page, where there is one."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.data:
-            prefix = "evidence_links"
-            ids = []
-            for index in range(_count(self.data.get(f"{prefix}-TOTAL_FORMS"))):
-                pk = self.data.get(f"{prefix}-{index}-evidence")
-                if pk and not self.data.get(f"{prefix}-{index}-DELETE") and str(pk).isdigit():
-                    ids.append(int(pk))
+            ids = [int(pk) for pk in self._rows("evidence_links", "evidence") if str(pk).isdigit()]
             self.instance.pending_evidence = list(
                 Evidence.objects.filter(pk__in=ids).select_related("statement__meeting").defer("statement__text")
             )
+            self.instance.pending_stages = self._rows("money_stages", "stage")
+
+    def _rows(self, prefix, name):
+        """The value of `name` in each inline row of `prefix` the page keeps (not marked for deletion)."""
+        values = []
+        for index in range(_count(self.data.get(f"{prefix}-TOTAL_FORMS"))):
+            value = self.data.get(f"{prefix}-{index}-{name}")
+            if value and not self.data.get(f"{prefix}-{index}-DELETE"):
+                values.append(value)
+        return values
+
+    def clean(self):
+        cleaned = super().clean()
+        stage = furthest_stage(self.instance.pending_stages or ())
+        if stage:
+            cleaned["funding_stage"] = stage
+        return cleaned
 
 
 def _count(value):
@@ -84,7 +120,7 @@ class AssessmentAdmin(VersionedAdminMixin, HistoryAdmin):
     date_hierarchy = "assessed_on"
     fields = [*Assessment.CURATED_FIELDS, *Assessment.REVIEW_FIELDS]
     readonly_fields = Assessment.REVIEW_FIELDS
-    inlines = [AssessmentEvidenceInline]
+    inlines = [AssessmentEvidenceInline, MemberScoreInline, MoneyStageInline]
     actions = ["approve_selected"]
     # Newest first by the primary key's index; the model's ordering (by commitment) sorts them all.
     ordering = ["-pk"]
@@ -107,7 +143,7 @@ class AssessmentAdmin(VersionedAdminMixin, HistoryAdmin):
         if not change:
             obj.drafted_by = request.user.get_username()
             obj.review_state = ReviewState.DRAFT
-        obj.pending_evidence = None
+        obj.pending_evidence = obj.pending_stages = None
         super().save_model(request, obj, form, change)
 
     @admin.action(description="Approve the selected drafts (as another curator than the drafter)")

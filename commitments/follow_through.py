@@ -11,23 +11,33 @@ rows, and check the rules on what they are about to store:
   published before the commitment's meeting;
 - an assessment in a cycle is dated within the cycle's window;
 - a superseding assessment is of the same commitment, later, and says why;
-- an approval is by another curator than the drafter, of the draft as the approver saw it.
+- an approval is by another curator than the drafter, of the draft as the approver saw it;
+- a member scored on a collective pledge took part in the meeting that made it, scored -1, 0 or +1
+  (`assessment_parts`); money stages only for a pledge that names an amount, never negative, each
+  resting on one of the assessment's evidence items, the funding stage the furthest one recorded.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core.exceptions import ConcurrentChange
+from meetings.models import Member
 
-from .assessments import Assessment, AssessmentEvidence, Evidence, assessment_problems
+from .assessment_parts import MemberScore, MoneyStage
+from .assessments import Assessment, AssessmentEvidence, Evidence, assessment_problems, furthest_stage
 from .choices import VERDICT_STATUS, ReviewState
 
 # (evidence item, what the assessment relies on it for)
 EvidenceUse = tuple[Evidence, str]
+# (member, score -1/0/+1, what the score rests on, one of the assessment's evidence items or None)
+MemberUse = tuple[Member, int, str, Evidence | None]
+# (stage, amount, the evidence item that gives it, what it rests on)
+MoneyUse = tuple[str, Decimal, Evidence, str]
 
 
 def _status_of(assessment: Assessment) -> None:
@@ -37,33 +47,71 @@ def _status_of(assessment: Assessment) -> None:
 
 
 @transaction.atomic
-def record_assessment(assessment: Assessment, evidence: Iterable[EvidenceUse], *, drafted_by: str) -> Assessment:
-    """Store a new draft assessment with its evidence, or refuse and store nothing.
+def record_assessment(
+    assessment: Assessment,
+    evidence: Iterable[EvidenceUse],
+    *,
+    drafted_by: str,
+    members: Iterable[MemberUse] = (),
+    money: Iterable[MoneyUse] = (),
+) -> Assessment:
+    """Store a new draft assessment with its evidence, per-member scores and money stages, or refuse and
+    store nothing. The funding stage is the furthest money stage given, where any is.
 
     A refusal is a ValidationError naming the field."""
-    uses = list(evidence)
+    uses, scores, stages = list(evidence), list(members), list(money)
     if assessment.pk is None:
         assessment.review_state = ReviewState.DRAFT
         assessment.drafted_by = drafted_by
         assessment.approved_by = ""
     _status_of(assessment)
     problems: dict[str, list[str]] = {}
+    for name, given in (("members", [m.pk for m, *_ in scores]), ("money", [stage for stage, *_ in stages])):
+        if len(set(given)) < len(given):
+            problems[name] = [f"Each {'member' if name == 'members' else 'stage'} is given once per assessment."]
     for item, relied_on in uses:
         if not relied_on.strip():
             problems.setdefault("evidence", []).append(f"Say what “{item.slug}” shows about the pledge (relied on).")
     if problems:
         raise ValidationError(problems)
+    if stages:
+        assessment.funding_stage = furthest_stage(stage for stage, *_ in stages)
     assessment.pending_evidence = [item for item, _ in uses]
+    assessment.pending_stages = [stage for stage, *_ in stages] or None
     try:
         assessment.full_clean()
     finally:
-        assessment.pending_evidence = None
+        assessment.pending_evidence = assessment.pending_stages = None
     assessment.save()
     for item, relied_on in uses:
         AssessmentEvidence.objects.update_or_create(
             assessment=assessment, evidence=item, defaults={"relied_on": relied_on}
         )
+    rows = [
+        MemberScore(assessment=assessment, member=member, score=score, relied_on=relied_on, evidence=item)
+        for member, score, relied_on, item in scores
+    ] + [
+        MoneyStage(assessment=assessment, stage=stage, amount=amount, evidence=item, relied_on=relied_on)
+        for stage, amount, item, relied_on in stages
+    ]
+    _store_parts(rows)
     return assessment
+
+
+def _store_parts(rows: list[MemberScore | MoneyStage]) -> None:
+    """Validate every part row (its own rules and uniqueness), refusing them all at once, then store them."""
+    problems: dict[str, list[str]] = {}
+    for row in rows:
+        try:
+            row.full_clean(exclude=["assessment"])
+            row.validate_constraints()
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                problems.setdefault(name if name != "__all__" else "members", []).extend(messages)
+    if problems:
+        raise ValidationError(problems)
+    for row in rows:
+        row.save()
 
 
 @transaction.atomic

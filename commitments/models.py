@@ -16,6 +16,7 @@ from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet
 from meetings.models import Meeting, QuotedSpan, Statement
 
 from . import search
+from .assessment_parts import MemberScore, MemberScoreQuerySet, MoneyStage, MoneyStageQuerySet  # noqa: F401
 
 # The follow-through models live in their own module; importing them here registers them with the app and
 # lets callers import every model of the app from `commitments.models`.

@@ -36,7 +36,38 @@ class DiffResult:
         result = {"old": self.old, "new": self.new, "meta": self.meta, "summary": self.summary()}
         for kind in ("added", "removed", "changed"):
             result[kind] = [c.as_json() for c in self.changes if c.kind == kind]
+        result["verdicts"] = verdict_changes(self.changes)
         return result
+
+
+ASSESSMENT = "commitments.assessment"
+
+
+def _verdict_of(fields):
+    return fields.get("verdict") if isinstance(fields.get("verdict"), str) else None
+
+
+def verdict_changes(changes):
+    """What became of the verdicts between the two snapshots, a line each, for an auditor: a verdict
+    added (and the one it supersedes, with the reason), changed in place, or gone. Assessments are
+    added, never overwritten, so a verdict changed in place or removed is worth a second look."""
+    lines = []
+    for change in changes:
+        if change.model != ASSESSMENT:
+            continue
+        key = "@".join(str(part) for part in change.key)
+        if change.kind == "added":
+            line = f"{key}: added, verdict {_verdict_of(change.fields)}"
+            earlier = change.fields.get("supersedes")
+            if earlier:
+                line += f", supersedes {'@'.join(map(str, earlier))} ({change.fields.get('supersede_reason')})"
+            lines.append(line)
+        elif change.kind == "removed":
+            lines.append(f"{key}: removed, verdict was {_verdict_of(change.fields)}")
+        elif "verdict" in change.fields:
+            old, new = change.fields["verdict"]
+            lines.append(f"{key}: verdict changed in place, {old} -> {new}")
+    return lines
 
 
 def _ordered_records(path):
@@ -151,6 +182,10 @@ def render_diff(result):
             for name, (old, new) in change.fields.items():
                 shown_old, shown_new = _shown_pair(old, new)
                 lines.append(f"    {name}: {shown_old} -> {shown_new}")
+    verdicts = verdict_changes(result.changes)
+    if verdicts:
+        lines.append("verdicts:")
+        lines.extend(f"    {line}" for line in verdicts)
     summary = result.summary()
     if result.changes:
         lines.append(f"{summary['added']} added, {summary['removed']} removed, {summary['changed']} changed")

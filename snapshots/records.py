@@ -73,6 +73,9 @@ CURATED = (
     "commitments.evidence",
     "commitments.assessment",
     "commitments.assessmentevidence",
+    # After the evidence rows: their rules read the assessment's evidence, loaded by then.
+    "commitments.memberscore",
+    "commitments.moneystage",
 )
 
 # Collations that compare UTF-8 bytes, i.e. code points, as Python compares str.

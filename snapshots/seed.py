@@ -62,7 +62,9 @@ ALLOWED_KEYS = {
     "participation": set(Participation.curated_fields(without=(*QUOTE_COMPUTED, "meeting"))),
     "follow-through file": {"scale", "cycles", "assessments"},
     "cycle": set(AssessmentCycle.CURATED_FIELDS),
-    "assessment": {"commitment", "cycle", "assessed_on", "verdict", "evidence", "money", "note"},
+    "assessment": {"commitment", "cycle", "assessed_on", "verdict", "evidence", "members", "money", "note"},
+    "member score": {"member", "score", "relied_on", "statement", "quote"},
+    "money stage": {"stage", "amount", "statement", "quote", "relied_on"},
     "evidence": {"statement", "quote", "self_reported", "relied_on"},
 }
 
@@ -192,7 +194,8 @@ class _Builder(FollowThroughBuilder):
             if data.get("statement") in statements
             for item in data.get("commitments") or []
         }
-        follow_through = self.follow_through(meetings, statements, texts, commitment_meetings)
+        amounts = {record["fields"]["slug"]: record["fields"]["amount"] for record in commitments}
+        follow_through = self.follow_through(meetings, statements, texts, commitment_meetings, participation, amounts)
 
         if self.problems:
             raise SeedError(self.problems)

@@ -417,7 +417,7 @@ LIST_QUERIES = {
     "lineofeffort": 2,
     "thread": 3,
     "commitment": 2,
-    "assessment": 3,  # and its evidence rows, prefetched
+    "assessment": 5,  # and its evidence rows, member scores and money stages, prefetched
     "figure": 2,
     "member": 3,
     "participation": 2,

@@ -316,6 +316,14 @@ def test_the_seed_holds_approved_assessments_with_evidence_that_readers_see(seed
     )
 
 
+def empty_inline(prefix):
+    """An inline's management form with no rows."""
+    return {f"{prefix}-{name}": value for name, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))} | {
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
 def admin_add_data(commitment, cycle, evidence=None, verdict="kept"):
     data = {
         "commitment": commitment.pk,
@@ -333,6 +341,8 @@ def admin_add_data(commitment, cycle, evidence=None, verdict="kept"):
         "evidence_links-INITIAL_FORMS": "0",
         "evidence_links-MIN_NUM_FORMS": "0",
         "evidence_links-MAX_NUM_FORMS": "1000",
+        **empty_inline("member_scores"),
+        **empty_inline("money_stages"),
     }
     if evidence:
         data |= {"evidence_links-0-evidence": evidence.pk, "evidence_links-0-relied_on": "Freed."}

@@ -29,13 +29,15 @@ SCALE = {
     "no-evidence": None,
 }
 UNSCORED = "no-evidence"
-MONEY_STAGES = {"pledged", "committed", "raised", "paid"}
+MONEY_STAGES = {"pledged", "committed", "paid"}
 KEYS = {
     "file": {"scale", "cycles", "assessments"},
     "cycle": {"slug", "name", "from_meeting", "to_meeting"},
-    "assessment": {"commitment", "cycle", "assessed_on", "verdict", "evidence", "money", "note"},
+    "assessment": {"commitment", "cycle", "assessed_on", "verdict", "evidence", "members", "money", "note"},
     "evidence": {"statement", "quote", "self_reported", "relied_on"},
-    "money": {"stage", "amount", "currency", "as_of", "statement", "quote"},
+    # In the commitment's currency, as of the assessment's date, on one of the assessment's evidence quotes.
+    "money": {"stage", "amount", "statement", "quote", "relied_on"},
+    "member": {"member", "score", "relied_on", "statement", "quote"},
 }
 
 
@@ -173,12 +175,18 @@ def problems(data, tracker):  # noqa: C901 - one rule after another, as a curato
                 found.append(f"{at}: the commitment names no amount")
             if money.get("stage") not in MONEY_STAGES:
                 found.append(f"{at}: stage {money.get('stage')!r} is not one of {sorted(MONEY_STAGES)}")
-            if not isinstance(money.get("amount"), int | float) or money["amount"] <= 0:
-                found.append(f"{at}: amount {money.get('amount')!r} is not a positive number")
-            if not (isinstance(money.get("currency"), str) and len(money["currency"]) == 3):
-                found.append(f"{at}: currency {money.get('currency')!r} is not an ISO 4217 code")
+            if not isinstance(money.get("amount"), int | float) or money["amount"] < 0:
+                found.append(f"{at}: amount {money.get('amount')!r} is not a number of at least 0")
             found += quote_problems(at, tracker, money.get("statement"), money.get("quote"))
-            found += date_problems(at, tracker, "as_of", money.get("as_of"), money.get("statement"))
+            if (money.get("statement"), money.get("quote")) not in {
+                (e.get("statement"), e.get("quote")) for e in evidence
+            }:
+                found.append(f"{at}: the quote is not one of the assessment's evidence quotes")
+        for number, score in enumerate(item.get("members") or [], 1):
+            at = f"{where} member {number}"
+            found += unknown_keys(at, "member", score)
+            if score.get("score") not in (-1, 0, 1) or isinstance(score.get("score"), bool):
+                found.append(f"{at}: score {score.get('score')!r} is not -1, 0 or 1")
     return found
 
 
@@ -232,12 +240,11 @@ def first(data, commitment, cycle=None):
 
 def add_money(data, commitment="berlin-2016-un-stabilization-facilities", **changes):
     money = {
-        "stage": "raised",
+        "stage": "paid",
         "amount": 20000000000,
-        "currency": "USD",
-        "as_of": datetime.date(2019, 6, 25),
         "statement": "paris-2019-readout",
         "quote": "Coalition partners have raised $20 billion to stabilise",
+        "relied_on": "Raised: paid out, as the readout says it.",
     }
     first(data, commitment)["money"] = [dict(money, **changes)]
 
@@ -344,7 +351,16 @@ BREAKAGES = {
         "not found",
     ),
     "money stage off the list": (lambda d: add_money(d, stage="spent"), "stage 'spent'"),
-    "money amount not a number": (lambda d: add_money(d, amount="20 billion"), "not a positive number"),
+    "money amount not a number": (lambda d: add_money(d, amount="20 billion"), "not a number of at least 0"),
+    "money amount negative": (lambda d: add_money(d, amount=-1), "not a number of at least 0"),
+    "money on a quote that is not the assessment's evidence": (
+        lambda d: add_money(d, statement="paris-2019-roadmap", quote="The Paris meeting has provided an opportunity"),
+        "not one of the assessment's evidence quotes",
+    ),
+    "a member score off the scale": (
+        lambda d: first(d, "berlin-2016-disrupt-funds").update(members=[{"member": "germany", "score": 2}]),
+        "is not -1, 0 or 1",
+    ),
 }
 
 

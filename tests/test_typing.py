@@ -10,7 +10,13 @@ from django.apps import apps
 
 from core.models import NaturalKeyQuerySet
 
-MODULES = ("core.models", "meetings.models", "commitments.models", "commitments.assessments")
+MODULES = (
+    "core.models",
+    "meetings.models",
+    "commitments.models",
+    "commitments.assessments",
+    "commitments.assessment_parts",
+)
 
 
 def _querysets():
