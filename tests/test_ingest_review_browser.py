@@ -13,7 +13,8 @@ from ingest.models import SuggestionKind
 from ingest.services import ingest_statement, reject_suggestion
 from meetings.models import Meeting
 from tests.browser import axe_violations, blocking, save_screenshot
-from tests.test_admin_browser import CONTRAST, curator_login, logged_in  # noqa: F401 - a fixture
+from tests.factories import UserFactory
+from tests.test_admin_browser import CONTRAST, logged_in
 from tests.test_ingest_review import STATEMENT, TEXT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,7 +25,14 @@ PHONE = {"width": 375, "height": 812}
 
 
 @pytest.fixture
-def review_url(curator_login):
+def login(seeded):
+    """A curator's username and password (UserFactory's)."""
+    UserFactory(username="review-curator", is_staff=True, is_superuser=True)
+    return "review-curator", "a-long-test-password"
+
+
+@pytest.fixture
+def review_url(login):
     """The review of a short statement not in the seed: its suggestions to review, one already rejected."""
     meeting = Meeting.objects.get(slug="rome-2021-ministerial")
     statement = ingest_statement(text=TEXT, meeting=meeting, **STATEMENT).statement
@@ -42,10 +50,8 @@ def themed_page(browser_session, login, theme, **options):
 
 
 @pytest.mark.parametrize("theme", THEMES)
-def test_the_review_reads_at_4_5_to_1_and_is_axe_clean_in_light_and_dark(
-    curator_login, review_url, browser_session, theme
-):
-    page = themed_page(browser_session, curator_login, theme)
+def test_the_review_reads_at_4_5_to_1_and_is_axe_clean_in_light_and_dark(login, review_url, browser_session, theme):
+    page = themed_page(browser_session, login, theme)
     page.goto(review_url)
     if theme == "dark toggle":
         assert page.evaluate("document.documentElement.dataset.theme") == "dark"
@@ -71,10 +77,8 @@ def test_the_review_reads_at_4_5_to_1_and_is_axe_clean_in_light_and_dark(
 
 
 @pytest.mark.parametrize("theme", ["light system", "dark system"])
-def test_at_phone_width_the_text_and_the_suggestions_stack_and_stay_readable(
-    curator_login, review_url, browser_session, theme
-):
-    page = themed_page(browser_session, curator_login, theme, viewport=PHONE)
+def test_at_phone_width_the_text_and_the_suggestions_stack_and_stay_readable(login, review_url, browser_session, theme):
+    page = themed_page(browser_session, login, theme, viewport=PHONE)
     page.goto(review_url)
     text = page.locator(".statement-text").bounding_box()
     suggestions = page.locator(".suggestions").bounding_box()
@@ -94,8 +98,8 @@ def test_at_phone_width_the_text_and_the_suggestions_stack_and_stay_readable(
     browser_session.assert_clean()
 
 
-def test_a_bulk_reject_asks_first_and_a_rejection_is_reopened(curator_login, review_url, browser_session):
-    page = logged_in(browser_session, curator_login)
+def test_a_bulk_reject_asks_first_and_a_rejection_is_reopened(login, review_url, browser_session):
+    page = logged_in(browser_session, login)
     page.goto(review_url)
     boxes = page.locator("input[name=selected]")
     pending = boxes.count()
@@ -133,10 +137,8 @@ def test_a_bulk_reject_asks_first_and_a_rejection_is_reopened(curator_login, rev
 
 
 @pytest.mark.parametrize("theme", ["light system", "dark system"])
-def test_the_intake_and_decision_forms_are_the_admins_and_an_upload_is_kept(
-    curator_login, review_url, browser_session, theme
-):
-    page = themed_page(browser_session, curator_login, theme)
+def test_the_intake_and_decision_forms_are_the_admins_and_an_upload_is_kept(login, review_url, browser_session, theme):
+    page = themed_page(browser_session, login, theme)
     page.goto(reverse("admin:ingest_suggestion_intake"))
     page.set_input_files(
         "#id_text_file", files=[{"name": "new.txt", "mimeType": "text/plain", "buffer": b"We will.\n"}]
