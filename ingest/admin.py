@@ -204,7 +204,8 @@ class SuggestionAdmin(HistoryAdmin):
             self._reopen(request, list(statement.suggestions.filter(pk=pk)) if pk.isdigit() else [])
             return HttpResponseRedirect(f"{back}#suggestion-{pk}")
         ids = [int(i) for i in request.POST.getlist("selected") if i.isdigit()]
-        chosen = list(statement.suggestions.pending().filter(pk__in=ids).select_related("statement__meeting"))
+        chosen = statement.suggestions.pending().filter(pk__in=ids)
+        chosen = list(chosen.select_related("statement__meeting", "line_of_effort", "thread"))  # what as_proposed reads
         if not chosen:
             self.message_user(request, "Select the suggestions to accept or reject.", messages.WARNING)
         elif "_accept_selected" in request.POST:
