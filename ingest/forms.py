@@ -1,6 +1,11 @@
-"""Forms of the curators' intake and review of suggestions."""
+"""Forms of the curators' intake and review of suggestions, drawn as the rest of the admin draws its forms."""
+
+import base64
+import binascii
 
 from django import forms
+from django.contrib.admin import widgets as admin_widgets
+from django.utils.html import format_html
 
 from commitments.defaults import default_summary
 from commitments.models import ChangeKind, Commitment, LineOfEffort, Thread
@@ -14,6 +19,28 @@ from .models import SuggestionKind
 from .services import check_new_statement_text
 
 NEW_MEETING_FIELDS = ("slug", "name", "format", "city", "country", "start_date", "end_date")
+
+# The admin's own widgets for these fields (as ModelAdmin gives a model's fields): its widths, its calendar.
+ADMIN_WIDGETS = [
+    (forms.DateField, admin_widgets.AdminDateWidget),
+    (forms.URLField, admin_widgets.AdminURLFieldWidget),
+    (forms.IntegerField, admin_widgets.AdminIntegerFieldWidget),
+]
+
+
+def use_admin_widgets(form):
+    """Give the form's fields the widgets the admin gives a model's fields, keeping their sizes."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.Textarea):
+            field.widget = admin_widgets.AdminTextareaWidget(attrs=widget.attrs)
+        elif type(widget) is forms.TextInput:
+            field.widget = admin_widgets.AdminTextInputWidget(attrs=widget.attrs)
+        else:
+            for kind, admin_widget in ADMIN_WIDGETS:
+                if isinstance(field, kind) and not widget.is_hidden:
+                    field.widget = admin_widget()
+                    break
 
 
 class IntakeForm(forms.Form):
@@ -47,10 +74,37 @@ class IntakeForm(forms.Form):
     publisher = forms.CharField(max_length=200, required=False)
     source_url = forms.URLField(max_length=500, required=False, assume_scheme="https")
     store_anyway = store_anyway_field()
+    # An uploaded file kept when the form comes back with errors: browsers never send a file twice.
+    kept_file = forms.CharField(required=False, widget=forms.HiddenInput)
+    kept_file_name = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    FIELDSETS = [
+        ("Text", {"fields": ["text", "text_file", "store_anyway", "kept_file", "kept_file_name"]}),
+        (
+            "Meeting",
+            {
+                "fields": ["meeting", *(f"new_meeting_{name}" for name in NEW_MEETING_FIELDS)],
+                "description": "Choose a stored meeting, or describe a new one with all its details.",
+            },
+        ),
+        ("Statement", {"fields": ["slug", "title", "kind", "issuer", "publisher", "source_url"]}),
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        use_admin_widgets(self)
+        self.kept = None  # (file name, text) of an upload kept for the next submission
+
+    def fieldsets(self):
+        return self.FIELDSETS
 
     def clean(self):
         cleaned = super().clean()
         upload, pasted = cleaned.get("text_file"), normalise_newlines(cleaned.get("text") or "")
+        kept = None if upload or pasted.strip() else self._kept_upload(cleaned)
+        if kept is None and self.data.get("kept_file"):
+            self._forget_kept()  # a new upload or a pasted text replaces the kept file
+        cleaned["source_file"] = ""
         if upload and pasted.strip():
             self.add_error("text", "Paste the text or upload the file, not both.")
         elif upload:
@@ -58,6 +112,11 @@ class IntakeForm(forms.Form):
                 cleaned["text"] = decode_statement_bytes(upload.read(), upload.name)
             except StatementTextError as exc:
                 self.add_error("text_file", str(exc))
+            else:
+                cleaned["source_file"] = upload.name[:200]
+        elif kept is not None:
+            cleaned["source_file"], cleaned["text"] = kept
+            upload = kept  # its errors go with the file, as a new upload's do
         elif pasted.strip():
             cleaned["text"] = pasted
         else:
@@ -81,7 +140,41 @@ class IntakeForm(forms.Form):
             problem = near_duplicate_problem(cleaned["text"], cleaned.get("meeting"))
             if problem:
                 self.add_error("text_file" if upload else "text", problem)
+        if self.errors and cleaned["source_file"]:
+            self.keep_upload(cleaned["source_file"], cleaned["text"])
         return cleaned
+
+    def _kept_upload(self, cleaned):
+        """(name, text) of the file kept from the previous submission, or None."""
+        if not cleaned.get("kept_file"):
+            return None
+        try:
+            data = base64.b64decode(cleaned["kept_file"], validate=True)
+            name = cleaned.get("kept_file_name") or "upload.txt"
+            return name[:200], decode_statement_bytes(data, name)
+        except (binascii.Error, StatementTextError):
+            self.add_error("text_file", "The file kept from the previous submission was damaged: upload it again.")
+            return None
+
+    def keep_upload(self, name, text):
+        """Carry the upload's exact text to the next submission in hidden fields, and say so on the page."""
+        self.kept = (name, text)
+        self.data = self.data.copy()
+        self.data["kept_file"] = base64.b64encode(text.encode("utf-8")).decode("ascii")
+        self.data["kept_file_name"] = name
+        opening = " ".join(text.split())[:80]
+        # The admin shows help text as HTML: the file's name and words are escaped here.
+        self.fields["text_file"].help_text = self["text_file"].help_text = format_html(
+            "Kept from your upload: <strong>“{}”</strong>, {} characters, beginning “{}…”. It is stored when you "
+            "submit the form again, unless you upload another file or paste a text.",
+            name,
+            f"{len(text):,}",
+            opening,
+        )
+
+    def _forget_kept(self):
+        self.data = self.data.copy()
+        self.data["kept_file"] = self.data["kept_file_name"] = ""
 
 
 class DecisionForm(forms.Form):
@@ -112,9 +205,19 @@ class DecisionForm(forms.Form):
         declared = [name for name in self.fields if name not in ("quote", "start", "decision_note")]
         self.fields.update({name: field for name, field in model_fields.items() if name not in self.fields})
         self.order_fields(["quote", "start", *self.MODEL_FIELDS, *declared, "decision_note"])
+        use_admin_widgets(self)
         self.suggestion = suggestion
         self.fields["quote"].initial = suggestion.quote
         self.fields["start"].initial = suggestion.start
+
+    def fieldsets(self):
+        """The admin's fieldsets: the span, the record it creates, the note on the decision."""
+        record = [name for name in self.fields if name not in ("quote", "start", "decision_note")]
+        return [
+            ("The span", {"fields": ["quote", "start"]}),
+            (f"Accept as a {self.MODEL._meta.verbose_name}", {"fields": record}),
+            ("Decision", {"fields": ["decision_note"]}),
+        ]
 
     def clean_quote(self):
         return normalise_newlines(self.cleaned_data["quote"])

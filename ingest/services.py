@@ -306,19 +306,45 @@ def reject_suggestion(*, suggestion: Suggestion, by: User, note: str = "") -> Su
     return suggestion
 
 
+@transaction.atomic
+def reopen_suggestion(*, suggestion: Suggestion, by: User) -> Suggestion:
+    """Undo a rejection: the suggestion is pending again, and its history says who reopened it.
+
+    Only a rejection is undone (an accepted suggestion created a record: delete or edit that instead).
+    Refused when a commitment or figure quoted since covers the span, as suggesting again would skip it.
+    """
+    suggestion = Suggestion.objects.select_for_update().select_related("statement").get(pk=suggestion.pk)
+    if suggestion.status != SuggestionStatus.REJECTED:
+        status = suggestion.get_status_display().lower()
+        raise ValidationError(f"Only a rejected suggestion can be reopened; this one is {status}.")
+    statement = suggestion.statement
+    records = statement.figures if suggestion.kind == SuggestionKind.FIGURE else statement.commitments
+    for slug, start, end in records.values_list("slug", "start", "end"):
+        if spans_overlap(suggestion.start, suggestion.end, start, end):
+            raise ValidationError(f"“{slug}”, quoted from the statement since, covers this span: edit it instead.")
+    suggestion.status = SuggestionStatus.PENDING
+    suggestion.decided_by = suggestion.decided_at = None
+    suggestion.note = ""
+    suggestion._history_user = by  # type: ignore[attr-defined]  # simple_history's own hook
+    suggestion._change_reason = "Reopened: the rejection was undone"  # type: ignore[attr-defined]
+    suggestion.save()
+    return suggestion
+
+
 def accept_suggestions(
     *, suggestions: Iterable[Suggestion], by: User
-) -> tuple[list[Commitment | Figure], list[tuple[Suggestion, str]]]:
-    """Accept several suggestions as proposed, each on its own: ([records created], [(suggestion, problem)]).
+) -> tuple[list[tuple[Suggestion, Commitment | Figure]], list[tuple[Suggestion, str]]]:
+    """Accept several suggestions as proposed, each on its own: ([(suggestion, record)], [(suggestion, problem)]).
 
     One that cannot be accepted (no line of effort, say) is left pending with its reason; the others
-    are accepted all the same.
+    are accepted all the same. Each record comes with its suggestion, so that the caller can say
+    what was done with which.
     """
-    created: list[Commitment | Figure] = []
+    accepted: list[tuple[Suggestion, Commitment | Figure]] = []
     problems: list[tuple[Suggestion, str]] = []
     for suggestion in suggestions:
         try:
-            created.append(accept_suggestion(suggestion=suggestion, by=by))
+            accepted.append((suggestion, accept_suggestion(suggestion=suggestion, by=by)))
         except ValidationError as exc:
             problems.append((suggestion, "; ".join(exc.messages)))
-    return created, problems
+    return accepted, problems

@@ -813,7 +813,7 @@ def test_accepting_one_suggestion_says_so_in_the_singular(ingested, curator_clie
     page = curator_client.post(url, {"selected": [suggestion.pk], "_accept_selected": "Accept"}, follow=True)
     assert "Accepted 1 suggestion." in page.content.decode()
     two = list(ingested.suggestions.pending().filter(kind=SuggestionKind.COMMITMENT)[:2])
-    page = curator_client.post(url, {"selected": [s.pk for s in two], "_reject_selected": "Reject"}, follow=True)
+    page = curator_client.post(url, {"selected": [s.pk for s in two], "_reject_confirmed": "Yes"}, follow=True)
     assert "Rejected 2 suggestions." in page.content.decode()
 
 
