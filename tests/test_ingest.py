@@ -71,7 +71,7 @@ def test_dry_run_offsets_hold_on_every_seed_statement_and_nothing_is_written(see
 
 def test_dry_run_json_has_the_documented_keys_and_types(seeded, tmp_path):
     result = json.loads(run_ingest(write(tmp_path, NEW_TEXT), "--dry-run", "--json"))
-    assert set(result) == {"sha256", "suggestions", "figures"}
+    assert set(result) == {"sha256", "suggestions", "figures", "participations", "evidence"}
     keys = {"start", "end", "quote", "cue", "strength", "line_of_effort", "reason", "threads"}
     lines = {"military-support", "stabilization", "ftf-information-sharing", "coalition-cohesion"}
     for item in result["suggestions"]:
