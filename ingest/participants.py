@@ -77,6 +77,12 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (HOST, rf"(?P<lead>{_LEAD}{{3,200}}?)\s+(?:co-)?hosted\s+(?:the|a|an|this)\b"),
         (
             NEW_MEMBER,
+            rf"\bwelcom(?:e|ed|es|ing)\s+(?:the\s+)?new\s+members?(?:\s+joining\s+the\s+\w+)?\s*[-–—:,]?\s*"
+            rf"(?P<names>{_NAMES})",
+        ),
+        (NEW_MEMBER, rf"(?P<names>{_NAME})[’']s\s+new\s+membership\b"),
+        (
+            NEW_MEMBER,
             rf"\bwelcom(?:e|ed|es|ing)\s+(?P<names>{_NAMES})\s+(?:as\s+(?:the\s+|its\s+|our\s+|a\s+)?"
             rf"(?:{_ORDINAL}\s+)?(?:new(?:est)?\s+)?(?:\w+\s+)?members?\b|(?:in)?to\s+(?:the|our)\s+\w+)",
         ),
@@ -91,6 +97,12 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             rf"(?:{_ORDINAL}\s+)?(?:new\s+)?member",
         ),
         (OBSERVER, rf"(?P<names>{_NAMES})\s+(?:attended|participated|took\s+part|joined)\s+as\s+(?:an?\s+)?observers?"),
+        (OBSERVER, rf"(?P<names>{_NAMES})\s+(?:also\s+)?came\s+to\s+observe\b"),
+        (
+            OBSERVER,
+            rf"\binvit(?:e|ed|es|ing)\s+(?P<names>{_NAMES})\s+to\s+(?:participate|attend|take\s+part|join)"
+            rf"\s+(?:\w+\s+)?as\s+observers?",
+        ),
     )
 )
 _NOT_MEMBERS = frozenset(

@@ -77,7 +77,7 @@ def stub_result(*, participations=True):
         "figures": [],
     }
     if participations:
-        result["participations"] = [place("Spain hosted the meeting.")]
+        result["participations"] = [place("Spain hosted the meeting.", member="Spain", role="host")]
     return result
 
 
@@ -190,6 +190,8 @@ def test_evaluate_corpus_counts_exactly(db, tmp_path, monkeypatch):
         "top3": 2,
         "participants": 1,
         "participants_found": 1,
+        "participations": 1,
+        "participations_matched": 1,
         "progress": 1,
         "progress_as_commitments": 1,
         "progress_as_evidence": 0,
