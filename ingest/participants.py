@@ -72,7 +72,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (CO_CHAIR, rf"\b[Cc]o-[Cc]hairs,?\s+(?P<names>{_NAMES})"),
         (CO_CHAIR, rf"\b[Cc]o-[Cc]hair(?:manship)?\s+to\s+(?P<names>{_NAMES})"),
         (CO_CHAIR, rf"(?P<lead>{_LEAD}{{3,200}}?)\s+co-chaired\b"),
-        (HOST, rf"(?<!conferences )(?<!conference )\b(?:co-)?hosted\s+by\s+(?P<names>{_NAMES})"),
+        (HOST, rf"(?<![Cc]onferences )(?<![Cc]onference )\b(?:co-)?hosted\s+by\s+(?P<names>{_NAMES})"),
         (HOST, rf"\b[Aa]t\s+the\s+(?:joint\s+)?invitation\s+of\s+(?:the\s+)?(?P<lead>{_INVITER}{{3,160}})"),
         (HOST, rf"(?P<lead>{_LEAD}{{3,200}}?)\s+(?:co-)?hosted\s+(?:the|a|an|this)\b"),
         (
@@ -110,6 +110,7 @@ _NOT_MEMBERS = frozenset(
     "council political directors global daesh isis isil we they meeting secretary foreign".split()
 )
 _NAME_IN_LEAD = re.compile(rf"(?<![\w.])(?:{_DEMONYM})(?![\w])|{_NAME}")
+_LIST_ONLY = re.compile(_NAMES)
 _SPLIT = re.compile(r"\s*,\s*(?:and\s+)?|,?\s+and\s+")
 
 
@@ -134,7 +135,9 @@ def participations(text: str) -> list[FoundParticipation]:
                     "ordinal": int(ordinal) if ordinal and role == NEW_MEMBER else None,
                     "cue": " ".join(match.group().split()[-4:])[:200],
                 }
-    return sorted(found.values(), key=lambda p: (p["start"], p["end"], ROLES.index(p["role"]), p["member"]))
+    return sorted(
+        found.values(), key=lambda p: (p["start"], p["end"], ROLES.index(p["role"]), p["quote"].find(p["member"]))
+    )
 
 
 def _claimed(found: dict[tuple[str, str], FoundParticipation], name: str, start: int, end: int) -> bool:
@@ -146,6 +149,10 @@ def _names(match: re.Match[str]) -> Iterator[str]:
     groups = match.groupdict()
     if groups.get("names"):
         parts = _SPLIT.split(match.group("names"))
+    elif _LIST_ONLY.fullmatch(lead := (groups.get("lead") or "").strip()) and not any(
+        word.lower() in ALIASES for word in lead.split()
+    ):  # only names: "Kenya and Peru co-hosted" (not "Danish Foreign Minister Anne Holm")
+        parts = _SPLIT.split(lead)
     else:  # a lead-in before the verb: the names and demonyms in it ("Turkish Foreign Minister … co-chaired")
         parts = [_known_part(m.group()) for m in _NAME_IN_LEAD.finditer(groups.get("lead") or "")]
         parts = [p for p in parts if p]
