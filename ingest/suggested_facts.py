@@ -142,15 +142,16 @@ def accept_participation(
         raise ValidationError(
             {"member": f"No stored member is named “{suggestion.member_name}”: choose the member (or add it first)."}
         )
+    role = changes.get("role") or RECORDED_ROLE[SuggestedRole(suggestion.role)]
     notes = []
-    if suggestion.role == SuggestedRole.CO_CHAIR and "role" not in changes:
+    if suggestion.role == SuggestedRole.CO_CHAIR and role == ParticipationRole.HOST:
         notes.append("Co-chair, as the statement says (recorded as host).")
     if suggestion.ordinal:
         notes.append(f"The statement welcomes it as the {suggestion.ordinal}{_suffix(suggestion.ordinal)} member.")
     participation = Participation(
         meeting=suggestion.statement.meeting,
         member=member,
-        role=changes.get("role") or RECORDED_ROLE[SuggestedRole(suggestion.role)],
+        role=role,
         statement=suggestion.statement,
         quote=quote,
         start=start,

@@ -250,3 +250,37 @@ def test_rejecting_creates_nothing_and_is_not_suggested_again(ingested):
     assert not pending.filter(kind=SuggestionKind.EVIDENCE).exists()
     names = set(pending.filter(kind=SuggestionKind.PARTICIPATION).values_list("member_name", flat=True))
     assert names == {"Portugal", "Ghana", "Norway"}
+
+
+# --- the admin's "accept with edits" ------------------------------------------------------------------
+
+
+def test_the_admin_accepts_a_participation_with_the_member_chosen(ingested, curator_client):
+    from django.urls import reverse
+
+    norway = suggestion(ingested, SuggestionKind.PARTICIPATION, member_name="Norway")
+    url = reverse("admin:ingest_suggestion_change", args=[norway.pk])
+    page = curator_client.get(url).content.decode()
+    assert 'name="member"' in page and 'name="role"' in page and "The text names “Norway”." in page
+    assert 'name="line_of_effort"' not in page
+    stored = MemberFactory(slug="norway", name="Norway")
+    data = {"quote": norway.quote, "start": norway.start, "member": stored.pk, "role": "host", "note": ""}
+    response = curator_client.post(url, data)
+    assert response.status_code == 302
+    made = Participation.objects.get(member=stored)
+    assert made.role == "host" and "Co-chair" in made.note and made.quote == norway.quote
+
+
+def test_the_admin_accepts_evidence_for_the_commitment_named(ingested, earlier, curator_client):
+    from django.urls import reverse
+
+    proposed = suggestion(ingested, SuggestionKind.EVIDENCE)
+    url = reverse("admin:ingest_suggestion_change", args=[proposed.pk])
+    page = curator_client.get(url).content.decode()
+    assert 'value="valletta-2018-demining"' in page
+    data = {"quote": proposed.quote, "start": proposed.start, "commitment": "nope", "self_reported": "on"}
+    assert "No commitment has the slug “nope”." in curator_client.post(url, data).content.decode()
+    response = curator_client.post(url, {**data, "commitment": earlier.slug, "relied_on": "Cleared farmland."})
+    assert response.status_code == 302
+    [link] = AssessmentEvidence.objects.all()
+    assert link.relied_on == "Cleared farmland." and link.assessment.commitment == earlier
