@@ -489,16 +489,20 @@ def match_participants(
     theirs (two members sharing a quote need two suggestions); a suggestion naming the same member is
     preferred (`ingest.participants.canonical`)."""
     used: set[int] = set()
-    pairs = []
-    for participant in annotated:
-        fitting = [i for i, s in enumerate(suggested) if i not in used and _same_participation(participant, s)]
-        if not fitting:
-            continue
-        same = [i for i in fitting if canonical(str(suggested[i].get("member", ""))) == canonical(participant.member)]
-        chosen = (same or fitting)[0]
-        used.add(chosen)
-        pairs.append((participant, suggested[chosen]))
-    return pairs
+    paired: dict[int, int] = {}  # {annotated index: suggestion index}
+    for same_member in (True, False):  # first those naming the same member, then any of the same role
+        for number, participant in enumerate(annotated):
+            if number in paired:
+                continue
+            for index, item in enumerate(suggested):
+                if index in used or not _same_participation(participant, item):
+                    continue
+                if same_member and canonical(str(item.get("member", ""))) != canonical(participant.member):
+                    continue
+                paired[number] = index
+                used.add(index)
+                break
+    return [(annotated[n], suggested[paired[n]]) for n in sorted(paired)]
 
 
 def score_annotated(annotated: AnnotatedText, result: Mapping[str, Any]) -> CorpusScore:
