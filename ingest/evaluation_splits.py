@@ -66,6 +66,7 @@ def seed_column() -> Column:
             for start, end, quote, name, role in statement.participations.exclude(start=None).values_list(
                 "start", "end", "quote", "member__name", "role"
             )
+            if start is not None and end is not None
         ]
         suggested = [dict(p, role=RECORDED_ROLE[p["role"]]) for p in participations(statement.text)]
         score.counts["participants"] += len(recorded)

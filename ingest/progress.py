@@ -12,7 +12,7 @@ earlier meeting (else the pledge's latest commitment before the statement). Pure
 
 import datetime
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .corpus import CommitmentRow, ThreadRow
@@ -86,7 +86,14 @@ def proposed_commitment(
     return pledge.get("earlier_slug"), pledge.get("earlier_quote"), pledge_score
 
 
-def reason(words: Sequence[str], shared: set[str], stem, weight, commitment: str, thread: str) -> str:
+def reason(
+    words: Sequence[str],
+    shared: set[str],
+    stem: Callable[[str], str],
+    weight: Callable[[str], float],
+    commitment: str,
+    thread: str,
+) -> str:
     """Why: the sentence's words that the proposed commitment shares, rarest first."""
     matched: dict[str, str] = {}
     for word in words:

@@ -163,8 +163,8 @@ def suggest(text: str, *, corpus: StoredCorpus) -> Suggestions:
     candidates = commitment_candidates(text)
     progress = progress_spans(text)
     # Progress sentences are looked up with the commitments' spans, in the same queries.
-    places: list[Place] = [{"start": c.start, "end": c.end} for c in [*candidates, *progress]]
-    span_words = [words_of(text[p["start"] : p["end"]]) for p in places]
+    places = [(c.start, c.end) for c in candidates] + [(p.start, p.end) for p in progress]
+    span_words = [words_of(text[start:end]) for start, end in places]
     rarity = Rarity(_stems(words_of(quote + " " + summary)) for _, quote, summary in corpus.sample)
     queries = [_query(words, rarity) for words in span_words]
     merged: dict[str, set[str]] = {}
@@ -194,8 +194,8 @@ def suggest(text: str, *, corpus: StoredCorpus) -> Suggestions:
             key=lambda pair: (-pair[0], pair[1]["slug"]),
         )
         neighbours = _neighbours(scored)
-        span = progress[index - len(candidates)] if index >= len(candidates) else candidates[index]
-        quote = text[span.start : span.end]
+        start, end = places[index]
+        quote = text[start:end]
         offered = _thread_candidates(
             scored,
             [threads[t] for t in found_threads],
@@ -203,11 +203,11 @@ def suggest(text: str, *, corpus: StoredCorpus) -> Suggestions:
             stems,
             rarity,
             quote,
-            getattr(span, "strength", "soft"),
+            candidates[index].strength if index < len(candidates) else "soft",
             _line_votes(neighbours),
         )
         if index >= len(candidates):
-            evidence.append(_evidence(span, quote, words, scored, offered, rarity, corpus))
+            evidence.append(_evidence(progress[index - len(candidates)], quote, words, scored, offered, rarity, corpus))
             continue
         candidate = candidates[index]
         line, reason = _line_of_effort(neighbours, (offered[0][0], offered[0][3]) if offered else None)

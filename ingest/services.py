@@ -142,7 +142,11 @@ def suggest_for_statement(*, statement: Statement) -> IngestResult:
     kept: dict[str, list[tuple[int, int]]] = {
         SuggestionKind.COMMITMENT: list(statement.commitments.values_list("start", "end")),
         SuggestionKind.FIGURE: list(statement.figures.values_list("start", "end")),
-        SuggestionKind.EVIDENCE: list(statement.evidence_quotes.values_list("start", "end")),
+        SuggestionKind.EVIDENCE: [
+            (start, end)
+            for start, end in statement.evidence_quotes.values_list("start", "end")
+            if start is not None and end is not None
+        ],
         SuggestionKind.PARTICIPATION: [],  # by member and role too: `kept_participations`
     }
     for kind, start, end in statement.suggestions.decided().values_list("kind", "start", "end"):

@@ -30,7 +30,7 @@ from .participants import FoundParticipation, canonical
 from .progress import EvidenceSuggestion
 
 # What a stated role is recorded as: Participation has no co-chair role (co-chairs jointly host).
-RECORDED_ROLE = {
+RECORDED_ROLE: dict[str, str] = {
     SuggestedRole.HOST: ParticipationRole.HOST,
     SuggestedRole.CO_CHAIR: ParticipationRole.HOST,
     SuggestedRole.NEW_MEMBER: ParticipationRole.NEW_MEMBER,
@@ -53,7 +53,8 @@ def kept_participations(statement: Statement) -> Kept:
     for start, end, name, role in statement.participations.exclude(start=None).values_list(
         "start", "end", "member__name", "role"
     ):
-        kept.append((start, end, canonical(name), recorded.get(role, role)))
+        if start is not None and end is not None:
+            kept.append((start, end, canonical(name), recorded.get(role, role)))
     return kept
 
 
@@ -142,7 +143,7 @@ def accept_participation(
         raise ValidationError(
             {"member": f"No stored member is named “{suggestion.member_name}”: choose the member (or add it first)."}
         )
-    role = changes.get("role") or RECORDED_ROLE[SuggestedRole(suggestion.role)]
+    role = changes.get("role") or RECORDED_ROLE[suggestion.role]
     notes = []
     if suggestion.role == SuggestedRole.CO_CHAIR and role == ParticipationRole.HOST:
         notes.append("Co-chair, as the statement says (recorded as host).")
