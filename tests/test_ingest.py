@@ -62,7 +62,7 @@ def test_dry_run_offsets_hold_on_every_seed_statement_and_nothing_is_written(see
         text = path.read_bytes().decode("utf-8")
         assert result["sha256"] == sha256_hex(text) == statement.sha256
         assert result["suggestions"], statement.slug
-        for item in result["suggestions"]:
+        for item in [*result["suggestions"], *result["participations"], *result["evidence"]]:
             assert text[item["start"] : item["end"]] == item["quote"]
         for item in result["figures"]:
             assert 0 <= item["start"] < item["end"] <= len(text)
