@@ -19,7 +19,8 @@ from core.marking import innermost, mark_spans
 from core.spans import display_text
 from meetings.models import Statement
 
-from .forms import IntakeForm, apply_errors, decision_form
+from .admin_suggestions import decision_form
+from .forms import IntakeForm, apply_errors
 from .models import Suggestion, SuggestionStatus
 from .proposal import as_proposed
 from .services import (
@@ -344,7 +345,8 @@ class SuggestionAdmin(HistoryAdmin):
                 except ValidationError as exc:
                     apply_errors(form, exc)
                 else:
-                    self.message_user(request, f"Accepted: created “{record.slug}”.", messages.SUCCESS)
+                    created = getattr(record, "slug", record)  # a participation has no slug
+                    self.message_user(request, f"Accepted: created “{created}”.", messages.SUCCESS)
                     return HttpResponseRedirect(f"{back}#suggestion-{suggestion.pk}")
         return TemplateResponse(
             request,

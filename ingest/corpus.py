@@ -44,6 +44,7 @@ class CommitmentRow(TypedDict):
     line_of_effort__slug: str
     line_of_effort__name: str
     threads: list[int]  # the ids of its recurring pledges
+    statement__meeting__start_date: datetime.date  # when it was made: evidence comes from a later meeting
     _stems: NotRequired[set[str]]  # ingest.ranking's, once worked out
 
 
@@ -57,6 +58,10 @@ class ThreadRow(TypedDict):
     line_of_effort__slug: str
     latest_quote: str | None  # None: no commitment of it comes before
     latest_strength: str | None
+    # Its latest commitment from a meeting before the statement's (None: none): what a progress
+    # sentence of the statement may be evidence for (`ingest.progress`).
+    earlier_slug: str | None
+    earlier_quote: str | None
     _stems: NotRequired[set[str]]  # ingest.ranking's, once worked out: of the title and description
     _latest_stems: NotRequired[set[str]]  # and of the latest quote
 
@@ -246,7 +251,14 @@ class StoredCorpus:
         rows = {
             row["id"]: cast(CommitmentRow, dict(row, threads=[]))  # the rows of `values()` are untyped here
             for row in Commitment.objects.filter(id__in=ids).values(
-                "id", "slug", "quote", "summary", "strength", "line_of_effort__slug", "line_of_effort__name"
+                "id",
+                "slug",
+                "quote",
+                "summary",
+                "strength",
+                "line_of_effort__slug",
+                "line_of_effort__name",
+                "statement__meeting__start_date",
             )
         }
         for commitment_id, thread_id in ThreadEntry.objects.filter(commitment_id__in=ids).values_list(
@@ -257,23 +269,28 @@ class StoredCorpus:
 
     def thread_rows(self, thread_ids: Collection[int]) -> dict[int, ThreadRow]:
         """{id: row} of the given threads, each with its latest commitment before `before` (quote, strength)."""
-        latest = ThreadEntry.objects.filter(thread_id=OuterRef("pk"))
+        entries = ThreadEntry.objects.filter(thread_id=OuterRef("pk"))
         if self.exclude_statement is not None:
-            latest = latest.exclude(commitment__statement_id=self.exclude_statement)
+            entries = entries.exclude(commitment__statement_id=self.exclude_statement)
+        latest = earlier = entries
         if self.before is not None:
             date, position = self.before
-            latest = latest.filter(
+            latest = entries.filter(
                 Q(commitment__statement__meeting__start_date__lt=date)
                 | Q(commitment__statement__meeting__start_date=date, commitment__statement__position__lt=position)
             )
-        latest = latest.order_by(
+            earlier = entries.filter(commitment__statement__meeting__start_date__lt=date)
+        order = (
             F("commitment__statement__meeting__start_date").desc(),
             F("commitment__statement__position").desc(),
             F("commitment__start").desc(),
         )
+        latest, earlier = latest.order_by(*order), earlier.order_by(*order)
         rows = Thread.objects.filter(id__in=thread_ids).annotate(
             latest_quote=Subquery(latest.values("commitment__quote")[:1]),
             latest_strength=Subquery(latest.values("commitment__strength")[:1]),
+            earlier_slug=Subquery(earlier.values("commitment__slug")[:1]),
+            earlier_quote=Subquery(earlier.values("commitment__quote")[:1]),
         )
         return {
             row["id"]: cast(ThreadRow, row)
@@ -285,6 +302,8 @@ class StoredCorpus:
                 "line_of_effort__slug",
                 "latest_quote",
                 "latest_strength",
+                "earlier_slug",
+                "earlier_quote",
             )
         }
 

@@ -43,6 +43,7 @@ from meetings.models import Statement
 
 from .corpus import StoredCorpus
 from .figures import Place
+from .participants import canonical
 from .ranking import SpanSuggestion, suggest
 from .services import suggestions_for_text
 
@@ -222,8 +223,8 @@ def format_table(scores: Sequence[Score], overall: Score) -> str:
 # - pledge top-1 and top-3: over the annotated commitments whose `continues` names at least one stored
 #   recurring pledge, the share whose match lists one of them first (top-1) or among its first three
 #   (top-3). A commitment without a match counts as a miss.
-# - participants found: annotated participants overlapped by a participation suggestion (the dry run's
-#   `participations`, when it has them; when it has none, 0 are found and the report says so).
+# - participants R(ecall): annotated participants paired one to one with a participation suggestion of the
+#   same role overlapping their quote (`match_participants`); P(recision): suggestions that fit one / all.
 # - progress suggested as commitments: annotated progress sentences overlapped by a commitment suggestion.
 # - progress found as evidence: annotated progress sentences overlapped by an evidence suggestion (the dry
 #   run's `evidence`, when it has them).
@@ -399,6 +400,8 @@ CORPUS_COUNTS = (
     "top3",
     "participants",
     "participants_found",
+    "participations",
+    "participations_matched",
     "progress",
     "progress_as_commitments",
     "progress_as_evidence",
@@ -410,6 +413,7 @@ CORPUS_RATIOS = {
     "top1": ("top1", "pledged"),
     "top3": ("top3", "pledged"),
     "participants": ("participants_found", "participants"),
+    "participants_precision": ("participations_matched", "participations"),
     "progress_as_commitments": ("progress_as_commitments", "progress"),
     "progress_as_evidence": ("progress_as_evidence", "progress"),
 }
@@ -471,6 +475,36 @@ def _overlaps(span: Span, places: Iterable[Mapping[str, Any]]) -> bool:
     return any(spans_overlap(p["start"], p["end"], span.start, span.end) for p in places)
 
 
+def _same_participation(annotated: AnnotatedParticipant, suggested: Mapping[str, Any]) -> bool:
+    """The same role, quotes overlapping (the span rule)."""
+    return suggested.get("role") == annotated.role and spans_overlap(
+        suggested["start"], suggested["end"], annotated.start, annotated.end
+    )
+
+
+def match_participants(
+    annotated: Sequence[AnnotatedParticipant], suggested: Sequence[Mapping[str, Any]]
+) -> list[tuple[AnnotatedParticipant, Mapping[str, Any]]]:
+    """Annotated participants paired one to one with a suggestion of the same role whose quote overlaps
+    theirs (two members sharing a quote need two suggestions); a suggestion naming the same member is
+    preferred (`ingest.participants.canonical`)."""
+    used: set[int] = set()
+    paired: dict[int, int] = {}  # {annotated index: suggestion index}
+    for same_member in (True, False):  # first those naming the same member, then any of the same role
+        for number, participant in enumerate(annotated):
+            if number in paired:
+                continue
+            for index, item in enumerate(suggested):
+                if index in used or not _same_participation(participant, item):
+                    continue
+                if same_member and canonical(str(item.get("member", ""))) != canonical(participant.member):
+                    continue
+                paired[number] = index
+                used.add(index)
+                break
+    return [(annotated[n], suggested[paired[n]]) for n in sorted(paired)]
+
+
 def score_annotated(annotated: AnnotatedText, result: Mapping[str, Any]) -> CorpusScore:
     """Compare one dry run's result with the statement's annotation."""
     suggestions: list[SpanSuggestion] = result["suggestions"]
@@ -495,7 +529,13 @@ def score_annotated(annotated: AnnotatedText, result: Mapping[str, Any]) -> Corp
             counts["top1"] += bool(offered) and offered[0] in commitment.continues
             counts["top3"] += any(t in commitment.continues for t in offered[:3])
     counts["participants"] = len(annotated.participants)
-    counts["participants_found"] = sum(_overlaps(p, result.get("participations") or []) for p in annotated.participants)
+    suggested = result.get("participations") or []
+    pairs = match_participants(annotated.participants, suggested)
+    counts["participants_found"] = len(pairs)
+    counts["participations"] = len(suggested)
+    counts["participations_matched"] = sum(
+        any(_same_participation(p, s) for p in annotated.participants) for s in suggested
+    )
     counts["progress"] = len(annotated.progress)
     counts["progress_as_commitments"] = sum(_overlaps(p, suggestions) for p in annotated.progress)
     counts["progress_as_evidence"] = sum(_overlaps(p, result.get("evidence") or []) for p in annotated.progress)
@@ -510,7 +550,9 @@ CORPUS_COLUMNS = (
     ("recall_numbered_pillar", "numbered-pillar"),
     ("top1", "pledge top-1"),
     ("top3", "pledge top-3"),
-    ("participants", "participants"),
+    ("participants_precision", "participants P"),
+    ("participants", "participants R"),
+    ("progress_as_evidence", "progress recall"),
     ("progress_as_commitments", "progress as commit."),
 )
 

@@ -5,16 +5,31 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from commitments.assessments import Assessment, Evidence
 from commitments.models import ChangeKind, Commitment, LineOfEffort, Strength, Thread
 from core.models import AttributedHistory
 from core.numbers import grouped
 from core.spans import check_span, spans_overlap
-from meetings.models import Figure, Qualifier, Statement
+from meetings.models import Figure, Member, Participation, Qualifier, Statement
 
 
 class SuggestionKind(models.TextChoices):
     COMMITMENT = "commitment", "Commitment"
     FIGURE = "figure", "Figure"
+    PARTICIPATION = "participation", "Participation"
+    EVIDENCE = "evidence", "Evidence"
+
+
+class SuggestedRole(models.TextChoices):
+    """A participation's role as the text states it (`ingest.participants`).
+
+    `meetings.Participation` has no co-chair role: accepting a co-chair records `host`, and says so in its note.
+    """
+
+    HOST = "host", "Host"
+    CO_CHAIR = "co-chair", "Co-chair"
+    NEW_MEMBER = "new-member", "New member"
+    OBSERVER = "observer", "Observer"
 
 
 class SuggestionStatus(models.TextChoices):
@@ -33,9 +48,9 @@ class SuggestionQuerySet(models.QuerySet):
 
     def for_review(self):
         """Suggestions in text order with what the review page shows of each, in one query."""
-        return self.select_related("line_of_effort", "thread", "decided_by", "commitment", "figure").order_by(
-            "start", "kind", "end"
-        )
+        return self.select_related(
+            "line_of_effort", "thread", "decided_by", "commitment", "figure", "member", "evidence_for"
+        ).order_by("start", "kind", "end", "member_name")
 
 
 class Suggestion(models.Model):
@@ -48,7 +63,7 @@ class Suggestion(models.Model):
     # Proposals about one text: they have no meaning without it (statements are never deleted in
     # the admin; a snapshot restore with --replace takes them along).
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="suggestions")
-    kind = models.CharField(max_length=10, choices=SuggestionKind.choices, default=SuggestionKind.COMMITMENT)
+    kind = models.CharField(max_length=15, choices=SuggestionKind.choices, default=SuggestionKind.COMMITMENT)
     start = models.PositiveIntegerField(help_text="Offset of the span's first character (0-based, in characters).")
     end = models.PositiveIntegerField(help_text="Offset just past the span's last character.")
     quote = models.TextField(help_text="Exactly the statement's text between the offsets.")
@@ -75,6 +90,17 @@ class Suggestion(models.Model):
     value = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
     unit = models.CharField(max_length=50, blank=True)
     qualifier = models.CharField(max_length=20, choices=Qualifier.choices, blank=True)
+    # A participation: who, as the text names them, the stored member matched, the role, a new member's rank.
+    member_name = models.CharField(max_length=200, blank=True, help_text="The member as the text names it.")
+    member = models.ForeignKey(
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="The member it names."
+    )
+    role = models.CharField(max_length=10, choices=SuggestedRole.choices, blank=True)
+    ordinal = models.PositiveSmallIntegerField(null=True, blank=True, help_text="“The 84th member”: 84.")
+    # Evidence: the earlier commitment the sentence reports on (its pledge in `thread`, why in `reason`).
+    evidence_for = models.ForeignKey(
+        Commitment, on_delete=models.SET_NULL, null=True, blank=True, related_name="evidence_suggestions"
+    )
     status = models.CharField(max_length=10, choices=SuggestionStatus.choices, default=SuggestionStatus.PENDING)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -86,6 +112,9 @@ class Suggestion(models.Model):
         Commitment, on_delete=models.SET_NULL, null=True, blank=True, related_name="suggestions"
     )
     figure = models.ForeignKey(Figure, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    participation = models.ForeignKey(Participation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    evidence = models.ForeignKey(Evidence, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    assessment = models.ForeignKey(Assessment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords(table_name="commitments_historicalsuggestion", bases=[AttributedHistory])
@@ -96,7 +125,10 @@ class Suggestion(models.Model):
         db_table = "commitments_suggestion"
         ordering = ["statement", "start", "kind"]
         constraints = [
-            models.UniqueConstraint(fields=["statement", "kind", "start", "end"], name="suggestion_unique_span"),
+            # Two members may share a quote ("welcomed Kenya and Kuwait as new members").
+            models.UniqueConstraint(
+                fields=["statement", "kind", "start", "end", "member_name", "role"], name="suggestion_unique_span"
+            ),
             models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="suggestion_start_before_end"),
             models.CheckConstraint(
                 condition=Q(end=models.F("start") + models.functions.Length("quote")),

@@ -24,6 +24,8 @@ from core.words import words_of
 from .corpus import CommitmentRow, StoredCorpus, ThreadRow, indexed_alike, spelling_variants
 from .cues import commitment_candidates
 from .figures import FoundFigure, Place, figures
+from .participants import FoundParticipation, match_members, participations
+from .progress import EvidenceSuggestion, ProgressSpan, progress_spans, proposed_commitment, reason
 
 THREAD_CANDIDATES = 3
 # Commitments per span ranked in full (their rows read); chosen from what the index found.
@@ -71,6 +73,8 @@ class SpanSuggestion(Place):
 class Suggestions(TypedDict):
     suggestions: list[SpanSuggestion]
     figures: list[FoundFigure]
+    participations: list[FoundParticipation]
+    evidence: list[EvidenceSuggestion]
 
 
 # A stored commitment and how alike the span is to it.
@@ -157,7 +161,10 @@ def _found(
 def suggest(text: str, *, corpus: StoredCorpus) -> Suggestions:
     """Suggestions for a statement's text against what `corpus` holds: the dry run's JSON, without `sha256`."""
     candidates = commitment_candidates(text)
-    span_words = [words_of(text[c.start : c.end]) for c in candidates]
+    progress = progress_spans(text)
+    # Progress sentences are looked up with the commitments' spans, in the same queries.
+    places = [(c.start, c.end) for c in candidates] + [(p.start, p.end) for p in progress]
+    span_words = [words_of(text[start:end]) for start, end in places]
     rarity = Rarity(_stems(words_of(quote + " " + summary)) for _, quote, summary in corpus.sample)
     queries = [_query(words, rarity) for words in span_words]
     merged: dict[str, set[str]] = {}
@@ -179,14 +186,16 @@ def suggest(text: str, *, corpus: StoredCorpus) -> Suggestions:
         {t for row in rows.values() for t in row["threads"]} | {t for found in thread_hits for t in found}
     )
     suggestions: list[SpanSuggestion] = []
-    for candidate, words, found, found_threads in zip(candidates, span_words, hits, thread_hits, strict=True):
-        quote = text[candidate.start : candidate.end]
+    evidence: list[EvidenceSuggestion] = []
+    for index, (words, found, found_threads) in enumerate(zip(span_words, hits, thread_hits, strict=True)):
         stems = _stems(words)
         scored = sorted(
             ((similarity(stems, _stored_stems(rows[i]), rarity), rows[i]) for i in found),
             key=lambda pair: (-pair[0], pair[1]["slug"]),
         )
         neighbours = _neighbours(scored)
+        start, end = places[index]
+        quote = text[start:end]
         offered = _thread_candidates(
             scored,
             [threads[t] for t in found_threads],
@@ -194,9 +203,13 @@ def suggest(text: str, *, corpus: StoredCorpus) -> Suggestions:
             stems,
             rarity,
             quote,
-            candidate.strength,
+            candidates[index].strength if index < len(candidates) else "soft",
             _line_votes(neighbours),
         )
+        if index >= len(candidates):
+            evidence.append(_evidence(progress[index - len(candidates)], quote, words, scored, offered, rarity, corpus))
+            continue
+        candidate = candidates[index]
         line, reason = _line_of_effort(neighbours, (offered[0][0], offered[0][3]) if offered else None)
         suggestions.append(
             {
@@ -213,7 +226,43 @@ def suggest(text: str, *, corpus: StoredCorpus) -> Suggestions:
                 ],
             }
         )
-    return {"suggestions": suggestions, "figures": figures(text)}
+    return {
+        "suggestions": suggestions,
+        "figures": figures(text),
+        "participations": match_members(participations(text)),
+        "evidence": evidence,
+    }
+
+
+def _evidence(
+    span: ProgressSpan,
+    quote: str,
+    words: Sequence[str],
+    scored: Sequence[Scored],
+    offered: Sequence[Offered],
+    rarity: Rarity,
+    corpus: StoredCorpus,
+) -> EvidenceSuggestion:
+    """A progress sentence proposed as evidence for the earlier commitment of the pledge it matches best."""
+    pledge, score = (offered[0][0], offered[0][1]) if offered else (None, 0.0)
+    before = corpus.before[0] if corpus.before is not None else None
+    slug, wording, _ = proposed_commitment(scored, pledge, score, before)
+    if slug is None or pledge is None or wording is None:
+        why = "No earlier commitment of a recurring pledge is close enough to tell what it reports on."
+        slug, thread = None, None
+    else:
+        why = reason(words, _stems(words_of(wording)), _stem, rarity.of, slug, pledge["slug"])
+        thread = pledge["slug"]
+    return {
+        "start": span.start,
+        "end": span.end,
+        "quote": quote,
+        "cue": span.cue,
+        "commitment": slug,
+        "thread": thread,
+        "score": round(score, 3) if slug else 0.0,
+        "reason": why,
+    }
 
 
 def _neighbours(scored: Sequence[Scored]) -> list[Scored]:

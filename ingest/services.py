@@ -17,18 +17,26 @@ from django.db.models import Max
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from commitments.assessments import Evidence
 from commitments.defaults import default_summary, guess_actor
 from commitments.models import ChangeKind, Commitment, LineOfEffort, Thread
 from commitments.services import place_in_thread
 from core.spans import resolve_span, spans_overlap
 from core.texts import DuplicateStatement, check_statement_text, sha256_hex
-from meetings.models import Figure, Meeting, Qualifier, Statement
+from meetings.models import Figure, Meeting, Participation, Qualifier, Statement
 
 from .corpus import Before, StoredCorpus
 from .defaults import default_commitment_slug, default_figure_metric, default_figure_slug
 from .figures import Place
 from .models import Suggestion, SuggestionKind, SuggestionStatus
 from .ranking import Suggestions, suggest
+from .suggested_facts import (
+    accept_evidence,
+    accept_participation,
+    evidence_suggestions,
+    kept_participations,
+    participation_suggestions,
+)
 
 # A pledge offered with at least this score is preselected, so accepting places the commitment in it.
 CONFIDENT_THREAD_SCORE = 0.3
@@ -134,9 +142,16 @@ def suggest_for_statement(*, statement: Statement) -> IngestResult:
     kept: dict[str, list[tuple[int, int]]] = {
         SuggestionKind.COMMITMENT: list(statement.commitments.values_list("start", "end")),
         SuggestionKind.FIGURE: list(statement.figures.values_list("start", "end")),
+        SuggestionKind.EVIDENCE: [
+            (start, end)
+            for start, end in statement.evidence_quotes.values_list("start", "end")
+            if start is not None and end is not None
+        ],
+        SuggestionKind.PARTICIPATION: [],  # by member and role too: `kept_participations`
     }
     for kind, start, end in statement.suggestions.decided().values_list("kind", "start", "end"):
         kept[kind].append((start, end))
+    participations_kept = kept_participations(statement)
     replaced, _ = statement.suggestions.pending().delete()
     lines: dict[str | None, int] = dict(LineOfEffort.objects.values_list("slug", "id"))  # None: no line suggested
     threads = dict(Thread.objects.values_list("slug", "id"))
@@ -186,6 +201,12 @@ def suggest_for_statement(*, statement: Statement) -> IngestResult:
                 qualifier=figure["qualifier"],
             )
         )
+    more, more_skipped = participation_suggestions(statement, result["participations"], participations_kept)
+    new += more
+    skipped += more_skipped
+    more, more_skipped = evidence_suggestions(statement, result["evidence"], kept[SuggestionKind.EVIDENCE])
+    new += more
+    skipped += more_skipped
     for suggestion in new:
         suggestion.full_clean(exclude=["statement"], validate_unique=False, validate_constraints=False)
     bulk_create_with_history(new, Suggestion)
@@ -207,22 +228,32 @@ def _pending_for_update(suggestion: Suggestion) -> Suggestion:
     return locked
 
 
+Accepted = Commitment | Figure | Participation | Evidence
+
+
 @transaction.atomic
-def accept_suggestion(
-    *, suggestion: Suggestion, by: User, changes: Mapping[str, Any] | None = None
-) -> Commitment | Figure:
-    """Accept a suggestion with a curator's changes: create the commitment (or figure) it proposes.
+def accept_suggestion(*, suggestion: Suggestion, by: User, changes: Mapping[str, Any] | None = None) -> Accepted:
+    """Accept a suggestion with a curator's changes: create the commitment (figure, participation...) it proposes.
 
     `changes` overrides the proposal field by field (quote, start, end, slug, line_of_effort, actor,
     strength, summary, assessable, note, deadline, deadline_text, amount, currency, thread,
-    change_kind; for a figure slug, metric, value, unit, qualifier, note). The record is validated
-    by its model's full_clean() and a commitment is placed in its recurring pledge through
-    place_in_thread, as the admin and the API do. Raises ValidationError with nothing changed.
+    change_kind; for a figure slug, metric, value, unit, qualifier, note; for a participation
+    member, role, note; for evidence slug, commitment, relied_on, self_reported, note). The record
+    is validated by its model's full_clean() and a commitment is placed in its recurring pledge
+    through place_in_thread, as the admin and the API do; evidence for a commitment goes into a
+    draft assessment through `commitments.follow_through.record_assessment` (`ingest.suggested_facts`).
+    Raises ValidationError with nothing changed.
     """
     suggestion = _pending_for_update(suggestion)
     changes = dict(changes or {})
-    record: Commitment | Figure
-    if suggestion.kind == SuggestionKind.FIGURE:
+    record: Accepted
+    if suggestion.kind == SuggestionKind.PARTICIPATION:
+        record = accept_participation(suggestion, changes, _span(suggestion, changes))
+        suggestion.participation = record
+    elif suggestion.kind == SuggestionKind.EVIDENCE:
+        record, suggestion.assessment = accept_evidence(suggestion, changes, _span(suggestion, changes), by)
+        suggestion.evidence = record
+    elif suggestion.kind == SuggestionKind.FIGURE:
         record = _accept_figure(suggestion, changes)
         suggestion.figure = record
     else:
@@ -333,14 +364,14 @@ def reopen_suggestion(*, suggestion: Suggestion, by: User) -> Suggestion:
 
 def accept_suggestions(
     *, suggestions: Iterable[Suggestion], by: User
-) -> tuple[list[tuple[Suggestion, Commitment | Figure]], list[tuple[Suggestion, str]]]:
+) -> tuple[list[tuple[Suggestion, Accepted]], list[tuple[Suggestion, str]]]:
     """Accept several suggestions as proposed, each on its own: ([(suggestion, record)], [(suggestion, problem)]).
 
     One that cannot be accepted (no line of effort, say) is left pending with its reason; the others
     are accepted all the same. Each record comes with its suggestion, so that the caller can say
     what was done with which.
     """
-    accepted: list[tuple[Suggestion, Commitment | Figure]] = []
+    accepted: list[tuple[Suggestion, Accepted]] = []
     problems: list[tuple[Suggestion, str]] = []
     for suggestion in suggestions:
         try:

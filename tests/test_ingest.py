@@ -62,7 +62,7 @@ def test_dry_run_offsets_hold_on_every_seed_statement_and_nothing_is_written(see
         text = path.read_bytes().decode("utf-8")
         assert result["sha256"] == sha256_hex(text) == statement.sha256
         assert result["suggestions"], statement.slug
-        for item in result["suggestions"]:
+        for item in [*result["suggestions"], *result["participations"], *result["evidence"]]:
             assert text[item["start"] : item["end"]] == item["quote"]
         for item in result["figures"]:
             assert 0 <= item["start"] < item["end"] <= len(text)
@@ -71,7 +71,7 @@ def test_dry_run_offsets_hold_on_every_seed_statement_and_nothing_is_written(see
 
 def test_dry_run_json_has_the_documented_keys_and_types(seeded, tmp_path):
     result = json.loads(run_ingest(write(tmp_path, NEW_TEXT), "--dry-run", "--json"))
-    assert set(result) == {"sha256", "suggestions", "figures"}
+    assert set(result) == {"sha256", "suggestions", "figures", "participations", "evidence"}
     keys = {"start", "end", "quote", "cue", "strength", "line_of_effort", "reason", "threads"}
     lines = {"military-support", "stabilization", "ftf-information-sharing", "coalition-cohesion"}
     for item in result["suggestions"]:

@@ -77,7 +77,7 @@ def stub_result(*, participations=True):
         "figures": [],
     }
     if participations:
-        result["participations"] = [place("Spain hosted the meeting.")]
+        result["participations"] = [place("Spain hosted the meeting.", member="Spain", role="host")]
     return result
 
 
@@ -200,6 +200,8 @@ def test_evaluate_corpus_counts_exactly(db, tmp_path, monkeypatch):
         "top3": 2,
         "participants": 1,
         "participants_found": 1,
+        "participations": 1,
+        "participations_matched": 1,
         "progress": 1,
         "progress_as_commitments": 1,
         "progress_as_evidence": 0,
@@ -250,3 +252,50 @@ def test_evaluate_corpus_refuses_bad_input(db, tmp_path):
         run("--corpus", tmp_path)
     with pytest.raises(CommandError, match="cannot be combined"):
         run("--corpus", tmp_path, "--statement", "x")
+
+
+# --- evaluate_ingest --splits ----------------------------------------------------------------------
+
+
+def test_splits_prints_the_leave_one_out_and_each_split_side_by_side(seeded, tmp_path, monkeypatch):
+    monkeypatch.setattr("ingest.evaluation.suggestions_for_text", lambda text: stub_result())
+    annotation = broken(lambda a: [c.pop("continues", None) for c in a["commitments"]])
+    write_corpus(tmp_path / "dev", annotation=annotation)
+    (tmp_path / "test").mkdir()
+    lines = run("--splits", "--eval-dir", tmp_path).splitlines()
+    assert lines[0].split() == ["measure", "seed", "leave-one-out", "dev", "test", "holdout"]
+    rows = {line[:16].strip(): line[16:].split() for line in lines[1:7]}
+    assert list(rows) == [
+        "span recall", "span precision", "pledge top-1", "participants P", "participants R", "progress recall"
+    ]  # fmt: skip
+    assert rows["span recall"][2:] == ["0.67", "(2/3)", "—", "—"]
+    assert rows["participants R"][2:4] == ["1.00", "(1/1)"] and rows["pledge top-1"][2:4] == ["—", "(0/0)"]
+    assert rows["progress recall"][:2] == ["—", "(0/0)"] and rows["progress recall"][2:4] == ["0.00", "(0/1)"]
+    assert float(rows["span recall"][0]) > 0.9 and float(rows["participants R"][0]) > 0.9
+    assert f"test: {tmp_path / 'test'} holds no statement." in lines
+    assert f"holdout: {tmp_path / 'holdout'} is absent." in lines
+    report = json.loads(run("--splits", "--eval-dir", tmp_path, "--json"))
+    assert [c["name"] for c in report["columns"]] == ["seed leave-one-out", "dev", "test", "holdout"]
+    assert report["columns"][1]["overall"]["counts"]["participations_matched"] == 1
+    assert report["columns"][2]["overall"] is None
+    with pytest.raises(CommandError, match="cannot be combined"):
+        run("--splits", "--corpus", tmp_path / "dev")
+
+
+def test_the_participants_are_paired_one_to_one_by_role_and_quote():
+    from ingest.evaluation import AnnotatedParticipant, match_participants
+
+    text = "We welcomed Fiji and Palau as new members. Fiji hosted the meeting."
+    shared = (text.index("welcomed"), text.index(" members") + 8)
+    annotated = [
+        AnnotatedParticipant(*shared, text[slice(*shared)], member=name, role="new-member")
+        for name in ("Fiji", "Palau")
+    ]
+    one = {"start": shared[0], "end": shared[1], "member": "Palau", "role": "new-member"}
+    assert [(a.member, s["member"]) for a, s in match_participants(annotated, [one])] == [("Palau", "Palau")]
+    wrong_role = dict(one, role="host")
+    assert match_participants(annotated, [wrong_role]) == []
+    both = [one, dict(one, member="Fiji")]
+    assert [(a.member, s["member"]) for a, s in match_participants(annotated, both)] == [
+        ("Fiji", "Fiji"), ("Palau", "Palau")
+    ]  # fmt: skip

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ingest.evaluation import (
@@ -14,7 +15,10 @@ from ingest.evaluation import (
     load_corpus,
     unknown_pledges,
 )
+from ingest.evaluation_splits import columns, format_splits
 from meetings.models import Statement
+
+EVAL_DIR = settings.BASE_DIR / "fixtures" / "ingest-eval"
 
 
 class Command(BaseCommand):
@@ -23,7 +27,9 @@ class Command(BaseCommand):
         "span precision and recall, line-of-effort accuracy, recurring-pledge top-1 and top-3 accuracy and "
         "change-kind accuracy per statement and overall. With --corpus DIR, instead suggest for each "
         "<slug>.txt of DIR as the dry run does and compare with its <slug>.yaml annotation "
-        "(fixtures/ingest-eval/README.md). Writes nothing."
+        "(fixtures/ingest-eval/README.md). With --splits, print the leave-one-out and the dev, test and holdout "
+        "splits side by side (span recall and precision, pledge top-1, participants P/R, progress recall). "
+        "Writes nothing."
     )
 
     def add_arguments(self, parser):
@@ -33,9 +39,22 @@ class Command(BaseCommand):
             metavar="DIR",
             help="measure on the annotated statements of DIR (e.g. fixtures/ingest-eval/dev) instead",
         )
+        parser.add_argument(
+            "--splits",
+            action="store_true",
+            help="the seed's leave-one-out and the dev, test and holdout splits side by side (the holdout is "
+            "measured, never tuned on)",
+        )
+        parser.add_argument(
+            "--eval-dir", type=Path, default=EVAL_DIR, metavar="DIR", help=f"where the splits are (default {EVAL_DIR})"
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args, **options):
+        if options["splits"]:
+            if options["corpus"] or options["statement"]:
+                raise CommandError("--splits measures every set: it cannot be combined with --corpus or --statement.")
+            return self.handle_splits(options)
         if options["corpus"]:
             if options["statement"]:
                 raise CommandError("--statement is for the curated statements; it cannot be combined with --corpus.")
@@ -54,6 +73,18 @@ class Command(BaseCommand):
             )
             return
         self.stdout.write(format_table(scores, overall))
+
+    def handle_splits(self, options):
+        if not Statement.objects.filter(commitments__isnull=False).exists():
+            raise CommandError("No statement has curated commitments to measure against: load the seed first.")
+        try:
+            measured = columns(options["eval_dir"])
+        except CorpusError as error:
+            raise CommandError(str(error)) from None
+        if options["json"]:
+            self.stdout.write(json.dumps({"columns": [c.as_dict() for c in measured]}, ensure_ascii=False, indent=2))
+            return
+        self.stdout.write(format_splits(measured))
 
     def handle_corpus(self, directory, options):
         try:
