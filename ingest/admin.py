@@ -206,7 +206,9 @@ class SuggestionAdmin(HistoryAdmin):
             return HttpResponseRedirect(f"{back}#suggestion-{pk}")
         ids = [int(i) for i in request.POST.getlist("selected") if i.isdigit()]
         chosen = statement.suggestions.pending().filter(pk__in=ids)
-        chosen = list(chosen.select_related("statement__meeting", "line_of_effort", "thread"))  # what as_proposed reads
+        chosen = list(
+            chosen.select_related("statement__meeting", "line_of_effort", "thread", "member", "evidence_for")
+        )  # what as_proposed reads
         if not chosen:
             self.message_user(request, "Select the suggestions to accept or reject.", messages.WARNING)
         elif "_accept_selected" in request.POST:
@@ -300,7 +302,14 @@ class SuggestionAdmin(HistoryAdmin):
 
     @admin.action(description="Accept the selected suggestions as proposed", permissions=["change"])
     def accept_selected(self, request, queryset):
-        self._accept(request, list(queryset.pending().select_related("statement__meeting", "line_of_effort", "thread")))
+        self._accept(
+            request,
+            list(
+                queryset.pending().select_related(
+                    "statement__meeting", "line_of_effort", "thread", "member", "evidence_for"
+                )
+            ),
+        )
 
     @admin.action(description="Reject the selected suggestions…", permissions=["change"])
     def reject_selected(self, request, queryset):

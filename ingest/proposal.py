@@ -10,9 +10,11 @@ must say what was done. Both read the same `Proposal`, so the page and the messa
 from dataclasses import dataclass
 
 from commitments.models import ChangeKind
+from meetings.choices import ParticipationRole
 
 from .models import Suggestion, SuggestionKind
 from .services import CONFIDENT_THREAD_SCORE, _candidate_kind
+from .suggested_facts import RECORDED_ROLE
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,10 @@ def as_proposed(suggestion: Suggestion) -> Proposal:
     if suggestion.kind == SuggestionKind.FIGURE:
         value, unit = suggestion.value_shown() or "no single number", suggestion.unit or "units"
         return Proposal(creates=f"a figure ({value} {unit}, {suggestion.get_qualifier_display()})")
-    if suggestion.kind != SuggestionKind.COMMITMENT:
-        return Proposal(creates=f"the {suggestion.get_kind_display().lower()} it proposes")
+    if suggestion.kind == SuggestionKind.PARTICIPATION:
+        return _participation(suggestion)
+    if suggestion.kind == SuggestionKind.EVIDENCE:
+        return _evidence(suggestion)
     if suggestion.line_of_effort is None:
         return Proposal(
             creates="a commitment",
@@ -57,6 +61,27 @@ def as_proposed(suggestion: Suggestion) -> Proposal:
         kind = suggestion.change_kind or _candidate_kind(suggestion, suggestion.thread)  # as accepting chooses it
         return Proposal(creates=creates, pledge=suggestion.thread.title, change_kind=ChangeKind(kind).label.lower())
     return Proposal(creates=creates, no_pledge_because=_why_no_pledge(suggestion))
+
+
+def _participation(suggestion: Suggestion) -> Proposal:
+    role = suggestion.get_role_display().lower()
+    if suggestion.member is None:
+        return Proposal(
+            creates=f"a participation ({role})",
+            problem=f"no stored member is named “{suggestion.member_name}”; open it to choose the member.",
+        )
+    recorded = ParticipationRole(RECORDED_ROLE[suggestion.role]).label.lower()
+    said = f", as the statement says {role}" if recorded != role else ""
+    return Proposal(creates=f"a participation of {suggestion.member} at this meeting as {recorded}{said}")
+
+
+def _evidence(suggestion: Suggestion) -> Proposal:
+    if suggestion.evidence_for is None:
+        return Proposal(creates="an evidence item (self-reported) for no commitment: open it to name one")
+    return Proposal(
+        creates=f"an evidence item (self-reported) on “{suggestion.evidence_for.slug}”, added to a draft "
+        "assessment of it (“not yet assessed” until a curator gives the verdict)"
+    )
 
 
 def _why_no_pledge(suggestion: Suggestion) -> str:

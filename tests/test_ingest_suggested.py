@@ -284,3 +284,25 @@ def test_the_admin_accepts_evidence_for_the_commitment_named(ingested, earlier, 
     assert response.status_code == 302
     [link] = AssessmentEvidence.objects.all()
     assert link.relied_on == "Cleared farmland." and link.assessment.commitment == earlier
+
+
+def test_the_review_says_what_accepting_them_as_proposed_creates(ingested, curator_client):
+    """Issue 19: the review page says what "as proposed" creates for every kind, these two included."""
+    from ingest.proposal import as_proposed
+
+    said = {
+        (s.kind, s.member_name): str(as_proposed(s))
+        for s in ingested.suggestions.select_related("member", "evidence_for").exclude(kind=SuggestionKind.COMMITMENT)
+    }
+    assert said[(SuggestionKind.PARTICIPATION, "Portugal")] == (
+        "Creates a participation of Portugal at this meeting as host."
+    )
+    assert said[(SuggestionKind.PARTICIPATION, "Ghana")] == (
+        "Creates a participation of Ghana at this meeting as host, as the statement says co-chair."
+    )
+    assert said[(SuggestionKind.PARTICIPATION, "Norway")].startswith(
+        "Cannot be accepted as proposed: no stored member is named “Norway”"
+    )
+    assert "on “valletta-2018-demining”, added to a draft assessment" in said[(SuggestionKind.EVIDENCE, "")]
+    page = curator_client.get(f"/admin/ingest/suggestion/review/{ingested.pk}/").content.decode()
+    assert "Creates a participation of Chile at this meeting as new member." in page
