@@ -50,6 +50,7 @@ class ImportResult:
     rows: list[RowResult] = field(default_factory=list)
     file_errors: list[tuple[int, str, str]] = field(default_factory=list)  # (row, column, message)
     applied: bool = False
+    stale: bool = False  # refused: the preview it was confirmed from no longer matches (`expect_plan`)
 
     @property
     def errors(self) -> list[tuple[int, str, str]]:
@@ -81,13 +82,17 @@ def import_file(
     user: Any = None,
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    expect_plan: str | None = None,
 ) -> ImportResult:
-    """Preview (`dry_run`) or import a file; stored only when no row has an error and not a dry run."""
+    """Preview (`dry_run`) or import a file; stored only when no row has an error and not a dry run.
+
+    With `expect_plan` (a preview's `plan_digest()`), stored only if the import does exactly what that
+    preview showed: otherwise `stale`, and nothing is stored (the records changed since the preview).
+    """
     try:
         table = read_table(data, filename)
     except FileRefused as exc:
-        digest = hashlib.sha256(data).hexdigest()
-        return ImportResult(filename, digest, resource, file_errors=[(HEADER_ROW, ROW, str(exc))])
+        return ImportResult(filename, Table.digest(data), resource, file_errors=[(HEADER_ROW, ROW, str(exc))])
     result = ImportResult(filename, table.sha256, resource or detect(table.header))
     result.file_errors = header_errors(table.header, result.resource, user)
     if result.file_errors:
@@ -95,7 +100,8 @@ def import_file(
     spec = RESOURCES[result.resource]()
     with transaction.atomic(), attributed(user, change_reason(filename, table.sha256)):
         result.rows = _run(spec, table, user, progress)
-        result.applied = not dry_run and not result.errors
+        result.stale = expect_plan is not None and result.plan_digest() != expect_plan
+        result.applied = not dry_run and not result.errors and not result.stale
         if not result.applied:
             transaction.set_rollback(True)
     return result

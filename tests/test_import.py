@@ -4,6 +4,8 @@ import csv
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from api.imports import change_reason, import_file
 from commitments.models import Commitment, Thread
@@ -77,3 +79,43 @@ def test_reimporting_the_same_file_writes_no_history(seeded, curator_client, cur
     again = import_file(edited, "figures.csv", user=curator)
     assert again.applied and again.counts()["change"] == again.counts()["create"] == 0
     assert Figure.history.count() == rows
+
+
+def rows_of(data, count):
+    """The header and the first `count` data rows of a CSV file."""
+    return b"\r\n".join(data.split(b"\r\n")[: count + 1]) + b"\r\n"
+
+
+def with_notes(data, suffix):
+    """The CSV `data` with `suffix` added to every row's note."""
+    lines = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    column = lines[0].index("note")
+    for line in lines[1:]:
+        line[column] += suffix
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(lines)
+    return out.getvalue().encode("utf-8")
+
+
+def queries_of(data, user):
+    with CaptureQueriesContext(connection) as queries:
+        result = import_file(data, "commitments.csv", user=user)
+    assert result.applied
+    return len(queries), result.counts()
+
+
+def test_a_50_row_file_reads_its_stored_records_in_one_query(seeded, curator_client, curator):
+    data = rows_of(exported(curator_client, EXPORTS["commitments"]), 50)
+    # The transaction, the 50 stored commitments in one query (with statement and line of effort),
+    # and nothing per row: an unchanged row is compared, never written.
+    assert queries_of(data, curator) == (5, {"create": 0, "change": 0, "unchanged": 50, "error": 0})
+
+
+def test_changed_rows_cost_what_the_apis_write_costs_each(seeded, curator_client, curator):
+    data = exported(curator_client, EXPORTS["commitments"])
+    fifty, counts = queries_of(with_notes(rows_of(data, 50), " (checked)"), curator)
+    assert counts["change"] == 50
+    # Each changed row is the API's PUT: its slugs looked up, the quote found in its statement's text,
+    # full_clean, the check constraints and uniqueness, the save and its history row, in savepoints
+    # (22 to 26 queries, as the commitment is in a pledge or not). Measured: 1220 for these 50.
+    assert fifty <= 50 * 25
