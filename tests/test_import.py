@@ -3,12 +3,14 @@
 import csv
 import io
 
+import openpyxl
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from api.imports import change_reason, import_file
-from commitments.models import Commitment, Thread
+from commitments.models import Assessment, AssessmentEvidence, Commitment, Thread
 from meetings.models import Figure
 
 EXPORTS = {
@@ -119,3 +121,183 @@ def test_changed_rows_cost_what_the_apis_write_costs_each(seeded, curator_client
     # full_clean, the check constraints and uniqueness, the save and its history row, in savepoints
     # (22 to 26 queries, as the commitment is in a pledge or not). Measured: 1220 for these 50.
     assert fifty <= 50 * 25
+
+
+def refused(data, user, name="file.csv"):
+    """The errors of an import that must store nothing, as {(row, column): message}."""
+    result = import_file(data, name, user=user)
+    assert not result.applied and result.errors
+    return {(row, column): message for row, column, message in result.errors}
+
+
+def test_every_error_is_named_by_row_and_column_and_nothing_is_stored(seeded, curator_client, curator):
+    data = exported(curator_client, EXPORTS["commitments"])
+    history = Commitment.history.count()
+    stored = list(Commitment.objects.order_by("pk").values())
+    data = edit(data, 0, summary="A good change, not stored with the bad rows.")
+    data = edit(data, 1, quote="We condemn these horrific deeds in the strongest terms.")
+    data = edit(data, 2, line_of_effort="no-such-line")
+    data = edit(data, 3, amount="5", currency="usd")
+    errors = refused(data, curator)
+    assert set(errors) == {(3, "quote"), (4, "line_of_effort"), (5, "currency")}
+    assert "is not in the text" in errors[(3, "quote")]
+    assert "from there the text reads “acts in the strongest terms.…” where the quote has “deeds" in errors[3, "quote"]
+    assert "no-such-line" in errors[(4, "line_of_effort")]
+    assert "upper-case" in errors[(5, "currency")]
+    assert list(Commitment.objects.order_by("pk").values()) == stored
+    assert Commitment.history.count() == history
+
+
+def test_a_quote_found_in_several_places_lists_them_as_the_paste_form_does(seeded, curator_client, curator):
+    data = exported(curator_client, EXPORTS["figures"])
+    errors = refused(edit(data, 0, quote="Coalition", start="", end=""), curator)
+    message = errors[(2, "quote")]
+    assert message.startswith("This quote occurs ") and "Give the start offset (`start`)" in message
+    assert message.count("at offset ") >= 2
+
+
+def test_a_pasted_quote_is_found_with_the_texts_own_characters(seeded, curator_client, curator):
+    data = exported(curator_client, EXPORTS["commitments"])
+    stored = Commitment.objects.get(slug="berlin-2016-determination-destroy-daesh")
+    pasted = stored.quote.replace("’", "'")  # as copied from a PDF: a straight apostrophe
+    result = import_file(edit(data, 0, quote=pasted), "commitments.csv", user=curator)
+    assert result.applied and result.counts()["change"] == 0
+
+
+def test_unknown_columns_and_files_are_refused_at_row_1(seeded, curator, curator_client):
+    assert refused(b"name,colour\r\nx,y\r\n", curator)[(1, "")].startswith("The header is not the export of any of")
+    data = exported(curator_client, EXPORTS["figures"]).replace(b",note\r\n", b",notes\r\n", 1)
+    assert refused(data, curator) == {(1, "notes"): "“notes” is not a column of the figures export."}
+    assert "not UTF-8" in refused(b"\xff\xfe\x00", curator)[(1, "")]
+
+
+def test_a_row_naming_a_record_twice_is_refused(seeded, curator_client, curator):
+    data = rows_of(exported(curator_client, EXPORTS["figures"]), 1)
+    data += data.split(b"\r\n", 1)[1]
+    assert refused(data, curator) == {(3, ""): "The same record as row 2."}
+
+
+def test_a_new_row_is_created_and_a_thread_rule_is_kept(seeded, curator_client, curator):
+    thread = Thread.objects.get(slug="partner-force-support")
+    timeline = exported(curator_client, f"/api/v1/threads/{thread.slug}/?format=csv")
+    errors = refused(edit(timeline, 0, change_kind="widened"), curator)
+    assert "so its change kind must be “new”" in errors[(2, "change_kind")]
+    figures = rows_of(exported(curator_client, EXPORTS["figures"]), 1)
+    created = edit(figures, 0, slug="berlin-2016-fig-iraqi-returns-again", note="A second reading.")
+    result = import_file(created, "figures.csv", user=curator)
+    assert result.applied and [row.action for row in result.rows] == ["create"]
+    figure = Figure.objects.get(slug="berlin-2016-fig-iraqi-returns-again")
+    assert (figure.history.get().history_user, figure.note) == (curator, "A second reading.")
+
+
+def test_a_placement_changed_in_a_timeline_applies_through_place_in_thread(seeded, curator_client, curator):
+    thread = Thread.objects.get(slug="partner-force-support")
+    timeline = exported(curator_client, f"/api/v1/threads/{thread.slug}/?format=csv")
+    before = thread.entries.get(position=2).note
+    result = import_file(edit(timeline, 1, note="Noted again."), "timeline.csv", user=curator)
+    assert result.applied
+    assert [(row.number, row.changes) for row in result.rows if row.action == "change"] == [
+        (3, [("note", before, "Noted again.")])
+    ]
+    assert thread.entries.get(position=2).history.latest().history_user == curator
+
+
+def test_an_assessment_needs_its_evidence_and_a_new_one_is_a_draft_by_the_importer(seeded, curator_client, curator):
+    data = rows_of(exported(curator_client, EXPORTS["assessments"]), 1)
+    errors = refused(edit(data, 0, evidence=""), curator)
+    assert "needs at least one evidence item" in errors[(2, "verdict")]
+    errors = refused(edit(data, 0, evidence="no-such-evidence:relied on"), curator)
+    assert errors[(2, "evidence")] == "No evidence item “no-such-evidence”: evidence is added in the admin first."
+    later = edit(data, 0, assessed_on="2019-06-24", note="Read again.")
+    result = import_file(later, "assessments.csv", user=curator)
+    assert result.errors == [] and [row.action for row in result.rows] == ["create"]
+    assessment = Assessment.objects.get_by_key("berlin-2016-determination-destroy-daesh@2019-06-24")
+    assert (assessment.review_state, assessment.drafted_by) == ("draft", "curator")
+    assert assessment.evidence_links.count() == 3
+    again = import_file(later, "assessments.csv", user=curator)
+    assert again.applied and again.counts()["unchanged"] == 1
+
+
+def test_an_assessments_relied_on_is_changed_in_its_evidence_cell(seeded, curator_client, curator):
+    data = rows_of(exported(curator_client, EXPORTS["assessments"]), 1)
+    edited = data.replace(b"Berlin's word.", b"Berlin's own word.")
+    result = import_file(edited, "assessments.csv", user=curator)
+    assert result.applied and [column for column, _, _ in result.rows[0].changes] == ["evidence"]
+    link = AssessmentEvidence.objects.get(relied_on__endswith="own word.")
+    assert link.assessment.key() == "berlin-2016-determination-destroy-daesh@2019-06-25"
+
+
+def as_xlsx(data, numbers=()):
+    """The CSV `data` as an XLSX workbook, every cell text but the `numbers` columns, written as numbers."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    lines = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    for number, line in enumerate(lines):
+        sheet.append([float(v) if number and lines[0][i] in numbers and v else v for i, v in enumerate(line)])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def test_an_xlsx_copy_of_the_csv_imports_the_same(seeded, curator_client, curator):
+    data = edit(exported(curator_client, EXPORTS["figures"]), 0, note="Edited in a spreadsheet.")
+    from_csv = import_file(data, "figures.csv", user=curator, dry_run=True)
+    workbook = as_xlsx(data, numbers=("value", "start", "end"))
+    from_xlsx = import_file(workbook, "figures.xlsx", user=curator)
+    assert from_xlsx.applied
+    assert [(r.number, r.action, r.changes) for r in from_xlsx.rows] == [
+        (r.number, r.action, r.changes) for r in from_csv.rows
+    ]
+    assert from_xlsx.counts()["change"] == 1
+    assert Figure.objects.get(slug="berlin-2016-fig-iraqi-returns").note == "Edited in a spreadsheet."
+
+
+def run_command(*args):
+    """`manage.py import ...` in this process: (exit status, stdout, stderr).
+
+    A CommandError is what manage.py exits with status `returncode` for, its message on stderr.
+    """
+    stdout, stderr = io.StringIO(), io.StringIO()
+    try:
+        call_command("import", *map(str, args), stdout=stdout, stderr=stderr)
+        status = 0
+    except CommandError as exc:
+        status = exc.returncode
+        stderr.write(f"CommandError: {exc}\n")
+    return status, stdout.getvalue(), stderr.getvalue()
+
+
+def test_the_command_prints_the_preview_and_exits_by_it(seeded, curator_client, curator, tmp_path):
+    path = tmp_path / "commitments.csv"
+    data = exported(curator_client, EXPORTS["commitments"])
+    path.write_bytes(edit(data, 0, actor="The Coalition"))
+    status, out, err = run_command(path, "--dry-run", "--user", "curator")
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[1:4] == [
+        "row 2 berlin-2016-determination-destroy-daesh: change",
+        "    actor: “the Coalition (Small Group members)” → “The Coalition”",
+        "154 rows: 0 create, 1 change, 153 unchanged, 0 error.",
+    ]
+    assert lines[-1] == "Dry run: nothing stored."
+    assert err == ""  # under 500 rows: no progress lines
+    status, out, _ = run_command(path, "--user", "curator")
+    assert status == 0 and out.splitlines()[-1] == "Imported commitments.csv."
+    commitment = Commitment.objects.get(slug="berlin-2016-determination-destroy-daesh")
+    assert commitment.history.latest().history_user == curator
+    path.write_bytes(edit(data, 0, line_of_effort="no-such-line"))
+    status, out, err = run_command(path)
+    assert status == 1
+    assert "    line_of_effort: Object with slug=no-such-line does not exist." in out.splitlines()
+    assert "Nothing stored: 1 error(s)" in err
+
+
+def test_the_command_shows_progress_for_long_files(seeded, curator_client, tmp_path):
+    data = exported(curator_client, EXPORTS["commitments"])
+    body = data.split(b"\r\n", 1)[1]
+    path = tmp_path / "long.csv"
+    # The seed's 154 commitments four times: refused (the same record as an earlier row), every row read.
+    path.write_bytes(data + body * 3)
+    status, _, err = run_command(path, "--dry-run")
+    assert status == 1
+    assert [line for line in err.splitlines() if line.startswith("rows")] == ["rows 500/616", "rows 616/616"]
