@@ -5,10 +5,12 @@ import io
 
 import openpyxl
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from api.import_files import Table
 from api.imports import change_reason, import_file
 from commitments.models import Assessment, AssessmentEvidence, Commitment, Thread
 from meetings.models import Figure
@@ -301,3 +303,72 @@ def test_the_command_shows_progress_for_long_files(seeded, curator_client, tmp_p
     status, _, err = run_command(path, "--dry-run")
     assert status == 1
     assert [line for line in err.splitlines() if line.startswith("rows")] == ["rows 500/616", "rows 616/616"]
+
+
+def upload(name, data):
+    return SimpleUploadedFile(name, data, content_type="text/csv")
+
+
+def test_the_admin_home_links_the_import_page_for_curators_only(seeded, curator_client, auditor, client):
+    home = curator_client.get("/admin/")
+    assert 'href="/admin/import/"' in home.content.decode()
+    assert curator_client.get("/admin/import/").status_code == 200
+    client.force_login(auditor)
+    assert 'href="/admin/import/"' not in client.get("/admin/").content.decode()
+    assert client.get("/admin/import/").status_code == 403
+    client.logout()
+    assert client.get("/admin/import/")["Location"].startswith("/admin/login/")
+
+
+def preview(client, name, data):
+    response = client.post("/admin/import/", {"file": upload(name, data)})
+    assert response.status_code == 200
+    return response, response.context["token"]
+
+
+def test_the_admin_previews_then_imports_on_confirm(seeded, curator_client, curator):
+    data = edit(exported(curator_client, EXPORTS["commitments"]), 0, actor="The Coalition")
+    response, token = preview(curator_client, "commitments.csv", data)
+    page = response.content.decode()
+    assert "154 rows:\n  0 to create, 1 to change, 153 unchanged,\n  0 refused." in page
+    assert '<td>2</td><td>berlin-2016-determination-destroy-daesh</td><td class="action">change</td>' in page
+    assert "the Coalition (Small Group members)" in page and "The Coalition<br>" in page
+    commitment = Commitment.objects.get(slug="berlin-2016-determination-destroy-daesh")
+    assert commitment.actor != "The Coalition"  # the preview stores nothing
+    response = curator_client.post("/admin/import/", {"token": token}, follow=True)
+    assert "Imported commitments.csv: 0 created, 1 changed, 153 unchanged." in response.content.decode()
+    commitment.refresh_from_db()
+    assert commitment.actor == "The Coalition"
+    record = commitment.history.latest()
+    assert (record.history_user, record.history_change_reason) == (
+        curator,
+        change_reason("commitments.csv", Table.digest(data)),
+    )
+
+
+def test_the_admin_refuses_a_stale_preview(seeded, curator_client):
+    data = edit(exported(curator_client, EXPORTS["figures"]), 0, note="From the file.")
+    _, token = preview(curator_client, "figures.csv", data)
+    Figure.objects.filter(slug="berlin-2016-fig-iraqi-returns").update(note="Changed meanwhile.")
+    response = curator_client.post("/admin/import/", {"token": token})
+    page = response.content.decode()
+    assert "The records changed since the preview: nothing was stored." in page
+    assert Figure.objects.get(slug="berlin-2016-fig-iraqi-returns").note == "Changed meanwhile."
+    assert "Changed meanwhile." in page  # the new preview: now → in the file
+    response = curator_client.post("/admin/import/", {"token": response.context["token"]}, follow=True)
+    assert "Imported figures.csv" in response.content.decode()
+    assert Figure.objects.get(slug="berlin-2016-fig-iraqi-returns").note == "From the file."
+
+
+def test_the_admin_shows_errors_and_offers_no_confirm(seeded, curator_client):
+    data = edit(exported(curator_client, EXPORTS["figures"]), 0, statement="no-such-statement")
+    response, token = preview(curator_client, "figures.csv", data)
+    page = response.content.decode()
+    assert token is None and 'name="token"' not in page
+    assert "1 error: nothing will be stored." in page
+    assert "<b>statement</b>: Object with slug=no-such-statement does not exist." in page
+
+
+def test_the_admin_refuses_an_altered_token(seeded, curator_client):
+    response = curator_client.post("/admin/import/", {"token": "forged"}, follow=True)
+    assert "This preview is too old or was altered" in response.content.decode()
