@@ -10,6 +10,7 @@ admin and the API refuse, with their messages.
 """
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -81,7 +82,7 @@ def refusal(exc: Exception) -> RowRefused:
     return RowRefused(list(_flatten(detail)))
 
 
-def _flatten(detail: Any, column: str = ROW):
+def _flatten(detail: Any, column: str = ROW) -> Iterator[tuple[str, str]]:
     if isinstance(detail, dict):
         for name, value in detail.items():
             name = ROW if name in (NON_FIELD_ERRORS, "non_field_errors", "detail") else name
@@ -337,7 +338,7 @@ class ThreadEntries(SerializedResource):
         errors = [] if payload.is_valid() else list(_flatten(payload.errors))
         if thread is None:
             errors.insert(0, ("thread", f"No recurring pledge “{cells.get('thread', '')}”."))
-        if errors:
+        if errors or thread is None:
             raise RowRefused(errors)
         data = payload.validated_data
         note = data["note"] if "note" in cells else (obj.note if obj else "")

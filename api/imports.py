@@ -95,7 +95,7 @@ def import_file(
         return ImportResult(filename, Table.digest(data), resource, file_errors=[(HEADER_ROW, ROW, str(exc))])
     result = ImportResult(filename, table.sha256, resource or detect(table.header))
     result.file_errors = header_errors(table.header, result.resource, user)
-    if result.file_errors:
+    if result.file_errors or result.resource is None:
         return result
     spec = RESOURCES[result.resource]()
     with transaction.atomic(), attributed(user, change_reason(filename, table.sha256)):
@@ -135,10 +135,14 @@ def header_errors(header: list[str], resource: str | None, user: Any) -> list[tu
     return errors
 
 
-def _run(spec: SerializedResource, table: Table, user: Any, progress: Callable[[int, int], None] | None):
+def _run(
+    spec: SerializedResource, table: Table, user: Any, progress: Callable[[int, int], None] | None
+) -> list[RowResult]:
     header = [ALIASES.get(name, name) for name in table.header]
     used = [name for name in header if name in spec.key_columns or name in spec.writable]
-    total, done, results, seen = len(table.rows), 0, [], {}
+    total, done = len(table.rows), 0
+    results: list[RowResult] = []
+    seen: dict[tuple, int] = {}
     for chunk in chunked(zip(table.numbers, table.rows, strict=True), CHUNK_ROWS):
         rows = [(number, {name: line[header.index(name)] for name in used}) for number, line in chunk]
         stored = spec.load([spec.key_of(cells) for _, cells in rows])
@@ -150,7 +154,9 @@ def _run(spec: SerializedResource, table: Table, user: Any, progress: Callable[[
     return results
 
 
-def _row(spec: SerializedResource, number: int, cells: dict[str, str], stored: dict, seen: dict, user: Any):
+def _row(
+    spec: SerializedResource, number: int, cells: dict[str, str], stored: dict, seen: dict, user: Any
+) -> RowResult:
     key = spec.key_of(cells)
     shown = "~".join(part or "" for part in key)
     if key in seen:
