@@ -26,6 +26,7 @@ from commitments.follow_through import record_assessment
 from commitments.models import Assessment, AssessmentEvidence, Evidence, Thread, ThreadEntry
 from commitments.services import place_in_thread
 from core.exceptions import ConcurrentChange
+from core.spans import span_at
 
 from .csv_lists import columns_of
 from .renderers import _item, cell
@@ -102,6 +103,22 @@ def form_data(cells: dict[str, str]) -> QueryDict:
     return data
 
 
+def fresh_offsets(obj: Any, cells: dict[str, str], old: dict[str, str]) -> dict[str, str]:
+    """The row with its offsets left out when its quote (or statement) changed and its offsets did not.
+
+    As the paste form does: the offsets in the file are the old quote's, so the new one is found
+    afresh, unless it still stands at the old start (the same words pasted differently).
+    """
+    offsets = [name for name in ("start", "end") if name in cells]
+    moved = [name for name in ("quote", "statement") if name in cells and not same(old.get(name, ""), cells[name])]
+    if obj is None or not offsets or not moved or any(not same(old[name], cells[name]) for name in offsets):
+        return cells
+    if moved == ["quote"] and obj.start is not None:
+        if span_at(obj.statement.text, cells["quote"], obj.start) == (obj.start, obj.end):
+            return cells
+    return {**cells, **dict.fromkeys(offsets, "")}
+
+
 class SerializedResource:
     """A resource the API's serializer writes: the export's writable columns are its writable fields."""
 
@@ -143,6 +160,7 @@ class SerializedResource:
         return cell(None if value is None else serializer_field.to_representation(value))
 
     def apply(self, obj: Any, cells: dict[str, str], old: dict[str, str], user: Any) -> Outcome:
+        cells = fresh_offsets(obj, cells, old)
         serializer = self.serializer(obj, data=form_data(cells), partial=obj is not None)
         if not serializer.is_valid():
             raise refusal(serializers.ValidationError(serializer.errors))

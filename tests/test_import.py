@@ -166,6 +166,18 @@ def test_a_pasted_quote_is_found_with_the_texts_own_characters(seeded, curator_c
     assert result.applied and result.counts()["change"] == 0
 
 
+def test_a_new_quote_is_found_afresh_when_its_old_offsets_are_left_as_they_were(seeded, curator_client, curator):
+    data = exported(curator_client, EXPORTS["commitments"])
+    stored = Commitment.objects.get(slug="berlin-2016-condemn-atrocities")
+    shorter = "We condemn these horrific acts"
+    result = import_file(edit(data, 1, quote=shorter), "commitments.csv", user=curator)
+    assert result.applied
+    assert result.rows[1].changes == [
+        ("quote", stored.quote, shorter),
+        ("end", str(stored.end), str(stored.start + len(shorter))),
+    ]
+
+
 def test_unknown_columns_and_files_are_refused_at_row_1(seeded, curator, curator_client):
     assert refused(b"name,colour\r\nx,y\r\n", curator)[(1, "")].startswith("The header is not the export of any of")
     data = exported(curator_client, EXPORTS["figures"]).replace(b",note\r\n", b",notes\r\n", 1)
