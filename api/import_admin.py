@@ -8,6 +8,7 @@ stored and the new preview is shown instead (a stale preview).
 """
 
 import tempfile
+import time
 from pathlib import Path
 
 from django import forms
@@ -97,8 +98,13 @@ def _confirm(request):
 
 
 def _keep(data: bytes, result: ImportResult) -> None:
-    """Keep the previewed bytes under their digest until the preview is confirmed."""
+    """Keep the previewed bytes under their digest until the preview is confirmed; forget those too old
+    to be confirmed."""
     UPLOADS.mkdir(parents=True, exist_ok=True)
+    expired = time.time() - TOKEN_MAX_AGE
+    for kept in UPLOADS.iterdir():
+        if kept.stat().st_mtime < expired:
+            kept.unlink(missing_ok=True)
     (UPLOADS / result.sha256).write_bytes(data)
 
 

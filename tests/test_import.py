@@ -317,6 +317,18 @@ def test_the_command_shows_progress_for_long_files(seeded, curator_client, tmp_p
     assert [line for line in err.splitlines() if line.startswith("rows")] == ["rows 500/616", "rows 616/616"]
 
 
+@pytest.fixture(autouse=True)
+def uploads(tmp_path, monkeypatch):
+    """The admin keeps previewed files in a folder of this test's own."""
+    monkeypatch.setattr("api.import_admin.UPLOADS", tmp_path / "uploads")
+    return tmp_path / "uploads"
+
+
+def test_an_import_needs_the_right_to_add_and_change_its_resource(seeded, curator_client, auditor):
+    data = exported(curator_client, EXPORTS["figures"])
+    assert refused(data, auditor) == {(1, ""): "auditor may not add or change figures."}
+
+
 def upload(name, data):
     return SimpleUploadedFile(name, data, content_type="text/csv")
 
@@ -338,7 +350,7 @@ def preview(client, name, data):
     return response, response.context["token"]
 
 
-def test_the_admin_previews_then_imports_on_confirm(seeded, curator_client, curator):
+def test_the_admin_previews_then_imports_on_confirm(seeded, curator_client, curator, uploads):
     data = edit(exported(curator_client, EXPORTS["commitments"]), 0, actor="The Coalition")
     response, token = preview(curator_client, "commitments.csv", data)
     page = response.content.decode()
@@ -350,7 +362,9 @@ def test_the_admin_previews_then_imports_on_confirm(seeded, curator_client, cura
     ) in page
     commitment = Commitment.objects.get(slug="berlin-2016-determination-destroy-daesh")
     assert commitment.actor != "The Coalition"  # the preview stores nothing
+    assert (uploads / Table.digest(data)).read_bytes() == data  # the bytes previewed, kept to be imported
     response = curator_client.post("/admin/import/", {"token": token}, follow=True)
+    assert not (uploads / Table.digest(data)).exists()
     assert "Imported commitments.csv: 0 created, 1 changed, 153 unchanged." in response.content.decode()
     commitment.refresh_from_db()
     assert commitment.actor == "The Coalition"
@@ -387,3 +401,12 @@ def test_the_admin_shows_errors_and_offers_no_confirm(seeded, curator_client):
 def test_the_admin_refuses_an_altered_token(seeded, curator_client):
     response = curator_client.post("/admin/import/", {"token": "forged"}, follow=True)
     assert "This preview is too old or was altered" in response.content.decode()
+
+
+def test_the_admin_refuses_to_confirm_bytes_other_than_those_previewed(seeded, curator_client, uploads):
+    data = edit(exported(curator_client, EXPORTS["figures"]), 0, note="From the file.")
+    _, token = preview(curator_client, "figures.csv", data)
+    (uploads / Table.digest(data)).write_bytes(data.replace(b"From the file.", b"Swapped after."))
+    response = curator_client.post("/admin/import/", {"token": token}, follow=True)
+    assert "The previewed file is no longer on the server: upload it again." in response.content.decode()
+    assert Figure.objects.get(slug="berlin-2016-fig-iraqi-returns").note != "Swapped after."
