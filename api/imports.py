@@ -63,6 +63,15 @@ class ImportResult:
             counts[row.action] += 1
         return counts
 
+    def summary(self) -> str:
+        """The counts in words, as the preview ends: `154 rows: 0 to create, 1 to change, 153 unchanged, 0 refused.`"""
+        counts = self.counts()
+        rows = len(self.rows)
+        return (
+            f"{rows} row{'' if rows == 1 else 's'}: {counts['create']} to create, {counts['change']} to change, "
+            f"{counts['unchanged']} unchanged, {counts['error']} refused."
+        )
+
     def plan_digest(self) -> str:
         """A digest of what the import would do: the admin's confirm refuses a preview it no longer matches."""
         plan = [self.sha256, *((r.number, r.action, r.changes, r.errors) for r in self.rows), self.file_errors]

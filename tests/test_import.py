@@ -291,10 +291,14 @@ def test_the_command_prints_the_preview_and_exits_by_it(seeded, curator_client, 
     assert lines[1:4] == [
         "row 2 berlin-2016-determination-destroy-daesh: change",
         "    actor: “the Coalition (Small Group members)” → “The Coalition”",
-        "154 rows: 0 create, 1 change, 153 unchanged, 0 error.",
+        "154 rows: 0 to create, 1 to change, 153 unchanged, 0 refused.",
     ]
     assert lines[-1] == "Dry run: nothing stored."
     assert err == ""  # under 500 rows: no progress lines
+    assert run_command(path, "--dry-run", "--verbosity", "0")[:2] == (
+        0,
+        "154 rows: 0 to create, 1 to change, 153 unchanged, 0 refused.\nDry run: nothing stored.\n",
+    )
     status, out, _ = run_command(path, "--user", "curator")
     assert status == 0 and out.splitlines()[-1] == "Imported commitments.csv."
     commitment = Commitment.objects.get(slug="berlin-2016-determination-destroy-daesh")
@@ -303,7 +307,7 @@ def test_the_command_prints_the_preview_and_exits_by_it(seeded, curator_client, 
     status, out, err = run_command(path)
     assert status == 1
     assert "    line_of_effort: Object with slug=no-such-line does not exist." in out.splitlines()
-    assert "Nothing stored: 1 error(s)" in err
+    assert "CommandError: Nothing stored: 1 error, listed above by row and column." in err
 
 
 def test_the_command_shows_progress_for_long_files(seeded, curator_client, tmp_path):
@@ -354,7 +358,7 @@ def test_the_admin_previews_then_imports_on_confirm(seeded, curator_client, cura
     data = edit(exported(curator_client, EXPORTS["commitments"]), 0, actor="The Coalition")
     response, token = preview(curator_client, "commitments.csv", data)
     page = response.content.decode()
-    assert "154 rows:\n  0 to create, 1 to change, 153 unchanged,\n  0 refused." in page
+    assert "154 rows: 0 to create, 1 to change, 153 unchanged, 0 refused." in page
     assert '<td rowspan="1">berlin-2016-determination-destroy-daesh</td>' in page
     assert (
         '<td class="column">actor</td><td class="old cell">the Coalition (Small Group members)</td>'

@@ -20,8 +20,7 @@ def preview_lines(result: ImportResult, *, all_rows: bool = False) -> list[str]:
         lines.append(f"row {row.number} {row.key}: {row.action}")
         lines += [f"    {column}: {shown(old)} → {shown(new)}" for column, old, new in row.changes]
         lines += [f"    {column or 'row'}: {message}" for column, message in row.errors]
-    counts = result.counts()
-    lines.append(f"{len(result.rows)} rows: " + ", ".join(f"{n} {action}" for action, n in counts.items()) + ".")
+    lines.append(result.summary())
     return lines
 
 
@@ -45,9 +44,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--resource", choices=sorted(RESOURCES), help="what the file holds (default: read from its header)"
         )
-        parser.add_argument("--all", action="store_true", help="list unchanged rows too")
+        parser.add_argument("--all", action="store_true", help="list unchanged rows too (as --verbosity 2 does)")
 
     def handle(self, *args, **options):
+        self.verbosity = options["verbosity"]
         path = options["file"]
         try:
             data = path.read_bytes()
@@ -57,10 +57,15 @@ class Command(BaseCommand):
         result = import_file(
             data, path.name, resource=options["resource"], user=user, dry_run=options["dry_run"], progress=self.progress
         )
-        for line in preview_lines(result, all_rows=options["all"]):
+        lines = preview_lines(result, all_rows=options["all"] or options["verbosity"] >= 2)
+        for line in lines if options["verbosity"] else lines[-1:]:
             self.stdout.write(line)
         if result.errors:
-            raise CommandError(f"Nothing stored: {len(result.errors)} error(s), listed above by row and column.")
+            count = len(result.errors)
+            raise CommandError(
+                f"Nothing stored: {count} error{'' if count == 1 else 's'}"
+                + (", listed above by row and column." if options["verbosity"] else ".")
+            )
         if options["dry_run"]:
             self.stdout.write("Dry run: nothing stored.")
         else:
@@ -75,5 +80,5 @@ class Command(BaseCommand):
             raise CommandError(f"No user “{username}”.") from None
 
     def progress(self, done, total):
-        if total >= 500:
+        if total >= 500 and self.verbosity:
             self.stderr.write(f"rows {done:,}/{total:,}")
