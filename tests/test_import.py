@@ -414,3 +414,24 @@ def test_the_admin_refuses_to_confirm_bytes_other_than_those_previewed(seeded, c
     response = curator_client.post("/admin/import/", {"token": token}, follow=True)
     assert "The previewed file is no longer on the server: upload it again." in response.content.decode()
     assert Figure.objects.get(slug="berlin-2016-fig-iraqi-returns").note != "Swapped after."
+
+
+def test_the_pledge_matrix_is_read_as_places_in_pledges(seeded, curator_client, curator):
+    matrix = exported(curator_client, "/api/v1/aggregates/pledge-matrix/?format=csv")
+    result = import_file(matrix, "pledge-matrix.csv", user=curator)
+    assert result.resource == "thread-entries" and result.errors == []
+    assert result.counts()["unchanged"] == len(result.rows) > 20
+
+
+def test_an_evidence_item_left_out_of_the_cell_is_taken_off_the_assessment(seeded, curator_client, curator):
+    data = rows_of(exported(curator_client, EXPORTS["assessments"]), 1)
+    lines = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    column = lines[0].index("evidence")
+    kept = lines[1][column].split("; paris-2019-roadmap-2849-2958:")[0]
+    result = import_file(edit(data, 0, evidence=kept), "assessments.csv", user=curator)
+    assert result.applied
+    assessment = Assessment.objects.get_by_key("berlin-2016-determination-destroy-daesh@2019-06-25")
+    assert sorted(assessment.evidence_links.values_list("evidence__slug", flat=True)) == [
+        "paris-2019-roadmap-1272-1385",
+        "paris-2019-roadmap-2195-2339",
+    ]
