@@ -232,6 +232,9 @@ class AssessmentFilter(filters.FilterSet):
     cycle = SlugFilter(AssessmentCycle, field_name="cycle")
     verdict = filters.ChoiceFilter(choices=Verdict.choices, lookup_expr="exact")
     review_state = filters.ChoiceFilter(choices=ReviewState.choices, lookup_expr="exact")
+    # The commitment's own line of effort and meeting: the rows of the verdicts aggregate, listed.
+    line_of_effort = SlugFilter(LineOfEffort, field_name="commitment__line_of_effort")
+    meeting = SlugFilter(Meeting, field_name="commitment__statement__meeting")
 
     class Meta:
         model = Assessment
