@@ -124,12 +124,16 @@ class VerdictCounts:
         }
 
 
+def newest_verdict(commitment: str = "pk") -> Coalesce:
+    """The verdict of the newest approved assessment of the commitment `commitment` names in the outer
+    query (its primary key, or a relation to it), else "not yet assessed": an expression to annotate."""
+    newest = Assessment.objects.approved().filter(commitment=OuterRef(commitment)).order_by("-assessed_on", "-pk")
+    return Coalesce(Subquery(newest.values("verdict")[:1]), Value(Verdict.NOT_ASSESSED.value))
+
+
 def with_verdict(commitments: QuerySet) -> QuerySet:
     """Annotate each commitment with `verdict`: its newest approved assessment's, else "not yet assessed"."""
-    newest = Assessment.objects.approved().filter(commitment=OuterRef("pk")).order_by("-assessed_on", "-pk")
-    return commitments.annotate(
-        verdict=Coalesce(Subquery(newest.values("verdict")[:1]), Value(Verdict.NOT_ASSESSED.value))
-    )
+    return commitments.annotate(verdict=newest_verdict())
 
 
 def verdict_counts(commitments: QuerySet, by: str) -> list[VerdictCounts]:
