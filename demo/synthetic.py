@@ -5,7 +5,8 @@ seed's own sentences (its commitments' quotes and the source statements' other s
 the year and numbers varied. Commitments are valid quotes of those texts (offsets found where the
 text was assembled), about half of them in recurring pledges that come back at a dozen meetings
 with their wording changed a little each time; assessments (verdicts with evidence quoted from a
-later meeting, some superseded, a few drafts), figures, members and participation come along, and every record gets its initial history row, as a curated database has.
+later meeting, some superseded, a few drafts), figures, members and participation come along, and
+every record gets its initial history row, as a curated database has.
 
 Everything is written meeting batch by meeting batch with bulk inserts, so memory stays flat and
 100,000 commitments take a few minutes at most. The same seed number gives the same data.
@@ -224,7 +225,7 @@ def _meeting_batch(factories, rng, vocabulary, lines, members, threads, batch, r
                 )
             )
     _insert(ThreadEntry, entries, counts)
-    _follow_through(factories, rng, [c for c, _ in commitments], statements, figures, counts)
+    _follow_through(factories, rng, meetings, statements, [c for c, _ in commitments], figures, counts)
     return len(commitments)
 
 
@@ -234,7 +235,7 @@ DRAFTED_BY, APPROVED_BY = "demo-curator-a", "demo-curator-b"
 DRAFT_SHARE = 0.1  # of the later assessments, still drafts waiting for review
 
 
-def _follow_through(factories, rng, commitments, statements, figures, counts):
+def _follow_through(factories, rng, meetings, statements, commitments, figures, counts):
     """A batch's assessments: none, one, or one and a later one that supersedes it, each with a verdict whose
     evidence quotes a statement of a later meeting of the batch (its first figure, a report of people freed),
     checked by the rules every write keeps (`assessment_problems`) before the bulk insert.
@@ -242,9 +243,17 @@ def _follow_through(factories, rng, commitments, statements, figures, counts):
     A commitment at the batch's last meeting has no later statement in the batch: its verdict is "no
     evidence available", which needs none.
     """
+    # The inserts set the keys, which drops each row's link to its parent in memory: linked again, the
+    # rules read the meetings without a query.
+    meeting_of = {meeting.pk: meeting for meeting in meetings}
+    for statement in statements:
+        statement.meeting = meeting_of[statement.meeting_id]
+    statement_of = {statement.pk: statement for statement in statements}
+    for commitment in commitments:
+        commitment.statement = statement_of[commitment.statement_id]
     first_figure = {}
     for figure in figures:
-        first_figure.setdefault(figure.statement.slug, figure)
+        first_figure.setdefault(statement_of[figure.statement_id].slug, figure)
     evidence, later = [], {}
     for statement in statements:
         if statement.position != 1 or statement.slug not in first_figure:
