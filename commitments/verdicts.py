@@ -89,19 +89,21 @@ class VerdictCounts:
     def not_assessed(self) -> int:
         return self.counts.get(Verdict.NOT_ASSESSED, 0)
 
+    def _scored(self) -> list[tuple[int, int]]:
+        """(score, commitments) for each scored verdict the group holds."""
+        scores = ((VERDICT_SCORES.get(verdict), n) for verdict, n in self.counts.items())
+        return [(score, n) for score, n in scores if score is not None]
+
     @property
     def scored(self) -> int:
         """Commitments whose verdict has a score."""
-        return sum(n for verdict, n in self.counts.items() if VERDICT_SCORES.get(verdict) is not None)
+        return sum(n for _, n in self._scored())
 
     @property
     def average_score(self) -> float | None:
-        if not self.scored:
-            return None
-        points = sum(
-            VERDICT_SCORES[verdict] * n for verdict, n in self.counts.items() if VERDICT_SCORES.get(verdict) is not None
-        )  # type: ignore[operator]
-        return points / self.scored
+        scored = self._scored()
+        total = sum(n for _, n in scored)
+        return sum(score * n for score, n in scored) / total if total else None
 
     @property
     def percentage(self) -> float | None:
@@ -112,7 +114,7 @@ class VerdictCounts:
 
     def as_row(self) -> dict:
         """The group as the API's aggregate gives it: flat, one column per verdict."""
-        average = self.average_score
+        average, share = self.average_score, self.percentage
         return {
             "key": self.key,
             "name": self.name,
@@ -120,7 +122,7 @@ class VerdictCounts:
             **{verdict.value.replace("-", "_"): self.count(verdict) for verdict in VERDICT_ORDER},
             "scored": self.scored,
             "average_score": None if average is None else round(average, 3),
-            "percentage": None if average is None else round(percentage(average), 1),  # type: ignore[arg-type]
+            "percentage": None if share is None else round(share, 1),
         }
 
 
