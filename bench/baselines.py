@@ -313,8 +313,9 @@ def verdict_rows(commitments, by):
 
     from commitments.verdicts import GROUP_COLUMNS, with_verdict
 
-    key, name, order = GROUP_COLUMNS[by]
-    grouped = with_verdict(commitments.order_by()).values(key, name, order, "verdict").annotate(n=Count("pk"))
+    columns = GROUP_COLUMNS[by]
+    key, _, order, _ = columns
+    grouped = with_verdict(commitments.order_by()).values(*dict.fromkeys(columns), "verdict").annotate(n=Count("pk"))
     return list(grouped.order_by(order, key))
 
 

@@ -36,10 +36,16 @@ from .choices import VERDICT_SCORES, Verdict
 BY_LINE, BY_MEETING = "line", "meeting"
 GROUPINGS = (BY_LINE, BY_MEETING)
 
-# What each grouping reads of a commitment: (key, name, order) columns.
+# What each grouping reads of a commitment: (key, name, order, place) columns; a meeting's short name
+# is its place and year ("Paris 2019"), a line's its name.
 GROUP_COLUMNS = {
-    BY_LINE: ("line_of_effort__slug", "line_of_effort__name", "line_of_effort__position"),
-    BY_MEETING: ("statement__meeting__slug", "statement__meeting__name", "statement__meeting__start_date"),
+    BY_LINE: ("line_of_effort__slug", "line_of_effort__name", "line_of_effort__position", "line_of_effort__name"),
+    BY_MEETING: (
+        "statement__meeting__slug",
+        "statement__meeting__name",
+        "statement__meeting__start_date",
+        "statement__meeting__city",
+    ),
 }
 
 # What each verdict means to a reader (the scale of fixtures/curation/follow-through.yaml, said short).
@@ -80,6 +86,7 @@ class VerdictCounts:
     name: str
     order: object  # the line's position or the meeting's first day
     counts: dict[str, int] = field(default_factory=dict)  # verdict value -> commitments
+    short: str = ""  # for narrow places (a chart's labels): a line's name, a meeting's place and year
 
     @property
     def total(self) -> int:
@@ -143,23 +150,26 @@ def verdict_counts(commitments: QuerySet, by: str) -> list[VerdictCounts]:
     in the lines' or the meetings' order; one query.
 
     `commitments` is a Commitment queryset (all of them, or those a page shows)."""
-    key, name, order = GROUP_COLUMNS[by]
+    columns = GROUP_COLUMNS[by]
+    key, _, order, _ = columns
     rows = (
         with_verdict(commitments.order_by())
-        .values(key, name, order, "verdict")
+        .values(*dict.fromkeys(columns), "verdict")
         .annotate(n=Count("pk"))
         .order_by(order, key)
     )
-    return grouped(rows, key, name, order)
+    return grouped(rows, by)
 
 
-def grouped(rows: Iterable[dict], key: str, name: str, order: str) -> list[VerdictCounts]:
+def grouped(rows: Iterable[dict], by: str) -> list[VerdictCounts]:
     """(group, verdict, n) rows, in the groups' order, as one VerdictCounts per group."""
+    key, name, order, place = GROUP_COLUMNS[by]
     groups: dict[str, VerdictCounts] = {}
     for row in rows:
         group = groups.get(row[key])
         if group is None:
-            group = groups[row[key]] = VerdictCounts(key=row[key], name=row[name], order=row[order])
+            short = f"{row[place]} {row[order].year}" if by == BY_MEETING else row[name]
+            group = groups[row[key]] = VerdictCounts(key=row[key], name=row[name], order=row[order], short=short)
         group.counts[row["verdict"]] = group.counts.get(row["verdict"], 0) + row["n"]
     return list(groups.values())
 
