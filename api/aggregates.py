@@ -1,4 +1,4 @@
-"""Aggregates for dashboards: pledges x meetings, commitments per line of effort, figure series."""
+"""Aggregates for dashboards: pledges x meetings, commitments per line of effort, figure series, verdicts."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commitments.models import Commitment, ThreadEntry
+from commitments.verdicts import BY_LINE, GROUPINGS, verdict_counts
 from meetings.models import Figure, FigureMetric, Meeting
 
 from .csv_lists import matrix_rows, wants_csv
@@ -126,3 +127,46 @@ class FigureSeriesView(APIView):
         if metric not in FigureMetric.values:
             raise ValidationError({"metric": [f"metric must be one of: {', '.join(FigureMetric.values)}."]})
         return Response(FigurePointSerializer(Figure.objects.series(metric), many=True).data)
+
+
+class VerdictCountSerializer(serializers.Serializer):
+    key = serializers.SlugField(help_text="The line of effort's or the meeting's slug.")
+    name = serializers.CharField()
+    total = serializers.IntegerField(help_text="Commitments in the group, assessed or not.")
+    kept = serializers.IntegerField()
+    compromise = serializers.IntegerField()
+    in_the_works = serializers.IntegerField()
+    stalled = serializers.IntegerField()
+    broken = serializers.IntegerField()
+    not_started = serializers.IntegerField()
+    no_evidence = serializers.IntegerField(help_text="“No evidence available”: not scored, never counted as -1.")
+    not_assessed = serializers.IntegerField(
+        help_text="Commitments with no approved assessment (or whose newest says “not yet assessed”): never hidden."
+    )
+    scored = serializers.IntegerField(help_text="Commitments whose verdict has a score (+1, 0 or -1).")
+    average_score = serializers.FloatField(allow_null=True, help_text="Average score on -1..+1; null: none scored.")
+    percentage = serializers.FloatField(
+        allow_null=True,
+        help_text="The average as the G7/G20 Research Group's percentage: (average + 1) / 2 × 100.",
+    )
+
+
+class VerdictsView(APIView):
+    """Commitments counted by the verdict of their newest approved assessment, per line of effort or per meeting.
+
+    Drafts are never counted. Each commitment counts once, in its own line of effort (`by=line`) or
+    at the meeting it was made at (`by=meeting`); those with no approved assessment are counted as
+    `not_assessed`. Where verdicts are scored, the average score and its percentage as the G7/G20
+    Research Group reports compliance ((average + 1) / 2 × 100). As CSV, the same rows.
+    """
+
+    @extend_schema(
+        parameters=[OpenApiParameter("by", enum=list(GROUPINGS), default=BY_LINE)],
+        responses={200: VerdictCountSerializer(many=True), 400: ErrorSerializer},
+    )
+    def get(self, request, format=None):
+        by = request.query_params.get("by", BY_LINE)
+        if by not in GROUPINGS:
+            raise ValidationError({"by": [f"by must be one of: {', '.join(GROUPINGS)}."]})
+        rows = [group.as_row() for group in verdict_counts(Commitment.objects.all(), by)]
+        return Response(VerdictCountSerializer(rows, many=True).data)

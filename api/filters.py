@@ -236,6 +236,9 @@ class AssessmentFilter(filters.FilterSet):
     member = SlugFilter(
         Member, method="filter_member", help_text="Member slug: the assessments that score this member."
     )
+    # The commitment's own line of effort and meeting: the rows of the verdicts aggregate, listed.
+    line_of_effort = SlugFilter(LineOfEffort, field_name="commitment__line_of_effort")
+    meeting = SlugFilter(Meeting, field_name="commitment__statement__meeting")
 
     class Meta:
         model = Assessment

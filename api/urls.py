@@ -8,7 +8,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import routers
 
-from .aggregates import CommitmentsByLineView, FigureSeriesView, PledgeMatrixView
+from .aggregates import CommitmentsByLineView, FigureSeriesView, PledgeMatrixView, VerdictsView
 from .docs_pages import RedocView, redoc_bundle_view
 from .views import (
     APIRoot,
@@ -47,6 +47,7 @@ urlpatterns = [
     path("aggregates/pledge-matrix/", PledgeMatrixView.as_view(), name="pledge-matrix"),
     path("aggregates/commitments-by-line/", CommitmentsByLineView.as_view(), name="commitments-by-line"),
     path("aggregates/figure-series/", FigureSeriesView.as_view(), name="figure-series"),
+    path("aggregates/verdicts/", VerdictsView.as_view(), name="verdicts"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", RedocView.as_view(url_name="api:schema"), name="redoc"),

@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from accounts.roles import AUDITORS, CURATORS
 from commitments.models import (
     Assessment,
     AssessmentCycle,
@@ -44,6 +45,7 @@ from .filters import (
 )
 from .history import HistoryMixin
 from .pagination import CursorPagination
+from .permissions import roles_of
 from .serializers import (
     AssessmentCycleSerializer,
     AssessmentSerializer,
@@ -69,7 +71,7 @@ class APIRoot(routers.APIRootView):
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         fmt = kwargs.get("format")
-        for name in ("pledge-matrix", "commitments-by-line", "figure-series", "snapshot", "schema", "docs"):
+        for name in ("pledge-matrix", "commitments-by-line", "figure-series", "verdicts", "snapshot", "schema", "docs"):
             response.data[name] = reverse(f"api:{name}", request=request, format=fmt if name != "docs" else None)
         return response
 
@@ -331,8 +333,9 @@ class AssessmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mod
             ),
             Prefetch("money_stages", queryset=MoneyStage.objects.select_related("evidence").in_stage_order()),
         )
-        if not self.request.user.is_authenticated:
-            # Drafts wait for review: readers see approved assessments only.
+        if not roles_of(self.request.user) & {CURATORS, AUDITORS}:
+            # Drafts wait for review: readers (signed in or not) see approved assessments only; curators
+            # and auditors see drafts too.
             rows = rows.filter(review_state=ReviewState.APPROVED)
         return rows
 

@@ -55,7 +55,14 @@ def raw_timeline(thread):
 
 def raw_pledge(thread):
     """What a pledge's page shows: the pledge, its commitments with statement and meeting, their newest assessments."""
-    from commitments.models import STORY_COMMITMENT_FIELDS, STORY_MEETING_FIELDS, Assessment, Thread, ThreadEntry
+    from commitments.models import (
+        STORY_COMMITMENT_FIELDS,
+        STORY_MEETING_FIELDS,
+        Assessment,
+        AssessmentEvidence,
+        Thread,
+        ThreadEntry,
+    )
 
     head = list(
         Thread.objects.filter(pk=thread.pk).values(
@@ -78,12 +85,51 @@ def raw_pledge(thread):
             *(f"commitment__statement__meeting__{name}" for name in STORY_MEETING_FIELDS),
         )
     )
-    latest = list(
-        Assessment.objects.newest_of([step["commitment_id"] for step in steps]).values(
-            "commitment_id", "assessed_on", "status", "funding_stage", "evidence_url", "note", "assessor"
+    # Its approved assessments (its verdict today and its course across cycles) and their evidence.
+    approved = Assessment.objects.approved().filter(commitment_id__in=[step["commitment_id"] for step in steps])
+    assessments = list(
+        approved.order_by("assessed_on", "pk").values(
+            "pk",
+            "commitment_id",
+            "assessed_on",
+            "verdict",
+            "status",
+            "funding_stage",
+            "evidence_url",
+            "note",
+            "assessor",
+            "supersedes_id",
+            "supersedes__assessed_on",
+            "supersedes__verdict",
+            "supersede_reason",
+            "cycle__slug",
+            "cycle__name",
+            "cycle__from_meeting__start_date",
+            "cycle__to_meeting__end_date",
         )
     )
-    return dumps({"thread": head, "timeline": steps, "assessments": latest})
+    evidence = list(
+        AssessmentEvidence.objects.filter(assessment__in=approved)
+        .order_by("evidence__slug")
+        .values(
+            "assessment_id",
+            "relied_on",
+            "evidence__quote",
+            "evidence__start",
+            "evidence__end",
+            "evidence__url",
+            "evidence__title",
+            "evidence__publisher",
+            "evidence__published_on",
+            "evidence__passage",
+            "evidence__self_reported",
+            "evidence__statement__slug",
+            "evidence__statement__title",
+            "evidence__statement__meeting__city",
+            "evidence__statement__meeting__start_date",
+        )
+    )
+    return dumps({"thread": head, "timeline": steps, "assessments": assessments, "evidence": evidence})
 
 
 def raw_matrix(entries=None):
@@ -239,6 +285,7 @@ def raw_public_matrix():
     """What the home page shows unfiltered: the lines and years (its filters), the meetings of its window
     of years (its columns), the recurring pledges made at them (counted and paged), the first page's cells."""
     from commitments.models import LineOfEffort, ThreadEntry
+    from commitments.verdicts import newest_verdict
     from meetings.models import Meeting
     from public.matrix import PLEDGES_PER_PAGE, meeting_window
 
@@ -252,8 +299,42 @@ def raw_public_matrix():
     )
     entries = ThreadEntry.objects.at_meetings([meeting["pk"] for meeting in meetings])
     threads = list(entries.thread_ids())
-    cells = list(entries.filter(thread_id__in=threads[:PLEDGES_PER_PAGE]).meeting_matrix())
+    cells = list(
+        entries.filter(thread_id__in=threads[:PLEDGES_PER_PAGE])
+        .meeting_matrix()
+        .annotate(verdict=newest_verdict("commitment"))
+    )
     return dumps({"lines": lines, "years": per_year, "meetings": meetings, "pledges": len(threads), "cells": cells})
+
+
+def verdict_rows(commitments, by):
+    """Commitments counted by line (or meeting) and the verdict of their newest approved assessment, as rows."""
+    from django.db.models import Count
+
+    from commitments.verdicts import GROUP_COLUMNS, with_verdict
+
+    columns = GROUP_COLUMNS[by]
+    key, _, order, _ = columns
+    grouped = with_verdict(commitments.order_by()).values(*dict.fromkeys(columns), "verdict").annotate(n=Count("pk"))
+    return list(grouped.order_by(order, key))
+
+
+def raw_verdicts(by="line"):
+    """What the verdicts aggregate gives: every commitment counted by its group and its newest approved verdict."""
+    from commitments.models import Commitment
+
+    return dumps(verdict_rows(Commitment.objects.all(), by))
+
+
+def raw_follow_through():
+    """What the follow-through page shows: verdicts by line of effort, the latest meetings, verdicts by meeting."""
+    from commitments.models import Commitment
+    from meetings.models import Meeting
+    from public.follow_through import MEETINGS_SHOWN
+
+    latest = list(Meeting.objects.order_by("-start_date", "-slug").values_list("pk", flat=True)[: MEETINGS_SHOWN + 1])
+    shown = Commitment.objects.filter(statement__meeting_id__in=latest[:MEETINGS_SHOWN])
+    return dumps({"line": verdict_rows(Commitment.objects.all(), "line"), "meeting": verdict_rows(shown, "meeting")})
 
 
 def commitment_subject(statement):

@@ -175,6 +175,7 @@ def group_pages(options):
         page_subjects,
         raw_commitment,
         raw_commitments,
+        raw_follow_through,
         raw_lines,
         raw_matrix,
         raw_meeting,
@@ -184,6 +185,7 @@ def group_pages(options):
         raw_search,
         raw_statement,
         raw_timeline,
+        raw_verdicts,
     )
 
     client = Client()
@@ -201,6 +203,13 @@ def group_pages(options):
         ("public: commitments", "/commitments/", raw_commitments),
         ("public: a commitment", f"/commitments/{commitment.slug}/", lambda: raw_commitment(commitment)),
         ("public: search", "/search/?" + urlencode({"q": SEARCH_WORDS}), raw_search),
+        ("verdicts by line of effort (API aggregate)", "/api/v1/aggregates/verdicts/?by=line", raw_verdicts),
+        (
+            "verdicts by meeting (API aggregate)",
+            "/api/v1/aggregates/verdicts/?by=meeting",
+            lambda: raw_verdicts("meeting"),
+        ),
+        ("public: follow-through", "/follow-through/", raw_follow_through),
     ]
     figures = []
     for name, url, raw in pages:

@@ -14,8 +14,9 @@ that peak memory figures are each its own:
   dumped with orjson, and a page 90 % deep against the first page;
 - the list over HTTP under gunicorn (2 workers, production settings) against a plain Django view
   returning the same rows with orjson, in requests per second at a fixed concurrency;
-- the thread timeline, the pledge matrix and each public page against raw queries for the same
-  data, with their query counts (which must not change with the data);
+- the thread timeline, the pledge matrix, each public page (the follow-through page too) and the
+  verdicts aggregate against raw queries for the same data, with their query counts (which must
+  not change with the data);
 - the admin's commitments changelist: its queries, and its time at 100k against 10k;
 - snapshot export against `dumpdata` of the same records, restore into an empty database against
   `loaddata` of dumpdata's output: time, and peak memory from 10k to 100k;

@@ -4,8 +4,9 @@ Meetings run over decades, a few statements each, every statement a real-length 
 seed's own sentences (its commitments' quotes and the source statements' other sentences), with
 the year and numbers varied. Commitments are valid quotes of those texts (offsets found where the
 text was assembled), about half of them in recurring pledges that come back at a dozen meetings
-with their wording changed a little each time; assessments, figures, members and participation
-come along, and every record gets its initial history row, as a curated database has.
+with their wording changed a little each time; assessments (verdicts with evidence quoted from a
+later meeting, some superseded, a few drafts), figures, members and participation come along, and
+every record gets its initial history row, as a curated database has.
 
 Everything is written meeting batch by meeting batch with bulk inserts, so memory stays flat and
 100,000 commitments take a few minutes at most. The same seed number gives the same data.
@@ -22,10 +23,14 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from commitments.assessments import assessment_problems
+from commitments.choices import VERDICT_STATUS, ReviewState, Verdict
 from commitments.models import (
     Assessment,
+    AssessmentEvidence,
     ChangeKind,
     Commitment,
+    Evidence,
     ImplementationStatus,
     LineOfEffort,
     Strength,
@@ -209,7 +214,6 @@ def _meeting_batch(factories, rng, vocabulary, lines, members, threads, batch, r
     _insert(Figure, figures, counts)
     _insert(Participation, participations, counts)
 
-    assessments = []
     for commitment, plan in commitments:
         if plan is not None:
             position = plan.last_position + 1
@@ -220,17 +224,88 @@ def _meeting_batch(factories, rng, vocabulary, lines, members, threads, batch, r
                     thread=plan.thread, commitment=commitment, position=position, change_kind=kind
                 )
             )
-        for k in range(rng.choice([0, 0, 0, 1, 2])):
-            assessments.append(
-                factories.AssessmentFactory.build(
-                    commitment=commitment,
-                    assessed_on=commitment.statement.meeting.start_date + datetime.timedelta(days=180 * (k + 1)),
-                    status=rng.choice(ImplementationStatus.values),
-                )
-            )
     _insert(ThreadEntry, entries, counts)
-    _insert(Assessment, assessments, counts)
+    _follow_through(factories, rng, meetings, statements, [c for c, _ in commitments], figures, counts)
     return len(commitments)
+
+
+# The verdicts the demo gives, "no evidence available" among them; a curator drafts, another approves.
+DEMO_VERDICTS = [v for v in Verdict if v != Verdict.NOT_ASSESSED]
+DRAFTED_BY, APPROVED_BY = "demo-curator-a", "demo-curator-b"
+DRAFT_SHARE = 0.1  # of the later assessments, still drafts waiting for review
+
+
+def _follow_through(factories, rng, meetings, statements, commitments, figures, counts):
+    """A batch's assessments: none, one, or one and a later one that supersedes it, each with a verdict whose
+    evidence quotes a statement of a later meeting of the batch (its first figure, a report of people freed),
+    checked by the rules every write keeps (`assessment_problems`) before the bulk insert.
+
+    A commitment at the batch's last meeting has no later statement in the batch: its verdict is "no
+    evidence available", which needs none.
+    """
+    # The inserts set the keys, which drops each row's link to its parent in memory: linked again, the
+    # rules read the meetings without a query.
+    meeting_of = {meeting.pk: meeting for meeting in meetings}
+    for statement in statements:
+        statement.meeting = meeting_of[statement.meeting_id]
+    statement_of = {statement.pk: statement for statement in statements}
+    for commitment in commitments:
+        commitment.statement = statement_of[commitment.statement_id]
+    first_figure = {}
+    for figure in figures:
+        first_figure.setdefault(statement_of[figure.statement_id].slug, figure)
+    evidence, later = [], {}
+    for statement in statements:
+        if statement.position != 1 or statement.slug not in first_figure:
+            continue
+        figure = first_figure[statement.slug]
+        item = Evidence(
+            slug=f"{statement.slug}-evidence",
+            statement=statement,
+            start=figure.start,
+            end=figure.end,
+            quote=figure.quote,
+            self_reported=True,
+        )
+        evidence.append(item)
+        later[statement.meeting.start_date] = item
+    _insert(Evidence, evidence, counts)
+    reports = sorted(later.items())
+
+    def built(commitment, days, supersedes=None):
+        made = commitment.statement.meeting.start_date
+        on = made + datetime.timedelta(days=days)
+        source = next((item for day, item in reports if made < day <= on), None)
+        verdict = rng.choice(DEMO_VERDICTS) if source else Verdict.NO_EVIDENCE
+        draft = supersedes is not None and rng.random() < DRAFT_SHARE
+        assessment = factories.AssessmentFactory.build(
+            commitment=commitment,
+            assessed_on=on,
+            verdict=verdict,
+            status=VERDICT_STATUS.get(verdict, ImplementationStatus.NOT_ASSESSED),
+            supersedes=supersedes,
+            supersede_reason="recalibrated: new material" if supersedes else "",
+            review_state=ReviewState.DRAFT if draft else ReviewState.APPROVED,
+            drafted_by=DRAFTED_BY,
+            approved_by="" if draft else APPROVED_BY,
+        )
+        uses = [source] if source and verdict != Verdict.NO_EVIDENCE else []
+        problems = assessment_problems(assessment, uses)
+        if problems:
+            raise ValueError(f"A generated assessment breaks the follow-through's rules: {problems}")
+        return assessment, uses
+
+    plans = [(commitment, rng.choice([0, 0, 0, 1, 2])) for commitment in commitments]
+    first = [(built(commitment, 180), n) for commitment, n in plans if n]
+    _insert(Assessment, [assessment for (assessment, _), _ in first], counts)
+    second = [built(assessment.commitment, 360, supersedes=assessment) for (assessment, _), n in first if n == 2]
+    _insert(Assessment, [assessment for assessment, _ in second], counts)
+    links = [
+        AssessmentEvidence(assessment=assessment, evidence=item, relied_on="People freed: the campaign went on.")
+        for assessment, uses in [pair for pair, _ in first] + second
+        for item in uses
+    ]
+    _insert(AssessmentEvidence, links, counts)
 
 
 def _change_kind(rng, before, now):

@@ -6,7 +6,8 @@ from django.db.models import CharField, Value
 from django.utils.html import escape, format_html
 from markupsafe import Markup
 
-from commitments.models import ChangeKind, Commitment, Strength, Thread
+from commitments.models import ChangeKind, Commitment, Strength, Thread, Verdict
+from commitments.verdicts import VERDICT_MEANINGS, VERDICT_ORDER
 from core.spans import display_text
 from meetings.models import Meeting, MeetingFormat, Statement, StatementKind
 
@@ -51,6 +52,41 @@ def change_kind(kind):
 def change_legend():
     """Every change kind with its symbol, word and meaning, in the model's order."""
     return [(kind, CHANGE_SYMBOLS[kind], kind.label.lower(), CHANGE_MEANINGS[kind]) for kind in ChangeKind]
+
+
+# A symbol beside each verdict's word, as for change kinds: never colour alone.
+VERDICT_SYMBOLS = {
+    Verdict.KEPT: "✓",
+    Verdict.COMPROMISE: "◐",
+    Verdict.IN_THE_WORKS: "↻",
+    Verdict.STALLED: "‖",
+    Verdict.BROKEN: "✗",
+    Verdict.NOT_STARTED: "○",
+    Verdict.NO_EVIDENCE: "?",
+    Verdict.NOT_ASSESSED: "–",
+}
+
+# Built once, by value: the matrix marks a verdict in many cells.
+VERDICT_MARKUP = {
+    verdict.value: format_html(
+        '<span class="verdict verdict-{}"><span class="verdict-symbol" aria-hidden="true">{}</span> '
+        '<span class="verdict-word">{}</span></span>',
+        verdict.value,
+        VERDICT_SYMBOLS[verdict],
+        verdict.label.lower(),
+    )
+    for verdict in Verdict
+}
+
+
+def verdict(value):
+    """A verdict as its symbol (hidden from screen readers) and its word, on its tint."""
+    return VERDICT_MARKUP[Verdict(value).value]
+
+
+def verdict_legend():
+    """Every verdict with its symbol, word and meaning, in the order tables give them."""
+    return [(v, VERDICT_SYMBOLS[v], v.label.lower(), VERDICT_MEANINGS[v]) for v in VERDICT_ORDER]
 
 
 def figure_text(figure):

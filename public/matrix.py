@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
-from commitments.models import ThreadEntry
+from commitments.models import ThreadEntry, Verdict
+from commitments.verdicts import newest_verdict
 from meetings.models import Meeting
 
-from .display import CHANGE_MARKUP
+from .display import CHANGE_MARKUP, VERDICT_MARKUP
 from .links import Route, page_url, with_query
 from .paging import paginate
 
@@ -96,7 +97,7 @@ class MatrixRow:
     title: str
     url: str  # the pledge's page; each cell links a quote on it
     columns: list[Column]
-    # column index -> [(commitment slug, change kind's value, position in the pledge)]
+    # column index -> [(commitment slug, change kind's value, position in the pledge, verdict or None)]
     entries: dict = field(default_factory=dict)
 
     def cells(self):
@@ -117,20 +118,27 @@ class MatrixRow:
                 continue
             parts.append(column.opening)
             if len(made) == 1:
-                [(commitment, kind, _)] = made
+                [(commitment, kind, _, verdict)] = made
                 parts.append(
                     f'<a class="kind kind-{escape(kind)}" href="{url}#c-{escape(commitment)}">{CHANGE_MARKUP[kind]}'
-                    f'<span class="visually-hidden">: {title}, {column.name}</span></a>'
+                    f'<span class="visually-hidden">: {title}, {column.name}</span></a>{_verdict(verdict)}'
                 )
             else:
                 parts.extend(
                     f'<a class="kind kind-{escape(kind)}" href="{url}#c-{escape(commitment)}">{CHANGE_MARKUP[kind]} '
                     f'<span class="kind-no"><span class="visually-hidden">no. </span>{position}</span>'
-                    f'<span class="visually-hidden">: {title}, {column.name}</span></a>'
-                    for commitment, kind, position in made
+                    f'<span class="visually-hidden">: {title}, {column.name}</span></a>{_verdict(verdict)}'
+                    for commitment, kind, position, verdict in made
                 )
             parts.append("</td>")
         return Markup("".join(parts))  # noqa: S704 - every value is escaped above (positions are integers)
+
+
+def _verdict(verdict):
+    """A cell's verdict beside its change kind, where its commitment is assessed (an unmarked cell is not)."""
+    if verdict is None or verdict == Verdict.NOT_ASSESSED:
+        return ""
+    return f'<span class="visually-hidden">, verdict:</span> {VERDICT_MARKUP[verdict]}'
 
 
 @dataclass
@@ -168,7 +176,7 @@ def build_matrix(entries, meetings, lines):
                 groups.append(LineGroup(line=line, rows=[]))
             groups[-1].rows.append(row)
         row.entries.setdefault(index, []).append(
-            (entry["commitment__slug"], entry["change_kind"], int(entry["position"]))
+            (entry["commitment__slug"], entry["change_kind"], int(entry["position"]), entry.get("verdict"))
         )
     return groups
 
@@ -214,7 +222,12 @@ def matrix_page(filters, per_year, lines, page):
     )
     # The page's pledges are those the filters chose (whole pledges, by their line and words): their
     # cells need no second search.
-    cells = at_columns.filter(thread_id__in=list(pager.page.object_list)).meeting_matrix()
+    # Each cell's verdict (its commitment's newest approved assessment) in the same query.
+    cells = (
+        at_columns.filter(thread_id__in=list(pager.page.object_list))
+        .meeting_matrix()
+        .annotate(verdict=newest_verdict("commitment"))
+    )
     return MatrixPage(
         window=window,
         columns=columns,

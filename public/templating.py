@@ -38,6 +38,9 @@ def environment(**options):
         today=today,
         change_kind=display.change_kind,
         change_legend=display.change_legend,
+        verdict=display.verdict,
+        verdict_legend=display.verdict_legend,
+        verdict_meaning=display.VERDICT_MEANINGS.get,
         **display.CHOICES,
     )
     env.filters.update(

@@ -14,6 +14,7 @@ urlpatterns = [
     path("meetings/<slug:slug>/", views.meeting, name="meeting"),
     path("statements/<slug:slug>/", views.statement, name="statement"),
     path("lines-of-effort/", views.lines_of_effort, name="lines"),
+    path("follow-through/", views.follow_through_overview, name="follow-through"),
     path("commitments/", views.commitments, name="commitments"),
     path("commitments/<slug:slug>/", views.commitment, name="commitment"),
 ]

@@ -13,10 +13,12 @@ from django.urls import reverse
 
 from commitments import search as record_search
 from commitments.models import Assessment, Commitment, LineOfEffort, Thread, ThreadEntry, TimelineStep
+from commitments.verdicts import BY_LINE, BY_MEETING
 from meetings.models import Figure, FigureMetric, Meeting, Participation, ParticipationRole, Statement
 
 from .charts import counts_chart, series_chart, year_chart
 from .display import named_records
+from .follow_through import follow_through_page, pledge_follow_through
 from .forms import CommitmentFilterForm, MatrixFilterForm, SearchForm
 from .fragments import follow_through, quoted_commitments, timeline_steps
 from .highlight import Span, highlighted_text, marked_words, quote_in_context
@@ -128,7 +130,9 @@ def pledge(request, slug):
     thread = get_object_or_404(Thread.objects.select_related("line_of_effort"), slug=slug)
     # Two plain queries: a prefetch of the entries would cost more than either.
     steps = TimelineStep.chain(list(ThreadEntry.objects.story_of(thread)))
-    latest = Assessment.objects.latest_of([step.entry.commitment_id for step in steps])
+    # Its approved assessments and their evidence: its verdict today, its course across cycles, and the
+    # newest of each commitment for its card.
+    followed = pledge_follow_through(step.entry.commitment for step in steps)
     meetings = thread.meetings_in_order([step.entry for step in steps])
     context = {
         "thread": thread,
@@ -136,19 +140,55 @@ def pledge(request, slug):
         # A quote's `cite` is an absolute address: the host is read once, not once per quote.
         "timeline": timeline_steps(
             steps,
-            latest,
+            followed.latest,
             f"{request.scheme}://{request.get_host()}",
             named_records([note for step in steps for note in (step.entry.note, step.entry.commitment.note)]),
         ),
         "meetings": meetings,
         # Its course in one line, the page's answer, from the same steps.
         "trajectory": trajectory_line(steps),
+        "followed": followed,
         "data_links": [
             DataLink("This pledge's timeline, with the word differences", api_url("thread-detail", thread.slug)),
             list_link("Its commitments", "commitment-list", thread=thread.slug),
+            *(
+                list_link(
+                    f"Assessments of {step.entry.commitment.statement.meeting.short_name()} (no. "
+                    f"{step.entry.position})",
+                    "assessment-list",
+                    commitment=step.entry.commitment.slug,
+                )
+                for step in steps
+                if step.entry.commitment_id in followed.latest
+            ),
         ],
     }
     return render(request, "public/pledge.html", context)
+
+
+def follow_through_overview(request):
+    """What became of the pledges: the commitments' verdicts by line of effort and by meeting, each as a
+    chart and its table, with how many are not assessed; approved assessments only."""
+    pages = {
+        BY_LINE: lambda key: with_query(page_url("public:matrix"), {"line_of_effort": key}),
+        BY_MEETING: lambda key: page_url("public:meeting", key),
+    }
+    filters = {BY_LINE: "line_of_effort", BY_MEETING: "meeting"}
+    context = {
+        "page": follow_through_page(
+            lambda by, key: pages[by](key),
+            lambda by, key: list_link("Its assessments", "assessment-list", **{filters[by]: key}),
+        ),
+        "data_links": [
+            *(
+                DataLink(f"Verdicts by {word}", api_url("verdicts", by=by), api_url("verdicts", by=by, format="csv"))
+                for by, word in ((BY_LINE, "line of effort"), (BY_MEETING, "meeting, every meeting"))
+            ),
+            list_link("Every approved assessment, with its evidence", "assessment-list"),
+            list_link("Assessment cycles", "assessmentcycle-list"),
+        ],
+    }
+    return render(request, "public/follow_through.html", context)
 
 
 def meetings(request):

@@ -40,6 +40,7 @@ CSV_ADDRESSES = [
     "/api/v1/aggregates/pledge-matrix/",
     "/api/v1/aggregates/commitments-by-line/",
     "/api/v1/aggregates/figure-series/?metric=people-freed",
+    "/api/v1/aggregates/verdicts/?by=meeting",
     "/api/v1/threads/stabilization-funding/",
     "/api/v1/threads/syria-political-settlement-2254/",
     "/api/v1/commitments/rome-2021-pledge-drive/",

@@ -214,6 +214,7 @@ GOLDEN = {
     "assessment": ("api:assessment-detail", ["rome-2021-pledge-drive@2022-06-30"], {}),
     "commitments-by-line": ("api:commitments-by-line", [], {}),
     "figure-series": ("api:figure-series", [], {"metric": "territory"}),
+    "verdicts": ("api:verdicts", [], {"by": "line"}),
 }
 
 

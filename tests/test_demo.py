@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
+from commitments.assessments import assessment_problems
 from commitments.models import Assessment, Commitment, Thread
 from meetings.models import Figure, Meeting, Statement
 from snapshots.export import export_snapshot
@@ -20,6 +21,16 @@ def test_generate_demo_fills_an_empty_database_with_valid_quotes_and_threads(tmp
     assert Commitment.objects.count() == 450
     assert Meeting.objects.count() == 3 and Statement.objects.count() == 5
     assert Figure.objects.exists() and Assessment.objects.exists()
+    # Follow-through at scale: verdicts with evidence quoted from a later meeting, some superseded, some drafts,
+    # each keeping the rules a curator's would (checked again here, on the stored rows).
+    assessments = Assessment.objects.select_related("commitment__statement__meeting", "cycle", "supersedes")
+    assert assessments.filter(review_state="draft").exists() and assessments.filter(supersedes__isnull=False).exists()
+    assert (
+        assessments.exclude(verdict__in=["not-assessed", "no-evidence"]).filter(evidence_links__isnull=True).count()
+        == 0
+    )
+    for assessment in assessments.exclude(verdict="no-evidence")[:100]:
+        assert assessment_problems(assessment) == {}, assessment
     # Every record validates as a curator's would, and a snapshot of it verifies (every quote checked).
     for commitment in Commitment.objects.select_related("statement", "line_of_effort")[:200]:
         commitment.full_clean()
@@ -40,6 +51,8 @@ def test_generate_demo_is_reproducible_and_refuses_a_database_with_data():
     first = list(Commitment.objects.order_by("slug").values_list("slug", "quote", "start"))
     with pytest.raises(CommandError, match="already holds statements"):
         call_command("generate_demo", "--commitments", "10", verbosity=0)
+    # A later assessment supersedes an earlier one, which it protects: let go of that first.
+    Assessment.objects.update(supersedes=None)
     for model in reversed(curated_models()):
         model.objects.all().delete()
     call_command("generate_demo", "--commitments", "120", "--seed", "7", verbosity=0)

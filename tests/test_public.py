@@ -41,6 +41,7 @@ PAGES = [
     ("public:lines", [], "Lines of effort"),
     ("public:commitments", [], "Commitments"),
     ("public:commitment", ["berlin-2016-condemn-atrocities"], "Condemn Da'esh's atrocities"),
+    ("public:follow-through", [], "Follow-through"),
     ("public:search", [], "Search"),
 ]
 
@@ -60,6 +61,8 @@ class MatrixReader(HTMLParser):
         self.pledge = self.meeting = None
         self.hidden = 0
         self.symbol = False
+        # Each cell's verdicts, read apart from its change kinds: {(pledge, meeting): ["✓ kept", ...]}.
+        self.verdicts, self.in_verdict = {}, 0
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -72,6 +75,10 @@ class MatrixReader(HTMLParser):
             self.rows[self.pledge][self.meeting] = []
         elif tag == "a" and self.meeting:
             self.links.setdefault((self.pledge, self.meeting), []).append(attrs["href"])
+        elif tag == "span" and self.meeting and (self.in_verdict or "verdict" in attrs.get("class", "").split()):
+            if not self.in_verdict:
+                self.verdicts.setdefault((self.pledge, self.meeting), []).append("")
+            self.in_verdict += 1
         elif tag == "span" and self.meeting:
             classes = attrs.get("class", "")
             if self.hidden or "visually-hidden" in classes:
@@ -81,10 +88,16 @@ class MatrixReader(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "td":
             self.meeting = None
+        elif tag == "span" and self.in_verdict:
+            self.in_verdict -= 1
         elif tag == "span" and self.hidden:
             self.hidden -= 1
 
     def handle_data(self, data):
+        if self.in_verdict:
+            said = self.verdicts[(self.pledge, self.meeting)]
+            said[-1] = f"{said[-1]} {data.strip()}".strip()
+            return
         if self.meeting and not self.hidden and data.strip():
             cell = self.rows[self.pledge][self.meeting]
             if self.symbol:
@@ -892,6 +905,7 @@ def populate(size):
         "public:meeting": [statements[0].meeting.slug],
         "public:statement": [statements[0].slug],
         "public:lines": [],
+        "public:follow-through": [],
         "public:search": [],
     }
 
@@ -899,8 +913,10 @@ def populate(size):
 # Matrix: lines of effort and meetings per year (the filters' choices), the meetings of the window of
 # years shown (its columns), the pledges made at them (what it pages through), the page's entries; two
 # more than before it was paged and windowed, whatever the number of pledges and meetings.
-# A pledge: the thread, its entries with commitment, statement and meeting, their newest assessments (its
-# one-line course is written from the entries: no query of its own).
+# A pledge: the thread, its entries with commitment, statement and meeting, their approved assessments
+# with cycles, the evidence of those (one more since issue 18: its verdict today and its course across
+# cycles; the newest of each commitment is found among them); its one-line course is written from the
+# entries: no query of its own.
 # Meetings: their count and a page of them (paged, one more than before), their statements with counts.
 # Meeting: the meeting, its statements with counts, conflicting joins, participation, pledges made there.
 # Statement: the statement, its commitments, their places in recurring pledges, figures, participation quotes.
@@ -914,11 +930,13 @@ QUERIES = {
     "public:commitments": 5,
     "public:commitment": 3,
     "public:matrix": 5,
-    "public:pledge": 3,
+    "public:pledge": 4,
     "public:meetings": 3,
     "public:meeting": 5,
     "public:statement": 5,
     "public:lines": 6,
+    # Follow-through: commitments by line and verdict, the latest meetings, their commitments by meeting and verdict.
+    "public:follow-through": 3,
     # The search page without words reads nothing; with words, see SEARCH_QUERIES.
     "public:search": 0,
 }

@@ -21,6 +21,7 @@ PAGES = {
     "pledge-joined-words": "/pledges/vigilance-security-vacuums/",
     "statement": "/statements/rome-2021-ministerial-statement/",
     "lines-of-effort": "/lines-of-effort/",
+    "follow-through": "/follow-through/",
     "commitments": "/commitments/",
     "commitments-filtered": "/commitments/?meeting=berlin-2016-small-group&has_thread=false",
     "commitment": "/commitments/berlin-2016-condemn-atrocities/",

@@ -1,0 +1,248 @@
+"""What became of the pledges, as the public pages show it: a pledge's verdict today and its course across
+assessment cycles, and the follow-through page's verdicts by line of effort and by meeting, each a chart
+and its table.
+
+Readers see approved assessments only (`Assessment.objects.approved()`); counting is
+`commitments.verdicts`'. The charts are drawn as `public.charts` draws the others: geometry here, the
+template draws it, the stylesheet colours it, and each verdict also has its symbol and word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from commitments.models import Assessment, AssessmentEvidence, Commitment
+from commitments.verdicts import BY_LINE, BY_MEETING, VERDICT_ORDER, VerdictCounts, overall, verdict_counts
+from meetings.models import Meeting
+
+from .charts import BAR, HEADER, ROW, legible_width, roomy_width
+from .display import VERDICT_SYMBOLS
+
+# The follow-through page counts the latest meetings' commitments by meeting, as many as a chart holds;
+# the API's aggregate (linked from the page) gives every meeting.
+MEETINGS_SHOWN = 12
+
+
+# -- a pledge's follow-through ------------------------------------------------------------------------
+
+
+@dataclass
+class Reported:
+    """An approved assessment as a pledge's page tells it: what was promised, what was reported, on what evidence."""
+
+    assessment: Assessment
+    commitment: Commitment  # what was promised: its quote and meeting
+    evidence: list[AssessmentEvidence] = field(default_factory=list)
+    superseded_by: list[Assessment] = field(default_factory=list)  # later approved verdicts that recalibrate it
+
+
+@dataclass
+class CycleStory:
+    cycle: object  # AssessmentCycle, or None for assessments in no cycle
+    reports: list[Reported]
+
+
+@dataclass
+class PledgeFollowThrough:
+    today: Reported | None  # the newest approved assessment among the pledge's commitments
+    cycles: list[CycleStory]
+    latest: dict[int, Assessment]  # {commitment id: its newest approved assessment}, for the timeline's cards
+
+
+def pledge_follow_through(commitments: Iterable[Commitment]) -> PledgeFollowThrough:
+    """The approved assessments of a pledge's commitments, by cycle in time order, with their evidence; two
+    queries whatever the pledge holds (the commitments are those its page read already)."""
+    by_id = {commitment.pk: commitment for commitment in commitments}
+    approved = Assessment.objects.approved().filter(commitment_id__in=list(by_id))
+    rows = list(
+        approved.select_related("cycle__from_meeting", "cycle__to_meeting", "supersedes")
+        .defer("cycle__from_meeting__provenance_note", "cycle__to_meeting__provenance_note")
+        .order_by("assessed_on", "pk")
+    )
+    # The evidence of the same assessments, read by a subquery: one query even for a pledge without any.
+    links = (
+        AssessmentEvidence.objects.filter(assessment__in=approved)
+        .select_related("evidence__statement__meeting")
+        .defer("evidence__statement__text", "evidence__statement__meeting__provenance_note")
+        .order_by("evidence__slug")
+    )
+    reports = {row.pk: Reported(assessment=row, commitment=by_id[row.commitment_id]) for row in rows}
+    for link in links:
+        reports[link.assessment_id].evidence.append(link)
+    latest: dict[int, Assessment] = {}
+    for row in rows:  # oldest first: the newest of each commitment is the last one set
+        latest[row.commitment_id] = row
+        if row.supersedes_id in reports:
+            reports[row.supersedes_id].superseded_by.append(row)
+    cycles: dict[object, CycleStory] = {}
+    for row in sorted(rows, key=_cycle_order):
+        cycles.setdefault(row.cycle_id, CycleStory(cycle=row.cycle, reports=[])).reports.append(reports[row.pk])
+    return PledgeFollowThrough(
+        today=reports[rows[-1].pk] if rows else None, cycles=list(cycles.values()), latest=latest
+    )
+
+
+def _cycle_order(assessment):
+    """Cycles in time order (by their first meeting), assessments in no cycle last; by date within."""
+    cycle = assessment.cycle
+    if cycle is None:
+        return (1, None, None, "", assessment.assessed_on, assessment.pk)
+    first, last = cycle.window()
+    return (0, first, last, cycle.slug, assessment.assessed_on, assessment.pk)
+
+
+# -- the follow-through page --------------------------------------------------------------------------
+
+
+@dataclass
+class Segment:
+    """One verdict's share of a group's bar."""
+
+    verdict: str
+    label: str
+    symbol: str
+    count: int
+    x: float
+    width: float
+    symbol_x: float  # where its symbol is drawn, in the middle of the segment
+    shows_symbol: bool  # wide enough for it
+
+
+@dataclass
+class VerdictBar:
+    group: VerdictCounts
+    y: float
+    label_y: float
+    segments: list[Segment]
+    summary: str  # "71 % · 5 of 27 assessed"
+    summary_x: float
+
+
+@dataclass
+class VerdictChart:
+    """A group per row, its commitments as a bar split by verdict (100 % = the group's commitments)."""
+
+    width: int
+    height: int
+    label_width: int
+    plot_width: int
+    bar_height: int
+    bars: list[VerdictBar]
+
+    @property
+    def min_width(self):
+        return legible_width(self.width)
+
+    @property
+    def max_width(self):
+        return max(roomy_width(self.width), self.min_width)
+
+
+def summary_of(group: VerdictCounts) -> str:
+    """A group's bar in words: its percentage where scored, and how many of its commitments are assessed."""
+    assessed = group.total - group.not_assessed
+    said = f"{assessed:,} of {group.total:,} assessed"
+    return f"{group.percentage:.0f} % · {said}" if group.percentage is not None else f"not scored · {said}"
+
+
+def verdict_chart(groups: list[VerdictCounts]) -> VerdictChart:
+    """The groups' bars, each split into its verdicts in the scale's order, widths in proportion to its total."""
+    label_width, plot_width, summary_room = 330, 400, 230
+    bars = []
+    for index, group in enumerate(groups):
+        y = HEADER + index * ROW + (ROW - BAR) / 2
+        x, segments = float(label_width), []
+        for verdict in VERDICT_ORDER:
+            n = group.count(verdict)
+            if not n:
+                continue
+            width = plot_width * n / group.total
+            segments.append(
+                Segment(
+                    verdict=verdict.value,
+                    label=verdict.label.lower(),
+                    symbol=VERDICT_SYMBOLS[verdict],
+                    count=n,
+                    x=round(x, 1),
+                    width=round(width, 1),
+                    symbol_x=round(x + width / 2, 1),
+                    shows_symbol=width >= 14,
+                )
+            )
+            x += width
+        bars.append(
+            VerdictBar(
+                group=group,
+                y=y,
+                label_y=y + BAR - 3,
+                segments=segments,
+                summary=summary_of(group),
+                summary_x=label_width + plot_width + 8,
+            )
+        )
+    return VerdictChart(
+        width=label_width + plot_width + summary_room,
+        height=HEADER + ROW * len(groups) + 8,
+        label_width=label_width,
+        plot_width=plot_width,
+        bar_height=BAR,
+        bars=bars,
+    )
+
+
+@dataclass
+class Grouping:
+    """One way of counting on the page (by line of effort, by meeting): its chart, its table's rows and links."""
+
+    by: str
+    title: str
+    chart: VerdictChart
+    rows: list[tuple[VerdictCounts, str, object]]  # (group, its public page, its data link)
+    total: VerdictCounts
+    note: str = ""
+
+
+@dataclass
+class FollowThroughPage:
+    groupings: list[Grouping]
+    verdicts: list  # the scale, in the tables' column order
+    by_member: object = None  # see `by_member()`
+
+
+def follow_through_page(page_of: Callable[[str, str], str], data_of: Callable[[str, str], object]) -> FollowThroughPage:
+    """The follow-through page's groupings, in three queries whatever the data: commitments by line of
+    effort and verdict, the latest meetings, their commitments by meeting and verdict.
+
+    `page_of(by, key)` is a group's public page, `data_of(by, key)` its assessments in the API (a DataLink).
+    """
+    by_line = verdict_counts(Commitment.objects.all(), BY_LINE)
+    latest = list(Meeting.objects.order_by("-start_date", "-slug").values_list("pk", flat=True)[: MEETINGS_SHOWN + 1])
+    shown = Commitment.objects.filter(statement__meeting_id__in=latest[:MEETINGS_SHOWN])
+    by_meeting = verdict_counts(shown, BY_MEETING)
+    note = (
+        f"The latest {MEETINGS_SHOWN} meetings; the data links give every meeting."
+        if len(latest) > MEETINGS_SHOWN
+        else ""
+    )
+    groupings = [
+        Grouping(
+            by=by,
+            title=title,
+            chart=verdict_chart(groups),
+            rows=[(group, page_of(by, group.key), data_of(by, group.key)) for group in groups],
+            total=overall(groups),
+            note=note if by == BY_MEETING else "",
+        )
+        for by, title, groups in (
+            (BY_LINE, "line of effort", by_line),
+            (BY_MEETING, "meeting", by_meeting),
+        )
+    ]
+    return FollowThroughPage(groupings=groupings, verdicts=VERDICT_ORDER, by_member=by_member())
+
+
+def by_member():
+    """Verdicts by member: the place the per-member scores (a collective pledge's members, each scored)
+    will fill; nothing yet, and the page shows nothing for it."""
+    return None
