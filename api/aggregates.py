@@ -11,6 +11,7 @@ from meetings.models import Figure, FigureMetric, Meeting
 
 from .csv_lists import matrix_rows, wants_csv
 from .errors import ErrorSerializer
+from .permissions import sees_drafts
 
 
 class MatrixCellSerializer(serializers.Serializer):
@@ -53,9 +54,10 @@ class PledgeMatrixView(APIView):
 
     @extend_schema(responses=PledgeMatrixSerializer)
     def get(self, request, format=None):
-        meetings = Meeting.objects.in_order().values("slug", "name", "start_date")
+        drafts = sees_drafts(request)
+        meetings = Meeting.objects.for_reader(drafts).in_order().values("slug", "name", "start_date")
         threads = {}
-        for row in ThreadEntry.objects.meeting_matrix():
+        for row in ThreadEntry.objects.for_reader(drafts).meeting_matrix():
             thread = threads.setdefault(
                 row["thread__slug"],
                 {
@@ -87,7 +89,7 @@ class CommitmentsByLineView(APIView):
 
     @extend_schema(responses=LineMeetingCountSerializer(many=True))
     def get(self, request, format=None):
-        rows = Commitment.objects.counts_by_line_and_meeting()
+        rows = Commitment.objects.for_reader(sees_drafts(request)).counts_by_line_and_meeting()
         return Response(LineMeetingCountSerializer(rows, many=True).data)
 
 
@@ -125,4 +127,6 @@ class FigureSeriesView(APIView):
         metric = request.query_params.get("metric")
         if metric not in FigureMetric.values:
             raise ValidationError({"metric": [f"metric must be one of: {', '.join(FigureMetric.values)}."]})
-        return Response(FigurePointSerializer(Figure.objects.series(metric), many=True).data)
+        return Response(
+            FigurePointSerializer(Figure.objects.for_reader(sees_drafts(request)).series(metric), many=True).data
+        )
