@@ -134,6 +134,14 @@ class DraftFieldMixin:
         return value
 
 
+class PublishedSerializer(serializers.Serializer):
+    """What publishing a meeting made public."""
+
+    meeting = serializers.SlugField()
+    statements = serializers.ListField(child=serializers.SlugField(), help_text="The statements published.")
+    published = serializers.ListField(child=serializers.CharField(), help_text="Each kind of record, counted.")
+
+
 class MeetingSerializer(DraftFieldMixin, CleanModelSerializer):
     class Meta:
         model = Meeting

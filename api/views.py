@@ -3,6 +3,7 @@
 from functools import cache
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -23,11 +24,12 @@ from commitments.models import (
     Thread,
     ThreadEntry,
 )
+from commitments.publishing import NotComplete, publish_meeting
 from commitments.services import AlreadyInThread, place_in_thread, remove_from_thread
 from core.exceptions import ConcurrentChange
 from meetings.models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
 
-from .concurrency import VersionedMixin
+from .concurrency import VersionedMixin, check_unchanged, etag, if_match_versions
 from .csv_lists import CSVListMixin, in_chunks, timeline_rows, wants_csv
 from .errors import Conflict, ErrorSerializer, as_drf_error
 from .filters import (
@@ -54,6 +56,7 @@ from .serializers import (
     MeetingSerializer,
     MemberSerializer,
     ParticipationSerializer,
+    PublishedSerializer,
     StatementDetailSerializer,
     StatementSerializer,
     ThreadEntryWriteSerializer,
@@ -83,6 +86,29 @@ class MeetingViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelV
     def get_queryset(self):
         # Drafts for curators and auditors only, as everywhere below (`meetings.drafts`).
         return Meeting.objects.for_reader(sees_drafts(self.request))
+
+    @extend_schema(
+        request=None,
+        responses={200: PublishedSerializer},
+        summary="Publish a draft meeting and its draft statements, once the record is complete (If-Match)",
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def publish(self, request, slug=None):
+        """Check the record is complete (a 409 names every problem), then publish it whole; never undone."""
+        meeting = self.get_object()
+        versions = if_match_versions(request)
+        with transaction.atomic():
+            self.lock(meeting)
+            check_unchanged(meeting, versions)
+            try:
+                plan = publish_meeting(meeting=meeting, by=request.user)
+            except NotComplete as exc:
+                raise Conflict(exc.problems) from None
+            except ValueError as exc:
+                raise Conflict(str(exc)) from None
+        meeting.refresh_from_db()
+        body = {"meeting": meeting.slug, "statements": [s.slug for s in plan.statements], "published": plan.summary()}
+        return Response(body, headers={"ETag": etag(meeting)})
 
 
 class StatementViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
