@@ -51,6 +51,8 @@ class PublishPlan:
         return lines
 
 
+PUBLISHED_REASON = "Published (was a draft)"
+
 SINGULAR = {
     "commitments": "commitment",
     "places in recurring pledges": "place in a recurring pledge",
@@ -126,7 +128,8 @@ def publish_meeting(*, meeting: Meeting, by: AbstractBaseUser | AnonymousUser | 
         raise ValueError(f"“{meeting.slug}” and its statements are published already.")
     if plan.problems:
         raise NotComplete(plan.problems)
-    reason = ("Published: " + ", ".join(plan.summary()))[:100]
+    # The change's reason says what it was (history keeps 100 characters); the answer says how much.
+    reason = PUBLISHED_REASON
     for record in [meeting, *plan.statements] if meeting.draft else plan.statements:
         record.draft = False
         record._history_user = by  # type: ignore[union-attr]
