@@ -45,6 +45,10 @@ def fresh_throttle():
 
 @pytest.fixture
 def draft(seeded):
+    return make_draft()
+
+
+def make_draft():
     """A draft meeting after the seed's, with a statement, two commitments (one in a published pledge,
     one opening a pledge of its own), a figure, participation, an assessment, and evidence quoting it
     that an assessment of a published commitment relies on."""
@@ -309,7 +313,8 @@ def test_a_draft_statement_of_a_published_meeting_is_published_with_the_meeting_
         slug="draftville-annex", meeting=meeting, position=99, kind="statement", title="Annex", issuer="Ministers",
         text=DRAFT_TEXT, draft=True,
     )  # fmt: skip
-    shows_no_draft(client.get(reverse("public:meeting", args=["rome-2021-ministerial"])).content.decode(), "the meeting")
+    rome = client.get(reverse("public:meeting", args=["rome-2021-ministerial"]))
+    shows_no_draft(rome.content.decode(), "the meeting")
     assert client.get(reverse("public:statement", args=[statement.slug])).status_code == 404
     plan = publish_meeting(meeting=meeting, by=curator)
     assert plan.statements == [statement] and not Meeting.objects.get(pk=meeting.pk).draft
