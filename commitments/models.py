@@ -89,7 +89,7 @@ class ThreadQuerySet(ReaderMixin, NaturalKeyQuerySet["Thread"]):
     def published(self) -> Self:
         """Pledges readers may see: with a published entry, or with none at all (not all in drafts)."""
         entries = ThreadEntry.objects.values("thread_id")
-        return self.filter(Q(pk__in=entries.published()) | ~Q(pk__in=entries))
+        return self.filter(Q(pk__in=ThreadEntry.objects.published().values("thread_id")) | ~Q(pk__in=entries))
 
     def with_entry_count(self) -> Self:
         """Annotate `entry_count`, the commitments in each thread, as a subquery on the indexed thread key."""

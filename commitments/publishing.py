@@ -10,7 +10,9 @@ Published records stay published: there is no way back to a draft.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
@@ -63,7 +65,7 @@ SINGULAR = {
 }
 
 
-def _problems_of(kind: str, records: list[Model], key) -> list[str]:
+def _problems_of(kind: str, records: Sequence[Model], key: Callable[[Any], str]) -> list[str]:
     """Each record's breaks of its own rules (`full_clean()` without the uniqueness queries), named."""
     problems = []
     for record in records:
@@ -130,8 +132,10 @@ def publish_meeting(*, meeting: Meeting, by: AbstractBaseUser | AnonymousUser | 
         raise NotComplete(plan.problems)
     # The change's reason says what it was (history keeps 100 characters); the answer says how much.
     reason = PUBLISHED_REASON
-    for record in [meeting, *plan.statements] if meeting.draft else plan.statements:
+    records: list[Meeting | Statement] = [meeting, *plan.statements] if meeting.draft else [*plan.statements]
+    for record in records:
         record.draft = False
+        # simple-history reads who and why from these (`AttributedHistory`).
         record._history_user = by  # type: ignore[union-attr]
         record._change_reason = reason  # type: ignore[union-attr]
         record.save(update_fields=["draft"])
