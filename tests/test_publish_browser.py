@@ -27,7 +27,8 @@ def complete(seeded):
 
 @pytest.fixture
 def incomplete(seeded):
-    """A second draft meeting, one of whose commitments has no summary (saved past the forms' checks)."""
+    """A second draft meeting whose commitment has no summary, and its quote's offsets those of the first
+    text, one character off in this one ("Draftburg" is shorter): saved past the forms' checks."""
     meeting = Meeting.objects.create(
         slug="draftburg-2024", name="Draftburg Ministerial", format="ministerial", city="Draftburg",
         country="Nowhere", start_date=datetime.date(2024, 3, 1), end_date=datetime.date(2024, 3, 1), draft=True,
@@ -66,7 +67,10 @@ def test_the_publish_action_names_what_is_missing_then_confirms_what_it_publishe
     choose_publish(page, incomplete)
     assert page.locator("h1").inner_text() == "Cannot publish yet"
     problems = page.locator(".publish-confirmation .errorlist li").all_inner_texts()
-    assert any("draftburg-pledge" in problem and "summary" in problem for problem in problems), problems
+    assert problems == [
+        "Commitment “draftburg-pledge” (summary): This field cannot be blank.",
+        "Commitment “draftburg-pledge” (quote): The quote is not the text at offsets 38-108 of “Draftburg statement”.",
+    ]
     assert page.locator("input[value='Yes, publish']").count() == 0
     assert blocking(axe_violations(page, f"publish refused ({scheme})")) == []
     save_screenshot(page, "admin", f"publish-refused-{scheme}")
