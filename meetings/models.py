@@ -402,11 +402,13 @@ class ParticipationQuerySet(ReaderMixin, NaturalKeyQuerySet["Participation"]):
         """Every record of a member joining, for the members that sources welcome as new at more than one meeting.
 
         With a meeting: only for the members that take part in it (their joins at other meetings included).
+        Counted among these records only: after `published()`, a draft's joins neither show nor conflict.
         """
-        conflicting = Member.objects.with_conflicting_joins().values("pk")
-        queryset = self.filter(role=ParticipationRole.NEW_MEMBER, member__in=conflicting)
+        joins = self.filter(role=ParticipationRole.NEW_MEMBER)
+        meetings = joins.order_by().values("member").annotate(n=models.Count("meeting", distinct=True))
+        queryset = joins.filter(member__in=meetings.filter(n__gt=1).values("member"))
         if meeting is not None:
-            queryset = queryset.filter(member__in=Participation.objects.filter(meeting=meeting).values("member"))
+            queryset = queryset.filter(member__in=self.filter(meeting=meeting).values("member"))
         return (
             queryset.select_related("meeting", "member", "statement")
             .defer("statement__text")

@@ -86,6 +86,9 @@ def make_draft():
     Participation.objects.create(
         meeting=meeting, member=Member.objects.get(slug="germany"), role="host", statement=statement, **span("Germany")
     )
+    # A member the seed has joining already, said to join again here: a conflict only curators may see.
+    joined = Participation.objects.filter(role="new-member").first().member
+    Participation.objects.create(meeting=meeting, member=joined, role="new-member", note="Draftville says so.")
     AssessmentFactory(commitment=pledge, assessed_on=datetime.date(2023, 6, 1))
     evidence = Evidence.objects.create(slug="draftville-evidence", statement=statement, **span("42 xylophones"))
     relying = AssessmentFactory(
@@ -278,7 +281,7 @@ def test_publishing_shows_the_draft_to_readers_recorded_with_who(draft, curator,
         "2 commitments",
         "2 places in recurring pledges",
         "1 figure",
-        "1 participation record",
+        "2 participation records",
         "1 assessment",
         "1 evidence item",
     ]
@@ -387,3 +390,9 @@ def test_the_admin_action_names_what_is_missing_and_offers_no_confirmation(draft
     assert "Cannot publish yet" in page and "draftville-opening" in page
     assert "Yes, publish" not in page
     assert Meeting.objects.get(pk=draft.pk).draft
+
+
+def test_a_drafts_join_makes_no_conflict_for_readers(draft):
+    joined = Participation.objects.get(meeting=draft, role="new-member").member
+    assert joined in {record.member for record in Participation.objects.conflicting_joins()}
+    assert joined not in {record.member for record in Participation.objects.published().conflicting_joins()}
