@@ -296,8 +296,10 @@ def commitments(request):
     """Every commitment, in a recurring pledge or not, in meeting and text order, filtered and a page at a time."""
     lines = list(LineOfEffort.objects.all())
     # The meetings in order with their statements in order: the filter's choices, and the order of the list.
+    # Published ones only: the list reads the commitments of these statements alone (`meetings.drafts`).
     statements = list(
         Meeting.objects.published()
+        .filter(Q(statements__isnull=True) | Q(statements__draft=False))
         .order_by("start_date", "slug", "statements__position", "statements__pk")
         .values_list("slug", "name", "statements__pk")
     )
@@ -307,7 +309,9 @@ def commitments(request):
         context = {"form": form, "filtered": True, "pager": None, "rows": [], "data_links": []}
         return render(request, "public/commitments.html", context, status=400)
     filters = {name: value for name, value in form.cleaned_data.items() if value}
-    shown = Commitment.objects.published()
+    # Not `published()`: the page reads only the published statements' commitments (above), and the
+    # counts stay grouped on the statement key alone, with no join.
+    shown = Commitment.objects.all()
     if "meeting" in filters:
         shown = shown.filter(statement__meeting__slug=filters["meeting"])
     if "line_of_effort" in filters:

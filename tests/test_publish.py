@@ -13,7 +13,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from api.urls import router
-from commitments.models import AssessmentEvidence, Commitment, Evidence, Thread, ThreadEntry
+from commitments.models import AssessmentEvidence, Commitment, Evidence, LineOfEffort, Thread, ThreadEntry
 from commitments.publishing import PUBLISHED_REASON, NotComplete, publish_meeting, publish_plan
 from commitments.services import place_in_thread
 from ingest.services import ingest_statement
@@ -319,12 +319,23 @@ def test_a_draft_statement_of_a_published_meeting_is_published_with_the_meeting_
         slug="draftville-annex", meeting=meeting, position=99, kind="statement", title="Annex", issuer="Ministers",
         text=DRAFT_TEXT, draft=True,
     )  # fmt: skip
-    rome = client.get(reverse("public:meeting", args=["rome-2021-ministerial"]))
-    shows_no_draft(rome.content.decode(), "the meeting")
+    Commitment.objects.create(
+        slug="draftville-annex-pledge", statement=statement, line_of_effort=LineOfEffort.objects.first(),
+        actor="Ministers", strength="binding", summary="Annex pledge", **span(DRAFT_TEXT.splitlines()[1]),
+    )  # fmt: skip
+    pages = [
+        reverse("public:meeting", args=["rome-2021-ministerial"]),
+        "/commitments/?q=xylophonic",
+        "/commitments/?meeting=rome-2021-ministerial",
+        reverse("api:commitment-list") + "?meeting=rome-2021-ministerial&page_size=500",
+    ]
+    for url in pages:
+        shows_no_draft(client.get(url).content.decode(), url)
     assert client.get(reverse("public:statement", args=[statement.slug])).status_code == 404
     plan = publish_meeting(meeting=meeting, by=curator)
     assert plan.statements == [statement] and not Meeting.objects.get(pk=meeting.pk).draft
     assert client.get(reverse("public:statement", args=[statement.slug])).status_code == 200
+    assert "draftville-annex-pledge" in client.get("/commitments/?q=xylophonic").content.decode()
 
 
 NEW_MEETING = {
