@@ -132,8 +132,9 @@ def publish_meeting(*, meeting: Meeting, by: AbstractBaseUser | AnonymousUser | 
         raise NotComplete(plan.problems)
     # The change's reason says what it was (history keeps 100 characters); the answer says how much.
     reason = PUBLISHED_REASON
-    records: list[Meeting | Statement] = [meeting, *plan.statements] if meeting.draft else [*plan.statements]
-    for record in records:
+    # A statement of a draft meeting not itself marked a draft is published with the meeting, unchanged.
+    records: list[Meeting | Statement] = [meeting] if meeting.draft else []
+    for record in [*records, *(statement for statement in plan.statements if statement.draft)]:
         record.draft = False
         # simple-history reads who and why from these (`AttributedHistory`).
         record._history_user = by  # type: ignore[union-attr]
