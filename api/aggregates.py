@@ -12,6 +12,7 @@ from meetings.models import Figure, FigureMetric, Meeting
 
 from .csv_lists import matrix_rows, wants_csv
 from .errors import ErrorSerializer
+from .permissions import sees_drafts
 
 
 class MatrixCellSerializer(serializers.Serializer):
@@ -54,9 +55,10 @@ class PledgeMatrixView(APIView):
 
     @extend_schema(responses=PledgeMatrixSerializer)
     def get(self, request, format=None):
-        meetings = Meeting.objects.in_order().values("slug", "name", "start_date")
+        drafts = sees_drafts(request)
+        meetings = Meeting.objects.for_reader(drafts).in_order().values("slug", "name", "start_date")
         threads = {}
-        for row in ThreadEntry.objects.meeting_matrix():
+        for row in ThreadEntry.objects.for_reader(drafts).meeting_matrix():
             thread = threads.setdefault(
                 row["thread__slug"],
                 {
@@ -88,7 +90,7 @@ class CommitmentsByLineView(APIView):
 
     @extend_schema(responses=LineMeetingCountSerializer(many=True))
     def get(self, request, format=None):
-        rows = Commitment.objects.counts_by_line_and_meeting()
+        rows = Commitment.objects.for_reader(sees_drafts(request)).counts_by_line_and_meeting()
         return Response(LineMeetingCountSerializer(rows, many=True).data)
 
 
@@ -126,7 +128,9 @@ class FigureSeriesView(APIView):
         metric = request.query_params.get("metric")
         if metric not in FigureMetric.values:
             raise ValidationError({"metric": [f"metric must be one of: {', '.join(FigureMetric.values)}."]})
-        return Response(FigurePointSerializer(Figure.objects.series(metric), many=True).data)
+        return Response(
+            FigurePointSerializer(Figure.objects.for_reader(sees_drafts(request)).series(metric), many=True).data
+        )
 
 
 class VerdictCountSerializer(serializers.Serializer):
@@ -168,5 +172,5 @@ class VerdictsView(APIView):
         by = request.query_params.get("by", BY_LINE)
         if by not in GROUPINGS:
             raise ValidationError({"by": [f"by must be one of: {', '.join(GROUPINGS)}."]})
-        rows = [group.as_row() for group in verdict_counts(Commitment.objects.all(), by)]
+        rows = [group.as_row() for group in verdict_counts(Commitment.objects.for_reader(sees_drafts(request)), by)]
         return Response(VerdictCountSerializer(rows, many=True).data)

@@ -34,6 +34,8 @@ from meetings.models import (
     StatementKind,
 )
 
+from .permissions import sees_drafts
+
 
 class FilterBackend(DjangoFilterBackend):
     """django-filter, skipped when the request names none of the FilterSet's parameters.
@@ -91,9 +93,17 @@ class SlugFilter(filters.ModelChoiceFilter):
     def __init__(self, model, *args, **kwargs):
         name = model._meta.verbose_name
         kwargs.setdefault("help_text", f"{name.capitalize()} slug.")
+
+        def readable(request):
+            # A draft's slug is as unknown as any other to a reader who may not see drafts (`meetings.drafts`).
+            rows = model._default_manager.only("pk", "slug")
+            if hasattr(rows, "for_reader"):
+                rows = rows.for_reader(request is not None and sees_drafts(request))
+            return rows
+
         super().__init__(
             *args,
-            queryset=model._default_manager.only("pk", "slug"),
+            queryset=readable,
             to_field_name="slug",
             error_messages={"invalid_choice": f"No {name} has the slug “%(value)s”."},
             **kwargs,

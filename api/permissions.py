@@ -18,6 +18,11 @@ def roles_of(user):
     return user._tracker_roles
 
 
+def sees_drafts(request):
+    """Whether the request may read drafts (`meetings.drafts`): curators and auditors, signed in, may."""
+    return bool(roles_of(request.user) & {AUDITORS, CURATORS})
+
+
 class ReadOrCurate(BasePermission):
     """Reads for everyone (or signed-in users only, when API_PUBLIC_READ is off); writes for curators."""
 

@@ -67,6 +67,7 @@ class AutoSchema(openapi.AutoSchema):
             "update",
             "partial_update",
             "destroy",
+            "publish",  # a meeting's: `MeetingViewSet.publish`
         )
 
     def shows_version(self):
@@ -74,6 +75,7 @@ class AutoSchema(openapi.AutoSchema):
             "retrieve",
             "update",
             "partial_update",
+            "publish",
         )
 
     def get_auth(self):

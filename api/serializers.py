@@ -123,20 +123,44 @@ class CleanModelSerializer(StrictJSONTypes, serializers.ModelSerializer):
         return instance
 
 
-class MeetingSerializer(CleanModelSerializer):
+class DraftFieldMixin:
+    """`draft`: given when a meeting or statement is added, then changed by publishing only (`meetings.drafts`)."""
+
+    def validate_draft(self, value: bool) -> bool:
+        instance = getattr(self, "instance", None)
+        if instance is not None and value != instance.draft:
+            raise serializers.ValidationError(
+                "Publish a draft with POST /api/v1/meetings/{slug}/publish/; a published record stays published."
+            )
+        return value
+
+
+class PublishedSerializer(serializers.Serializer):
+    """What publishing a meeting made public."""
+
+    meeting = serializers.SlugField()
+    statements = serializers.ListField(child=serializers.SlugField(), help_text="The statements published.")
+    published = serializers.ListField(child=serializers.CharField(), help_text="Each kind of record, counted.")
+
+
+class MeetingSerializer(DraftFieldMixin, CleanModelSerializer):
     class Meta:
         model = Meeting
-        fields = Meeting.CURATED_FIELDS
+        fields = [*Meeting.CURATED_FIELDS, *Meeting.PUBLISHING_FIELDS]
 
 
-class StatementSerializer(CleanModelSerializer):
+class StatementSerializer(DraftFieldMixin, CleanModelSerializer):
     """A statement without its text: lists stay small."""
 
     meeting = serializers.SlugRelatedField(slug_field="slug", queryset=Meeting.objects.all())
 
     class Meta:
         model = Statement
-        fields = [*(name for name in Statement.CURATED_FIELDS if name != "text"), "sha256"]
+        fields = [
+            *(name for name in Statement.CURATED_FIELDS if name != "text"),
+            *Statement.PUBLISHING_FIELDS,
+            "sha256",
+        ]
         read_only_fields = ["sha256"]
 
 

@@ -3,6 +3,7 @@
 from functools import cache
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -12,7 +13,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from accounts.roles import AUDITORS, CURATORS
 from commitments.models import (
     Assessment,
     AssessmentCycle,
@@ -26,11 +26,12 @@ from commitments.models import (
     Thread,
     ThreadEntry,
 )
+from commitments.publishing import NotComplete, publish_meeting
 from commitments.services import AlreadyInThread, place_in_thread, remove_from_thread
 from core.exceptions import ConcurrentChange
 from meetings.models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
 
-from .concurrency import VersionedMixin
+from .concurrency import VersionedMixin, check_unchanged, etag, if_match_versions
 from .csv_lists import CSVListMixin, in_chunks, timeline_rows, wants_csv
 from .errors import Conflict, ErrorSerializer, as_drf_error
 from .filters import (
@@ -45,7 +46,7 @@ from .filters import (
 )
 from .history import HistoryMixin
 from .pagination import CursorPagination
-from .permissions import roles_of
+from .permissions import sees_drafts
 from .serializers import (
     AssessmentCycleSerializer,
     AssessmentSerializer,
@@ -57,6 +58,7 @@ from .serializers import (
     MeetingSerializer,
     MemberSerializer,
     ParticipationSerializer,
+    PublishedSerializer,
     StatementDetailSerializer,
     StatementSerializer,
     ThreadEntryWriteSerializer,
@@ -77,12 +79,38 @@ class APIRoot(routers.APIRootView):
 
 
 class MeetingViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
-    queryset = Meeting.objects.all()
     serializer_class = MeetingSerializer
     lookup_field = "slug"
     filterset_class = MeetingFilter
     ordering_fields = ["start_date", "name", "slug"]
     ordering = ["start_date", "slug"]
+
+    def get_queryset(self):
+        # Drafts for curators and auditors only, as everywhere below (`meetings.drafts`).
+        return Meeting.objects.for_reader(sees_drafts(self.request))
+
+    @extend_schema(
+        request=None,
+        responses={200: PublishedSerializer},
+        summary="Publish a draft meeting and its draft statements, once the record is complete (If-Match)",
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def publish(self, request, slug=None):
+        """Check the record is complete (a 409 names every problem), then publish it whole; never undone."""
+        meeting = self.get_object()
+        versions = if_match_versions(request)
+        with transaction.atomic():
+            self.lock(meeting)
+            check_unchanged(meeting, versions)
+            try:
+                plan = publish_meeting(meeting=meeting, by=request.user)
+            except NotComplete as exc:
+                raise Conflict(exc.problems) from None
+            except ValueError as exc:
+                raise Conflict(str(exc)) from None
+        meeting.refresh_from_db()
+        body = {"meeting": meeting.slug, "statements": [s.slug for s in plan.statements], "published": plan.summary()}
+        return Response(body, headers={"ETag": etag(meeting)})
 
 
 class StatementViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
@@ -96,7 +124,7 @@ class StatementViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mode
 
     def get_queryset(self):
         # The meeting's slug is shown on every row; the text only on a statement's own page.
-        statements = Statement.objects.select_related("meeting")
+        statements = Statement.objects.for_reader(sees_drafts(self.request)).select_related("meeting")
         return statements.defer("text") if self.action == "list" else statements
 
     def get_serializer_class(self):
@@ -111,7 +139,8 @@ class MemberViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelVi
     ordering = ["name"]
 
     def get_queryset(self):
-        joins = Participation.objects.filter(role=ParticipationRole.NEW_MEMBER).select_related("meeting", "statement")
+        joins = Participation.objects.for_reader(sees_drafts(self.request)).filter(role=ParticipationRole.NEW_MEMBER)
+        joins = joins.select_related("meeting", "statement")
         # Feeds joined_per_sources and sources_disagree_on_joining without a query per member.
         return Member.objects.prefetch_related(
             Prefetch("participations", queryset=joins.defer("statement__text"), to_attr="joins")
@@ -130,7 +159,8 @@ class ParticipationViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.
 
     def get_queryset(self):
         # Meeting, member and statement slugs are on every row.
-        return Participation.objects.select_related("meeting", "member", "statement").defer("statement__text")
+        records = Participation.objects.for_reader(sees_drafts(self.request))
+        return records.select_related("meeting", "member", "statement").defer("statement__text")
 
     def get_object(self):
         try:
@@ -150,7 +180,8 @@ class FigureViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelVi
 
     def get_queryset(self):
         # The statement and meeting slugs are on every row; the statement text is not.
-        return Figure.objects.select_related("statement__meeting").defer("statement__text")
+        figures = Figure.objects.for_reader(sees_drafts(self.request))
+        return figures.select_related("statement__meeting").defer("statement__text")
 
 
 class LineOfEffortViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
@@ -185,7 +216,9 @@ class ThreadViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelVi
 
     def get_queryset(self):
         # Entries with their commitment, statement and meeting feed `meetings` and the timeline.
-        return Thread.objects.select_related("line_of_effort").with_timeline(only=self.TIMELINE_COLUMNS)
+        drafts = sees_drafts(self.request)
+        threads = Thread.objects.for_reader(drafts).select_related("line_of_effort")
+        return threads.with_timeline(only=self.TIMELINE_COLUMNS, sees_drafts=drafts)
 
     def get_serializer_class(self):
         return ThreadTimelineSerializer if self.action == "retrieve" else ThreadSerializer
@@ -257,19 +290,23 @@ class CommitmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mod
 
     def get_queryset(self):
         # Statement, meeting, line of effort, thread entries and latest status, in a fixed number of queries.
-        return Commitment.objects.for_list()
+        return Commitment.objects.for_reader(sees_drafts(self.request)).for_list()
 
     def list(self, request, *args, **kwargs):
         if getattr(request.accepted_renderer, "format", None) == "csv":
             return super().list(request, *args, **kwargs)
         # The fast path: filter and paginate plain rows, not instances (see CommitmentRowSerializer).
-        page = self.paginate_queryset(self.filter_queryset(self.list_rows().all()))
+        page = self.paginate_queryset(self.filter_queryset(self.readers_rows()))
         return self.get_paginated_response(CommitmentRowSerializer(page, many=True).data)
 
     def csv_documents(self):
         # The same plain rows as the JSON list, every one of them.
-        rows = self.filter_queryset(self.list_rows().all())
+        rows = self.filter_queryset(self.readers_rows())
         return in_chunks(rows, lambda chunk: CommitmentRowSerializer(chunk, many=True).data)
+
+    def readers_rows(self):
+        """`list_rows()` as this request may read them: drafts for curators and auditors only."""
+        return self.list_rows().for_reader(sees_drafts(self.request))
 
     @staticmethod
     @cache
@@ -286,21 +323,27 @@ class CommitmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mod
 class AssessmentCycleViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
     """Assessment cycles: the windows assessments are made in, from one meeting to a later one."""
 
-    queryset = AssessmentCycle.objects.select_related("from_meeting", "to_meeting")
     serializer_class = AssessmentCycleSerializer
     lookup_field = "slug"
     ordering_fields = ["slug"]
     ordering = ["from_meeting__start_date", "to_meeting__start_date", "slug"]
 
+    def get_queryset(self):
+        cycles = AssessmentCycle.objects.for_reader(sees_drafts(self.request))
+        return cycles.select_related("from_meeting", "to_meeting")
+
 
 class EvidenceViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
     """Evidence items: quotes from the tracker's statements, or outside written sources."""
 
-    queryset = Evidence.objects.select_related("statement").defer("statement__text")
     serializer_class = EvidenceSerializer
     lookup_field = "slug"
     ordering_fields = ["slug"]
     ordering = ["slug"]
+
+    def get_queryset(self):
+        items = Evidence.objects.for_reader(sees_drafts(self.request))
+        return items.select_related("statement").defer("statement__text")
 
 
 class AssessmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
@@ -317,7 +360,8 @@ class AssessmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mod
     def get_queryset(self):
         # The commitment's slug is on every row; the cycle's and the superseded assessment's keys, and
         # the evidence rows, come with them.
-        rows = Assessment.objects.select_related("commitment", "cycle", "supersedes__commitment").defer(
+        rows = Assessment.objects.for_reader(sees_drafts(self.request))
+        rows = rows.select_related("commitment", "cycle", "supersedes__commitment").defer(
             "commitment__quote", "supersedes__commitment__quote"
         )
         rows = rows.prefetch_related(
@@ -333,7 +377,7 @@ class AssessmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mod
             ),
             Prefetch("money_stages", queryset=MoneyStage.objects.select_related("evidence").in_stage_order()),
         )
-        if not roles_of(self.request.user) & {CURATORS, AUDITORS}:
+        if not sees_drafts(self.request):
             # Drafts wait for review: readers (signed in or not) see approved assessments only; curators
             # and auditors see drafts too.
             rows = rows.filter(review_state=ReviewState.APPROVED)

@@ -20,7 +20,10 @@ from core.marking import word_diff_html
 from meetings.admin import StatementAdmin as MeetingsStatementAdmin
 from meetings.models import Statement
 
-from . import assessments_admin  # noqa: F401 - registers the follow-through admin
+from . import (
+    assessments_admin,  # noqa: F401 - registers the follow-through admin
+    publishing_admin,  # noqa: F401 - registers the meetings' admin with its publish action
+)
 from .defaults import default_commitment_slug, default_summary, guess_actor
 from .models import (
     Assessment,

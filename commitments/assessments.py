@@ -14,6 +14,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from simple_history.models import HistoricalRecords
 
 from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet
+from meetings.drafts import ReaderMixin, published_through
 from meetings.models import Meeting, QuotedSpan, Statement
 
 from .choices import (
@@ -26,8 +27,12 @@ from .choices import (
 )
 
 
-class AssessmentCycleQuerySet(NaturalKeyQuerySet["AssessmentCycle"]):
+class AssessmentCycleQuerySet(ReaderMixin, NaturalKeyQuerySet["AssessmentCycle"]):
     """Assessment cycles: found by natural key."""
+
+    def published(self) -> Self:
+        """Cycles readers may see: from and to published meetings."""
+        return self.filter(from_meeting__draft=False, to_meeting__draft=False)
 
 
 class AssessmentCycle(NaturalKeyModel):
@@ -68,8 +73,12 @@ class AssessmentCycle(NaturalKeyModel):
                 raise ValidationError({"to_meeting": "The cycle must end at a meeting after the one it starts at."})
 
 
-class EvidenceQuerySet(NaturalKeyQuerySet["Evidence"]):
+class EvidenceQuerySet(ReaderMixin, NaturalKeyQuerySet["Evidence"]):
     """Evidence items: found by natural key."""
+
+    def published(self) -> Self:
+        """Evidence readers may see: an outside source, or a quote of a published statement."""
+        return self.filter(Q(statement__isnull=True) | published_through("statement"))
 
 
 class Evidence(QuotedSpan):
@@ -172,7 +181,14 @@ class Evidence(QuotedSpan):
         super().clean()
 
 
-class AssessmentQuerySet(NaturalKeyQuerySet["Assessment"]):
+class AssessmentQuerySet(ReaderMixin, NaturalKeyQuerySet["Assessment"]):
+    def published(self) -> Self:
+        """Assessments readers may see (approved or not): of a published commitment, relying on no draft's quote."""
+        quoting_drafts = Evidence.objects.filter(statement__in=Statement.objects.drafts()).values("pk")
+        return self.filter(published_through("commitment__statement")).exclude(
+            evidence_links__evidence__in=quoting_drafts
+        )
+
     def get_by_key(self, key: str) -> Assessment:
         """The record a `commitment@YYYY-MM-DD` key addresses; DoesNotExist for any other key."""
         slug, _, day = key.partition("@")

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
 from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet
+from meetings.drafts import ReaderMixin, published_through
 from meetings.models import Meeting, QuotedSpan, Statement
 
 from . import search
@@ -85,20 +86,26 @@ STORY_COMMITMENT_FIELDS = (
 STORY_MEETING_FIELDS = ("slug", "city", "start_date", "end_date", "date_precision")
 
 
-class ThreadQuerySet(NaturalKeyQuerySet["Thread"]):
+class ThreadQuerySet(ReaderMixin, NaturalKeyQuerySet["Thread"]):
+    def published(self) -> Self:
+        """Pledges readers may see: with a published entry, or with none at all (not all in drafts)."""
+        entries = ThreadEntry.objects.values("thread_id")
+        return self.filter(Q(pk__in=ThreadEntry.objects.published().values("thread_id")) | ~Q(pk__in=entries))
+
     def with_entry_count(self) -> Self:
         """Annotate `entry_count`, the commitments in each thread, as a subquery on the indexed thread key."""
         rows = ThreadEntry.objects.filter(thread=OuterRef("pk")).order_by().values("thread")
         return self.annotate(entry_count=Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0))
 
-    def with_timeline(self, *, only: Sequence[str] | None = None) -> Self:
+    def with_timeline(self, *, only: Sequence[str] | None = None, sees_drafts: bool = True) -> Self:
         """Threads with their entries prefetched in position order, each with commitment, statement and meeting.
 
         Optimised for showing a thread's timeline and wording differences with two queries. `only`
         narrows the entries' columns to those a reader names (ThreadEntry lookups, such as
-        "commitment__quote"), for a reader that knows it reads nothing else.
+        "commitment__quote"), for a reader that knows it reads nothing else; without `sees_drafts`,
+        the published entries only.
         """
-        entries = ThreadEntry.objects.select_related("commitment__statement__meeting")
+        entries = ThreadEntry.objects.for_reader(sees_drafts).select_related("commitment__statement__meeting")
         entries = entries.only("thread_id", "position", *only) if only else entries.defer("commitment__statement__text")
         return self.prefetch_related(Prefetch("entries", queryset=entries.order_by("position")))
 
@@ -164,7 +171,11 @@ class Thread(NaturalKeyModel):
         return list(dict.fromkeys(e.commitment.statement.meeting for e in entries))
 
 
-class CommitmentQuerySet(NaturalKeyQuerySet["Commitment"]):
+class CommitmentQuerySet(ReaderMixin, NaturalKeyQuerySet["Commitment"]):
+    def published(self) -> Self:
+        """Commitments readers may see: quoting a published statement (`meetings.drafts`)."""
+        return self.filter(published_through("statement"))
+
     def with_latest_status(self) -> Self:
         """Annotate each commitment with `latest_status`: its newest approved assessment's status, or not assessed.
 
@@ -366,7 +377,11 @@ class Commitment(QuotedSpan):
         return not self.assessments.exists() and not self.thread_entries.exists()
 
 
-class ThreadEntryQuerySet(NaturalKeyQuerySet["ThreadEntry"]):
+class ThreadEntryQuerySet(ReaderMixin, NaturalKeyQuerySet["ThreadEntry"]):
+    def published(self) -> Self:
+        """Entries readers may see: of a published commitment (a pledge shows only these)."""
+        return self.filter(published_through("commitment__statement"))
+
     def entries_for(self, commitment_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
         """{commitment id: [its entries as {thread, position, change_kind}]} for a page of commitments, in one query."""
         entries: dict[int, list[dict[str, Any]]] = {}

@@ -98,17 +98,19 @@ def ingest_statement(
     title: str,
     kind: str,
     issuer: str,
+    draft: bool = True,
     **fields: Any,
 ) -> IngestResult:
     """Store a new statement (verbatim, with its SHA-256) and its suggestions; all or nothing.
 
     `meeting` is an existing Meeting, or `new_meeting` the fields of one to create in the same step.
+    Both are drafts by default (`meetings.drafts`): readers see them once a curator publishes the meeting.
     Raises ValueError or ValidationError, with nothing created, for a text that cannot be a new
     statement (see `check_new_statement_text`) or an invalid statement or meeting.
     """
     check_new_statement_text(text)
     if meeting is None and new_meeting is not None:
-        meeting = Meeting(**new_meeting)
+        meeting = Meeting(**{"draft": draft, **new_meeting})
         meeting.full_clean()
         meeting.save()
     elif meeting is None or new_meeting is not None:  # neither given, or both
@@ -121,6 +123,7 @@ def ingest_statement(
         kind=kind,
         issuer=issuer,
         text=text,
+        draft=draft,
         **fields,
     )
     statement.full_clean()

@@ -18,6 +18,16 @@ from .forms import StatementForm
 from .models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
 
 
+def draft_read_only(obj):
+    """A record's draft flag is set when it is added; publishing (an action) clears it, never a form."""
+    return ["draft"] if obj is not None else []
+
+
+def new_draft(initial):
+    """A record added in the admin starts as a draft, out of readers' sight (`meetings.drafts`)."""
+    return {"draft": True, **initial}
+
+
 class StatementInline(ReadOnlyInline):
     model = Statement
     fields = ["position", "title", "kind", "issued_on", "sha256"]
@@ -46,8 +56,18 @@ class MeetingParticipationAddInline(AddOnlyInline):
 
 @admin.register(Meeting)
 class MeetingAdmin(VersionedAdminMixin, HistoryAdmin):
-    list_display = ["name", "format", "city", "country", "start_date", "end_date", "date_precision", "statement_count"]
-    list_filter = ["format", "country", "date_precision"]
+    list_display = [
+        "name",
+        "format",
+        "city",
+        "country",
+        "start_date",
+        "end_date",
+        "date_precision",
+        "statement_count",
+        "draft",
+    ]
+    list_filter = ["draft", "format", "country", "date_precision"]
     search_fields = ["name", "slug", "city", "country"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [StatementInline, MeetingParticipationListInline, MeetingParticipationAddInline]
@@ -57,6 +77,12 @@ class MeetingAdmin(VersionedAdminMixin, HistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(statement_count=Count("statements"))
+
+    def get_readonly_fields(self, request, obj=None):
+        return draft_read_only(obj)
+
+    def get_changeform_initial_data(self, request):
+        return new_draft(super().get_changeform_initial_data(request))
 
     @admin.display(description="statements", ordering="statement_count")
     def statement_count(self, obj):
@@ -101,7 +127,7 @@ class StatementAdmin(VersionedAdminMixin, HistoryAdmin):
     # Said again for the counted queryset (see MeetingAdmin).
     ordering = Statement._meta.ordering
 
-    DETAILS = [name for name in Statement.CURATED_FIELDS if name != "text"]
+    DETAILS = Statement.curated_fields(without=("text",), add=Statement.PUBLISHING_FIELDS)
 
     class Media:
         css = {"all": ["meetings/admin/reading.css"]}
@@ -121,8 +147,11 @@ class StatementAdmin(VersionedAdminMixin, HistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.is_quoted():
-            return ["sha256", "text"]
-        return ["sha256"]
+            return ["sha256", "text", *draft_read_only(obj)]
+        return ["sha256", *draft_read_only(obj)]
+
+    def get_changeform_initial_data(self, request):
+        return new_draft(super().get_changeform_initial_data(request))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         statement = self.get_object(request, unquote(object_id))

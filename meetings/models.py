@@ -33,10 +33,15 @@ from .choices import (
     Qualifier,
     StatementKind,
 )
+from .drafts import PUBLISHED_STATEMENT, ReaderMixin, check_stays_published, published_through
 from .periods import period_label
 
 
-class MeetingQuerySet(NaturalKeyQuerySet["Meeting"]):
+class MeetingQuerySet(ReaderMixin, NaturalKeyQuerySet["Meeting"]):
+    def published(self) -> Self:
+        """Meetings readers may see: not drafts (see `Meeting.draft`)."""
+        return self.filter(draft=False)
+
     def in_order(self) -> Self:
         """Meetings in the order they took place."""
         return self.order_by("start_date", "slug")
@@ -76,9 +81,20 @@ class Meeting(NaturalKeyModel):
         help_text="How the place and date are known.",
     )
     provenance_note = models.TextField(blank=True, help_text="Which source says what about place and date.")
+    # A draft is curated out of readers' sight; publishing (`commitments.publishing.publish_meeting`)
+    # checks it is complete and clears this, once: a published record stays published.
+    draft = models.BooleanField(
+        default=False,
+        help_text="A draft, with its statements and everything quoting them, is seen by curators and "
+        "auditors only, until it is published.",
+    )
 
     history = HistoricalRecords(bases=[AttributedHistory])
     objects = MeetingQuerySet.as_manager()
+
+    # Set by publishing, not by a curator's form: read-only in the admin and the API (as an
+    # assessment's review fields are).
+    PUBLISHING_FIELDS = ("draft",)
 
     # The fields a curator writes; the API and the seed builder read this rather than restating it.
     CURATED_FIELDS = (
@@ -106,6 +122,7 @@ class Meeting(NaturalKeyModel):
     def clean(self):
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": "A meeting cannot end before it starts."})
+        check_stays_published(self)
 
     def short_name(self):
         """City and year, for narrow columns: “Copenhagen 2020”."""
@@ -127,7 +144,15 @@ class Meeting(NaturalKeyModel):
         return f"{start.day} {start:%B} {start.year} – {end.day} {end:%B} {end.year}"
 
 
-class StatementQuerySet(NaturalKeyQuerySet["Statement"]):
+class StatementQuerySet(ReaderMixin, NaturalKeyQuerySet["Statement"]):
+    def published(self) -> Self:
+        """Statements readers may see: neither the statement nor its meeting a draft."""
+        return self.filter(PUBLISHED_STATEMENT)
+
+    def drafts(self) -> Self:
+        """Statements readers may not see yet: the statement or its meeting a draft."""
+        return self.exclude(PUBLISHED_STATEMENT)
+
     def listed(self) -> Self:
         """Statements for a list: meeting joined, text deferred, the quotes pointing into each counted."""
         return (
@@ -183,9 +208,18 @@ class Statement(NaturalKeyModel):
     note = models.TextField(blank=True)
     text = models.TextField(help_text="The verbatim text as captured. It cannot change once quoted.")
     sha256 = models.CharField(max_length=64, editable=False, help_text="SHA-256 of the text's UTF-8 bytes.")
+    # Its own flag, for a statement added to a meeting already published; a statement of a draft
+    # meeting is unpublished whatever this says (`PUBLISHED_STATEMENT`), and is published with it.
+    draft = models.BooleanField(
+        default=False,
+        help_text="A draft, and everything quoting it, is seen by curators and auditors only, "
+        "until its meeting is published.",
+    )
 
     history = HistoricalRecords(bases=[AttributedHistory])
     objects = StatementQuerySet.as_manager()
+
+    PUBLISHING_FIELDS = ("draft",)
 
     # The fields a curator writes (the digest is computed); the admin's form, the API and the seed
     # builder read this rather than restating it.
@@ -229,6 +263,11 @@ class Statement(NaturalKeyModel):
         except StatementTextError as exc:
             raise ValidationError({"text": str(exc)}) from None
         self.check_text_unchanged()
+        check_stays_published(self)
+
+    def is_published(self):
+        """Whether readers may see it: neither it nor its meeting a draft."""
+        return not self.draft and not self.meeting.draft
 
     def check_text_unchanged(self):
         """Refuse a change of text, or of meeting, once commitments, figures or participation quote it."""
@@ -337,7 +376,11 @@ class Member(NaturalKeyModel):
 EXTERNAL_SOURCE = "external"
 
 
-class ParticipationQuerySet(NaturalKeyQuerySet["Participation"]):
+class ParticipationQuerySet(ReaderMixin, NaturalKeyQuerySet["Participation"]):
+    def published(self) -> Self:
+        """Records readers may see: of a published meeting, and from a published statement where one says so."""
+        return self.filter(Q(meeting__draft=False) & (Q(statement__isnull=True) | Q(statement__draft=False)))
+
     def get_by_key(self, key: str) -> Participation:
         """The record a `meeting~member~role~statement` key addresses (`external` for no statement)."""
         parts = key.split("~")
@@ -359,11 +402,13 @@ class ParticipationQuerySet(NaturalKeyQuerySet["Participation"]):
         """Every record of a member joining, for the members that sources welcome as new at more than one meeting.
 
         With a meeting: only for the members that take part in it (their joins at other meetings included).
+        Counted among these records only: after `published()`, a draft's joins neither show nor conflict.
         """
-        conflicting = Member.objects.with_conflicting_joins().values("pk")
-        queryset = self.filter(role=ParticipationRole.NEW_MEMBER, member__in=conflicting)
+        joins = self.filter(role=ParticipationRole.NEW_MEMBER)
+        meetings = joins.order_by().values("member").annotate(n=models.Count("meeting", distinct=True))
+        queryset = joins.filter(member__in=meetings.filter(n__gt=1).values("member"))
         if meeting is not None:
-            queryset = queryset.filter(member__in=Participation.objects.filter(meeting=meeting).values("member"))
+            queryset = queryset.filter(member__in=self.filter(meeting=meeting).values("member"))
         return (
             queryset.select_related("meeting", "member", "statement")
             .defer("statement__text")
@@ -434,7 +479,11 @@ class Participation(NaturalKeyModel):
             check_span(self.statement, self.start, self.end, self.quote)
 
 
-class FigureQuerySet(NaturalKeyQuerySet["Figure"]):
+class FigureQuerySet(ReaderMixin, NaturalKeyQuerySet["Figure"]):
+    def published(self) -> Self:
+        """Figures readers may see: quoting a published statement."""
+        return self.filter(published_through("statement"))
+
     def series(self, metric: str) -> Self:
         """One metric's figures in the order of the dates they are about, for a series across meetings.
 

@@ -152,7 +152,8 @@ def named_records(notes):
     if not candidates:
         return {}
     queries = [
-        model._default_manager.filter(slug__in=candidates)
+        model._default_manager.published()
+        .filter(slug__in=candidates)
         .order_by()
         .values_list("slug", field, Value(rank, output_field=CharField()))
         for rank, (model, field, _) in enumerate(_NAMEABLE)

@@ -54,7 +54,7 @@ def pledge_follow_through(commitments: Iterable[Commitment]) -> PledgeFollowThro
     """The approved assessments of a pledge's commitments, by cycle in time order, with their evidence; two
     queries whatever the pledge holds (the commitments are those its page read already)."""
     by_id = {commitment.pk: commitment for commitment in commitments}
-    approved = Assessment.objects.approved().filter(commitment_id__in=list(by_id))
+    approved = Assessment.objects.approved().published().filter(commitment_id__in=list(by_id))
     rows = list(
         approved.select_related("cycle__from_meeting", "cycle__to_meeting", "supersedes")
         .defer("cycle__from_meeting__provenance_note", "cycle__to_meeting__provenance_note")
@@ -216,9 +216,11 @@ def follow_through_page(page_of: Callable[[str, str], str], data_of: Callable[[s
 
     `page_of(by, key)` is a group's public page, `data_of(by, key)` its assessments in the API (a DataLink).
     """
-    by_line = verdict_counts(Commitment.objects.all(), BY_LINE)
-    latest = list(Meeting.objects.order_by("-start_date", "-slug").values_list("pk", flat=True)[: MEETINGS_SHOWN + 1])
-    shown = Commitment.objects.filter(statement__meeting_id__in=latest[:MEETINGS_SHOWN])
+    by_line = verdict_counts(Commitment.objects.published(), BY_LINE)
+    latest = list(
+        Meeting.objects.published().order_by("-start_date", "-slug").values_list("pk", flat=True)[: MEETINGS_SHOWN + 1]
+    )
+    shown = Commitment.objects.published().filter(statement__meeting_id__in=latest[:MEETINGS_SHOWN])
     by_meeting = verdict_counts(shown, BY_MEETING)
     note = (
         f"The latest {MEETINGS_SHOWN} meetings; the data links give every meeting."

@@ -205,8 +205,10 @@ def matrix_page(filters, per_year, lines, page):
     (what the pages go through), the page's entries.
     """
     window = meeting_window(per_year, filters["year_from"], filters["year_to"])
-    columns = list(Meeting.objects.in_years(window.first, window.last).in_order()) if window.meetings else []
-    at_columns = ThreadEntry.objects.at_meetings([meeting.pk for meeting in columns])
+    columns = (
+        list(Meeting.objects.published().in_years(window.first, window.last).in_order()) if window.meetings else []
+    )
+    at_columns = ThreadEntry.objects.published().at_meetings([meeting.pk for meeting in columns])
     entries = at_columns.of_threads_matching(filters["q"])
     if filters["line_of_effort"]:
         entries = entries.in_line_of_effort(filters["line_of_effort"])

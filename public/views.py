@@ -81,7 +81,7 @@ def matrix(request):
     latest by default), with links to the pages and to the meetings before and after.
     """
     lines = list(LineOfEffort.objects.all())
-    per_year = list(Meeting.objects.per_year())
+    per_year = list(Meeting.objects.published().per_year())
     years = [year for year, _ in per_year]
     form = MatrixFilterForm(request.GET, lines=lines, years=years)
     filtered = form.is_filtered()
@@ -127,9 +127,9 @@ def matrix(request):
 
 def pledge(request, slug):
     """A recurring pledge's story: its commitments in meeting order, how each changed, worded and assessed."""
-    thread = get_object_or_404(Thread.objects.select_related("line_of_effort"), slug=slug)
+    thread = get_object_or_404(Thread.objects.published().select_related("line_of_effort"), slug=slug)
     # Two plain queries: a prefetch of the entries would cost more than either.
-    steps = TimelineStep.chain(list(ThreadEntry.objects.story_of(thread)))
+    steps = TimelineStep.chain(list(ThreadEntry.objects.published().story_of(thread)))
     # Its approved assessments and their evidence: its verdict today, its course across cycles, and the
     # newest of each commitment for its card.
     followed = pledge_follow_through(step.entry.commitment for step in steps)
@@ -194,7 +194,7 @@ def follow_through_overview(request):
 def meetings(request):
     """The meetings in the order they took place, with their statements, a page at a time."""
     pager = paginate(
-        Meeting.objects.in_order(),
+        Meeting.objects.published().in_order(),
         MEETINGS_PER_PAGE,
         request.GET.get("page"),
         url=page_url("public:meetings"),
@@ -203,7 +203,7 @@ def meetings(request):
     )
     shown = list(pager.page.object_list)
     statements = {}
-    for statement in Statement.objects.filter(meeting__in=[meeting.pk for meeting in shown]).listed_rows():
+    for statement in Statement.objects.published().filter(meeting__in=[m.pk for m in shown]).listed_rows():
         statements.setdefault(statement["meeting_id"], []).append(statement)
     context = {
         "rows": [(meeting, statements.get(meeting.pk, [])) for meeting in shown],
@@ -227,14 +227,14 @@ def by_pledge(rows):
 
 def meeting(request, slug):
     """A meeting: when, where, in which format, who took part as each source says, what was pledged."""
-    meeting = get_object_or_404(Meeting, slug=slug)
-    statements = list(Statement.objects.filter(meeting=meeting).listed())
+    meeting = get_object_or_404(Meeting.objects.published(), slug=slug)
+    statements = list(Statement.objects.published().filter(meeting=meeting).listed())
     others = {}
-    for join in Participation.objects.conflicting_joins(meeting=meeting):
+    for join in Participation.objects.published().conflicting_joins(meeting=meeting):
         if join.meeting_id != meeting.pk:
             others.setdefault(join.member_id, []).append(join)
     roles = {}
-    for record in Participation.objects.at_meeting(meeting):
+    for record in Participation.objects.published().at_meeting(meeting):
         members = roles.setdefault(record.role, {})
         member = members.setdefault(record.member_id, {"member": record.member, "sources": [], "conflicts": []})
         member["sources"].append(record)
@@ -247,7 +247,7 @@ def meeting(request, slug):
         "named": named_records(notes),
         "statements": statements,
         "participants": participants,
-        "pledges": by_pledge(ThreadEntry.objects.rows_at_meeting(meeting)),
+        "pledges": by_pledge(ThreadEntry.objects.published().rows_at_meeting(meeting)),
         "data_links": [
             DataLink("This meeting", api_url("meeting-detail", meeting.slug)),
             list_link("Its commitments", "commitment-list", meeting=meeting.slug),
@@ -260,7 +260,7 @@ def meeting(request, slug):
 
 def statement(request, slug):
     """A statement's verbatim text with every quoted span marked and linked to its commitment or figure."""
-    statement = get_object_or_404(Statement.objects.select_related("meeting"), slug=slug)
+    statement = get_object_or_404(Statement.objects.published().select_related("meeting"), slug=slug)
     commitments = list(Commitment.objects.rows_quoting(statement))
     places = ThreadEntry.objects.places_for([commitment["id"] for commitment in commitments])
     figures = list(Figure.objects.filter(statement=statement).order_by("start"))
@@ -297,15 +297,15 @@ def lines_of_effort(request):
     latest figures of each series across meetings with their qualifiers."""
     lines = list(LineOfEffort.objects.all())
     # One more than a chart holds in columns tells whether the columns are meetings or years.
-    meetings = list(Meeting.objects.in_order()[: MEETING_COLUMNS + 1])
+    meetings = list(Meeting.objects.published().in_order()[: MEETING_COLUMNS + 1])
     if len(meetings) <= MEETING_COLUMNS:
-        chart = counts_chart(lines, meetings, list(Commitment.objects.counts_by_line_and_meeting()))
+        chart = counts_chart(lines, meetings, list(Commitment.objects.published().counts_by_line_and_meeting()))
     else:
         meetings = []
-        chart = year_chart(lines, list(Commitment.objects.counts_by_line_and_year()))
+        chart = year_chart(lines, list(Commitment.objects.published().counts_by_line_and_year()))
     series = []
     for metric in SERIES:
-        latest = list(Figure.objects.latest_in_series(metric)[:SERIES_LENGTH])[::-1]
+        latest = list(Figure.objects.published().latest_in_series(metric)[:SERIES_LENGTH])[::-1]
         total = latest[0].series_total if latest else 0
         series.append((metric, latest, total, series_chart(latest, metric)))
     context = {
@@ -336,10 +336,12 @@ def commitments(request):
     """Every commitment, in a recurring pledge or not, in meeting and text order, filtered and a page at a time."""
     lines = list(LineOfEffort.objects.all())
     # The meetings in order with their statements in order: the filter's choices, and the order of the list.
+    # Published ones only: the list reads the commitments of these statements alone (`meetings.drafts`).
     statements = list(
-        Meeting.objects.order_by("start_date", "slug", "statements__position", "statements__pk").values_list(
-            "slug", "name", "statements__pk"
-        )
+        Meeting.objects.published()
+        .filter(Q(statements__isnull=True) | Q(statements__draft=False))
+        .order_by("start_date", "slug", "statements__position", "statements__pk")
+        .values_list("slug", "name", "statements__pk")
     )
     meetings = list(dict.fromkeys((slug, name) for slug, name, _ in statements))
     form = CommitmentFilterForm(request.GET, lines=lines, meetings=meetings)
@@ -347,6 +349,8 @@ def commitments(request):
         context = {"form": form, "filtered": True, "pager": None, "rows": [], "data_links": []}
         return render(request, "public/commitments.html", context, status=400)
     filters = {name: value for name, value in form.cleaned_data.items() if value}
+    # Not `published()`: the page reads only the published statements' commitments (above), and the
+    # counts stay grouped on the statement key alone, with no join.
     shown = Commitment.objects.all()
     if "meeting" in filters:
         shown = shown.filter(statement__meeting__slug=filters["meeting"])
@@ -390,7 +394,8 @@ def commitments(request):
 def commitment(request, slug):
     """A commitment: its quote among the sentences around it, where it was made, how it is filed, its places
     in recurring pledges and what became of it."""
-    commitment = get_object_or_404(Commitment.objects.select_related("statement__meeting", "line_of_effort"), slug=slug)
+    commitments = Commitment.objects.published().select_related("statement__meeting", "line_of_effort")
+    commitment = get_object_or_404(commitments, slug=slug)
     statement = commitment.statement
     context = {
         "commitment": commitment,
@@ -438,7 +443,7 @@ def search(request):
     if not text:
         return render(request, "public/search.html", context, status=200 if form.is_valid() else 400)
     concepts = record_search.parse(text)
-    pledges = Thread.objects.search(text).order_by("line_of_effort__position", "title", "pk")
+    pledges = Thread.objects.published().search(text).order_by("line_of_effort__position", "title", "pk")
     pager = paginate(
         pledges.values("pk", "slug", "title", "line_of_effort__name"),
         SEARCH_PLEDGES_PER_PAGE,
@@ -448,7 +453,7 @@ def search(request):
         label="recurring pledges found",
     )
     rows = list(pager.page.object_list)
-    found_commitments = Commitment.objects.search(text)
+    found_commitments = Commitment.objects.published().search(text)
     quotes = {}
     if rows:
         entries = (
@@ -486,7 +491,8 @@ def search(request):
     members = {}
     if concepts:
         rows_of_members = (
-            Participation.objects.filter(named)
+            Participation.objects.published()
+            .filter(named)
             .order_by("member__name", "member__slug", "meeting__start_date", "meeting__slug", "role")
             .values("member__slug", "member__name", "role", "meeting__slug", "meeting__city", "meeting__start_date")
             .distinct()

@@ -225,10 +225,10 @@ def test_values_are_written_the_same_whatever_the_engine(tmp_path):
     Assessment.objects.create(commitment=commitment, assessed_on=datetime.date(2022, 3, 1), assessor="Analyst")
 
     expected = (
-        '{"fields":{"city":"Rome","country":"Italy","date_precision":"day","end_date":"2021-06-28",'
+        '{"fields":{"city":"Rome","country":"Italy","date_precision":"day","draft":false,"end_date":"2021-06-28",'
         '"facts_basis":"text","format":"ministerial","name":"Rome","provenance_note":"","slug":"rome-2021",'
         '"start_date":"2021-06-28"},"model":"meetings.meeting"}\n'
-        '{"fields":{"issued_on":null,"issued_on_basis":"text","issuer":"Ministers","kind":"statement",'
+        '{"fields":{"draft":false,"issued_on":null,"issued_on_basis":"text","issuer":"Ministers","kind":"statement",'
         '"meeting":["rome-2021"],"note":"","position":1,"publisher":"",'
         f'"sha256":"{sha256_hex(text)}","slug":"rome-2021-statement","source_file":"","source_url":"",'
         '"text":"We pledge $1.5 billion — “now”.\\n","title":"Rome"},"model":"meetings.statement"}\n'
