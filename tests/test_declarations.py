@@ -6,6 +6,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from api import serializers as api
+from api.assessment_parts import MemberScoreSerializer, MoneyStageSerializer
+from commitments.assessment_parts import MemberScore, MoneyStage
 from commitments.models import Assessment, AssessmentEvidence, ThreadEntry
 from ingest.forms import CommitmentDecisionForm, FigureDecisionForm
 from ingest.models import Suggestion
@@ -28,7 +30,9 @@ SERIALIZERS = {
     "commitments.evidence": api.EvidenceSerializer,
 }
 # An assessment's evidence rows are written and shown with their assessment.
-DECLARING = [model for model in curated_models() if model not in (ThreadEntry, AssessmentEvidence)]
+# An assessment's parts (evidence rows, member scores, money stages) are written with it, nested in it.
+PARTS = {MemberScore: MemberScoreSerializer, MoneyStage: MoneyStageSerializer}
+DECLARING = [model for model in curated_models() if model not in (ThreadEntry, AssessmentEvidence, *PARTS)]
 
 
 def test_every_curated_model_declares_its_fields_and_each_is_a_field_of_it():
@@ -48,6 +52,12 @@ def test_the_api_and_the_admin_show_exactly_the_declared_fields_in_their_order(m
     request.user = UserFactory.build(is_superuser=True, is_staff=True)
     shown = [name for name in admin.site._registry[model].get_fields(request) if name in declared]
     assert shown == declared
+
+
+@pytest.mark.parametrize("model", PARTS, ids=lambda model: model._meta.label_lower)
+def test_an_assessment_s_parts_show_their_declared_fields_less_the_assessment_they_are_nested_in(model):
+    declared = [name for name in model.CURATED_FIELDS if name != "assessment"]
+    assert [name for name in PARTS[model].Meta.fields if name in model.CURATED_FIELDS] == declared
 
 
 def test_the_seed_builder_takes_a_model_s_declared_fields_less_what_it_computes():
