@@ -272,9 +272,14 @@ def threads_holding(concept: Concept) -> tuple[str, list[Any]]:
     else:
         text = "SELECT rowid FROM commitments_thread_fts WHERE commitments_thread_fts MATCH %s"
         query = fts5_query(concept)
-    # Fixed SQL and the ORM's own for the lines and commitments: the words are parameters.
+    # Fixed SQL and the ORM's own for the lines and commitments: the words are parameters. A pledge is
+    # found through its published commitments only: a draft's words never bring a pledge to a reader.
     sql = (
         f"{text} UNION SELECT id FROM commitments_thread WHERE line_of_effort_id IN ({lines}) "  # noqa: S608
-        f"UNION SELECT thread_id FROM commitments_threadentry WHERE commitment_id IN ({commitments})"
+        "UNION SELECT entry.thread_id FROM commitments_threadentry entry "
+        "JOIN commitments_commitment commitment ON commitment.id = entry.commitment_id "
+        "JOIN meetings_statement statement ON statement.id = commitment.statement_id "
+        "JOIN meetings_meeting meeting ON meeting.id = statement.meeting_id "
+        f"WHERE entry.commitment_id IN ({commitments}) AND statement.draft = %s AND meeting.draft = %s"
     )
-    return sql, [query, *params, *commitment_params]
+    return sql, [query, *params, *commitment_params, False, False]

@@ -3,6 +3,7 @@ public page, in the public API or an aggregate, until a curator publishes it, wh
 record is complete; curators and auditors see drafts in the API and the admin."""
 
 import datetime
+import json
 from collections import deque
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
@@ -407,3 +408,12 @@ def test_a_drafts_join_makes_no_conflict_for_readers(draft):
     joined = Participation.objects.get(meeting=draft, role="new-member").member
     assert joined in {record.member for record in Participation.objects.conflicting_joins()}
     assert joined not in {record.member for record in Participation.objects.published().conflicting_joins()}
+
+
+def test_search_finds_no_pledge_through_a_draft_s_words(client, draft):
+    """A published pledge holding a draft commitment is not found by the draft's words (search, matrix, API)."""
+    for where in ("/search/?q=xylophonic", "/?q=xylophonic"):
+        body = client.get(where).content.decode()
+        assert f"/pledges/{PUBLISHED_PLEDGE}/" not in body, where
+    found = client.get("/api/v1/threads/", {"q": "xylophonic"}).json()
+    assert PUBLISHED_PLEDGE not in json.dumps(found)
