@@ -153,7 +153,9 @@ class MemberFilter(filters.FilterSet):
         fields = []
 
     def filter_sources_disagree(self, queryset, name, value):
-        conflicting = Member.objects.with_conflicting_joins().values("pk")
+        # Counted among the joins the reader may see: a draft's join neither shows nor conflicts.
+        joins = Participation.objects.for_reader(sees_drafts(self.request))
+        conflicting = joins.conflicting_joins().values("member")
         return queryset.filter(pk__in=conflicting) if value else queryset.exclude(pk__in=conflicting)
 
 

@@ -417,3 +417,13 @@ def test_search_finds_no_pledge_through_a_draft_s_words(client, draft):
         assert f"/pledges/{PUBLISHED_PLEDGE}/" not in body, where
     found = client.get("/api/v1/threads/", {"q": "xylophonic"}).json()
     assert PUBLISHED_PLEDGE not in json.dumps(found)
+
+
+def test_a_draft_s_join_makes_no_member_conflicting_for_readers(client, draft, curator):
+    """The seed's joined member, said to join again by the draft only, conflicts for curators alone."""
+    joined = Participation.objects.get(meeting=draft, role="new-member").member.slug
+    readers = {row["slug"] for row in client.get("/api/v1/members/", {"sources_disagree": "true"}).json()["results"]}
+    assert joined not in readers
+    client.force_login(curator)
+    curators = {row["slug"] for row in client.get("/api/v1/members/", {"sources_disagree": "true"}).json()["results"]}
+    assert joined in curators
