@@ -1,0 +1,183 @@
+"""Writing the feed: a `Change` (and its webhook deliveries) for every history row of a curated record.
+
+simple-history writes a history row for every save and delete of a curated record, whatever path
+made it (the API, the admin and its inlines, the services, the ingest forms), in the same
+transaction as the write; `record_change` receives its post_create_historical_record signal and
+adds the feed's row and the outbox's rows there too. So a rolled-back write leaves no change and
+sends nothing, and a committed one is never without its change.
+
+Bulk loads write no history row per record (a snapshot restored, the seed loaded): they call
+`record_reset()`, one `reset` change that tells a reader to read the lists again.
+
+A record whose page shows rows of another model (a pledge's entries, a commitment's assessments
+and places in pledges, an assessment's evidence and scores: `VERSIONED_CHILDREN`) has a new ETag
+when one of those rows changes: the change of the row is followed by an `updated` change of each
+such record, with its new version, so that a reader following the records' ETags misses none.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from django.apps import apps
+from django.db import connection, models
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from .models import Action, Change, Delivery, Receiver
+
+# Every curated model (snapshots.records.CURATED, which tests hold this to) and its resource name: the
+# API's URL segment where it has one; else the name the feed gives the rows of a record's page.
+RESOURCES = {
+    "meetings.meeting": "meetings",
+    "meetings.statement": "statements",
+    "meetings.member": "members",
+    "meetings.participation": "participations",
+    "meetings.figure": "figures",
+    "commitments.lineofeffort": "lines-of-effort",
+    "commitments.thread": "threads",
+    "commitments.commitment": "commitments",
+    "commitments.threadentry": "thread-entries",
+    "commitments.assessmentcycle": "assessment-cycles",
+    "commitments.evidence": "evidence",
+    "commitments.assessment": "assessments",
+    "commitments.assessmentevidence": "assessment-evidence",
+    "commitments.memberscore": "member-scores",
+    "commitments.moneystage": "money-stages",
+}
+
+# Where each record's pledge, line of effort and meeting are, as attribute paths (for the feed's filters).
+PLACES = {
+    "meetings.meeting": {"meeting": "slug"},
+    "meetings.statement": {"meeting": "meeting.slug"},
+    "meetings.participation": {"meeting": "meeting.slug"},
+    "meetings.figure": {"meeting": "statement.meeting.slug"},
+    "commitments.lineofeffort": {"line_of_effort": "slug"},
+    "commitments.thread": {"pledge": "slug", "line_of_effort": "line_of_effort.slug"},
+    "commitments.commitment": {"line_of_effort": "line_of_effort.slug", "meeting": "statement.meeting.slug"},
+    "commitments.threadentry": {
+        "pledge": "thread.slug",
+        "line_of_effort": "thread.line_of_effort.slug",
+        "meeting": "commitment.statement.meeting.slug",
+    },
+    "commitments.assessment": {
+        "line_of_effort": "commitment.line_of_effort.slug",
+        "meeting": "commitment.statement.meeting.slug",
+    },
+}
+
+_ACTIONS = {"+": Action.CREATED, "~": Action.UPDATED, "-": Action.DELETED}
+
+
+def resource_of(model: type[models.Model]) -> str | None:
+    return RESOURCES.get(model._meta.label_lower)
+
+
+def api_key(instance: Any) -> str:
+    """The record's key as the API addresses it: its slug, its `key()` (participations, assessments), or
+    the parts of its natural key joined by `/` (the rows of a record's page, which have no URL of their own)."""
+    if callable(getattr(instance, "key", None)):
+        return str(instance.key())
+    parts = instance.natural_key()
+    return "/".join("" if part is None else str(part) for part in parts)
+
+
+def _follow(instance: Any, path: str) -> str:
+    value = instance
+    for name in path.split("."):
+        try:
+            value = getattr(value, name)
+        except models.ObjectDoesNotExist:
+            return ""
+        if value is None:
+            return ""
+    return str(value)
+
+
+@cache
+def _parents(label: str) -> tuple[tuple[str, type[models.Model]], ...]:
+    """(foreign key attname, parent model) of the records whose version covers rows of `label`."""
+    found = []
+    for parent_label in RESOURCES:
+        parent = apps.get_model(parent_label)
+        for name in getattr(parent, "VERSIONED_CHILDREN", ()):
+            relation = parent._meta.get_field(name)
+            if relation.related_model._meta.label_lower == label:
+                found.append((relation.field.attname, parent))
+    return tuple(found)
+
+
+def record_change(sender: Any, instance: Any, history_instance: Any, **kwargs: Any) -> None:
+    """Receives simple-history's post_create_historical_record: the change, its parents', and their deliveries."""
+    label = instance._meta.label_lower
+    if label not in RESOURCES:
+        return
+    action = _ACTIONS[history_instance.history_type]
+    user = history_instance.history_user
+    who = {
+        "user": user.get_username() if user is not None else "",
+        "token": history_instance.history_token or "",
+        "reason": (history_instance.history_change_reason or "")[:200],
+        "at": history_instance.history_date,
+    }
+    current = None if action == Action.DELETED else _reread(instance)
+    if action != Action.DELETED and current is None:
+        return  # written and deleted again in the same breath: its delete is recorded
+    write(instance if current is None else current, action, **who)
+    for attname, parent in _parents(label):
+        pk = getattr(instance, attname)
+        record = _reread_pk(parent, pk)
+        if record is not None:
+            write(record, Action.UPDATED, **who)
+
+
+def _reread(instance: Any) -> Any:
+    return _reread_pk(type(instance), instance.pk)
+
+
+def _reread_pk(model: type[models.Model], pk: Any) -> Any:
+    """The row as stored, so that its version is the one a GET will give."""
+    return model._base_manager.filter(pk=pk).first() if pk is not None else None
+
+
+def write(instance: Any, action: str, *, user: str = "", token: str = "", reason: str = "", at: Any = None) -> Change:
+    """The change of one record, and its deliveries, in the current transaction."""
+    label = instance._meta.label_lower
+    places = {field: _follow(instance, path)[:200] for field, path in PLACES.get(label, {}).items()}
+    change = Change(
+        resource=RESOURCES[label],
+        key=api_key(instance)[:400],
+        object_id=instance.pk,
+        action=action,
+        version="" if action == Action.DELETED else instance.version(),
+        at=at or timezone.now(),
+        user=user,
+        token=token,
+        reason=reason,
+        **places,
+    )
+    return _save(change)
+
+
+def record_reset(reason: str) -> Change:
+    """One `reset` change for a bulk load that wrote no history row per record: readers read the lists again."""
+    return _save(Change(resource="", key="", action=Action.RESET, reason=reason[:200]))
+
+
+def _save(change: Change) -> Change:
+    if connection.vendor == "postgresql":
+        # Read by the database as it inserts the row; ChangeQuerySet.committed() says why.
+        change.xid = RawSQL("pg_current_xact_id()::text::bigint", ())
+    change.save()
+    if connection.vendor == "postgresql":
+        del change.xid  # deferred: read from the row if asked for
+    queue_deliveries(change)
+    return change
+
+
+def queue_deliveries(change: Change) -> None:
+    """The outbox: a delivery of `change` to each active receiver that asked for it, in its transaction."""
+    receivers = [receiver for receiver in Receiver.objects.filter(active=True) if receiver.wants(change)]
+    if receivers:
+        Delivery.objects.bulk_create([Delivery(receiver=receiver, change=change) for receiver in receivers])
