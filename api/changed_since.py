@@ -23,7 +23,10 @@ class ChangedSinceFilter(BaseFilterBackend):
         resource = resource_of(queryset.model)
         if not text or resource is None:
             return queryset
-        moment = parse_datetime(text.strip()) if len(text) <= 40 else None
+        try:
+            moment = parse_datetime(text.strip()) if len(text) <= 40 else None
+        except ValueError:  # well formed, out of range: the 13th month
+            moment = None
         if moment is None:
             raise ValidationError(
                 {self.parameter: ["An ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z (UTC when no offset)."]}
