@@ -49,10 +49,11 @@ class ChangeQuerySet(models.QuerySet["Change"]):
     def public(self) -> ChangeQuerySet:
         """What a reader of the feed who is not a curator sees: THE hook for what stays private.
 
-        Every change today (the API lists every record to the public). When meetings gain drafts,
-        leave out here the changes of a draft meeting and of its records (`meeting` holds the slug).
+        The API shows readers approved assessments only: the changes of a draft are left out (`draft`,
+        set by changes.recording.DRAFTS). When meetings gain drafts, mark their changes (and those of
+        their records) there, or leave them out here (`meeting` holds the meeting's slug).
         """
-        return self
+        return self.filter(draft=False)
 
 
 class Change(models.Model):
@@ -75,6 +76,9 @@ class Change(models.Model):
     pledge = models.CharField(max_length=200, blank=True, db_index=True)
     line_of_effort = models.CharField(max_length=200, blank=True, db_index=True)
     meeting = models.CharField(max_length=200, blank=True, db_index=True)
+    # The record was a draft when changed (an assessment waiting for review, and its rows): readers who
+    # are not curators or auditors do not see it (`public()`).
+    draft = models.BooleanField(default=False)
 
     objects = ChangeQuerySet.as_manager()
 

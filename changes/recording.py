@@ -67,6 +67,14 @@ PLACES = {
     },
 }
 
+# Where a record says it is a draft, which readers do not see (an attribute path: any value but "approved").
+DRAFTS = {
+    "commitments.assessment": "review_state",
+    "commitments.assessmentevidence": "assessment.review_state",
+    "commitments.memberscore": "assessment.review_state",
+    "commitments.moneystage": "assessment.review_state",
+}
+
 _ACTIONS = {"+": Action.CREATED, "~": Action.UPDATED, "-": Action.DELETED}
 
 
@@ -155,6 +163,7 @@ def write(instance: Any, action: str, *, user: str = "", token: str = "", reason
         user=user,
         token=token,
         reason=reason,
+        draft=label in DRAFTS and _follow(instance, DRAFTS[label]) not in ("", "approved"),
         **places,
     )
     return _save(change)

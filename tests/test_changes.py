@@ -349,3 +349,19 @@ def test_a_transaction_that_began_writing_first_but_wrote_its_change_last_is_not
         finish.set()
         writer.join(30)
     assert [c["key"] for c in feed()["results"]] == ["long", "short"]
+
+
+def test_readers_do_not_see_the_changes_of_a_draft_assessment_curators_do(curator):
+    from commitments.models import ReviewState
+    from tests.factories import AssessmentFactory
+
+    draft = AssessmentFactory(review_state=ReviewState.DRAFT)
+    key = draft.key()
+    assert key in {c["key"] for c in feed(api(curator))["results"]}
+    assert key not in {c["key"] for c in feed()["results"]}
+    draft.review_state = ReviewState.APPROVED
+    draft.approved_by = "reviewer"
+    draft.save()
+    seen = [(c["key"], c["action"]) for c in feed()["results"] if c["resource"] == "assessments"]
+    assert seen == [(key, "updated")]  # approved: readers learn of it, and can read it
+    assert APIClient().get(f"/api/v1/assessments/{key}/").status_code == 200
