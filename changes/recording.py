@@ -17,6 +17,9 @@ such record, with its new version, so that a reader following the records' ETags
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -75,6 +78,9 @@ DRAFTS = {
     "commitments.moneystage": "assessment.review_state",
 }
 
+# Set while a bulk writer replaces records wholesale and records one `reset` instead (`bulk_load`).
+_bulk = threading.local()
+
 _ACTIONS = {"+": Action.CREATED, "~": Action.UPDATED, "-": Action.DELETED}
 
 
@@ -119,7 +125,7 @@ def _parents(label: str) -> tuple[tuple[str, type[models.Model]], ...]:
 def record_change(sender: Any, instance: Any, history_instance: Any, **kwargs: Any) -> None:
     """Receives simple-history's post_create_historical_record: the change, its parents', and their deliveries."""
     label = instance._meta.label_lower
-    if label not in RESOURCES:
+    if label not in RESOURCES or getattr(_bulk, "active", False):
         return
     action = _ACTIONS[history_instance.history_type]
     user = history_instance.history_user
@@ -172,6 +178,18 @@ def write(instance: Any, action: str, *, user: str = "", token: str = "", reason
 def record_reset(reason: str) -> Change:
     """One `reset` change for a bulk load that wrote no history row per record: readers read the lists again."""
     return _save(Change(resource="", key="", action=Action.RESET, reason=reason[:200]))
+
+
+@contextmanager
+def bulk_load(reason: str) -> Iterator[None]:
+    """Around a bulk writer that replaces records wholesale (a snapshot restored): no change per record,
+    one `reset` at the end, in the same transaction (the caller's)."""
+    _bulk.active = True
+    try:
+        yield
+    finally:
+        _bulk.active = False
+    record_reset(reason)
 
 
 def _save(change: Change) -> Change:
