@@ -16,7 +16,7 @@ DEV_ENV := DEBUG=1
 TYPED := core/spans.py core/texts.py core/marking.py core/models.py meetings/models.py meetings/periods.py commitments/models.py \
 	commitments/services.py commitments/search.py commitments/assessments.py commitments/assessment_parts.py commitments/follow_through.py commitments/rules.py commitments/timeline.py commitments/wording.py commitments/choices.py \
 	ingest/segments.py ingest/cues.py ingest/figures.py ingest/ranking.py ingest/corpus.py ingest/defaults.py \
-	ingest/services.py ingest/evaluation.py
+	ingest/services.py ingest/evaluation.py changes/models.py changes/recording.py changes/webhooks.py changes/feed.py
 
 # Tools the browser tests inject into pages (axe-core), pinned by package-lock.json.
 node_modules/.package-lock.json: package.json package-lock.json

@@ -8,6 +8,7 @@ snapshots do not export them, and a restore starts no history of them (it writes
 
 from __future__ import annotations
 
+import datetime
 import secrets
 import uuid
 
@@ -164,7 +165,7 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         return f"{self.change.event} to {self.receiver.name}: {self.state}"
 
-    def redeliver(self, now: object = None) -> None:
+    def redeliver(self, now: datetime.datetime | None = None) -> None:
         """Send it again, with the same id, as soon as the worker runs."""
         self.state = DeliveryState.PENDING
         self.attempts = 0
