@@ -138,12 +138,13 @@ def record_change(sender: Any, instance: Any, history_instance: Any, **kwargs: A
     current = None if action == Action.DELETED else _reread(instance)
     if action != Action.DELETED and current is None:
         return  # written and deleted again in the same breath: its delete is recorded
-    write(instance if current is None else current, action, **who)
+    receivers = list(Receiver.objects.filter(active=True))
+    write(instance if current is None else current, action, receivers=receivers, **who)
     for attname, parent in _parents(label):
         pk = getattr(instance, attname)
         record = _reread_pk(parent, pk)
         if record is not None:
-            write(record, Action.UPDATED, **who)
+            write(record, Action.UPDATED, receivers=receivers, **who)
 
 
 def _reread(instance: Any) -> Any:
@@ -151,12 +152,42 @@ def _reread(instance: Any) -> Any:
 
 
 def _reread_pk(model: type[models.Model], pk: Any) -> Any:
-    """The row as stored, so that its version is the one a GET will give."""
-    return model._base_manager.filter(pk=pk).first() if pk is not None else None
+    """The row as stored, so that its version is the one a GET will give, with the rows `PLACES` reads
+    (joined, in the same query; a statement's text left out: it is wide)."""
+    if pk is None:
+        return None
+    joins, wide = _joins(model._meta.label_lower)
+    return model._base_manager.select_related(*joins).defer(*wide).filter(pk=pk).first()
 
 
-def write(instance: Any, action: str, *, user: str = "", token: str = "", reason: str = "", at: Any = None) -> Change:
-    """The change of one record, and its deliveries, in the current transaction."""
+@cache
+def _joins(label: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(select_related paths, deferred text columns) for reading what `PLACES[label]` follows."""
+    joins: set[str] = set()
+    wide: set[str] = set()
+    for path in PLACES.get(label, {}).values():
+        names = path.split(".")[:-1]
+        model = apps.get_model(label)
+        for depth, name in enumerate(names, start=1):
+            model = model._meta.get_field(name).related_model
+            join = "__".join(names[:depth])
+            joins.add(join)
+            if model._meta.label_lower == "meetings.statement":
+                wide.add(f"{join}__text")
+    return tuple(sorted(joins)), tuple(sorted(wide))
+
+
+def write(
+    instance: Any,
+    action: str,
+    *,
+    user: str = "",
+    token: str = "",
+    reason: str = "",
+    at: Any = None,
+    receivers: list[Receiver] | None = None,
+) -> Change:
+    """The change of one record, and its deliveries (to `receivers`, read once a write), in the current transaction."""
     label = instance._meta.label_lower
     places = {field: _follow(instance, path)[:200] for field, path in PLACES.get(label, {}).items()}
     change = Change(
@@ -172,7 +203,7 @@ def write(instance: Any, action: str, *, user: str = "", token: str = "", reason
         draft=label in DRAFTS and _follow(instance, DRAFTS[label]) not in ("", "approved"),
         **places,
     )
-    return _save(change)
+    return _save(change, receivers)
 
 
 def record_reset(reason: str) -> Change:
@@ -192,19 +223,21 @@ def bulk_load(reason: str) -> Iterator[None]:
     record_reset(reason)
 
 
-def _save(change: Change) -> Change:
+def _save(change: Change, receivers: list[Receiver] | None = None) -> Change:
     if connection.vendor == "postgresql":
         # Read by the database as it inserts the row; ChangeQuerySet.committed() says why.
         change.xid = RawSQL("pg_current_xact_id()::text::bigint", ())
     change.save()
     if connection.vendor == "postgresql":
         del change.xid  # deferred: read from the row if asked for
-    queue_deliveries(change)
+    queue_deliveries(change, receivers)
     return change
 
 
-def queue_deliveries(change: Change) -> None:
+def queue_deliveries(change: Change, receivers: list[Receiver] | None = None) -> None:
     """The outbox: a delivery of `change` to each active receiver that asked for it, in its transaction."""
-    receivers = [receiver for receiver in Receiver.objects.filter(active=True) if receiver.wants(change)]
-    if receivers:
-        Delivery.objects.bulk_create([Delivery(receiver=receiver, change=change) for receiver in receivers])
+    if receivers is None:
+        receivers = list(Receiver.objects.filter(active=True))
+    wanted = [receiver for receiver in receivers if receiver.wants(change)]
+    if wanted:
+        Delivery.objects.bulk_create([Delivery(receiver=receiver, change=change) for receiver in wanted])
