@@ -1,8 +1,10 @@
 """The webhooks in the admin: receivers, and the delivery log with a "redeliver" action. The feed is read-only."""
 
 from django.contrib import admin, messages
+from django.db import models
 
 from .models import Change, Delivery, Receiver
+from .webhooks import Refused, check_host
 
 
 @admin.register(Receiver)
@@ -10,6 +12,17 @@ class ReceiverAdmin(admin.ModelAdmin):
     list_display = ["name", "url", "resources", "actions", "active"]
     list_filter = ["active"]
     fields = ["name", "url", "resources", "actions", "secret", "active"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def save_model(self, request, obj, form, change):
+        # The allowlist is checked when a delivery is sent too; saying so here saves a curator a failed log.
+        try:
+            check_host(obj.url)
+        except Refused as exc:
+            self.message_user(
+                request, f"{exc} Deliveries to it will fail until the operator allows it.", messages.WARNING
+            )
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Delivery)

@@ -276,3 +276,10 @@ def test_the_worker_stops_after_max_attempts(allowed, receiver_server, capsys):
     call_command("run_webhooks", "--max", "2")
     assert "2 delivery attempt(s)" in capsys.readouterr().out
     assert len(received) == 2
+
+
+def test_curators_register_receivers_and_read_the_delivery_log_in_the_admin(client, curator):
+    client.force_login(curator)
+    assert client.get(reverse("admin:changes_receiver_add")).status_code == 200
+    assert client.get(reverse("admin:changes_delivery_changelist")).status_code == 200
+    assert client.get(reverse("admin:changes_change_changelist")).status_code == 200
