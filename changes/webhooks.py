@@ -121,6 +121,11 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 def post(url: str, body: bytes, headers: dict[str, str]) -> int:
     """POST with no proxy and no redirect, to an allowed host at an allowed address; the status, or raises."""
     check_host(url)
+    parts = urlsplit(url)
+    # Every address the name resolves to, before any is contacted; the one connected is checked again
+    # (_checked_connection), so a name that resolves differently the second time gains nothing.
+    for *_, sockaddr in socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP):
+        check_address(str(sockaddr[0]))
     opener = urllib.request.OpenerDirector()
     for handler in (
         urllib.request.ProxyHandler({}),

@@ -283,3 +283,24 @@ def test_curators_register_receivers_and_read_the_delivery_log_in_the_admin(clie
     assert client.get(reverse("admin:changes_receiver_add")).status_code == 200
     assert client.get(reverse("admin:changes_delivery_changelist")).status_code == 200
     assert client.get(reverse("admin:changes_change_changelist")).status_code == 200
+
+
+def test_a_receiver_that_times_out_or_is_unreachable_is_retried(allowed, settings):
+    import socket
+
+    settings.WEBHOOK_TIMEOUT = 1
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts, never answers
+    closed = socket.create_server(("127.0.0.1", 0))
+    closed_port = closed.getsockname()[1]
+    closed.close()  # nothing listens there any more
+    try:
+        register(f"http://127.0.0.1:{silent.getsockname()[1]}/hook")
+        Receiver.objects.create(name="gone", url=f"http://127.0.0.1:{closed_port}/hook", secret=SECRET)
+        LineOfEffortFactory()
+        assert drain(now=Clock()) == 2
+    finally:
+        silent.close()
+    errors = {d.receiver.name: d for d in Delivery.objects.select_related("receiver")}
+    assert errors["dashboard"].state == errors["gone"].state == "pending"
+    assert "timed out" in errors["dashboard"].last_error
+    assert "refused" in errors["gone"].last_error.lower()
