@@ -1,7 +1,7 @@
 # Two commands on a fresh machine with Python 3.11-3.13:
 #   make run   set up, load the seed data and serve on http://127.0.0.1:8000 (SQLite)
 #   make test  set up and run the whole test suite (lint, import contract, migrations check, pytest)
-# In production (docs/deploy.md): make serve; the load test: make load.
+# In production (docs/deploy.md): make serve, and make worker for the webhooks; the load test: make load.
 # The virtual environment is made with PYTHON if given (make run PYTHON=python3.12), else with the first
 # of python3.11 python3.12 python3.13 python3 that is Python 3.11-3.13 (tools/find-python).
 PYTHON ?=
@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV_ENV := DEBUG=1
 
-.PHONY: run test typecheck setup setup-dev seed lint clean bench serve load
+.PHONY: run test typecheck setup setup-dev seed lint clean bench serve load worker
 
 # The modules whose public functions carry type hints, checked by mypy (django-stubs) in `make test`:
 # services, QuerySets (the model modules: their QuerySets fully, tests/test_typing.py holds it), span tools, ingest.
@@ -17,7 +17,8 @@ TYPED := core/spans.py core/texts.py core/marking.py core/models.py meetings/mod
 	commitments/services.py commitments/search.py commitments/assessments.py commitments/assessment_parts.py commitments/follow_through.py commitments/verdicts.py commitments/rules.py commitments/timeline.py commitments/wording.py commitments/choices.py commitments/publishing.py \
 	ingest/segments.py ingest/cues.py ingest/figures.py ingest/ranking.py ingest/corpus.py ingest/defaults.py \
 	ingest/services.py ingest/evaluation.py ingest/participants.py ingest/progress.py ingest/suggested_facts.py ingest/evaluation_splits.py ingest/proposal.py \
-	core/attribution.py api/imports.py api/import_files.py api/import_resources.py
+	core/attribution.py api/imports.py api/import_files.py api/import_resources.py \
+	changes/models.py changes/recording.py changes/webhooks.py changes/feed.py
 
 # Tools the browser tests inject into pages (axe-core), pinned by package-lock.json.
 node_modules/.package-lock.json: package.json package-lock.json
@@ -79,6 +80,10 @@ serve: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py setup_roles
 	exec $(BIN)/gunicorn --config gunicorn.conf.py
+
+# The webhooks worker (docs/deploy.md, Webhooks worker): drains the outbox until stopped.
+worker: $(VENV)/.runtime
+	$(BIN)/python manage.py run_webhooks
 
 # Load test: its own gunicorn (2 workers) on 127.0.0.1, PostgreSQL and Redis, at most 60 s (bench/load.py).
 load: $(VENV)/.dev

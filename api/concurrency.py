@@ -92,6 +92,12 @@ class VersionedMixin:
         instance = self.get_object()
         return Response(self.get_serializer(instance).data, headers={"ETag": etag(instance)})
 
+    def create(self, request, *args, **kwargs):
+        # One transaction: the record, its history row and its change in the feed (with the webhooks'
+        # outbox) are committed together or not at all (changes.recording).
+        with transaction.atomic():
+            return super().create(request, *args, **kwargs)
+
     def update(self, request, *args, **kwargs):
         partial = kwargs.pop("partial", False)
         instance = self.get_object()

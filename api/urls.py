@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework import routers
 
 from .aggregates import CommitmentsByLineView, FigureSeriesView, PledgeMatrixView, VerdictsView
+from .changes import ChangesView
 from .docs_pages import RedocView, redoc_bundle_view
 from .views import (
     APIRoot,
@@ -44,6 +45,7 @@ router.register("members", MemberViewSet, basename="member")
 router.register("participations", ParticipationViewSet, basename="participation")
 
 urlpatterns = [
+    path("changes/", ChangesView.as_view(), name="changes"),
     path("aggregates/pledge-matrix/", PledgeMatrixView.as_view(), name="pledge-matrix"),
     path("aggregates/commitments-by-line/", CommitmentsByLineView.as_view(), name="commitments-by-line"),
     path("aggregates/figure-series/", FigureSeriesView.as_view(), name="figure-series"),

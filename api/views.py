@@ -73,7 +73,16 @@ class APIRoot(routers.APIRootView):
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         fmt = kwargs.get("format")
-        for name in ("pledge-matrix", "commitments-by-line", "figure-series", "verdicts", "snapshot", "schema", "docs"):
+        for name in (
+            "changes",
+            "pledge-matrix",
+            "commitments-by-line",
+            "figure-series",
+            "verdicts",
+            "snapshot",
+            "schema",
+            "docs",
+        ):
             response.data[name] = reverse(f"api:{name}", request=request, format=fmt if name != "docs" else None)
         return response
 

@@ -8,6 +8,8 @@ from django.apps import apps
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, models, transaction
 
+from changes.recording import bulk_load
+
 from .files import applied_migrations, read_lines, read_manifest
 from .records import (
     CHUNK_SIZE,
@@ -125,17 +127,21 @@ def restore_snapshot(
 
 
 def _restore_atomically(directory, replace, dry_run, using, total, progress):
-    """Delete (with `replace`) and load in one transaction; returns (counts loaded, counts deleted)."""
+    """Delete (with `replace`) and load in one transaction; returns (counts loaded, counts deleted).
+
+    Deleted and loaded wholesale: the change feed gets one `reset`, no change per record (docs/snapshots.md).
+    """
     with transaction.atomic(using=using):
         if not replace:
             _refuse_curated_records(using)  # again: a record may have been added while the snapshot was verified
         deleted = {}
-        if replace:
-            # Children first: statements and commitments PROTECT what points at them.
-            for model in reversed(curated_models()):
-                _, by_model = model._default_manager.using(using).all().delete()
-                deleted[label_of(model)] = by_model.get(model._meta.label, 0)
-        counts = _load_fixture(directory / FIXTURE, using, total, progress)
+        with bulk_load("Snapshot restored"):
+            if replace:
+                # Children first: statements and commitments PROTECT what points at them.
+                for model in reversed(curated_models()):
+                    _, by_model = model._default_manager.using(using).all().delete()
+                    deleted[label_of(model)] = by_model.get(model._meta.label, 0)
+            counts = _load_fixture(directory / FIXTURE, using, total, progress)
         if dry_run:
             transaction.set_rollback(True, using=using)
     return counts, deleted

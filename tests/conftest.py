@@ -137,3 +137,16 @@ def collected_static_root(tmp_path_factory):
 def pytest_terminal_summary(terminalreporter):
     # Where the browser tests left their screenshots, and what axe-core found.
     browser.report(terminalreporter)
+
+
+@pytest.fixture
+def without_change_feed():
+    """The service's own writes, counted without the change feed's (tests/test_changes.py pins those)."""
+    from simple_history.signals import post_create_historical_record
+
+    from changes.recording import record_change
+
+    uid = "changes.recording.record_change"
+    post_create_historical_record.disconnect(dispatch_uid=uid)
+    yield
+    post_create_historical_record.connect(record_change, dispatch_uid=uid)

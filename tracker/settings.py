@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "commitments",
     "ingest",
     "accounts",
+    # The change feed and the webhooks' outbox (between the domain apps and the API).
+    "changes",
     "api",
     "snapshots",
     "public",
@@ -205,6 +207,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": [
         "api.filters.FilterBackend",
+        "api.changed_since.ChangedSinceFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
@@ -331,6 +334,16 @@ if REDIS_URL:
 else:
     # One process's memory, as runserver and the tests need; each process counts on its own.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Webhooks (changes/webhooks.py, docs/api.md): only these hosts are ever POSTed to (`*` any host;
+# `.example.org` its subdomains), and only at public addresses unless the address is in one of
+# WEBHOOK_ALLOWED_NETWORKS (e.g. 10.0.0.0/8 for a receiver inside the deployment).
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS")
+WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS")
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10)
+# A failed attempt is retried after 30 s, then 1, 2, 4 ... minutes, up to this many attempts, then marked failed.
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
 
 # Failed admin logins, counted in the database by django-axes: an account, or an address, that
 # fails LOGIN_FAILURE_LIMIT times is locked for LOGIN_LOCKOUT_MINUTES (`manage.py axes_reset` unlocks).

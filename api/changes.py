@@ -1,0 +1,106 @@
+"""The change feed: `GET /api/v1/changes/` (`changed_since` on every list is api.changed_since).
+
+The feed lists every create, update and delete of the curated records in feed order (see
+`changes.models.ChangeQuerySet.committed`: a change committed late by a long transaction is never
+skipped); `?since=<cursor>` returns only what came after the change the cursor names.
+"""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from accounts.roles import AUDITORS, CURATORS
+from changes.feed import UnknownCursor, after, change_document
+from changes.models import Action, Change
+from changes.recording import RESOURCES
+
+from .errors import ErrorSerializer
+from .pagination import BoundedPageSize
+from .permissions import ReadOrCurate, roles_of
+
+FEED_FILTERS = ("resource", "pledge", "line_of_effort", "meeting")
+
+
+class ChangeSerializer(serializers.Serializer):
+    """One change: where it stands in the feed, what record, what happened, its new version, when and who."""
+
+    cursor = serializers.CharField(help_text="`since=` this cursor returns the changes after this one.")
+    resource = serializers.CharField(help_text="The API resource (`commitments`), or empty for a `reset`.")
+    key = serializers.CharField(help_text="The record's key in the API; for a delete, the tombstone's.")
+    action = serializers.ChoiceField(choices=Action.choices)
+    version = serializers.CharField(allow_null=True, help_text="The record's ETag after the change; null for a delete.")
+    at = serializers.DateTimeField()
+    user = serializers.CharField(allow_null=True)
+    token = serializers.CharField(allow_null=True, help_text="The dashboard token it was made with, if any.")
+    reason = serializers.CharField(allow_null=True)
+    pledge = serializers.CharField(allow_null=True)
+    line_of_effort = serializers.CharField(allow_null=True)
+    meeting = serializers.CharField(allow_null=True)
+
+
+class ChangePageSerializer(serializers.Serializer):
+    cursor = serializers.CharField(allow_null=True, help_text="Send it back as `since` for what comes next.")
+    next = serializers.URLField(allow_null=True, help_text="The next page, when this one is full.")
+    results = ChangeSerializer(many=True)
+
+
+class FeedPageSize(BoundedPageSize):
+    page_size = 100
+
+
+class ChangesView(APIView):
+    """Every create, update and delete of the curated records, in the order they were committed.
+
+    Follow `cursor`: `?since=<cursor>` returns only the changes after it (a cursor the feed did not
+    give is a 400). Deleted records leave a tombstone (`action: deleted` with their key). A `reset`
+    (a snapshot restored, the seed loaded) means: read the lists again.
+    """
+
+    permission_classes = [ReadOrCurate]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("since", str, description="A `cursor` the feed gave: the changes after it."),
+            OpenApiParameter("page_size", int, description="Changes per page (1-500, default 100)."),
+            OpenApiParameter("resource", str, enum=sorted(set(RESOURCES.values()))),
+            OpenApiParameter("pledge", str, description="Recurring pledge slug."),
+            OpenApiParameter("line_of_effort", str, description="Line of effort slug."),
+            OpenApiParameter("meeting", str, description="Meeting slug."),
+        ],
+        responses={200: ChangePageSerializer, 400: ErrorSerializer},
+    )
+    def get(self, request, *args, **kwargs):
+        size = FeedPageSize().get_page_size(request)
+        changes = Change.objects.committed()
+        if not roles_of(request.user) & {CURATORS, AUDITORS}:
+            changes = changes.public()
+        changes = self.filtered(changes, request)
+        since = request.query_params.get("since") or None
+        if since is not None:
+            try:
+                changes = after(changes, since)
+            except UnknownCursor:
+                raise ValidationError(
+                    {"since": ["This cursor is not one the feed gave: send a `cursor` it answered."]}
+                ) from None
+        page = list(changes.in_feed_order()[: size + 1])
+        full = len(page) > size
+        page = page[:size]
+        cursor = page[-1].cursor if page else since
+        following = None
+        if full:
+            query = request.query_params.copy()
+            query["since"] = cursor
+            following = f"{reverse('api:changes', request=request)}?{query.urlencode()}"
+        results = [change_document(change) for change in page]
+        return Response({"cursor": cursor, "next": following, "results": results})
+
+    @staticmethod
+    def filtered(changes, request):
+        values = {name: request.query_params.get(name) for name in FEED_FILTERS if request.query_params.get(name)}
+        if "resource" in values and values["resource"] not in RESOURCES.values():
+            raise ValidationError({"resource": [f"No resource is named “{values['resource']}”."]})
+        return changes.filter(**values) if values else changes
