@@ -1,0 +1,138 @@
+"""The dashboards' aggregates at scale: the pledge matrix filtered and paged by pledge, the old whole shape
+kept for small data; the counts per line of effort kept, not recounted per request."""
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from api import aggregates
+from tests.factories import LineOfEffortFactory, commitments_at_meetings, thread_with
+
+URL = "/api/v1/aggregates/pledge-matrix/"
+
+
+def pledges(count, years=(2016, 2019, 2021)):
+    """`count` recurring pledges, each made at a meeting of each year given, under two lines of effort."""
+    lines = [LineOfEffortFactory(), LineOfEffortFactory()]
+    made = []
+    for index in range(count):
+        commitments = commitments_at_meetings(*years)
+        made.append(thread_with(*commitments, kinds=["repeated"] * (len(years) - 1), line_of_effort=lines[index % 2]))
+    return made, lines
+
+
+def in_matrix_order(threads):
+    return [t.slug for t in sorted(threads, key=lambda t: (t.line_of_effort.position, t.slug))]
+
+
+def walk(client, params):
+    """Every page from the first, following `next`; returns the pages' documents."""
+    pages, url = [], URL
+    response = client.get(url, params)
+    while True:
+        assert response.status_code == 200, response.content
+        pages.append(response.json())
+        if not pages[-1]["next"]:
+            return pages
+        response = client.get(pages[-1]["next"])
+
+
+def test_without_parameters_a_small_matrix_keeps_its_whole_shape(db):
+    made, _ = pledges(3)
+    document = APIClient().get(URL).json()
+    assert set(document) == {"meetings", "threads"}
+    assert [t["slug"] for t in document["threads"]] == in_matrix_order(made)
+
+
+def test_pages_hold_each_pledge_exactly_once_in_the_matrix_order(db):
+    made, _ = pledges(7)
+    pages = walk(APIClient(), {"page_size": 3})
+    assert [len(page["threads"]) for page in pages] == [3, 3, 1]
+    assert {page["count"] for page in pages} == {7}
+    assert pages[0]["previous"] is None and pages[1]["previous"].endswith("page_size=3")
+    slugs = [thread["slug"] for page in pages for thread in page["threads"]]
+    assert slugs == in_matrix_order(made)
+    # A pledge is whole on its page: a cell at each of its meetings.
+    assert all(len(thread["meetings"]) == 3 for page in pages for thread in page["threads"])
+
+
+def test_a_large_matrix_without_parameters_is_its_first_page(db, monkeypatch):
+    monkeypatch.setattr(aggregates, "UNPAGED_MOST_PLEDGES", 4)
+    made, _ = pledges(5)
+    document = APIClient().get(URL).json()
+    assert document["count"] == 5 and document["next"] is None  # the default page holds 50
+    assert [t["slug"] for t in document["threads"]] == in_matrix_order(made)
+
+
+def test_the_matrix_filters_by_years_and_line_of_effort(db):
+    made, lines = pledges(4)
+    (alone,) = commitments_at_meetings(2023)
+    late = thread_with(alone, line_of_effort=lines[0])
+    client = APIClient()
+    document = client.get(URL, {"year_from": 2019, "year_to": 2021}).json()
+    assert [m["start_date"][:4] for m in document["meetings"]] == ["2019"] * 4 + ["2021"] * 4
+    assert document["count"] == 4 and late.slug not in {t["slug"] for t in document["threads"]}
+    shown = {m["slug"] for m in document["meetings"]}
+    assert all(set(t["meetings"]) <= shown and len(t["meetings"]) == 2 for t in document["threads"])
+    document = client.get(URL, {"line_of_effort": lines[0].slug}).json()
+    assert [t["slug"] for t in document["threads"]] == in_matrix_order(
+        [t for t in [*made, late] if t.line_of_effort == lines[0]]
+    )
+    document = client.get(URL, {"year_from": 2023, "line_of_effort": lines[0].slug}).json()
+    assert [t["slug"] for t in document["threads"]] == [late.slug]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"line_of_effort": "nope"}, "line_of_effort"),
+        ({"year_from": "twenty"}, "year_from"),
+        ({"page_size": 501}, "page_size"),
+        ({"page": 0}, "page"),
+    ],
+)
+def test_parameters_the_matrix_cannot_use_are_a_400(db, params, field):
+    pledges(1)
+    response = APIClient().get(URL, params)
+    assert response.status_code == 400 and field in response.json()
+
+
+def test_an_empty_parameter_is_left_out(db):
+    pledges(2)
+    assert set(APIClient().get(URL, {"page": "", "line_of_effort": ""}).json()) == {"meetings", "threads"}
+
+
+def test_a_page_as_csv_has_the_rows_of_its_pledges(db):
+    made, _ = pledges(3)
+    response = APIClient().get(URL, {"page_size": 2, "format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert {row["thread.slug"] for row in rows} == set(in_matrix_order(made)[:2])
+    assert len(rows) == 6
+
+
+# Its meetings, the pledges the filters chose (what the pages go through), the page's cells; one more
+# to find the line of effort asked for.
+@pytest.mark.parametrize("count", [3, 9])
+@pytest.mark.parametrize(("params", "queries"), [({"page_size": 2}, 3), ({"page": 2, "page_size": 1}, 3)])
+def test_a_page_of_the_matrix_costs_the_same_queries_whatever_the_data(
+    db, django_assert_num_queries, count, params, queries
+):
+    _, lines = pledges(count)
+    for asked, extra in ((params, 0), ({**params, "line_of_effort": lines[0].slug, "year_to": 2020}, 1)):
+        with django_assert_num_queries(queries + extra):
+            response = APIClient().get(URL, asked)
+        assert response.status_code == 200
+        assert len(response.json()["threads"]) == min(count, params["page_size"])
+
+
+def test_the_schema_documents_the_parameters_and_the_paged_keys(db):
+    schema = APIClient().get(reverse("api:schema"), {"format": "json"}).json()
+    operation = schema["paths"][URL]["get"]
+    assert {p["name"] for p in operation["parameters"]} >= {"year_from", "year_to", "line_of_effort", "page"}
+    ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert {"count", "next", "previous", "meetings", "threads"} <= set(
+        schema["components"]["schemas"][ref]["properties"]
+    )
