@@ -5,11 +5,19 @@ import csv
 import io
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from api import aggregates
-from tests.factories import LineOfEffortFactory, commitments_at_meetings, thread_with
+from tests.factories import (
+    CommitmentFactory,
+    LineOfEffortFactory,
+    MeetingFactory,
+    StatementFactory,
+    commitments_at_meetings,
+    thread_with,
+)
 
 URL = "/api/v1/aggregates/pledge-matrix/"
 
@@ -136,3 +144,118 @@ def test_the_schema_documents_the_parameters_and_the_paged_keys(db):
     assert {"count", "next", "previous", "meetings", "threads"} <= set(
         schema["components"]["schemas"][ref]["properties"]
     )
+
+
+# -- commitments per line of effort: counted once per change, whatever writes it ---------------------
+
+BY_LINE = "/api/v1/aggregates/commitments-by-line/"
+
+
+def by_line(client=None):
+    """{(line, meeting): (total, binding, soft)} as the API answers it."""
+    rows = (client or APIClient()).get(BY_LINE).json()
+    return {(r["line_of_effort"], r["meeting"]): (r["total"], r["binding"], r["soft"]) for r in rows}
+
+
+def lines_page(client):
+    """The public lines-of-effort page's table: each line's row of counts as text."""
+    page = client.get("/lines-of-effort/").content.decode()
+    return page.split('id="counts-table-caption"', 1)[1]
+
+
+@pytest.fixture
+def counted(db):
+    cache.clear()
+    line, other = LineOfEffortFactory(slug="line-a"), LineOfEffortFactory(slug="line-b")
+    statement = StatementFactory(meeting=MeetingFactory(slug="paris"))
+    CommitmentFactory(statement=statement, line_of_effort=line)
+    return line, other, statement
+
+
+def test_counts_follow_writes_through_the_api(counted, curator):
+    line, other, statement = counted
+    assert by_line() == {("line-a", "paris"): (1, 1, 0)}
+    client = APIClient()
+    client.force_authenticate(curator)
+    created = client.post(
+        "/api/v1/commitments/",
+        {
+            "slug": "new-commitment",
+            "statement": statement.slug,
+            "quote": "We welcome the progress.",
+            "line_of_effort": line.slug,
+            "actor": "the Coalition",
+            "strength": "soft",
+            "summary": "Welcome progress.",
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    assert by_line() == {("line-a", "paris"): (2, 1, 1)}
+    url = "/api/v1/commitments/new-commitment/"
+    moved = client.patch(url, {"line_of_effort": other.slug}, format="json", HTTP_IF_MATCH=client.get(url)["ETag"])
+    assert moved.status_code == 200
+    assert by_line() == {("line-a", "paris"): (1, 1, 0), ("line-b", "paris"): (1, 0, 1)}
+    assert client.delete(url, HTTP_IF_MATCH=client.get(url)["ETag"]).status_code == 204
+    assert by_line() == {("line-a", "paris"): (1, 1, 0)}
+
+
+def test_counts_follow_writes_through_the_models_as_services_make_them(counted):
+    line, other, statement = counted
+    by_line()
+    commitment = CommitmentFactory(statement=statement, line_of_effort=other, strength="soft")
+    assert by_line() == {("line-a", "paris"): (1, 1, 0), ("line-b", "paris"): (1, 0, 1)}
+    # A meeting renamed renames its counts (a quoted statement never moves to another meeting).
+    paris = statement.meeting
+    paris.slug = "roma"
+    paris.save()
+    commitment.strength = "binding"
+    commitment.save()
+    assert by_line() == {("line-a", "roma"): (1, 1, 0), ("line-b", "roma"): (1, 1, 0)}
+    commitment.delete()
+    assert by_line() == {("line-a", "roma"): (1, 1, 0)}
+
+
+def test_counts_follow_writes_through_the_admin(counted, curator, client):
+    line, other, statement = counted
+    spare = CommitmentFactory(statement=statement, line_of_effort=other)
+    assert by_line()[("line-b", "paris")] == (1, 1, 0)
+    client.force_login(curator)
+    response = client.post(f"/admin/commitments/commitment/{spare.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert by_line() == {("line-a", "paris"): (1, 1, 0)}
+    # The public page reads the same counts.
+    assert "line-b" not in {row for row, _ in by_line()}
+    assert lines_page(client).count("<td>1 <span") == 1
+
+
+def test_counts_after_a_rolled_back_write_are_those_stored(counted):
+    from django.db import transaction
+
+    line, other, statement = counted
+    by_line()
+    with transaction.atomic():
+        CommitmentFactory(statement=statement, line_of_effort=other)
+        assert by_line()[("line-b", "paris")] == (1, 1, 0)  # the writer reads its own write
+        transaction.set_rollback(True)
+    assert by_line() == {("line-a", "paris"): (1, 1, 0)}
+    CommitmentFactory(statement=statement, line_of_effort=line, strength="soft")
+    assert by_line() == {("line-a", "paris"): (2, 1, 1)}
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_a_read_of_the_counts_costs_one_query_once_counted_whatever_the_data(
+    counted, client, django_assert_num_queries, size
+):
+    line, other, statement = counted
+    for index in range(size):
+        CommitmentFactory(statement=statement, line_of_effort=other if index % 2 else line)
+    # The first read counts (one more query); the next read only the data's version.
+    with django_assert_num_queries(2):
+        assert sum(total for total, _, _ in by_line().values()) == size + 1
+    with django_assert_num_queries(1):
+        assert sum(total for total, _, _ in by_line().values()) == size + 1
+    client.get("/lines-of-effort/")
+    # Lines, meetings, the version, three figure series.
+    with django_assert_num_queries(6):
+        assert client.get("/lines-of-effort/").status_code == 200

@@ -448,8 +448,9 @@ def test_a_search_costs_the_list_s_queries_whatever_its_words(django_assert_num_
 
 
 # The pledge matrix: its meetings, the pledges it holds (counted: it is answered whole only while few), their
-# cells. See tests/test_aggregates.py for its pages and filters.
-@pytest.mark.parametrize(("name", "queries"), [("pledge-matrix", 3), ("commitments-by-line", 1), ("figure-series", 1)])
+# cells. See tests/test_aggregates.py for its pages and filters. The counts by line: the data's version and,
+# the first time since the data changed, the counts (kept in the cache after).
+@pytest.mark.parametrize(("name", "queries"), [("pledge-matrix", 3), ("commitments-by-line", 2), ("figure-series", 1)])
 def test_aggregate_query_count_is_constant(django_assert_num_queries, name, queries):
     populate_api(6)
     params = {"metric": "people-freed"} if name == "figure-series" else {}
