@@ -10,6 +10,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from api import aggregates
+from meetings.models import Statement
 from tests.factories import (
     CommitmentFactory,
     LineOfEffortFactory,
@@ -18,6 +19,7 @@ from tests.factories import (
     commitments_at_meetings,
     thread_with,
 )
+from tests.test_api import make_resource
 
 URL = "/api/v1/aggregates/pledge-matrix/"
 
@@ -172,32 +174,23 @@ def counted(db):
     return line, other, statement
 
 
-def test_counts_follow_writes_through_the_api(counted, curator):
-    line, other, statement = counted
-    assert by_line() == {("line-a", "paris"): (1, 1, 0)}
+def test_counts_follow_writes_through_the_api(db, curator):
+    cache.clear()
+    _, create, _, _ = make_resource("commitment")  # binding commitments, and what creates a softer one
+    line, meeting = create["line_of_effort"], Statement.objects.get(slug=create["statement"]).meeting.slug
+    other = LineOfEffortFactory(slug="line-b")
+    before = by_line()
+    assert before[(line, meeting)] == (1, 1, 0)
     client = APIClient()
     client.force_authenticate(curator)
-    created = client.post(
-        "/api/v1/commitments/",
-        {
-            "slug": "new-commitment",
-            "statement": statement.slug,
-            "quote": "We welcome the progress.",
-            "line_of_effort": line.slug,
-            "actor": "the Coalition",
-            "strength": "soft",
-            "summary": "Welcome progress.",
-        },
-        format="json",
-    )
-    assert created.status_code == 201, created.content
-    assert by_line() == {("line-a", "paris"): (2, 1, 1)}
-    url = "/api/v1/commitments/new-commitment/"
+    assert client.post("/api/v1/commitments/", create, format="json").status_code == 201
+    assert by_line() == {**before, (line, meeting): (2, 1, 1)}
+    url = f"/api/v1/commitments/{create['slug']}/"
     moved = client.patch(url, {"line_of_effort": other.slug}, format="json", HTTP_IF_MATCH=client.get(url)["ETag"])
     assert moved.status_code == 200
-    assert by_line() == {("line-a", "paris"): (1, 1, 0), ("line-b", "paris"): (1, 0, 1)}
+    assert by_line() == {**before, ("line-b", meeting): (1, 0, 1)}
     assert client.delete(url, HTTP_IF_MATCH=client.get(url)["ETag"]).status_code == 204
-    assert by_line() == {("line-a", "paris"): (1, 1, 0)}
+    assert by_line() == before
 
 
 def test_counts_follow_writes_through_the_models_as_services_make_them(counted):
