@@ -252,3 +252,16 @@ def test_a_read_of_the_counts_costs_one_query_once_counted_whatever_the_data(
     # Lines, meetings, the version, three figure series.
     with django_assert_num_queries(6):
         assert client.get("/lines-of-effort/").status_code == 200
+
+
+def test_a_page_of_the_seed_is_written_as_its_declared_fields_write_it(seeded):
+    """The paged matrix is written from plain rows (a fast path): the declared serializer gives the same JSON."""
+    import json
+
+    from api.aggregates import PagedPledgeMatrixSerializer
+
+    document = APIClient().get(URL, {"page_size": 7, "page": 2}).json()
+    assert document["count"] == 21 and len(document["threads"]) == 7
+    assert document == json.loads(json.dumps(PagedPledgeMatrixSerializer(document).data))
+    whole = APIClient().get(URL).json()
+    assert document["threads"] == whole["threads"][7:14] and document["meetings"] == whole["meetings"]
