@@ -46,7 +46,7 @@ def data_version() -> str:
     columns: dict[str, Any] = {}
     for model in COUNTED:
         name = model._meta.model_name
-        newest = model.history.model.objects.order_by("-history_id")  # type: ignore[attr-defined]
+        newest = model.history.model.objects.order_by("-history_id")
         columns[f"{name}_history"] = Subquery(newest.values("history_id")[:1])
         columns[f"{name}_date"] = Subquery(newest.values("history_date")[:1])
         columns[f"{name}_id"] = Subquery(model._base_manager.order_by("-pk").values("pk")[:1])
