@@ -6,12 +6,14 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from commitments.models import Commitment, ThreadEntry
+from commitments import counts
+from commitments.models import Commitment, LineOfEffort, ThreadEntry
 from commitments.verdicts import BY_LINE, GROUPINGS, verdict_counts
 from meetings.models import Figure, FigureMetric, Meeting
 
 from .csv_lists import matrix_rows, wants_csv
 from .errors import ErrorSerializer
+from .pagination import PageNumberPagination
 from .permissions import sees_drafts
 
 
@@ -41,38 +43,118 @@ class PledgeMatrixSerializer(serializers.Serializer):
     threads = MatrixThreadSerializer(many=True)
 
 
+class PagedPledgeMatrixSerializer(PledgeMatrixSerializer):
+    count = serializers.IntegerField(help_text="The recurring pledges the filters chose, on every page.")
+    next = serializers.URLField(allow_null=True, help_text="The next page of pledges, null on the last.")
+    previous = serializers.URLField(allow_null=True, help_text="The page before, null on the first.")
+
+
+class MatrixParametersSerializer(serializers.Serializer):
+    """What the pledge matrix is asked: the years of the meetings, a line of effort, a page of pledges."""
+
+    year_from = serializers.IntegerField(
+        required=False, min_value=1900, max_value=2999, help_text="Meetings held in this year or later."
+    )
+    year_to = serializers.IntegerField(
+        required=False, min_value=1900, max_value=2999, help_text="Meetings held in this year or earlier."
+    )
+    line_of_effort = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=LineOfEffort.objects.all(),
+        required=False,
+        help_text="The recurring pledges filed under this line of effort (the pledge's line).",
+    )
+    page = serializers.IntegerField(required=False, min_value=1, help_text="A page of recurring pledges, from 1.")
+    page_size = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=PageNumberPagination.max_page_size,
+        help_text=f"Recurring pledges per page (default {PageNumberPagination.page_size}).",
+    )
+
+
+# Without parameters, the whole matrix is answered as it always was while it holds at most this many
+# recurring pledges; beyond, the first page (the same keys, with `count`, `next` and `previous`).
+UNPAGED_MOST_PLEDGES = 200
+
+
 class PledgeMatrixView(APIView):
     """Recurring pledges × meetings: which pledge appears at which meeting, how it changed, with which commitments.
 
-    As CSV, one row per entry (`thread.slug`, `meeting.slug`, commitment, position, change kind).
-    The document is built from plain rows and rendered as it is: every entry of every pledge, so
-    walking it through the serializer's fields would cost more than reading it (the serializer
-    documents it; a test holds the two to the same output).
+    Filtered by the years of the meetings (`year_from`, `year_to`: the meetings listed and the cells
+    shown) and by the pledges' line of effort, and paged by recurring pledge as the public matrix pages
+    (`page`, `page_size`): each pledge on exactly one page, in line-of-effort and slug order, whole
+    (every cell of it within the years). A paged answer adds `count`, `next` and `previous` to the same
+    `meetings` and `threads`. With no parameter at all, every pledge and meeting at once, as before,
+    while there are at most 200 recurring pledges; beyond, the first page.
+
+    As CSV, one row per entry (`thread.slug`, `meeting.slug`, commitment, position, change kind), of
+    the same pledges. The document is built from plain rows and rendered as it is: walking it through
+    the serializer's fields would cost more than reading it (the serializer documents it; a test holds
+    the two to the same output).
     """
 
     # A fast path: docs/benchmark.md, *Fast paths*, gives the rule it keeps (not in the docstring,
     # which is the schema's description of the operation).
 
-    @extend_schema(responses=PledgeMatrixSerializer)
+    @extend_schema(
+        parameters=[MatrixParametersSerializer],
+        responses={200: PagedPledgeMatrixSerializer, 400: ErrorSerializer},
+    )
     def get(self, request, format=None):
         drafts = sees_drafts(request)
-        meetings = Meeting.objects.for_reader(drafts).in_order().values("slug", "name", "start_date")
-        threads = {}
-        for row in ThreadEntry.objects.for_reader(drafts).meeting_matrix():
-            thread = threads.setdefault(
-                row["thread__slug"],
-                {
-                    "slug": row["thread__slug"],
-                    "title": row["thread__title"],
-                    "line_of_effort": row["thread__line_of_effort__slug"],
-                    "meetings": {},
-                },
-            )
-            thread["meetings"].setdefault(row["commitment__statement__meeting__slug"], []).append(
-                {"commitment": row["commitment__slug"], "position": row["position"], "change_kind": row["change_kind"]}
-            )
-        document = {"meetings": list(meetings), "threads": list(threads.values())}
+        asked = MatrixParametersSerializer(data=request.query_params)
+        asked.is_valid(raise_exception=True)
+        filters = asked.validated_data
+        meetings = list(
+            Meeting.objects.for_reader(drafts)
+            .in_years(filters.get("year_from"), filters.get("year_to"))
+            .in_order()
+            .values("pk", "slug", "name", "start_date")
+        )
+        entries = ThreadEntry.objects.for_reader(drafts)
+        if "year_from" in filters or "year_to" in filters:
+            entries = entries.at_meetings([meeting["pk"] for meeting in meetings])
+        if "line_of_effort" in filters:
+            entries = entries.in_line_of_effort(filters["line_of_effort"].slug)
+        # The pledges the filters chose, in the matrix's order: what the pages go through.
+        pledges = list(entries.thread_ids())
+        paging = PageNumberPagination()
+        page = None
+        if filters or len(pledges) > UNPAGED_MOST_PLEDGES:
+            page = paging.paginate_queryset(pledges, request, view=self)
+            entries = entries.filter(thread_id__in=list(page))
+        document = {
+            "meetings": [{key: meeting[key] for key in ("slug", "name", "start_date")} for meeting in meetings],
+            "threads": matrix_threads(entries.meeting_matrix()),
+        }
+        if page is not None:
+            document = {
+                "count": len(pledges),
+                "next": paging.get_next_link(),
+                "previous": paging.get_previous_link(),
+                **document,
+            }
         return Response(matrix_rows(document) if wants_csv(request) else document)
+
+
+def matrix_threads(rows):
+    """`ThreadEntry.objects.meeting_matrix()` rows as the matrix's threads, each with its cells by meeting."""
+    threads = {}
+    for row in rows:
+        thread = threads.setdefault(
+            row["thread__slug"],
+            {
+                "slug": row["thread__slug"],
+                "title": row["thread__title"],
+                "line_of_effort": row["thread__line_of_effort__slug"],
+                "meetings": {},
+            },
+        )
+        thread["meetings"].setdefault(row["commitment__statement__meeting__slug"], []).append(
+            {"commitment": row["commitment__slug"], "position": row["position"], "change_kind": row["change_kind"]}
+        )
+    return list(threads.values())
 
 
 class LineMeetingCountSerializer(serializers.Serializer):
@@ -86,12 +168,24 @@ class LineMeetingCountSerializer(serializers.Serializer):
 
 
 class CommitmentsByLineView(APIView):
-    """Commitments per line of effort per meeting, split into binding and softer ones."""
+    """Commitments per line of effort per meeting, split into binding and softer ones.
+
+    Counted once per change of the data and kept (`commitments.counts`): a read costs the same whatever
+    the number of commitments.
+    """
 
     @extend_schema(responses=LineMeetingCountSerializer(many=True))
     def get(self, request, format=None):
-        rows = Commitment.objects.for_reader(sees_drafts(request)).counts_by_line_and_meeting()
-        return Response(LineMeetingCountSerializer(rows, many=True).data)
+        if sees_drafts(request):  # curators and auditors: drafts counted, not cached
+            return Response(LineMeetingCountSerializer(Commitment.objects.counts_by_line_and_meeting(), many=True).data)
+        # Kept as the serializer writes them: a read then costs neither the count nor the serializer's walk.
+        rows = counts.cached(
+            "api-line-meeting",
+            lambda: (
+                LineMeetingCountSerializer(Commitment.objects.published().counts_by_line_and_meeting(), many=True).data
+            ),
+        )
+        return Response(rows)
 
 
 class FigurePointSerializer(serializers.Serializer):

@@ -132,13 +132,45 @@ def raw_pledge(thread):
     return dumps({"thread": head, "timeline": steps, "assessments": assessments, "evidence": evidence})
 
 
-def raw_matrix(entries=None):
+def matrix_pages(page_size=50):
+    """The number of pages of the pledge matrix aggregate: its pledges, `page_size` a page."""
+    from commitments.models import ThreadEntry
+
+    return max(1, -(-ThreadEntry.objects.thread_ids().count() // page_size))
+
+
+def raw_matrix_page(page=1, page_size=50, year_from=None, year_to=None, line=None):
+    """A page of the pledge matrix aggregate read raw: the meetings of the years, the pledges the filters
+    choose (what it pages through, counted), the page's entries."""
     from commitments.models import ThreadEntry
     from meetings.models import Meeting
 
-    entries = ThreadEntry.objects.all() if entries is None else entries
-    meetings = list(Meeting.objects.in_order().values("slug", "name", "start_date"))
-    return dumps({"meetings": meetings, "entries": list(entries.meeting_matrix())})
+    meetings = list(Meeting.objects.in_years(year_from, year_to).in_order().values("pk", "slug", "name", "start_date"))
+    entries = ThreadEntry.objects.all()
+    if year_from or year_to:
+        entries = entries.at_meetings([meeting["pk"] for meeting in meetings])
+    if line:
+        entries = entries.in_line_of_effort(line)
+    threads = list(entries.thread_ids())
+    first = (page - 1) * page_size
+    cells = list(entries.filter(thread_id__in=threads[first : first + page_size]).meeting_matrix())
+    return dumps({"meetings": meetings, "count": len(threads), "entries": cells})
+
+
+def matrix_filters():
+    """Filters a dashboard asks the pledge matrix for: the latest three years of meetings and the first line."""
+    from commitments.models import LineOfEffort
+    from meetings.models import Meeting
+
+    latest = Meeting.objects.in_order().last()
+    return {"year_from": latest.start_date.year - 2, "line": LineOfEffort.objects.first().slug}
+
+
+def raw_line_counts():
+    """Commitments per line of effort and meeting, counted from the table as every read did before they were kept."""
+    from commitments.models import Commitment
+
+    return dumps(list(Commitment.objects.counts_by_line_and_meeting()))
 
 
 def raw_meetings(page=1):

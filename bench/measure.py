@@ -172,12 +172,15 @@ def group_pages(options):
     from bench.baselines import (
         SEARCH_WORDS,
         commitment_subject,
+        matrix_filters,
+        matrix_pages,
         page_subjects,
         raw_commitment,
         raw_commitments,
         raw_follow_through,
+        raw_line_counts,
         raw_lines,
-        raw_matrix,
+        raw_matrix_page,
         raw_meeting,
         raw_meetings,
         raw_pledge,
@@ -191,9 +194,21 @@ def group_pages(options):
     client = Client()
     thread, meeting, statement = page_subjects()
     commitment = commitment_subject(statement)
+    matrix = "/api/v1/aggregates/pledge-matrix/"
+    deep = max(1, int(matrix_pages() * 0.9))
+    filters = matrix_filters()
     pages = [
         ("thread timeline (API)", f"/api/v1/threads/{thread.slug}/", lambda: raw_timeline(thread)),
-        ("pledge matrix (API aggregate)", "/api/v1/aggregates/pledge-matrix/", raw_matrix),
+        # Paged by pledge: a page costs the same however many pledges and entries there are.
+        ("pledge matrix (API aggregate), page 1", f"{matrix}?page=1", raw_matrix_page),
+        ("pledge matrix (API aggregate), page 90% deep", f"{matrix}?page={deep}", lambda: raw_matrix_page(deep)),
+        (
+            "pledge matrix (API aggregate), years and line",
+            f"{matrix}?{urlencode({'year_from': filters['year_from'], 'line_of_effort': filters['line']})}",
+            lambda: raw_matrix_page(**filters),
+        ),
+        # Counted once per change of the data: a read against counting the table as every read did.
+        ("commitments by line (API aggregate)", "/api/v1/aggregates/commitments-by-line/", raw_line_counts),
         ("public: pledge matrix", "/", raw_public_matrix),
         ("public: a pledge's story", f"/pledges/{thread.slug}/", lambda: raw_pledge(thread)),
         ("public: meetings", "/meetings/", raw_meetings),

@@ -2,12 +2,16 @@
 
 from django.urls import path
 
-from . import views
+from . import feeds, views
 
 app_name = "public"
 
 urlpatterns = [
     path("", views.matrix, name="matrix"),
+    path("feed/", feeds.EverythingFeed(), name="feed"),
+    path("pledges/<slug:slug>/feed/", feeds.PledgeFeed(), name="pledge-feed"),
+    path("meetings/<slug:slug>/feed/", feeds.MeetingFeed(), name="meeting-feed"),
+    path("lines-of-effort/<slug:slug>/feed/", feeds.LineFeed(), name="line-feed"),
     path("search/", views.search, name="search"),
     path("pledges/<slug:slug>/", views.pledge, name="pledge"),
     path("meetings/", views.meetings, name="meetings"),

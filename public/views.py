@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
+from commitments import counts
 from commitments import search as record_search
 from commitments.models import Assessment, Commitment, LineOfEffort, Thread, ThreadEntry, TimelineStep
 from commitments.verdicts import BY_LINE, BY_MEETING
@@ -299,10 +300,10 @@ def lines_of_effort(request):
     # One more than a chart holds in columns tells whether the columns are meetings or years.
     meetings = list(Meeting.objects.published().in_order()[: MEETING_COLUMNS + 1])
     if len(meetings) <= MEETING_COLUMNS:
-        chart = counts_chart(lines, meetings, list(Commitment.objects.published().counts_by_line_and_meeting()))
+        chart = counts_chart(lines, meetings, counts.by_line_and_meeting())
     else:
         meetings = []
-        chart = year_chart(lines, list(Commitment.objects.published().counts_by_line_and_year()))
+        chart = year_chart(lines, counts.by_line_and_year())
     series = []
     for metric in SERIES:
         latest = list(Figure.objects.published().latest_in_series(metric)[:SERIES_LENGTH])[::-1]

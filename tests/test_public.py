@@ -920,8 +920,9 @@ def populate(size):
 # Meetings: their count and a page of them (paged, one more than before), their statements with counts.
 # Meeting: the meeting, its statements with counts, conflicting joins, participation, pledges made there.
 # Statement: the statement, its commitments, their places in recurring pledges, figures, participation quotes.
-# Lines: lines, meetings (one more than a chart holds), the counts (per meeting or per year), one figure
-# series each for people freed, members and funds (its latest figures, counted in the same query).
+# Lines: lines, meetings (one more than a chart holds), the data's version and, read for the first time since
+# the data changed, the counts (per meeting or per year; kept in the cache after, see test_aggregates.py),
+# one figure series each for people freed, members and funds (its latest figures, counted in the same query).
 # Commitments: lines, meetings with their statements (choices, order), the count per statement, a page, their places.
 # A commitment: it with its statement, meeting and line of effort, its places in pledges, its newest assessment.
 # A pledge, a meeting, a statement and a commitment run one more where curators' notes name records by slug
@@ -934,7 +935,7 @@ QUERIES = {
     "public:meetings": 3,
     "public:meeting": 5,
     "public:statement": 5,
-    "public:lines": 6,
+    "public:lines": 7,
     # Follow-through: commitments by line and verdict, the latest meetings, their commitments by meeting and verdict.
     "public:follow-through": 3,
     # The search page without words reads nothing; with words, see SEARCH_QUERIES.

@@ -427,3 +427,14 @@ def test_a_draft_s_join_makes_no_member_conflicting_for_readers(client, draft, c
     client.force_login(curator)
     curators = {row["slug"] for row in client.get("/api/v1/members/", {"sources_disagree": "true"}).json()["results"]}
     assert joined in curators
+
+
+def test_the_atom_feeds_leave_the_draft_out(client, draft):
+    """Issue 24: drafts never reach a feed; a draft meeting has no feed, as it has no page."""
+    for where in ("/feed/", f"/pledges/{PUBLISHED_PLEDGE}/feed/", "/lines-of-effort/"):
+        response = client.get(where)
+        if where.endswith("/feed/"):
+            assert response.status_code == 200, where
+            shows_no_draft(response.content.decode(), where)
+    assert client.get(f"/meetings/{draft.slug}/feed/").status_code == 404
+    assert client.get("/pledges/zebra-pledge/feed/").status_code == 404

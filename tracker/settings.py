@@ -53,6 +53,10 @@ ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",
 if DEBUG and not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 
+# The Atom feeds' entry ids are tag URIs (RFC 4151) under this authority: a domain the deployment
+# holds and a date it held it on. Set once and never changed: readers know an entry by its id.
+FEED_TAG_AUTHORITY = os.environ.get("FEED_TAG_AUTHORITY", "coalition-tracker.example,2026")
+
 # The verbatim source statements the seed is built from, shipped in the repository.
 SOURCES_DIR = Path(os.environ.get("TRACKER_SOURCES_DIR", BASE_DIR / "fixtures" / "sources"))
 

@@ -1,0 +1,267 @@
+"""The dashboards' aggregates at scale: the pledge matrix filtered and paged by pledge, the old whole shape
+kept for small data; the counts per line of effort kept, not recounted per request."""
+
+import csv
+import io
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from api import aggregates
+from meetings.models import Statement
+from tests.factories import (
+    CommitmentFactory,
+    LineOfEffortFactory,
+    MeetingFactory,
+    StatementFactory,
+    commitments_at_meetings,
+    thread_with,
+)
+from tests.test_api import make_resource
+
+URL = "/api/v1/aggregates/pledge-matrix/"
+
+
+def pledges(count, years=(2016, 2019, 2021)):
+    """`count` recurring pledges, each made at a meeting of each year given, under two lines of effort."""
+    lines = [LineOfEffortFactory(), LineOfEffortFactory()]
+    made = []
+    for index in range(count):
+        commitments = commitments_at_meetings(*years)
+        made.append(thread_with(*commitments, kinds=["repeated"] * (len(years) - 1), line_of_effort=lines[index % 2]))
+    return made, lines
+
+
+def in_matrix_order(threads):
+    return [t.slug for t in sorted(threads, key=lambda t: (t.line_of_effort.position, t.slug))]
+
+
+def walk(client, params):
+    """Every page from the first, following `next`; returns the pages' documents."""
+    pages, url = [], URL
+    response = client.get(url, params)
+    while True:
+        assert response.status_code == 200, response.content
+        pages.append(response.json())
+        if not pages[-1]["next"]:
+            return pages
+        response = client.get(pages[-1]["next"])
+
+
+def test_without_parameters_a_small_matrix_keeps_its_whole_shape(db):
+    made, _ = pledges(3)
+    document = APIClient().get(URL).json()
+    assert set(document) == {"meetings", "threads"}
+    assert [t["slug"] for t in document["threads"]] == in_matrix_order(made)
+
+
+def test_pages_hold_each_pledge_exactly_once_in_the_matrix_order(db):
+    made, _ = pledges(7)
+    pages = walk(APIClient(), {"page_size": 3})
+    assert [len(page["threads"]) for page in pages] == [3, 3, 1]
+    assert {page["count"] for page in pages} == {7}
+    assert pages[0]["previous"] is None and pages[1]["previous"].endswith("page_size=3")
+    slugs = [thread["slug"] for page in pages for thread in page["threads"]]
+    assert slugs == in_matrix_order(made)
+    # A pledge is whole on its page: a cell at each of its meetings.
+    assert all(len(thread["meetings"]) == 3 for page in pages for thread in page["threads"])
+
+
+def test_a_large_matrix_without_parameters_is_its_first_page(db, monkeypatch):
+    monkeypatch.setattr(aggregates, "UNPAGED_MOST_PLEDGES", 4)
+    made, _ = pledges(5)
+    document = APIClient().get(URL).json()
+    assert document["count"] == 5 and document["next"] is None  # the default page holds 50
+    assert [t["slug"] for t in document["threads"]] == in_matrix_order(made)
+
+
+def test_the_matrix_filters_by_years_and_line_of_effort(db):
+    made, lines = pledges(4)
+    (alone,) = commitments_at_meetings(2023)
+    late = thread_with(alone, line_of_effort=lines[0])
+    client = APIClient()
+    document = client.get(URL, {"year_from": 2019, "year_to": 2021}).json()
+    assert [m["start_date"][:4] for m in document["meetings"]] == ["2019"] * 4 + ["2021"] * 4
+    assert document["count"] == 4 and late.slug not in {t["slug"] for t in document["threads"]}
+    shown = {m["slug"] for m in document["meetings"]}
+    assert all(set(t["meetings"]) <= shown and len(t["meetings"]) == 2 for t in document["threads"])
+    document = client.get(URL, {"line_of_effort": lines[0].slug}).json()
+    assert [t["slug"] for t in document["threads"]] == in_matrix_order(
+        [t for t in [*made, late] if t.line_of_effort == lines[0]]
+    )
+    document = client.get(URL, {"year_from": 2023, "line_of_effort": lines[0].slug}).json()
+    assert [t["slug"] for t in document["threads"]] == [late.slug]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"line_of_effort": "nope"}, "line_of_effort"),
+        ({"year_from": "twenty"}, "year_from"),
+        ({"page_size": 501}, "page_size"),
+        ({"page": 0}, "page"),
+    ],
+)
+def test_parameters_the_matrix_cannot_use_are_a_400(db, params, field):
+    pledges(1)
+    response = APIClient().get(URL, params)
+    assert response.status_code == 400 and field in response.json()
+
+
+def test_an_empty_parameter_is_left_out(db):
+    pledges(2)
+    assert set(APIClient().get(URL, {"page": "", "line_of_effort": ""}).json()) == {"meetings", "threads"}
+
+
+def test_a_page_as_csv_has_the_rows_of_its_pledges(db):
+    made, _ = pledges(3)
+    response = APIClient().get(URL, {"page_size": 2, "format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert {row["thread.slug"] for row in rows} == set(in_matrix_order(made)[:2])
+    assert len(rows) == 6
+
+
+# Its meetings, the pledges the filters chose (what the pages go through), the page's cells; one more
+# to find the line of effort asked for.
+@pytest.mark.parametrize("count", [3, 9])
+@pytest.mark.parametrize(("params", "queries"), [({"page_size": 2}, 3), ({"page": 2, "page_size": 1}, 3)])
+def test_a_page_of_the_matrix_costs_the_same_queries_whatever_the_data(
+    db, django_assert_num_queries, count, params, queries
+):
+    _, lines = pledges(count)
+    for asked, extra in ((params, 0), ({**params, "line_of_effort": lines[0].slug, "year_to": 2020}, 1)):
+        with django_assert_num_queries(queries + extra):
+            response = APIClient().get(URL, asked)
+        assert response.status_code == 200
+        assert len(response.json()["threads"]) == min(count, params["page_size"])
+
+
+def test_the_schema_documents_the_parameters_and_the_paged_keys(db):
+    schema = APIClient().get(reverse("api:schema"), {"format": "json"}).json()
+    operation = schema["paths"][URL]["get"]
+    assert {p["name"] for p in operation["parameters"]} >= {"year_from", "year_to", "line_of_effort", "page"}
+    ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert {"count", "next", "previous", "meetings", "threads"} <= set(
+        schema["components"]["schemas"][ref]["properties"]
+    )
+
+
+# -- commitments per line of effort: counted once per change, whatever writes it ---------------------
+
+BY_LINE = "/api/v1/aggregates/commitments-by-line/"
+
+
+def by_line(client=None):
+    """{(line, meeting): (total, binding, soft)} as the API answers it."""
+    rows = (client or APIClient()).get(BY_LINE).json()
+    return {(r["line_of_effort"], r["meeting"]): (r["total"], r["binding"], r["soft"]) for r in rows}
+
+
+def lines_page(client):
+    """The public lines-of-effort page's table: each line's row of counts as text."""
+    page = client.get("/lines-of-effort/").content.decode()
+    return page.split('id="counts-table-caption"', 1)[1]
+
+
+@pytest.fixture
+def counted(db):
+    cache.clear()
+    line, other = LineOfEffortFactory(slug="line-a"), LineOfEffortFactory(slug="line-b")
+    statement = StatementFactory(meeting=MeetingFactory(slug="paris"))
+    CommitmentFactory(statement=statement, line_of_effort=line)
+    return line, other, statement
+
+
+def test_counts_follow_writes_through_the_api(db, curator):
+    cache.clear()
+    _, create, _, _ = make_resource("commitment")  # binding commitments, and what creates a softer one
+    line, meeting = create["line_of_effort"], Statement.objects.get(slug=create["statement"]).meeting.slug
+    other = LineOfEffortFactory(slug="line-b")
+    before = by_line()
+    assert before[(line, meeting)] == (1, 1, 0)
+    client = APIClient()
+    client.force_authenticate(curator)
+    assert client.post("/api/v1/commitments/", create, format="json").status_code == 201
+    assert by_line() == {**before, (line, meeting): (2, 1, 1)}
+    url = f"/api/v1/commitments/{create['slug']}/"
+    moved = client.patch(url, {"line_of_effort": other.slug}, format="json", HTTP_IF_MATCH=client.get(url)["ETag"])
+    assert moved.status_code == 200
+    assert by_line() == {**before, ("line-b", meeting): (1, 0, 1)}
+    assert client.delete(url, HTTP_IF_MATCH=client.get(url)["ETag"]).status_code == 204
+    assert by_line() == before
+
+
+def test_counts_follow_writes_through_the_models_as_services_make_them(counted):
+    line, other, statement = counted
+    by_line()
+    commitment = CommitmentFactory(statement=statement, line_of_effort=other, strength="soft")
+    assert by_line() == {("line-a", "paris"): (1, 1, 0), ("line-b", "paris"): (1, 0, 1)}
+    # A meeting renamed renames its counts (a quoted statement never moves to another meeting).
+    paris = statement.meeting
+    paris.slug = "roma"
+    paris.save()
+    commitment.strength = "binding"
+    commitment.save()
+    assert by_line() == {("line-a", "roma"): (1, 1, 0), ("line-b", "roma"): (1, 1, 0)}
+    commitment.delete()
+    assert by_line() == {("line-a", "roma"): (1, 1, 0)}
+
+
+def test_counts_follow_writes_through_the_admin(counted, curator, client):
+    line, other, statement = counted
+    spare = CommitmentFactory(statement=statement, line_of_effort=other)
+    assert by_line()[("line-b", "paris")] == (1, 1, 0)
+    client.force_login(curator)
+    response = client.post(f"/admin/commitments/commitment/{spare.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert by_line() == {("line-a", "paris"): (1, 1, 0)}
+    # The public page reads the same counts.
+    assert "line-b" not in {row for row, _ in by_line()}
+    assert lines_page(client).count("<td>1 <span") == 1
+
+
+def test_counts_after_a_rolled_back_write_are_those_stored(counted):
+    from django.db import transaction
+
+    line, other, statement = counted
+    by_line()
+    with transaction.atomic():
+        CommitmentFactory(statement=statement, line_of_effort=other)
+        assert by_line()[("line-b", "paris")] == (1, 1, 0)  # the writer reads its own write
+        transaction.set_rollback(True)
+    assert by_line() == {("line-a", "paris"): (1, 1, 0)}
+    CommitmentFactory(statement=statement, line_of_effort=line, strength="soft")
+    assert by_line() == {("line-a", "paris"): (2, 1, 1)}
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_a_read_of_the_counts_costs_one_query_once_counted_whatever_the_data(
+    counted, client, django_assert_num_queries, size
+):
+    line, other, statement = counted
+    for index in range(size):
+        CommitmentFactory(statement=statement, line_of_effort=other if index % 2 else line)
+    # The first read counts (one more query); the next read only the data's version.
+    with django_assert_num_queries(2):
+        assert sum(total for total, _, _ in by_line().values()) == size + 1
+    with django_assert_num_queries(1):
+        assert sum(total for total, _, _ in by_line().values()) == size + 1
+    client.get("/lines-of-effort/")
+    # Lines, meetings, the version, three figure series.
+    with django_assert_num_queries(6):
+        assert client.get("/lines-of-effort/").status_code == 200
+
+
+def test_a_page_of_the_seed_is_written_as_its_declared_fields_write_it(seeded):
+    """The paged matrix is written from plain rows (a fast path): the declared serializer gives the same JSON."""
+    import json
+
+    from api.aggregates import PagedPledgeMatrixSerializer
+
+    document = APIClient().get(URL, {"page_size": 7, "page": 2}).json()
+    assert document["count"] == 21 and len(document["threads"]) == 7
+    assert document == json.loads(json.dumps(PagedPledgeMatrixSerializer(document).data))
+    whole = APIClient().get(URL).json()
+    assert document["threads"] == whole["threads"][7:14] and document["meetings"] == whole["meetings"]
