@@ -448,11 +448,18 @@ def test_a_search_costs_the_list_s_queries_whatever_its_words(django_assert_num_
 
 
 @pytest.mark.parametrize(
-    ("name", "queries"), [("pledge-matrix", 2), ("commitments-by-line", 1), ("figure-series", 1), ("verdicts", 1)]
+    ("name", "params", "queries"),
+    [
+        ("pledge-matrix", {}, 2),
+        ("commitments-by-line", {}, 1),
+        ("figure-series", {"metric": "people-freed"}, 1),
+        ("verdicts", {}, 1),
+        ("verdicts", {"by": "meeting"}, 1),
+        ("verdicts", {"by": "member"}, 1),
+    ],
 )
-def test_aggregate_query_count_is_constant(django_assert_num_queries, name, queries):
+def test_aggregate_query_count_is_constant(django_assert_num_queries, name, params, queries):
     populate_api(6)
-    params = {"metric": "people-freed"} if name == "figure-series" else {}
     with django_assert_num_queries(queries):
         assert APIClient().get(reverse(f"api:{name}"), params).status_code == 200
 
