@@ -109,3 +109,14 @@ def test_a_pledges_money_and_the_members_scores_read_in_light_and_dark(db, brows
     assert blocking(axe_violations(page, f"follow-through by member ({scheme})")) == []
     save_screenshot(page, SCREENSHOT_FOLDER, f"follow-through-members-{scheme}")
     browser_session.assert_clean()
+
+
+def test_the_money_chart_and_the_members_scores_fit_a_phone(db, browser_session):
+    slug = collective_pledge()
+    page = browser_session.new_page(viewport={"width": 375, "height": 740})
+    for name, url in (("pledge money", f"/pledges/{slug}/"), ("follow-through by member", "/follow-through/")):
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
+        assert blocking(axe_violations(page, f"{name} (phone)")) == []
+        save_screenshot(page, SCREENSHOT_FOLDER, f"{name.replace(' ', '-')}-phone")
+    browser_session.assert_clean()

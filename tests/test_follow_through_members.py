@@ -22,7 +22,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from commitments.follow_through import approve, record_assessment
-from commitments.models import Assessment, Verdict
+from commitments.models import Assessment, MemberScore, MoneyStage, Verdict
 from tests.factories import (
     CommitmentFactory,
     MeetingFactory,
@@ -311,3 +311,27 @@ def test_the_pledge_page_reads_its_money_in_one_query(client, scored, django_ass
         page = client.get(reverse("public:pledge", args=["many-priced"])).content.decode()
     assert page.count('class="money-bar money-pledged"') == priced
     assert f"pledged {1000 * priced:,} EUR" in page
+
+
+# -- the QuerySet methods the pages read ----------------------------------------------------------------
+
+
+def test_money_over_time_of_several_commitments_is_one_query_each_stage_apart(scored, django_assert_num_queries):
+    priced = Assessment.objects.filter(commitment__slug="priced-pledge").first().commitment
+    unpriced = Assessment.objects.filter(commitment__slug="second-pledge").first().commitment
+    with django_assert_num_queries(1):
+        points = MoneyStage.objects.over_time_of([priced.pk, unpriced.pk])
+    assert list(points) == [priced.pk]  # the pledge naming no amount has no money
+    assert [(p["assessed_on"].isoformat(), p["pledged"], p["committed"], p["paid"]) for p in points[priced.pk]] == [
+        ("2019-06-24", Decimal("20000000"), None, None),
+        ("2019-06-25", Decimal("20000000"), Decimal("12000000"), Decimal("4500000.50")),
+    ]
+    assert MoneyStage.objects.over_time("priced-pledge") == points[priced.pk]
+
+
+def test_coverage_counts_each_commitments_newest_approved_assessment_and_those_scoring_no_member(
+    scored, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        assert MemberScore.objects.coverage() == {"assessed": 3, "unscored": 1}
+    assert MemberScore.objects.coverage(cycle="no-such-cycle") == {"assessed": 0, "unscored": 0}
