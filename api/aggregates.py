@@ -1,14 +1,15 @@
-"""Aggregates for dashboards: pledges x meetings, commitments per line of effort, figure series, verdicts."""
+"""Aggregates for dashboards: pledges x meetings, commitments per line of effort, figure series, verdicts
+(by line of effort, by meeting, and members' scores by member)."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commitments import counts
-from commitments.models import Commitment, LineOfEffort, ThreadEntry
-from commitments.verdicts import BY_LINE, GROUPINGS, verdict_counts
+from commitments.models import Commitment, LineOfEffort, MemberScore, ThreadEntry
+from commitments.verdicts import AGGREGATE_GROUPINGS, BY_LINE, BY_MEMBER, verdict_counts
 from meetings.models import Figure, FigureMetric, Meeting
 
 from .csv_lists import matrix_rows, wants_csv
@@ -249,22 +250,67 @@ class VerdictCountSerializer(serializers.Serializer):
     )
 
 
+class MemberScoreCountSerializer(serializers.Serializer):
+    key = serializers.SlugField(help_text="The member's slug.")
+    name = serializers.CharField()
+    scored = serializers.IntegerField(
+        help_text="Commitments it is scored on (each commitment's newest approved assessment)."
+    )
+    plus_one = serializers.IntegerField(help_text="Scores of +1: full compliance.")
+    zero = serializers.IntegerField(help_text="Scores of 0: partial, work in progress.")
+    minus_one = serializers.IntegerField(help_text="Scores of -1: no compliance or contrary action.")
+    average_score = serializers.FloatField(help_text="Average score on -1..+1.")
+    percentage = serializers.FloatField(
+        help_text="The average as the G7/G20 Research Group's percentage: (average + 1) / 2 × 100."
+    )
+
+
+def member_rows() -> list[dict]:
+    """Each scored member's row of the aggregate by member: its scores counted, their average and percentage."""
+    return [
+        {
+            "key": row["slug"],
+            "name": row["name"],
+            "scored": row["scored"],
+            "plus_one": row["plus_one"],
+            "zero": row["zero"],
+            "minus_one": row["minus_one"],
+            "average_score": row["average"],
+            "percentage": row["percent"],
+        }
+        for row in MemberScore.objects.percentages("member")
+    ]
+
+
 class VerdictsView(APIView):
-    """Commitments counted by the verdict of their newest approved assessment, per line of effort or per meeting.
+    """Commitments counted by the verdict of their newest approved assessment, per line of effort or per meeting;
+    or, per member, the members' own scores on collective pledges.
 
     Drafts are never counted. Each commitment counts once, in its own line of effort (`by=line`) or
     at the meeting it was made at (`by=meeting`); those with no approved assessment are counted as
     `not_assessed`. Where verdicts are scored, the average score and its percentage as the G7/G20
-    Research Group reports compliance ((average + 1) / 2 × 100). As CSV, the same rows.
+    Research Group reports compliance ((average + 1) / 2 × 100). With `by=member`, one row per member
+    scored on any commitment's newest approved assessment: its +1, 0 and -1 scores counted, their
+    average and percentage (a member never scored is not listed). As CSV, the same rows.
     """
 
     @extend_schema(
-        parameters=[OpenApiParameter("by", enum=list(GROUPINGS), default=BY_LINE)],
-        responses={200: VerdictCountSerializer(many=True), 400: ErrorSerializer},
+        parameters=[OpenApiParameter("by", enum=list(AGGREGATE_GROUPINGS), default=BY_LINE)],
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="VerdictRows",
+                serializers=[VerdictCountSerializer, MemberScoreCountSerializer],
+                resource_type_field_name=None,
+                many=True,
+            ),
+            400: ErrorSerializer,
+        },
     )
     def get(self, request, format=None):
         by = request.query_params.get("by", BY_LINE)
-        if by not in GROUPINGS:
-            raise ValidationError({"by": [f"by must be one of: {', '.join(GROUPINGS)}."]})
+        if by not in AGGREGATE_GROUPINGS:
+            raise ValidationError({"by": [f"by must be one of: {', '.join(AGGREGATE_GROUPINGS)}."]})
+        if by == BY_MEMBER:
+            return Response(MemberScoreCountSerializer(member_rows(), many=True).data)
         rows = [group.as_row() for group in verdict_counts(Commitment.objects.for_reader(sees_drafts(request)), by)]
         return Response(VerdictCountSerializer(rows, many=True).data)

@@ -60,6 +60,7 @@ def raw_pledge(thread):
         STORY_MEETING_FIELDS,
         Assessment,
         AssessmentEvidence,
+        MoneyStage,
         Thread,
         ThreadEntry,
     )
@@ -129,7 +130,17 @@ def raw_pledge(thread):
             "evidence__statement__meeting__start_date",
         )
     )
-    return dumps({"thread": head, "timeline": steps, "assessments": assessments, "evidence": evidence})
+    # Its money: every approved stage of its commitments, as stored.
+    money = list(
+        MoneyStage.objects.filter(assessment__in=approved).values_list(
+            "assessment__commitment_id",
+            "assessment__assessed_on",
+            "assessment__commitment__currency",
+            "stage",
+            "amount",
+        )
+    )
+    return dumps({"thread": head, "timeline": steps, "assessments": assessments, "evidence": evidence, "money": money})
 
 
 def matrix_pages(page_size=50):
@@ -366,7 +377,47 @@ def raw_follow_through():
 
     latest = list(Meeting.objects.order_by("-start_date", "-slug").values_list("pk", flat=True)[: MEETINGS_SHOWN + 1])
     shown = Commitment.objects.filter(statement__meeting_id__in=latest[:MEETINGS_SHOWN])
-    return dumps({"line": verdict_rows(Commitment.objects.all(), "line"), "meeting": verdict_rows(shown, "meeting")})
+    return dumps(
+        {
+            "line": verdict_rows(Commitment.objects.all(), "line"),
+            "meeting": verdict_rows(shown, "meeting"),
+            "member": member_rows(),
+            "unscored": unscored_assessments(),
+        }
+    )
+
+
+def member_rows():
+    """Each member's scores on the newest approved assessment of each commitment, counted per score."""
+    from django.db.models import Count, OuterRef, Subquery
+
+    from commitments.models import Assessment, MemberScore
+
+    newest = Assessment.objects.filter(review_state="approved", commitment=OuterRef("assessment__commitment"))
+    rows = (
+        MemberScore.objects.filter(assessment=Subquery(newest.order_by("-assessed_on", "-pk").values("pk")[:1]))
+        .values("member__slug", "member__name", "score")
+        .annotate(n=Count("pk"))
+        .order_by("member__slug", "score")
+    )
+    return list(rows)
+
+
+def unscored_assessments():
+    """How many newest approved assessments score no member, and how many there are."""
+    from django.db.models import Count, Exists, OuterRef, Q, Subquery
+
+    from commitments.models import Assessment, MemberScore
+
+    newest = Assessment.objects.filter(review_state="approved", commitment=OuterRef("commitment"))
+    counted = Assessment.objects.filter(pk=Subquery(newest.order_by("-assessed_on", "-pk").values("pk")[:1]))
+    scored = Exists(MemberScore.objects.filter(assessment=OuterRef("pk")))
+    return counted.aggregate(n=Count("pk"), unscored=Count("pk", filter=~Q(scored)))
+
+
+def raw_member_verdicts():
+    """What the verdicts aggregate gives by member: each member's scores counted."""
+    return dumps(member_rows())
 
 
 def commitment_subject(statement):

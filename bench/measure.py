@@ -183,6 +183,7 @@ def group_pages(options):
         raw_matrix_page,
         raw_meeting,
         raw_meetings,
+        raw_member_verdicts,
         raw_pledge,
         raw_public_matrix,
         raw_search,
@@ -224,6 +225,7 @@ def group_pages(options):
             "/api/v1/aggregates/verdicts/?by=meeting",
             lambda: raw_verdicts("meeting"),
         ),
+        ("verdicts by member (API aggregate)", "/api/v1/aggregates/verdicts/?by=member", raw_member_verdicts),
         ("public: follow-through", "/follow-through/", raw_follow_through),
     ]
     figures = []

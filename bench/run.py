@@ -15,8 +15,8 @@ that peak memory figures are each its own:
 - the list over HTTP under gunicorn (2 workers, production settings) against a plain Django view
   returning the same rows with orjson, in requests per second at a fixed concurrency;
 - the thread timeline, the pledge matrix, each public page (the follow-through page too) and the
-  verdicts aggregate against raw queries for the same data, with their query counts (which must
-  not change with the data);
+  verdicts aggregate (by line, by meeting and by member) against raw queries for the same data, with
+  their query counts (which must not change with the data);
 - the admin's commitments changelist: its queries, and its time at 100k against 10k;
 - snapshot export against `dumpdata` of the same records, restore into an empty database against
   `loaddata` of dumpdata's output: time, and peak memory from 10k to 100k;

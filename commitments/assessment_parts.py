@@ -20,16 +20,18 @@ called by `assessments.assessment_problems`).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Avg, Case, Count, OuterRef, Q, Subquery, Value, When
+from django.db.models import Avg, Case, Count, Exists, OuterRef, Q, Subquery, Value, When
 from simple_history.models import HistoricalRecords
 
 from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet
 from meetings.choices import ParticipationRole
+from meetings.drafts import published_through
 from meetings.models import Member, Participation
 
 from .assessments import STAGE_ORDER, Assessment, Evidence
@@ -41,6 +43,8 @@ MEMBER_SCORES = {
     0: "0: partial, work in progress",
     1: "+1: full compliance",
 }
+# Each score's column where scores are counted (`MemberScoreQuerySet.percentages`, the verdicts aggregate by member).
+SCORE_COLUMNS = {1: "plus_one", 0: "zero", -1: "minus_one"}
 # The roles at a meeting that make a member party to its pledges: an observer attends but does not pledge.
 PLEDGING_ROLES = (ParticipationRole.HOST, ParticipationRole.MEMBER, ParticipationRole.NEW_MEMBER)
 
@@ -53,28 +57,38 @@ def percent_of(average: float | Decimal | None) -> float | None:
     return round((float(average) + 1) / 2 * 100, 1)
 
 
-def _newest_approved() -> Subquery:
-    """The newest approved assessment of the commitment of the row's assessment: what is counted (an
-    assessment it superseded stays visible, but is not counted twice)."""
-    newest = Assessment.objects.approved().filter(commitment=OuterRef("assessment__commitment"))
+def _newest_approved(commitment: str, cycle: str | None = None) -> Subquery:
+    """The newest approved assessment (in `cycle`, a cycle's slug, when given) of the commitment `commitment`
+    names in the outer query: what is counted (an assessment it superseded stays visible, but is not
+    counted twice)."""
+    newest = Assessment.objects.approved().filter(commitment=OuterRef(commitment))
+    if cycle is not None:
+        newest = newest.filter(cycle__slug=cycle)
     return Subquery(newest.order_by("-assessed_on", "-pk").values("pk")[:1])
 
 
 class MemberScoreQuerySet(NaturalKeyQuerySet["MemberScore"]):
     def counted(self, cycle: str | None = None) -> MemberScoreQuerySet:
         """The scores readers see and averages count: those of each commitment's newest approved
-        assessment (in `cycle`, a cycle's slug, when given). Drafts wait for review."""
+        assessment (in `cycle`, a cycle's slug, when given), of a published commitment. Drafts, of an
+        assessment or of a meeting, wait."""
         rows = self.filter(assessment__review_state=ReviewState.APPROVED)
-        if cycle is None:
-            return rows.filter(assessment=_newest_approved())
-        in_cycle = Assessment.objects.approved().filter(
-            commitment=OuterRef("assessment__commitment"), cycle__slug=cycle
-        )
-        return rows.filter(assessment=Subquery(in_cycle.order_by("-assessed_on", "-pk").values("pk")[:1]))
+        rows = rows.filter(published_through("assessment__commitment__statement"))
+        return rows.filter(assessment=_newest_approved("assessment__commitment", cycle))
+
+    def coverage(self, cycle: str | None = None) -> dict[str, int]:
+        """{"assessed": the assessments counted (each commitment's newest approved, as `counted`), "unscored":
+        how many of them carry no per-member score}, in one query: a reader is told how much of the
+        follow-through the per-member percentages rest on, never left to guess."""
+        counted = Assessment.objects.approved().filter(published_through("commitment__statement"))
+        counted = counted.filter(pk=_newest_approved("commitment", cycle))
+        scored = Exists(self.model.objects.filter(assessment=OuterRef("pk")))
+        return counted.aggregate(assessed=Count("pk"), unscored=Count("pk", filter=~Q(scored)))
 
     def percentages(self, by: str, cycle: str | None = None) -> list[dict[str, Any]]:
         """The G7/G20 Research Group's compliance percentages, per member (`by="member"`) or per
-        commitment (`by="commitment"`), in one query: [{slug, name, scored, average, percent}].
+        commitment (`by="commitment"`), in one query: [{slug, name, scored, plus_one, zero, minus_one,
+        average, percent}] (`plus_one`, `zero`, `minus_one`: how many +1, 0 and -1 scores).
 
         The group scores each member -1, 0 or +1 per commitment and reports the averages "by member"
         and "by commitment" as percentages (e.g. the 2020 G20 Riyadh Summit Interim Compliance
@@ -94,7 +108,11 @@ class MemberScoreQuerySet(NaturalKeyQuerySet["MemberScore"]):
         rows = (
             self.counted(cycle)
             .values(*keys.values())
-            .annotate(scored=Count("pk"), average=Avg("score"))
+            .annotate(
+                scored=Count("pk"),
+                average=Avg("score"),
+                **{column: Count("pk", filter=Q(score=score)) for score, column in SCORE_COLUMNS.items()},
+            )
             .order_by(keys["slug"])
         )
         return [
@@ -102,6 +120,7 @@ class MemberScoreQuerySet(NaturalKeyQuerySet["MemberScore"]):
                 "slug": row[keys["slug"]],
                 "name": row[keys["name"]],
                 "scored": row["scored"],
+                **{column: row[column] for column in SCORE_COLUMNS.values()},
                 "average": round(float(row["average"]), 3),
                 "percent": percent_of(row["average"]),
             }
@@ -160,24 +179,41 @@ class MoneyStageQuerySet(NaturalKeyQuerySet["MoneyStage"]):
         Each stage is reported apart, None where the assessment records none: a pledge is never
         counted as committed or paid, and no stage is summed into another.
         """
-        rows = (
-            self.filter(assessment__commitment__slug=commitment_slug, assessment__review_state=ReviewState.APPROVED)
-            .order_by("assessment__assessed_on", "assessment_id")
-            .values_list("assessment__assessed_on", "assessment__commitment__currency", "stage", "amount")
+        points = self._points(self.filter(assessment__commitment__slug=commitment_slug))
+        return next(iter(points.values()), [])
+
+    def over_time_of(self, commitment_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+        """`over_time` for several commitments at once (a recurring pledge's), in one query: {commitment id:
+        its points}, only the commitments with money recorded on an approved assessment."""
+        return self._points(self.filter(assessment__commitment_id__in=list(commitment_ids)))
+
+    def _points(self, rows: MoneyStageQuerySet) -> dict[int, list[dict[str, Any]]]:
+        """The approved stages of `rows`, as one point per commitment and date, each stage apart."""
+        values = (
+            rows.filter(assessment__review_state=ReviewState.APPROVED)
+            .order_by("assessment__commitment_id", "assessment__assessed_on", "assessment_id")
+            .values_list(
+                "assessment__commitment_id",
+                "assessment__commitment__slug",
+                "assessment__assessed_on",
+                "assessment__commitment__currency",
+                "stage",
+                "amount",
+            )
         )
-        points: dict[datetime.date, dict[str, Any]] = {}
-        for assessed_on, currency, stage, amount in rows:
-            point = points.setdefault(
+        points: dict[int, dict[datetime.date, dict[str, Any]]] = {}
+        for commitment, slug, assessed_on, currency, stage, amount in values:
+            point = points.setdefault(commitment, {}).setdefault(
                 assessed_on,
                 {
                     "assessed_on": assessed_on,
-                    "assessment": f"{commitment_slug}@{assessed_on.isoformat()}",
+                    "assessment": f"{slug}@{assessed_on.isoformat()}",
                     **dict.fromkeys(FundingStage.values),
                     "currency": currency,
                 },
             )
             point[stage] = amount
-        return list(points.values())
+        return {commitment: list(by_date.values()) for commitment, by_date in points.items()}
 
 
 class MoneyStage(NaturalKeyModel):

@@ -35,6 +35,11 @@ from .choices import VERDICT_SCORES, Verdict
 # The groupings the aggregate knows: the commitment's own line of effort, or the meeting it was made at.
 BY_LINE, BY_MEETING = "line", "meeting"
 GROUPINGS = (BY_LINE, BY_MEETING)
+# By member, the aggregate counts the members' own scores on collective pledges instead
+# (`assessment_parts.MemberScoreQuerySet.percentages`): a commitment has one verdict, but each of its
+# members a score of its own.
+BY_MEMBER = "member"
+AGGREGATE_GROUPINGS = (*GROUPINGS, BY_MEMBER)
 
 # What each grouping reads of a commitment: (key, name, order, place) columns; a meeting's short name
 # is its place and year ("Paris 2019"), a line's its name.

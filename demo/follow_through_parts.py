@@ -1,9 +1,9 @@
-"""Synthetic per-member scores and money stages for generated assessments (issue 18), for the lead to
-call from the demo generator once it makes evidenced, approved assessments:
+"""Synthetic per-member scores and money stages for generated assessments (issue 18), added by the demo
+generator (`demo.synthetic.generate`) once its evidenced, approved assessments are in:
 
     add_member_scores_and_money(Assessment.objects.all(), seed=1)
 
-Kept apart from `demo.synthetic`, which another change is extending with verdicts and evidence. Every
+Kept apart from `demo.synthetic`, which makes the assessments themselves. Every
 row passes the models' own rules (`commitments.assessment_parts.member_score_problems` and
 `money_stage_problems`, the funding stage through `assessments.funding_stage_problems`), fed with
 what a chunk of assessments needs read in a few queries, so that 100,000 commitments stay minutes.

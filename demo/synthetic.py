@@ -5,7 +5,8 @@ seed's own sentences (its commitments' quotes and the source statements' other s
 the year and numbers varied. Commitments are valid quotes of those texts (offsets found where the
 text was assembled), about half of them in recurring pledges that come back at a dozen meetings
 with their wording changed a little each time; assessments (verdicts with evidence quoted from a
-later meeting, some superseded, a few drafts), figures, members and participation come along, and
+later meeting, some superseded, a few drafts, with per-member scores and, for the few pledges that name
+an amount, money stages), figures, members and participation come along, and
 every record gets its initial history row, as a curated database has.
 
 Everything is written meeting batch by meeting batch with bulk inserts, so memory stays flat and
@@ -41,6 +42,8 @@ from commitments.models import (
 from core.texts import sha256_hex
 from meetings.models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
 
+from .follow_through_parts import add_member_scores_and_money
+
 COMMITMENTS_PER_STATEMENT = 100
 STATEMENTS_PER_MEETING = 2
 THREAD_SHARE = 0.5  # of commitments, in a recurring pledge
@@ -49,6 +52,7 @@ MEETINGS_PER_BATCH = 10
 FIRST_MEETING = datetime.date(1995, 1, 15)
 DAYS_BETWEEN_MEETINGS = 45
 MEMBERS = 80
+MONEY_SHARE = 0.05  # of commitments, naming an amount (in USD): their assessments record money stages
 
 _SENTENCE = re.compile(r"[^.!?\n]{40,400}[.!?]")
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
@@ -129,6 +133,10 @@ def generate(commitments, *, seed=1, progress=None):
             created += _meeting_batch(factories, rng, vocabulary, lines, members, threads, batch, remaining, counts)
             if progress is not None:
                 progress(created, commitments)
+        # Per-member scores for the members that made each assessed pledge, and money stages for those with
+        # an amount, through the rules each row keeps (`demo.follow_through_parts`).
+        for label, n in add_member_scores_and_money(Assessment.objects.all(), seed=seed).items():
+            counts.values[label] = counts.values.get(label, 0) + n
         # The threads' rules hold for what was generated as for what curators place (`commitments.rules`).
         problems = ThreadEntry.objects.rule_problems()
         if problems:
@@ -369,6 +377,7 @@ def _statement(factories, rng, vocabulary, lines, meeting, position, recurring, 
             line_of_effort=lines[line],
             strength=strength if rng.random() < 0.85 else rng.choice(Strength.values),
             summary=quote[:120],
+            **_money_named(rng),
         )
         commitments.append((commitment, plan))
     figures = [
@@ -378,6 +387,13 @@ def _statement(factories, rng, vocabulary, lines, meeting, position, recurring, 
         for n, (start, end, quote, value) in enumerate(figure_spans)
     ]
     return statement, commitments, figures
+
+
+def _money_named(rng):
+    """A commitment's amount and currency: for a few, a sum in USD (whole millions); none for the rest."""
+    if rng.random() >= MONEY_SHARE:
+        return {}
+    return {"amount": Decimal(rng.randint(1, 500) * 1_000_000), "currency": "USD"}
 
 
 def _insert(model, objects, counts, batch_size=2_000):

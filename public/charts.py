@@ -30,6 +30,20 @@ def roomy_width(width):
     return math.ceil(width * FONT_PX_MAX / FONT)
 
 
+class Sized:
+    """A chart drawn between the widths its text stays legible at (its `width` in user units)."""
+
+    width: int
+
+    @property
+    def min_width(self):
+        return legible_width(self.width)
+
+    @property
+    def max_width(self):
+        return max(roomy_width(self.width), self.min_width)
+
+
 # A line of effort at a meeting, or in a year, without a commitment.
 NO_COMMITMENTS = {"total": 0, "binding": 0, "soft": 0}
 
@@ -62,7 +76,7 @@ class CountRow:
 
 
 @dataclass
-class CountChart:
+class CountChart(Sized):
     width: int
     height: int
     label_width: int
@@ -71,14 +85,6 @@ class CountChart:
     columns: list  # (meeting, x of its label)
     rows: list[CountRow]
     max_total: int
-
-    @property
-    def min_width(self):
-        return legible_width(self.width)
-
-    @property
-    def max_width(self):
-        return max(roomy_width(self.width), self.min_width)
 
 
 def counts_chart(lines, meetings, counts):
@@ -150,7 +156,7 @@ class YearRow:
 
 
 @dataclass
-class YearChart:
+class YearChart(Sized):
     """Commitments per line of effort per year: a strip of columns per line, years along the strip."""
 
     width: int
@@ -161,14 +167,6 @@ class YearChart:
     rows: list[YearRow]
     years: list[int]
     max_total: int
-
-    @property
-    def min_width(self):
-        return legible_width(self.width)
-
-    @property
-    def max_width(self):
-        return max(roomy_width(self.width), self.min_width)
 
     def by_year(self):
         """The same numbers as a table: (year, the bar of each line that year, the year's total)."""
@@ -324,21 +322,13 @@ class SeriesBar:
 
 
 @dataclass
-class SeriesChart:
+class SeriesChart(Sized):
     x: int  # where the labels and bars start, clear of the box's edge
     width: int
     height: int
     bar_height: int
     bars: list[SeriesBar]
     stages: list[str]  # the stages of money the series holds, in order; “not stated” for a sum without one
-
-    @property
-    def min_width(self):
-        return legible_width(self.width)
-
-    @property
-    def max_width(self):
-        return max(roomy_width(self.width), self.min_width)
 
     @property
     def mixes_stages(self):
@@ -395,3 +385,108 @@ def series_chart(figures, metric=None):
         bars=bars,
         stages=stages,
     )
+
+
+# -- a pledge's money, stage by stage -----------------------------------------------------------------
+
+# The stages of money in the order it moves (OCHA FTS): each its own bar, never stacked on another.
+MONEY_STAGES = ("pledged", "committed", "paid")
+MONEY_ROW = 22  # a stage's bar
+MONEY_DATE_ROW = 22  # the date an assessment found the money, above its bars
+MONEY_TITLE_ROW = 28  # a commitment's name, above its dates
+
+
+def money_amount(amount):
+    """An amount as a number, thousands separated, cents only where there are any: 20,000,000 or 1,234.50."""
+    amount = Decimal(amount)
+    return f"{int(amount):,}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+
+
+@dataclass
+class MoneyBar:
+    stage: str
+    amount: Decimal
+    text: str  # "pledged 20,000,000 USD"
+    y: float
+    text_y: float
+    width: float
+    text_x: float
+
+
+@dataclass
+class MoneyPoint:
+    """What one approved assessment found of a commitment's money: a bar per stage it records."""
+
+    assessed_on: object
+    y: float  # its date's baseline
+    bars: list[MoneyBar]
+    amounts: dict  # stage -> amount or None (not recorded): the table's row
+
+
+@dataclass
+class MoneyBlock:
+    """One commitment's money across time."""
+
+    label: str  # where and when it was promised, e.g. "Paris 2019 (no. 2)"
+    currency: str
+    y: float  # its label's baseline
+    points: list[MoneyPoint]
+
+
+@dataclass
+class MoneyChart(Sized):
+    x: int
+    width: int
+    height: int
+    bar_height: int
+    blocks: list[MoneyBlock]
+
+
+def money_chart(commitments):
+    """`(label, points)` per commitment, the points as `MoneyStage.objects.over_time_of()` gives them, drawn
+    as a block per commitment, a row of bars per date, one bar per stage recorded.
+
+    Each stage is its own bar and its own figure: a pledged amount is never drawn as paid, and no bar adds
+    one stage to another. Bars in one currency share a scale (the largest amount in it is the longest bar).
+    """
+    pad, bar_max, text_room = 6, 300, 300
+    largest = {}
+    for _, points in commitments:
+        for point in points:
+            for stage in MONEY_STAGES:
+                if point[stage] is not None:
+                    largest[point["currency"]] = max(largest.get(point["currency"], 0), point[stage])
+    blocks, y = [], 0.0
+    for label, points in commitments:
+        currency = points[0]["currency"]
+        block = MoneyBlock(label=label, currency=currency, y=y + 20, points=[])
+        y += MONEY_TITLE_ROW
+        for point in points:
+            y += MONEY_DATE_ROW
+            drawn = MoneyPoint(
+                assessed_on=point["assessed_on"],
+                y=y - 6,
+                bars=[],
+                amounts={stage: point[stage] for stage in MONEY_STAGES},
+            )
+            for stage in MONEY_STAGES:
+                amount = point[stage]
+                if amount is None:
+                    continue
+                width = float(bar_max * amount / (largest[currency] or 1))
+                drawn.bars.append(
+                    MoneyBar(
+                        stage=stage,
+                        amount=amount,
+                        text=f"{stage} {money_amount(amount)} {currency}",
+                        y=y + (MONEY_ROW - BAR) / 2,
+                        text_y=y + (MONEY_ROW - BAR) / 2 + BAR - 3,
+                        width=round(max(width, 1.0), 1),
+                        text_x=round(pad + max(width, 1.0) + 6, 1),
+                    )
+                )
+                y += MONEY_ROW
+            block.points.append(drawn)
+        blocks.append(block)
+        y += 8
+    return MoneyChart(x=pad, width=pad + bar_max + text_room, height=int(y) + 8, bar_height=BAR, blocks=blocks)

@@ -1,6 +1,6 @@
 """What became of the pledges, as the public pages show it: a pledge's verdict today and its course across
-assessment cycles, and the follow-through page's verdicts by line of effort and by meeting, each a chart
-and its table.
+assessment cycles, and the follow-through page's verdicts by line of effort and by meeting, and members'
+scores by member, each a chart and its table.
 
 Readers see approved assessments only (`Assessment.objects.approved()`); counting is
 `commitments.verdicts`'. The charts are drawn as `public.charts` draws the others: geometry here, the
@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from commitments.models import Assessment, AssessmentEvidence, Commitment
-from commitments.verdicts import BY_LINE, BY_MEETING, VERDICT_ORDER, VerdictCounts, overall, verdict_counts
+from commitments.assessment_parts import percent_of
+from commitments.models import Assessment, AssessmentEvidence, Commitment, MemberScore
+from commitments.verdicts import BY_LINE, BY_MEETING, BY_MEMBER, VERDICT_ORDER, VerdictCounts, overall, verdict_counts
 from meetings.models import Meeting
 
-from .charts import BAR, HEADER, ROW, legible_width, roomy_width
+from .charts import BAR, HEADER, ROW, Sized
 from .display import VERDICT_SYMBOLS
 
 # The follow-through page counts the latest meetings' commitments by meeting, as many as a chart holds;
@@ -96,10 +97,20 @@ def _cycle_order(assessment):
 
 
 @dataclass
-class Segment:
-    """One verdict's share of a group's bar."""
+class Part:
+    """One part of a group's bar before it is placed: a verdict's commitments, or a score's members' scores."""
 
-    verdict: str
+    fill: str  # its class: the stylesheet's colour, light and dark
+    label: str
+    symbol: str
+    count: int
+
+
+@dataclass
+class Segment:
+    """One part's share of a group's bar."""
+
+    fill: str
     label: str
     symbol: str
     count: int
@@ -110,8 +121,8 @@ class Segment:
 
 
 @dataclass
-class VerdictBar:
-    group: VerdictCounts
+class SplitBar:
+    label: str  # the group's short name
     y: float
     label_y: float
     segments: list[Segment]
@@ -120,23 +131,15 @@ class VerdictBar:
 
 
 @dataclass
-class VerdictChart:
-    """A group per row, its commitments as a bar split by verdict (100 % = the group's commitments)."""
+class SplitChart(Sized):
+    """A group per row, as a bar split into its parts (100 % = the group's total), its summary beside it."""
 
     width: int
     height: int
     label_width: int
     plot_width: int
     bar_height: int
-    bars: list[VerdictBar]
-
-    @property
-    def min_width(self):
-        return legible_width(self.width)
-
-    @property
-    def max_width(self):
-        return max(roomy_width(self.width), self.min_width)
+    bars: list[SplitBar]
 
 
 def summary_of(group: VerdictCounts) -> str:
@@ -146,48 +149,66 @@ def summary_of(group: VerdictCounts) -> str:
     return f"{group.percentage:.0f} % · {said}" if group.percentage is not None else f"not scored · {said}"
 
 
-def verdict_chart(groups: list[VerdictCounts]) -> VerdictChart:
-    """The groups' bars, each split into its verdicts in the scale's order, widths in proportion to its total."""
+def split_chart(rows: list[tuple[str, list[Part], str]]) -> SplitChart:
+    """(label, parts, summary) rows as bars, each split into its parts in the order given, widths in
+    proportion to the row's total; a part's symbol is drawn in it where it fits."""
     label_width, plot_width, summary_room = 330, 400, 230
     bars = []
-    for index, group in enumerate(groups):
+    for index, (label, parts, summary) in enumerate(rows):
         y = HEADER + index * ROW + (ROW - BAR) / 2
+        total = sum(part.count for part in parts)
         x, segments = float(label_width), []
-        for verdict in VERDICT_ORDER:
-            n = group.count(verdict)
-            if not n:
+        for part in parts:
+            if not part.count:
                 continue
-            width = plot_width * n / group.total
+            width = plot_width * part.count / total
             segments.append(
                 Segment(
-                    verdict=verdict.value,
-                    label=verdict.label.lower(),
-                    symbol=VERDICT_SYMBOLS[verdict],
-                    count=n,
+                    fill=part.fill,
+                    label=part.label,
+                    symbol=part.symbol,
+                    count=part.count,
                     x=round(x, 1),
                     width=round(width, 1),
                     symbol_x=round(x + width / 2, 1),
-                    shows_symbol=width >= 14,
+                    shows_symbol=width >= 6 + 8 * len(part.symbol),
                 )
             )
             x += width
         bars.append(
-            VerdictBar(
-                group=group,
+            SplitBar(
+                label=label,
                 y=y,
                 label_y=y + BAR - 3,
                 segments=segments,
-                summary=summary_of(group),
+                summary=summary,
                 summary_x=label_width + plot_width + 8,
             )
         )
-    return VerdictChart(
+    return SplitChart(
         width=label_width + plot_width + summary_room,
-        height=HEADER + ROW * len(groups) + 8,
+        height=HEADER + ROW * len(rows) + 8,
         label_width=label_width,
         plot_width=plot_width,
         bar_height=BAR,
         bars=bars,
+    )
+
+
+def verdict_chart(groups: list[VerdictCounts]) -> SplitChart:
+    """The groups' bars, each split into its verdicts in the scale's order."""
+    return split_chart(
+        [
+            (
+                group.short,
+                [
+                    Part(f"verdict-fill-{v.value}", v.label.lower(), VERDICT_SYMBOLS[v], group.count(v))
+                    for v in VERDICT_ORDER
+                ],
+                summary_of(group),
+            )
+            for group in groups
+        ]
     )
 
 
@@ -197,7 +218,7 @@ class Grouping:
 
     by: str
     title: str
-    chart: VerdictChart
+    chart: SplitChart
     rows: list[tuple[VerdictCounts, str, object]]  # (group, its public page, its data link)
     total: VerdictCounts
     note: str = ""
@@ -207,12 +228,13 @@ class Grouping:
 class FollowThroughPage:
     groupings: list[Grouping]
     verdicts: list  # the scale, in the tables' column order
-    by_member: object = None  # see `by_member()`
+    by_member: MemberScores
 
 
 def follow_through_page(page_of: Callable[[str, str], str], data_of: Callable[[str, str], object]) -> FollowThroughPage:
-    """The follow-through page's groupings, in three queries whatever the data: commitments by line of
-    effort and verdict, the latest meetings, their commitments by meeting and verdict.
+    """The follow-through page's groupings, in five queries whatever the data: commitments by line of
+    effort and verdict, the latest meetings, their commitments by meeting and verdict; members' scores,
+    and how many assessments score no member (`by_member`).
 
     `page_of(by, key)` is a group's public page, `data_of(by, key)` its assessments in the API (a DataLink).
     """
@@ -241,10 +263,60 @@ def follow_through_page(page_of: Callable[[str, str], str], data_of: Callable[[s
             (BY_MEETING, "meeting", by_meeting),
         )
     ]
-    return FollowThroughPage(groupings=groupings, verdicts=VERDICT_ORDER, by_member=by_member())
+    return FollowThroughPage(
+        groupings=groupings, verdicts=VERDICT_ORDER, by_member=by_member(lambda slug: data_of(BY_MEMBER, slug))
+    )
 
 
-def by_member():
-    """Verdicts by member: the place the per-member scores (a collective pledge's members, each scored)
-    will fill; nothing yet, and the page shows nothing for it."""
-    return None
+# -- scores by member -----------------------------------------------------------------------------------
+
+# The G7/G20 Research Group's scores, in the order a member's bar gives them, with their class and words.
+SCORE_PARTS = [
+    (1, "plus_one", "+1", "full compliance"),
+    (0, "zero", "0", "partial, work in progress"),
+    (-1, "minus_one", "−1", "no compliance or contrary action"),
+]
+
+
+@dataclass
+class MemberScores:
+    """The follow-through page's section by member: each member's scores on collective pledges, and how
+    many of the assessments counted score no member (said, never hidden)."""
+
+    chart: SplitChart
+    rows: list[tuple[dict, object]]  # (a member's scores counted, as `MemberScore.objects.percentages`; its data link)
+    total: dict  # every member's scores together: the table's last row
+    assessed: int  # the assessments counted: each commitment's newest approved one
+    unscored: int  # of those, how many carry no per-member score
+    scores: list = field(default_factory=lambda: SCORE_PARTS)
+
+
+def member_summary(row: dict) -> str:
+    return f"{row['percent']:.0f} % · scored on {row['scored']:,}"
+
+
+def by_member(data_of: Callable[[str], object]) -> MemberScores:
+    """Scores by member, in two queries whatever the data: the members' scores counted (one row per member)
+    and how many counted assessments score no member. `data_of(slug)` is a member's assessments in the API."""
+    members = MemberScore.objects.percentages("member")
+    coverage = MemberScore.objects.coverage()
+    chart = split_chart(
+        [
+            (
+                row["name"],
+                [Part(f"score-fill-{column}", words, symbol, row[column]) for _, column, symbol, words in SCORE_PARTS],
+                member_summary(row),
+            )
+            for row in members
+        ]
+    )
+    counts = {column: sum(row[column] for row in members) for _, column, _, _ in SCORE_PARTS}
+    scored = sum(counts.values())
+    average = sum(score * counts[column] for score, column, _, _ in SCORE_PARTS) / scored if scored else None
+    return MemberScores(
+        chart=chart,
+        rows=[(row, data_of(row["slug"])) for row in members],
+        total={**counts, "scored": scored, "percent": percent_of(average)},
+        assessed=coverage["assessed"],
+        unscored=coverage["unscored"],
+    )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from jinja2 import Environment, StrictUndefined
 
 from . import display
+from .charts import money_amount
 from .links import Route, page_url
 
 
@@ -41,6 +42,7 @@ def environment(**options):
         verdict=display.verdict,
         verdict_legend=display.verdict_legend,
         verdict_meaning=display.VERDICT_MEANINGS.get,
+        money_amount=money_amount,
         **display.CHOICES,
     )
     env.filters.update(

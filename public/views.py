@@ -13,11 +13,11 @@ from django.urls import reverse
 
 from commitments import counts
 from commitments import search as record_search
-from commitments.models import Assessment, Commitment, LineOfEffort, Thread, ThreadEntry, TimelineStep
-from commitments.verdicts import BY_LINE, BY_MEETING
+from commitments.models import Assessment, Commitment, LineOfEffort, MoneyStage, Thread, ThreadEntry, TimelineStep
+from commitments.verdicts import BY_LINE, BY_MEETING, BY_MEMBER
 from meetings.models import Figure, FigureMetric, Meeting, Participation, ParticipationRole, Statement
 
-from .charts import counts_chart, series_chart, year_chart
+from .charts import counts_chart, money_chart, series_chart, year_chart
 from .display import named_records
 from .follow_through import follow_through_page, pledge_follow_through
 from .forms import CommitmentFilterForm, MatrixFilterForm, SearchForm
@@ -134,6 +134,8 @@ def pledge(request, slug):
     # Its approved assessments and their evidence: its verdict today, its course across cycles, and the
     # newest of each commitment for its card.
     followed = pledge_follow_through(step.entry.commitment for step in steps)
+    # Its money, stage by stage, from the same approved assessments: one query for all its commitments.
+    money = MoneyStage.objects.over_time_of(step.entry.commitment_id for step in steps)
     meetings = thread.meetings_in_order([step.entry for step in steps])
     context = {
         "thread": thread,
@@ -149,6 +151,13 @@ def pledge(request, slug):
         # Its course in one line, the page's answer, from the same steps.
         "trajectory": trajectory_line(steps),
         "followed": followed,
+        "money": money_chart(
+            [
+                (f"{step.entry.commitment.statement.meeting.short_name()} (no. {step.entry.position})", points)
+                for step in steps
+                if (points := money.get(step.entry.commitment_id))
+            ]
+        ),
         "data_links": [
             DataLink("This pledge's timeline, with the word differences", api_url("thread-detail", thread.slug)),
             list_link("Its commitments", "commitment-list", thread=thread.slug),
@@ -168,13 +177,14 @@ def pledge(request, slug):
 
 
 def follow_through_overview(request):
-    """What became of the pledges: the commitments' verdicts by line of effort and by meeting, each as a
-    chart and its table, with how many are not assessed; approved assessments only."""
+    """What became of the pledges: the commitments' verdicts by line of effort and by meeting, and members'
+    scores by member, each as a chart and its table, with how many are not assessed (or score no member);
+    approved assessments only."""
     pages = {
         BY_LINE: lambda key: with_query(page_url("public:matrix"), {"line_of_effort": key}),
         BY_MEETING: lambda key: page_url("public:meeting", key),
     }
-    filters = {BY_LINE: "line_of_effort", BY_MEETING: "meeting"}
+    filters = {BY_LINE: "line_of_effort", BY_MEETING: "meeting", BY_MEMBER: "member"}
     context = {
         "page": follow_through_page(
             lambda by, key: pages[by](key),
@@ -183,7 +193,11 @@ def follow_through_overview(request):
         "data_links": [
             *(
                 DataLink(f"Verdicts by {word}", api_url("verdicts", by=by), api_url("verdicts", by=by, format="csv"))
-                for by, word in ((BY_LINE, "line of effort"), (BY_MEETING, "meeting, every meeting"))
+                for by, word in (
+                    (BY_LINE, "line of effort"),
+                    (BY_MEETING, "meeting, every meeting"),
+                    (BY_MEMBER, "member (members' scores)"),
+                )
             ),
             list_link("Every approved assessment, with its evidence", "assessment-list"),
             list_link("Assessment cycles", "assessmentcycle-list"),

@@ -451,11 +451,18 @@ def test_a_search_costs_the_list_s_queries_whatever_its_words(django_assert_num_
 # cells. See tests/test_aggregates.py for its pages and filters. The counts by line: the data's version and,
 # the first time since the data changed, the counts (kept in the cache after).
 @pytest.mark.parametrize(
-    ("name", "queries"), [("pledge-matrix", 3), ("commitments-by-line", 2), ("figure-series", 1), ("verdicts", 1)]
+    ("name", "params", "queries"),
+    [
+        ("pledge-matrix", {}, 3),
+        ("commitments-by-line", {}, 2),
+        ("figure-series", {"metric": "people-freed"}, 1),
+        ("verdicts", {}, 1),
+        ("verdicts", {"by": "meeting"}, 1),
+        ("verdicts", {"by": "member"}, 1),
+    ],
 )
-def test_aggregate_query_count_is_constant(django_assert_num_queries, name, queries):
+def test_aggregate_query_count_is_constant(django_assert_num_queries, name, params, queries):
     populate_api(6)
-    params = {"metric": "people-freed"} if name == "figure-series" else {}
     with django_assert_num_queries(queries):
         assert APIClient().get(reverse(f"api:{name}"), params).status_code == 200
 

@@ -215,6 +215,9 @@ GOLDEN = {
     "commitments-by-line": ("api:commitments-by-line", [], {}),
     "figure-series": ("api:figure-series", [], {"metric": "territory"}),
     "verdicts": ("api:verdicts", [], {"by": "line"}),
+    # Every `by` the aggregate knows (line, meeting, member): the seed scores no member one by one.
+    "verdicts-by-meeting": ("api:verdicts", [], {"by": "meeting"}),
+    "verdicts-by-member": ("api:verdicts", [], {"by": "member"}),
 }
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from commitments.assessments import assessment_problems
-from commitments.models import Assessment, Commitment, Thread
+from commitments.models import Assessment, Commitment, MemberScore, MoneyStage, Thread
 from meetings.models import Figure, Meeting, Statement
 from snapshots.export import export_snapshot
 from snapshots.records import curated_models
@@ -31,6 +31,14 @@ def test_generate_demo_fills_an_empty_database_with_valid_quotes_and_threads(tmp
     )
     for assessment in assessments.exclude(verdict="no-evidence")[:100]:
         assert assessment_problems(assessment) == {}, assessment
+    # Members scored one by one and money by stage, on approved assessments only, each row within its rules.
+    assert "commitments.memberscore: " in out.out and "commitments.moneystage: " in out.out
+    scores, stages = MemberScore.objects.select_related("assessment"), MoneyStage.objects.select_related("assessment")
+    assert scores.exists() and stages.exists()
+    assert {row.assessment.review_state for row in [*scores, *stages]} == {"approved"}
+    for row in [*scores[:50], *stages[:50]]:
+        row.full_clean()
+    assert MemberScore.objects.percentages("member") and Commitment.objects.filter(amount__isnull=False).exists()
     # Every record validates as a curator's would, and a snapshot of it verifies (every quote checked).
     for commitment in Commitment.objects.select_related("statement", "line_of_effort")[:200]:
         commitment.full_clean()

@@ -915,8 +915,9 @@ def populate(size):
 # more than before it was paged and windowed, whatever the number of pledges and meetings.
 # A pledge: the thread, its entries with commitment, statement and meeting, their approved assessments
 # with cycles, the evidence of those (one more since issue 18: its verdict today and its course across
-# cycles; the newest of each commitment is found among them); its one-line course is written from the
-# entries: no query of its own.
+# cycles; the newest of each commitment is found among them), their money stages (one more: its money,
+# stage by stage, for all its commitments at once); its one-line course is written from the entries: no
+# query of its own.
 # Meetings: their count and a page of them (paged, one more than before), their statements with counts.
 # Meeting: the meeting, its statements with counts, conflicting joins, participation, pledges made there.
 # Statement: the statement, its commitments, their places in recurring pledges, figures, participation quotes.
@@ -931,13 +932,14 @@ QUERIES = {
     "public:commitments": 5,
     "public:commitment": 3,
     "public:matrix": 5,
-    "public:pledge": 4,
+    "public:pledge": 5,
     "public:meetings": 3,
     "public:meeting": 5,
     "public:statement": 5,
     "public:lines": 7,
-    # Follow-through: commitments by line and verdict, the latest meetings, their commitments by meeting and verdict.
-    "public:follow-through": 3,
+    # Follow-through: commitments by line and verdict, the latest meetings, their commitments by meeting and verdict,
+    # members' scores, and how many assessments score no member.
+    "public:follow-through": 5,
     # The search page without words reads nothing; with words, see SEARCH_QUERIES.
     "public:search": 0,
 }
