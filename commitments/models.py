@@ -348,8 +348,8 @@ class Commitment(QuotedSpan):
 
     def clean(self):
         super().clean()
-        if self.pk is not None and self.thread_entries.exists():
-            stored = Commitment.objects.filter(pk=self.pk).values_list("statement_id", flat=True).first()
+        if self.pk is not None:
+            stored = self._stored_statement_if_pledged()
             if stored is not None and stored != self.statement_id:
                 # Its place in each thread follows its meeting: moving it would break their order.
                 raise ValidationError(
@@ -360,6 +360,16 @@ class Commitment(QuotedSpan):
                 )
         if self.currency and self.currency != self.currency.upper():
             raise ValidationError({"currency": "Use the upper-case ISO 4217 code, e.g. USD."})
+
+    def _stored_statement_if_pledged(self):
+        """The stored statement's id if the commitment is in a recurring pledge, else None. An import's
+        bulk path reads both for a chunk at once and hands them in as `pledge_facts` (stored id, pledged)."""
+        facts = getattr(self, "pledge_facts", None)
+        if facts is not None:
+            return facts[0] if facts[1] else None
+        if not self.thread_entries.exists():
+            return None
+        return Commitment.objects.filter(pk=self.pk).values_list("statement_id", flat=True).first()
 
     def is_deletable(self):
         """Whether the commitment can be deleted: not once assessed, nor while in a recurring pledge."""
