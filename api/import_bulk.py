@@ -35,6 +35,9 @@ from .errors import as_drf_error
 from .import_resources import Commitments, Outcome, form_data, fresh_offsets, refusal
 from .serializers import CommitmentSerializer
 
+# The references a row names by slug: the records are the ones just read, so full_clean need not look them up.
+REFERENCES = ("statement", "line_of_effort")
+
 
 class PreloadedSlugField(serializers.SlugRelatedField):
     """A slug looked up in the records the chunk read (`context["preloaded"][field name]`), not one query
@@ -56,6 +59,8 @@ class PreloadedCommitmentSerializer(CommitmentSerializer):
 
 class BulkCommitments(Commitments):
     """Commitments validated row by row in memory and written in bulk once every row passed."""
+
+    writes_per_row = False  # nothing is written while rows are read: no savepoint per row
 
     def __init__(self) -> None:
         super().__init__()
@@ -110,7 +115,7 @@ class BulkCommitments(Commitments):
         if obj is not None:
             record.pledge_facts = (stored_statement, obj.pk in self.pledged)
         try:
-            self.validator.check_rules(record, constraints=False)
+            self.validator.check_rules(record, constraints=False, exclude=REFERENCES)
         except serializers.ValidationError as exc:
             raise refusal(exc) from None
         self.chunk.append((record.slug, record))

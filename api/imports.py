@@ -15,6 +15,7 @@ history row the import writes names the user and the file (`core.attribution`).
 import hashlib
 import json
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,7 +196,7 @@ def _row(
     if obj is not None and all(same(old[name], cells[name]) for name in writable):
         return RowResult(number, shown, "unchanged")
     try:
-        with transaction.atomic():
+        with transaction.atomic() if spec.writes_per_row else nullcontext():
             outcome = spec.apply(obj, cells, old, user)
     except RowRefused as exc:
         return RowResult(number, shown, "error", errors=exc.errors)

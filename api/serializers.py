@@ -106,11 +106,12 @@ class CleanModelSerializer(StrictJSONTypes, serializers.ModelSerializer):
         return self._clean_and_save(instance, update_fields=list(validated_data))
 
     @staticmethod
-    def check_rules(instance, constraints=True):
-        """The model's rules (full_clean, then its check constraints) as DRF's 400; an import's bulk path
-        calls it with `constraints=False` and checks a chunk's constraints at once (`failing_check_constraints`)."""
+    def check_rules(instance, constraints=True, exclude=None):
+        """The model's rules (full_clean, then its check constraints) as DRF's 400. An import's bulk path
+        checks a chunk's constraints at once (`failing_check_constraints`) and excludes the references it
+        has just read (their existence, one query each)."""
         try:
-            instance.full_clean(validate_unique=False, validate_constraints=False)
+            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
             if constraints:
                 instance.validate_check_constraints()
         except DjangoValidationError as exc:
