@@ -58,7 +58,11 @@ class PreloadedCommitmentSerializer(CommitmentSerializer):
 
 
 class BulkCommitments(Commitments):
-    """Commitments validated row by row in memory and written in bulk once every row passed."""
+    """Commitments validated row by row in memory and written in bulk once every row passed.
+
+    A fast path (docs/benchmark.md, *Fast paths*): held to the row-by-row path by tests/test_import_bulk.py,
+    timed against loaddata by `make bench` (`import commitments (CSV) vs loaddata of the same records`).
+    """
 
     writes_per_row = False  # nothing is written while rows are read: no savepoint per row
 
