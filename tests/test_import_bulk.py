@@ -108,4 +108,7 @@ def test_the_bulk_path_reads_a_fixed_number_of_queries_whatever_the_rows(seeded,
         Commitment.objects.filter(slug__endswith="-again").delete()
         return len(captured)
 
-    assert queries(10) == queries(60)
+    queries(5)  # the user's permissions, read once
+    # The same reads for 10 rows as for 60; the inserts are batched under the database's limit of
+    # parameters (on SQLite the history rows, ~20 columns, go ~49 to an INSERT): not a query per row.
+    assert queries(10) <= queries(60) <= queries(10) + 2 < 20
