@@ -43,7 +43,7 @@ class PreloadedSlugField(serializers.SlugRelatedField):
     """A slug looked up in the records the chunk read (`context["preloaded"][field name]`), not one query
     per row; an unknown slug is refused with SlugRelatedField's own message."""
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> Any:
         found = self.context["preloaded"][self.field_name].get(smart_str(data))
         if found is None:
             self.fail("does_not_exist", slug_name=self.slug_field, value=smart_str(data))
@@ -86,6 +86,7 @@ class BulkCommitments(Commitments):
     def _read_chunk(self) -> None:
         """Read what the chunk's rows name: statements not read yet (with their texts), the lines of effort
         (once), which of its stored commitments are in a pledge. Stored records get their full statement."""
+        assert self.pending_chunk is not None  # noqa: S101 - called only while a chunk waits
         rows, stored = self.pending_chunk
         self.pending_chunk = None
         if self.lines is None:
