@@ -128,6 +128,7 @@ class SerializedResource:
     related: tuple[str, ...] = ()
     deferred: tuple[str, ...] = ()
     signature: frozenset[str] = frozenset()
+    writes_per_row = True  # each row is saved as it is applied, in a savepoint of its own
 
     def __init__(self) -> None:
         self.fields = self.serializer().fields

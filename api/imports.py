@@ -15,6 +15,7 @@ history row the import writes names the user and the file (`core.attribution`).
 import hashlib
 import json
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from django.db import transaction
 from core.attribution import attributed
 
 from .csv_lists import chunked
+from .import_bulk import BULK_RESOURCES, BulkCommitments
 from .import_files import FileRefused, Table, read_table
 from .import_resources import ALIASES, RESOURCES, ROW, RowRefused, SerializedResource, detect, same
 
@@ -92,11 +94,14 @@ def import_file(
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
     expect_plan: str | None = None,
+    row_by_row: bool = False,
 ) -> ImportResult:
     """Preview (`dry_run`) or import a file; stored only when no row has an error and not a dry run.
 
     With `expect_plan` (a preview's `plan_digest()`), stored only if the import does exactly what that
     preview showed: otherwise `stale`, and nothing is stored (the records changed since the preview).
+    A resource with a bulk path (`import_bulk.BULK_RESOURCES`) takes it unless `row_by_row`: the same
+    rows, errors and stored records, in a fixed number of queries a chunk.
     """
     try:
         table = read_table(data, filename)
@@ -106,7 +111,7 @@ def import_file(
     result.file_errors = header_errors(table.header, result.resource, user)
     if result.file_errors or result.resource is None:
         return result
-    spec = RESOURCES[result.resource]()
+    spec = (RESOURCES if row_by_row else {**RESOURCES, **BULK_RESOURCES})[result.resource]()
     with transaction.atomic(), attributed(user, change_reason(filename, table.sha256)):
         result.rows = _run(spec, table, user, progress)
         result.stale = expect_plan is not None and result.plan_digest() != expect_plan
@@ -155,12 +160,26 @@ def _run(
     for chunk in chunked(zip(table.numbers, table.rows, strict=True), CHUNK_ROWS):
         rows = [(number, {name: line[header.index(name)] for name in used}) for number, line in chunk]
         stored = spec.load([spec.key_of(cells) for _, cells in rows])
+        if isinstance(spec, BulkCommitments):
+            spec.prepare(rows, stored)
+        first = len(results)
         for number, cells in rows:
             results.append(_row(spec, number, cells, stored, seen, user))
+        if isinstance(spec, BulkCommitments):
+            _refuse(results[first:], spec.finish_chunk())
         done += len(chunk)
         if progress is not None:
             progress(done, total)
+    if isinstance(spec, BulkCommitments) and not any(row.errors for row in results):
+        spec.write()
     return results
+
+
+def _refuse(rows: list[RowResult], refused: dict[str, list[tuple[str, str]]]) -> None:
+    """The bulk path's rows refused after the chunk was read (a check constraint), as the row path refuses them."""
+    for row in rows:
+        if row.action in ("create", "change") and row.key in refused:
+            row.action, row.changes, row.errors = "error", [], refused[row.key]
 
 
 def _row(
@@ -177,7 +196,7 @@ def _row(
     if obj is not None and all(same(old[name], cells[name]) for name in writable):
         return RowResult(number, shown, "unchanged")
     try:
-        with transaction.atomic():
+        with transaction.atomic() if spec.writes_per_row else nullcontext():
             outcome = spec.apply(obj, cells, old, user)
     except RowRefused as exc:
         return RowResult(number, shown, "error", errors=exc.errors)

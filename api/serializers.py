@@ -105,13 +105,21 @@ class CleanModelSerializer(StrictJSONTypes, serializers.ModelSerializer):
             setattr(instance, name, value)
         return self._clean_and_save(instance, update_fields=list(validated_data))
 
-    @transaction.atomic
-    def _clean_and_save(self, instance, update_fields=None):
+    @staticmethod
+    def check_rules(instance, constraints=True, exclude=None):
+        """The model's rules (full_clean, then its check constraints) as DRF's 400. An import's bulk path
+        checks a chunk's constraints at once (`failing_check_constraints`) and excludes the references it
+        has just read (their existence, one query each)."""
         try:
-            instance.full_clean(validate_unique=False, validate_constraints=False)
-            instance.validate_check_constraints()
+            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+            if constraints:
+                instance.validate_check_constraints()
         except DjangoValidationError as exc:
             raise as_drf_error(exc) from None
+
+    @transaction.atomic
+    def _clean_and_save(self, instance, update_fields=None):
+        self.check_rules(instance)
         conflicts = instance.unique_conflicts()
         if conflicts:
             raise Conflict(conflicts)

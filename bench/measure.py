@@ -465,6 +465,64 @@ def group_ingest(options):
     ]
 
 
+# --- import --------------------------------------------------------------------------------------------
+
+
+def group_import(options):
+    """Importing every commitment from its CSV export (`import_file`, the bulk path) into the database
+    without them, against `loaddata` of the same commitments dumped as a plain (pk-based) fixture.
+
+    Both run on the same state: the commitments and the records that point at them are deleted in an
+    outer transaction, each import or load runs in a savepoint rolled back, and the outer transaction
+    is rolled back at the end, so the database is left as it was for the groups after this one.
+    """
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import transaction
+    from django.test import Client
+
+    from api.imports import import_file
+    from commitments.models import Commitment
+    from snapshots.records import curated_models
+
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench-importer", defaults={"is_staff": True, "is_superuser": True}
+    )
+    fixture = Path(options.workdir) / f"commitments-{os.getpid()}.json"
+    call_command("dumpdata", "commitments.commitment", output=str(fixture), verbosity=0)
+    data = b"".join(Client().get("/api/v1/commitments/?format=csv").streaming_content)
+    count = Commitment.objects.count()
+
+    def rolled_back(fn):
+        def run():
+            with transaction.atomic():
+                fn()
+                transaction.set_rollback(True)
+
+        return run
+
+    def imported():
+        result = import_file(data, "commitments.csv", user=user)
+        if not result.applied or result.counts()["create"] != count:
+            raise SystemExit(f"the import did not create the {count} commitments: {result.errors[:3]}")
+
+    with transaction.atomic():
+        for model in reversed(curated_models()):  # the commitments, after what points at them
+            model._default_manager.all().delete()
+            if model is Commitment:
+                break
+        ratio, took, base = against(
+            rolled_back(imported),
+            rolled_back(lambda: call_command("loaddata", str(fixture), verbosity=0)),
+            max(3, options.rounds // 5),
+            repeat=1,
+        )
+        transaction.set_rollback(True)
+    return [figure(IMPORT_FIGURE, ratio, took, base, 0.5, rows=count)]
+
+
+IMPORT_FIGURE = "import commitments (CSV) vs loaddata of the same records"
+
 GROUPS = {
     "list": group_list,
     "pages": group_pages,
@@ -472,6 +530,7 @@ GROUPS = {
     "http": group_http,
     "snapshot": group_snapshot,
     "ingest": group_ingest,
+    "import": group_import,
 }
 
 

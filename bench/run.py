@@ -20,7 +20,11 @@ that peak memory figures are each its own:
 - the admin's commitments changelist: its queries, and its time at 100k against 10k;
 - snapshot export against `dumpdata` of the same records, restore into an empty database against
   `loaddata` of dumpdata's output: time, and peak memory from 10k to 100k;
-- ingest suggestions for a new 2,000-word statement at 100k stored commitments against 1k.
+- ingest suggestions for a new 2,000-word statement at 100k stored commitments against 1k;
+- importing every commitment from its CSV export against `loaddata` of the same commitments
+  (a plain, pk-based fixture), into the database without them.
+
+Select groups with `--groups` (e.g. `--groups import`).
 
 Every ratio is a median of per-round ratios, the rounds interleaving the path and its baseline,
 so that a change in the machine's speed hits both. The table prints figure, baseline, ratio,
@@ -44,7 +48,7 @@ MEASURE = Path(__file__).resolve().parent / "measure.py"
 PYTHON = sys.executable
 
 # Which measurement groups run at which size; ingest also needs a small database of its own.
-GROUPS = ("list", "pages", "admin", "http", "snapshot", "ingest")
+GROUPS = ("list", "pages", "admin", "http", "snapshot", "ingest", "import")
 INGEST_SMALL = 1_000
 
 

@@ -25,6 +25,11 @@ def attributed(user: Any, reason: str) -> Iterator[None]:
         _current.reset(token)
 
 
+def current_attribution() -> tuple[Any, str] | None:
+    """(user, reason) of the enclosing `attributed` block, or None: for history rows written in bulk."""
+    return _current.get()
+
+
 def record_attribution(sender: Any, history_instance: Any, **kwargs: Any) -> None:
     """Receives simple-history's pre_create_historical_record: the current attribution, if any."""
     current = _current.get()

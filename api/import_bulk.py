@@ -1,0 +1,161 @@
+"""The bulk path of a commitments import: every rule of the row-by-row path, a fixed number of queries.
+
+The row-by-row path (`import_resources.Commitments`) writes each row through CommitmentSerializer:
+about two dozen queries a row (the statement and line of effort by slug, the statement's text to
+find the quote, the commitment's places in pledges, one query per check constraint, the unique
+check, the save and its history row). This path validates each row with the same serializer's
+fields, the same `validate()` (quotes found by `resolve_span`) and the same `check_rules()` (the
+model's full_clean and clean()), in memory, from what a chunk of rows names read in one query
+each: statements with their texts (each once per import), the lines of effort, which stored
+commitments are in a pledge. A chunk's check constraints are asked of the database in one query
+(`core.constraints`). Then, if no row is refused, the rows are written with `bulk_create` and
+`bulk_update` and their history rows in bulk, with the user and reason of the import
+(`core.attribution`), in the import's one transaction.
+
+Uniqueness needs no query of its own: a commitment's key is its slug, so a row whose slug is
+stored is a change of that record, a row whose slug is not is a create, and two rows with one slug
+are refused as the same record; the chunk's `load()` is the slug query. Should another write take a
+slug meanwhile, the database refuses the insert and the whole import rolls back.
+
+A fast path: `tests/test_import_bulk.py` holds it to the row-by-row path (docs/benchmark.md).
+"""
+
+from typing import Any
+
+from django.utils.encoding import smart_str
+from rest_framework import serializers
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from commitments.models import Commitment, LineOfEffort, ThreadEntry
+from core.attribution import current_attribution
+from core.constraints import failing_check_constraints
+from meetings.models import Statement
+
+from .errors import as_drf_error
+from .import_resources import Commitments, Outcome, form_data, fresh_offsets, refusal
+from .serializers import CommitmentSerializer
+
+# The references a row names by slug: the records are the ones just read, so full_clean need not look them up.
+REFERENCES = ("statement", "line_of_effort")
+
+
+class PreloadedSlugField(serializers.SlugRelatedField):
+    """A slug looked up in the records the chunk read (`context["preloaded"][field name]`), not one query
+    per row; an unknown slug is refused with SlugRelatedField's own message."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        found = self.context["preloaded"][self.field_name].get(smart_str(data))
+        if found is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=smart_str(data))
+        return found
+
+
+class PreloadedCommitmentSerializer(CommitmentSerializer):
+    """CommitmentSerializer with its two slugs read from preloaded records; every other field and rule its own."""
+
+    statement = PreloadedSlugField(slug_field="slug", queryset=Statement.objects.none())
+    line_of_effort = PreloadedSlugField(slug_field="slug", queryset=LineOfEffort.objects.none())
+
+
+class BulkCommitments(Commitments):
+    """Commitments validated row by row in memory and written in bulk once every row passed.
+
+    A fast path (docs/benchmark.md, *Fast paths*): held to the row-by-row path by tests/test_import_bulk.py,
+    timed against loaddata by `make bench` (`import commitments (CSV) vs loaddata of the same records`).
+    """
+
+    writes_per_row = False  # nothing is written while rows are read: no savepoint per row
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.statements: dict[str, Statement] = {}
+        self.lines: dict[str, LineOfEffort] | None = None
+        self.validator = PreloadedCommitmentSerializer(context={"preloaded": {"statement": self.statements}})
+        self.pledged: set[int] = set()
+        self.pending_chunk: tuple[list, dict] | None = None
+        self.chunk: list[tuple[str, Commitment]] = []  # this chunk's valid rows: (slug, record)
+        self.creates: list[Commitment] = []
+        self.updates: list[Commitment] = []
+        self.updated_fields: set[str] = set()
+
+    def prepare(self, rows: list[tuple[int, dict[str, str]]], stored: dict[tuple, Commitment]) -> None:
+        """A new chunk: what its rows name is read when the first of them is applied (a chunk of unchanged
+        rows reads nothing more)."""
+        self.pending_chunk = (rows, stored)
+
+    def _read_chunk(self) -> None:
+        """Read what the chunk's rows name: statements not read yet (with their texts), the lines of effort
+        (once), which of its stored commitments are in a pledge. Stored records get their full statement."""
+        assert self.pending_chunk is not None  # noqa: S101 - called only while a chunk waits
+        rows, stored = self.pending_chunk
+        self.pending_chunk = None
+        if self.lines is None:
+            self.lines = {line.slug: line for line in LineOfEffort.objects.all()}
+            self.validator.context["preloaded"]["line_of_effort"] = self.lines
+        wanted = {cells.get("statement") for _, cells in rows} | {obj.statement.slug for obj in stored.values()}
+        missing = {slug for slug in wanted if slug and slug not in self.statements}
+        if missing:
+            self.statements.update((s.slug, s) for s in Statement.objects.filter(slug__in=missing))
+        for obj in stored.values():
+            obj.statement = self.statements[obj.statement.slug]
+        ids = [obj.pk for obj in stored.values()]
+        self.pledged |= set(ThreadEntry.objects.filter(commitment_id__in=ids).values_list("commitment_id", flat=True))
+
+    def apply(self, obj: Any, cells: dict[str, str], old: dict[str, str], user: Any) -> Outcome:
+        if self.pending_chunk is not None:
+            self._read_chunk()
+        cells = fresh_offsets(obj, cells, old)
+        self.validator.instance, self.validator.partial = obj, obj is not None
+        try:
+            validated = self.validator.run_validation(form_data(cells))
+        except serializers.ValidationError as exc:
+            raise refusal(serializers.ValidationError(exc.detail)) from None
+        changes = self.changes(obj, validated, old)
+        if obj is not None and not changes:
+            return Outcome("unchanged")
+        record = obj if obj is not None else Commitment()
+        stored_statement = record.statement_id
+        for name, value in validated.items():
+            setattr(record, name, value)
+        if obj is not None:
+            record.pledge_facts = (stored_statement, obj.pk in self.pledged)
+        try:
+            self.validator.check_rules(record, constraints=False, exclude=REFERENCES)
+        except serializers.ValidationError as exc:
+            raise refusal(exc) from None
+        self.chunk.append((record.slug, record))
+        if obj is None:
+            return Outcome("create", [(name, "", self.cell_of(record, name)) for name in cells])
+        self.updated_fields.update(validated)
+        return Outcome("change", changes)
+
+    def finish_chunk(self) -> dict[str, list[tuple[str, str]]]:
+        """{slug: errors} of the chunk's rows that break a check constraint (one query); the rest wait
+        to be written."""
+        records = [record for _, record in self.chunk]
+        failed = failing_check_constraints(records)
+        refused = {}
+        for index, (slug, record) in enumerate(self.chunk):
+            if index in failed:
+                refused[slug] = refusal(as_drf_error(failed[index])).errors
+            else:
+                (self.updates if record.pk else self.creates).append(record)
+        self.chunk = []
+        return refused
+
+    def write(self) -> None:
+        """The valid rows and their history rows, in bulk, attributed as the import attributes its writes."""
+        user, reason = current_attribution() or (None, "")
+        if self.creates:
+            bulk_create_with_history(self.creates, Commitment, default_user=user, default_change_reason=reason[:100])
+        if self.updates:
+            bulk_update_with_history(
+                self.updates,
+                Commitment,
+                fields=sorted(self.updated_fields),
+                default_user=user,
+                default_change_reason=reason[:100],
+            )
+
+
+BULK_RESOURCES = {BulkCommitments.name: BulkCommitments}
