@@ -45,9 +45,18 @@ class PledgeMatrixSerializer(serializers.Serializer):
 
 
 class PagedPledgeMatrixSerializer(PledgeMatrixSerializer):
-    count = serializers.IntegerField(help_text="The recurring pledges the filters chose, on every page.")
-    next = serializers.URLField(allow_null=True, help_text="The next page of pledges, null on the last.")
-    previous = serializers.URLField(allow_null=True, help_text="The page before, null on the first.")
+    """The matrix, paged: `count`, `next` and `previous` are there on a paged answer only (any parameter, or
+    more than 200 recurring pledges); the whole matrix, asked without parameters, has none of them."""
+
+    count = serializers.IntegerField(
+        required=False, help_text="The recurring pledges the filters chose, on every page (paged answers only)."
+    )
+    next = serializers.URLField(
+        required=False, allow_null=True, help_text="The next page of pledges, null on the last (paged answers only)."
+    )
+    previous = serializers.URLField(
+        required=False, allow_null=True, help_text="The page before, null on the first (paged answers only)."
+    )
 
 
 class MatrixParametersSerializer(serializers.Serializer):
