@@ -163,6 +163,32 @@ def group_list(options):
     ]
 
 
+def group_changes(options):
+    """A page of the change feed (100 changes) at the start and 90 % deep (`since`), each against the same
+    rows read raw, and the deep page against the first: a fixed cost whatever its position."""
+    from django.test import Client
+
+    from bench.feed_rows import FEED_PAGE, deep_cursor, raw_feed_page, synthetic_changes
+
+    rows = synthetic_changes()
+    client, cursor = Client(), deep_cursor()
+    first = f"/api/v1/changes/?page_size={FEED_PAGE}"
+    deep = f"{first}&{urlencode({'since': cursor})}"
+    ratio, took, base = against(lambda: client_get(client, first), raw_feed_page, options.rounds)
+    deep_ratio, deep_took, deep_base = against(
+        lambda: client_get(client, deep), lambda: raw_feed_page(cursor), options.rounds
+    )
+    position, position_took, first_took = against(
+        lambda: client_get(client, deep), lambda: client_get(client, first), options.rounds
+    )
+    queries = {"queries": queries_of(lambda: client_get(client, deep)), "rows": rows}
+    return [
+        figure("change feed, page 1 (100), whole stack", ratio, took, base, 2, **queries),
+        figure("change feed, page 90% deep (since), whole stack", deep_ratio, deep_took, deep_base, 2, **queries),
+        figure("change feed, page 90% deep vs page 1", position, position_took, first_took, 1.1),
+    ]
+
+
 # --- thread timeline, pledge matrix, public pages -------------------------------------------------
 
 
@@ -531,6 +557,7 @@ GROUPS = {
     "snapshot": group_snapshot,
     "ingest": group_ingest,
     "import": group_import,
+    "changes": group_changes,
 }
 
 

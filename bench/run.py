@@ -48,7 +48,7 @@ MEASURE = Path(__file__).resolve().parent / "measure.py"
 PYTHON = sys.executable
 
 # Which measurement groups run at which size; ingest also needs a small database of its own.
-GROUPS = ("list", "pages", "admin", "http", "snapshot", "ingest", "import")
+GROUPS = ("list", "pages", "admin", "http", "snapshot", "ingest", "import", "changes")
 INGEST_SMALL = 1_000
 
 

@@ -5,10 +5,11 @@ import datetime
 import re
 import xml.etree.ElementTree as ET
 
+import feedparser
 import pytest
 from django.urls import reverse
 
-from commitments.models import Commitment, ReviewState
+from commitments.models import Commitment, ReviewState, Thread
 from public.feeds import FEED_LENGTH
 from tests.factories import (
     AssessmentFactory,
@@ -107,6 +108,30 @@ def test_each_feed_is_valid_atom_with_ids_that_stay_the_same_across_reads_and_ed
     edited = [entry for _, entry in after if "Edited by a curator." in one(entry, "title").text]
     assert len(edited) == 1
     assert rfc3339(one(edited[0], "updated").text) > rfc3339(one(edited[0], "published").text)
+
+
+@pytest.mark.parametrize("name", ["everything", "pledge", "line", "meeting"])
+def test_each_feed_of_the_seed_is_well_formed_atom_to_a_maintained_parser(client, seeded, name):
+    """feedparser (the parser feed readers build on) reads each feed as Atom 1.0 without a fault, and
+    finds what a reader needs: the feed's id, title and date, and each entry's id, title, date and link."""
+    url = feeds_of(Thread.objects.filter(entries__isnull=False).order_by("pk").first())[name]
+    response = client.get(url)
+    assert response.status_code == 200
+    parsed = feedparser.parse(response.content, response_headers={"content-type": response["Content-Type"]})
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    assert parsed.version == "atom10"
+    feed = parsed.feed
+    assert TAG.match(feed.id) and feed.title.strip() and feed.updated_parsed
+    assert parsed.entries
+    for entry in parsed.entries:
+        assert TAG.match(entry.id), entry.id
+        assert entry.title.strip() and entry.updated_parsed and entry.published_parsed
+        assert entry.link.startswith("http")
+    ids = [entry.id for entry in parsed.entries]
+    assert len(set(ids)) == len(ids), "an entry id appears twice"
+    # The structural checks agree with the parser on what the feed holds.
+    _, entries = read_feed(client, url)
+    assert [i for i, _ in entries] == ids
 
 
 def test_the_pledge_feed_holds_each_place_with_its_change_newest_first(client, pledge):

@@ -1,23 +1,29 @@
 """Webhooks: the outbox written with the change, delivered signed to a local receiver, retried with back-off on
 an injected clock, marked failed, redelivered, refused for a destination the operator did not allow, and sent
-again (same id) by a worker that was killed mid-delivery."""
+again (same id) by a worker that was killed mid-delivery, in-process and as a real process killed with SIGKILL."""
 
+import contextlib
 import datetime
 import hashlib
 import hmac
 import json
+import signal
+import sqlite3
+import subprocess
+import sys
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from changes.models import Change, Delivery, DeliveryState, Receiver
 from changes.webhooks import Refused, backoff, check_address, check_host, drain
 from tests.factories import LineOfEffortFactory
+from tests.servers import ROOT, server_environment
 
 pytestmark = pytest.mark.django_db
 SECRET = "s3cret"
@@ -304,3 +310,100 @@ def test_a_receiver_that_times_out_or_is_unreachable_is_retried(allowed, setting
     assert errors["dashboard"].state == errors["gone"].state == "pending"
     assert "timed out" in errors["dashboard"].last_error
     assert "refused" in errors["gone"].last_error.lower()
+
+
+@pytest.fixture
+def blocking_receiver():
+    """A receiver on 127.0.0.1 that holds its first request unanswered until released; records each delivery id."""
+    seen, first_arrived, release = [], threading.Event(), threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            seen.append((body["id"], body["change"]["key"]))
+            if len(seen) == 1:
+                first_arrived.set()
+                release.wait(timeout=60)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/hook", seen, first_arrived
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def worker_database(tmp_path):
+    """A DATABASE_URL naming the test database for a worker in another process.
+
+    PostgreSQL: the test database itself (the test's writes are committed: transactional_db). SQLite's
+    test database lives in this process's memory: it is copied to a file for the worker, and the file
+    copied back once the worker is done, so the test reads what the worker wrote.
+    """
+    settings_dict = connection.settings_dict
+    if connection.vendor == "postgresql":
+        auth = settings_dict["USER"] + (f":{settings_dict['PASSWORD']}" if settings_dict["PASSWORD"] else "")
+        yield f"postgres://{auth}@{settings_dict['HOST']}:{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+        return
+    if connection.vendor != "sqlite":
+        pytest.skip(f"No way to share a {connection.vendor} test database with a worker process.")
+    path = tmp_path / "worker.sqlite3"
+    connection.ensure_connection()
+    with contextlib.closing(sqlite3.connect(path)) as copy:
+        connection.connection.backup(copy)
+    yield f"sqlite:///{path}"
+    with contextlib.closing(sqlite3.connect(path)) as copy:
+        copy.backup(connection.connection)
+
+
+def test_a_real_worker_killed_mid_delivery_and_restarted_delivers_each_event_in_order_none_lost(
+    transactional_db, blocking_receiver, tmp_path
+):
+    url, seen, first_arrived = blocking_receiver
+    register(url)
+    for slug in ("first", "second"):
+        line = LineOfEffortFactory(slug=slug)
+        line.description = "Edited."
+        line.save()
+    outbox = list(Delivery.objects.order_by("change__xid", "change__id", "id").values_list("event_id", "change__key"))
+    assert len(outbox) == 4
+    with worker_database(tmp_path) as database_url:
+        env = server_environment(
+            DATABASE_URL=database_url,
+            WEBHOOK_ALLOWED_HOSTS="127.0.0.1",
+            WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8",
+            WEBHOOK_TIMEOUT=60,  # the worker waits on the held request until it is killed
+        )
+        command = [sys.executable, str(ROOT / "manage.py"), "run_webhooks", "--interval", "0.2"]
+        with open(tmp_path / "worker.log", "wb") as log:
+            worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            assert first_arrived.wait(timeout=60), (tmp_path / "worker.log").read_text()
+            worker.send_signal(signal.SIGKILL)  # mid-delivery: sent, no answer yet, nothing recorded
+            worker.wait(timeout=30)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait(timeout=30)
+        # Restarted: it stops once it has made as many attempts as there are deliveries (each at most
+        # 60 s on the receiver's side; the whole run bounded).
+        restarted = subprocess.run(
+            [*command, "--max", str(len(outbox))], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert restarted.returncode == 0, restarted.stderr
+    assert seen[0] == (str(outbox[0][0]), outbox[0][1])
+    assert seen[1:] == [(str(event_id), key) for event_id, key in outbox]  # the first again, then the rest
+    assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.DELIVERED}
+    for record in ("first", "second"):
+        first_seen = list(dict.fromkeys(event_id for event_id, key in seen if key == record))
+        assert first_seen == [str(event_id) for event_id, key in outbox if key == record]
