@@ -7,7 +7,7 @@ from typing import Any, Self
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
@@ -19,8 +19,7 @@ from meetings.models import Meeting, QuotedSpan, Statement
 from . import search
 from .assessment_parts import MemberScore, MemberScoreQuerySet, MoneyStage, MoneyStageQuerySet  # noqa: F401
 
-# The follow-through models live in their own module; importing them here registers them with the app and
-# lets callers import every model of the app from `commitments.models`.
+# The follow-through models: imported here, they register with the app and callers find every model here.
 from .assessments import (  # noqa: F401
     Assessment,
     AssessmentCycle,
@@ -81,9 +80,10 @@ STORY_MEETING_FIELDS = ("slug", "city", "start_date", "end_date", "date_precisio
 
 class ThreadQuerySet(ReaderMixin, NaturalKeyQuerySet["Thread"]):
     def published(self) -> Self:
-        """Pledges readers may see: with a published entry, or with none at all (not all in drafts)."""
-        entries = ThreadEntry.objects.values("thread_id")
-        return self.filter(Q(pk__in=ThreadEntry.objects.published().values("thread_id")) | ~Q(pk__in=entries))
+        """Pledges readers may see: with a published entry, or with none at all (not all in drafts). Correlated
+        on the indexed thread key: a pledge looked up by its slug reads its own entries only."""
+        published = ThreadEntry.objects.published().filter(thread=OuterRef("pk"))
+        return self.filter(Exists(published) | ~Exists(ThreadEntry.objects.filter(thread=OuterRef("pk"))))
 
     def with_entry_count(self) -> Self:
         """Annotate `entry_count`, the commitments in each thread, as a subquery on the indexed thread key."""
@@ -528,7 +528,7 @@ class ThreadEntryQuerySet(ReaderMixin, NaturalKeyQuerySet["ThreadEntry"]):
         The matrix pages through pledges, not entries: this list is what it pages through.
         """
         return (
-            Thread.objects.filter(pk__in=self.values("thread_id"))
+            Thread.objects.filter(Exists(self.filter(thread=OuterRef("pk"))))
             .order_by("line_of_effort__position", "slug")
             .values_list("pk", flat=True)
         )
