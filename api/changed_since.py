@@ -1,5 +1,7 @@
 """`changed_since=<timestamp>` on every list of curated records, read from the change feed."""
 
+import datetime
+
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
 from rest_framework.exceptions import ValidationError
@@ -27,12 +29,17 @@ class ChangedSinceFilter(BaseFilterBackend):
             moment = parse_datetime(text.strip()) if len(text) <= 40 else None
         except ValueError:  # well formed, out of range: the 13th month
             moment = None
+        if moment is not None and is_naive(moment):
+            moment = make_aware(moment)
+        try:
+            # In UTC: PostgreSQL refuses an offset beyond ±15:59 that Python reads (-17:19, say).
+            moment = moment.astimezone(datetime.UTC) if moment is not None else None
+        except OverflowError:  # an offset that carries the moment past year 9999 or before year 1
+            moment = None
         if moment is None:
             raise ValidationError(
                 {self.parameter: ["An ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z (UTC when no offset)."]}
             )
-        if is_naive(moment):
-            moment = make_aware(moment)
         changed = Change.objects.filter(resource=resource, at__gt=moment).exclude(action=Action.DELETED)
         return queryset.filter(pk__in=changed.values("object_id"))
 
