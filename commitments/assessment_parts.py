@@ -61,10 +61,10 @@ def _newest_approved(commitment: str, cycle: str | None = None) -> Subquery:
     """The newest approved assessment (in `cycle`, a cycle's slug, when given) of the commitment `commitment`
     names in the outer query: what is counted (an assessment it superseded stays visible, but is not
     counted twice)."""
-    newest = Assessment.objects.approved().filter(commitment=OuterRef(commitment))
+    newest = Assessment.objects.newest_first_of(commitment)
     if cycle is not None:
         newest = newest.filter(cycle__slug=cycle)
-    return Subquery(newest.order_by("-assessed_on", "-pk").values("pk")[:1])
+    return Subquery(newest.values("pk")[:1])
 
 
 class MemberScoreQuerySet(NaturalKeyQuerySet["MemberScore"]):

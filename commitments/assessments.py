@@ -202,6 +202,11 @@ class AssessmentQuerySet(ReaderMixin, NaturalKeyQuerySet["Assessment"]):
         """The assessments a reviewer approved: the only ones readers see (drafts wait for review)."""
         return self.filter(review_state=ReviewState.APPROVED)
 
+    def newest_first_of(self, commitment: str) -> Self:
+        """The approved assessments of the commitment `commitment` names in an outer query (a relation to it,
+        or "pk"), newest first: `[:1]` of it in a Subquery is the one readers see as its latest."""
+        return self.approved().filter(commitment=OuterRef(commitment)).order_by("-assessed_on", "-pk")
+
     def latest_of(self, commitment_ids: Iterable[int]) -> dict[int, Assessment]:
         """{commitment id: its newest approved assessment} for the given commitments, in one query whatever
         their history."""
@@ -209,7 +214,7 @@ class AssessmentQuerySet(ReaderMixin, NaturalKeyQuerySet["Assessment"]):
 
     def newest_of(self, commitment_ids: Iterable[int]) -> Self:
         """The newest approved assessment of each of the given commitments (those assessed and approved at all)."""
-        newest = Assessment.objects.approved().filter(commitment=OuterRef("commitment")).order_by("-assessed_on", "-pk")
+        newest = Assessment.objects.newest_first_of("commitment")
         return self.approved().filter(commitment_id__in=commitment_ids, pk=Subquery(newest.values("pk")[:1]))
 
 

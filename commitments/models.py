@@ -174,7 +174,7 @@ class CommitmentQuerySet(ReaderMixin, NaturalKeyQuerySet["Commitment"]):
 
         A draft waits for review: it is never a commitment's status on a public page or in the API.
         """
-        newest = Assessment.objects.approved().filter(commitment=OuterRef("pk")).order_by("-assessed_on", "-pk")
+        newest = Assessment.objects.newest_first_of("pk")
         return self.annotate(
             latest_status=models.functions.Coalesce(
                 Subquery(newest.values("status")[:1]), models.Value(ImplementationStatus.NOT_ASSESSED)

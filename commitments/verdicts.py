@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from .assessments import Assessment
@@ -141,7 +141,7 @@ class VerdictCounts:
 def newest_verdict(commitment: str = "pk") -> Coalesce:
     """The verdict of the newest approved assessment of the commitment `commitment` names in the outer
     query (its primary key, or a relation to it), else "not yet assessed": an expression to annotate."""
-    newest = Assessment.objects.approved().filter(commitment=OuterRef(commitment)).order_by("-assessed_on", "-pk")
+    newest = Assessment.objects.newest_first_of(commitment)
     return Coalesce(Subquery(newest.values("verdict")[:1]), Value(Verdict.NOT_ASSESSED.value))
 
 
