@@ -12,14 +12,13 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from accounts.roles import AUDITORS, CURATORS
 from changes.feed import UnknownCursor, after, change_document
 from changes.models import Action, Change
 from changes.recording import RESOURCES
 
 from .errors import ErrorSerializer
 from .pagination import BoundedPageSize
-from .permissions import ReadOrCurate, roles_of
+from .permissions import ReadOrCurate, sees_drafts
 
 FEED_FILTERS = ("resource", "pledge", "line_of_effort", "meeting")
 
@@ -75,7 +74,7 @@ class ChangesView(APIView):
     def get(self, request, *args, **kwargs):
         size = FeedPageSize().get_page_size(request)
         changes = Change.objects.committed()
-        if not roles_of(request.user) & {CURATORS, AUDITORS}:
+        if not sees_drafts(request):
             changes = changes.public()
         changes = self.filtered(changes, request)
         since = request.query_params.get("since") or None
