@@ -330,7 +330,9 @@ def main():
     options.json.parent.mkdir(parents=True, exist_ok=True)
     options.json.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     print(f"\nWritten to {options.json}. {failed} figure(s) miss their target.")
+    # A run with a figure off its target fails, so that whatever runs `make bench` can tell.
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
