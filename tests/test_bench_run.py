@@ -17,7 +17,8 @@ class _NoEngine:
 
 @pytest.mark.parametrize(("passed", "status"), [(True, 0), (False, 1)])
 def test_the_run_exits_non_zero_when_a_figure_misses_its_target(monkeypatch, tmp_path, capsys, passed, status):
-    figure = {"name": "commitments list", "value": 2.0, "ratio": 1.0 if passed else 3.0, "target": "<= 2", "pass": passed}
+    ratio = 1.0 if passed else 3.0
+    figure = {"name": "commitments list", "value": 2.0, "ratio": ratio, "target": "<= 2", "pass": passed}
     monkeypatch.setattr(run, "manage", lambda *args: None)  # collectstatic: nothing to collect here
     monkeypatch.setattr(run, "Engine", _NoEngine)
     monkeypatch.setattr(run, "run_engine", lambda engine, sizes, groups, rounds: {10_000: {"list": [figure]}})
