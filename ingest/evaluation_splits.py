@@ -1,4 +1,7 @@
-"""The evaluation's sets side by side: the seed's leave-one-out, and the corpus's dev, test and holdout splits.
+"""The evaluation's sets side by side: the seed's leave-one-out, and the corpus's splits.
+
+The splits are `dev/` and `test/` (other bodies), `coalition-dev/` and `coalition-test/` (the Coalition's own
+later statements, split by date before any tuning: every third to test) and `holdout/`.
 
 `evaluate_ingest --splits` prints, for each set, span recall and precision, pledge top-1 of the
 commitments that continue a stored pledge, participants precision and recall (quote and role) and
@@ -7,7 +10,7 @@ column is the leave-one-out (`ingest.evaluation.evaluate`), with its participant
 participation records curators quoted from each seed statement (a co-chair suggestion counts as the
 `host` it is recorded as); the seed annotates no progress sentence. A corpus split is
 `evaluation.evaluate_corpus` on `<dir>/<split>/`; a split whose folder is absent or holds no statement
-says so in its column. The holdout is the Coalition's own statements: it is measured, never tuned on
+says so in its column. `coalition-test/`, `test/` and `holdout/` are measured, never tuned on
 (fixtures/ingest-eval/README.md).
 """
 
@@ -31,7 +34,7 @@ from .evaluation import (
 from .participants import participations
 from .suggested_facts import RECORDED_ROLE
 
-SPLITS = ("dev", "test", "holdout")
+SPLITS = ("dev", "test", "coalition-dev", "coalition-test", "holdout")
 ROWS = (
     ("recall", "span recall"),
     ("precision", "span precision"),

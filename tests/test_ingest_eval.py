@@ -146,7 +146,7 @@ def test_the_loader_places_every_quote_at_its_offsets(tmp_path):
     assert [c.continues for c in annotated.commitments] == [("p-a",), ("p-b",), ()]
 
 
-@pytest.mark.parametrize("split", ["dev", "test", "holdout"])
+@pytest.mark.parametrize("split", ["dev", "test", "coalition-dev", "coalition-test", "holdout"])
 def test_every_annotation_in_the_repository_loads(split):
     """The corpus stays honest: every quote of every annotation occurs exactly once in its text."""
     directory = CORPUS / split
@@ -155,6 +155,8 @@ def test_every_annotation_in_the_repository_loads(split):
         assert len(paths) >= 12
     if split == "test":
         assert len(paths) >= 10
+    if split.startswith("coalition-"):
+        assert len(paths) >= (8 if split == "coalition-dev" else 3)
     if paths:
         corpus = load_corpus(directory)
         assert [a.slug for a in corpus] == [p.stem for p in paths]
@@ -171,6 +173,21 @@ def test_other_bodies_number_twenty_a_third_set_aside():
     assert dev + test >= 20
     assert test * 3 >= dev + test
     assert not {p.stem for p in (CORPUS / "dev").glob("*.txt")} & {p.stem for p in (CORPUS / "test").glob("*.txt")}
+
+
+def test_the_coalition_split_follows_its_rule():
+    """The Coalition's new statements, oldest first by meeting date: every third is in coalition-test."""
+    dated = sorted(
+        (load_annotated(path).source["published"], split)
+        for split in ("coalition-dev", "coalition-test")
+        for path in (CORPUS / split).glob("*.txt")
+    )
+    assert len(dated) >= 9
+    assert [split for _, split in dated] == [
+        "coalition-test" if number % 3 == 0 else "coalition-dev" for number in range(1, len(dated) + 1)
+    ]
+    coalition = {p.stem for split in ("coalition-dev", "coalition-test") for p in (CORPUS / split).glob("*.txt")}
+    assert not coalition & {p.stem for p in (CORPUS / "holdout").glob("*.txt")}
 
 
 # --- evaluate_ingest --corpus --------------------------------------------------------------------
@@ -263,19 +280,23 @@ def test_splits_prints_the_leave_one_out_and_each_split_side_by_side(seeded, tmp
     write_corpus(tmp_path / "dev", annotation=annotation)
     (tmp_path / "test").mkdir()
     lines = run("--splits", "--eval-dir", tmp_path).splitlines()
-    assert lines[0].split() == ["measure", "seed", "leave-one-out", "dev", "test", "holdout"]
+    assert lines[0].split() == [
+        "measure", "seed", "leave-one-out", "dev", "test", "coalition-dev", "coalition-test", "holdout"
+    ]  # fmt: skip
     rows = {line[:16].strip(): line[16:].split() for line in lines[1:7]}
     assert list(rows) == [
         "span recall", "span precision", "pledge top-1", "participants P", "participants R", "progress recall"
     ]  # fmt: skip
-    assert rows["span recall"][2:] == ["0.67", "(2/3)", "—", "—"]
+    assert rows["span recall"][2:] == ["0.67", "(2/3)", "—", "—", "—", "—"]
     assert rows["participants R"][2:4] == ["1.00", "(1/1)"] and rows["pledge top-1"][2:4] == ["—", "(0/0)"]
     assert rows["progress recall"][:2] == ["—", "(0/0)"] and rows["progress recall"][2:4] == ["0.00", "(0/1)"]
     assert float(rows["span recall"][0]) > 0.9 and float(rows["participants R"][0]) > 0.9
     assert f"test: {tmp_path / 'test'} holds no statement." in lines
     assert f"holdout: {tmp_path / 'holdout'} is absent." in lines
     report = json.loads(run("--splits", "--eval-dir", tmp_path, "--json"))
-    assert [c["name"] for c in report["columns"]] == ["seed leave-one-out", "dev", "test", "holdout"]
+    assert [c["name"] for c in report["columns"]] == [
+        "seed leave-one-out", "dev", "test", "coalition-dev", "coalition-test", "holdout"
+    ]  # fmt: skip
     assert report["columns"][1]["overall"]["counts"]["participations_matched"] == 1
     assert report["columns"][2]["overall"] is None
     with pytest.raises(CommandError, match="cannot be combined"):
