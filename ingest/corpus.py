@@ -23,6 +23,7 @@ from django.db.models import F, Max, Min, OuterRef, Q, QuerySet, Subquery
 from commitments.models import Commitment, Thread, ThreadEntry
 from core.words import MIN_TERM_LENGTH
 
+_CIAL = re.compile(r"(?<=[a-z]{3})cial(?:ly)?$")
 _BRITISH = re.compile(r"(?<=[a-z]{4})is(?=e|ed|es|ing|ation|ations\b)")
 
 # A (meeting start date, statement position) key: what comes before it in meeting order.
@@ -82,9 +83,17 @@ def indexed_alike(word: str) -> bool:
 
 
 def spelling_variants(word: str) -> list[str]:
-    """The word and its -ize spelling ("stabilisation" also as "stabilization"), which stemmers keep apart."""
+    """The word, its -ize spelling ("stabilisation" also as "stabilization") and, for an adjective in -cial,
+    the noun it comes from ("financial" also as "finance", "commercial" as "commerce"): forms stemmers keep
+    apart. The last one is the form a word is stemmed as, so that "financial" and "financing" weigh alike."""
+    variants = [word]
     american = _BRITISH.sub("iz", word)
-    return [word] if american == word else [word, american]
+    if american != word:
+        variants.append(american)
+    noun = _CIAL.sub("ce", variants[-1])
+    if noun != variants[-1]:
+        variants.append(noun)
+    return variants
 
 
 class StoredCorpus:

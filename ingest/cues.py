@@ -1,5 +1,6 @@
 """Cues: the words that make a span a commitment, how strongly it commits, and the candidate spans they give."""
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -59,9 +60,18 @@ CUES = (
     _cue(r"shall", BINDING, needs_actor=False),
     _cue(r"(?:is|are)\s+to\s+be\s+\w+(?:ed|en)", BINDING, needs_actor=False),
     _cue(r"will", BINDING),
-    _cue(r"commit(?:s|ted|ting)?\s+(?:to|ourselves|themselves|itself)", BINDING, False, glued=True, reports_past=True),
+    _cue(
+        r"commit(?:s|ted|ting)?\s+(?:today\s+|again\s+|also\s+|jointly\s+|further\s+|once\s+more\s+)?"
+        r"(?:to|ourselves|themselves|itself)",
+        BINDING,
+        False,
+        glued=True,
+        reports_past=True,
+    ),
     _cue(r"remains?\s+(?:\w+\s+)?committed", BINDING, needs_actor=False),
     _cue(r"determin(?:ed|ation)", BINDING, needs_actor=False, glued=True),
+    # "our common resolve to destroy ...": the noun commits as "determination" does.
+    _cue(r"(?:our|their|its|shared|common|collective)\s+(?:\w+\s+)?resolve\s+to", BINDING, False, reports_past=True),
     _cue(r"agree[sd]?\s+to", BINDING, named=True),
     _cue(r"tasked", BINDING, glued=True),
     _cue(r"(?:pledge[sd]?|pledging)\s+(?:to|for)", BINDING, needs_actor=False),
@@ -70,6 +80,7 @@ CUES = (
     _cue(r"continu(?:e|es|ing)\s+to", BINDING, continues=True),
     _cue(r"needs?\s+to", BINDING),
     _cue(r"seeks?\s+to", BINDING),
+    _cue(r"(?:are|is|am)\s+(?:\w+\s+)?working\s+(?:to|towards?)", BINDING),
     _cue(r"aims?\s+(?:is\s+)?to", BINDING, needs_actor=False),
     _cue(r"remains?\s+(?:\w+\s+)?(?:engaged|focused|vigilant|united)", BINDING),
     _cue(r"(?:are|is)\s+(?:\w+\s+)?united", BINDING),
@@ -141,7 +152,8 @@ CUES = (
     _cue(r"(?:appreciate[sd]?|applaud(?:s|ed)?|deplore[sd]?)", SOFT),
     _cue(
         r"(?:is|are|remains?)\s+(?:\w+\s+)?(?:essential|necessary|critical|crucial|vital|fundamental|key|important"
-        r"|imperative|paramount)(?=\s*(?:[.,;:]|to\b|for\b|that\b|in\b|as\b|$))",
+        r"|imperative|paramount|integral|indispensable)(?:\s+(?:task|element|part|step|component|pillar|tool|means"
+        r"|condition|factor|priority))?(?=\s*(?:[.,;:]|to\b|for\b|that\b|in\b|as\b|than\b|$))",
         SOFT,
         needs_actor=False,
     ),
@@ -168,6 +180,9 @@ _GOAL_VERBS = frozenset(
     "stabilise stabilize address combat fight cut end reduce secure help hold invest mobilise mobilize".split()
 )
 _WORD = re.compile(r"[\w’'-]+")
+_PURPOSE_VERBS = _GOAL_VERBS | frozenset("accelerate intensify redouble reaffirm renew build".split())
+_MEETING = re.compile(r"\b(?:met|meets|convened|gathered|came\s+together)\b", re.IGNORECASE)
+_INFINITIVE = re.compile(r"(?:\b(?P<and>and)\s+)?\b(?P<to>to)\s+(?P<verb>[a-z]+)\b", re.IGNORECASE)
 # Nominal items of an action plan take their force from its lead-in ("1. Strengthening border security",
 # "Implementation of relevant resolutions"): a gerund of a goal verb, or one of these nouns of action.
 _ACTION_NOUNS = frozenset(
@@ -198,13 +213,43 @@ def _is_actor(word: str) -> bool:
     return word in _ACTORS or any(word.startswith(actor) for actor in _LONG_ACTORS)
 
 
+# A name the text gives with its acronym, "the Counter ISIS Finance Group (CIFG)": its capitalised words
+# whose initials spell the acronym.
+_DEFINED = re.compile(r"((?:[A-Z][\w’'-]*\s+){0,7}[A-Z][\w’'-]*)\s+\(([A-Z][A-Za-z0-9]{1,7})\)")
+
+
+@functools.lru_cache(maxsize=16)
+def acronyms(text: str) -> dict[str, str]:
+    """{acronym in lower case: the name it stands for} for the acronyms the text defines ("Counter ISIS
+    Finance Group (CIFG)": {"cifg": "Counter ISIS Finance Group"}); the initials must spell it."""
+    found: dict[str, str] = {}
+    for match in _DEFINED.finditer(text):
+        words, acronym = match.group(1).split(), match.group(2)
+        for first in range(len(words)):
+            if "".join(w[0] for w in words[first:]).lower() == acronym.lower():
+                found.setdefault(acronym.lower(), " ".join(words[first:]))
+                break
+    return found
+
+
+def _defined_actors(text: str) -> frozenset[str]:
+    """The acronyms of bodies whose name ends with a word that can commit (Group, Forum, Council…): they can
+    commit too ("the CIFG will continue to …")."""
+    return frozenset(acronym for acronym, name in acronyms(text).items() if _is_actor(name.split()[-1]))
+
+
 def _has_actor_before(text: str, position: int, floor: int, window: int = _ACTOR_WINDOW) -> bool:
     words = _WORD.findall(text[floor:position])
-    if any(_is_actor(word) for word in words[-window:]):
+    defined = _defined_actors(text)
+
+    def actor(word: str) -> bool:
+        return _is_actor(word) or word.lower() in defined
+
+    if any(actor(word) for word in words[-window:]):
         return True
     # A verb coordinated with an earlier one ("... have put together X and will continue") shares
     # the clause's subject: look at the words the span opens with.
-    return bool(words) and words[-1].lower() in {"and", "also"} and any(_is_actor(w) for w in words[:6])
+    return bool(words) and words[-1].lower() in {"and", "also"} and any(actor(w) for w in words[:6])
 
 
 # A noun phrase opened by "a"/"an" just before "committed to" describes a body's mandate.
@@ -220,6 +265,26 @@ def _named_before(text: str, position: int, floor: int) -> bool:
     a member or partner named in a readout is who commits."""
     words = [w for w in _WORD.findall(text[floor:position]) if w.lower() not in _ADVERBS]
     return bool(words) and words[-1][:1].isupper() and words[-1].lower() not in _NOT_NAMES
+
+
+# "with (continuous) Coalition support": "support" is a noun there.
+_WITH_NOUN = re.compile(r"\bwith\s+(?:[\w’'-]+\s+){0,2}$", re.IGNORECASE)
+
+
+def _purposes(text: str, start: int, end: int) -> list[CueMatch]:
+    """The goal a meeting met for, "Ministers met today in Rome … to take stock … and to accelerate our
+    efforts to …": a committing verb in the infinitive of purpose after "met" / "convened" (not "to
+    discuss", "to review", which say what the meeting did)."""
+    found = []
+    for meeting in _MEETING.finditer(text, start, end):
+        # The first infinitive after the verb says what the meeting was for; "and to …" adds to it.
+        for number, match in enumerate(_INFINITIVE.finditer(text, meeting.end(), end)):
+            if number and not match.group("and"):
+                break
+            if match.group("verb").lower() in _PURPOSE_VERBS:
+                words = " ".join(text[match.start("to") : match.end("verb")].split())
+                found.append(CueMatch(match.start("to"), match.end("verb"), words, BINDING))
+    return found
 
 
 def find_cues(text: str, start: int, end: int, actor_given: bool = False) -> list[CueMatch]:
@@ -248,12 +313,17 @@ def find_cues(text: str, start: int, end: int, actor_given: bool = False) -> lis
                     continue  # no one who commits
             if cue.reports_past and _PERFECT.search(text, max(start, match.start() - 30), match.start()):
                 continue
+            if match.group().lower().startswith("support") and _WITH_NOUN.search(
+                text, max(start, match.start() - 40), match.start()
+            ):
+                continue  # "with continuous Coalition support, Iraqi forces have …": a noun
             if match.group().lower().startswith("committed") and _DESCRIBED.search(
                 text, max(start, match.start() - 40), match.start()
             ):
                 continue  # "an action-oriented platform committed to ...": what a body is for, not a pledge
             words = " ".join(match.group().split())
             found.append(CueMatch(match.start(), match.end(), words, cue.strength, cue.continues, cue.participle))
+    found += _purposes(text, start, end)
     found.sort(key=lambda c: (c.start, -c.end))
     kept: list[CueMatch] = []
     for hit in found:

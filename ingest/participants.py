@@ -73,8 +73,13 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (CO_CHAIR, rf"\b[Cc]o-[Cc]hair(?:manship)?\s+to\s+(?P<names>{_NAMES})"),
         (CO_CHAIR, rf"(?P<lead>{_LEAD}{{3,200}}?)\s+co-chaired\b"),
         (HOST, rf"(?<![Cc]onferences )(?<![Cc]onference )\b(?:co-)?hosted\s+by\s+(?P<names>{_NAMES})"),
-        (HOST, rf"\b[Aa]t\s+the\s+(?:joint\s+)?invitation\s+of\s+(?:the\s+)?(?P<lead>{_INVITER}{{3,160}})"),
-        (HOST, rf"(?P<lead>{_LEAD}{{3,200}}?)\s+(?:co-)?hosted\s+(?:the|a|an|this)\b"),
+        (
+            HOST,
+            rf"\b[Aa]t\s+the\s+(?:joint\s+)?invitation\s+of\s+(?:the\s+)?(?P<lead>(?:(?!\s+to\s){_INVITER}){{3,160}})",
+        ),
+        (HOST, rf"(?P<lead>{_LEAD}{{3,200}}?)\s+(?:co-)?host(?:ed|s)\s+(?:\w+ly\s+)?(?:the|a|an|this)\b"),
+        # A headline: "Bahrain Hosts Eleventh Meeting of the …".
+        (HOST, rf"(?P<names>{_NAMES})\s+(?:Co-)?Hosts\s+(?:{_WORD}\s+){{0,4}}?(?:Meeting|Conference|Ministerial)\b"),
         (
             NEW_MEMBER,
             rf"\bwelcom(?:e|ed|es|ing)\s+(?:the\s+)?new\s+members?(?:\s+joining\s+the\s+\w+)?\s*[-–—:,]?\s*"
@@ -98,6 +103,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (OBSERVER, rf"(?P<names>{_NAMES})\s+(?:attended|participated|took\s+part|joined)\s+as\s+(?:an?\s+)?observers?"),
         (OBSERVER, rf"(?P<names>{_NAMES})\s+(?:also\s+)?came\s+to\s+observe\b"),
+        (OBSERVER, rf"\bwith\s+(?P<names>{_NAMES})\s+observing\b"),
         (
             OBSERVER,
             rf"\binvit(?:e|ed|es|ing)\s+(?P<names>{_NAMES})\s+to\s+(?:participate|attend|take\s+part|join)"
@@ -149,9 +155,10 @@ def _names(match: re.Match[str]) -> Iterator[str]:
     groups = match.groupdict()
     if groups.get("names"):
         parts = _SPLIT.split(match.group("names"))
-    elif _LIST_ONLY.fullmatch(lead := (groups.get("lead") or "").strip()) and not any(
-        word.lower() in ALIASES for word in lead.split()
-    ):  # only names: "Kenya and Peru co-hosted" (not "Danish Foreign Minister Anne Holm")
+    elif _LIST_ONLY.fullmatch(lead := (groups.get("lead") or "").strip()) and all(
+        canonical(part) in _KNOWN or not any(word.lower() in ALIASES for word in part.split())
+        for part in _SPLIT.split(lead)
+    ):  # only names: "Kenya and Peru co-hosted", "Italy and Saudi Arabia" (not "Danish Foreign Minister Anne Holm")
         parts = _SPLIT.split(lead)
     else:  # a lead-in before the verb: the names and demonyms in it ("Turkish Foreign Minister … co-chaired")
         parts = [_known_part(m.group()) for m in _NAME_IN_LEAD.finditer(groups.get("lead") or "")]

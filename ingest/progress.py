@@ -24,7 +24,10 @@ _DONE = (
     "raised|freed|liberated|declined|decreased|reduced|fallen|dropped|trained|returned|disbursed|provided|"
     "contributed|delivered|achieved|taken|committed|decided|agreed|adopted|implemented|established|launched|"
     "dismantled|degraded|defeated|cleared|removed|repatriated|recaptured|retaken|lost|helped|enabled|"
-    "mobilized|mobilised|deployed|strengthened|increased|expanded|completed|had|grown|rehabilitated|restored"
+    "mobilized|mobilised|deployed|strengthened|increased|expanded|completed|had|grown|rehabilitated|restored|"
+    "pushed|advanced|collapsed|resulted|disrupted|continued|cut|constrained|isolated|exposed|seized|arrested|"
+    "prosecuted|designated|sanctioned|captured|killed|eliminated|destroyed|prevented|thwarted|denied|curtailed|"
+    r"diminished|severed|halted|dwindled|shrunk|shrunken|made\s+(?:\w+\s+)?advances"
 )
 _PROGRESS = re.compile(
     rf"\b(?:has|have|had)\s+(?:\w+ly\s+|already\s+|now\s+|also\s+|together\s+|collectively\s+)?(?:been\s+)?"

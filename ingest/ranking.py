@@ -22,7 +22,7 @@ from commitments.models import suggest_change_kind
 from core.words import words_of
 
 from .corpus import CommitmentRow, StoredCorpus, ThreadRow, indexed_alike, spelling_variants
-from .cues import commitment_candidates
+from .cues import acronyms, commitment_candidates
 from .figures import FoundFigure, Place, figures
 from .participants import FoundParticipation, match_members, participations
 from .progress import EvidenceSuggestion, ProgressSpan, progress_spans, proposed_commitment, reason
@@ -164,7 +164,8 @@ def suggest(text: str, *, corpus: StoredCorpus) -> Suggestions:
     progress = progress_spans(text)
     # Progress sentences are looked up with the commitments' spans, in the same queries.
     places = [(c.start, c.end) for c in candidates] + [(p.start, p.end) for p in progress]
-    span_words = [words_of(text[start:end]) for start, end in places]
+    defined = acronyms(text)
+    span_words = [_spelled_out(words_of(text[start:end]), defined) for start, end in places]
     rarity = Rarity(_stems(words_of(quote + " " + summary)) for _, quote, summary in corpus.sample)
     queries = [_query(words, rarity) for words in span_words]
     merged: dict[str, set[str]] = {}
@@ -263,6 +264,13 @@ def _evidence(
         "score": round(score, 3) if slug else 0.0,
         "reason": why,
     }
+
+
+def _spelled_out(words: list[str], defined: Mapping[str, str]) -> list[str]:
+    """A span's words, with the words of the name of each acronym the text defines ("the CIFG mission":
+    also counter, isis, finance, group), which say what the span is about."""
+    extra = [w for word in words if word in defined for w in words_of(defined[word])]
+    return list(dict.fromkeys([*words, *extra])) if extra else words
 
 
 def _neighbours(scored: Sequence[Scored]) -> list[Scored]:
