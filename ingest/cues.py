@@ -205,6 +205,7 @@ class CueMatch:
     strength: str | None  # None: the cue takes the strength of the one before it
     continues: bool = False
     participle: bool = False  # goes on with the clause before it: no cut there
+    purpose: bool = False  # a meeting's infinitive of purpose: the commitment starts there
 
 
 def _is_actor(word: str) -> bool:
@@ -283,7 +284,7 @@ def _purposes(text: str, start: int, end: int) -> list[CueMatch]:
                 break
             if match.group("verb").lower() in _PURPOSE_VERBS:
                 words = " ".join(text[match.start("to") : match.end("verb")].split())
-                found.append(CueMatch(match.start("to"), match.end("verb"), words, BINDING))
+                found.append(CueMatch(match.start("to"), match.end("verb"), words, BINDING, purpose=True))
     return found
 
 
@@ -486,6 +487,8 @@ def commitment_candidates(text: str) -> list[Candidate]:
             continue
         for start, end in _clauses(text, segment, cues):
             own = [c for c in cues if start <= c.start < end] or cues
+            if own[0].purpose and start <= own[0].start < end:
+                start = own[0].start  # "Ministers met in Rome … to accelerate our efforts": what they met for
             cue, strength = _describe(own)
             result.append(Candidate(start, end, cue, strength))
         previous = result[-1]

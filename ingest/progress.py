@@ -30,10 +30,13 @@ _DONE = (
     r"diminished|severed|halted|dwindled|shrunk|shrunken|made\s+(?:\w+\s+)?advances"
 )
 _PROGRESS = re.compile(
-    rf"\b(?:has|have|had)\s+(?:\w+ly\s+|already\s+|now\s+|also\s+|together\s+|collectively\s+)?(?:been\s+)?"
+    rf"\b(?:has|have|had)\s+(?:\w+ly\s+|already\s+|now\s+|also\s+|together\s+|collectively\s+|likewise\s+)?"
+    r"(?:been\s+)?"
     rf"(?:\w+ly\s+)?(?P<verb>{_DONE})\b"
     r"|\b(?:made|achieved|significant|considerable|substantial|tangible|important)\s+(?:\w+\s+)?(?P<noun>progress)\b"
-    r"|\bprogress\s+(?:made|achieved)\b|\bpresented\s+the\s+results\b",
+    r"|\bprogress\s+(?:made|achieved)\b|\bpresented\s+the\s+results\b"
+    # What an enemy has lost: "no longer controls territory".
+    r"|\bno\s+longer\s+(?:controls?|holds?|occupies|occupy)\b",
     re.IGNORECASE,
 )
 # Below this a pledge is too unlike the sentence to be proposed as what it reports on.
