@@ -268,6 +268,12 @@ def _named_before(text: str, position: int, floor: int) -> bool:
     return bool(words) and words[-1][:1].isupper() and words[-1].lower() not in _NOT_NAMES
 
 
+# A time before the statement's own, just before a verb in the past: "last week the Coalition reaffirmed".
+_PAST_TIME = re.compile(
+    r"\b(?:last\s+(?:week|month|year)|yesterday|earlier\s+this\s+(?:week|month|year))\b"
+    r",?\s+(?:[\w’'/-]+\s+){0,8}$",
+    re.IGNORECASE,
+)
 # "with (continuous) Coalition support": "support" is a noun there.
 _WITH_NOUN = re.compile(r"\bwith\s+(?:[\w’'-]+\s+){0,2}$", re.IGNORECASE)
 
@@ -314,6 +320,10 @@ def find_cues(text: str, start: int, end: int, actor_given: bool = False) -> lis
                     continue  # no one who commits
             if cue.reports_past and _PERFECT.search(text, max(start, match.start() - 30), match.start()):
                 continue
+            if match.group().lower().endswith("ed") and _PAST_TIME.search(
+                text, max(start, match.start() - 120), match.start()
+            ):
+                continue  # "last week the Coalition reaffirmed its commitment": what an earlier meeting said
             if match.group().lower().startswith("support") and _WITH_NOUN.search(
                 text, max(start, match.start() - 40), match.start()
             ):

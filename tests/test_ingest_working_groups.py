@@ -111,3 +111,12 @@ def test_an_adjective_in_cial_is_looked_up_and_weighed_as_its_noun():
     assert spelling_variants("commercially") == ["commercially", "commerce"]
     assert spelling_variants("stabilisation") == ["stabilisation", "stabilization"]
     assert spelling_variants("territorial") == ["territorial"]
+
+
+def test_what_an_earlier_meeting_said_is_not_this_statements_pledge():
+    text = (
+        "Last week the Council reaffirmed its commitment to the plan. "
+        "The Council reaffirmed its commitment to the plan. "
+        "Earlier this year, the partners agreed to share data."
+    )
+    assert [quote for quote, _, _ in spans(text)] == ["The Council reaffirmed its commitment to the plan."]
