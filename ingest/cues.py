@@ -320,7 +320,7 @@ def find_cues(text: str, start: int, end: int, actor_given: bool = False) -> lis
                     continue  # no one who commits
             if cue.reports_past and _PERFECT.search(text, max(start, match.start() - 30), match.start()):
                 continue
-            if match.group().lower().endswith("ed") and _PAST_TIME.search(
+            if match.group().split()[0].lower().endswith("ed") and _PAST_TIME.search(
                 text, max(start, match.start() - 120), match.start()
             ):
                 continue  # "last week the Coalition reaffirmed its commitment": what an earlier meeting said
