@@ -161,18 +161,50 @@ def test_placing_in_a_pledge_updates_the_pledge_and_the_commitment_with_their_ne
 
 
 def test_what_the_feed_adds_to_a_placement_is_pinned(django_assert_num_queries):
-    """Placing a commitment first in a pledge of three moves three entries: four entry writes, each with its
-    change (the row read back, the receivers, the insert) and an `updated` change of the pledge (read back,
-    its entries, the insert) and of the commitment (read back, its assessments and places, the insert)."""
+    """Placing a commitment first in a pledge of three moves three entries: four entry writes, one batch
+    (core.batches). The feed adds the same eight queries however many entries move: the entries, their
+    commitments and the pledge read back (one query each), the versions' child rows (the pledge's entries,
+    the commitments' assessments and places: one query each), the receivers, and one insert of every change:
+    each entry's followed by its commitment's `updated`, and one `updated` of the pledge after the last
+    entry, with its version after the placement (no reader saw one in between: it is one transaction)."""
     from commitments.services import place_in_thread
     from tests.factories import commitments_at_meetings, thread_with
 
     c2016, c2019, c2020, c2021 = commitments_at_meetings(2016, 2019, 2020, 2021)
     thread = thread_with(c2019, c2020, c2021, kinds=["repeated", "widened"])
-    before = Change.objects.count()
-    with django_assert_num_queries(12 + 4 * 10):
+    last = Change.objects.order_by("id").last().id
+    with django_assert_num_queries(12 + 8):
         place_in_thread(thread=thread, commitment=c2016, change_kind="new")
-    assert Change.objects.count() - before == 4 * 3
+    added = list(Change.objects.filter(id__gt=last).order_by("id"))
+    moved = [("thread-entries", "updated"), ("commitments", "updated")]
+    assert [(c.resource, c.action) for c in added] == moved * 3 + [
+        ("thread-entries", "created"),
+        ("threads", "updated"),
+        ("commitments", "updated"),
+    ]
+    assert {c.key for c in added if c.resource == "commitments"} == {c.slug for c in (c2016, c2019, c2020, c2021)}
+    thread.refresh_from_db()
+    assert added[-2].version == thread.version()  # one `updated` of the pledge, after its last entry
+    for change in added:
+        if change.resource == "commitments":
+            assert change.version == Commitment.objects.get(pk=change.object_id).version()
+
+
+def test_a_batch_left_by_an_exception_records_nothing_and_a_batch_in_a_batch_is_one():
+    from core.batches import batched
+
+    before = Change.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic(), batched():
+        LineOfEffortFactory(slug="gone")
+        assert Change.objects.count() == before  # gathered, not written yet
+        raise RuntimeError
+    assert Change.objects.count() == before
+    with transaction.atomic(), batched():
+        LineOfEffortFactory(slug="kept")
+        with batched():
+            LineOfEffortFactory(slug="inner")
+        assert Change.objects.count() == before  # the inner batch ends with the outer one
+    assert list(Change.objects.order_by("id").values_list("key", flat=True))[before:] == ["kept", "inner"]
 
 
 def test_a_rolled_back_write_leaves_no_change():
