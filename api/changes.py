@@ -9,10 +9,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from changes.feed import UnknownCursor, after, change_document
+from changes.feed import UnknownCursor, document, page
 from changes.models import Action, Change
 from changes.recording import RESOURCES
 
@@ -23,21 +22,31 @@ from .permissions import ReadOrCurate, sees_drafts
 FEED_FILTERS = ("resource", "pledge", "line_of_effort", "meeting")
 
 
+class EmptyAsNull(serializers.CharField):
+    """Text a change keeps empty when it has none (a delete's version, no one signed in): null in the feed."""
+
+    def get_attribute(self, instance):
+        return super().get_attribute(instance) or None
+
+
 class ChangeSerializer(serializers.Serializer):
     """One change: where it stands in the feed, what record, what happened, its new version, when and who."""
+
+    # The feed writes its pages from plain rows (`changes.feed.document`, a fast path: docs/benchmark.md);
+    # tests/test_changes.py holds it to this serializer's JSON.
 
     cursor = serializers.CharField(help_text="`since=` this cursor returns the changes after this one.")
     resource = serializers.CharField(help_text="The API resource (`commitments`), or empty for a `reset`.")
     key = serializers.CharField(help_text="The record's key in the API; for a delete, the tombstone's.")
     action = serializers.ChoiceField(choices=Action.choices)
-    version = serializers.CharField(allow_null=True, help_text="The record's ETag after the change; null for a delete.")
+    version = EmptyAsNull(allow_null=True, help_text="The record's ETag after the change; null for a delete.")
     at = serializers.DateTimeField()
-    user = serializers.CharField(allow_null=True)
-    token = serializers.CharField(allow_null=True, help_text="The dashboard token it was made with, if any.")
-    reason = serializers.CharField(allow_null=True)
-    pledge = serializers.CharField(allow_null=True)
-    line_of_effort = serializers.CharField(allow_null=True)
-    meeting = serializers.CharField(allow_null=True)
+    user = EmptyAsNull(allow_null=True)
+    token = EmptyAsNull(allow_null=True, help_text="The dashboard token it was made with, if any.")
+    reason = EmptyAsNull(allow_null=True)
+    pledge = EmptyAsNull(allow_null=True)
+    line_of_effort = EmptyAsNull(allow_null=True)
+    meeting = EmptyAsNull(allow_null=True)
 
 
 class ChangePageSerializer(serializers.Serializer):
@@ -58,6 +67,8 @@ class ChangesView(APIView):
     (a snapshot restored, the seed loaded) means: read the lists again.
     """
 
+    # A fast path (docs/benchmark.md, *Fast paths*): a page is read as plain rows and written by
+    # `changes.feed.document`; a test on the seed holds it to `ChangeSerializer`'s JSON.
     permission_classes = [ReadOrCurate]
 
     @extend_schema(
@@ -78,23 +89,19 @@ class ChangesView(APIView):
             changes = changes.public()
         changes = self.filtered(changes, request)
         since = request.query_params.get("since") or None
-        if since is not None:
-            try:
-                changes = after(changes, since)
-            except UnknownCursor:
-                raise ValidationError(
-                    {"since": ["This cursor is not one the feed gave: send a `cursor` it answered."]}
-                ) from None
-        page = list(changes.in_feed_order()[: size + 1])
-        full = len(page) > size
-        page = page[:size]
-        cursor = page[-1].cursor if page else since
+        try:
+            rows = page(changes, since, size)
+        except UnknownCursor:
+            raise ValidationError(
+                {"since": ["This cursor is not one the feed gave: send a `cursor` it answered."]}
+            ) from None
+        results = [document(row) for row in rows[:size]]
+        cursor = results[-1]["cursor"] if results else since
         following = None
-        if full:
+        if len(rows) > size:
             query = request.query_params.copy()
             query["since"] = cursor
-            following = f"{reverse('api:changes', request=request)}?{query.urlencode()}"
-        results = [change_document(change) for change in page]
+            following = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
         return Response({"cursor": cursor, "next": following, "results": results})
 
     @staticmethod

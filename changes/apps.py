@@ -10,8 +10,12 @@ class ChangesConfig(AppConfig):
     def ready(self):
         from simple_history.signals import post_create_historical_record
 
-        from .recording import record_change
+        from core import batches
+
+        from .recording import BATCH, record_change, record_written
 
         # After api.history has named the dashboard token (pre_create_historical_record), so the change
         # carries it too.
         post_create_historical_record.connect(record_change, dispatch_uid="changes.recording.record_change")
+        # A batch of writes (core.batches) has its changes written at its end, in bulk.
+        batches.at_batch_end(BATCH, record_written)

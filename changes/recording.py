@@ -13,6 +13,11 @@ A record whose page shows rows of another model (a pledge's entries, a commitmen
 and places in pledges, an assessment's evidence and scores: `VERSIONED_CHILDREN`) has a new ETag
 when one of those rows changes: the change of the row is followed by an `updated` change of each
 such record, with its new version, so that a reader following the records' ETags misses none.
+
+Writes that belong together (a placement renumbering a pledge's entries: `core.batches.batched()`)
+have their changes written at the end of the batch, in bulk: each row read back once per model, one
+`updated` change per parent record (after the last of its rows, with its version after the batch),
+one insert.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from django.apps import apps
 from django.db import connection, models
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+
+from core import batches
 
 from .models import Action, Change, Delivery, Receiver
 
@@ -166,7 +173,8 @@ def _published_now(label: str, action: str, history_instance: Any) -> bool:
 
 
 def record_change(sender: Any, instance: Any, history_instance: Any, **kwargs: Any) -> None:
-    """Receives simple-history's post_create_historical_record: the change, its parents', and their deliveries."""
+    """Receives simple-history's post_create_historical_record: the change, its parents', and their deliveries,
+    at once, or at the end of the enclosing batch of writes (`core.batches`), in bulk."""
     label = instance._meta.label_lower
     if label not in RESOURCES or getattr(_bulk, "active", False):
         return
@@ -178,32 +186,92 @@ def record_change(sender: Any, instance: Any, history_instance: Any, **kwargs: A
         "reason": (history_instance.history_change_reason or "")[:200],
         "at": history_instance.history_date,
     }
-    current = None if action == Action.DELETED else _reread(instance)
-    if action != Action.DELETED and current is None:
-        return  # written and deleted again in the same breath: its delete is recorded
-    receivers = list(Receiver.objects.filter(active=True))
-    write(instance if current is None else current, action, receivers=receivers, **who)
-    if _published_now(label, action, history_instance):
-        # Its statements' commitments, figures, places... were recorded as drafts: readers read the lists again.
-        record_reset(f"published {RESOURCES[label]} {api_key(instance)}")
-    for attname, parent in _parents(label):
-        pk = getattr(instance, attname)
-        record = _reread_pk(parent, pk)
-        if record is not None:
-            write(record, Action.UPDATED, receivers=receivers, **who)
+    written = (instance, action, who, _published_now(label, action, history_instance))
+    gathered = batches.pending(BATCH)
+    if gathered is None:
+        record_written([written])
+    else:
+        gathered.append(written)
 
 
-def _reread(instance: Any) -> Any:
-    return _reread_pk(type(instance), instance.pk)
+# What a batch of writes gathers: (instance, action, who, published now) per history row.
+BATCH = "changes"
 
 
-def _reread_pk(model: type[models.Model], pk: Any) -> Any:
-    """The row as stored, so that its version is the one a GET will give, with the rows `PLACES` reads
-    (joined, in the same query; a statement's text left out: it is wide)."""
-    if pk is None:
-        return None
-    joins, wide = _joins(model._meta.label_lower)
-    return model._base_manager.select_related(*joins).defer(*wide).filter(pk=pk).first()
+def record_written(written: list[tuple[Any, str, dict[str, Any], bool]]) -> None:
+    """The changes of `written` history rows in their order, each followed by an `updated` change of each
+    record whose version covers its row (`VERSIONED_CHILDREN`); in a batch, a record that several rows
+    change has one, after the last of them (its version after the batch: no reader saw one before it).
+    Each row read back once (one query per model), the receivers once, every change in one insert."""
+    stored = _reread_all([_id(instance) for instance, action, _, _ in written if action != Action.DELETED])
+    plan: list[tuple[Any, ...] | None] = []
+    last_of: dict[tuple[type[models.Model], Any], int] = {}
+    for instance, action, who, published in written:
+        label = instance._meta.label_lower
+        record = instance if action == Action.DELETED else stored.get(_id(instance))
+        if record is None:
+            continue  # written and deleted again in the same breath: its delete is recorded
+        plan.append(("own", record, action, who))
+        if published:
+            # Its statements' commitments, figures, places... were recorded as drafts: readers read the lists again.
+            plan.append(("reset", f"published {RESOURCES[label]} {api_key(instance)}"))
+        for attname, parent in _parents(label):
+            pk = getattr(instance, attname)
+            if pk is None:
+                continue
+            if (parent, pk) in last_of:
+                plan[last_of[parent, pk]] = None
+            last_of[parent, pk] = len(plan)
+            plan.append(("parent", parent, pk, who))
+    parents = _reread_all([(step[1], step[2]) for step in plan if step is not None and step[0] == "parent"])
+    steps = []  # (record or None for a reset, action or the reset's reason, who)
+    for step in plan:
+        if step is None:
+            continue
+        if step[0] == "own":
+            steps.append((step[1], step[2], step[3]))
+        elif step[0] == "reset":
+            steps.append((None, step[1], {}))
+        elif (parent := parents.get((step[1], step[2]))) is not None:
+            steps.append((parent, Action.UPDATED, step[3]))
+    versions = _versions([record for record, action, _ in steps if record is not None and action != Action.DELETED])
+    _save_all(
+        [
+            _reset(action) if record is None else _change(record, action, version=versions.get(_id(record)), **who)
+            for record, action, who in steps
+        ]
+    )
+
+
+def _id(record: Any) -> tuple[type[models.Model], Any]:
+    return (record._meta.model, record.pk)
+
+
+def _versions(records: list[Any]) -> dict[tuple[type[models.Model], Any], str]:
+    """{(model, pk): version()} of the stored `records`, their child rows read in one query per relation."""
+    by_model: dict[type[models.Model], dict[Any, Any]] = {}
+    for record in records:
+        by_model.setdefault(record._meta.model, {})[record.pk] = record
+    return {
+        (model, pk): version
+        for model, same in by_model.items()
+        for pk, version in model.versions_of(list(same.values())).items()
+    }
+
+
+def _reread_all(keys: list[tuple[type[models.Model], Any]]) -> dict[tuple[type[models.Model], Any], Any]:
+    """{(model, pk): the row as stored}, one query per model: so that its version is the one a GET will
+    give, with the rows `PLACES` reads (joined, in the same query; a statement's text left out: it is wide)."""
+    by_model: dict[type[models.Model], set[Any]] = {}
+    for model, pk in keys:
+        if pk is not None:
+            by_model.setdefault(model, set()).add(pk)
+    found = {}
+    for model, pks in by_model.items():
+        joins, wide = _joins(model._meta.label_lower)
+        rows = model._base_manager.select_related(*joins).defer(*wide).filter(pk__in=pks)
+        found.update({(model, row.pk): row for row in rows})
+    return found
 
 
 @cache
@@ -231,17 +299,33 @@ def write(
     token: str = "",
     reason: str = "",
     at: Any = None,
-    receivers: list[Receiver] | None = None,
 ) -> Change:
-    """The change of one record, and its deliveries (to `receivers`, read once a write), in the current transaction."""
+    """The change of one record, and its deliveries, in the current transaction."""
+    change = _change(instance, action, user=user, token=token, reason=reason, at=at)
+    _save_all([change])
+    return change
+
+
+def _change(
+    instance: Any,
+    action: str,
+    *,
+    version: str | None = None,
+    user: str = "",
+    token: str = "",
+    reason: str = "",
+    at: Any = None,
+) -> Change:
+    """The (unsaved) change of one record: its key, its version after the change (`version`, or read now),
+    where it belongs, who made it."""
     label = instance._meta.label_lower
     places = {field: _follow(instance, path)[:200] for field, path in PLACES.get(label, {}).items()}
-    change = Change(
+    return Change(
         resource=RESOURCES[label],
         key=api_key(instance)[:400],
         object_id=instance.pk,
         action=action,
-        version="" if action == Action.DELETED else instance.version(),
+        version="" if action == Action.DELETED else (version if version is not None else instance.version()),
         at=at or timezone.now(),
         user=user,
         token=token,
@@ -249,12 +333,17 @@ def write(
         draft=(label in DRAFTS and _follow(instance, DRAFTS[label]) not in ("", "approved")) or unpublished(instance),
         **places,
     )
-    return _save(change, receivers)
+
+
+def _reset(reason: str) -> Change:
+    return Change(resource="", key="", action=Action.RESET, reason=reason[:200])
 
 
 def record_reset(reason: str) -> Change:
     """One `reset` change for a bulk load that wrote no history row per record: readers read the lists again."""
-    return _save(Change(resource="", key="", action=Action.RESET, reason=reason[:200]))
+    change = _reset(reason)
+    _save_all([change])
+    return change
 
 
 @contextmanager
@@ -269,21 +358,19 @@ def bulk_load(reason: str) -> Iterator[None]:
     record_reset(reason)
 
 
-def _save(change: Change, receivers: list[Receiver] | None = None) -> Change:
+def _save_all(changes: list[Change]) -> None:
+    """Insert `changes` in their order (one statement), and their deliveries to the active receivers (one more)."""
+    if not changes:
+        return
     if connection.vendor == "postgresql":
-        # Read by the database as it inserts the row; ChangeQuerySet.committed() says why.
-        change.xid = RawSQL("pg_current_xact_id()::text::bigint", ())
-    change.save()
+        # Read by the database as it inserts each row; ChangeQuerySet.committed() says why.
+        for change in changes:
+            change.xid = RawSQL("pg_current_xact_id()::text::bigint", ())
+    Change.objects.bulk_create(changes)
     if connection.vendor == "postgresql":
-        del change.xid  # deferred: read from the row if asked for
-    queue_deliveries(change, receivers)
-    return change
-
-
-def queue_deliveries(change: Change, receivers: list[Receiver] | None = None) -> None:
-    """The outbox: a delivery of `change` to each active receiver that asked for it, in its transaction."""
-    if receivers is None:
-        receivers = list(Receiver.objects.filter(active=True))
-    wanted = [receiver for receiver in receivers if receiver.wants(change)]
-    if wanted:
-        Delivery.objects.bulk_create([Delivery(receiver=receiver, change=change) for receiver in wanted])
+        for change in changes:
+            del change.xid  # deferred: read from the row if asked for
+    receivers = list(Receiver.objects.filter(active=True))
+    deliveries = [Delivery(receiver=r, change=change) for change in changes for r in receivers if r.wants(change)]
+    if deliveries:
+        Delivery.objects.bulk_create(deliveries)

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from core.batches import batched
 from core.exceptions import ConcurrentChange
 
 from .models import ChangeKind, Commitment, Thread, ThreadEntry
@@ -108,7 +109,8 @@ def place_in_thread(
     if already:
         raise AlreadyInThread(already)
     try:
-        return _place(thread, commitment, change_kind, note)
+        with batched():  # the feed's changes of every entry that moves, written once (core.batches)
+            return _place(thread, commitment, change_kind, note)
     except IntegrityError:
         raise ConcurrentChange(
             f"“{thread}” was changed by someone else at the same time: nothing was saved; try again."
@@ -160,8 +162,9 @@ def remove_from_thread(*, entry: ThreadEntry) -> None:
     if problem:
         raise ValidationError(problem)
     try:
-        entry.delete()
-        _renumber(rest)
+        with batched():
+            entry.delete()
+            _renumber(rest)
     except IntegrityError:
         raise ConcurrentChange(
             f"“{entry.thread}” was changed by someone else at the same time: nothing was saved; try again."

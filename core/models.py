@@ -55,26 +55,47 @@ class NaturalKeyModel(models.Model):
                 return None
         return value.isoformat() if isinstance(value, datetime.date) else value
 
-    def field_versions(self):
+    def field_versions(self, children=None):
         """{column: a short digest of its stored value} for every column of the row, in order; then
-        {relation: a digest of its rows} for each of `VERSIONED_CHILDREN` (one query each)."""
+        {relation: a digest of its rows} for each of `VERSIONED_CHILDREN` (one query each, unless
+        `children` gives them: {relation: {pk: rows}}, as `versions_of` reads them for many records)."""
         versions = {
             field.attname: _digest(self._meta.label, field.attname, field.value_from_object(self))
             for field in self._meta.concrete_fields
         }
         for name in self.VERSIONED_CHILDREN:
-            versions[name] = _digest(self._meta.label, name, self._children_rows(name))
+            rows = self._children_rows(name) if children is None else children[name].get(self.pk, [])
+            versions[name] = _digest(self._meta.label, name, rows)
         return versions
+
+    @classmethod
+    def versions_of(cls, records):
+        """{pk: version()} of many records of this model, their child rows read in one query per relation."""
+        pks = [record.pk for record in records if record.pk is not None]
+        children = {name: cls._children_rows_of(name, pks) for name in cls.VERSIONED_CHILDREN}
+        return {record.pk: "".join(record.field_versions(children).values()) for record in records}
 
     def _children_rows(self, name):
         """Every stored value of the rows of the reverse relation `name`, in primary key order."""
         if self.pk is None:
             return []
-        relation = self._meta.get_field(name)
-        model = relation.related_model
+        return type(self)._children_rows_of(name, [self.pk]).get(self.pk, [])
+
+    @classmethod
+    def _children_rows_of(cls, name, pks):
+        """{pk: every stored value of its rows of the reverse relation `name`, in primary key order}."""
+        if not pks:
+            return {}
+        relation = cls._meta.get_field(name)
+        model, parent = relation.related_model, relation.field.attname
         columns = [field.attname for field in model._meta.concrete_fields]
-        rows = model._base_manager.filter(**{relation.field.attname: self.pk}).order_by("pk").values_list(*columns)
-        return [[_canonical(value) for value in row] for row in rows]
+        at = columns.index(parent)
+        lookup = {parent: pks[0]} if len(pks) == 1 else {f"{parent}__in": pks}
+        rows = model._base_manager.filter(**lookup).order_by(parent, "pk").values_list(*columns)
+        found = {}
+        for row in rows:
+            found.setdefault(row[at], []).append([_canonical(value) for value in row])
+        return found
 
     def version(self):
         """The record's version: it changes whenever any stored value of the row changes, or of the rows

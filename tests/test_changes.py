@@ -161,18 +161,50 @@ def test_placing_in_a_pledge_updates_the_pledge_and_the_commitment_with_their_ne
 
 
 def test_what_the_feed_adds_to_a_placement_is_pinned(django_assert_num_queries):
-    """Placing a commitment first in a pledge of three moves three entries: four entry writes, each with its
-    change (the row read back, the receivers, the insert) and an `updated` change of the pledge (read back,
-    its entries, the insert) and of the commitment (read back, its assessments and places, the insert)."""
+    """Placing a commitment first in a pledge of three moves three entries: four entry writes, one batch
+    (core.batches). The feed adds the same eight queries however many entries move: the entries, their
+    commitments and the pledge read back (one query each), the versions' child rows (the pledge's entries,
+    the commitments' assessments and places: one query each), the receivers, and one insert of every change:
+    each entry's followed by its commitment's `updated`, and one `updated` of the pledge after the last
+    entry, with its version after the placement (no reader saw one in between: it is one transaction)."""
     from commitments.services import place_in_thread
     from tests.factories import commitments_at_meetings, thread_with
 
     c2016, c2019, c2020, c2021 = commitments_at_meetings(2016, 2019, 2020, 2021)
     thread = thread_with(c2019, c2020, c2021, kinds=["repeated", "widened"])
-    before = Change.objects.count()
-    with django_assert_num_queries(12 + 4 * 10):
+    last = Change.objects.order_by("id").last().id
+    with django_assert_num_queries(12 + 8):
         place_in_thread(thread=thread, commitment=c2016, change_kind="new")
-    assert Change.objects.count() - before == 4 * 3
+    added = list(Change.objects.filter(id__gt=last).order_by("id"))
+    moved = [("thread-entries", "updated"), ("commitments", "updated")]
+    assert [(c.resource, c.action) for c in added] == moved * 3 + [
+        ("thread-entries", "created"),
+        ("threads", "updated"),
+        ("commitments", "updated"),
+    ]
+    assert {c.key for c in added if c.resource == "commitments"} == {c.slug for c in (c2016, c2019, c2020, c2021)}
+    thread.refresh_from_db()
+    assert added[-2].version == thread.version()  # one `updated` of the pledge, after its last entry
+    for change in added:
+        if change.resource == "commitments":
+            assert change.version == Commitment.objects.get(pk=change.object_id).version()
+
+
+def test_a_batch_left_by_an_exception_records_nothing_and_a_batch_in_a_batch_is_one():
+    from core.batches import batched
+
+    before = Change.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic(), batched():
+        LineOfEffortFactory(slug="gone")
+        assert Change.objects.count() == before  # gathered, not written yet
+        raise RuntimeError
+    assert Change.objects.count() == before
+    with transaction.atomic(), batched():
+        LineOfEffortFactory(slug="kept")
+        with batched():
+            LineOfEffortFactory(slug="inner")
+        assert Change.objects.count() == before  # the inner batch ends with the outer one
+    assert list(Change.objects.order_by("id").values_list("key", flat=True))[before:] == ["kept", "inner"]
 
 
 def test_a_rolled_back_write_leaves_no_change():
@@ -222,9 +254,28 @@ def test_a_page_of_the_feed_costs_the_same_queries_wherever_it_is(django_assert_
     params = {"page_size": 10}
     if since:
         params["since"] = feed(page_size=15)["cursor"]
-    # The page; a cursor is checked to be one the feed gave (one more).
-    with django_assert_num_queries(2 if since else 1):
+    # One query: the page's range starts at the cursor's row, which shows it is one the feed gave.
+    with django_assert_num_queries(1):
         assert len(APIClient().get(FEED, params).json()["results"]) == 10
+
+
+def test_a_cursor_from_another_filter_reads_on_after_it_and_one_never_given_is_still_a_400(
+    django_assert_num_queries,
+):
+    for number in range(3):
+        LineOfEffortFactory(slug=f"line-{number}")
+        MeetingFactory(slug=f"meeting-{number}")
+    # A cursor the meetings' feed gave, read on in the lines' feed: its row is not in that range (a second
+    # query checks it), and what follows is exactly what came after it.
+    cursor = feed(resource="meetings", page_size=1)["cursor"]
+    with django_assert_num_queries(2):
+        lines = feed(resource="lines-of-effort", since=cursor)["results"]
+    assert [c["key"] for c in lines] == ["line-1", "line-2"]
+    # A cursor the feed never gave, inside the range of a filtered feed too: a 400.
+    last = Change.objects.order_by("-id").first()
+    never = f"{last.xid}-{last.id + 1000}"
+    for params in ({"since": never}, {"since": never, "resource": "meetings"}, {"since": f"{last.xid + 1}-1"}):
+        assert APIClient().get(FEED, params).status_code == 400, params
 
 
 # -- the replay property -------------------------------------------------------------------------
@@ -400,3 +451,55 @@ def test_readers_see_no_change_of_a_draft_meeting_until_it_is_published_then_a_r
     after = [(c["action"], c["key"]) for c in feed(since=before)["results"]] if before else []
     assert ("reset", "") in after and ("updated", "draft-meeting") in after
     assert APIClient().get(f"/api/v1/commitments/{commitment.slug}/").status_code == 200
+
+
+def test_the_fast_feed_path_gives_what_the_declared_serializer_gives(seeded, curator):
+    """The feed writes its pages from plain rows (changes.feed.document, a fast path): on the seed, with a
+    change of every seeded record as the recording module writes it (places, drafts, parents) and writes
+    through the API (a user, a token, a reason, a tombstone, a placement), every row of the feed, read page
+    by page, is what ChangeSerializer writes of it."""
+    import json
+
+    from django.apps import apps
+
+    from api.changes import ChangeSerializer
+    from changes.recording import write
+
+    seed = [record for label in RESOURCES for record in apps.get_model(label)._base_manager.all()]
+    for record in seed:
+        write(record, Action.UPDATED, reason="seed")
+    token, key = DashboardToken.objects.issue(name="Budget dashboard", user=curator, days=1, read_only=False)
+    dashboard = APIClient()
+    dashboard.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    line = LineOfEffort.objects.first()
+    url = reverse("api:lineofeffort-detail", args=[line.slug])
+    assert (
+        dashboard.patch(url, {"description": "x"}, format="json", HTTP_IF_MATCH=dashboard.get(url)["ETag"]).status_code
+        == 200
+    )
+    curating = api(curator)
+    assert (
+        curating.post(
+            reverse("api:lineofeffort-list"), {"slug": "gone", "name": "Gone", "position": 999}, format="json"
+        ).status_code
+        == 201
+    )
+    gone = reverse("api:lineofeffort-detail", args=["gone"])
+    assert curating.delete(gone, HTTP_IF_MATCH=curating.get(gone)["ETag"]).status_code == 204
+    thread, commitment = ThreadFactory(line_of_effort=line), Commitment.objects.first()
+    added = api(curator).post(
+        reverse("api:thread-add-entry", args=[thread.slug]),
+        {"commitment": commitment.slug, "change_kind": "new"},
+        format="json",
+    )
+    assert added.status_code == 201
+
+    fast = every_change(api(curator))
+    declared = json.loads(json.dumps(ChangeSerializer(Change.objects.in_feed_order(), many=True).data))
+    assert len(fast) == Change.objects.count() > len(seed) > 300
+    assert fast == declared
+    kinds = {
+        (c["action"], c["version"] is None, c["user"] is None, c["token"] is None, c["reason"] is None) for c in fast
+    }
+    assert {("updated", False, True, True, False), ("deleted", True, False, True, True)} <= kinds
+    assert any(c["token"] for c in fast) and all(c["at"].endswith("Z") for c in fast)
