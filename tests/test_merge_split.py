@@ -1,0 +1,175 @@
+"""Merging and splitting recurring pledges (commitments.merging): through the service, the API, the admin
+and the public pages; the round trip, the redirects, the event in the history and the feed, the snapshot."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from changes.models import Change
+from commitments.merging import current_pledge, merge_threads, split_thread
+from commitments.models import LinkKind, PledgeLink, Thread, ThreadEntry
+from tests.factories import UserFactory, commitments_at_meetings, thread_with
+
+PHRASES = (
+    "We will continue to enhance our information sharing, including with INTERPOL.",
+    "We must continue to increase our stabilization contributions.",
+    "We welcome Libya as the 68th member. We welcome the progress.",
+)
+
+
+def places(thread):
+    """(commitment, position, kind) of each place of a pledge, in position order."""
+    return list(
+        ThreadEntry.objects.filter(thread=thread)
+        .order_by("position")
+        .values_list("commitment__slug", "position", "change_kind")
+    )
+
+
+@pytest.fixture
+def two_pledges(db):
+    """Pledge A made in 2016 and 2020, pledge B in 2019 and 2021, each with a curator's kinds."""
+    c2016, c2019, c2020, c2021 = commitments_at_meetings(2016, 2019, 2020, 2021, phrases=PHRASES * 2)
+    a = thread_with(c2016, c2020, kinds=["narrowed"], slug="pledge-a", title="Pledge A")
+    b = thread_with(
+        c2019, c2021, kinds=["weakened"], slug="pledge-b", title="Pledge B", line_of_effort=a.line_of_effort
+    )
+    return a, b
+
+
+def test_a_merge_keeps_every_place_in_meeting_order_and_retires_the_merged_pledge(two_pledges):
+    a, b = two_pledges
+    curator = UserFactory(username="merger")
+    before_a, before_b = places(a), places(b)
+    link = merge_threads(thread=a, into=b, reason="The same pledge, filed twice.", by=curator)
+    merged = places(b)
+    assert [slug for slug, *_ in merged] == [before_a[0][0], before_b[0][0], before_a[1][0], before_b[1][0]]
+    assert [position for _, position, _ in merged] == [1, 2, 3, 4]
+    assert merged[0][2] == "new"
+    # Every neighbour changed: each kind after the first is suggested again from the two quotes.
+    assert all(kind != "new" for _, _, kind in merged[1:])
+    assert places(a) == []
+    assert Thread.objects.filter(slug="pledge-a").exists()
+    assert (link.thread, link.kind, link.other) == (a, LinkKind.MERGED_INTO, b)
+    assert current_pledge(a) == b
+    assert {(place["commitment"], place["moved"]) for place in link.entries} >= {(before_a[0][0], True)}
+    assert PledgeLink.objects.places_to_review() == {("pledge-b", place["commitment"]) for place in link.entries}
+
+
+def test_a_kind_is_kept_where_its_neighbour_is_unchanged(db):
+    c2016, c2019, c2020 = commitments_at_meetings(2016, 2019, 2020, phrases=PHRASES)
+    later = commitments_at_meetings(2022, phrases=PHRASES[:1])[0]
+    a = thread_with(c2016, c2019, c2020, kinds=["strengthened", "widened"], slug="a")
+    b = thread_with(later, slug="b", line_of_effort=a.line_of_effort)
+    merge_threads(thread=b, into=a, reason="Same pledge.", by=None)
+    # A's places keep the curator's kinds (their neighbours are the same); B's one is suggested anew.
+    assert places(a)[:3] == [(c2016.slug, 1, "new"), (c2019.slug, 2, "strengthened"), (c2020.slug, 3, "widened")]
+    assert places(a)[3][2] == "repeated"
+
+
+def test_merge_then_split_back_restores_every_place_and_kind(two_pledges):
+    a, b = two_pledges
+    before_a, before_b = places(a), places(b)
+    merge_threads(thread=a, into=b, reason="Looked like one pledge.", by=None)
+    revived = split_thread(
+        thread=b, commitments=[slug for slug, *_ in before_a], slug="pledge-a", reason="They are two.", by=None
+    )
+    assert revived == a
+    assert (places(a), places(b)) == (before_a, before_b)
+    assert not PledgeLink.objects.exists()
+    assert current_pledge(a) is None
+
+
+def test_split_then_merge_back_restores_every_place_and_kind(two_pledges):
+    a, b = two_pledges
+    merge_threads(thread=a, into=b, reason="One pledge.", by=None)
+    whole = places(b)
+    new = split_thread(
+        thread=b, commitments=[whole[1][0], whole[3][0]], slug="pledge-c", title="Pledge C", reason="Two.", by=None
+    )
+    assert [slug for slug, *_ in places(new)] == [whole[1][0], whole[3][0]]
+    assert places(new)[0][2] == "new"
+    link = PledgeLink.objects.get(thread=new)
+    assert (link.kind, link.other, link.reason) == (LinkKind.SPLIT_FROM, b, "Two.")
+    merge_threads(thread=new, into=b, reason="After all, one.", by=None)
+    assert places(b) == whole
+    assert list(PledgeLink.objects.values_list("thread__slug", "kind", "other__slug").order_by("thread__slug")) == [
+        ("pledge-a", "merged-into", "pledge-b"),
+        ("pledge-c", "merged-into", "pledge-b"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda a, b: merge_threads(thread=a, into=a, reason="x", by=None), "into"),
+        (lambda a, b: merge_threads(thread=a, into=b, reason=" ", by=None), "reason"),
+        (lambda a, b: split_thread(thread=a, commitments=[], slug="n", title="N", reason="x", by=None), "commitments"),
+        (
+            lambda a, b: split_thread(
+                thread=a,
+                commitments=[e.commitment.slug for e in a.entries.all()],
+                slug="n",
+                title="N",
+                reason="x",
+                by=None,
+            ),
+            "commitments",
+        ),
+        (
+            lambda a, b: split_thread(
+                thread=a,
+                commitments=[a.entries.first().commitment.slug],
+                slug="pledge-b",
+                title="N",
+                reason="x",
+                by=None,
+            ),
+            "slug",
+        ),
+        (
+            lambda a, b: split_thread(thread=a, commitments=["nowhere"], slug="n", title="N", reason="x", by=None),
+            "commitments",
+        ),
+    ],
+)
+def test_a_refused_merge_or_split_says_why_and_changes_nothing(two_pledges, call, field):
+    a, b = two_pledges
+    before = (places(a), places(b), Thread.objects.count())
+    with pytest.raises(ValidationError) as refused:
+        call(a, b)
+    assert field in refused.value.message_dict
+    assert (places(a), places(b), Thread.objects.count()) == before
+    assert not PledgeLink.objects.exists()
+
+
+def test_a_merge_that_fails_half_way_leaves_nothing_behind(two_pledges, monkeypatch):
+    a, b = two_pledges
+    before = (places(a), places(b))
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(PledgeLink, "save", broken)
+    with pytest.raises(RuntimeError):
+        merge_threads(thread=a, into=b, reason="One pledge.", by=None)
+    assert (places(a), places(b)) == before
+    assert not PledgeLink.objects.exists()
+
+
+def test_the_merge_is_one_event_in_the_history_and_the_feed_with_who_and_why(two_pledges):
+    a, b = two_pledges
+    curator = UserFactory(username="merger")
+    started = Change.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    entries_before = ThreadEntry.history.order_by("-history_id").values_list("history_id", flat=True).first()
+    merge_threads(thread=a, into=b, reason="The same pledge.", by=curator)
+    reason = "merged “pledge-a” into “pledge-b”: The same pledge."
+    moved = list(ThreadEntry.history.filter(history_id__gt=entries_before))
+    assert len(moved) == 4  # each place saved once: all four moved or re-suggested
+    written = [*moved, *PledgeLink.history.all()]
+    assert {(row.history_user, row.history_change_reason, row.history_type) for row in written} == {
+        (curator, reason, "~"),
+        (curator, reason, "+"),
+    }
+    changes = Change.objects.filter(pk__gt=started)
+    assert {(change.user, change.reason) for change in changes} == {("merger", reason)}
+    assert changes.filter(resource="pledge-links", action="created", key="pledge-a/merged-into/pledge-b").exists()
