@@ -145,6 +145,13 @@ def _write(plans: Sequence[tuple[Thread, list[tuple[ThreadEntry, int, str]]]]) -
     return recorded
 
 
+def _mark(*threads: Thread) -> None:
+    """One history row on each pledge, saying what happened to it: its history shows the event, who and why."""
+    for thread in threads:
+        thread.refresh_from_db()
+        thread.save()
+
+
 def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -192,6 +199,7 @@ def merge_threads(*, thread: Thread, into: Thread, reason: str, by) -> PledgeLin
                 split.delete()
             link = PledgeLink(thread=thread, kind=LinkKind.MERGED_INTO, other=into, reason=reason, entries=recorded)
             link.save()
+            _mark(thread, into)
         except IntegrityError:
             raise ConcurrentChange(
                 "The pledges were changed by someone else at the same time: nothing was saved."
@@ -265,6 +273,7 @@ def split_thread(
                 PledgeLink.objects.create(
                     thread=target, kind=LinkKind.SPLIT_FROM, other=thread, reason=reason, entries=recorded
                 )
+            _mark(thread, *([target] if existing else []))
         except IntegrityError:
             raise ConcurrentChange(
                 "The pledge was changed by someone else at the same time: nothing was saved."

@@ -22,6 +22,16 @@ class LinkKind(models.TextChoices):
     SPLIT_FROM = "split-from", "Split from"
 
 
+# A link as the other pledge sees it: B was merged into by A, N's origin A sees N split into.
+SEEN_FROM_OTHER = {LinkKind.MERGED_INTO: "merged-from", LinkKind.SPLIT_FROM: "split-into"}
+SEEN_KINDS = {
+    LinkKind.MERGED_INTO: "Merged into",
+    "merged-from": "Merged from",
+    LinkKind.SPLIT_FROM: "Split from",
+    "split-into": "Split into",
+}
+
+
 class PledgeLinkQuerySet(NaturalKeyQuerySet["PledgeLink"]):
     def merges(self) -> Self:
         return self.filter(kind=LinkKind.MERGED_INTO)
@@ -29,6 +39,21 @@ class PledgeLinkQuerySet(NaturalKeyQuerySet["PledgeLink"]):
     def about(self, thread) -> Self:
         """The links either end of which is this pledge, with both pledges, oldest first."""
         return self.filter(Q(thread=thread) | Q(other=thread)).select_related("thread", "other").order_by("pk")
+
+    def seen_from(self, thread) -> list[dict[str, str]]:
+        """The pledge's links as a reader sees them from it, oldest first: {kind, pledge, reason}, the kind
+        "merged-into" or "split-from" for its own, "merged-from" or "split-into" for another's towards it."""
+        return [
+            {"kind": link.kind, "pledge": link.other.slug, "title": link.other.title, "reason": link.reason}
+            if link.thread_id == thread.pk
+            else {
+                "kind": SEEN_FROM_OTHER[link.kind],
+                "pledge": link.thread.slug,
+                "title": link.thread.title,
+                "reason": link.reason,
+            }
+            for link in self.about(thread)
+        ]
 
     def to_review(self) -> Self:
         """Merges and splits whose moved or re-suggested places no curator has reviewed yet."""

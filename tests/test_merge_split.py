@@ -3,6 +3,7 @@ and the public pages; the round trip, the redirects, the event in the history an
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from changes.models import Change
 from commitments.merging import current_pledge, merge_threads, split_thread
@@ -173,3 +174,81 @@ def test_the_merge_is_one_event_in_the_history_and_the_feed_with_who_and_why(two
     changes = Change.objects.filter(pk__gt=started)
     assert {(change.user, change.reason) for change in changes} == {("merger", reason)}
     assert changes.filter(resource="pledge-links", action="created", key="pledge-a/merged-into/pledge-b").exists()
+
+
+# -- the API ------------------------------------------------------------------------------------------------
+
+
+def if_match(thread):
+    return {"HTTP_IF_MATCH": f'"{Thread.objects.get(pk=thread.pk).version()}"'}
+
+
+def test_the_api_merges_with_if_match_and_the_old_address_redirects_permanently(two_pledges, curator_client):
+    a, b = two_pledges
+    url = reverse("api:thread-merge", args=[a.slug])
+    body = {"into": b.slug, "reason": "The same pledge."}
+    assert curator_client.post(url, body, content_type="application/json").status_code == 428
+    stale = {"HTTP_IF_MATCH": '"' + "0" * len(a.version()) + '"'}
+    assert curator_client.post(url, body, content_type="application/json", **stale).status_code == 412
+    merged = curator_client.post(url, body, content_type="application/json", **if_match(a))
+    assert merged.status_code == 200, merged.json()
+    assert merged.json()["slug"] == b.slug and merged.json()["commitment_count"] == 4
+    assert merged.json()["links"] == [
+        {"kind": "merged-from", "pledge": "pledge-a", "title": "Pledge A", "reason": "The same pledge."}
+    ]
+    moved = curator_client.get(reverse("api:thread-detail", args=[a.slug]) + "?format=json")
+    assert moved.status_code == 301
+    assert moved["Location"].endswith(reverse("api:thread-detail", args=[b.slug]) + "?format=json")
+    listed = curator_client.get(reverse("api:thread-list")).json()["results"]
+    assert [thread["slug"] for thread in listed] == [b.slug]
+    # Its own history stays at its address, and shows the merge as one event: who and why.
+    history = curator_client.get(reverse("api:thread-history", args=[a.slug])).json()
+    assert (history[-1]["user"], history[-1]["reason"]) == (
+        "curator",
+        "merged “pledge-a” into “pledge-b”: The same pledge.",
+    )
+
+
+def test_the_api_splits_and_the_old_page_links_to_where_the_commitments_went(two_pledges, curator_client):
+    a, b = two_pledges
+    first = a.entries.get(position=1).commitment.slug
+    split = curator_client.post(
+        reverse("api:thread-split", args=[a.slug]),
+        {"commitments": [first], "slug": "pledge-a-early", "title": "Pledge A, early", "reason": "Two pledges."},
+        content_type="application/json",
+        **if_match(a),
+    )
+    assert split.status_code == 201, split.json()
+    assert split["Location"].endswith(reverse("api:thread-detail", args=["pledge-a-early"]))
+    assert [step["commitment"] for step in split.json()["timeline"]] == [first]
+    old = curator_client.get(reverse("api:thread-detail", args=[a.slug]))
+    assert old.status_code == 200
+    assert old.json()["commitment_count"] == 1
+    assert old.json()["links"] == [
+        {"kind": "split-into", "pledge": "pledge-a-early", "title": "Pledge A, early", "reason": "Two pledges."}
+    ]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "auditor"])
+def test_readers_may_not_merge_or_split(two_pledges, client, auditor, who):
+    a, b = two_pledges
+    if who == "auditor":
+        client.force_login(auditor)
+    for action, body in (("merge", {"into": b.slug, "reason": "x"}), ("split", {"commitments": ["x"], "slug": "n"})):
+        response = client.post(
+            reverse(f"api:thread-{action}", args=[a.slug]), body, content_type="application/json", **if_match(a)
+        )
+        assert response.status_code in (401, 403)
+    assert not PledgeLink.objects.exists() and places(b)[0][1] == 1
+
+
+def test_a_refused_merge_through_the_api_is_a_400_naming_why(two_pledges, curator_client):
+    a, b = two_pledges
+    response = curator_client.post(
+        reverse("api:thread-merge", args=[a.slug]),
+        {"into": a.slug, "reason": "x"},
+        content_type="application/json",
+        **if_match(a),
+    )
+    assert response.status_code == 400
+    assert "into itself" in str(response.json())
