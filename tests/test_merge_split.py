@@ -252,3 +252,29 @@ def test_a_refused_merge_through_the_api_is_a_400_naming_why(two_pledges, curato
     )
     assert response.status_code == 400
     assert "into itself" in str(response.json())
+
+
+# -- the public pages -----------------------------------------------------------------------------------------
+
+
+def test_a_merged_pledges_page_redirects_permanently_and_the_other_names_it(two_pledges, client):
+    a, b = two_pledges
+    merge_threads(thread=a, into=b, reason="The same pledge, filed twice.", by=None)
+    old = client.get(reverse("public:pledge", args=[a.slug]))
+    assert (old.status_code, old["Location"]) == (301, reverse("public:pledge", args=[b.slug]))
+    page = client.get(reverse("public:pledge", args=[b.slug])).content.decode()
+    assert "Merged from" in page and "Pledge A</a> (its address leads here)" in page
+    assert "The same pledge, filed twice." in page
+
+
+def test_a_split_pledges_page_lists_what_stayed_and_links_to_where_the_rest_went(two_pledges, client):
+    a, b = two_pledges
+    first, second = (entry.commitment for entry in a.entries.order_by("position"))
+    split_thread(thread=a, commitments=[second.slug], slug="pledge-a-later", title="Later A", reason="Two.", by=None)
+    page = client.get(reverse("public:pledge", args=[a.slug]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert f'href="{reverse("public:pledge", args=["pledge-a-later"])}">Later A</a>' in text and "Split into" in text
+    assert f'id="c-{first.slug}"' in text and f'id="c-{second.slug}"' not in text
+    new = client.get(reverse("public:pledge", args=["pledge-a-later"])).content.decode()
+    assert "Split from" in new and f'id="c-{second.slug}"' in new
