@@ -278,3 +278,59 @@ def test_a_split_pledges_page_lists_what_stayed_and_links_to_where_the_rest_went
     assert f'id="c-{first.slug}"' in text and f'id="c-{second.slug}"' not in text
     new = client.get(reverse("public:pledge", args=["pledge-a-later"])).content.decode()
     assert "Split from" in new and f'id="c-{second.slug}"' in new
+
+
+# -- the admin ----------------------------------------------------------------------------------------------
+
+
+def admin_action(client, action, thread, **fields):
+    return client.post(
+        reverse("admin:commitments_thread_changelist"),
+        {"action": action, "_selected_action": [thread.pk], **fields},
+    )
+
+
+def test_the_admin_merges_after_showing_the_result_and_a_confirmation(two_pledges, curator_client):
+    a, b = two_pledges
+    form = admin_action(curator_client, "merge_selected", a)
+    assert form.status_code == 200 and b"Merge it into" in form.content
+    version = form.context["form"]["version"].value()
+    fields = {"into": b.pk, "reason": "The same pledge.", "version": version}
+    preview = admin_action(curator_client, "merge_selected", a, step="preview", **fields)
+    assert preview.status_code == 200 and b"As they would stand" in preview.content
+    assert places(a) != [] and not PledgeLink.objects.exists()  # shown, not saved
+    done = admin_action(curator_client, "merge_selected", a, step="confirm", **fields)
+    assert done.status_code == 302 and done["Location"] == reverse("admin:commitments_thread_change", args=[b.pk])
+    assert places(a) == [] and len(places(b)) == 4
+    link = PledgeLink.objects.get()
+    assert link.history.get().history_user.username == "curator"
+    # The moved places are flagged to review in the places' list until the link is marked reviewed.
+    flagged = curator_client.get(reverse("admin:commitments_threadentry_changelist"), {"suggestion": "moved"})
+    assert flagged.context["cl"].result_count == 4
+    PledgeLink.objects.update(reviewed=True)
+    flagged = curator_client.get(reverse("admin:commitments_threadentry_changelist"), {"suggestion": "moved"})
+    assert flagged.context["cl"].result_count == 0
+
+
+def test_the_admin_refuses_a_confirmation_made_on_a_stale_page(two_pledges, curator_client):
+    a, b = two_pledges
+    version = a.version()
+    first = a.entries.get(position=1).commitment.slug
+    fields = {"commitments": [first], "slug": "pledge-a-early", "title": "Early", "reason": "Two.", "version": version}
+    # Someone else changes the pledge's places after the page was opened.
+    ThreadEntry.objects.filter(thread=a, position=2).update(note="Changed meanwhile.")
+    stale = admin_action(curator_client, "split_selected", a, step="confirm", **fields)
+    assert stale.status_code == 200 and "Someone else changed this pledge" in stale.content.decode()
+    assert not Thread.objects.filter(slug="pledge-a-early").exists()
+    # Confirmed again from the page shown, which carries the version it showed: done.
+    fields["version"] = stale.context["form"].data["version"]
+    done = admin_action(curator_client, "split_selected", a, step="confirm", **fields)
+    assert done.status_code == 302
+    assert [slug for slug, *_ in places(Thread.objects.get(slug="pledge-a-early"))] == [first]
+
+
+def test_readers_do_not_get_the_admin_actions(two_pledges, client, auditor):
+    a, b = two_pledges
+    client.force_login(auditor)
+    admin_action(client, "merge_selected", a, step="confirm", into=b.pk, reason="x", version=a.version())
+    assert not PledgeLink.objects.exists() and len(places(a)) == 2
