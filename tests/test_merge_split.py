@@ -334,3 +334,44 @@ def test_readers_do_not_get_the_admin_actions(two_pledges, client, auditor):
     client.force_login(auditor)
     admin_action(client, "merge_selected", a, step="confirm", into=b.pk, reason="x", version=a.version())
     assert not PledgeLink.objects.exists() and len(places(a)) == 2
+
+
+# -- snapshots ------------------------------------------------------------------------------------------------
+
+
+def test_a_snapshot_and_its_diff_carry_the_link_and_restore_loads_it(seeded, tmp_path):
+    from tests.test_snapshot import diff_command, empty_curated_tables, export, snapshot_command
+
+    before = export(tmp_path / "before")
+    funding = Thread.objects.get(slug="stabilization-funding")
+    last = funding.entries.order_by("-position").first().commitment.slug
+    split_thread(thread=funding, commitments=[last], slug="pledge-drive", title="Pledge drive", reason="Two.", by=None)
+    after = export(tmp_path / "after")
+    out, status = diff_command(before, after)
+    assert status == 1
+    assert "+ commitments.pledgelink (pledge-drive, split-from, stabilization-funding)" in out
+    assert "+ commitments.thread pledge-drive" in out
+    snapshot_command("verify", after)
+    empty_curated_tables()
+    snapshot_command("restore", after)
+    link = PledgeLink.objects.get()
+    assert (link.thread.slug, link.kind, link.other.slug, link.reason) == (
+        "pledge-drive",
+        "split-from",
+        "stabilization-funding",
+        "Two.",
+    )
+    assert link.entries and link.entries[0]["commitment"] == last
+
+
+def test_verify_refuses_a_merged_pledge_that_still_holds_commitments(seeded, tmp_path):
+    from snapshots.verify import verify_snapshot
+    from tests.test_snapshot import export
+
+    funding, syria = Thread.objects.get(slug="stabilization-funding"), Thread.objects.get(slug="syria-stabilization")
+    PledgeLink.objects.create(thread=funding, kind=LinkKind.MERGED_INTO, other=syria, reason="Forged.")
+    snapshot = export(tmp_path / "forged")
+    result = verify_snapshot(snapshot, check_origin=False)
+    assert any(
+        "“stabilization-funding”: merged into “syria-stabilization” but still holds" in f for f in result.failures
+    )
