@@ -375,3 +375,16 @@ def test_verify_refuses_a_merged_pledge_that_still_holds_commitments(seeded, tmp
     assert any(
         "“stabilization-funding”: merged into “syria-stabilization” but still holds" in f for f in result.failures
     )
+
+
+def test_a_merged_pledge_takes_no_new_commitment(two_pledges, curator_client):
+    a, b = two_pledges
+    merge_threads(thread=a, into=b, reason="One pledge.", by=None)
+    other = commitments_at_meetings(2023, phrases=PHRASES[:1])[0]
+    response = curator_client.post(
+        reverse("api:thread-add-entry", args=[a.slug]),
+        {"commitment": other.slug, "change_kind": "new"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400 and "was merged into" in str(response.json())
+    assert places(a) == []
