@@ -21,7 +21,8 @@ link's first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
@@ -74,7 +75,7 @@ def _before(entries: Sequence[ThreadEntry]) -> dict[int, int | None]:
     return {entry.pk: previous.commitment_id if previous else None for previous, entry in _pairs(entries)}
 
 
-def _pairs(entries: Sequence[ThreadEntry]):
+def _pairs(entries: Sequence[ThreadEntry]) -> Iterator[tuple[ThreadEntry | None, ThreadEntry]]:
     return zip([None, *entries[:-1]], entries, strict=True)
 
 
@@ -103,7 +104,9 @@ def _kinds(ordered: Sequence[ThreadEntry], before: dict[int, int | None], restor
     return kinds
 
 
-def _plan(thread: Thread, entries: Iterable[ThreadEntry], before, restore) -> list[tuple[ThreadEntry, int, str]]:
+def _plan(
+    thread: Thread, entries: Iterable[ThreadEntry], before: dict[int, int | None], restore: dict[str, str]
+) -> list[tuple[ThreadEntry, int, str]]:
     """(place, its position, its kind) for `entries` gathered in `thread`, in meeting order."""
     ordered = sorted(entries, key=lambda entry: meeting_order(entry.commitment))
     kinds = _kinds(ordered, before, restore)
@@ -178,7 +181,7 @@ def merge_problem(thread: Thread, into: Thread) -> str | None:
 
 
 @transaction.atomic
-def merge_threads(*, thread: Thread, into: Thread, reason: str, by) -> PledgeLink:
+def merge_threads(*, thread: Thread, into: Thread, reason: str, by: Any) -> PledgeLink:
     """Merge the pledge `thread` into `into`: every place moves, `thread` is kept as a retired pledge
     whose address redirects to `into`, and the returned link records the event. A pledge split from
     `into` and merged back undoes the split instead: the kinds it recorded come back and its link goes
@@ -208,8 +211,9 @@ def merge_threads(*, thread: Thread, into: Thread, reason: str, by) -> PledgeLin
 
 
 def split_problem(
-    thread: Thread, chosen: Sequence[ThreadEntry], entries: Sequence[ThreadEntry], reviving
+    chosen: Sequence[ThreadEntry], entries: Sequence[ThreadEntry], reviving: PledgeLink | None
 ) -> str | None:
+    """Why splitting `chosen` of a pledge's `entries` off is refused, or None (all may go back to a revived one)."""
     if not chosen:
         return "Choose the commitments that go to the new pledge."
     if len(chosen) == len(entries) and reviving is None:
@@ -219,7 +223,14 @@ def split_problem(
 
 @transaction.atomic
 def split_thread(
-    *, thread: Thread, commitments: Iterable[str], slug: str, title: str = "", reason: str, by, description: str = ""
+    *,
+    thread: Thread,
+    commitments: Iterable[str],
+    slug: str,
+    title: str = "",
+    reason: str,
+    by: Any,
+    description: str = "",
 ) -> Thread:
     """Split the places of the commitments named (slugs) out of `thread` into a new pledge `slug` (with
     `title`), filed under the same line of effort; the new pledge is linked "split from" `thread`.
@@ -250,7 +261,7 @@ def split_thread(
     unknown = sorted(wanted - {entry.commitment.slug for entry in chosen})
     if unknown:
         raise ValidationError({"commitments": f"Not in “{thread.slug}”: {', '.join(unknown)}."})
-    problem = split_problem(thread, chosen, entries, reviving)
+    problem = split_problem(chosen, entries, reviving)
     if problem:
         raise ValidationError({"commitments": problem})
     if existing is None and not title.strip():

@@ -8,13 +8,16 @@ merged into another is retired, not deleted: its address answers with a permanen
 
 from __future__ import annotations
 
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet
+
+if TYPE_CHECKING:
+    from .models import Thread
 
 
 class LinkKind(models.TextChoices):
@@ -23,7 +26,7 @@ class LinkKind(models.TextChoices):
 
 
 # A link as the other pledge sees it: B was merged into by A, N's origin A sees N split into.
-SEEN_FROM_OTHER = {LinkKind.MERGED_INTO: "merged-from", LinkKind.SPLIT_FROM: "split-into"}
+SEEN_FROM_OTHER: dict[str, str] = {LinkKind.MERGED_INTO: "merged-from", LinkKind.SPLIT_FROM: "split-into"}
 SEEN_KINDS = {
     LinkKind.MERGED_INTO: "Merged into",
     "merged-from": "Merged from",
@@ -36,11 +39,11 @@ class PledgeLinkQuerySet(NaturalKeyQuerySet["PledgeLink"]):
     def merges(self) -> Self:
         return self.filter(kind=LinkKind.MERGED_INTO)
 
-    def about(self, thread) -> Self:
+    def about(self, thread: Thread) -> Self:
         """The links either end of which is this pledge, with both pledges, oldest first."""
         return self.filter(Q(thread=thread) | Q(other=thread)).select_related("thread", "other").order_by("pk")
 
-    def seen_from(self, thread) -> list[dict[str, str]]:
+    def seen_from(self, thread: Thread) -> list[dict[str, str]]:
         """The pledge's links as a reader sees them from it, oldest first: {kind, pledge, reason}, the kind
         "merged-into" or "split-from" for its own, "merged-from" or "split-into" for another's towards it."""
         return [
@@ -62,7 +65,7 @@ class PledgeLinkQuerySet(NaturalKeyQuerySet["PledgeLink"]):
     def places_to_review(self) -> set[tuple[str, str]]:
         """(pledge slug, commitment slug) of every place a merge or split not yet reviewed moved or re-suggested,
         where it is now."""
-        flagged = set()
+        flagged: set[tuple[str, str]] = set()
         rows = self.to_review().values_list("thread__slug", "other__slug", "kind", "entries")
         for thread, other, kind, entries in rows:
             # Moved places went to the other pledge of a merge, to the new one of a split.
@@ -70,7 +73,7 @@ class PledgeLinkQuerySet(NaturalKeyQuerySet["PledgeLink"]):
             flagged.update((into if place["moved"] else place["thread"], place["commitment"]) for place in entries)
         return flagged
 
-    def merged_into(self, thread) -> Self:
+    def merged_into(self, thread: Thread) -> Self:
         """The pledge this one was merged into (a one-row queryset, empty when it was not)."""
         return self.merges().filter(thread=thread).select_related("other")
 
@@ -113,5 +116,5 @@ class PledgeLink(NaturalKeyModel):
             models.CheckConstraint(condition=~Q(thread=models.F("other")), name="pledgelink_not_itself"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.thread.slug} {self.get_kind_display().lower()} {self.other.slug}"
