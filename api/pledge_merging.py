@@ -14,9 +14,8 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 
-from commitments.merging import current_pledge, merge_threads, split_thread
+from commitments.merging import current_pledge, lock_pledges, merge_threads, split_thread
 from commitments.models import Thread
 from core.exceptions import ConcurrentChange
 
@@ -74,20 +73,22 @@ class MergeSplitMixin:
     def _timeline(self, thread, status):
         thread = self.get_queryset().get(pk=thread.pk)
         body = ThreadTimelineSerializer(thread, context=self.get_serializer_context()).data
-        location = reverse("api:thread-detail", args=[thread.slug], request=self.request)
+        location = self.request.build_absolute_uri(django_reverse("api:thread-detail", args=[thread.slug]))
         return Response(body, status=status, headers={"ETag": etag(thread), "Location": location})
 
-    def _guarded(self, thread, versions, write):
-        """Run `write` with the pledge locked and unchanged since an If-Match version; errors as the API's."""
-        with transaction.atomic():
-            self.lock(thread)
-            check_unchanged(thread, versions)
-            try:
+    def _guarded(self, thread, versions, write, also=()):
+        """Run `write` with the pledge locked and unchanged since an If-Match version; errors as the API's.
+        The pledges `also` written are locked with it, in the order every merge locks them."""
+        try:
+            with transaction.atomic():
+                lock_pledges(thread, *also)
+                self.lock(thread)
+                check_unchanged(thread, versions)
                 return write()
-            except ValidationError as exc:
-                raise as_drf_error(exc) from None
-            except ConcurrentChange as exc:
-                raise Conflict(str(exc)) from None
+        except ValidationError as exc:
+            raise as_drf_error(exc) from None
+        except ConcurrentChange as exc:
+            raise Conflict(str(exc)) from None
 
     @extend_schema(
         request=MergeSerializer,
@@ -105,6 +106,7 @@ class MergeSplitMixin:
             thread,
             versions,
             lambda: merge_threads(thread=thread, into=into, reason=payload.validated_data["reason"], by=request.user),
+            also=[into],
         )
         return self._timeline(into, 200)
 

@@ -63,8 +63,10 @@ def _entries(thread: Thread) -> list[ThreadEntry]:
     return sorted(rows, key=lambda entry: entry.position)
 
 
-def _lock(*threads: Thread) -> None:
-    """Hold the pledges until the transaction ends, in primary key order (two merges never wait on each other)."""
+def lock_pledges(*threads: Thread) -> None:
+    """Hold the pledges until the transaction ends, in primary key order (two merges never wait on each other).
+
+    A caller that checks a pledge's version before merging locks both pledges with this first."""
     pks = sorted({thread.pk for thread in threads})
     if len(list(Thread.objects.select_for_update().filter(pk__in=pks).values_list("pk", flat=True))) != len(pks):
         raise ConcurrentChange("A recurring pledge was deleted meanwhile: nothing was saved.")
@@ -187,7 +189,7 @@ def merge_threads(*, thread: Thread, into: Thread, reason: str, by: Any) -> Pled
     `into` and merged back undoes the split instead: the kinds it recorded come back and its link goes
     (the retired pledge's own "merged into" link is made all the same, so that its address redirects)."""
     reason = _reason(reason)
-    _lock(thread, into)
+    lock_pledges(thread, into)
     problem = merge_problem(thread, into)
     if problem:
         raise ValidationError({"into": problem})
@@ -239,7 +241,7 @@ def split_thread(
     reason = _reason(reason)
     slug = (slug or "").strip()
     validate_slug(slug)  # a ValidationError naming the slug's rule
-    _lock(thread)
+    lock_pledges(thread)
     if is_retired(thread):
         raise ValidationError({"commitments": f"“{thread.slug}” was merged into another pledge: split that one."})
     existing = Thread.objects.filter(slug=slug).first()
@@ -273,7 +275,7 @@ def split_thread(
             target = existing or Thread.objects.create(
                 slug=slug, title=title.strip(), description=description, line_of_effort=thread.line_of_effort
             )
-            _lock(target)
+            lock_pledges(target)
             stay = [entry for entry in entries if entry not in chosen]
             recorded = _write(
                 [(target, _plan(target, chosen, before, restore)), (thread, _plan(thread, stay, before, restore))]

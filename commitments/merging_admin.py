@@ -19,7 +19,7 @@ from django.urls import reverse
 from core.admin.history import HistoryAdmin
 from core.exceptions import ConcurrentChange
 
-from .merging import is_retired, merge_threads, split_thread
+from .merging import is_retired, lock_pledges, merge_threads, split_thread
 from .models import Thread, ThreadEntry
 from .pledge_links import PledgeLink
 
@@ -126,6 +126,8 @@ class MergeSplitAdminMixin:
         if step and form.is_valid():
             try:
                 with transaction.atomic():
+                    into = form.cleaned_data.get("into")
+                    lock_pledges(thread, *([into] if into else []))  # in the order every merge locks them
                     thread.refresh_locked()
                     stale = step == "confirm" and thread.changed_since(form.cleaned_data["version"])
                     result, shown = write(request, thread, form.cleaned_data)
