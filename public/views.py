@@ -476,7 +476,9 @@ def search(request):
     if not text:
         return render(request, "public/search.html", context, status=200 if form.is_valid() else 400)
     concepts = record_search.parse(text)
-    pledges = Thread.objects.published().search(text).order_by("line_of_effort__position", "title", "pk")
+    # A pledge merged into another (retired) is found through the one it went to.
+    pledges = Thread.objects.published().search(text).exclude(links__kind=LinkKind.MERGED_INTO)
+    pledges = pledges.order_by("line_of_effort__position", "title", "pk")
     pager = paginate(
         pledges.values("pk", "slug", "title", "line_of_effort__name"),
         SEARCH_PLEDGES_PER_PAGE,

@@ -388,3 +388,11 @@ def test_a_merged_pledge_takes_no_new_commitment(two_pledges, curator_client):
     )
     assert response.status_code == 400 and "was merged into" in str(response.json())
     assert places(a) == []
+
+
+def test_the_search_finds_a_merged_pledge_through_the_one_it_went_to(two_pledges, client):
+    a, b = two_pledges
+    merge_threads(thread=a, into=b, reason="One pledge.", by=None)
+    page = client.get(reverse("public:search"), {"q": "Pledge"}).content.decode()
+    assert reverse("public:pledge", args=[b.slug]) in page
+    assert reverse("public:pledge", args=[a.slug]) not in page
