@@ -68,6 +68,8 @@ class AutoSchema(openapi.AutoSchema):
             "partial_update",
             "destroy",
             "publish",  # a meeting's: `MeetingViewSet.publish`
+            "merge",  # a pledge's: `pledge_merging.MergeSplitMixin`
+            "split",
         )
 
     def shows_version(self):

@@ -20,9 +20,11 @@ from commitments.models import (
     Evidence,
     ImplementationStatus,
     LineOfEffort,
+    PledgeLink,
     Thread,
     ThreadEntry,
 )
+from commitments.pledge_links import SEEN_KINDS
 from core.spans import resolve_span
 from meetings.models import Figure, Meeting, Member, Participation, Statement
 
@@ -504,19 +506,31 @@ class ThreadSerializer(CleanModelSerializer):
         return len(thread.entries.all())
 
 
+class PledgeLinkSerializer(serializers.Serializer):
+    """A link between this pledge and another, seen from this one (`PledgeLinkQuerySet.seen_from`)."""
+
+    kind = serializers.ChoiceField(choices=list(SEEN_KINDS.items()))
+    pledge = serializers.SlugField(help_text="The other pledge (a merged one's page redirects to where it went).")
+    title = serializers.CharField()
+    reason = serializers.CharField()
+
+
 class ThreadTimelineSerializer(ThreadSerializer):
     """A recurring pledge with its commitments in meeting order and the computed wording differences."""
 
     # Written directly (`to_representation`), a fast path: docs/benchmark.md, *Fast paths*.
 
     timeline = TimelineStepSerializer(many=True, read_only=True)
+    links = PledgeLinkSerializer(many=True, read_only=True, help_text="Merged into or from, split from or into.")
 
     class Meta(ThreadSerializer.Meta):
-        fields = [*ThreadSerializer.Meta.fields, "timeline"]
+        fields = [*ThreadSerializer.Meta.fields, "timeline", "links"]
 
     def to_representation(self, thread):
         # Written directly, as write_timeline_step() writes each step; a test holds it to the declared fields.
         steps = thread.timeline()
+        # Read with the pledge by the viewset's retrieve (`seen_links`), else here.
+        links = getattr(thread, "seen_links", None)
         return {
             "slug": thread.slug,
             "title": thread.title,
@@ -526,6 +540,7 @@ class ThreadTimelineSerializer(ThreadSerializer):
             "meetings": [meeting.slug for meeting in thread.meetings_in_order([step.entry for step in steps])],
             "commitment_count": len(steps),
             "timeline": [write_timeline_step(step) for step in steps],
+            "links": PledgeLink.objects.seen_from(thread) if links is None else links,
         }
 
 

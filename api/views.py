@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import routers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -20,8 +20,10 @@ from commitments.models import (
     Commitment,
     Evidence,
     LineOfEffort,
+    LinkKind,
     MemberScore,
     MoneyStage,
+    PledgeLink,
     ReviewState,
     Thread,
     ThreadEntry,
@@ -47,6 +49,7 @@ from .filters import (
 from .history import HistoryMixin
 from .pagination import CursorPagination
 from .permissions import sees_drafts
+from .pledge_merging import MergeSplitMixin, redirect_if_retired
 from .serializers import (
     AssessmentCycleSerializer,
     AssessmentSerializer,
@@ -201,8 +204,14 @@ class LineOfEffortViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.M
     ordering = ["position"]
 
 
-class ThreadViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
-    """Recurring pledges. A pledge's own page is its timeline: commitments in meeting order, with wording diffs."""
+MOVED = "Merged into another pledge: Location is where its commitments are now (permanent)."
+
+
+class ThreadViewSet(MergeSplitMixin, HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
+    """Recurring pledges. A pledge's own page is its timeline: commitments in meeting order, with wording diffs.
+
+    A pledge merged into another is retired: its page redirects (301) there, and lists leave it out.
+    """
 
     lookup_field = "slug"
     filterset_class = ThreadFilter
@@ -227,13 +236,21 @@ class ThreadViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelVi
         # Entries with their commitment, statement and meeting feed `meetings` and the timeline.
         drafts = sees_drafts(self.request)
         threads = Thread.objects.for_reader(drafts).select_related("line_of_effort")
+        if self.action == "list":
+            threads = threads.exclude(links__kind=LinkKind.MERGED_INTO)  # retired: its page redirects
         return threads.with_timeline(only=self.TIMELINE_COLUMNS, sees_drafts=drafts)
 
     def get_serializer_class(self):
         return ThreadTimelineSerializer if self.action == "retrieve" else ThreadSerializer
 
+    @extend_schema(responses={200: ThreadTimelineSerializer, 301: OpenApiResponse(description=MOVED)})
     def retrieve(self, request, *args, **kwargs):
-        response = super().retrieve(request, *args, **kwargs)
+        thread = self.get_object()
+        # One query for its links: the timeline shows them, and a "merged into" one is a redirect.
+        thread.seen_links = PledgeLink.objects.seen_from(thread)
+        if any(link["kind"] == LinkKind.MERGED_INTO for link in thread.seen_links):
+            return redirect_if_retired(request, thread)
+        response = Response(self.get_serializer(thread).data, headers={"ETag": etag(thread)})
         if wants_csv(request):
             response.data = timeline_rows(response.data)  # one row per step, flat
         return response

@@ -49,6 +49,7 @@ RESOURCES = {
     "commitments.thread": "threads",
     "commitments.commitment": "commitments",
     "commitments.threadentry": "thread-entries",
+    "commitments.pledgelink": "pledge-links",
     "commitments.assessmentcycle": "assessment-cycles",
     "commitments.evidence": "evidence",
     "commitments.assessment": "assessments",
@@ -71,6 +72,8 @@ PLACES = {
         "line_of_effort": "thread.line_of_effort.slug",
         "meeting": "commitment.statement.meeting.slug",
     },
+    # A merge or split: the pledge merged, or the new pledge split (the other one is named in its key).
+    "commitments.pledgelink": {"pledge": "thread.slug", "line_of_effort": "thread.line_of_effort.slug"},
     "commitments.assessment": {
         "line_of_effort": "commitment.line_of_effort.slug",
         "meeting": "commitment.statement.meeting.slug",

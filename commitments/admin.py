@@ -22,6 +22,7 @@ from meetings.models import Statement
 
 from . import (
     assessments_admin,  # noqa: F401 - registers the follow-through admin
+    merging_admin,  # registers the links between pledges; ThreadAdmin takes its merge and split actions
     publishing_admin,  # noqa: F401 - registers the meetings' admin with its publish action
 )
 from .defaults import default_commitment_slug, default_summary, guess_actor
@@ -30,6 +31,7 @@ from .models import (
     Commitment,
     ImplementationStatus,
     LineOfEffort,
+    PledgeLink,
     Thread,
     ThreadEntry,
 )
@@ -354,7 +356,7 @@ def timeline_html(thread):
 
 
 @admin.register(Thread)
-class ThreadAdmin(VersionedAdminMixin, ThreadEntrySavingMixin, HistoryAdmin):
+class ThreadAdmin(merging_admin.MergeSplitAdminMixin, VersionedAdminMixin, ThreadEntrySavingMixin, HistoryAdmin):
     # The meetings it recurs at, in order, say more than its slug (found by the search all the same).
     list_display = ["title", "line_of_effort", "meetings", "entry_count"]
     list_filter = ["line_of_effort"]
@@ -425,9 +427,15 @@ class SuggestionFilter(admin.SimpleListFilter):
     parameter_name = "suggestion"
 
     def lookups(self, request, model_admin):
-        return [("differs", "Contradicts the quotes")]
+        return [("differs", "Contradicts the quotes"), ("moved", "Moved by a merge or split, to review")]
 
     def queryset(self, request, queryset):
+        if self.value() == "moved":
+            # Flagged until a curator marks the merge or split reviewed (its link, `PledgeLink.reviewed`).
+            flagged = PledgeLink.objects.places_to_review()
+            pledges = {pledge for pledge, _ in flagged}
+            rows = queryset.filter(thread__slug__in=pledges).values_list("pk", "thread__slug", "commitment__slug")
+            return queryset.filter(pk__in=[pk for pk, *place in rows if tuple(place) in flagged])
         if self.value() == "differs":
             # Worked out in Python from the two quotes: every entry read once (one query), then a filter on ids.
             rows = queryset.with_previous().values_list(

@@ -32,6 +32,7 @@ from .assessments import (  # noqa: F401
 
 # The choices too, so that callers import the app's model vocabulary from one place.
 from .choices import ChangeKind, FundingStage, ImplementationStatus, ReviewState, Strength, Verdict  # noqa: F401
+from .pledge_links import LinkKind, PledgeLink  # noqa: F401 - links between pledges, made by commitments.merging
 from .rules import PlacedEntry, problems_by_thread
 from .timeline import TimelineStep, suggest_change_kind
 

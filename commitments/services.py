@@ -10,7 +10,7 @@ from django.db.models import F
 from core.batches import batched
 from core.exceptions import ConcurrentChange
 
-from .models import ChangeKind, Commitment, Thread, ThreadEntry
+from .models import ChangeKind, Commitment, PledgeLink, Thread, ThreadEntry
 from .rules import kind_break
 
 
@@ -105,6 +105,10 @@ def place_in_thread(
     commitment already in the thread is AlreadyInThread rather than an update of its entry.
     """
     _lock(thread)
+    merged = PledgeLink.objects.merged_into(thread).first()
+    if merged is not None:
+        # Retired: its address leads to the pledge its commitments went to (`commitments.merging`).
+        raise ValidationError({"thread": f"“{thread}” was merged into “{merged.other}”: place it there."})
     already = already_in_thread(thread=thread, commitment=commitment) if only_new else None
     if already:
         raise AlreadyInThread(already)

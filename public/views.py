@@ -8,12 +8,24 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.db.models import Q
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from commitments import counts
 from commitments import search as record_search
-from commitments.models import Assessment, Commitment, LineOfEffort, MoneyStage, Thread, ThreadEntry, TimelineStep
+from commitments.merging import current_pledge
+from commitments.models import (
+    Assessment,
+    Commitment,
+    LineOfEffort,
+    LinkKind,
+    MoneyStage,
+    PledgeLink,
+    Thread,
+    ThreadEntry,
+    TimelineStep,
+)
+from commitments.pledge_links import SEEN_KINDS
 from commitments.verdicts import BY_LINE, BY_MEETING, BY_MEMBER
 from meetings.models import Figure, FigureMetric, Meeting, Participation, ParticipationRole, Statement
 
@@ -129,6 +141,10 @@ def matrix(request):
 def pledge(request, slug):
     """A recurring pledge's story: its commitments in meeting order, how each changed, worded and assessed."""
     thread = get_object_or_404(Thread.objects.published().select_related("line_of_effort"), slug=slug)
+    # Its links to other pledges, in one query: a pledge merged into another answers with a permanent redirect.
+    links = PledgeLink.objects.seen_from(thread)
+    if any(link["kind"] == LinkKind.MERGED_INTO for link in links):
+        return redirect("public:pledge", current_pledge(thread).slug, permanent=True)
     # Two plain queries: a prefetch of the entries would cost more than either.
     steps = TimelineStep.chain(list(ThreadEntry.objects.published().story_of(thread)))
     # Its approved assessments and their evidence: its verdict today, its course across cycles, and the
@@ -139,6 +155,8 @@ def pledge(request, slug):
     meetings = thread.meetings_in_order([step.entry for step in steps])
     context = {
         "thread": thread,
+        "links": links,
+        "link_kinds": SEEN_KINDS,
         "steps": steps,
         # A quote's `cite` is an absolute address: the host is read once, not once per quote.
         "timeline": timeline_steps(
@@ -458,7 +476,9 @@ def search(request):
     if not text:
         return render(request, "public/search.html", context, status=200 if form.is_valid() else 400)
     concepts = record_search.parse(text)
-    pledges = Thread.objects.published().search(text).order_by("line_of_effort__position", "title", "pk")
+    # A pledge merged into another (retired) is found through the one it went to.
+    pledges = Thread.objects.published().search(text).exclude(links__kind=LinkKind.MERGED_INTO)
+    pledges = pledges.order_by("line_of_effort__position", "title", "pk")
     pager = paginate(
         pledges.values("pk", "slug", "title", "line_of_effort__name"),
         SEARCH_PLEDGES_PER_PAGE,

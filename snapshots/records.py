@@ -69,6 +69,7 @@ CURATED = (
     "commitments.thread",
     "commitments.commitment",
     "commitments.threadentry",
+    "commitments.pledgelink",
     "commitments.assessmentcycle",
     "commitments.evidence",
     "commitments.assessment",

@@ -170,6 +170,8 @@ class _Seen:
         # What the threads' rules read: each entry and where its commitment stands in meeting order.
         self._db.execute("CREATE TABLE place (label TEXT, slug TEXT, parent TEXT, rank, PRIMARY KEY (label, slug))")
         self._db.execute("CREATE TABLE entry (thread TEXT, commitment TEXT, position, change_kind TEXT)")
+        # The links between pledges (merged into, split from): what `link_problems` reads.
+        self._db.execute("CREATE TABLE link (thread TEXT, kind TEXT, other TEXT)")
         self._pending = []
         self._recent = OrderedDict()
 
@@ -214,6 +216,31 @@ class _Seen:
             self._db.execute(
                 "INSERT INTO entry VALUES (?, ?, ?, ?)", (*map(_plain, values), _plain(fields.get("change_kind")))
             )
+        elif label == "commitments.pledgelink":
+            values = (_first(fields.get("thread")), fields.get("kind"), _first(fields.get("other")))
+            self._db.execute("INSERT INTO link VALUES (?, ?, ?)", tuple(map(_plain, values)))
+
+    def link_problems(self):
+        """A link from a pledge to itself, a pledge merged twice, or a merged (retired) pledge still holding entries."""
+        problems = [
+            f"{describe('commitments.pledgelink', (thread, kind, other))}: links a pledge to itself"
+            for thread, kind, other in self._db.execute("SELECT * FROM link WHERE thread = other ORDER BY thread")
+        ]
+        merged = (
+            "SELECT thread FROM link WHERE kind = 'merged-into' GROUP BY thread HAVING COUNT(*) > 1 ORDER BY thread"
+        )
+        problems += [
+            f"recurring pledge “{thread}”: merged into more than one pledge" for (thread,) in self._db.execute(merged)
+        ]
+        holding = (
+            "SELECT l.thread, l.other, COUNT(*) FROM link l JOIN entry e ON e.thread = l.thread "
+            "WHERE l.kind = 'merged-into' GROUP BY l.thread, l.other ORDER BY l.thread"
+        )
+        problems += [
+            f"recurring pledge “{thread}”: merged into “{other}” but still holds {count} commitment(s)"
+            for thread, other, count in self._db.execute(holding)
+        ]
+        return problems
 
     def thread_problems(self):
         """Every break of the threads' rules (`commitments.rules`) among the entries kept."""
@@ -362,6 +389,7 @@ def _verify_fixture_with(path, manifest, failures, seen, phase, progress):
             _check_quote(name, fields, seen, failures)
     phase("Checking the threads' rules (meeting order, the opening entry)")
     failures.extend(seen.thread_problems())
+    failures.extend(seen.link_problems())
     return counts
 
 

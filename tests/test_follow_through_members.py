@@ -292,8 +292,8 @@ def test_a_pledge_without_money_shows_no_money_chart(client, scored):
 
 @pytest.mark.parametrize("priced", [1, 3])
 def test_the_pledge_page_reads_its_money_in_one_query(client, scored, django_assert_num_queries, priced):
-    """The thread, its entries, its approved assessments, their evidence, and its money stages: five, however
-    many of its commitments name an amount."""
+    """The thread, its links to other pledges, its entries, its approved assessments, their evidence, and its
+    money stages: six, however many of its commitments name an amount."""
     thread = ThreadFactory(slug="many-priced")
     evidence = Assessment.objects.first().evidence_links.first().evidence
     for index in range(priced):
@@ -307,7 +307,7 @@ def test_the_pledge_page_reads_its_money_in_one_query(client, scored, django_ass
             thread=thread, commitment=commitment, position=index + 1, change_kind="new" if not index else "repeated"
         )
         assessed(commitment, datetime.date(2019, 6, 24), evidence, money=[("pledged", 1000 * (index + 1))])
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         page = client.get(reverse("public:pledge", args=["many-priced"])).content.decode()
     assert page.count('class="money-bar money-pledged"') == priced
     assert f"pledged {1000 * priced:,} EUR" in page

@@ -234,7 +234,8 @@ def test_the_follow_through_page_counts_verdicts_by_line_and_meeting_with_links_
 
 @pytest.mark.parametrize("size", [1, 4])
 def test_the_pages_run_a_fixed_number_of_queries_with_assessments(client, db, django_assert_num_queries, size):
-    """Pledge 5, matrix 5, follow-through 5: the same with one assessed commitment or many, each with evidence."""
+    """Pledge 6 (with its links, since issue 23), matrix 5, follow-through 5: the same with one assessed
+    commitment or many, each with evidence."""
     final = StatementFactory(
         meeting=MeetingFactory(start_date=datetime.date(2040, 1, 1), end_date=datetime.date(2040, 1, 1))
     )
@@ -251,7 +252,7 @@ def test_the_pages_run_a_fixed_number_of_queries_with_assessments(client, db, dj
         )
         assess(commitment, final, Verdict.KEPT, datetime.date(2040, 1, 1))
     for name, args, queries in (
-        ("public:pledge", [thread.slug], 5),
+        ("public:pledge", [thread.slug], 6),
         ("public:matrix", [], 5),
         ("public:follow-through", [], 5),
     ):

@@ -349,9 +349,10 @@ def test_placing_an_entry_saves_each_moved_entry_once_and_never_at_a_temporary_p
     c2016, c2019, c2020, c2021 = commitments_at_meetings(2016, 2019, 2020, 2021)
     thread = thread_with(c2019, c2020, c2021, kinds=["repeated", "widened"])
     before = set(ThreadEntry.history.values_list("history_id", flat=True))
-    # One query locks the thread, one reads it; three entries move up one (an update and a history
-    # row each), then the new opener is inserted (and its history row), inside a savepoint.
-    with django_assert_num_queries(12):
+    # One query locks the thread, one asks whether it was merged into another (issue 23), one reads it;
+    # three entries move up one (an update and a history row each), then the new opener is inserted (and
+    # its history row), inside a savepoint.
+    with django_assert_num_queries(13):
         place_in_thread(thread=thread, commitment=c2016, change_kind="new")
     written = ThreadEntry.history.exclude(history_id__in=before)
     assert sorted(written.values_list("commitment__slug", "position", "history_type")) == sorted(

@@ -917,7 +917,8 @@ def populate(size):
 # with cycles, the evidence of those (one more since issue 18: its verdict today and its course across
 # cycles; the newest of each commitment is found among them), their money stages (one more: its money,
 # stage by stage, for all its commitments at once); its one-line course is written from the entries: no
-# query of its own.
+# query of its own. One more since issue 23: its links to other pledges (merged into, split from...), which
+# also tell whether it redirects.
 # Meetings: their count and a page of them (paged, one more than before), their statements with counts.
 # Meeting: the meeting, its statements with counts, conflicting joins, participation, pledges made there.
 # Statement: the statement, its commitments, their places in recurring pledges, figures, participation quotes.
@@ -932,7 +933,7 @@ QUERIES = {
     "public:commitments": 5,
     "public:commitment": 3,
     "public:matrix": 5,
-    "public:pledge": 5,
+    "public:pledge": 6,
     "public:meetings": 3,
     "public:meeting": 5,
     "public:statement": 5,

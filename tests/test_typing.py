@@ -16,6 +16,7 @@ MODULES = (
     "commitments.models",
     "commitments.assessments",
     "commitments.assessment_parts",
+    "commitments.pledge_links",
 )
 
 
