@@ -515,18 +515,23 @@ class ThreadTimelineSerializer(ThreadSerializer):
         fields = [*ThreadSerializer.Meta.fields, "timeline"]
 
     def to_representation(self, thread):
-        # Written directly, as write_timeline_step() writes each step; a test holds it to the declared fields.
-        steps = thread.timeline()
-        return {
-            "slug": thread.slug,
-            "title": thread.title,
-            "description": thread.description,
-            "line_of_effort": thread.line_of_effort.slug,
-            "line_of_effort_name": thread.line_of_effort.name,
-            "meetings": [meeting.slug for meeting in thread.meetings_in_order([step.entry for step in steps])],
-            "commitment_count": len(steps),
-            "timeline": [write_timeline_step(step) for step in steps],
-        }
+        return write_timeline(thread, thread.timeline())
+
+
+def write_timeline(thread, steps):
+    """A pledge and its timeline steps as ThreadTimelineSerializer's declared fields write them, written
+    directly, as write_timeline_step() writes each step; a test holds it to the declared fields. Today's
+    pledge and one as it stood at a moment (`commitments.past`) are written alike."""
+    return {
+        "slug": thread.slug,
+        "title": thread.title,
+        "description": thread.description,
+        "line_of_effort": thread.line_of_effort.slug,
+        "line_of_effort_name": thread.line_of_effort.name,
+        "meetings": [meeting.slug for meeting in thread.meetings_in_order([step.entry for step in steps])],
+        "commitment_count": len(steps),
+        "timeline": [write_timeline_step(step) for step in steps],
+    }
 
 
 class ThreadEntryWriteSerializer(StrictJSONTypes, serializers.Serializer):

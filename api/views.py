@@ -26,11 +26,14 @@ from commitments.models import (
     Thread,
     ThreadEntry,
 )
+from commitments.past import pledge_as_of
 from commitments.publishing import NotComplete, publish_meeting
 from commitments.services import AlreadyInThread, place_in_thread, remove_from_thread
 from core.exceptions import ConcurrentChange
+from core.when import label
 from meetings.models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
 
+from .as_of import AS_OF_PARAMETER, past_headers, requested_moment
 from .concurrency import VersionedMixin, check_unchanged, etag, if_match_versions
 from .csv_lists import CSVListMixin, in_chunks, timeline_rows, wants_csv
 from .errors import Conflict, ErrorSerializer, as_drf_error
@@ -64,6 +67,7 @@ from .serializers import (
     ThreadEntryWriteSerializer,
     ThreadSerializer,
     ThreadTimelineSerializer,
+    write_timeline,
 )
 
 
@@ -206,6 +210,8 @@ class ThreadViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelVi
 
     lookup_field = "slug"
     filterset_class = ThreadFilter
+    # A pledge's timeline as it stood at a moment (`?as_of=`, api.as_of).
+    as_of_actions = ("retrieve",)
     ordering_fields = ["title", "slug"]
     ordering = ["line_of_effort__position", "title"]
 
@@ -232,8 +238,16 @@ class ThreadViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelVi
     def get_serializer_class(self):
         return ThreadTimelineSerializer if self.action == "retrieve" else ThreadSerializer
 
+    @extend_schema(parameters=[AS_OF_PARAMETER])
     def retrieve(self, request, *args, **kwargs):
-        response = super().retrieve(request, *args, **kwargs)
+        moment = requested_moment(request)
+        if moment is None:
+            response = super().retrieve(request, *args, **kwargs)
+        else:
+            past = pledge_as_of(kwargs[self.lookup_field], moment, sees_drafts=sees_drafts(request))
+            if past is None:
+                raise Http404(f"No recurring pledge with this slug as of {label(moment)}.")
+            response = Response(write_timeline(past.thread, past.steps()), headers=past_headers(request, moment))
         if wants_csv(request):
             response.data = timeline_rows(response.data)  # one row per step, flat
         return response

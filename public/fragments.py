@@ -69,7 +69,8 @@ def timeline_steps(steps, latest, origin, named=None):
     its change kind and strength, the exact quote with where it stands in its statement, the curator's
     notes, deadline and money, the latest assessment, and its wording against the one before.
 
-    `steps` are `TimelineStep`s, `latest` is `Assessment.objects.latest_of()` for their commitments and
+    `steps` are `TimelineStep`s, `latest` is `Assessment.objects.latest_of()` for their commitments (None
+    to leave assessments out) and
     `origin` the site's scheme and host, for each quote's `cite` address; `named` the records the curators'
     notes name (`display.named_records`), linked in them.
     """
@@ -99,14 +100,20 @@ def timeline_steps(steps, latest, origin, named=None):
 <code class="digest">{escape(statement.sha256)}</code></p>
 <dl class="facts">
 <div><dt>In short</dt><dd>{escape(commitment.summary)}</dd></div>
-{_notes(step, named or {})}{_deadline_and_money(commitment)}<div><dt>Latest assessment</dt><dd>\
-{_assessment(latest.get(commitment.pk))}</dd></div>
-</dl>
+{_notes(step, named or {})}{_deadline_and_money(commitment)}{_latest(latest, commitment)}</dl>
 {_wording(step) if step.previous else ""}</article>
 </li>
 """
         )
     return Markup("".join(items))  # noqa: S704 - every value is escaped here or in the helpers below
+
+
+def _latest(latest, commitment):
+    """The commitment's latest assessment as an entry of its <dl>; none where `latest` is None (a page as of
+    a date, which leaves assessments to today's page)."""
+    if latest is None:
+        return ""
+    return f"<div><dt>Latest assessment</dt><dd>{_assessment(latest.get(commitment.pk))}</dd></div>\n"
 
 
 def follow_through(commitment, assessment):

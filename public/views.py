@@ -14,9 +14,12 @@ from django.urls import reverse
 from commitments import counts
 from commitments import search as record_search
 from commitments.models import Assessment, Commitment, LineOfEffort, MoneyStage, Thread, ThreadEntry, TimelineStep
+from commitments.past import pledge_as_of
 from commitments.verdicts import BY_LINE, BY_MEETING, BY_MEMBER
+from core.when import reads_as_of
 from meetings.models import Figure, FigureMetric, Meeting, Participation, ParticipationRole, Statement
 
+from . import as_of
 from .charts import counts_chart, money_chart, series_chart, year_chart
 from .display import named_records
 from .follow_through import follow_through_page, pledge_follow_through
@@ -126,8 +129,17 @@ def matrix(request):
     return render(request, "public/matrix.html", context, status=200 if shown else 400)
 
 
+@reads_as_of
 def pledge(request, slug):
-    """A recurring pledge's story: its commitments in meeting order, how each changed, worded and assessed."""
+    """A recurring pledge's story: its commitments in meeting order, how each changed, worded and assessed.
+
+    With `?as_of=`, the story as it stood then (`pledge_as_of_page`).
+    """
+    moment, bad = as_of.requested_moment(request)
+    if bad:
+        return as_of.refused(request, bad)
+    if moment:
+        return pledge_as_of_page(request, slug, moment)
     thread = get_object_or_404(Thread.objects.published().select_related("line_of_effort"), slug=slug)
     # Two plain queries: a prefetch of the entries would cost more than either.
     steps = TimelineStep.chain(list(ThreadEntry.objects.published().story_of(thread)))
@@ -148,6 +160,8 @@ def pledge(request, slug):
             named_records([note for step in steps for note in (step.entry.note, step.entry.commitment.note)]),
         ),
         "meetings": meetings,
+        "past": None,
+        "dated": as_of.dated_link(request),
         # Its course in one line, the page's answer, from the same steps.
         "trajectory": trajectory_line(steps),
         "followed": followed,
@@ -170,6 +184,36 @@ def pledge(request, slug):
                 )
                 for step in steps
                 if step.entry.commitment_id in followed.latest
+            ),
+        ],
+    }
+    return render(request, "public/pledge.html", context)
+
+
+def pledge_as_of_page(request, slug, moment):
+    """A recurring pledge's story as it stood at `moment` (`commitments.past`): its commitments then, in
+    their order and with their change kinds, quotes and wording differences of then, marked as a past
+    state. Its assessments and money are left out (today's page has them), and so are the links the
+    curators' notes make to the records they name: a past page shows nothing of the present. Six queries."""
+    past = pledge_as_of(slug, moment)
+    if past is None:
+        return as_of.absent(request, "recurring pledge", moment)
+    steps = past.steps()
+    thread = past.thread
+    context = {
+        "thread": thread,
+        "steps": steps,
+        "timeline": timeline_steps(steps, None, f"{request.scheme}://{request.get_host()}"),
+        "meetings": past.meetings_in_order(),
+        "past": as_of.past_state(request, moment),
+        "dated": None,
+        "trajectory": trajectory_line(steps),
+        "followed": None,
+        "money": None,
+        "data_links": [
+            DataLink(
+                "This pledge's timeline as it stood then",
+                api_url("thread-detail", thread.slug, as_of=as_of.past_state(request, moment).stamp),
             ),
         ],
     }

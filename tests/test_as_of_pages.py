@@ -1,0 +1,241 @@
+"""A pledge's page and its API answer as of a date (`?as_of=`): the record as it stood then, marked as past.
+
+Nothing of the present leaks in (a commitment placed later is absent, one taken out since present, a
+renamed record under its name of then, a draft of then hidden), a bad moment is a 400 saying why, a
+page or endpoint that does not read `as_of` refuses it, and the queries are as many whatever the
+history's length.
+"""
+
+import datetime
+import re
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+
+from commitments.services import remove_from_thread
+from core.when import BadMoment, parse_when
+from tests.factories import (
+    CommitmentFactory,
+    MeetingFactory,
+    StatementFactory,
+    ThreadEntryFactory,
+    commitments_at_meetings,
+    thread_with,
+)
+
+pytestmark = pytest.mark.django_db
+
+PHRASES = (
+    "We will continue to enhance our information sharing, including with INTERPOL.",
+    "We will continue to enhance our information sharing, including with INTERPOL.",
+)
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle():
+    cache.clear()
+
+
+def page(client, slug, **params):
+    return client.get(reverse("public:pledge", args=[slug]), params)
+
+
+def api(client, slug, **params):
+    return client.get(reverse("api:thread-detail", args=[slug]), params)
+
+
+@pytest.fixture
+def changed_pledge():
+    """A pledge of two commitments, the moment `then`, and after it: the pledge and a meeting renamed, a
+    commitment's summary rewritten, the second commitment taken out, a third placed."""
+    first, second = commitments_at_meetings(2016, 2019)
+    first.summary = "Share information, as first summarised."
+    first.save()
+    thread = thread_with(first, second, kinds=["repeated"], slug="info-sharing", title="Information sharing, then")
+    then = timezone.now()
+    thread.title = "Information sharing, renamed since"
+    thread.save()
+    meeting = first.statement.meeting
+    meeting.city = "Renamed City"
+    meeting.save()
+    first.summary = "Share information, summarised since."
+    first.save()
+    remove_from_thread(entry=thread.entries.get(commitment=second))
+    (third,) = commitments_at_meetings(2021)
+    ThreadEntryFactory(thread=thread, commitment=third, position=2, change_kind="repeated")
+    return {"thread": thread, "then": then, "first": first, "second": second, "third": third}
+
+
+def test_the_pledge_page_as_of_a_moment_shows_the_record_then_marked_as_past(client, changed_pledge):
+    c = changed_pledge
+    response = page(client, "info-sharing", as_of=c["then"].isoformat())
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "A past state: as of" in body
+    assert 'href="/pledges/info-sharing/">Today\'s page</a>' in body
+    assert "Information sharing, then" in body and "renamed since" not in body
+    assert "Share information, as first summarised." in body and "summarised since" not in body
+    assert f'id="c-{c["second"].slug}"' in body  # taken out since: present then
+    assert f'id="c-{c["third"].slug}"' not in body  # placed later: absent
+    assert "Renamed City" not in body
+    # Assessments are today's page's: the past page says so rather than "not yet assessed".
+    assert "Latest assessment" not in body and "Its verdict today" not in body
+    # Its citation is the dated address, said as of then.
+    cite = body[body.index('id="cite-heading"') :]
+    assert "as of " in cite and "as_of=" in cite
+
+
+def test_todays_pledge_page_is_unchanged_and_offers_the_dated_link_to_cite(client, changed_pledge):
+    body = page(client, "info-sharing").content.decode()
+    assert "A past state" not in body
+    assert "Information sharing, renamed since" in body
+    cite = body[body.index('id="cite-heading"') :]
+    dated = re.search(r'<a href="(http://testserver/pledges/info-sharing/\?as_of=[^"]+)"', cite)
+    assert dated, cite
+    # The dated link shows the page as it stands now, marked as a past state once the record changes.
+    shown = client.get(dated.group(1).removeprefix("http://testserver"))
+    assert shown.status_code == 200 and "Information sharing, renamed since" in shown.content.decode()
+
+
+def test_a_pledge_created_later_is_not_found_then_and_one_deleted_since_is_shown(client, changed_pledge):
+    before = changed_pledge["then"] - datetime.timedelta(days=1)
+    response = page(client, "info-sharing", as_of=before.date().isoformat())
+    assert response.status_code == 404
+    assert "Not in the record as of" in response.content.decode()
+    assert api(client, "info-sharing", as_of=before.isoformat()).status_code == 404
+
+    (lone,) = commitments_at_meetings(2017)
+    gone = thread_with(lone, slug="gone-since", title="A pledge deleted since")
+    kept_then = timezone.now()
+    gone.delete()
+    assert page(client, "gone-since").status_code == 404
+    shown = page(client, "gone-since", as_of=kept_then.isoformat())
+    assert shown.status_code == 200 and "A pledge deleted since" in shown.content.decode()
+    assert api(client, "gone-since", as_of=kept_then.isoformat()).json()["commitment_count"] == 1
+
+
+def test_a_draft_of_then_stays_hidden_as_of_then_though_published_since(client):
+    published, drafted = commitments_at_meetings(2016, 2019)
+    meeting = drafted.statement.meeting
+    meeting.draft = True
+    meeting.save()
+    thread_with(published, drafted, kinds=["repeated"], slug="with-a-draft")
+    then = timezone.now()
+    meeting.draft = False
+    meeting.save()
+    body = page(client, "with-a-draft", as_of=then.isoformat()).content.decode()
+    assert f'id="c-{published.slug}"' in body and f'id="c-{drafted.slug}"' not in body
+    assert [step["commitment"] for step in api(client, "with-a-draft", as_of=then.isoformat()).json()["timeline"]] == [
+        published.slug
+    ]
+    # Today it is published: both.
+    assert f'id="c-{drafted.slug}"' in page(client, "with-a-draft").content.decode()
+
+
+def test_a_pledge_all_in_drafts_then_is_not_found_then(client):
+    statement = StatementFactory(meeting=MeetingFactory(draft=True))
+    commitment = CommitmentFactory(statement=statement)
+    thread_with(commitment, slug="all-draft")
+    then = timezone.now()
+    meeting = statement.meeting
+    meeting.draft = False
+    meeting.save()
+    assert page(client, "all-draft", as_of=then.isoformat()).status_code == 404
+    assert page(client, "all-draft").status_code == 200
+
+
+def test_the_api_answers_the_pledge_as_it_stood_then_in_the_same_shape_marked_by_its_headers(client, changed_pledge):
+    c = changed_pledge
+    today = api(client, "info-sharing").json()
+    response = api(client, "info-sharing", as_of=c["then"].isoformat())
+    assert response.status_code == 200
+    past = response.json()
+    assert set(past) == set(today)
+    assert past["title"] == "Information sharing, then"
+    assert [step["commitment"] for step in past["timeline"]] == [c["first"].slug, c["second"].slug]
+    assert past["timeline"][0]["meeting"]["slug"] == c["first"].statement.meeting.slug
+    assert response["Memento-Datetime"]
+    assert response["Link"] == '<http://testserver/api/v1/threads/info-sharing/>; rel="original"'
+    assert response["ETag"].startswith('W/"as-of-')
+    csv = api(client, "info-sharing", as_of=c["then"].isoformat(), format="csv")
+    assert csv.status_code == 200 and c["second"].slug in csv.content.decode()
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["yesterday", "2026-13-01", "9999-12-31T23:59:59-15:00", "0001-01-01T00:00:00+05:00", "x" * 60, "3000-01-01"],
+)
+def test_a_bad_or_future_moment_is_a_400_saying_why_never_a_500(client, changed_pledge, value):
+    response = page(client, "info-sharing", as_of=value)
+    assert response.status_code == 400
+    assert "is not a moment" in response.content.decode() or "in the future" in response.content.decode()
+    answer = api(client, "info-sharing", as_of=value)
+    assert answer.status_code == 400 and "as_of" in answer.json()
+
+
+def test_an_empty_as_of_is_the_parameter_left_out(client, changed_pledge):
+    assert "A past state" not in page(client, "info-sharing", as_of="").content.decode()
+    assert api(client, "info-sharing", as_of="").json()["title"] == "Information sharing, renamed since"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/meetings/",
+        "/commitments/",
+        "/api/v1/threads/",
+        "/api/v1/commitments/",
+        "/api/v1/aggregates/pledge-matrix/",
+    ],
+)
+def test_a_page_or_endpoint_that_does_not_read_as_of_refuses_it(client, url):
+    response = client.get(url, {"as_of": "2024-01-01"})
+    assert response.status_code == 400
+    if url.startswith("/api/"):
+        assert "cannot be read as of a past date" in response.json()["as_of"][0]
+    else:
+        assert "cannot be shown as it stood on a past date" in response.content.decode()
+
+
+def test_parse_when_reads_a_date_as_the_end_of_that_day_in_utc():
+    now = datetime.datetime(2026, 12, 7, 18, 0, tzinfo=datetime.UTC)
+    assert parse_when("2026-03-03", now) == datetime.datetime(2026, 3, 3, 23, 59, 59, 999999, tzinfo=datetime.UTC)
+    assert parse_when("2026-03-03T12:00:00", now) == datetime.datetime(2026, 3, 3, 12, tzinfo=datetime.UTC)
+    assert parse_when("2026-03-03T12:00:00+02:00", now) == datetime.datetime(2026, 3, 3, 10, tzinfo=datetime.UTC)
+    assert parse_when("2026-12-07", now) == now  # today: as it stands now
+    with pytest.raises(BadMoment):
+        parse_when("2026-12-08", now)
+
+
+def _rewrite(records, times):
+    for record, field in records:
+        for n in range(times):
+            setattr(record, field, f"{getattr(record, field).split(' (v')[0]} (v{n})")
+            record.save()
+
+
+@pytest.mark.parametrize("changes", [1, 12])
+def test_the_past_page_and_answer_run_as_many_queries_whatever_the_historys_length(
+    client, django_assert_num_queries, changes
+):
+    commitments = commitments_at_meetings(2016, 2019, 2021)
+    thread = thread_with(*commitments, kinds=["repeated", "repeated"], slug="much-changed")
+    records = [(thread, "title"), (thread.line_of_effort, "name")]
+    for commitment in commitments:
+        records += [(commitment, "summary"), (commitment.statement, "title"), (commitment.statement.meeting, "name")]
+    _rewrite(records, changes)
+    for entry in thread.entries.all():
+        _rewrite([(entry, "note")], changes)
+    then = timezone.now().isoformat()
+    _rewrite(records, changes)
+    # Six reads of the past (pledge, line, entries, commitments, statements, meetings), nothing else.
+    with django_assert_num_queries(6):
+        response = page(client, "much-changed", as_of=then)
+    assert response.status_code == 200
+    assert response.content.decode().count('class="step"') == 3
+    # The API: the same six, and the anonymous client's throttle (in the cache, no query).
+    with django_assert_num_queries(6):
+        assert len(api(client, "much-changed", as_of=then).json()["timeline"]) == 3
