@@ -19,6 +19,7 @@ from commitments.models import (
     AssessmentEvidence,
     Commitment,
     Evidence,
+    ImplementationStatus,
     LineOfEffort,
     MemberScore,
     MoneyStage,
@@ -26,7 +27,7 @@ from commitments.models import (
     Thread,
     ThreadEntry,
 )
-from commitments.past import pledge_as_of
+from commitments.past import commitment_as_of, pledge_as_of
 from commitments.publishing import NotComplete, publish_meeting
 from commitments.services import AlreadyInThread, place_in_thread, remove_from_thread
 from core.exceptions import ConcurrentChange
@@ -310,10 +311,26 @@ class CommitmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mod
     filterset_class = CommitmentFilter
     ordering_fields = ["id", "slug"]
     ordering = ["id"]
+    # A commitment as it stood at a moment (`?as_of=`, api.as_of).
+    as_of_actions = ("retrieve",)
 
     def get_queryset(self):
         # Statement, meeting, line of effort, thread entries and latest status, in a fixed number of queries.
         return Commitment.objects.for_reader(sees_drafts(self.request)).for_list()
+
+    @extend_schema(parameters=[AS_OF_PARAMETER])
+    def retrieve(self, request, *args, **kwargs):
+        moment = requested_moment(request)
+        if moment is None:
+            return super().retrieve(request, *args, **kwargs)
+        past = commitment_as_of(kwargs[self.lookup_field], moment, sees_drafts=sees_drafts(request))
+        if past is None:
+            raise Http404(f"No commitment with this slug as of {label(moment)}.")
+        commitment = past.commitment
+        # What the serializer reads of the present's prefetch and annotation, given as they stood then.
+        commitment._prefetched_objects_cache = {"thread_entries": past.places}
+        commitment.latest_status = past.latest.status if past.latest else ImplementationStatus.NOT_ASSESSED
+        return Response(self.get_serializer(commitment).data, headers=past_headers(request, moment))
 
     def list(self, request, *args, **kwargs):
         if getattr(request.accepted_renderer, "format", None) == "csv":

@@ -5,28 +5,25 @@ page links its data in the REST API (by URL name only: the pages never import th
 """
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
 
 from commitments import counts
 from commitments import search as record_search
 from commitments.models import Assessment, Commitment, LineOfEffort, MoneyStage, Thread, ThreadEntry, TimelineStep
-from commitments.past import pledge_as_of
 from commitments.verdicts import BY_LINE, BY_MEETING, BY_MEMBER
 from core.when import reads_as_of
 from meetings.models import Figure, FigureMetric, Meeting, Participation, ParticipationRole, Statement
 
-from . import as_of
+from . import as_of, past_pages
 from .charts import counts_chart, money_chart, series_chart, year_chart
 from .display import named_records
 from .follow_through import follow_through_page, pledge_follow_through
 from .forms import CommitmentFilterForm, MatrixFilterForm, SearchForm
 from .fragments import follow_through, quoted_commitments, timeline_steps
 from .highlight import Span, highlighted_text, marked_words, quote_in_context
-from .links import page_url, with_query
+from .links import DataLink, api_url, list_link, page_url, with_query
 from .matrix import matrix_page
 from .paging import GroupedList, paginate
 from .trajectory import trajectory_line
@@ -37,35 +34,6 @@ SERIES_LENGTH = 24
 
 # Up to this many meetings the lines-of-effort chart has a column per meeting; beyond, one per year.
 MEETING_COLUMNS = 6
-
-# The CSV links ask for the API's largest page; the next page's address is in the response's Link header.
-CSV_PAGE_SIZE = 500
-
-
-@dataclass
-class DataLink:
-    """A page's data in the API: the JSON document and, for a list, the same rows as CSV."""
-
-    label: str
-    json: str
-    csv: str = ""
-
-
-def api_url(name, *args, **params):
-    """The address of an API endpoint by its URL name, with the query parameters that are set."""
-    url = reverse(f"api:{name}", args=args)
-    query = urlencode({key: value for key, value in params.items() if value not in (None, "")})
-    return f"{url}?{query}" if query else url
-
-
-def list_link(label, name, **filters):
-    """A link to an API list with filters, as JSON and as CSV."""
-    return DataLink(
-        label=label,
-        json=api_url(name, **filters),
-        csv=api_url(name, format="csv", page_size=CSV_PAGE_SIZE, **filters),
-    )
-
 
 # Pledges in a page of search results, the quotes shown of each, and the commitments in no pledge shown
 # (the rest are in the commitments list with the same words).
@@ -133,13 +101,13 @@ def matrix(request):
 def pledge(request, slug):
     """A recurring pledge's story: its commitments in meeting order, how each changed, worded and assessed.
 
-    With `?as_of=`, the story as it stood then (`pledge_as_of_page`).
+    With `?as_of=`, the story as it stood then (`past_pages.pledge`).
     """
     moment, bad = as_of.requested_moment(request)
     if bad:
         return as_of.refused(request, bad)
     if moment:
-        return pledge_as_of_page(request, slug, moment)
+        return past_pages.pledge(request, slug, moment)
     thread = get_object_or_404(Thread.objects.published().select_related("line_of_effort"), slug=slug)
     # Two plain queries: a prefetch of the entries would cost more than either.
     steps = TimelineStep.chain(list(ThreadEntry.objects.published().story_of(thread)))
@@ -184,36 +152,6 @@ def pledge(request, slug):
                 )
                 for step in steps
                 if step.entry.commitment_id in followed.latest
-            ),
-        ],
-    }
-    return render(request, "public/pledge.html", context)
-
-
-def pledge_as_of_page(request, slug, moment):
-    """A recurring pledge's story as it stood at `moment` (`commitments.past`): its commitments then, in
-    their order and with their change kinds, quotes and wording differences of then, marked as a past
-    state. Its assessments and money are left out (today's page has them), and so are the links the
-    curators' notes make to the records they name: a past page shows nothing of the present. Six queries."""
-    past = pledge_as_of(slug, moment)
-    if past is None:
-        return as_of.absent(request, "recurring pledge", moment)
-    steps = past.steps()
-    thread = past.thread
-    context = {
-        "thread": thread,
-        "steps": steps,
-        "timeline": timeline_steps(steps, None, f"{request.scheme}://{request.get_host()}"),
-        "meetings": past.meetings_in_order(),
-        "past": as_of.past_state(request, moment),
-        "dated": None,
-        "trajectory": trajectory_line(steps),
-        "followed": None,
-        "money": None,
-        "data_links": [
-            DataLink(
-                "This pledge's timeline as it stood then",
-                api_url("thread-detail", thread.slug, as_of=as_of.past_state(request, moment).stamp),
             ),
         ],
     }
@@ -450,9 +388,15 @@ def commitments(request):
     return render(request, "public/commitments.html", context)
 
 
+@reads_as_of
 def commitment(request, slug):
     """A commitment: its quote among the sentences around it, where it was made, how it is filed, its places
-    in recurring pledges and what became of it."""
+    in recurring pledges and what became of it. With `?as_of=`, as it stood then (`past_pages.commitment`)."""
+    moment, bad = as_of.requested_moment(request)
+    if bad:
+        return as_of.refused(request, bad)
+    if moment:
+        return past_pages.commitment(request, slug, moment)
     commitments = Commitment.objects.published().select_related("statement__meeting", "line_of_effort")
     commitment = get_object_or_404(commitments, slug=slug)
     statement = commitment.statement
@@ -469,6 +413,8 @@ def commitment(request, slug):
             DataLink("This commitment", api_url("commitment-detail", commitment.slug)),
             list_link("Its assessments", "assessment-list", commitment=commitment.slug),
         ],
+        "past": None,
+        "dated": as_of.dated_link(request),
     }
     return render(request, "public/commitment.html", context)
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from commitments.services import remove_from_thread
 from core.when import BadMoment, parse_when
 from tests.factories import (
+    AssessmentFactory,
     CommitmentFactory,
     MeetingFactory,
     StatementFactory,
@@ -46,6 +47,14 @@ def api(client, slug, **params):
     return client.get(reverse("api:thread-detail", args=[slug]), params)
 
 
+def commitment_page(client, slug, **params):
+    return client.get(reverse("public:commitment", args=[slug]), params)
+
+
+def commitment_api(client, slug, **params):
+    return client.get(reverse("api:commitment-detail", args=[slug]), params)
+
+
 @pytest.fixture
 def changed_pledge():
     """A pledge of two commitments, the moment `then`, and after it: the pledge and a meeting renamed, a
@@ -63,6 +72,7 @@ def changed_pledge():
     first.summary = "Share information, summarised since."
     first.save()
     remove_from_thread(entry=thread.entries.get(commitment=second))
+    AssessmentFactory(commitment=first, status="kept", assessor="Kept as of")
     (third,) = commitments_at_meetings(2021)
     ThreadEntryFactory(thread=thread, commitment=third, position=2, change_kind="repeated")
     return {"thread": thread, "then": then, "first": first, "second": second, "third": third}
@@ -80,8 +90,9 @@ def test_the_pledge_page_as_of_a_moment_shows_the_record_then_marked_as_past(cli
     assert f'id="c-{c["second"].slug}"' in body  # taken out since: present then
     assert f'id="c-{c["third"].slug}"' not in body  # placed later: absent
     assert "Renamed City" not in body
-    # Assessments are today's page's: the past page says so rather than "not yet assessed".
-    assert "Latest assessment" not in body and "Its verdict today" not in body
+    # The latest assessment as it stood then (none yet, approved later); the verdict's course is today's page's.
+    assert "Latest assessment" in body and "Its verdict today" not in body
+    assert "Not yet assessed" in body and "Kept as of" not in body
     # Its citation is the dated address, said as of then.
     cite = body[body.index('id="cite-heading"') :]
     assert "as of " in cite and "as_of=" in cite
@@ -231,11 +242,60 @@ def test_the_past_page_and_answer_run_as_many_queries_whatever_the_historys_leng
         _rewrite([(entry, "note")], changes)
     then = timezone.now().isoformat()
     _rewrite(records, changes)
-    # Six reads of the past (pledge, line, entries, commitments, statements, meetings), nothing else.
-    with django_assert_num_queries(6):
+    # Seven reads of the past (pledge, line, entries, commitments, statements, meetings, assessments).
+    with django_assert_num_queries(7):
         response = page(client, "much-changed", as_of=then)
     assert response.status_code == 200
     assert response.content.decode().count('class="step"') == 3
-    # The API: the same six, and the anonymous client's throttle (in the cache, no query).
-    with django_assert_num_queries(6):
+    # The API: the same seven (the anonymous client's throttle is in the cache: no query).
+    with django_assert_num_queries(7):
         assert len(api(client, "much-changed", as_of=then).json()["timeline"]) == 3
+    slug = commitments[0].slug
+    # A commitment: itself, statement, meeting, line, places, their pledges, assessments.
+    with django_assert_num_queries(7):
+        assert commitment_page(client, slug, as_of=then).status_code == 200
+    with django_assert_num_queries(7):
+        assert commitment_api(client, slug, as_of=then).status_code == 200
+
+
+def test_a_commitment_as_of_a_moment_is_filed_placed_and_assessed_as_it_was_then(client, changed_pledge):
+    c = changed_pledge
+    first, second, then = c["first"], c["second"], c["then"].isoformat()
+    body = commitment_page(client, first.slug, as_of=then).content.decode()
+    assert "A past state: as of" in body
+    assert "Share information, as first summarised." in body and "summarised since" not in body
+    assert "Renamed City" not in body
+    assert "Information sharing, then" in body and "renamed since" not in body
+    assert "/pledges/info-sharing/?as_of=" in body  # its place links the pledge as of the same moment
+    assert "Not yet assessed" in body and "Kept as of" not in body
+    assert "Kept as of" in commitment_page(client, first.slug).content.decode()
+    # Taken out of the pledge since: in it then.
+    assert "Information sharing, then" in commitment_page(client, second.slug, as_of=then).content.decode()
+    assert "In no recurring pledge" in commitment_page(client, second.slug).content.decode()
+
+    today = commitment_api(client, first.slug).json()
+    response = commitment_api(client, first.slug, as_of=then)
+    past = response.json()
+    assert set(past) == set(today)
+    assert past["summary"] == "Share information, as first summarised."
+    assert past["latest_status"] == "not-assessed" and today["latest_status"] == "kept"
+    assert past["threads"] == [{"thread": "info-sharing", "position": 1, "change_kind": "new"}]
+    assert past["meeting"]["slug"] == first.statement.meeting.slug
+    assert response["Link"].endswith(f'/api/v1/commitments/{first.slug}/>; rel="original"')
+    assert commitment_api(client, second.slug, as_of=then).json()["threads"][0]["thread"] == "info-sharing"
+
+
+def test_a_commitment_created_later_or_quoting_a_draft_then_is_not_found_then(client):
+    before = timezone.now()
+    statement = StatementFactory(meeting=MeetingFactory(draft=True))
+    commitment = CommitmentFactory(statement=statement)
+    drafted = timezone.now()
+    statement.meeting.draft = False
+    statement.meeting.save()
+    for moment in (before, drafted):
+        response = commitment_page(client, commitment.slug, as_of=moment.isoformat())
+        assert response.status_code == 404 and "Not in the record as of" in response.content.decode()
+        assert commitment_api(client, commitment.slug, as_of=moment.isoformat()).status_code == 404
+    assert commitment_page(client, commitment.slug).status_code == 200
+    bad = commitment_api(client, commitment.slug, as_of="not a date")
+    assert bad.status_code == 400 and "is not a moment" in bad.json()["as_of"][0]

@@ -1,0 +1,80 @@
+"""The public pages as they stood at a moment (`?as_of=`, `public.as_of`): what `public.views` answers when
+a reader asks for the past. Each reads the record of then through `commitments.past` (itself through
+`core.as_of`) in a fixed number of queries, and renders today's template marked as a past state.
+"""
+
+from django.shortcuts import render
+
+from commitments.past import commitment_as_of, pledge_as_of
+
+from . import as_of
+from .fragments import follow_through, timeline_steps
+from .highlight import quote_in_context
+from .links import DataLink, api_url
+from .trajectory import trajectory_line
+
+
+def pledge(request, slug, moment):
+    """A recurring pledge's story as it stood at `moment` (`commitments.past`): its commitments then, in
+    their order and with their change kinds, quotes, wording differences and latest approved assessments
+    of then, marked as a past state. Its verdict's course and money are left out (today's page has them),
+    and so are the links the curators' notes make to the records they name: a past page shows nothing of
+    the present. Seven queries."""
+    past = pledge_as_of(slug, moment)
+    if past is None:
+        return as_of.absent(request, "recurring pledge", moment)
+    steps = past.steps()
+    thread = past.thread
+    context = {
+        "thread": thread,
+        "steps": steps,
+        "timeline": timeline_steps(steps, past.latest, f"{request.scheme}://{request.get_host()}"),
+        "meetings": past.meetings_in_order(),
+        "past": as_of.past_state(request, moment),
+        "dated": None,
+        "trajectory": trajectory_line(steps),
+        "followed": None,
+        "money": None,
+        "data_links": [
+            DataLink(
+                "This pledge's timeline as it stood then",
+                api_url("thread-detail", thread.slug, as_of=as_of.past_state(request, moment).stamp),
+            ),
+        ],
+    }
+    return render(request, "public/pledge.html", context)
+
+
+def commitment(request, slug, moment):
+    """A commitment as it stood at `moment` (`commitments.past`): filed, placed in pledges and assessed as it
+    was then, marked as a past state; the curator's note without links to the records it names (those
+    would be today's). Seven queries."""
+    past = commitment_as_of(slug, moment)
+    if past is None:
+        return as_of.absent(request, "commitment", moment)
+    commitment, state = past.commitment, as_of.past_state(request, moment)
+    statement = commitment.statement
+    context = {
+        "commitment": commitment,
+        "statement": statement,
+        "meeting": statement.meeting,
+        "passage": quote_in_context(statement.text, commitment.start, commitment.end),
+        "named": {},
+        "quote_matches": commitment.quote_matches(),
+        "places": [
+            {
+                "thread__slug": entry.thread.slug,
+                "thread__title": entry.thread.title,
+                "position": entry.position,
+                "change_kind": entry.change_kind,
+            }
+            for entry in past.places
+        ],
+        "facts": follow_through(commitment, past.latest),
+        "data_links": [
+            DataLink("This commitment as it stood then", api_url("commitment-detail", slug, as_of=state.stamp))
+        ],
+        "past": state,
+        "dated": None,
+    }
+    return render(request, "public/commitment.html", context)
