@@ -33,6 +33,7 @@ from commitments.services import AlreadyInThread, place_in_thread, remove_from_t
 from core.exceptions import ConcurrentChange
 from core.when import label
 from meetings.models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
+from meetings.past import meeting_as_of
 
 from .as_of import AS_OF_PARAMETER, past_headers, requested_moment
 from .concurrency import VersionedMixin, check_unchanged, etag, if_match_versions
@@ -99,9 +100,22 @@ class MeetingViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelV
     ordering_fields = ["start_date", "name", "slug"]
     ordering = ["start_date", "slug"]
 
+    # A meeting as it stood at a moment (`?as_of=`, api.as_of).
+    as_of_actions = ("retrieve",)
+
     def get_queryset(self):
         # Drafts for curators and auditors only, as everywhere below (`meetings.drafts`).
         return Meeting.objects.for_reader(sees_drafts(self.request))
+
+    @extend_schema(parameters=[AS_OF_PARAMETER])
+    def retrieve(self, request, *args, **kwargs):
+        moment = requested_moment(request)
+        if moment is None:
+            return super().retrieve(request, *args, **kwargs)
+        meeting = meeting_as_of(kwargs[self.lookup_field], moment, sees_drafts=sees_drafts(request))
+        if meeting is None:
+            raise Http404(f"No meeting with this slug as of {label(moment)}.")
+        return Response(self.get_serializer(meeting).data, headers=past_headers(request, moment))
 
     @extend_schema(
         request=None,

@@ -54,8 +54,10 @@ def parse_when(text: str, now: datetime.datetime | None = None) -> datetime.date
 
 
 def label(moment: datetime.datetime) -> str:
-    """A moment as a page says it: “7 December 2026, 18:30:05 UTC”."""
+    """A moment as a page says it: “7 December 2026, 18:30:05 UTC”, or for a date “3 March 2025 (end of day, UTC)”."""
     moment = moment.astimezone(datetime.UTC)
+    if moment.time() == datetime.time.max:
+        return f"{moment.day} {moment:%B %Y} (end of day, UTC)"
     return f"{moment.day} {moment:%B %Y, %H:%M:%S} UTC"
 
 

@@ -299,3 +299,25 @@ def test_a_commitment_created_later_or_quoting_a_draft_then_is_not_found_then(cl
     assert commitment_page(client, commitment.slug).status_code == 200
     bad = commitment_api(client, commitment.slug, as_of="not a date")
     assert bad.status_code == 400 and "is not a moment" in bad.json()["as_of"][0]
+
+
+def test_a_meeting_in_the_api_as_of_a_moment_is_as_it_was_then_and_a_draft_then_is_not_found(
+    client, django_assert_num_queries
+):
+    meeting = MeetingFactory(slug="berlin", name="Berlin meeting", draft=True)
+    drafted = timezone.now()
+    meeting.draft = False
+    meeting.save()
+    published = timezone.now()
+    for _ in range(5):
+        meeting.name = f"{meeting.name}, renamed"
+        meeting.save()
+    url = reverse("api:meeting-detail", args=["berlin"])
+    assert client.get(url, {"as_of": drafted.isoformat()}).status_code == 404
+    with django_assert_num_queries(1):
+        response = client.get(url, {"as_of": published.isoformat()})
+    assert response.status_code == 200
+    assert response.json()["name"] == "Berlin meeting" and response.json()["draft"] is False
+    assert set(response.json()) == set(client.get(url).json())
+    assert response["Link"] == '<http://testserver/api/v1/meetings/berlin/>; rel="original"'
+    assert client.get(url, {"as_of": "2026-02-30"}).status_code == 400
