@@ -321,3 +321,53 @@ def test_a_meeting_in_the_api_as_of_a_moment_is_as_it_was_then_and_a_draft_then_
     assert set(response.json()) == set(client.get(url).json())
     assert response["Link"] == '<http://testserver/api/v1/meetings/berlin/>; rel="original"'
     assert client.get(url, {"as_of": "2026-02-30"}).status_code == 400
+
+
+def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
+    """docs/api.md and docs/reading-and-curating.md name exactly the reads that take `as_of`."""
+    from django.urls import get_resolver
+
+    from core.when import supports_as_of
+    from tests.servers import ROOT
+
+    def walk(patterns, namespace=""):
+        for pattern in patterns:
+            inner = getattr(pattern, "url_patterns", None)
+            if inner is not None:
+                yield from walk(inner, getattr(pattern, "namespace", None) or namespace)
+            elif supports_as_of(pattern.callback, "GET"):
+                yield f"{namespace}:{pattern.name}"
+
+    supported = set(walk(get_resolver().url_patterns))
+    assert supported == {
+        "public:pledge",
+        "public:commitment",
+        "api:thread-detail",
+        "api:commitment-detail",
+        "api:meeting-detail",
+    }
+    pages = (ROOT / "docs" / "reading-and-curating.md").read_text(encoding="utf-8")
+    assert "`/pledges/{thread}/?as_of=…`" in pages and "`/commitments/{commitment}/?as_of=…`" in pages
+    api_doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    for read in ("threads", "commitments", "meetings"):
+        assert f"`{read}/{{slug}}/?as_of=…`" in api_doc
+
+
+def test_the_schema_documents_as_of_on_the_reads_that_take_it_and_nowhere_else():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    taking = {
+        (path, method)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if any(parameter["name"] == "as_of" for parameter in operation.get("parameters", []))
+    }
+    assert taking == {
+        ("/api/v1/threads/{slug}/", "get"),
+        ("/api/v1/commitments/{slug}/", "get"),
+        ("/api/v1/meetings/{slug}/", "get"),
+    }
+    (parameter,) = [p for p in schema["paths"]["/api/v1/threads/{slug}/"]["get"]["parameters"] if p["name"] == "as_of"]
+    assert parameter["in"] == "query" and "a date" in parameter["description"]
+    assert "400" in schema["paths"]["/api/v1/threads/{slug}/"]["get"]["responses"]
