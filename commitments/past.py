@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from core.as_of import records_as_of
+from core.as_of import records_as_of, standing
 from meetings.models import Meeting, Statement
 
 from .models import Assessment, Commitment, LineOfEffort, ReviewState, Thread, ThreadEntry
@@ -133,3 +133,139 @@ def commitment_as_of(slug: str, when: datetime.datetime, *, sees_drafts: bool = 
             places.append(entry)
     latest = latest_assessments_as_of([commitment.pk], when).get(commitment.pk)
     return PastCommitment(when=when, commitment=commitment, places=places, latest=latest)
+
+
+@dataclass(frozen=True)
+class PastMeeting:
+    """A meeting's page as it stood at `when`: the meeting, its published statements (each with
+    `commitment_count` and `figure_count` of then), who took part as each source said then (`participants`:
+    [(role, [{"member", "sources", "conflicts"}])]) and the pledge rows made there then, as
+    `ThreadEntry.objects.rows_at_meeting()` gives today's."""
+
+    when: datetime.datetime
+    meeting: Meeting
+    statements: list[Statement]
+    participants: list
+    pledge_rows: list[dict]
+
+
+def meeting_page_as_of(slug: str, when: datetime.datetime) -> PastMeeting | None:
+    """A meeting's page as it stood at `when`, for readers (drafts of then hidden), or None if it was not in
+    the record then, or a draft. Twelve queries, whatever the history's length or the meeting's size."""
+    from meetings.models import Figure, Member, Participation, ParticipationRole
+    from meetings.past import meeting_as_of
+
+    meeting = meeting_as_of(slug, when)
+    if meeting is None:
+        return None
+    statements = sorted(
+        (s for s in records_as_of(Statement, when, leave_out=("text",), meeting_id=meeting.pk) if not s.draft),
+        key=lambda s: (s.position, s.pk),
+    )
+    by_id = _by_id(statements)
+    quoted = list(
+        standing(Commitment, when).filter(statement_id__in=by_id).values_list("id", "statement_id", "slug", "quote")
+    )
+    figures = standing(Figure, when).filter(statement_id__in=by_id).values_list("statement_id", flat=True)
+    figure_counts: dict[int, int] = {}
+    for statement_id in figures:
+        figure_counts[statement_id] = figure_counts.get(statement_id, 0) + 1
+    for statement in statements:
+        statement.meeting = meeting
+        statement.commitment_count = sum(1 for row in quoted if row[1] == statement.pk)
+        statement.figure_count = figure_counts.get(statement.pk, 0)
+    pledge_rows = _pledge_rows_as_of({row[0]: row for row in quoted}, when)
+
+    # Who took part, as each source said then: a record from a draft statement (of then) is hidden.
+    records = [
+        r
+        for r in records_as_of(Participation, when, meeting_id=meeting.pk)
+        if r.statement_id in by_id or not r.statement_id
+    ]
+    members = _by_id(records_as_of(Member, when, id__in={r.member_id for r in records}))
+    conflicts = _joins_elsewhere_as_of(
+        members, meeting, {r.member_id for r in records if r.role == ParticipationRole.NEW_MEMBER}, when
+    )
+    roles: dict[str, dict] = {}
+    for record in sorted(
+        records,
+        key=lambda r: (
+            r.role,
+            members[r.member_id].name if r.member_id in members else "",
+            by_id[r.statement_id].position if r.statement_id else 0,
+        ),
+    ):
+        if record.member_id not in members:
+            continue
+        record.member = members[record.member_id]
+        record.statement = by_id.get(record.statement_id)
+        item = roles.setdefault(record.role, {}).setdefault(
+            record.member_id, {"member": record.member, "sources": [], "conflicts": []}
+        )
+        item["sources"].append(record)
+        if record.role == ParticipationRole.NEW_MEMBER:
+            item["conflicts"] = conflicts.get(record.member_id, [])
+    participants = [(role, list(roles[role].values())) for role in ParticipationRole if role in roles]
+    return PastMeeting(when, meeting, statements, participants, pledge_rows)
+
+
+def _pledge_rows_as_of(commitments: dict, when: datetime.datetime) -> list[dict]:
+    """The pledge rows made at a meeting then, from its commitments of then ({id: (id, statement, slug, quote)}):
+    entries, their pledges and lines of effort, three queries; in `ThreadEntry.objects.at_meeting()`'s order."""
+    entries = records_as_of(ThreadEntry, when, commitment_id__in=list(commitments))
+    threads = _by_id(records_as_of(Thread, when, id__in={e.thread_id for e in entries}))
+    lines = _by_id(records_as_of(LineOfEffort, when, id__in={t.line_of_effort_id for t in threads.values()}))
+    rows = []
+    for entry in entries:
+        thread = threads.get(entry.thread_id)
+        line = lines.get(thread.line_of_effort_id) if thread else None
+        if line is None:
+            continue
+        _, _, slug, quote = commitments[entry.commitment_id]
+        rows.append(
+            {
+                "thread__slug": thread.slug,
+                "thread__title": thread.title,
+                "thread__line_of_effort__name": line.name,
+                "commitment__slug": slug,
+                "commitment__quote": quote,
+                "change_kind": entry.change_kind,
+                "order": (line.position, thread.title, entry.position),
+            }
+        )
+    rows.sort(key=lambda row: row["order"])
+    for row in rows:
+        del row["order"]
+    return rows
+
+
+def _joins_elsewhere_as_of(
+    members: dict, meeting: Meeting, member_ids: set, when: datetime.datetime
+) -> dict[int, list]:
+    """{member id: its joins at other meetings then}, for the members welcomed as new at more than one published
+    meeting then (`ParticipationQuerySet.conflicting_joins()`, on the rows of then). Three queries."""
+    from meetings.models import Participation, ParticipationRole
+
+    joins = records_as_of(Participation, when, member_id__in=member_ids, role=ParticipationRole.NEW_MEMBER)
+    meetings = _by_id(records_as_of(Meeting, when, id__in={j.meeting_id for j in joins}))
+    statements = _by_id(
+        records_as_of(Statement, when, leave_out=("text",), id__in={j.statement_id for j in joins if j.statement_id})
+    )
+    published = []
+    for join in joins:
+        where = meetings.get(join.meeting_id)
+        source = statements.get(join.statement_id) if join.statement_id else None
+        if where is None or where.draft or (join.statement_id and (source is None or source.draft)):
+            continue
+        if join.member_id not in members:
+            continue
+        join.meeting, join.statement, join.member = where, source, members[join.member_id]
+        published.append(join)
+    at: dict[int, set] = {}
+    for join in published:
+        at.setdefault(join.member_id, set()).add(join.meeting_id)
+    elsewhere: dict[int, list] = {}
+    for join in sorted(published, key=lambda j: (j.meeting.start_date, j.statement.position if j.statement else 0)):
+        if len(at[join.member_id]) > 1 and join.meeting_id != meeting.pk:
+            elsewhere.setdefault(join.member_id, []).append(join)
+    return elsewhere

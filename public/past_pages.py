@@ -5,7 +5,7 @@ a reader asks for the past. Each reads the record of then through `commitments.p
 
 from django.shortcuts import render
 
-from commitments.past import commitment_as_of, pledge_as_of
+from commitments.past import commitment_as_of, meeting_page_as_of, pledge_as_of
 
 from . import as_of
 from .fragments import follow_through, timeline_steps
@@ -78,3 +78,27 @@ def commitment(request, slug, moment):
         "dated": None,
     }
     return render(request, "public/commitment.html", context)
+
+
+def meeting(request, slug, moment):
+    """A meeting's page as it stood at `moment` (`commitments.past`): its facts, published statements (with
+    their counts), who took part as each source said and the pledges made there, all as of then, marked as a
+    past state; notes without links to the records they name. Twelve queries."""
+    past = meeting_page_as_of(slug, moment)
+    if past is None:
+        return as_of.absent(request, "meeting", moment)
+    state = as_of.past_state(request, moment)
+    groups = {}
+    for row in past.pledge_rows:
+        groups.setdefault(row["thread__slug"], []).append(row)
+    context = {
+        "meeting": past.meeting,
+        "named": {},
+        "statements": past.statements,
+        "participants": past.participants,
+        "pledges": [(group[0], group) for group in groups.values()],
+        "data_links": [DataLink("This meeting as it stood then", api_url("meeting-detail", slug, as_of=state.stamp))],
+        "past": state,
+        "dated": None,
+    }
+    return render(request, "public/meeting.html", context)

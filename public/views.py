@@ -222,8 +222,15 @@ def by_pledge(rows):
     return [(group[0], group) for group in groups.values()]
 
 
+@reads_as_of
 def meeting(request, slug):
-    """A meeting: when, where, in which format, who took part as each source says, what was pledged."""
+    """A meeting: when, where, in which format, who took part as each source says, what was pledged. With
+    `?as_of=`, as it stood then (`past_pages.meeting`)."""
+    moment, bad = as_of.requested_moment(request)
+    if bad:
+        return as_of.refused(request, bad)
+    if moment:
+        return past_pages.meeting(request, slug, moment)
     meeting = get_object_or_404(Meeting.objects.published(), slug=slug)
     statements = list(Statement.objects.published().filter(meeting=meeting).listed())
     others = {}
@@ -251,6 +258,8 @@ def meeting(request, slug):
             list_link("Who took part, per source", "participation-list", meeting=meeting.slug),
             list_link("Its figures", "figure-list", meeting=meeting.slug),
         ],
+        "past": None,
+        "dated": as_of.dated_link(request),
     }
     return render(request, "public/meeting.html", context)
 

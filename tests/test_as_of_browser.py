@@ -23,7 +23,7 @@ def pledge_renamed_since_3_march_2025():
             model.objects.update(history_date=CITED_ON)
     thread.title = "The pledge as renamed since"
     thread.save()
-    return thread
+    return thread, first
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -47,4 +47,13 @@ def test_a_pledge_page_as_of_a_date_shows_the_past_state_marked(
     assert page.locator("aside.past-state").count() == 0
     assert "as_of=" in page.locator("p.dated-link a").get_attribute("href")
     assert blocking(axe_violations(page, f"pledge with its dated link ({scheme})")) == []
+    # The pledge's commitment and its meeting as of the same date: marked, and as clean.
+    _, commitment = pledge_renamed_since_3_march_2025
+    for name, url in (
+        ("commitment", f"/commitments/{commitment.slug}/?as_of=2025-03-03"),
+        ("meeting", f"/meetings/{commitment.statement.meeting.slug}/?as_of=2025-03-03"),
+    ):
+        assert page.goto(url).status == 200
+        assert "A past state: as of 3 March 2025" in page.locator("aside.past-state").inner_text()
+        assert blocking(axe_violations(page, f"{name} as of a date ({scheme})")) == []
     browser_session.assert_clean()

@@ -342,12 +342,18 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
     assert supported == {
         "public:pledge",
         "public:commitment",
+        "public:meeting",
         "api:thread-detail",
         "api:commitment-detail",
         "api:meeting-detail",
     }
     pages = (ROOT / "docs" / "reading-and-curating.md").read_text(encoding="utf-8")
-    assert "`/pledges/{thread}/?as_of=…`" in pages and "`/commitments/{commitment}/?as_of=…`" in pages
+    for page in (
+        "`/pledges/{thread}/?as_of=…`",
+        "`/commitments/{commitment}/?as_of=…`",
+        "`/meetings/{meeting}/?as_of=…`",
+    ):
+        assert page in pages
     api_doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
     for read in ("threads", "commitments", "meetings"):
         assert f"`{read}/{{slug}}/?as_of=…`" in api_doc
@@ -371,3 +377,79 @@ def test_the_schema_documents_as_of_on_the_reads_that_take_it_and_nowhere_else()
     (parameter,) = [p for p in schema["paths"]["/api/v1/threads/{slug}/"]["get"]["parameters"] if p["name"] == "as_of"]
     assert parameter["in"] == "query" and "a date" in parameter["description"]
     assert "400" in schema["paths"]["/api/v1/threads/{slug}/"]["get"]["responses"]
+
+
+def meeting_page(client, slug, **params):
+    return client.get(reverse("public:meeting", args=[slug]), params)
+
+
+def test_a_meeting_page_as_of_a_moment_shows_its_statements_participants_and_pledges_then(
+    client, django_assert_num_queries
+):
+    from tests.factories import MemberFactory, ParticipationFactory
+
+    meeting = MeetingFactory(slug="rome", name="Rome meeting, then")
+    first = StatementFactory(meeting=meeting, title="The first statement", position=1)
+    joined = MemberFactory(name="Libya")
+    ParticipationFactory(meeting=meeting, member=joined, statement=None, note="Joined then.")
+    ParticipationFactory(meeting=MeetingFactory(slug="paris"), member=joined, statement=None)  # a conflict then
+    early = CommitmentFactory(statement=first)
+    thread_with(early, slug="pledged-then", title="Pledged then")
+    then = timezone.now()
+    meeting.name = "Rome meeting, renamed since"
+    meeting.save()
+    joined.name = "Libya, renamed since"
+    joined.save()
+    StatementFactory(meeting=meeting, title="A statement added since", position=2)
+    ParticipationFactory(meeting=meeting, member=MemberFactory(name="Added since"), statement=None, role="observer")
+    later = CommitmentFactory(statement=first, phrase="More than 7.7 million people")
+    thread_with(later, slug="pledged-since", title="Pledged since")
+
+    # Twelve reads of the past, less the statements of the other meetings' joins (none: they are from outside
+    # sources, and an empty set asks nothing).
+    with django_assert_num_queries(11):
+        response = meeting_page(client, "rome", as_of=then.isoformat())
+    body = response.content.decode()
+    assert response.status_code == 200 and "A past state: as of" in body
+    assert "Rome meeting, then" in body and "renamed since" not in body
+    assert "The first statement" in body and "A statement added since" not in body
+    assert "1 commitment," in body  # the one quoting it then
+    assert "Libya" in body and "Added since" not in body
+    assert "Sources disagree" in body and "/meetings/paris/" in body
+    assert "Pledged then" in body and "Pledged since" not in body
+    assert "/pledges/pledged-then/?as_of=" in body
+    today = meeting_page(client, "rome").content.decode()
+    assert "Rome meeting, renamed since" in today and "Pledged since" in today and "as_of=" in today
+    before = (then - datetime.timedelta(days=1)).date().isoformat()
+    assert meeting_page(client, "rome", as_of=before).status_code == 404
+    assert meeting_page(client, "rome", as_of="soon").status_code == 400
+
+
+@pytest.mark.parametrize("changes", [1, 8])
+def test_a_past_meeting_page_runs_as_many_queries_whatever_the_historys_length(
+    client, django_assert_num_queries, changes
+):
+    from tests.factories import MemberFactory, ParticipationFactory
+
+    commitments = commitments_at_meetings(2016, 2019)
+    thread_with(*commitments, kinds=["repeated"])
+    meeting = commitments[1].statement.meeting
+    member = MemberFactory()
+    ParticipationFactory(meeting=meeting, member=member, statement=None)
+    ParticipationFactory(meeting=commitments[0].statement.meeting, member=member, statement=None)
+    records = [(meeting, "name"), (member, "name"), (commitments[1], "summary"), (commitments[1].statement, "title")]
+    _rewrite(records, changes)
+    then = timezone.now().isoformat()
+    _rewrite(records, changes)
+    with django_assert_num_queries(11):  # as above: no join quotes a statement
+        assert meeting_page(client, meeting.slug, as_of=then).status_code == 200
+
+
+def test_a_statement_that_was_a_draft_then_is_hidden_on_its_meetings_past_page(client):
+    meeting = MeetingFactory(slug="copenhagen")
+    statement = StatementFactory(meeting=meeting, title="Drafted then", draft=True)
+    then = timezone.now()
+    statement.draft = False
+    statement.save()
+    assert "Drafted then" not in meeting_page(client, "copenhagen", as_of=then.isoformat()).content.decode()
+    assert "Drafted then" in meeting_page(client, "copenhagen").content.decode()
