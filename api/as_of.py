@@ -7,11 +7,13 @@ stood then, in the same shape as today's, marked as a past state by its headers 
 else `as_of` is refused (`core.when.AsOfMiddleware`).
 """
 
+from django.http import Http404
 from django.utils.http import http_date
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 
 from core import when as moments
+from core.as_of import history_begins
 
 AS_OF_PARAMETER = OpenApiParameter(
     moments.PARAMETER,
@@ -44,3 +46,12 @@ def past_headers(request, moment):
         "Link": f'<{original}>; rel="original"',
         "ETag": f'W/"as-of-{moments.stamp(moment)}"',
     }
+
+
+def not_found(what, model, moment):
+    """The 404 for a record not in the record at `moment`, saying so, or that the history begins later."""
+    begins = history_begins(model)
+    if begins is None or moment < begins:
+        since = f"begins on {moments.label(begins)}" if begins else "holds nothing yet"
+        return Http404(f"The change history {since}: no {what} can be shown as of {moments.label(moment)}.")
+    return Http404(f"No {what} with this slug as of {moments.label(moment)}.")

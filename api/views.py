@@ -31,11 +31,10 @@ from commitments.past import commitment_as_of, pledge_as_of
 from commitments.publishing import NotComplete, publish_meeting
 from commitments.services import AlreadyInThread, place_in_thread, remove_from_thread
 from core.exceptions import ConcurrentChange
-from core.when import label
 from meetings.models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
 from meetings.past import meeting_as_of
 
-from .as_of import AS_OF_PARAMETER, past_headers, requested_moment
+from .as_of import AS_OF_PARAMETER, not_found, past_headers, requested_moment
 from .concurrency import VersionedMixin, check_unchanged, etag, if_match_versions
 from .csv_lists import CSVListMixin, in_chunks, timeline_rows, wants_csv
 from .errors import Conflict, ErrorSerializer, as_drf_error
@@ -114,7 +113,7 @@ class MeetingViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelV
             return super().retrieve(request, *args, **kwargs)
         meeting = meeting_as_of(kwargs[self.lookup_field], moment, sees_drafts=sees_drafts(request))
         if meeting is None:
-            raise Http404(f"No meeting with this slug as of {label(moment)}.")
+            raise not_found("meeting", Meeting, moment)
         return Response(self.get_serializer(meeting).data, headers=past_headers(request, moment))
 
     @extend_schema(
@@ -261,7 +260,7 @@ class ThreadViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelVi
         else:
             past = pledge_as_of(kwargs[self.lookup_field], moment, sees_drafts=sees_drafts(request))
             if past is None:
-                raise Http404(f"No recurring pledge with this slug as of {label(moment)}.")
+                raise not_found("recurring pledge", Thread, moment)
             response = Response(write_timeline(past.thread, past.steps()), headers=past_headers(request, moment))
         if wants_csv(request):
             response.data = timeline_rows(response.data)  # one row per step, flat
@@ -339,7 +338,7 @@ class CommitmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mod
             return super().retrieve(request, *args, **kwargs)
         past = commitment_as_of(kwargs[self.lookup_field], moment, sees_drafts=sees_drafts(request))
         if past is None:
-            raise Http404(f"No commitment with this slug as of {label(moment)}.")
+            raise not_found("commitment", Commitment, moment)
         commitment = past.commitment
         # What the serializer reads of the present's prefetch and annotation, given as they stood then.
         commitment._prefetched_objects_cache = {"thread_entries": past.places}

@@ -46,3 +46,11 @@ def records_as_of(model, when, *, leave_out=(), **filters):
     names = [field.attname for field in model._meta.concrete_fields if field.name not in leave_out]
     rows = standing(model, when).filter(**filters).order_by().values_list(*names)
     return [model.from_db(None, names, row) for row in rows]
+
+
+def history_begins(model, using=None):
+    """When the change history of `model` begins (its oldest version's date), or None when it holds none: before
+    it, `standing` finds nothing, which says nothing about whether records existed then. One query, on the
+    index of `history_date`."""
+    manager = history_of(model).objects.using(using) if using else history_of(model).objects
+    return manager.order_by("history_date").values_list("history_date", flat=True).first()

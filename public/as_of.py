@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from core import when as moments
+from core.as_of import history_begins
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,11 @@ def refused(request, reason):
     return render(request, "public/as_of_refused.html", {"reason": reason, "today_url": today_url}, status=400)
 
 
-def absent(request, what, moment):
-    """The 404 page for a record that was not in the record (or not published) at `moment`."""
+def absent(request, what, model, moment):
+    """The 404 page for a record that was not in the record (or not published) at `moment`; when the moment is
+    before the change history of such records begins, it says that instead (the record may have existed)."""
     state = past_state(request, moment)
-    return render(request, "public/as_of_absent.html", {"what": what, "past": state}, status=404)
+    begins = history_begins(model)
+    before = begins is None or moment < begins
+    context = {"what": what, "past": state, "before_history": before, "begins": begins and moments.label(begins)}
+    return render(request, "public/as_of_absent.html", context, status=404)

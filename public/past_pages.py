@@ -5,7 +5,9 @@ a reader asks for the past. Each reads the record of then through `commitments.p
 
 from django.shortcuts import render
 
+from commitments.models import Commitment, Thread
 from commitments.past import commitment_as_of, meeting_page_as_of, pledge_as_of
+from meetings.models import Meeting
 
 from . import as_of
 from .fragments import follow_through, timeline_steps
@@ -22,7 +24,7 @@ def pledge(request, slug, moment):
     the present. Seven queries."""
     past = pledge_as_of(slug, moment)
     if past is None:
-        return as_of.absent(request, "recurring pledge", moment)
+        return as_of.absent(request, "recurring pledge", Thread, moment)
     steps = past.steps()
     thread = past.thread
     context = {
@@ -51,7 +53,7 @@ def commitment(request, slug, moment):
     would be today's). Seven queries."""
     past = commitment_as_of(slug, moment)
     if past is None:
-        return as_of.absent(request, "commitment", moment)
+        return as_of.absent(request, "commitment", Commitment, moment)
     commitment, state = past.commitment, as_of.past_state(request, moment)
     statement = commitment.statement
     context = {
@@ -86,7 +88,7 @@ def meeting(request, slug, moment):
     past state; notes without links to the records they name. Twelve queries."""
     past = meeting_page_as_of(slug, moment)
     if past is None:
-        return as_of.absent(request, "meeting", moment)
+        return as_of.absent(request, "meeting", Meeting, moment)
     state = as_of.past_state(request, moment)
     groups = {}
     for row in past.pledge_rows:

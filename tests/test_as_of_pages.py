@@ -114,10 +114,20 @@ def test_a_pledge_created_later_is_not_found_then_and_one_deleted_since_is_shown
     before = changed_pledge["then"] - datetime.timedelta(days=1)
     response = page(client, "info-sharing", as_of=before.date().isoformat())
     assert response.status_code == 404
+    # Before the change history begins: it says so, rather than that the pledge was added later.
     assert "Not in the record as of" in response.content.decode()
-    assert api(client, "info-sharing", as_of=before.isoformat()).status_code == 404
+    assert "change history begins on" in response.content.decode()
+    answer = api(client, "info-sharing", as_of=before.isoformat())
+    assert answer.status_code == 404 and "change history begins on" in answer.json()["detail"]
 
     (lone,) = commitments_at_meetings(2017)
+    # After the history began, before this pledge was: added later.
+    not_yet = page(client, "gone-since", as_of=timezone.now().isoformat())
+    assert not_yet.status_code == 404 and "it was added later" in not_yet.content.decode()
+    assert (
+        "No recurring pledge with this slug"
+        in api(client, "gone-since", as_of=timezone.now().isoformat()).json()["detail"]
+    )
     gone = thread_with(lone, slug="gone-since", title="A pledge deleted since")
     kept_then = timezone.now()
     gone.delete()
