@@ -32,7 +32,7 @@ from commitments.publishing import NotComplete, publish_meeting
 from commitments.services import AlreadyInThread, place_in_thread, remove_from_thread
 from core.exceptions import ConcurrentChange
 from meetings.models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
-from meetings.past import meeting_as_of
+from meetings.past import meeting_as_of, meetings_as_of
 
 from .as_of import AS_OF_PARAMETER, not_found, past_headers, requested_moment
 from .concurrency import VersionedMixin, check_unchanged, etag, if_match_versions
@@ -45,6 +45,7 @@ from .filters import (
     MeetingFilter,
     MemberFilter,
     ParticipationFilter,
+    PastMeetingFilter,
     StatementFilter,
     ThreadFilter,
 )
@@ -95,16 +96,36 @@ class APIRoot(routers.APIRootView):
 class MeetingViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
     serializer_class = MeetingSerializer
     lookup_field = "slug"
-    filterset_class = MeetingFilter
     ordering_fields = ["start_date", "name", "slug"]
     ordering = ["start_date", "slug"]
 
-    # A meeting as it stood at a moment (`?as_of=`, api.as_of).
-    as_of_actions = ("retrieve",)
+    # A meeting, and the list, as they stood at a moment (`?as_of=`, api.as_of).
+    as_of_actions = ("retrieve", "list")
+
+    def past_list_moment(self):
+        """The moment a list as of a date is read at, or None for today's list (a 400 for a bad `as_of`)."""
+        return requested_moment(self.request) if self.action == "list" else None
+
+    @property
+    def filterset_class(self):
+        # The same filters, on the meetings' rows of then when the list is read as of a date.
+        return PastMeetingFilter if getattr(self, "request", None) and self.past_list_moment() else MeetingFilter
 
     def get_queryset(self):
+        moment = self.past_list_moment()
+        if moment is not None:
+            return meetings_as_of(moment, sees_drafts=sees_drafts(self.request))
         # Drafts for curators and auditors only, as everywhere below (`meetings.drafts`).
         return Meeting.objects.for_reader(sees_drafts(self.request))
+
+    @extend_schema(parameters=[AS_OF_PARAMETER])
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        moment = self.past_list_moment()
+        if moment is not None:
+            for name, value in past_headers(request, moment).items():
+                response[name] = value
+        return response
 
     @extend_schema(parameters=[AS_OF_PARAMETER])
     def retrieve(self, request, *args, **kwargs):

@@ -86,7 +86,7 @@ REFUSED_DOCS = "docs/reading-and-curating.md and docs/api.md"
 
 
 class AsOfMiddleware:
-    """400 for `as_of` on a view that does not read it: JSON under /api/, a short page elsewhere."""
+    """400 for `as_of` on a read of a view that does not read it: JSON under /api/, a short page elsewhere."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -95,7 +95,10 @@ class AsOfMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if PARAMETER not in request.GET or supports_as_of(view_func, request.method):
+        # Reads only (a method the view does not have is its 405), and an empty value is the parameter left out.
+        if request.method not in ("GET", "HEAD") or not request.GET.get(PARAMETER):
+            return None
+        if supports_as_of(view_func, request.method):
             return None
         message = REFUSED + REFUSED_DOCS + "."
         if request.path_info.startswith("/api/"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 
-from core.as_of import records_as_of
+from core.as_of import records_as_of, standing
 
 from .models import Meeting
 
@@ -20,3 +20,11 @@ def meeting_as_of(slug: str, when: datetime.datetime, *, sees_drafts: bool = Fal
     if not found or (found[0].draft and not sees_drafts):
         return None
     return found[0]
+
+
+def meetings_as_of(when: datetime.datetime, *, sees_drafts: bool = False):
+    """The meetings as they stood at `when`, as historical rows (their fields then, no relation): a queryset to
+    filter, order and page as the meetings' list does today; the drafts of then left out for a reader who does
+    not see drafts. One query a page (and one to count them)."""
+    rows = standing(Meeting, when)
+    return rows if sees_drafts else rows.filter(draft=False)

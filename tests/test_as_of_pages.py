@@ -221,6 +221,14 @@ def test_a_page_or_endpoint_that_does_not_read_as_of_refuses_it(client, url):
         assert "cannot be shown as it stood on a past date" in response.content.decode()
 
 
+def test_only_a_read_with_a_value_is_refused_as_of_a_view_that_does_not_read_it(client):
+    # Empty: the parameter left out, as the schema says of every query parameter.
+    assert client.get("/api/v1/threads/", {"as_of": ""}).status_code == 200
+    # A method the endpoint does not have is answered as it always is (401 anonymously, 405 signed in), not
+    # refused for its query.
+    assert client.generic("TRACE", "/api/v1/meetings/?as_of=2024-01-01").status_code in (401, 405)
+
+
 def test_parse_when_reads_a_date_as_the_end_of_that_day_in_utc():
     now = datetime.datetime(2026, 12, 7, 18, 0, tzinfo=datetime.UTC)
     assert parse_when("2026-03-03", now) == datetime.datetime(2026, 3, 3, 23, 59, 59, 999999, tzinfo=datetime.UTC)
@@ -356,6 +364,7 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
         "api:thread-detail",
         "api:commitment-detail",
         "api:meeting-detail",
+        "api:meeting-list",
     }
     pages = (ROOT / "docs" / "reading-and-curating.md").read_text(encoding="utf-8")
     for page in (
@@ -367,6 +376,7 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
     api_doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
     for read in ("threads", "commitments", "meetings"):
         assert f"`{read}/{{slug}}/?as_of=…`" in api_doc
+    assert "`meetings/?as_of=…`" in api_doc
 
 
 def test_the_schema_documents_as_of_on_the_reads_that_take_it_and_nowhere_else():
@@ -383,6 +393,7 @@ def test_the_schema_documents_as_of_on_the_reads_that_take_it_and_nowhere_else()
         ("/api/v1/threads/{slug}/", "get"),
         ("/api/v1/commitments/{slug}/", "get"),
         ("/api/v1/meetings/{slug}/", "get"),
+        ("/api/v1/meetings/", "get"),
     }
     (parameter,) = [p for p in schema["paths"]["/api/v1/threads/{slug}/"]["get"]["parameters"] if p["name"] == "as_of"]
     assert parameter["in"] == "query" and "a date" in parameter["description"]
@@ -463,3 +474,40 @@ def test_a_statement_that_was_a_draft_then_is_hidden_on_its_meetings_past_page(c
     statement.save()
     assert "Drafted then" not in meeting_page(client, "copenhagen", as_of=then.isoformat()).content.decode()
     assert "Drafted then" in meeting_page(client, "copenhagen").content.decode()
+
+
+def test_the_meetings_list_as_of_a_moment_is_the_list_then_filtered_ordered_and_paged_as_today(
+    client, django_assert_num_queries
+):
+    kept = MeetingFactory(slug="kept", name="Kept, as named then", country="France")
+    gone = MeetingFactory(slug="gone", name="Deleted since", country="Iraq")
+    drafted = MeetingFactory(slug="drafted", name="A draft then", draft=True)
+    then = timezone.now()
+    for n in range(6):
+        kept.name, kept.country = f"Kept, renamed since ({n})", "Italy"
+        kept.save()
+    gone.delete()
+    drafted.draft = False
+    drafted.save()
+    MeetingFactory(slug="later", name="Added since")
+    url = reverse("api:meeting-list")
+    # The page and its count: two queries, whatever the history's length.
+    with django_assert_num_queries(2):
+        response = client.get(url, {"as_of": then.isoformat()})
+    assert response.status_code == 200
+    assert [m["name"] for m in response.json()["results"]] == ["Kept, as named then", "Deleted since"]
+    assert response["Link"] == '<http://testserver/api/v1/meetings/>; rel="original"'
+    assert set(response.json()["results"][0]) == set(client.get(url).json()["results"][0])
+    # Its filters read the fields of then.
+    assert [m["slug"] for m in client.get(url, {"as_of": then.isoformat(), "country": "france"}).json()["results"]] == [
+        "kept"
+    ]
+    assert client.get(url, {"as_of": then.isoformat(), "country": "italy"}).json()["count"] == 0
+    ordered = client.get(url, {"as_of": then.isoformat(), "ordering": "-name"}).json()["results"]
+    assert [m["slug"] for m in ordered] == ["kept", "gone"]
+    csv = client.get(url, {"as_of": then.isoformat(), "format": "csv"})
+    text = b"".join(csv.streaming_content).decode()
+    assert csv.status_code == 200 and "Kept, as named then" in text and "Added since" not in text
+    assert client.get(url, {"as_of": "the day before"}).status_code == 400
+    # Today's list is today's.
+    assert "Added since" in [m["name"] for m in client.get(url).json()["results"]]
