@@ -3,6 +3,8 @@ a reader asks for the past. Each reads the record of then through `commitments.p
 `core.as_of`) in a fixed number of queries, and renders today's template marked as a past state.
 """
 
+from urllib.parse import urlencode
+
 from django.shortcuts import render
 
 from commitments.models import Commitment, Thread
@@ -26,13 +28,15 @@ def pledge(request, slug, moment):
     if past is None:
         return as_of.absent(request, "recurring pledge", Thread, moment)
     steps = past.steps()
-    thread = past.thread
+    thread, state = past.thread, as_of.past_state(request, moment)
+    # Its meetings are linked as of the same moment: their pages read it too.
+    dated_query = f"?{urlencode({'as_of': state.stamp})}"
     context = {
         "thread": thread,
         "steps": steps,
-        "timeline": timeline_steps(steps, past.latest, f"{request.scheme}://{request.get_host()}"),
+        "timeline": timeline_steps(steps, past.latest, f"{request.scheme}://{request.get_host()}", query=dated_query),
         "meetings": past.meetings_in_order(),
-        "past": as_of.past_state(request, moment),
+        "past": state,
         "dated": None,
         "trajectory": trajectory_line(steps),
         "followed": None,
@@ -40,7 +44,7 @@ def pledge(request, slug, moment):
         "data_links": [
             DataLink(
                 "This pledge's timeline as it stood then",
-                api_url("thread-detail", thread.slug, as_of=as_of.past_state(request, moment).stamp),
+                api_url("thread-detail", thread.slug, as_of=state.stamp),
             ),
         ],
     }

@@ -89,6 +89,8 @@ def test_the_pledge_page_as_of_a_moment_shows_the_record_then_marked_as_past(cli
     assert "Share information, as first summarised." in body and "summarised since" not in body
     assert f'id="c-{c["second"].slug}"' in body  # taken out since: present then
     assert f'id="c-{c["third"].slug}"' not in body  # placed later: absent
+    # Its meetings are linked as of the same moment.
+    assert f'href="/meetings/{c["first"].statement.meeting.slug}/?as_of=' in body
     assert "Renamed City" not in body
     # The latest assessment as it stood then (none yet, approved later); the verdict's course is today's page's.
     assert "Latest assessment" in body and "Its verdict today" not in body
