@@ -121,6 +121,14 @@ class MeetingFilter(filters.FilterSet):
         fields = []
 
 
+class PastMeetingFilter(MeetingFilter):
+    """The same filters on the meetings as they stood at a moment (their historical rows, `meetings.past`):
+    each filter reads the meeting's own fields of then."""
+
+    class Meta(MeetingFilter.Meta):
+        model = Meeting.history.model
+
+
 class StatementFilter(filters.FilterSet):
     meeting = SlugFilter(Meeting, field_name="meeting")
     kind = filters.ChoiceFilter(choices=StatementKind.choices, lookup_expr="exact")

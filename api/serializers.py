@@ -527,21 +527,28 @@ class ThreadTimelineSerializer(ThreadSerializer):
         fields = [*ThreadSerializer.Meta.fields, "timeline", "links"]
 
     def to_representation(self, thread):
-        # Written directly, as write_timeline_step() writes each step; a test holds it to the declared fields.
-        steps = thread.timeline()
         # Read with the pledge by the viewset's retrieve (`seen_links`), else here.
         links = getattr(thread, "seen_links", None)
-        return {
-            "slug": thread.slug,
-            "title": thread.title,
-            "description": thread.description,
-            "line_of_effort": thread.line_of_effort.slug,
-            "line_of_effort_name": thread.line_of_effort.name,
-            "meetings": [meeting.slug for meeting in thread.meetings_in_order([step.entry for step in steps])],
-            "commitment_count": len(steps),
-            "timeline": [write_timeline_step(step) for step in steps],
-            "links": PledgeLink.objects.seen_from(thread) if links is None else links,
-        }
+        if links is None:
+            links = PledgeLink.objects.seen_from(thread)
+        return write_timeline(thread, thread.timeline(), links)
+
+
+def write_timeline(thread, steps, links):
+    """A pledge, its timeline steps and its links as ThreadTimelineSerializer's declared fields write them,
+    written directly, as write_timeline_step() writes each step; a test holds it to the declared fields.
+    Today's pledge and one as it stood at a moment (`commitments.past`) are written alike."""
+    return {
+        "slug": thread.slug,
+        "title": thread.title,
+        "description": thread.description,
+        "line_of_effort": thread.line_of_effort.slug,
+        "line_of_effort_name": thread.line_of_effort.name,
+        "meetings": [meeting.slug for meeting in thread.meetings_in_order([step.entry for step in steps])],
+        "commitment_count": len(steps),
+        "timeline": [write_timeline_step(step) for step in steps],
+        "links": links,
+    }
 
 
 class ThreadEntryWriteSerializer(StrictJSONTypes, serializers.Serializer):

@@ -19,6 +19,7 @@ from commitments.models import (
     AssessmentEvidence,
     Commitment,
     Evidence,
+    ImplementationStatus,
     LineOfEffort,
     LinkKind,
     MemberScore,
@@ -28,11 +29,14 @@ from commitments.models import (
     Thread,
     ThreadEntry,
 )
+from commitments.past import commitment_as_of, pledge_as_of
 from commitments.publishing import NotComplete, publish_meeting
 from commitments.services import AlreadyInThread, place_in_thread, remove_from_thread
 from core.exceptions import ConcurrentChange
 from meetings.models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
+from meetings.past import meeting_as_of, meetings_as_of
 
+from .as_of import AS_OF_PARAMETER, not_found, past_headers, requested_moment
 from .concurrency import VersionedMixin, check_unchanged, etag, if_match_versions
 from .csv_lists import CSVListMixin, in_chunks, timeline_rows, wants_csv
 from .errors import Conflict, ErrorSerializer, as_drf_error
@@ -43,6 +47,7 @@ from .filters import (
     MeetingFilter,
     MemberFilter,
     ParticipationFilter,
+    PastMeetingFilter,
     StatementFilter,
     ThreadFilter,
 )
@@ -67,6 +72,7 @@ from .serializers import (
     ThreadEntryWriteSerializer,
     ThreadSerializer,
     ThreadTimelineSerializer,
+    write_timeline,
 )
 
 
@@ -93,13 +99,46 @@ class APIRoot(routers.APIRootView):
 class MeetingViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
     serializer_class = MeetingSerializer
     lookup_field = "slug"
-    filterset_class = MeetingFilter
     ordering_fields = ["start_date", "name", "slug"]
     ordering = ["start_date", "slug"]
 
+    # A meeting, and the list, as they stood at a moment (`?as_of=`, api.as_of).
+    as_of_actions = ("retrieve", "list")
+
+    def past_list_moment(self):
+        """The moment a list as of a date is read at, or None for today's list (a 400 for a bad `as_of`)."""
+        return requested_moment(self.request) if self.action == "list" else None
+
+    @property
+    def filterset_class(self):
+        # The same filters, on the meetings' rows of then when the list is read as of a date.
+        return PastMeetingFilter if getattr(self, "request", None) and self.past_list_moment() else MeetingFilter
+
     def get_queryset(self):
+        moment = self.past_list_moment()
+        if moment is not None:
+            return meetings_as_of(moment, sees_drafts=sees_drafts(self.request))
         # Drafts for curators and auditors only, as everywhere below (`meetings.drafts`).
         return Meeting.objects.for_reader(sees_drafts(self.request))
+
+    @extend_schema(parameters=[AS_OF_PARAMETER])
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        moment = self.past_list_moment()
+        if moment is not None:
+            for name, value in past_headers(request, moment).items():
+                response[name] = value
+        return response
+
+    @extend_schema(parameters=[AS_OF_PARAMETER])
+    def retrieve(self, request, *args, **kwargs):
+        moment = requested_moment(request)
+        if moment is None:
+            return super().retrieve(request, *args, **kwargs)
+        meeting = meeting_as_of(kwargs[self.lookup_field], moment, sees_drafts=sees_drafts(request))
+        if meeting is None:
+            raise not_found("meeting", Meeting, moment)
+        return Response(self.get_serializer(meeting).data, headers=past_headers(request, moment))
 
     @extend_schema(
         request=None,
@@ -215,6 +254,8 @@ class ThreadViewSet(MergeSplitMixin, HistoryMixin, VersionedMixin, CSVListMixin,
 
     lookup_field = "slug"
     filterset_class = ThreadFilter
+    # A pledge's timeline as it stood at a moment (`?as_of=`, api.as_of).
+    as_of_actions = ("retrieve",)
     ordering_fields = ["title", "slug"]
     ordering = ["line_of_effort__position", "title"]
 
@@ -243,14 +284,25 @@ class ThreadViewSet(MergeSplitMixin, HistoryMixin, VersionedMixin, CSVListMixin,
     def get_serializer_class(self):
         return ThreadTimelineSerializer if self.action == "retrieve" else ThreadSerializer
 
-    @extend_schema(responses={200: ThreadTimelineSerializer, 301: OpenApiResponse(description=MOVED)})
+    @extend_schema(
+        parameters=[AS_OF_PARAMETER],
+        responses={200: ThreadTimelineSerializer, 301: OpenApiResponse(description=MOVED)},
+    )
     def retrieve(self, request, *args, **kwargs):
-        thread = self.get_object()
-        # One query for its links: the timeline shows them, and a "merged into" one is a redirect.
-        thread.seen_links = PledgeLink.objects.seen_from(thread)
-        if any(link["kind"] == LinkKind.MERGED_INTO for link in thread.seen_links):
-            return redirect_if_retired(request, thread)
-        response = Response(self.get_serializer(thread).data, headers={"ETag": etag(thread)})
+        moment = requested_moment(request)
+        if moment is None:
+            thread = self.get_object()
+            # One query for its links: the timeline shows them, and a "merged into" one is a redirect.
+            thread.seen_links = PledgeLink.objects.seen_from(thread)
+            if any(link["kind"] == LinkKind.MERGED_INTO for link in thread.seen_links):
+                return redirect_if_retired(request, thread)
+            response = Response(self.get_serializer(thread).data, headers={"ETag": etag(thread)})
+        else:
+            past = pledge_as_of(kwargs[self.lookup_field], moment, sees_drafts=sees_drafts(request))
+            if past is None:
+                raise not_found("recurring pledge", Thread, moment)
+            document = write_timeline(past.thread, past.steps(), past.links)
+            response = Response(document, headers=past_headers(request, moment))
         if wants_csv(request):
             response.data = timeline_rows(response.data)  # one row per step, flat
         return response
@@ -313,10 +365,26 @@ class CommitmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mod
     filterset_class = CommitmentFilter
     ordering_fields = ["id", "slug"]
     ordering = ["id"]
+    # A commitment as it stood at a moment (`?as_of=`, api.as_of).
+    as_of_actions = ("retrieve",)
 
     def get_queryset(self):
         # Statement, meeting, line of effort, thread entries and latest status, in a fixed number of queries.
         return Commitment.objects.for_reader(sees_drafts(self.request)).for_list()
+
+    @extend_schema(parameters=[AS_OF_PARAMETER])
+    def retrieve(self, request, *args, **kwargs):
+        moment = requested_moment(request)
+        if moment is None:
+            return super().retrieve(request, *args, **kwargs)
+        past = commitment_as_of(kwargs[self.lookup_field], moment, sees_drafts=sees_drafts(request))
+        if past is None:
+            raise not_found("commitment", Commitment, moment)
+        commitment = past.commitment
+        # What the serializer reads of the present's prefetch and annotation, given as they stood then.
+        commitment._prefetched_objects_cache = {"thread_entries": past.places}
+        commitment.latest_status = past.latest.status if past.latest else ImplementationStatus.NOT_ASSESSED
+        return Response(self.get_serializer(commitment).data, headers=past_headers(request, moment))
 
     def list(self, request, *args, **kwargs):
         if getattr(request.accepted_renderer, "format", None) == "csv":

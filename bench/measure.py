@@ -217,10 +217,14 @@ def group_pages(options):
         raw_timeline,
         raw_verdicts,
     )
+    from bench.past import raw_pledge_as_of, with_versions
+    from core.when import stamp
 
     client = Client()
     thread, meeting, statement = page_subjects()
     commitment = commitment_subject(statement)
+    # Ten more versions of every record on the pledge's page, the moment halfway (bench/past.py).
+    moment = with_versions(thread)
     matrix = "/api/v1/aggregates/pledge-matrix/"
     deep = max(1, int(matrix_pages() * 0.9))
     filters = matrix_filters()
@@ -253,6 +257,12 @@ def group_pages(options):
         ),
         ("verdicts by member (API aggregate)", "/api/v1/aggregates/verdicts/?by=member", raw_member_verdicts),
         ("public: follow-through", "/follow-through/", raw_follow_through),
+        # The pledge's page as it stood at a moment, through eleven versions of each of its records.
+        (
+            "as-of page: a pledge's story as it stood then (11 versions per record)",
+            f"/pledges/{thread.slug}/?{urlencode({'as_of': stamp(moment)})}",
+            lambda: raw_pledge_as_of(thread.slug, moment),
+        ),
     ]
     figures = []
     for name, url, raw in pages:

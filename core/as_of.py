@@ -33,3 +33,24 @@ def standing(model, when, using=None):
         | Q(history_date=OuterRef("history_date"), history_id__gt=OuterRef("history_id"))
     )
     return manager.filter(history_date__lte=when).exclude(history_type="-").filter(~Exists(later))
+
+
+def records_as_of(model, when, *, leave_out=(), **filters):
+    """Instances of `model` built from its rows `standing` at `when` (and `filters`), one query, no other.
+
+    Each is an unsaved-looking instance of the live model (`Model.from_db`) carrying its fields as they
+    were then; a relation is only an id (`<field>_id`): the caller joins the past rows it read itself
+    and assigns them, never a live related manager. Fields in `leave_out` (a statement's text) are not
+    read; reading one later would ask the live table, so a past page never does.
+    """
+    names = [field.attname for field in model._meta.concrete_fields if field.name not in leave_out]
+    rows = standing(model, when).filter(**filters).order_by().values_list(*names)
+    return [model.from_db(None, names, row) for row in rows]
+
+
+def history_begins(model, using=None):
+    """When the change history of `model` begins (its oldest version's date), or None when it holds none: before
+    it, `standing` finds nothing, which says nothing about whether records existed then. One query, on the
+    index of `history_date`."""
+    manager = history_of(model).objects.using(using) if using else history_of(model).objects
+    return manager.order_by("history_date").values_list("history_date", flat=True).first()

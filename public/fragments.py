@@ -64,14 +64,16 @@ def _permalink(anchor):
     return f'<a class="permalink" href="#{anchor}" aria-label="Link to this quote">#</a>'
 
 
-def timeline_steps(steps, latest, origin, named=None):
+def timeline_steps(steps, latest, origin, named=None, query=""):
     """A pledge's commitments as the items of its timeline, in position order: where and when each was made,
     its change kind and strength, the exact quote with where it stands in its statement, the curator's
     notes, deadline and money, the latest assessment, and its wording against the one before.
 
-    `steps` are `TimelineStep`s, `latest` is `Assessment.objects.latest_of()` for their commitments and
+    `steps` are `TimelineStep`s, `latest` is `Assessment.objects.latest_of()` for their commitments (None
+    to leave assessments out) and
     `origin` the site's scheme and host, for each quote's `cite` address; `named` the records the curators'
-    notes name (`display.named_records`), linked in them.
+    notes name (`display.named_records`), linked in them; `query` follows each meeting's address (`?as_of=…` on a
+    page as of a date, whose meetings are linked as of the same moment).
     """
     meeting_url, statement_url = Route("public:meeting"), Route("public:statement")
     items = []
@@ -81,12 +83,13 @@ def timeline_steps(steps, latest, origin, named=None):
         statement = commitment.statement
         meeting = statement.meeting
         slug, here = escape(commitment.slug), escape(statement_url(statement.slug))
+        meeting_href = escape(meeting_url(meeting.slug) + query)
         strength = STRENGTHS.get(commitment.strength, commitment.strength)
         items.append(
             f"""<li>
 <article class="step" id="c-{slug}" aria-labelledby="h-{slug}">
 <header>
-<h2 id="h-{slug}"><span class="position">{entry.position}.</span> <a href="{escape(meeting_url(meeting.slug))}">\
+<h2 id="h-{slug}"><span class="position">{entry.position}.</span> <a href="{meeting_href}">\
 {escape(meeting.short_name())}</a>: <a href="{here}">{escape(statement.title)}</a></h2>
 <p class="step-meta"><span class="kind kind-{escape(entry.change_kind)}">{change_kind(entry.change_kind)}</span> \
 <span>{escape(strength)}</span> <span>{escape(meeting.date_label())}</span></p>
@@ -99,14 +102,20 @@ def timeline_steps(steps, latest, origin, named=None):
 <code class="digest">{escape(statement.sha256)}</code></p>
 <dl class="facts">
 <div><dt>In short</dt><dd>{escape(commitment.summary)}</dd></div>
-{_notes(step, named or {})}{_deadline_and_money(commitment)}<div><dt>Latest assessment</dt><dd>\
-{_assessment(latest.get(commitment.pk))}</dd></div>
-</dl>
+{_notes(step, named or {})}{_deadline_and_money(commitment)}{_latest(latest, commitment)}</dl>
 {_wording(step) if step.previous else ""}</article>
 </li>
 """
         )
     return Markup("".join(items))  # noqa: S704 - every value is escaped here or in the helpers below
+
+
+def _latest(latest, commitment):
+    """The commitment's latest assessment as an entry of its <dl>; none where `latest` is None (a page as of
+    a date, which leaves assessments to today's page)."""
+    if latest is None:
+        return ""
+    return f"<div><dt>Latest assessment</dt><dd>{_assessment(latest.get(commitment.pk))}</dd></div>\n"
 
 
 def follow_through(commitment, assessment):

@@ -3,10 +3,12 @@
 A matrix page links a few thousand cells and a statement a hundred commitments; `reverse()` costs
 tens of microseconds each. A page's address by slug is its route with the slug put in: the route is
 reversed once (per URL configuration and script prefix) with a stand-in slug, and the slug, which
-a slug field keeps to letters, digits, hyphens and underscores, is put in its place.
+a slug field keeps to letters, digits, hyphens and underscores, is put in its place. And a page's
+data in the API (`DataLink`), by URL name only: the pages never import the API's code.
 """
 
 import re
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -52,3 +54,32 @@ def with_query(url, params):
     """The address with the parameters that are set as its query string (in the given order)."""
     query = urlencode([(key, value) for key, value in params.items() if value not in (None, "")])
     return f"{url}?{query}" if query else url
+
+
+# The CSV links ask for the API's largest page; the next page's address is in the response's Link header.
+CSV_PAGE_SIZE = 500
+
+
+@dataclass
+class DataLink:
+    """A page's data in the API: the JSON document and, for a list, the same rows as CSV."""
+
+    label: str
+    json: str
+    csv: str = ""
+
+
+def api_url(name, *args, **params):
+    """The address of an API endpoint by its URL name, with the query parameters that are set."""
+    url = reverse(f"api:{name}", args=args)
+    query = urlencode({key: value for key, value in params.items() if value not in (None, "")})
+    return f"{url}?{query}" if query else url
+
+
+def list_link(label, name, **filters):
+    """A link to an API list with filters, as JSON and as CSV."""
+    return DataLink(
+        label=label,
+        json=api_url(name, **filters),
+        csv=api_url(name, format="csv", page_size=CSV_PAGE_SIZE, **filters),
+    )

@@ -5,11 +5,9 @@ page links its data in the REST API (by URL name only: the pages never import th
 """
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 
 from commitments import counts
 from commitments import search as record_search
@@ -27,15 +25,17 @@ from commitments.models import (
 )
 from commitments.pledge_links import SEEN_KINDS
 from commitments.verdicts import BY_LINE, BY_MEETING, BY_MEMBER
+from core.when import reads_as_of
 from meetings.models import Figure, FigureMetric, Meeting, Participation, ParticipationRole, Statement
 
+from . import as_of, past_pages
 from .charts import counts_chart, money_chart, series_chart, year_chart
 from .display import named_records
 from .follow_through import follow_through_page, pledge_follow_through
 from .forms import CommitmentFilterForm, MatrixFilterForm, SearchForm
 from .fragments import follow_through, quoted_commitments, timeline_steps
 from .highlight import Span, highlighted_text, marked_words, quote_in_context
-from .links import page_url, with_query
+from .links import DataLink, api_url, list_link, page_url, with_query
 from .matrix import matrix_page
 from .paging import GroupedList, paginate
 from .trajectory import trajectory_line
@@ -46,35 +46,6 @@ SERIES_LENGTH = 24
 
 # Up to this many meetings the lines-of-effort chart has a column per meeting; beyond, one per year.
 MEETING_COLUMNS = 6
-
-# The CSV links ask for the API's largest page; the next page's address is in the response's Link header.
-CSV_PAGE_SIZE = 500
-
-
-@dataclass
-class DataLink:
-    """A page's data in the API: the JSON document and, for a list, the same rows as CSV."""
-
-    label: str
-    json: str
-    csv: str = ""
-
-
-def api_url(name, *args, **params):
-    """The address of an API endpoint by its URL name, with the query parameters that are set."""
-    url = reverse(f"api:{name}", args=args)
-    query = urlencode({key: value for key, value in params.items() if value not in (None, "")})
-    return f"{url}?{query}" if query else url
-
-
-def list_link(label, name, **filters):
-    """A link to an API list with filters, as JSON and as CSV."""
-    return DataLink(
-        label=label,
-        json=api_url(name, **filters),
-        csv=api_url(name, format="csv", page_size=CSV_PAGE_SIZE, **filters),
-    )
-
 
 # Pledges in a page of search results, the quotes shown of each, and the commitments in no pledge shown
 # (the rest are in the commitments list with the same words).
@@ -138,8 +109,17 @@ def matrix(request):
     return render(request, "public/matrix.html", context, status=200 if shown else 400)
 
 
+@reads_as_of
 def pledge(request, slug):
-    """A recurring pledge's story: its commitments in meeting order, how each changed, worded and assessed."""
+    """A recurring pledge's story: its commitments in meeting order, how each changed, worded and assessed.
+
+    With `?as_of=`, the story as it stood then (`past_pages.pledge`).
+    """
+    moment, bad = as_of.requested_moment(request)
+    if bad:
+        return as_of.refused(request, bad)
+    if moment:
+        return past_pages.pledge(request, slug, moment)
     thread = get_object_or_404(Thread.objects.published().select_related("line_of_effort"), slug=slug)
     # Its links to other pledges, in one query: a pledge merged into another answers with a permanent redirect.
     links = PledgeLink.objects.seen_from(thread)
@@ -166,6 +146,8 @@ def pledge(request, slug):
             named_records([note for step in steps for note in (step.entry.note, step.entry.commitment.note)]),
         ),
         "meetings": meetings,
+        "past": None,
+        "dated": as_of.dated_link(request),
         # Its course in one line, the page's answer, from the same steps.
         "trajectory": trajectory_line(steps),
         "followed": followed,
@@ -258,8 +240,15 @@ def by_pledge(rows):
     return [(group[0], group) for group in groups.values()]
 
 
+@reads_as_of
 def meeting(request, slug):
-    """A meeting: when, where, in which format, who took part as each source says, what was pledged."""
+    """A meeting: when, where, in which format, who took part as each source says, what was pledged. With
+    `?as_of=`, as it stood then (`past_pages.meeting`)."""
+    moment, bad = as_of.requested_moment(request)
+    if bad:
+        return as_of.refused(request, bad)
+    if moment:
+        return past_pages.meeting(request, slug, moment)
     meeting = get_object_or_404(Meeting.objects.published(), slug=slug)
     statements = list(Statement.objects.published().filter(meeting=meeting).listed())
     others = {}
@@ -287,6 +276,8 @@ def meeting(request, slug):
             list_link("Who took part, per source", "participation-list", meeting=meeting.slug),
             list_link("Its figures", "figure-list", meeting=meeting.slug),
         ],
+        "past": None,
+        "dated": as_of.dated_link(request),
     }
     return render(request, "public/meeting.html", context)
 
@@ -424,9 +415,15 @@ def commitments(request):
     return render(request, "public/commitments.html", context)
 
 
+@reads_as_of
 def commitment(request, slug):
     """A commitment: its quote among the sentences around it, where it was made, how it is filed, its places
-    in recurring pledges and what became of it."""
+    in recurring pledges and what became of it. With `?as_of=`, as it stood then (`past_pages.commitment`)."""
+    moment, bad = as_of.requested_moment(request)
+    if bad:
+        return as_of.refused(request, bad)
+    if moment:
+        return past_pages.commitment(request, slug, moment)
     commitments = Commitment.objects.published().select_related("statement__meeting", "line_of_effort")
     commitment = get_object_or_404(commitments, slug=slug)
     statement = commitment.statement
@@ -443,6 +440,8 @@ def commitment(request, slug):
             DataLink("This commitment", api_url("commitment-detail", commitment.slug)),
             list_link("Its assessments", "assessment-list", commitment=commitment.slug),
         ],
+        "past": None,
+        "dated": as_of.dated_link(request),
     }
     return render(request, "public/commitment.html", context)
 

@@ -396,3 +396,22 @@ def test_the_search_finds_a_merged_pledge_through_the_one_it_went_to(two_pledges
     page = client.get(reverse("public:search"), {"q": "Pledge"}).content.decode()
     assert reverse("public:pledge", args=[b.slug]) in page
     assert reverse("public:pledge", args=[a.slug]) not in page
+
+
+def test_a_pledge_as_of_a_date_shows_its_links_of_then(two_pledges, client):
+    """Before the split, a past answer has no link; after it, the link of then, on the page and in the API."""
+    from django.utils import timezone
+
+    a, b = two_pledges
+    before = timezone.now()
+    second = a.entries.order_by("position").last().commitment
+    split_thread(thread=a, commitments=[second.slug], slug="pledge-a-later", title="Later A", reason="Two.", by=None)
+    after = timezone.now()
+    api = reverse("api:thread-detail", args=[a.slug])
+    assert client.get(api, {"as_of": before.isoformat()}).json()["links"] == []
+    assert client.get(api, {"as_of": after.isoformat()}).json()["links"] == [
+        {"kind": "split-into", "pledge": "pledge-a-later", "title": "Later A", "reason": "Two."}
+    ]
+    page = reverse("public:pledge", args=[a.slug])
+    assert "Split into" not in client.get(page, {"as_of": before.isoformat()}).content.decode()
+    assert "Split into" in client.get(page, {"as_of": after.isoformat()}).content.decode()

@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # `?as_of=` refused (400) on a view that does not read it: never the present shown for a past date.
+    "core.when.AsOfMiddleware",
     # Records who made each change in the history tables.
     "simple_history.middleware.HistoryRequestMiddleware",
     # The database or Redis unreachable: a 503 (JSON under /api/, a plain page elsewhere), not a 500.
