@@ -164,22 +164,32 @@ def _load_fixture(path, using, total, progress):
     and its rows inserted with one statement, where loaddata would look up every reference and
     save every row on its own. The records and the database end the same as with loaddata.
     A chunk also ends when it refers to as many wide rows (statements, with their texts, read
-    whole to check quotes) as a chunk of them holds, so that memory stays flat at any size.
+    whole to check quotes) as a chunk of them holds, so that memory stays flat at any size, and
+    before a record that refers to one of its own model in the chunk (an assessment superseding an
+    earlier one), whose reference is resolved in the database, so only once that one is in.
     """
     counts, done = {}, 0
-    chunk, label, wide = [], None, set()
+    chunk, label, wide, keys = [], None, set(), set()
     for line in read_lines(path):
         model, fields = line.record["model"], line.record["fields"]
         if model != label:
-            wide_references = [name for name, target in reference_fields(model).items() if target in WIDE_ROWS]
+            references = reference_fields(model)
+            wide_references = [name for name, target in references.items() if target in WIDE_ROWS]
+            own_references = [name for name, target in references.items() if target == model]
         refers = {(name, tuple(fields[name])) for name in wide_references if fields.get(name)}
+        own = {tuple(fields[name]) for name in own_references if fields.get(name)}
         if chunk and (
-            model != label or len(chunk) >= chunk_size_of(label) or len(wide | refers) > WIDE_ROWS_CHUNK_SIZE
+            model != label
+            or len(chunk) >= chunk_size_of(label)
+            or len(wide | refers) > WIDE_ROWS_CHUNK_SIZE
+            or not own.isdisjoint(keys)
         ):
             done = _insert_chunk(label, chunk, using, counts, done, total, progress)
-            chunk, wide = [], set()
+            chunk, wide, keys = [], set(), set()
         label = model
         wide |= refers
+        if own_references:
+            keys.add(record_key(model, fields))
         chunk.append((line.number, fields))
     if chunk:
         done = _insert_chunk(label, chunk, using, counts, done, total, progress)

@@ -246,3 +246,15 @@ def test_diff_compares_two_moments_a_moment_and_now_and_a_folder_and_a_moment(tm
     with pytest.raises(CommandError, match="reaches back to") as refused:
         diff_command("2001-01-01", "now")
     assert refused.value.returncode == 2
+
+
+def test_a_snapshot_whose_assessments_supersede_others_in_the_same_chunk_restores(generated, tmp_path):
+    from commitments.models import Assessment
+
+    assert Assessment.objects.filter(supersedes__isnull=False).exists()
+    path = export(tmp_path / "now", "--unsigned")
+    for model in reversed(curated_models()):
+        model._default_manager.all()._raw_delete(model._default_manager.db)
+    call_command("snapshot", "restore", str(path), "--no-origin-check", verbosity=0)
+    again = export(tmp_path / "again", "--unsigned")
+    assert (again / FIXTURE).read_bytes() == (path / FIXTURE).read_bytes()
