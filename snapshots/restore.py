@@ -164,32 +164,22 @@ def _load_fixture(path, using, total, progress):
     and its rows inserted with one statement, where loaddata would look up every reference and
     save every row on its own. The records and the database end the same as with loaddata.
     A chunk also ends when it refers to as many wide rows (statements, with their texts, read
-    whole to check quotes) as a chunk of them holds, so that memory stays flat at any size, and
-    before a record that refers to one of its own model in the chunk (an assessment superseding an
-    earlier one), whose reference is resolved in the database, so only once that one is in.
+    whole to check quotes) as a chunk of them holds, so that memory stays flat at any size.
     """
     counts, done = {}, 0
-    chunk, label, wide, keys = [], None, set(), set()
+    chunk, label, wide = [], None, set()
     for line in read_lines(path):
         model, fields = line.record["model"], line.record["fields"]
         if model != label:
-            references = reference_fields(model)
-            wide_references = [name for name, target in references.items() if target in WIDE_ROWS]
-            own_references = [name for name, target in references.items() if target == model]
+            wide_references = [name for name, target in reference_fields(model).items() if target in WIDE_ROWS]
         refers = {(name, tuple(fields[name])) for name in wide_references if fields.get(name)}
-        own = {tuple(fields[name]) for name in own_references if fields.get(name)}
         if chunk and (
-            model != label
-            or len(chunk) >= chunk_size_of(label)
-            or len(wide | refers) > WIDE_ROWS_CHUNK_SIZE
-            or not own.isdisjoint(keys)
+            model != label or len(chunk) >= chunk_size_of(label) or len(wide | refers) > WIDE_ROWS_CHUNK_SIZE
         ):
             done = _insert_chunk(label, chunk, using, counts, done, total, progress)
-            chunk, wide, keys = [], set(), set()
+            chunk, wide = [], set()
         label = model
         wide |= refers
-        if own_references:
-            keys.add(record_key(model, fields))
         chunk.append((line.number, fields))
     if chunk:
         done = _insert_chunk(label, chunk, using, counts, done, total, progress)
@@ -223,6 +213,31 @@ def _check_with_children(path, using):
 
 
 def _insert_chunk(label, chunk, using, counts, done, total, progress):
+    """Insert a chunk; records that refer to one of their own model in it (an assessment superseding an
+    earlier one) go in a later wave than it, since references are resolved in the database."""
+    own = [name for name, target in reference_fields(label).items() if target == label]
+    if not own:
+        return _insert_wave(label, chunk, using, counts, done, total, progress)
+    keys = {record_key(label, fields): index for index, (_, fields) in enumerate(chunk)}
+    depths = {}
+
+    def depth(index, seen=()):
+        if index not in depths:
+            fields = chunk[index][1]
+            inside = [keys[tuple(fields[n])] for n in own if fields.get(n) and tuple(fields[n]) in keys]
+            # A cycle cannot load in any order: leave it to the database to refuse.
+            depths[index] = max((depth(i, (*seen, index)) + 1 for i in inside if i not in seen), default=0)
+        return depths[index]
+
+    waves = {}
+    for index, item in enumerate(chunk):
+        waves.setdefault(depth(index), []).append(item)
+    for _, wave in sorted(waves.items()):
+        done = _insert_wave(label, wave, using, counts, done, total, progress)
+    return done
+
+
+def _insert_wave(label, chunk, using, counts, done, total, progress):
     model = apps.get_model(label)
     related = {
         name: _referenced(target, {tuple(fields[name]) for _, fields in chunk if fields.get(name)}, using)
