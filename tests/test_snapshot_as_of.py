@@ -258,3 +258,23 @@ def test_a_snapshot_whose_assessments_supersede_others_in_the_same_chunk_restore
     call_command("snapshot", "restore", str(path), "--no-origin-check", verbosity=0)
     again = export(tmp_path / "again", "--unsigned")
     assert (again / FIXTURE).read_bytes() == (path / FIXTURE).read_bytes()
+
+
+def test_an_as_of_export_asks_as_many_queries_whatever_the_historys_length(tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    line = LineOfEffortFactory(slug="line", name="Version 0")
+
+    def queries(name):
+        moment = timezone.now()
+        after(moment)
+        with CaptureQueriesContext(connection) as captured:
+            export(tmp_path / name, "--unsigned", "--as-of", moment.isoformat())
+        return len(captured)
+
+    short = queries("short")
+    for version in range(1, 12):
+        line.name = f"Version {version}"
+        line.save()
+    assert queries("long") == short
