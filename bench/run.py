@@ -19,7 +19,8 @@ that peak memory figures are each its own:
   their query counts (which must not change with the data);
 - the admin's commitments changelist: its queries, and its time at 100k against 10k;
 - snapshot export against `dumpdata` of the same records, restore into an empty database against
-  `loaddata` of dumpdata's output: time, and peak memory from 10k to 100k;
+  `loaddata` of dumpdata's output: time, and peak memory from 10k to 100k; the export `--as-of` a
+  moment (read from the change history) against the present's export, and its fixture the same bytes;
 - ingest suggestions for a new 2,000-word statement at 100k stored commitments against 1k;
 - importing every commitment from its CSV export against `loaddata` of the same commitments
   (a plain, pk-based fixture), into the database without them.

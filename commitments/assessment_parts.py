@@ -27,9 +27,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Avg, Case, Count, Exists, OuterRef, Q, Subquery, Value, When
-from simple_history.models import HistoricalRecords
 
-from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet
+from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet, TrackedHistory
 from meetings.choices import ParticipationRole
 from meetings.drafts import published_through
 from meetings.models import Member, Participation
@@ -146,7 +145,7 @@ class MemberScore(NaturalKeyModel):
 
     CURATED_FIELDS = ("assessment", "member", "score", "relied_on", "evidence")
 
-    history = HistoricalRecords(bases=[AttributedHistory])
+    history = TrackedHistory(bases=[AttributedHistory])
     objects = MemberScoreQuerySet.as_manager()
 
     class Meta:
@@ -231,7 +230,7 @@ class MoneyStage(NaturalKeyModel):
 
     CURATED_FIELDS = ("assessment", "stage", "amount", "evidence", "relied_on")
 
-    history = HistoricalRecords(bases=[AttributedHistory])
+    history = TrackedHistory(bases=[AttributedHistory])
     objects = MoneyStageQuerySet.as_manager()
 
     class Meta:

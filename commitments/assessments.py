@@ -11,9 +11,8 @@ from typing import Self
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery
-from simple_history.models import HistoricalRecords
 
-from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet
+from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet, TrackedHistory
 from meetings.drafts import ReaderMixin, published_through
 from meetings.models import Meeting, QuotedSpan, Statement
 
@@ -50,7 +49,7 @@ class AssessmentCycle(NaturalKeyModel):
 
     CURATED_FIELDS = ("slug", "name", "from_meeting", "to_meeting")
 
-    history = HistoricalRecords(bases=[AttributedHistory])
+    history = TrackedHistory(bases=[AttributedHistory])
     objects = AssessmentCycleQuerySet.as_manager()
 
     class Meta:
@@ -120,7 +119,7 @@ class Evidence(QuotedSpan):
     }
     CURATED_FIELDS = tuple(name for group in FIELD_GROUPS.values() for name in group)
 
-    history = HistoricalRecords(bases=[AttributedHistory])
+    history = TrackedHistory(bases=[AttributedHistory])
     objects = EvidenceQuerySet.as_manager()
 
     class Meta(QuotedSpan.Meta):
@@ -295,7 +294,7 @@ class Assessment(NaturalKeyModel):
     children_loaded_later: bool = False
     KEY_FORMAT = "commitment@YYYY-MM-DD"
 
-    history = HistoricalRecords(bases=[AttributedHistory])
+    history = TrackedHistory(bases=[AttributedHistory])
     objects = AssessmentQuerySet.as_manager()
 
     class Meta:
@@ -349,7 +348,7 @@ class AssessmentEvidence(NaturalKeyModel):
 
     CURATED_FIELDS = ("assessment", "evidence", "relied_on")
 
-    history = HistoricalRecords(bases=[AttributedHistory])
+    history = TrackedHistory(bases=[AttributedHistory])
     objects = NaturalKeyQuerySet.as_manager()
 
     class Meta:

@@ -10,9 +10,8 @@ from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
-from simple_history.models import HistoricalRecords
 
-from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet
+from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet, TrackedHistory
 from meetings.drafts import ReaderMixin, published_through
 from meetings.models import Meeting, QuotedSpan, Statement
 
@@ -51,7 +50,7 @@ class LineOfEffort(NaturalKeyModel):
 
     CURATED_FIELDS = ("slug", "name", "position", "description")
 
-    history = HistoricalRecords(bases=[AttributedHistory])
+    history = TrackedHistory(bases=[AttributedHistory])
     objects = LineOfEffortQuerySet.as_manager()
 
     class Meta:
@@ -137,7 +136,7 @@ class Thread(NaturalKeyModel):
 
     CURATED_FIELDS = ("slug", "title", "description", "line_of_effort")
 
-    history = HistoricalRecords(bases=[AttributedHistory])
+    history = TrackedHistory(bases=[AttributedHistory])
     objects = ThreadQuerySet.as_manager()
 
     class Meta:
@@ -324,7 +323,7 @@ class Commitment(QuotedSpan):
     currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217 code, with an amount.")
     note = models.TextField(blank=True)
 
-    history = HistoricalRecords(bases=[AttributedHistory])
+    history = TrackedHistory(bases=[AttributedHistory])
     objects = CommitmentQuerySet.as_manager()
     # (stored statement id, in a pledge), read for many rows at once by an import's bulk path; see clean().
     pledge_facts: tuple[int | None, bool] | None = None
@@ -573,7 +572,7 @@ class ThreadEntry(NaturalKeyModel):
     change_kind = models.CharField(max_length=15, choices=ChangeKind.choices)
     note = models.TextField(blank=True, help_text="What changed, in a curator's words.")
 
-    history = HistoricalRecords(bases=[AttributedHistory])
+    history = TrackedHistory(bases=[AttributedHistory])
     objects = ThreadEntryQuerySet.as_manager()
 
     class Meta:

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Self
 
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
-from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet
+from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet, TrackedHistory
 
 if TYPE_CHECKING:
     from .models import Thread
@@ -102,7 +101,7 @@ class PledgeLink(NaturalKeyModel):
 
     CURATED_FIELDS = ("thread", "kind", "other", "reason", "reviewed")
 
-    history = HistoricalRecords(bases=[AttributedHistory])
+    history = TrackedHistory(bases=[AttributedHistory])
     objects = PledgeLinkQuerySet.as_manager()
 
     class Meta:

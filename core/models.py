@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 
 class NaturalKeyModel(models.Model):
@@ -207,3 +208,20 @@ class AttributedHistory(models.Model):
 
     class Meta:
         abstract = True
+
+
+class TrackedHistory(HistoricalRecords):
+    """The change history every curated model keeps: simple-history's, with the index the past is read by.
+
+    `core.as_of.standing` asks, for each version, whether a later one of the same record exists
+    (at or before a moment): an index on (record id, history_date, history_id) answers that with one
+    range probe, whatever the history's length (an as-of export at 100k commitments with ten
+    versions each: 88 s without it, 45 s with it, against 24 s for the present's export; SQLite).
+    """
+
+    def get_meta_options(self, model):
+        meta = super().get_meta_options(model)
+        key = model._meta.pk.attname
+        index = models.Index(fields=[key, "history_date", "history_id"], name=f"hist_{model._meta.model_name}_asof")
+        meta["indexes"] = (*meta.get("indexes", ()), index)
+        return meta

@@ -13,6 +13,7 @@ import random
 from decimal import Decimal
 
 from django.db import transaction
+from simple_history.utils import bulk_update_with_history
 
 from changes.recording import record_reset
 from commitments.assessment_parts import PLEDGING_ROLES, member_score_problems, money_stage_problems
@@ -86,7 +87,10 @@ def _add_chunk(chunk, rng, counts):
             staged.append(assessment)
     _insert(MemberScore, scores, counts)
     _insert(MoneyStage, stages, counts)
-    Assessment.objects.bulk_update(staged, ["funding_stage"], batch_size=CHUNK)
+    # With a history row each, so that the history says what the assessments say (an as-of export reads it).
+    bulk_update_with_history(
+        staged, Assessment, ["funding_stage"], batch_size=CHUNK, default_change_reason="Synthetic demo data"
+    )
 
 
 def _money(assessment, evidence_id, score):

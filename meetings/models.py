@@ -10,9 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Length
-from simple_history.models import HistoricalRecords
 
-from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet
+from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet, TrackedHistory
 from core.spans import check_span, display_text, locate_span
 from core.texts import (
     NEAR_DUPLICATE_SHARE,
@@ -89,7 +88,7 @@ class Meeting(NaturalKeyModel):
         "auditors only, until it is published.",
     )
 
-    history = HistoricalRecords(bases=[AttributedHistory])
+    history = TrackedHistory(bases=[AttributedHistory])
     objects = MeetingQuerySet.as_manager()
 
     # Set by publishing, not by a curator's form: read-only in the admin and the API (as an
@@ -216,7 +215,7 @@ class Statement(NaturalKeyModel):
         "until its meeting is published.",
     )
 
-    history = HistoricalRecords(bases=[AttributedHistory])
+    history = TrackedHistory(bases=[AttributedHistory])
     objects = StatementQuerySet.as_manager()
 
     PUBLISHING_FIELDS = ("draft",)
@@ -363,7 +362,7 @@ class Member(NaturalKeyModel):
 
     CURATED_FIELDS = ("slug", "name", "kind")
 
-    history = HistoricalRecords(bases=[AttributedHistory])
+    history = TrackedHistory(bases=[AttributedHistory])
     objects = MemberQuerySet.as_manager()
 
     class Meta:
@@ -435,7 +434,7 @@ class Participation(NaturalKeyModel):
 
     CURATED_FIELDS = ("meeting", "member", "role", "statement", "quote", "start", "end", "note")
 
-    history = HistoricalRecords(bases=[AttributedHistory])
+    history = TrackedHistory(bases=[AttributedHistory])
     objects = ParticipationQuerySet.as_manager()
 
     class Meta:
@@ -556,7 +555,7 @@ class Figure(QuotedSpan):
         "note",
     )
 
-    history = HistoricalRecords(bases=[AttributedHistory])
+    history = TrackedHistory(bases=[AttributedHistory])
     objects = FigureQuerySet.as_manager()
 
     class Meta(QuotedSpan.Meta):

@@ -1,8 +1,11 @@
 """Diff: the records added, removed and changed between two snapshots, by natural key."""
 
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from django.db import DEFAULT_DB_ALIAS
 
 from .files import read_lines, read_manifest
 from .records import FIXTURE, SnapshotError, curated_models, describe, label_of, record_key, sort_key
@@ -132,11 +135,14 @@ def diff_snapshots(old_directory, new_directory):
         }
 
     def about(directory, manifest):
-        return {
+        shown = {
             "path": str(directory),
             "exported_at": manifest.get("exported_at"),
             "snapshot_sha256": manifest["snapshot_sha256"],
         }
+        if "as_of" in manifest:
+            shown["as_of"] = manifest["as_of"]
+        return shown
 
     return DiffResult(
         old=about(old_directory, manifests[0]), new=about(new_directory, manifests[1]), changes=changes, meta=meta
@@ -164,12 +170,58 @@ def _shown_pair(old, new, context=30, limit=100):
     return cut(old), cut(new)
 
 
+def _side(side):
+    if side.get("instant"):
+        return f"the record as of {side['as_of']}" if side.get("as_of") else "the record now"
+    shown = f"{side['path']} (exported {side['exported_at']}"
+    return shown + (f", as of {side['as_of']})" if side.get("as_of") else ")")
+
+
+def diff_snapshots_or_instants(old, new, using=DEFAULT_DB_ALIAS):
+    """`diff_snapshots` of two sides, each a snapshot folder or a moment (`snapshot export --as-of` WHEN, or `now`).
+
+    An argument naming an existing path is a folder; otherwise it is read as a moment, whose
+    records are exported (unsigned) into a temporary folder first. Two moments are read in one
+    transaction, so both see the same history.
+    """
+    from .export import _consistent_read, export_snapshot
+
+    sides = [_moment_or_path(old), _moment_or_path(new)]
+    if all(isinstance(side, Path) for side in sides):
+        return diff_snapshots(*sides)
+    with tempfile.TemporaryDirectory(prefix="snapshot-diff-") as scratch, _consistent_read(using):
+        folders = []
+        for index, side in enumerate(sides):
+            if isinstance(side, Path):
+                folders.append(side)
+                continue
+            folder = Path(scratch) / str(index)
+            export_snapshot(folder, unsigned=True, using=using, as_of=None if side == "now" else side)
+            folders.append(folder)
+        result = diff_snapshots(*folders)
+    for side, shown in zip(sides, (result.old, result.new), strict=True):
+        if not isinstance(side, Path):
+            shown.update(path=None, instant=True)
+    return result
+
+
+def _moment_or_path(argument):
+    from .as_of import parse_when
+
+    path = Path(argument)
+    if path.exists():
+        return path
+    if str(argument).strip().lower() == "now":
+        return "now"
+    try:
+        return parse_when(str(argument))
+    except SnapshotError:
+        raise SnapshotError(f"{argument} does not exist, and is not a date or an instant either.") from None
+
+
 def render_diff(result):
     """A diff as lines of text for a reader: one line a record, one indented line a changed field."""
-    lines = [
-        f"old: {result.old['path']} (exported {result.old['exported_at']})",
-        f"new: {result.new['path']} (exported {result.new['exported_at']})",
-    ]
+    lines = [f"old: {_side(result.old)}", f"new: {_side(result.new)}"]
     if "app_version" in result.meta:
         lines.append(f"app version: {result.meta['app_version']['old']} -> {result.meta['app_version']['new']}")
     for kind in ("added", "removed"):

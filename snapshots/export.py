@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from core.texts import sha256_hex
 
+from .as_of import as_of_specs, check_horizon, when_text
 from .files import app_version, applied_migrations, manifest_digest, render_manifest
 from .records import (
     FIXTURE,
@@ -64,10 +65,17 @@ class _HashingWriter:
         self.size += len(data)
 
 
-def _write_snapshot(open_member, *, with_history, using, progress, private_key):
-    """Write the data files through `open_member(name)`, reporting progress; returns the manifest."""
+def _write_snapshot(open_member, *, with_history, using, progress, private_key, as_of=None):
+    """Write the data files through `open_member(name)`, reporting progress; returns the manifest.
+
+    With `as_of` (an aware datetime), the records as they stood then, read from the change history.
+    """
     files, counts, statements = {}, {}, {}
-    parts = [(FIXTURE, [fixture_spec(label_of(model)) for model in curated_models()])]
+    if as_of is None:
+        parts = [(FIXTURE, [fixture_spec(label_of(model)) for model in curated_models()])]
+    else:
+        check_horizon(as_of, using)
+        parts = [(FIXTURE, as_of_specs(as_of))]
     if with_history:
         parts.append((HISTORY, [history_spec(label_of(model)) for model in curated_models()]))
     for name, specs in parts:
@@ -102,6 +110,9 @@ def _write_snapshot(open_member, *, with_history, using, progress, private_key):
         # Inside the digest and the signature, as every entry but those two is.
         "exported_at": timezone.now().astimezone(datetime.UTC).isoformat(timespec="seconds"),
     }
+    if as_of is not None:
+        # The moment the records are as of: inside the digest and the signature too.
+        manifest["as_of"] = when_text(as_of)
     manifest["snapshot_sha256"] = manifest_digest(manifest)
     if private_key is not None:
         manifest["signature"] = sign(manifest["snapshot_sha256"], private_key)
@@ -132,13 +143,20 @@ class ExportResult:
         return self.manifest["counts"]
 
 
-def export_snapshot(directory, *, with_history=False, unsigned=False, using=DEFAULT_DB_ALIAS, progress=None):
+def export_snapshot(
+    directory, *, with_history=False, unsigned=False, using=DEFAULT_DB_ALIAS, progress=None, as_of=None
+):
     """Write a signed snapshot of the database into a new (or empty) folder; returns its manifest and counts.
+
+    With `as_of` (an aware datetime), the curated records as they stood then (see snapshots.as_of);
+    refused (SnapshotError, nothing written) when the change history cannot reach back that far.
 
     The files are written into a temporary folder beside it, renamed into place when complete:
     an export that fails leaves nothing that looks like a snapshot.
     """
     directory = Path(directory)
+    if as_of is not None and with_history:
+        raise SnapshotError("An export --as-of a past moment holds the records then, without the change history.")
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise SnapshotError(f"{directory} already exists and is not empty: write a snapshot to a new folder.")
     private_key = _key_for_export(unsigned)
@@ -152,6 +170,7 @@ def export_snapshot(directory, *, with_history=False, unsigned=False, using=DEFA
                 using=using,
                 progress=progress,
                 private_key=private_key,
+                as_of=as_of,
             )
         (partial / MANIFEST).write_bytes(render_manifest(manifest))
         partial.chmod(0o755)  # mkdtemp makes it private; a kept snapshot is for others to read

@@ -213,6 +213,31 @@ def _check_with_children(path, using):
 
 
 def _insert_chunk(label, chunk, using, counts, done, total, progress):
+    """Insert a chunk; records that refer to one of their own model in it (an assessment superseding an
+    earlier one) go in a later wave than it, since references are resolved in the database."""
+    own = [name for name, target in reference_fields(label).items() if target == label]
+    if not own:
+        return _insert_wave(label, chunk, using, counts, done, total, progress)
+    keys = {record_key(label, fields): index for index, (_, fields) in enumerate(chunk)}
+    depths = {}
+
+    def depth(index, seen=()):
+        if index not in depths:
+            fields = chunk[index][1]
+            inside = [keys[tuple(fields[n])] for n in own if fields.get(n) and tuple(fields[n]) in keys]
+            # A cycle cannot load in any order: leave it to the database to refuse.
+            depths[index] = max((depth(i, (*seen, index)) + 1 for i in inside if i not in seen), default=0)
+        return depths[index]
+
+    waves = {}
+    for index, item in enumerate(chunk):
+        waves.setdefault(depth(index), []).append(item)
+    for _, wave in sorted(waves.items()):
+        done = _insert_wave(label, wave, using, counts, done, total, progress)
+    return done
+
+
+def _insert_wave(label, chunk, using, counts, done, total, progress):
     model = apps.get_model(label)
     related = {
         name: _referenced(target, {tuple(fields[name]) for _, fields in chunk if fields.get(name)}, using)

@@ -4,7 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from snapshots.diff import diff_snapshots, render_diff
+from snapshots.as_of import parse_when
+from snapshots.diff import diff_snapshots_or_instants, render_diff
 from snapshots.export import export_snapshot
 from snapshots.records import FIXTURE, SnapshotError
 from snapshots.restore import restore_snapshot
@@ -26,6 +27,12 @@ class Command(BaseCommand):
         export = actions.add_parser("export", help="Write a signed snapshot into a new or empty folder.")
         export.add_argument("directory", type=Path, help="Folder to create (it must not hold anything).")
         export.add_argument("--with-history", action="store_true", help="Add the change history (history.jsonl).")
+        export.add_argument(
+            "--as-of",
+            metavar="WHEN",
+            help="The record as it stood then, from the change history: a date (the end of that day, UTC) or an "
+            "ISO instant (UTC unless it has an offset). Refused, writing nothing, before the history's horizon.",
+        )
         export.add_argument(
             "--unsigned",
             action="store_true",
@@ -72,8 +79,8 @@ class Command(BaseCommand):
             help="Records added, removed and changed between two snapshots; "
             "exits 0 when the records are the same, 1 when they differ, 2 when either cannot be read.",
         )
-        diff.add_argument("old", type=Path)
-        diff.add_argument("new", type=Path)
+        diff.add_argument("old", help="A snapshot folder, or a moment (a date, an ISO instant, or now).")
+        diff.add_argument("new", help="A snapshot folder, or a moment (a date, an ISO instant, or now).")
         diff.add_argument("--json", dest="as_json", action="store_true", help="Print the differences as JSON.")
 
         restore = actions.add_parser("restore", help="Load a verified snapshot, atomically.")
@@ -122,10 +129,15 @@ class Command(BaseCommand):
             for note in notes:
                 self.stdout.write(f"Note: {note}")
 
-    def handle_export(self, *, directory, with_history, unsigned, **options):
-        result = export_snapshot(directory, with_history=with_history, unsigned=unsigned, progress=self.progress)
+    def handle_export(self, *, directory, with_history, unsigned, as_of, **options):
+        when = None if as_of is None else parse_when(as_of)
+        result = export_snapshot(
+            directory, with_history=with_history, unsigned=unsigned, progress=self.progress, as_of=when
+        )
         if self.verbosity >= 1:
             manifest = result.manifest
+            if "as_of" in manifest:
+                self.stdout.write(f"The record as it stood at {manifest['as_of']}, read from the change history.")
             self.stdout.write(
                 f"Exported {sum(result.counts.values())} records to {directory} "
                 f"(fixture sha256 {manifest['files'][FIXTURE]['sha256']})."
@@ -169,7 +181,7 @@ class Command(BaseCommand):
     def handle_diff(self, *, old, new, as_json, **options):
         """Exits as diff(1) does: 0 when the curated records are the same, 1 when they differ, 2 on trouble."""
         try:
-            result = diff_snapshots(old, new)
+            result = diff_snapshots_or_instants(old, new)
         except SnapshotError as exc:
             raise CommandError(str(exc), returncode=2) from None
         if as_json:
