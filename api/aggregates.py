@@ -122,25 +122,30 @@ class PledgeMatrixView(APIView):
             .in_order()
             .values("pk", "slug", "name", "start_date")
         )
-        entries = ThreadEntry.objects.for_reader(drafts)
-        if "year_from" in filters or "year_to" in filters:
+        entries = ThreadEntry.objects.all()
+        years = "year_from" in filters or "year_to" in filters
+        if years:
             entries = entries.at_meetings([meeting["pk"] for meeting in meetings])
         if "line_of_effort" in filters:
             entries = entries.in_line_of_effort(filters["line_of_effort"].slug)
-        # The pledges the filters chose, in the matrix's order: what the pages go through.
-        pledges = list(entries.thread_ids())
+        # The pledges the filters chose, in the matrix's order: what the pages go through. A page of them
+        # and their count in one query (the first page's when no parameter is given: it tells whether
+        # the whole matrix is small enough to answer unpaged), never a list of every id. Drafts left out
+        # through the statements the years join anyway, else through the drafts' short list (no join).
+        chosen = entries if drafts else entries.published() if years else entries.outside_drafts()
         paging = PageNumberPagination()
-        page = None
-        if filters or len(pledges) > UNPAGED_MOST_PLEDGES:
-            page = paging.paginate_queryset(pledges, request, view=self)
-            entries = entries.filter(thread_id__in=list(page))
+        page, count = paging.counted_page(chosen.thread_ids(), request)
+        entries = entries.for_reader(drafts)
+        paged = bool(filters) or count > UNPAGED_MOST_PLEDGES
+        if paged:
+            entries = entries.filter(thread_id__in=page)
         document = {
             "meetings": [{key: meeting[key] for key in ("slug", "name", "start_date")} for meeting in meetings],
             "threads": matrix_threads(entries.meeting_matrix()),
         }
-        if page is not None:
+        if paged:
             document = {
-                "count": len(pledges),
+                "count": count,
                 "next": paging.get_next_link(),
                 "previous": paging.get_previous_link(),
                 **document,

@@ -111,6 +111,8 @@ class Meeting(NaturalKeyModel):
 
     class Meta:
         ordering = ["start_date", "slug"]
+        # Drafts are few: the readers' filters find them through this (`commitments.models.draft_commitment_ids`).
+        indexes = [models.Index(fields=["draft"], name="meeting_draft")]
         constraints = [
             models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="meeting_end_not_before_start"),
         ]
@@ -240,6 +242,8 @@ class Statement(NaturalKeyModel):
 
     class Meta:
         ordering = ["meeting__start_date", "position"]
+        # Read without the row (its text comes first): `commitments.models.draft_commitment_ids`.
+        indexes = [models.Index(fields=["draft"], name="statement_draft")]
         constraints = [
             models.CheckConstraint(condition=~Q(text=""), name="statement_text_not_empty"),
             models.UniqueConstraint(fields=["meeting", "position"], name="statement_unique_position_in_meeting"),

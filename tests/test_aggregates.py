@@ -2,6 +2,7 @@
 kept for small data; the counts per line of effort kept, not recounted per request."""
 
 import csv
+import datetime
 import io
 
 import pytest
@@ -10,6 +11,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from api import aggregates
+from commitments.models import ThreadEntry
 from meetings.models import Statement
 from tests.factories import (
     CommitmentFactory,
@@ -265,3 +267,45 @@ def test_a_page_of_the_seed_is_written_as_its_declared_fields_write_it(seeded):
     assert document == json.loads(json.dumps(PagedPledgeMatrixSerializer(document).data))
     whole = APIClient().get(URL).json()
     assert document["threads"] == whole["threads"][7:14] and document["meetings"] == whole["meetings"]
+
+
+def pledges_with_drafts():
+    """Two published pledges, a pledge made at a draft meeting only, one at a draft statement (of a published
+    meeting) only, and one made first in public and again at the draft meeting; returns them and the lines."""
+    made, lines = pledges(2)
+    day = datetime.date(2021, 6, 1)
+    at_draft_meeting = StatementFactory(meeting=MeetingFactory(start_date=day, end_date=day, draft=True))
+    draft_statement = StatementFactory(meeting=MeetingFactory(start_date=day, end_date=day), draft=True)
+    hidden = [
+        thread_with(CommitmentFactory(statement=at_draft_meeting), line_of_effort=lines[0]),
+        thread_with(CommitmentFactory(statement=draft_statement), line_of_effort=lines[1]),
+    ]
+    (public,) = commitments_at_meetings(2016)
+    mixed = thread_with(
+        public, CommitmentFactory(statement=at_draft_meeting), kinds=["repeated"], line_of_effort=lines[0]
+    )
+    return made + [mixed], hidden, mixed, lines
+
+
+@pytest.mark.parametrize("params", [{"page": 1}, {"line_of_effort": "first"}, {"year_from": 2016}, {"page_size": 1}])
+def test_drafts_never_reach_the_matrix_its_count_or_its_pages(db, params, curator):
+    shown, hidden, mixed, lines = pledges_with_drafts()
+    params = {**params, "line_of_effort": lines[0].slug} if "line_of_effort" in params else params
+    expected = [t for t in shown if "line_of_effort" not in params or t.line_of_effort == lines[0]]
+    pages = walk(APIClient(), params)
+    assert {page["count"] for page in pages} == {len(expected)}
+    threads = [thread for page in pages for thread in page["threads"]]
+    assert [t["slug"] for t in threads] == in_matrix_order(expected)
+    (mixed_row,) = [t for t in threads if t["slug"] == mixed.slug]
+    assert len(mixed_row["meetings"]) == 1  # its entry at the draft meeting left out
+    curators = APIClient()
+    curators.force_authenticate(curator)
+    seen = {t["slug"] for page in walk(curators, params) for t in page["threads"]}
+    in_line = [t for t in hidden if "line_of_effort" not in params or t.line_of_effort == lines[0]]
+    assert {t.slug for t in in_line} <= seen
+
+
+def test_entries_outside_drafts_are_the_published_ones(db):
+    pledges_with_drafts()
+    assert set(ThreadEntry.objects.outside_drafts()) == set(ThreadEntry.objects.published())
+    assert ThreadEntry.objects.outside_drafts().count() < ThreadEntry.objects.count()
