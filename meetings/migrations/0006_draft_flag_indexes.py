@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('meetings', '0004_drafts'),
+        ('meetings', '0005_history_as_of_index'),
     ]
 
     operations = [
