@@ -157,8 +157,9 @@ def _run(
     total, done = len(table.rows), 0
     results: list[RowResult] = []
     seen: dict[tuple, int] = {}
+    positions = [(name, header.index(name)) for name in used]
     for chunk in chunked(zip(table.numbers, table.rows, strict=True), CHUNK_ROWS):
-        rows = [(number, {name: line[header.index(name)] for name in used}) for number, line in chunk]
+        rows = [(number, {name: line[at] for name, at in positions}) for number, line in chunk]
         stored = spec.load([spec.key_of(cells) for _, cells in rows])
         if isinstance(spec, BulkCommitments):
             spec.prepare(rows, stored)
