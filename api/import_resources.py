@@ -23,7 +23,15 @@ from rest_framework import serializers
 from rest_framework.exceptions import APIException
 
 from commitments.follow_through import record_assessment
-from commitments.models import Assessment, AssessmentEvidence, Evidence, Thread, ThreadEntry
+from commitments.models import (
+    Assessment,
+    AssessmentEvidence,
+    Evidence,
+    MemberScore,
+    MoneyStage,
+    Thread,
+    ThreadEntry,
+)
 from commitments.services import place_in_thread
 from core.exceptions import ConcurrentChange
 from core.spans import span_at
@@ -98,8 +106,8 @@ def _flatten(detail: Any, column: str = ROW) -> Iterator[tuple[str, str]]:
 def form_data(cells: dict[str, str]) -> QueryDict:
     """A row as a form would post it: DRF reads "" as empty and "true" as True, as for the admin's forms."""
     data = QueryDict(mutable=True)
-    for name, value in cells.items():
-        data[name] = value
+    # As `data[name] = value` stores each (a one-item list of the text), without its per-item conversion.
+    dict.update(data, {name: [value] for name, value in cells.items()})
     return data
 
 
@@ -128,6 +136,9 @@ class SerializedResource:
     related: tuple[str, ...] = ()
     deferred: tuple[str, ...] = ()
     signature: frozenset[str] = frozenset()
+    # Columns the export writes from rows curated elsewhere (an assessment's member scores and money): the
+    # import does not write them, so a cell that differs from the stored record's is refused, never ignored.
+    compared: tuple[str, ...] = ()
     writes_per_row = True  # each row is saved as it is applied, in a savepoint of its own
 
     def __init__(self) -> None:
@@ -228,6 +239,7 @@ class Assessments(SerializedResource):
     related = ("commitment__statement__meeting", "cycle", "supersedes__commitment")
     deferred = ("commitment__statement__text",)
     signature = frozenset({"commitment", "assessed_on", "verdict", "assessor"})
+    compared = ("member_scores", "money")
 
     def __init__(self) -> None:
         super().__init__()
@@ -238,7 +250,18 @@ class Assessments(SerializedResource):
             "evidence__statement__text"
         )
         links = links.order_by("evidence__slug")
-        return super().queryset().prefetch_related(Prefetch("evidence_links", queryset=links))
+        # As the export orders them (api.views), so that a stored record's cells are the export's.
+        scores = MemberScore.objects.select_related("member", "evidence").order_by("member__slug")
+        money = MoneyStage.objects.select_related("evidence").in_stage_order()
+        return (
+            super()
+            .queryset()
+            .prefetch_related(
+                Prefetch("evidence_links", queryset=links),
+                Prefetch("member_scores", queryset=scores),
+                Prefetch("money_stages", queryset=money),
+            )
+        )
 
     def cell_of(self, obj: Any, name: str) -> str:
         if name == "supersedes":
@@ -286,6 +309,25 @@ class Assessments(SerializedResource):
         if obj is None:
             return Outcome("create", [(name, "", value) for name, value in cells.items()])
         return Outcome("change", changes)
+
+
+def not_written(spec: SerializedResource, obj: Any, cells: dict[str, str]) -> list[tuple[str, str]]:
+    """Errors for the `compared` cells of a row that differ from the stored record's (or are given for a new one)."""
+    names = [name for name in spec.compared if name in cells]
+    if not names:
+        return []
+    stored = spec.cells_of(obj, names) if obj is not None else {}
+    record = spec.model._meta.verbose_name
+    errors = []
+    for name in names:
+        if same(stored.get(name, ""), cells[name]):
+            continue
+        if obj is None:
+            said = f"add them on the {record}'s admin page once it is imported, and leave the column empty"
+        else:
+            said = f"change them on the {record}'s admin page, and leave the column as exported (“{stored[name]}”)"
+        errors.append((name, f"The import does not write “{name}”: {said}."))
+    return errors
 
 
 def _superseded(key: str) -> Assessment | None:

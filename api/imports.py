@@ -26,7 +26,7 @@ from core.attribution import attributed
 from .csv_lists import chunked
 from .import_bulk import BULK_RESOURCES, BulkCommitments
 from .import_files import FileRefused, Table, read_table
-from .import_resources import ALIASES, RESOURCES, ROW, RowRefused, SerializedResource, detect, same
+from .import_resources import ALIASES, RESOURCES, ROW, RowRefused, SerializedResource, detect, not_written, same
 
 # Rows per chunk: each chunk's stored records are read in one query; progress is told per chunk.
 CHUNK_ROWS = 500
@@ -153,12 +153,13 @@ def _run(
     spec: SerializedResource, table: Table, user: Any, progress: Callable[[int, int], None] | None
 ) -> list[RowResult]:
     header = [ALIASES.get(name, name) for name in table.header]
-    used = [name for name in header if name in spec.key_columns or name in spec.writable]
+    used = [name for name in header if name in spec.key_columns or name in spec.writable or name in spec.compared]
     total, done = len(table.rows), 0
     results: list[RowResult] = []
     seen: dict[tuple, int] = {}
+    positions = [(name, header.index(name)) for name in used]
     for chunk in chunked(zip(table.numbers, table.rows, strict=True), CHUNK_ROWS):
-        rows = [(number, {name: line[header.index(name)] for name in used}) for number, line in chunk]
+        rows = [(number, {name: line[at] for name, at in positions}) for number, line in chunk]
         stored = spec.load([spec.key_of(cells) for _, cells in rows])
         if isinstance(spec, BulkCommitments):
             spec.prepare(rows, stored)
@@ -191,13 +192,17 @@ def _row(
         return RowResult(number, shown, "error", errors=[(ROW, f"The same record as row {seen[key]}.")])
     seen[key] = number
     obj = stored.get(key)
+    refused = not_written(spec, obj, cells)  # with the row's other errors, if any; the import stores nothing
+    cells = {name: value for name, value in cells.items() if name not in spec.compared}
     writable = [name for name in cells if name in spec.writable]
     old = spec.cells_of(obj, writable) if obj is not None else {}
     if obj is not None and all(same(old[name], cells[name]) for name in writable):
-        return RowResult(number, shown, "unchanged")
+        return RowResult(number, shown, "error", errors=refused) if refused else RowResult(number, shown, "unchanged")
     try:
         with transaction.atomic() if spec.writes_per_row else nullcontext():
             outcome = spec.apply(obj, cells, old, user)
     except RowRefused as exc:
-        return RowResult(number, shown, "error", errors=exc.errors)
+        return RowResult(number, shown, "error", errors=refused + exc.errors)
+    if refused:
+        return RowResult(number, shown, "error", errors=refused)
     return RowResult(number, shown, outcome.action, outcome.changes)

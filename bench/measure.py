@@ -595,6 +595,9 @@ def group_import(options):
 
     with transaction.atomic():
         for model in reversed(curated_models()):  # the commitments, after what points at them
+            for field in model._meta.concrete_fields:  # an assessment superseding another protects it
+                if field.is_relation and field.related_model is model and field.null:
+                    model._default_manager.update(**{field.name: None})
             model._default_manager.all().delete()
             if model is Commitment:
                 break

@@ -438,3 +438,30 @@ def test_an_evidence_item_left_out_of_the_cell_is_taken_off_the_assessment(seede
         "paris-2019-roadmap-1272-1385",
         "paris-2019-roadmap-2195-2339",
     ]
+
+
+def test_member_scores_and_money_cells_are_compared_never_ignored(seeded, curator_client, curator):
+    """The assessments export writes each one's member scores and money; the import does not write them
+    (they are curated on the assessment's page), so an edited cell is refused by row and column."""
+    data = exported(curator_client, EXPORTS["assessments"])
+    lines = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    header = lines[0]
+    assert {"member_scores", "money"} <= set(header)
+    before = AssessmentEvidence.objects.count(), Assessment.objects.count()
+    edited = edit(data, 0, member_scores="libya:1:Paid in full.", money="pledged:5:USD")
+    errors = refused(edited, curator)
+    assert set(errors) == {(2, "member_scores"), (2, "money")}
+    assert errors[(2, "member_scores")].startswith("The import does not write “member_scores”: change them on")
+    assert (AssessmentEvidence.objects.count(), Assessment.objects.count()) == before
+    # Left as exported, the columns change nothing: the round trip still imports exactly the edited cell.
+    result = import_file(edit(data, 0, note="Read again."), "assessments.csv", user=curator)
+    assert result.applied and [(r.action, [c for c, _, _ in r.changes]) for r in result.rows if r.changes] == [
+        ("change", ["note"])
+    ]
+    # A new assessment's row (a copy under another date) may not bring scores of its own.
+    copy = edit(rows_of(data, 1), 0, assessed_on="2019-06-24", member_scores="libya:1:Paid in full.")
+    errors = refused(copy, curator)
+    assert (
+        list(errors) == [(2, "member_scores")]
+        and "once it is imported, and leave the column empty" in errors[(2, "member_scores")]
+    )

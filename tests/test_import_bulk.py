@@ -112,3 +112,17 @@ def test_the_bulk_path_reads_a_fixed_number_of_queries_whatever_the_rows(seeded,
     # The same reads for 10 rows as for 60; the inserts are batched under the database's limit of
     # parameters (on SQLite the history rows, ~20 columns, go ~49 to an INSERT): not a query per row.
     assert queries(10) <= queries(60) <= queries(10) + 2 < 20
+
+
+def test_a_bulk_import_tells_the_change_feed_to_read_the_lists_again(seeded, curator_client, curator):
+    from changes.models import Action, Change
+
+    data = exported(curator_client, EXPORTS["commitments"])
+    before = Change.objects.filter(action=Action.RESET).count()
+    assert import_file(data, "commitments.csv", user=curator).applied  # unchanged: nothing written, no reset
+    result = import_file(with_new_rows(data, 3), "commitments.csv", user=curator)
+    assert result.applied and result.counts()["create"] == 3
+    resets = Change.objects.filter(action=Action.RESET).order_by("pk")
+    assert resets.count() == before + 1
+    assert resets.last().reason.startswith("import commitments.csv (sha256 ")
+    assert resets.last().reason.endswith(": 3 commitments created, 0 changed")
