@@ -15,10 +15,10 @@ from django.apps import apps
 from django.db import connections
 from django.db.models import CharField, F, TextField
 from django.db.models.functions import Collate
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from core.as_of import HistoryTooShort, horizon, standing, value_as_of
+from core.when import BadMoment
+from core.when import parse_when as read_moment
 
 from .records import (
     BINARY_COLLATIONS,
@@ -32,24 +32,13 @@ from .records import (
 
 
 def parse_when(text):
-    """The moment `--as-of WHEN` names, in UTC.
-
-    A date (2026-03-03) is the end of that day in UTC (23:59:59.999999): the record as it stood when
-    the day closed. An instant is ISO 8601 (2026-03-03T14:00:00+01:00); one without an offset is UTC.
-    """
-    text = text.strip()
+    """The moment `--as-of WHEN` names, in UTC, read as the pages and the API read `?as_of=` (`core.when`):
+    a date (2026-03-03) is the end of that day in UTC, the record as it stood when the day closed; an
+    instant is ISO 8601 (2026-03-03T14:00:00+01:00), one without an offset UTC; a future moment refused."""
     try:
-        day = parse_date(text)
-        moment = None if day else parse_datetime(text)
-    except ValueError:
-        day = moment = None
-    if day is not None:
-        moment = datetime.datetime.combine(day, datetime.time.max, tzinfo=datetime.UTC)
-    if moment is None:
-        raise SnapshotError(f"--as-of {text!r} is neither a date (2026-03-03) nor an ISO instant (2026-03-03T14:00Z).")
-    if timezone.is_naive(moment):
-        moment = moment.replace(tzinfo=datetime.UTC)
-    return moment.astimezone(datetime.UTC)
+        return read_moment(text)
+    except BadMoment as exc:
+        raise SnapshotError(f"--as-of: {exc}") from exc
 
 
 def when_text(moment):

@@ -18,7 +18,7 @@ from commitments.services import place_in_thread, remove_from_thread
 from demo.synthetic import generate
 from meetings.models import Meeting
 from snapshots.as_of import parse_when
-from snapshots.records import FIXTURE, MANIFEST, curated_models
+from snapshots.records import FIXTURE, MANIFEST, SnapshotError, curated_models
 from snapshots.verify import verify_snapshot
 from tests.factories import LineOfEffortFactory
 
@@ -210,9 +210,12 @@ def test_a_date_is_the_end_of_that_day_in_utc_and_an_instant_without_offset_is_u
     assert parse_when(text) == expected
 
 
-def test_parse_when_refuses_what_is_not_a_moment():
-    with pytest.raises(Exception, match="neither a date"):
+def test_parse_when_refuses_what_is_not_a_moment_as_the_pages_do():
+    """The command reads a moment as `?as_of=` does (core.when): one rule, one message."""
+    with pytest.raises(SnapshotError, match="“last tuesday” is not a moment"):
         parse_when("last tuesday")
+    with pytest.raises(SnapshotError, match="is in the future"):
+        parse_when("2999-01-01")
 
 
 def diff_command(*args):
