@@ -40,7 +40,7 @@ from commitments.publishing import NotComplete, publish_meeting
 from commitments.services import AlreadyInThread, place_in_thread, remove_from_thread
 from core.exceptions import ConcurrentChange
 from meetings.models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
-from meetings.past import meeting_as_of, meetings_as_of
+from meetings.past import meeting_as_of, meetings_as_of, statement_as_of
 
 from .as_of import AS_OF_PARAMETER, not_found, past_headers, requested_moment
 from .concurrency import VersionedMixin, check_unchanged, etag, if_match_versions
@@ -180,6 +180,18 @@ class StatementViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mode
     ordering_fields = ["issued_on", "slug", "position"]
     ordering = ["meeting__start_date", "position"]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    # A statement as it stood at a moment (`?as_of=`, api.as_of).
+    as_of_actions = ("retrieve",)
+
+    @extend_schema(parameters=[AS_OF_PARAMETER])
+    def retrieve(self, request, *args, **kwargs):
+        moment = requested_moment(request)
+        if moment is None:
+            return super().retrieve(request, *args, **kwargs)
+        statement = statement_as_of(kwargs[self.lookup_field], moment, sees_drafts=sees_drafts(request))
+        if statement is None:
+            raise not_found("statement", Statement, moment)
+        return Response(self.get_serializer(statement).data, headers=past_headers(request, moment))
 
     def get_queryset(self):
         # The meeting's slug is shown on every row; the text only on a statement's own page.

@@ -165,3 +165,40 @@ def test_a_curator_sees_the_drafts_of_then_in_the_lists_as_of_then(client, chang
 def test_the_lists_as_of_before_the_history_are_empty(client, changed_record):
     assert threads(client, as_of="2001-01-01").json()["count"] == 0
     assert commitments(client, as_of="2001-01-01").json()["results"] == []
+
+
+def test_a_statement_in_the_api_as_of_a_moment_is_as_it_was_then(client, django_assert_num_queries):
+    statement = StatementFactory(slug="communique", title="Communiqué, then", text="The text as it was then.")
+    drafted = StatementFactory(slug="drafted-then", draft=True)
+    then = timezone.now()
+    for n in range(5):
+        statement.title, statement.text = f"Communiqué, retitled since ({n})", f"The text corrected since ({n})."
+        statement.save()
+    meeting = statement.meeting
+    meeting.slug = "renamed-since"
+    meeting.save()
+    drafted.draft = False
+    drafted.save()
+    url = reverse("api:statement-detail", args=["communique"])
+    with django_assert_num_queries(2):  # the statement and its meeting, whatever the history's length
+        response = client.get(url, {"as_of": then.isoformat()})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["title"] == "Communiqué, then" and body["text"] == "The text as it was then."
+    assert body["meeting"] != "renamed-since" and body["sha256"] == statement.history.earliest().sha256
+    assert set(body) == set(client.get(url).json())
+    assert response["Link"] == '<http://testserver/api/v1/statements/communique/>; rel="original"'
+    # A draft then is not found for a reader; a curator sees it; a moment before it existed is a 404.
+    drafted_url = reverse("api:statement-detail", args=["drafted-then"])
+    assert client.get(drafted_url, {"as_of": then.isoformat()}).status_code == 404
+    assert client.get(url, {"as_of": "2001-01-01"}).status_code == 404
+    assert client.get(url, {"as_of": "the day before"}).status_code == 400
+    assert client.get(url).json()["title"] == "Communiqué, retitled since (4)"
+
+
+def test_a_curator_sees_a_statement_drafted_then_as_of_then(client, admin_user):
+    StatementFactory(slug="drafted-then", title="Drafted then", draft=True)
+    then = timezone.now()
+    client.force_login(admin_user)
+    response = client.get(reverse("api:statement-detail", args=["drafted-then"]), {"as_of": then.isoformat()})
+    assert response.status_code == 200 and response.json()["draft"] is True

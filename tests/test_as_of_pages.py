@@ -370,6 +370,7 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
         "api:meeting-list",
         "api:thread-list",
         "api:commitment-list",
+        "api:statement-detail",
     }
     pages = (ROOT / "docs" / "reading-and-curating.md").read_text(encoding="utf-8")
     for page in (
@@ -379,7 +380,7 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
     ):
         assert page in pages
     api_doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
-    for read in ("threads", "commitments", "meetings"):
+    for read in ("threads", "commitments", "meetings", "statements"):
         assert f"`{read}/{{slug}}/?as_of=…`" in api_doc
     for read in ("meetings", "threads", "commitments"):
         assert f"`{read}/?as_of=…`" in api_doc
@@ -402,6 +403,7 @@ def test_the_schema_documents_as_of_on_the_reads_that_take_it_and_nowhere_else()
         ("/api/v1/meetings/", "get"),
         ("/api/v1/threads/", "get"),
         ("/api/v1/commitments/", "get"),
+        ("/api/v1/statements/{slug}/", "get"),
     }
     (parameter,) = [p for p in schema["paths"]["/api/v1/threads/{slug}/"]["get"]["parameters"] if p["name"] == "as_of"]
     assert parameter["in"] == "query" and "a date" in parameter["description"]
