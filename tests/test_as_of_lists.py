@@ -202,3 +202,57 @@ def test_a_curator_sees_a_statement_drafted_then_as_of_then(client, admin_user):
     client.force_login(admin_user)
     response = client.get(reverse("api:statement-detail", args=["drafted-then"]), {"as_of": then.isoformat()})
     assert response.status_code == 200 and response.json()["draft"] is True
+
+
+def statement_page(client, slug, **params):
+    return client.get(reverse("public:statement", args=[slug]), params)
+
+
+def test_a_statement_page_as_of_a_moment_shows_its_text_and_quotes_then(client, django_assert_num_queries):
+    from tests.factories import FigureFactory, MemberFactory, ParticipationFactory
+
+    (commitment,) = commitments_at_meetings(2016, summary="Share information, as summarised then.")
+    statement = commitment.statement
+    statement.title = "Communiqué, then"
+    statement.save()
+    thread_with(commitment, slug="info-sharing", title="Information sharing, then")
+    figure = FigureFactory(statement=statement, phrase=statement.text[commitment.start : commitment.start + 5])
+    member = MemberFactory(name="Ruritania")
+    ParticipationFactory(meeting=statement.meeting, statement=statement, member=member, start=0, end=3, quote="We,")
+    then = timezone.now()
+    for n in range(5):  # a long history after the moment
+        statement.title = f"Communiqué, retitled since ({n})"
+        statement.save()
+        commitment.summary = f"Summarised since ({n})."
+        commitment.save()
+    member.name = "Renamed since"
+    member.save()
+    figure.delete()
+    AssessmentFactory(commitment=commitment, status="kept")
+    # The statement, its meeting, its commitments, their lines, assessments, places and pledges, its figures,
+    # who took part and those members: ten queries, whatever the history's length.
+    with django_assert_num_queries(10):
+        response = statement_page(client, statement.slug, as_of=then.isoformat())
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "A past state" in body and "Communiqué, then" in body and "retitled since" not in body
+    assert "Share information, as summarised then." in body and "Summarised since" not in body
+    assert f"/commitments/{commitment.slug}/?as_of=" in body and "/pledges/info-sharing/?as_of=" in body
+    assert "Information sharing, then" in body and "Ruritania" in body and "Renamed since" not in body
+    assert f'id="f-{figure.slug}"' in body  # deleted since, quoted then
+    assert "latest status: not yet assessed" in body
+    assert f"/meetings/{statement.meeting.slug}/?as_of=" in body
+    # Today's page offers the dated link and shows today's record.
+    today = statement_page(client, statement.slug).content.decode()
+    assert "Communiqué, retitled since (4)" in today and "as_of=" in today and "A past state" not in today
+    assert statement_page(client, statement.slug, as_of="2001-01-01").status_code == 404
+    assert statement_page(client, statement.slug, as_of="soon").status_code == 400
+
+
+def test_a_statement_page_drafted_then_is_not_found_as_of_then(client):
+    drafted = StatementFactory(slug="drafted-then", draft=True)
+    then = timezone.now()
+    drafted.draft = False
+    drafted.save()
+    assert statement_page(client, "drafted-then", as_of=then.isoformat()).status_code == 404
+    assert statement_page(client, "drafted-then").status_code == 200

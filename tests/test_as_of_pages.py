@@ -364,6 +364,7 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
         "public:pledge",
         "public:commitment",
         "public:meeting",
+        "public:statement",
         "api:thread-detail",
         "api:commitment-detail",
         "api:meeting-detail",
@@ -377,6 +378,7 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
         "`/pledges/{thread}/?as_of=…`",
         "`/commitments/{commitment}/?as_of=…`",
         "`/meetings/{meeting}/?as_of=…`",
+        "`/statements/{statement}/?as_of=…`",
     ):
         assert page in pages
     api_doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
