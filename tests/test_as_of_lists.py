@@ -149,6 +149,9 @@ def test_the_commitments_list_as_of_a_moment_filters_by_the_fields_of_then(clien
     for name, value in (("status", "kept"), ("q", "sharing"), ("changed_since", "2024-01-01T00:00:00Z")):
         refused = commitments(client, as_of=then, **{name: value})
         assert refused.status_code == 400 and name in refused.json()
+    # The meetings' list as of a date refuses it too: the change feed is today's.
+    meetings = client.get(reverse("api:meeting-list"), {"as_of": then, "changed_since": "2024-01-01T00:00:00Z"})
+    assert meetings.status_code == 400 and "changed_since" in meetings.json()
     csv = commitments(client, as_of=then, format="csv")
     text = b"".join(csv.streaming_content).decode()
     assert csv.status_code == 200 and a.slug in text and "later" not in text
