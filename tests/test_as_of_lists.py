@@ -259,3 +259,12 @@ def test_a_statement_page_drafted_then_is_not_found_as_of_then(client):
     drafted.save()
     assert statement_page(client, "drafted-then", as_of=then.isoformat()).status_code == 404
     assert statement_page(client, "drafted-then").status_code == 200
+
+
+def test_a_pledge_merged_by_then_is_left_out_of_the_list_as_of_then(client, admin_user):
+    first, second = commitments_at_meetings(2016, 2019)
+    into = thread_with(first, slug="into")
+    merged = thread_with(second, slug="merged-before")
+    merge_threads(thread=merged, into=into, reason="Same pledge.", by=admin_user)
+    then = timezone.now()
+    assert [t["slug"] for t in threads(client, as_of=then.isoformat()).json()["results"]] == ["into"]
