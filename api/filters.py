@@ -4,6 +4,7 @@ import django_filters as filters
 from django import forms
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import ValidationError
 
 from commitments.models import (
     Assessment,
@@ -20,6 +21,8 @@ from commitments.models import (
     ThreadEntry,
     Verdict,
 )
+from commitments.past_lists import id_then, placed_then
+from core import when as moments
 from meetings.models import (
     Figure,
     FigureMetric,
@@ -34,6 +37,7 @@ from meetings.models import (
     StatementKind,
 )
 
+from .as_of import requested_moment
 from .permissions import sees_drafts
 
 
@@ -121,7 +125,37 @@ class MeetingFilter(filters.FilterSet):
         fields = []
 
 
-class PastMeetingFilter(MeetingFilter):
+class RefusedAsOf(filters.CharFilter):
+    """A filter a list as of a date cannot answer as it stood then: a 400 naming it, never the present applied."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, method=self.refuse, **kwargs)
+
+    def refuse(self, queryset, name, value):
+        raise ValidationError(
+            {name: [f"{name} cannot be read as of a past date (yet): leave it out, or leave out as_of."]}
+        )
+
+
+class PastMixin(filters.FilterSet):
+    """What a FilterSet on the rows of a moment (`?as_of=`) reads: the moment, and a record's key by its slug then."""
+
+    # Read from the change feed of now: no list as of a date can say what had changed since a moment before it.
+    changed_since = RefusedAsOf()
+
+    def moment(self):
+        return requested_moment(self.request)
+
+    def id_then(self, model, name, slug):
+        """The key of the `model` record with this slug then, or a 400 naming the parameter (as `SlugFilter`)."""
+        found = id_then(model, slug, self.moment(), sees_drafts=sees_drafts(self.request))
+        if found is None:
+            label = moments.label(self.moment())
+            raise ValidationError({name: [f"No {model._meta.verbose_name} had the slug “{slug}” as of {label}."]})
+        return found
+
+
+class PastMeetingFilter(PastMixin, MeetingFilter):
     """The same filters on the meetings as they stood at a moment (their historical rows, `meetings.past`):
     each filter reads the meeting's own fields of then."""
 
@@ -228,6 +262,48 @@ class CommitmentFilter(filters.FilterSet):
         return queryset.search(value)
 
 
+class PastCommitmentFilter(PastMixin, filters.FilterSet):
+    """CommitmentFilter's filters on the commitments as they stood at a moment (`commitments.past_lists`): each
+    reads the fields of then (a slug names the record that had it then); `status` and `q` are refused."""
+
+    meeting = filters.CharFilter(method="filter_meeting")
+    statement = filters.CharFilter(method="filter_statement")
+    year = YearFilter(field_name="meeting_start_date")
+    date_after = filters.DateFilter(field_name="meeting_start_date", lookup_expr="gte")
+    date_before = filters.DateFilter(field_name="meeting_start_date", lookup_expr="lte")
+    line_of_effort = filters.CharFilter(method="filter_line_of_effort")
+    thread = filters.CharFilter(method="filter_thread")
+    has_thread = BooleanFilter(method="filter_has_thread")
+    strength = filters.ChoiceFilter(choices=Strength.choices, lookup_expr="exact")
+    change_kind = filters.ChoiceFilter(choices=ChangeKind.choices, method="filter_change_kind")
+    status = RefusedAsOf()
+    actor = filters.CharFilter(field_name="actor", lookup_expr="icontains")
+    q = RefusedAsOf()
+
+    class Meta:
+        model = Commitment.history.model
+        fields = []
+
+    def filter_meeting(self, queryset, name, value):
+        return queryset.filter(meeting_id=self.id_then(Meeting, name, value))
+
+    def filter_statement(self, queryset, name, value):
+        return queryset.filter(statement_id=self.id_then(Statement, name, value))
+
+    def filter_line_of_effort(self, queryset, name, value):
+        return queryset.filter(line_of_effort_id=self.id_then(LineOfEffort, name, value))
+
+    def filter_thread(self, queryset, name, value):
+        return queryset.filter(id__in=placed_then(self.moment(), thread_id=self.id_then(Thread, name, value)))
+
+    def filter_has_thread(self, queryset, name, value):
+        placed = placed_then(self.moment())
+        return queryset.filter(id__in=placed) if value else queryset.exclude(id__in=placed)
+
+    def filter_change_kind(self, queryset, name, value):
+        return queryset.filter(id__in=placed_then(self.moment(), change_kind=value))
+
+
 class ThreadFilter(filters.FilterSet):
     line_of_effort = SlugFilter(LineOfEffort, field_name="line_of_effort")
     q = filters.CharFilter(
@@ -242,6 +318,21 @@ class ThreadFilter(filters.FilterSet):
 
     def filter_q(self, queryset, name, value):
         return queryset.search(value)
+
+
+class PastThreadFilter(PastMixin, filters.FilterSet):
+    """ThreadFilter's filters on the pledges as they stood at a moment (`commitments.past_lists`): the line of
+    effort is the one with that slug then; `q` is refused."""
+
+    line_of_effort = filters.CharFilter(method="filter_line_of_effort")
+    q = RefusedAsOf()
+
+    class Meta:
+        model = Thread.history.model
+        fields = []
+
+    def filter_line_of_effort(self, queryset, name, value):
+        return queryset.filter(line_of_effort_id=self.id_then(LineOfEffort, name, value))
 
 
 class AssessmentFilter(filters.FilterSet):

@@ -30,11 +30,17 @@ from commitments.models import (
     ThreadEntry,
 )
 from commitments.past import commitment_as_of, pledge_as_of
+from commitments.past_lists import (
+    commitments_as_of,
+    page_of_commitments_as_of,
+    pledges_as_of,
+    write_pledges_as_of,
+)
 from commitments.publishing import NotComplete, publish_meeting
 from commitments.services import AlreadyInThread, place_in_thread, remove_from_thread
 from core.exceptions import ConcurrentChange
 from meetings.models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
-from meetings.past import meeting_as_of, meetings_as_of
+from meetings.past import meeting_as_of, meetings_as_of, statement_as_of
 
 from .as_of import AS_OF_PARAMETER, not_found, past_headers, requested_moment
 from .concurrency import VersionedMixin, check_unchanged, etag, if_match_versions
@@ -47,7 +53,9 @@ from .filters import (
     MeetingFilter,
     MemberFilter,
     ParticipationFilter,
+    PastCommitmentFilter,
     PastMeetingFilter,
+    PastThreadFilter,
     StatementFilter,
     ThreadFilter,
 )
@@ -172,6 +180,18 @@ class StatementViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mode
     ordering_fields = ["issued_on", "slug", "position"]
     ordering = ["meeting__start_date", "position"]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    # A statement as it stood at a moment (`?as_of=`, api.as_of).
+    as_of_actions = ("retrieve",)
+
+    @extend_schema(parameters=[AS_OF_PARAMETER])
+    def retrieve(self, request, *args, **kwargs):
+        moment = requested_moment(request)
+        if moment is None:
+            return super().retrieve(request, *args, **kwargs)
+        statement = statement_as_of(kwargs[self.lookup_field], moment, sees_drafts=sees_drafts(request))
+        if statement is None:
+            raise not_found("statement", Statement, moment)
+        return Response(self.get_serializer(statement).data, headers=past_headers(request, moment))
 
     def get_queryset(self):
         # The meeting's slug is shown on every row; the text only on a statement's own page.
@@ -253,11 +273,26 @@ class ThreadViewSet(MergeSplitMixin, HistoryMixin, VersionedMixin, CSVListMixin,
     """
 
     lookup_field = "slug"
-    filterset_class = ThreadFilter
-    # A pledge's timeline as it stood at a moment (`?as_of=`, api.as_of).
-    as_of_actions = ("retrieve",)
+    # A pledge's timeline, and the list, as they stood at a moment (`?as_of=`, api.as_of).
+    as_of_actions = ("retrieve", "list")
     ordering_fields = ["title", "slug"]
-    ordering = ["line_of_effort__position", "title"]
+
+    def past_list_moment(self):
+        """The moment a list as of a date is read at, or None for today's list (a 400 for a bad `as_of`)."""
+        return requested_moment(self.request) if self.action == "list" else None
+
+    def _past_list(self):
+        return getattr(self, "request", None) is not None and self.past_list_moment() is not None
+
+    @property
+    def filterset_class(self):
+        # The same filters, on the pledges' rows of then when the list is read as of a date.
+        return PastThreadFilter if self._past_list() else ThreadFilter
+
+    @property
+    def ordering(self):
+        # Today's order, by the line of effort's position then when the list is read as of a date.
+        return ["line_position", "title"] if self._past_list() else ["line_of_effort__position", "title"]
 
     # What the timeline and the list's `meetings` read of each entry, and nothing more: the commitment
     # and statement rows are wide, and a timeline is read far more often than written.
@@ -274,6 +309,9 @@ class ThreadViewSet(MergeSplitMixin, HistoryMixin, VersionedMixin, CSVListMixin,
     )
 
     def get_queryset(self):
+        moment = self.past_list_moment()
+        if moment is not None:
+            return pledges_as_of(moment, sees_drafts=sees_drafts(self.request))
         # Entries with their commitment, statement and meeting feed `meetings` and the timeline.
         drafts = sees_drafts(self.request)
         threads = Thread.objects.for_reader(drafts).select_related("line_of_effort")
@@ -283,6 +321,29 @@ class ThreadViewSet(MergeSplitMixin, HistoryMixin, VersionedMixin, CSVListMixin,
 
     def get_serializer_class(self):
         return ThreadTimelineSerializer if self.action == "retrieve" else ThreadSerializer
+
+    @extend_schema(parameters=[AS_OF_PARAMETER])
+    def list(self, request, *args, **kwargs):
+        moment = self.past_list_moment()
+        if moment is None:
+            return super().list(request, *args, **kwargs)
+        if wants_csv(request):
+            response = super().list(request, *args, **kwargs)
+        else:
+            page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+            documents = write_pledges_as_of(page, moment, sees_drafts=sees_drafts(request))
+            response = self.get_paginated_response(documents)
+        for name, value in past_headers(request, moment).items():
+            response[name] = value
+        return response
+
+    def csv_documents(self):
+        moment = self.past_list_moment()
+        if moment is None:
+            return super().csv_documents()
+        rows = self.filter_queryset(self.get_queryset())
+        drafts = sees_drafts(self.request)
+        return in_chunks(rows, lambda chunk: write_pledges_as_of(chunk, moment, sees_drafts=drafts))
 
     @extend_schema(
         parameters=[AS_OF_PARAMETER],
@@ -362,11 +423,20 @@ class CommitmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mod
     serializer_class = CommitmentSerializer
     lookup_field = "slug"
     pagination_class = CursorPagination
-    filterset_class = CommitmentFilter
     ordering_fields = ["id", "slug"]
     ordering = ["id"]
-    # A commitment as it stood at a moment (`?as_of=`, api.as_of).
-    as_of_actions = ("retrieve",)
+    # A commitment, and the list, as they stood at a moment (`?as_of=`, api.as_of).
+    as_of_actions = ("retrieve", "list")
+
+    def past_list_moment(self):
+        """The moment a list as of a date is read at, or None for today's list (a 400 for a bad `as_of`)."""
+        return requested_moment(self.request) if self.action == "list" else None
+
+    @property
+    def filterset_class(self):
+        # The filters on the commitments' rows of then when the list is read as of a date (some refused).
+        past = getattr(self, "request", None) is not None and self.past_list_moment() is not None
+        return PastCommitmentFilter if past else CommitmentFilter
 
     def get_queryset(self):
         # Statement, meeting, line of effort, thread entries and latest status, in a fixed number of queries.
@@ -386,14 +456,38 @@ class CommitmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mod
         commitment.latest_status = past.latest.status if past.latest else ImplementationStatus.NOT_ASSESSED
         return Response(self.get_serializer(commitment).data, headers=past_headers(request, moment))
 
+    @extend_schema(parameters=[AS_OF_PARAMETER])
     def list(self, request, *args, **kwargs):
+        moment = self.past_list_moment()
+        if moment is not None:
+            return self.past_list(request, moment)
         if getattr(request.accepted_renderer, "format", None) == "csv":
             return super().list(request, *args, **kwargs)
         # The fast path: filter and paginate plain rows, not instances (see CommitmentRowSerializer).
         page = self.paginate_queryset(self.filter_queryset(self.readers_rows()))
         return self.get_paginated_response(CommitmentRowSerializer(page, many=True).data)
 
+    def past_list(self, request, moment):
+        """The list as it stood at `moment` (`commitments.past_lists`), filtered and paged as today's."""
+        if wants_csv(request):
+            response = CSVListMixin.list(self, request)
+        else:
+            rows = self.paginate_queryset(
+                self.filter_queryset(commitments_as_of(moment, sees_drafts=sees_drafts(request)))
+            )
+            page = page_of_commitments_as_of(rows, moment)
+            response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        for name, value in past_headers(request, moment).items():
+            response[name] = value
+        return response
+
     def csv_documents(self):
+        moment = self.past_list_moment()
+        if moment is not None:
+            rows = self.filter_queryset(commitments_as_of(moment, sees_drafts=sees_drafts(self.request)))
+            return in_chunks(
+                rows, lambda chunk: self.get_serializer(page_of_commitments_as_of(chunk, moment), many=True).data
+            )
         # The same plain rows as the JSON list, every one of them.
         rows = self.filter_queryset(self.readers_rows())
         return in_chunks(rows, lambda chunk: CommitmentRowSerializer(chunk, many=True).data)

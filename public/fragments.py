@@ -15,6 +15,7 @@ from commitments.models import ImplementationStatus, Strength
 from core.marking import word_diff_html
 
 from .display import CHANGE_MARKUP, change_kind, linked_note, long_date, note_text
+from .highlight import Span, highlighted_text
 from .links import Route
 
 # Labels by value, looked up for every item (a value that is none of them is shown as it is).
@@ -22,20 +23,31 @@ STRENGTHS = dict(Strength.choices)
 STATUSES = dict(ImplementationStatus.choices)
 
 
-def quoted_commitments(commitments, places):
+def statement_text(statement, commitments, figures, participations):
+    """A statement's verbatim text with every quoted span marked: its commitments (`rows_quoting()` rows), figures
+    and participation records, each marked as the list item its anchor names."""
+    spans = [Span(c["start"], c["end"], "commitment", f"c-{c['slug']}") for c in commitments]
+    spans += [Span(f.start, f.end, "figure", f"f-{f.slug}") for f in figures]
+    spans += [Span(p.start, p.end, "participation", f"p-{p.member.slug}-{p.role}") for p in participations]
+    return highlighted_text(statement.text, spans)
+
+
+def quoted_commitments(commitments, places, query=""):
     """A statement's commitments as list items: summary, where the text quotes it, how it is filed, its
     latest status and its places in recurring pledges.
 
-    `commitments` are `Commitment.objects.rows_quoting()` rows; `places` is `ThreadEntry.objects.places_for()`.
+    `commitments` are `Commitment.objects.rows_quoting()` rows; `places` is `ThreadEntry.objects.places_for()`;
+    `query` follows each commitment's and pledge's address (`?as_of=…` on a page as of a date).
     """
     pledge_url, commitment_url = Route("public:pledge"), Route("public:commitment")
     items = []
     for commitment in commitments:
         slug = escape(commitment["slug"])
+        href = escape(commitment_url(commitment["slug"]) + query)
         status = STATUSES.get(commitment["latest_status"], commitment["latest_status"])
         items.append(
             f'<li id="c-{slug}">\n'
-            f'<p><strong><a href="{escape(commitment_url(commitment["slug"]))}">{escape(commitment["summary"])}</a>'
+            f'<p><strong><a href="{href}">{escape(commitment["summary"])}</a>'
             f'</strong> <a href="#text-c-{slug}">In the text, characters '
             f"{commitment['start']}–{commitment['end']}</a> {_permalink('text-c-' + slug)}</p>\n"
             f'<p class="meta">{escape(commitment["line_of_effort__name"])} · '
@@ -49,7 +61,7 @@ def quoted_commitments(commitments, places):
             for entry in entries:
                 kind = entry["change_kind"]
                 items.append(
-                    f'<li>Recurring pledge <a href="{escape(pledge_url(entry["thread__slug"]))}#c-{slug}">'
+                    f'<li>Recurring pledge <a href="{escape(pledge_url(entry["thread__slug"]) + query)}#c-{slug}">'
                     f"{escape(entry['thread__title'])}</a>, no. {entry['position']}: "
                     f'<span class="kind kind-{escape(kind)}">{CHANGE_MARKUP[kind]}</span></li>\n'
                 )

@@ -8,12 +8,12 @@ from urllib.parse import urlencode
 from django.shortcuts import render
 
 from commitments.models import Commitment, Thread
-from commitments.past import commitment_as_of, meeting_page_as_of, pledge_as_of
+from commitments.past import commitment_as_of, meeting_page_as_of, pledge_as_of, statement_page_as_of
 from commitments.pledge_links import SEEN_KINDS
-from meetings.models import Meeting
+from meetings.models import Meeting, Statement
 
 from . import as_of
-from .fragments import follow_through, timeline_steps
+from .fragments import follow_through, quoted_commitments, statement_text, timeline_steps
 from .highlight import quote_in_context
 from .links import DataLink, api_url
 from .trajectory import trajectory_line
@@ -111,3 +111,33 @@ def meeting(request, slug, moment):
         "dated": None,
     }
     return render(request, "public/meeting.html", context)
+
+
+def statement(request, slug, moment):
+    """A statement's page as it stood at `moment` (`commitments.past`): its text then with the commitments,
+    figures and participation records quoting it then marked, each commitment filed, placed and assessed as
+    it was then (linked as of the same moment), marked as a past state; notes without links to the records
+    they name. Ten queries."""
+    past = statement_page_as_of(slug, moment)
+    if past is None:
+        return as_of.absent(request, "statement", Statement, moment)
+    statement, state = past.statement, as_of.past_state(request, moment)
+    query = f"?{urlencode({'as_of': state.stamp})}"
+    context = {
+        "statement": statement,
+        "meeting": statement.meeting,
+        "text": statement_text(statement, past.commitments, past.figures, past.participations),
+        "digest_matches": statement.text_matches_digest(),
+        "commitments": past.commitments,
+        "commitment_items": quoted_commitments(past.commitments, past.places, query),
+        "named": {},
+        "figures": past.figures,
+        "participations": past.participations,
+        "data_links": [
+            DataLink("This statement as it stood then", api_url("statement-detail", slug, as_of=state.stamp))
+        ],
+        "query": query,
+        "past": state,
+        "dated": None,
+    }
+    return render(request, "public/statement.html", context)

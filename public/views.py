@@ -33,8 +33,8 @@ from .charts import counts_chart, money_chart, series_chart, year_chart
 from .display import named_records
 from .follow_through import follow_through_page, pledge_follow_through
 from .forms import CommitmentFilterForm, MatrixFilterForm, SearchForm
-from .fragments import follow_through, quoted_commitments, timeline_steps
-from .highlight import Span, highlighted_text, marked_words, quote_in_context
+from .fragments import follow_through, quoted_commitments, statement_text, timeline_steps
+from .highlight import marked_words, quote_in_context
 from .links import DataLink, api_url, list_link, page_url, with_query
 from .matrix import matrix_page
 from .paging import GroupedList, paginate
@@ -282,8 +282,15 @@ def meeting(request, slug):
     return render(request, "public/meeting.html", context)
 
 
+@reads_as_of
 def statement(request, slug):
-    """A statement's verbatim text with every quoted span marked and linked to its commitment or figure."""
+    """A statement's verbatim text with every quoted span marked and linked to its commitment or figure. With
+    `?as_of=`, as it stood then (`past_pages.statement`)."""
+    moment, bad = as_of.requested_moment(request)
+    if bad:
+        return as_of.refused(request, bad)
+    if moment:
+        return past_pages.statement(request, slug, moment)
     statement = get_object_or_404(Statement.objects.published().select_related("meeting"), slug=slug)
     commitments = list(Commitment.objects.rows_quoting(statement))
     places = ThreadEntry.objects.places_for([commitment["id"] for commitment in commitments])
@@ -293,13 +300,10 @@ def statement(request, slug):
         .select_related("member")
         .order_by("start", "member__name")
     )
-    spans = [Span(c["start"], c["end"], "commitment", f"c-{c['slug']}") for c in commitments]
-    spans += [Span(f.start, f.end, "figure", f"f-{f.slug}") for f in figures]
-    spans += [Span(p.start, p.end, "participation", f"p-{p.member.slug}-{p.role}") for p in participations]
     context = {
         "statement": statement,
         "meeting": statement.meeting,
-        "text": highlighted_text(statement.text, spans),
+        "text": statement_text(statement, commitments, figures, participations),
         "digest_matches": statement.text_matches_digest(),
         "commitments": commitments,
         "commitment_items": quoted_commitments(commitments, places),
@@ -312,6 +316,9 @@ def statement(request, slug):
             list_link("Its figures", "figure-list", statement=statement.slug),
             list_link("Who took part, per this statement", "participation-list", statement=statement.slug),
         ],
+        "query": "",
+        "past": None,
+        "dated": as_of.dated_link(request),
     }
     return render(request, "public/statement.html", context)
 

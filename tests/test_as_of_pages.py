@@ -209,8 +209,8 @@ def test_an_empty_as_of_is_the_parameter_left_out(client, changed_pledge):
         "/",
         "/meetings/",
         "/commitments/",
-        "/api/v1/threads/",
-        "/api/v1/commitments/",
+        "/api/v1/statements/",
+        "/api/v1/assessments/",
         "/api/v1/aggregates/pledge-matrix/",
     ],
 )
@@ -225,7 +225,7 @@ def test_a_page_or_endpoint_that_does_not_read_as_of_refuses_it(client, url):
 
 def test_only_a_read_with_a_value_is_refused_as_of_a_view_that_does_not_read_it(client):
     # Empty: the parameter left out, as the schema says of every query parameter.
-    assert client.get("/api/v1/threads/", {"as_of": ""}).status_code == 200
+    assert client.get("/api/v1/statements/", {"as_of": ""}).status_code == 200
     # A method the endpoint does not have is answered as it always is (401 anonymously, 405 signed in), not
     # refused for its query.
     assert client.generic("TRACE", "/api/v1/meetings/?as_of=2024-01-01").status_code in (401, 405)
@@ -364,22 +364,28 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
         "public:pledge",
         "public:commitment",
         "public:meeting",
+        "public:statement",
         "api:thread-detail",
         "api:commitment-detail",
         "api:meeting-detail",
         "api:meeting-list",
+        "api:thread-list",
+        "api:commitment-list",
+        "api:statement-detail",
     }
     pages = (ROOT / "docs" / "reading-and-curating.md").read_text(encoding="utf-8")
     for page in (
         "`/pledges/{thread}/?as_of=…`",
         "`/commitments/{commitment}/?as_of=…`",
         "`/meetings/{meeting}/?as_of=…`",
+        "`/statements/{statement}/?as_of=…`",
     ):
         assert page in pages
     api_doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
-    for read in ("threads", "commitments", "meetings"):
+    for read in ("threads", "commitments", "meetings", "statements"):
         assert f"`{read}/{{slug}}/?as_of=…`" in api_doc
-    assert "`meetings/?as_of=…`" in api_doc
+    for read in ("meetings", "threads", "commitments"):
+        assert f"`{read}/?as_of=…`" in api_doc
 
 
 def test_the_schema_documents_as_of_on_the_reads_that_take_it_and_nowhere_else():
@@ -397,6 +403,9 @@ def test_the_schema_documents_as_of_on_the_reads_that_take_it_and_nowhere_else()
         ("/api/v1/commitments/{slug}/", "get"),
         ("/api/v1/meetings/{slug}/", "get"),
         ("/api/v1/meetings/", "get"),
+        ("/api/v1/threads/", "get"),
+        ("/api/v1/commitments/", "get"),
+        ("/api/v1/statements/{slug}/", "get"),
     }
     (parameter,) = [p for p in schema["paths"]["/api/v1/threads/{slug}/"]["get"]["parameters"] if p["name"] == "as_of"]
     assert parameter["in"] == "query" and "a date" in parameter["description"]

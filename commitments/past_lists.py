@@ -1,0 +1,154 @@
+"""The pledges' and the commitments' lists as they stood at a moment: the API's lists as of a date.
+
+Read only through `core.as_of` (`standing`, `value_as_of`, `records_as_of`), as `commitments.past` reads one
+pledge or one commitment: the list is a queryset of historical rows (their fields then) to filter, order and
+page as today's list is, and a page is written from the rows of then it joins by id, a fixed number of
+queries whatever the history's length. The drafts of then are hidden (the `draft` flags of then, the rule of
+`meetings.drafts`), and a pledge merged into another by then is left out, as today's list leaves out those
+merged by now (`pledge_links`).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Exists, OuterRef, Q
+
+from core.as_of import records_as_of, standing, value_as_of
+from meetings.models import Meeting, Statement
+
+from .models import Commitment, ImplementationStatus, LineOfEffort, Thread, ThreadEntry
+from .past import _by_id, latest_assessments_as_of
+from .pledge_links import LinkKind, PledgeLink
+
+
+def _entries_published_then(when: datetime.datetime):
+    """The entries standing at `when` whose commitment quoted a published statement then (its flags of then)."""
+    return (
+        standing(ThreadEntry, when)
+        .annotate(
+            statement_draft=value_as_of(ThreadEntry, "commitment__statement__draft", when),
+            meeting_draft=value_as_of(ThreadEntry, "commitment__statement__meeting__draft", when),
+        )
+        .filter(statement_draft=False, meeting_draft=False)
+    )
+
+
+def pledges_as_of(when: datetime.datetime, *, sees_drafts: bool = False):
+    """The pledges as they stood at `when`, as historical rows: those merged into another by then left out, and
+    for a reader who does not see drafts, those whose every commitment was a draft then
+    (`ThreadQuerySet.published` on the rows of then). Annotated `line_position`, their line of effort's position
+    then, which today's list is ordered by. One query a page (and one to count them)."""
+    merged = standing(PledgeLink, when).filter(kind=LinkKind.MERGED_INTO, thread_id=OuterRef("id"))
+    rows = standing(Thread, when).exclude(Exists(merged))
+    if not sees_drafts:
+        published = _entries_published_then(when).filter(thread_id=OuterRef("id"))
+        placed = standing(ThreadEntry, when).filter(thread_id=OuterRef("id"))
+        rows = rows.filter(Exists(published) | ~Exists(placed))
+    return rows.annotate(line_position=value_as_of(Thread, "line_of_effort__position", when))
+
+
+def write_pledges_as_of(rows, when: datetime.datetime, *, sees_drafts: bool = False) -> list[dict]:
+    """A page of `pledges_as_of` rows as `ThreadSerializer` writes today's: their line of effort, commitment
+    count and meetings then (the readable entries then, in position order). Five queries, whatever the page."""
+    rows = list(rows)
+    lines = _by_id(records_as_of(LineOfEffort, when, id__in={row.line_of_effort_id for row in rows}))
+    placed = records_as_of(ThreadEntry, when, thread_id__in=[row.id for row in rows])
+    commitments = _by_id(records_as_of(Commitment, when, id__in={entry.commitment_id for entry in placed}))
+    statements = _by_id(
+        records_as_of(Statement, when, leave_out=("text",), id__in={c.statement_id for c in commitments.values()})
+    )
+    meetings = _by_id(records_as_of(Meeting, when, id__in={s.meeting_id for s in statements.values()}))
+    readable: dict[int, list] = {}
+    for entry in sorted(placed, key=lambda entry: entry.position):
+        commitment = commitments.get(entry.commitment_id)
+        statement = statements.get(commitment.statement_id) if commitment else None
+        meeting = meetings.get(statement.meeting_id) if statement else None
+        if meeting is None:
+            continue  # a record the history does not hold: left out, never read from the present
+        if not sees_drafts and (statement.draft or meeting.draft):
+            continue
+        readable.setdefault(entry.thread_id, []).append(meeting)
+    documents = []
+    for row in rows:
+        line = lines.get(row.line_of_effort_id)
+        at = readable.get(row.id, [])
+        documents.append(
+            {
+                "slug": row.slug,
+                "title": row.title,
+                "description": row.description,
+                "line_of_effort": line.slug if line else None,
+                "line_of_effort_name": line.name if line else None,
+                "meetings": [meeting.slug for meeting in dict.fromkeys(at)],
+                "commitment_count": len(at),
+            }
+        )
+    return documents
+
+
+def commitments_as_of(when: datetime.datetime, *, sees_drafts: bool = False):
+    """The commitments as they stood at `when`, as historical rows, those whose statement and meeting the
+    history holds then; for a reader who does not see drafts, those quoting a published statement then.
+    Annotated `meeting_id` and `meeting_start_date` (through their statement then), which its filters read.
+    One query a page."""
+    rows = standing(Commitment, when).annotate(
+        meeting_id=value_as_of(Commitment, "statement__meeting", when),
+        meeting_start_date=value_as_of(Commitment, "statement__meeting__start_date", when),
+        statement_draft=value_as_of(Commitment, "statement__draft", when),
+        meeting_draft=value_as_of(Commitment, "statement__meeting__draft", when),
+    )
+    if sees_drafts:
+        return rows.filter(meeting_draft__isnull=False)
+    return rows.filter(statement_draft=False, meeting_draft=False)
+
+
+def placed_then(when: datetime.datetime, **filters):
+    """The ids of the commitments placed in a pledge at `when` (in the pledge `thread_id`, with `change_kind`...),
+    a subquery."""
+    return standing(ThreadEntry, when).filter(**filters).values("commitment_id")
+
+
+def page_of_commitments_as_of(rows, when: datetime.datetime) -> list[Commitment]:
+    """A page of `commitments_as_of` rows as Commitment instances of then, each with its statement, meeting and
+    line of effort, its places then (`thread_entries`, prefetched as today's list has them) and `latest_status`
+    then, for `CommitmentSerializer`: six queries, whatever the page."""
+    names = [field.attname for field in Commitment._meta.concrete_fields]
+    page = [Commitment.from_db(None, names, [getattr(row, name) for name in names]) for row in rows]
+    ids = [commitment.pk for commitment in page]
+    statements = _by_id(records_as_of(Statement, when, leave_out=("text",), id__in={c.statement_id for c in page}))
+    meetings = _by_id(records_as_of(Meeting, when, id__in={s.meeting_id for s in statements.values()}))
+    lines = _by_id(records_as_of(LineOfEffort, when, id__in={c.line_of_effort_id for c in page}))
+    placed = records_as_of(ThreadEntry, when, commitment_id__in=ids)
+    threads = _by_id(records_as_of(Thread, when, id__in={entry.thread_id for entry in placed}))
+    latest = latest_assessments_as_of(ids, when)
+    readable = []
+    for commitment in page:
+        if commitment.line_of_effort_id not in lines:
+            continue  # a history that does not reach back to the line's creation: left out rather than guessed
+        readable.append(commitment)
+        statement = statements[commitment.statement_id]
+        statement.meeting = meetings[statement.meeting_id]
+        commitment.statement = statement
+        commitment.line_of_effort = lines[commitment.line_of_effort_id]
+        places = [e for e in placed if e.commitment_id == commitment.pk and e.thread_id in threads]
+        for entry in places:
+            entry.thread, entry.commitment = threads[entry.thread_id], commitment
+        places.sort(key=lambda entry: entry.thread.slug)
+        commitment._prefetched_objects_cache = {"thread_entries": places}
+        assessed = latest.get(commitment.pk)
+        commitment.latest_status = assessed.status if assessed else ImplementationStatus.NOT_ASSESSED
+    return readable
+
+
+def id_then(model, slug: str, when: datetime.datetime, *, sees_drafts: bool = True) -> int | None:
+    """The key of the `model` record whose slug was `slug` at `when` (a draft then is unknown to a reader who
+    does not see drafts, for a meeting or a statement), or None. One query."""
+    rows = standing(model, when).filter(slug=slug)
+    if not sees_drafts and model is Meeting:
+        rows = rows.filter(draft=False)
+    elif not sees_drafts and model is Statement:
+        rows = rows.annotate(meeting_draft=value_as_of(Statement, "meeting__draft", when)).filter(
+            Q(draft=False) & Q(meeting_draft=False)
+        )
+    return rows.values_list("id", flat=True).first()
