@@ -235,8 +235,8 @@ def record_written(written: list[tuple[Any, str, dict[str, Any], bool]]) -> None
             steps.append((step[1], step[2], step[3]))
         elif step[0] == "reset":
             steps.append((None, step[1], {}))
-        elif (parent := parents.get((step[1], step[2]))) is not None:
-            steps.append((parent, Action.UPDATED, step[3]))
+        elif (reread := parents.get((step[1], step[2]))) is not None:
+            steps.append((reread, Action.UPDATED, step[3]))
     versions = _versions([record for record, action, _ in steps if record is not None and action != Action.DELETED])
     _save_all(
         [
@@ -252,7 +252,8 @@ def _id(record: Any) -> tuple[type[models.Model], Any]:
 
 def _versions(records: list[Any]) -> dict[tuple[type[models.Model], Any], str]:
     """{(model, pk): version()} of the stored `records`, their child rows read in one query per relation."""
-    by_model: dict[type[models.Model], dict[Any, Any]] = {}
+    # Curated models (core.models.Curated), which know how to version many records at once.
+    by_model: dict[Any, dict[Any, Any]] = {}
     for record in records:
         by_model.setdefault(record._meta.model, {})[record.pk] = record
     return {
