@@ -101,7 +101,5 @@ def following(changes: ChangeQuerySet, xid: int, pk: int, *, inclusive: bool = F
         return changes.filter(
             RawSQL(f"({table}.xid, {table}.id) {operator} (%s, %s)", (xid, pk), output_field=BooleanField())  # noqa: S611
         )
-    # Elsewhere every row's xid is 0 (ChangeQuerySet.committed: SQLite commits in id order): one range of ids,
-    # the rowid's. A cursor whose xid is not 0 was never given here: `page` finds no row of it and refuses it.
-    # (No `xid=` filter: it would change nothing but the cost of building the query, which is most of a page's.)
-    return changes.filter(**{"id__gte" if inclusive else "id__gt": pk})
+    # Elsewhere every row's xid is 0 (ChangeQuerySet.committed: SQLite commits in id order): one range of ids.
+    return changes.filter(xid=xid, **{"id__gte" if inclusive else "id__gt": pk})
