@@ -102,4 +102,6 @@ def following(changes: ChangeQuerySet, xid: int, pk: int, *, inclusive: bool = F
             RawSQL(f"({table}.xid, {table}.id) {operator} (%s, %s)", (xid, pk), output_field=BooleanField())  # noqa: S611
         )
     # Elsewhere every row's xid is 0 (ChangeQuerySet.committed: SQLite commits in id order): one range of ids.
+    # The `xid=` equality is what lets SQLite read the feed's order off that range: without it, it sorts the
+    # rest of the feed (a 90 % deep page at 100k: 2 ms with it, 5.8 ms without).
     return changes.filter(xid=xid, **{"id__gte" if inclusive else "id__gt": pk})
