@@ -48,23 +48,6 @@ def synthetic_changes(batch=5_000):
     return Change.objects.count()
 
 
-COLUMNS = (
-    "xid",
-    "id",
-    "resource",
-    "key",
-    "action",
-    "version",
-    "at",
-    "user",
-    "token",
-    "reason",
-    "pledge",
-    "line_of_effort",
-    "meeting",
-)
-
-
 def deep_cursor(fraction=0.9):
     """The cursor of the change `fraction` of the way into the feed (as the feed gives it: `xid-id`)."""
     from changes.models import Change
@@ -77,7 +60,7 @@ def deep_cursor(fraction=0.9):
 def raw_feed_page(cursor=None):
     """A page of the feed read raw: the same rows after the cursor, in feed order, as `.values()` dumped with orjson."""
     from bench.baselines import dumps
-    from changes.feed import following
+    from changes.feed import COLUMNS, following
     from changes.models import Change
 
     changes = Change.objects.committed().public()

@@ -57,42 +57,48 @@ def latest_assessments_as_of(commitment_ids, when: datetime.datetime) -> dict[in
     return latest
 
 
+def readable_entries_as_of(
+    placed: list[ThreadEntry], when: datetime.datetime, *, sees_drafts: bool
+) -> list[ThreadEntry]:
+    """The entries among `placed` (read as of `when`) that a reader could read then, in position order, each
+    joined to its commitment, statement (its text left out) and meeting of then: three queries. An entry whose
+    records the history does not hold is left out, never read from the present; one quoting a draft of then
+    too, unless `sees_drafts`."""
+    commitments = _by_id(records_as_of(Commitment, when, id__in={entry.commitment_id for entry in placed}))
+    statements = _by_id(
+        records_as_of(Statement, when, leave_out=("text",), id__in={c.statement_id for c in commitments.values()})
+    )
+    meetings = _by_id(records_as_of(Meeting, when, id__in={s.meeting_id for s in statements.values()}))
+    entries = []
+    for entry in sorted(placed, key=lambda entry: entry.position):
+        commitment = commitments.get(entry.commitment_id)
+        statement = statements.get(commitment.statement_id) if commitment else None
+        meeting = meetings.get(statement.meeting_id) if statement else None
+        if meeting is None or (not sees_drafts and (statement.draft or meeting.draft)):
+            continue
+        statement.meeting = meeting
+        commitment.statement = statement
+        entry.commitment = commitment
+        entries.append(entry)
+    return entries
+
+
 def pledge_as_of(slug: str, when: datetime.datetime, *, sees_drafts: bool = False) -> PastPledge | None:
     """The pledge `slug` as it stood at `when`, or None if it was not in the record then (or, for a reader
-    who does not see drafts, had only draft commitments then). Seven queries."""
+    who does not see drafts, had only draft commitments then). Eight queries, nine when it has links to
+    other pledges."""
     threads = records_as_of(Thread, when, slug=slug)
     if not threads:
         return None
     thread = threads[0]
     lines = _by_id(records_as_of(LineOfEffort, when, id=thread.line_of_effort_id))
     placed = records_as_of(ThreadEntry, when, thread_id=thread.pk)
-    commitments = _by_id(records_as_of(Commitment, when, id__in=[entry.commitment_id for entry in placed]))
-    statements = _by_id(
-        records_as_of(
-            Statement,
-            when,
-            leave_out=("text",),
-            id__in={commitment.statement_id for commitment in commitments.values()},
-        )
-    )
-    meetings = _by_id(records_as_of(Meeting, when, id__in={statement.meeting_id for statement in statements.values()}))
     if thread.line_of_effort_id not in lines:
         return None  # a history that does not reach back to the line's creation: no page rather than a guess
     thread.line_of_effort = lines[thread.line_of_effort_id]
-    entries = []
-    for entry in sorted(placed, key=lambda entry: entry.position):
-        commitment = commitments.get(entry.commitment_id)
-        statement = statements.get(commitment.statement_id) if commitment else None
-        meeting = meetings.get(statement.meeting_id) if statement else None
-        if meeting is None:
-            continue  # a record the history does not hold: left out, never read from the present
-        if not sees_drafts and (statement.draft or meeting.draft):
-            continue
-        statement.meeting = meeting
-        commitment.statement = statement
-        entry.commitment = commitment
+    entries = readable_entries_as_of(placed, when, sees_drafts=sees_drafts)
+    for entry in entries:
         entry.thread = thread
-        entries.append(entry)
     if placed and not entries and not sees_drafts:
         return None  # every commitment of it was a draft then: not published yet (ThreadQuerySet.published)
     latest = latest_assessments_as_of([entry.commitment_id for entry in entries], when)

@@ -18,7 +18,7 @@ from core.as_of import records_as_of, standing, value_as_of
 from meetings.models import Meeting, Statement
 
 from .models import Commitment, ImplementationStatus, LineOfEffort, Thread, ThreadEntry
-from .past import _by_id, latest_assessments_as_of
+from .past import _by_id, latest_assessments_as_of, readable_entries_as_of
 from .pledge_links import LinkKind, PledgeLink
 
 
@@ -54,21 +54,9 @@ def write_pledges_as_of(rows, when: datetime.datetime, *, sees_drafts: bool = Fa
     rows = list(rows)
     lines = _by_id(records_as_of(LineOfEffort, when, id__in={row.line_of_effort_id for row in rows}))
     placed = records_as_of(ThreadEntry, when, thread_id__in=[row.id for row in rows])
-    commitments = _by_id(records_as_of(Commitment, when, id__in={entry.commitment_id for entry in placed}))
-    statements = _by_id(
-        records_as_of(Statement, when, leave_out=("text",), id__in={c.statement_id for c in commitments.values()})
-    )
-    meetings = _by_id(records_as_of(Meeting, when, id__in={s.meeting_id for s in statements.values()}))
     readable: dict[int, list] = {}
-    for entry in sorted(placed, key=lambda entry: entry.position):
-        commitment = commitments.get(entry.commitment_id)
-        statement = statements.get(commitment.statement_id) if commitment else None
-        meeting = meetings.get(statement.meeting_id) if statement else None
-        if meeting is None:
-            continue  # a record the history does not hold: left out, never read from the present
-        if not sees_drafts and (statement.draft or meeting.draft):
-            continue
-        readable.setdefault(entry.thread_id, []).append(meeting)
+    for entry in readable_entries_as_of(placed, when, sees_drafts=sees_drafts):
+        readable.setdefault(entry.thread_id, []).append(entry.commitment.statement.meeting)
     documents = []
     for row in rows:
         line = lines.get(row.line_of_effort_id)
