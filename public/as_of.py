@@ -6,6 +6,7 @@ offers, in its "How to cite", the dated link to the record as it stands now, whi
 what the page said when it was cited. A bad value is a 400 page saying why.
 """
 
+import functools
 from dataclasses import dataclass
 
 from django.shortcuts import render
@@ -23,6 +24,25 @@ class PastState:
     label: str
     stamp: str
     today_url: str
+
+
+def with_past(past_view):
+    """Make a page read `as_of` (marked `core.when.reads_as_of`): with a moment, `past_view(request, slug,
+    moment)` answers it; a bad value is a 400 page saying why; without one, the page itself, today's."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def page(request, slug):
+            moment, bad = requested_moment(request)
+            if bad:
+                return refused(request, bad)
+            if moment:
+                return past_view(request, slug, moment)
+            return view(request, slug)
+
+        return moments.reads_as_of(page)
+
+    return decorate
 
 
 def requested_moment(request):

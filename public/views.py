@@ -25,7 +25,6 @@ from commitments.models import (
 )
 from commitments.pledge_links import SEEN_KINDS
 from commitments.verdicts import BY_LINE, BY_MEETING, BY_MEMBER
-from core.when import reads_as_of
 from meetings.models import Figure, FigureMetric, Meeting, Participation, ParticipationRole, Statement
 
 from . import as_of, past_pages
@@ -109,17 +108,12 @@ def matrix(request):
     return render(request, "public/matrix.html", context, status=200 if shown else 400)
 
 
-@reads_as_of
+@as_of.with_past(past_pages.pledge)
 def pledge(request, slug):
     """A recurring pledge's story: its commitments in meeting order, how each changed, worded and assessed.
 
     With `?as_of=`, the story as it stood then (`past_pages.pledge`).
     """
-    moment, bad = as_of.requested_moment(request)
-    if bad:
-        return as_of.refused(request, bad)
-    if moment:
-        return past_pages.pledge(request, slug, moment)
     thread = get_object_or_404(Thread.objects.published().select_related("line_of_effort"), slug=slug)
     # Its links to other pledges, in one query: a pledge merged into another answers with a permanent redirect.
     links = PledgeLink.objects.seen_from(thread)
@@ -240,15 +234,10 @@ def by_pledge(rows):
     return [(group[0], group) for group in groups.values()]
 
 
-@reads_as_of
+@as_of.with_past(past_pages.meeting)
 def meeting(request, slug):
     """A meeting: when, where, in which format, who took part as each source says, what was pledged. With
     `?as_of=`, as it stood then (`past_pages.meeting`)."""
-    moment, bad = as_of.requested_moment(request)
-    if bad:
-        return as_of.refused(request, bad)
-    if moment:
-        return past_pages.meeting(request, slug, moment)
     meeting = get_object_or_404(Meeting.objects.published(), slug=slug)
     statements = list(Statement.objects.published().filter(meeting=meeting).listed())
     others = {}
@@ -282,15 +271,10 @@ def meeting(request, slug):
     return render(request, "public/meeting.html", context)
 
 
-@reads_as_of
+@as_of.with_past(past_pages.statement)
 def statement(request, slug):
     """A statement's verbatim text with every quoted span marked and linked to its commitment or figure. With
     `?as_of=`, as it stood then (`past_pages.statement`)."""
-    moment, bad = as_of.requested_moment(request)
-    if bad:
-        return as_of.refused(request, bad)
-    if moment:
-        return past_pages.statement(request, slug, moment)
     statement = get_object_or_404(Statement.objects.published().select_related("meeting"), slug=slug)
     commitments = list(Commitment.objects.rows_quoting(statement))
     places = ThreadEntry.objects.places_for([commitment["id"] for commitment in commitments])
@@ -422,15 +406,10 @@ def commitments(request):
     return render(request, "public/commitments.html", context)
 
 
-@reads_as_of
+@as_of.with_past(past_pages.commitment)
 def commitment(request, slug):
     """A commitment: its quote among the sentences around it, where it was made, how it is filed, its places
     in recurring pledges and what became of it. With `?as_of=`, as it stood then (`past_pages.commitment`)."""
-    moment, bad = as_of.requested_moment(request)
-    if bad:
-        return as_of.refused(request, bad)
-    if moment:
-        return past_pages.commitment(request, slug, moment)
     commitments = Commitment.objects.published().select_related("statement__meeting", "line_of_effort")
     commitment = get_object_or_404(commitments, slug=slug)
     statement = commitment.statement
