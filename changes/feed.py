@@ -80,7 +80,9 @@ def page(changes: ChangeQuerySet, since: str | None, size: int) -> list[tuple[An
     which leads it when it passes the filters (a reader following `next`), and so is checked to exist at no
     cost. A cursor from another filter, whose row the range leaves out, is checked by a second query."""
     if since is None:
-        return list(changes.in_feed_order().values_list(*COLUMNS)[: size + 1])
+        # The first page is the page from the feed's origin, read as every later page is (one range of the
+        # index from (0, 0)): its cost is a deep page's, whatever the feed's length.
+        return list(following(changes, 0, 0, inclusive=True).in_feed_order().values_list(*COLUMNS)[: size + 1])
     xid, pk = parse(since)
     rows = list(following(changes, xid, pk, inclusive=True).in_feed_order().values_list(*COLUMNS)[: size + 2])
     if rows and rows[0][:2] == (xid, pk):
