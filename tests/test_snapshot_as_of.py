@@ -287,3 +287,15 @@ def test_an_as_of_export_asks_as_many_queries_whatever_the_historys_length(tmp_p
         line.name = f"Version {version}"
         line.save()
     assert queries("long") == short
+
+
+def test_restore_replace_deletes_assessments_that_supersede_one_another(generated, tmp_path):
+    from commitments.models import Assessment
+
+    assert Assessment.objects.filter(supersedes__isnull=False).exists()
+    path = export(tmp_path / "now", "--unsigned")
+    out = io.StringIO()
+    call_command("snapshot", "restore", str(path), "--replace", "--no-origin-check", stdout=out)
+    assert "Deleted" in out.getvalue()
+    again = export(tmp_path / "again", "--unsigned")
+    assert (again / FIXTURE).read_bytes() == (path / FIXTURE).read_bytes()
