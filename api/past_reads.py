@@ -107,7 +107,7 @@ class PastReads:
             return super().retrieve(request, *args, **kwargs)
         record = self.past_record(kwargs[self.lookup_field], moment, sees_drafts(request))
         if record is None:
-            raise not_found(self.past_what, self.past_model, moment)
+            raise not_found(self.past_what, self.past_model, moment, by=self.lookup_field)
         return Response(self.get_serializer(record).data, headers=past_headers(request, moment))
 
 

@@ -183,7 +183,8 @@ def test_the_participation_records_as_of_a_moment_are_as_they_were_then(
     assert get(client, "participation-detail", again).status_code == 404
     assert get(client, "participation-detail", joined, as_of=then).json()["note"] == "Then."
     added = "paris~added-since~new-member~added-since"
-    assert get(client, "participation-detail", added, as_of=then).status_code == 404
+    missing = get(client, "participation-detail", added, as_of=then)
+    assert missing.status_code == 404 and "No participation record with this key as of" in missing.json()["detail"]
 
 
 def test_the_members_as_of_a_moment_are_as_they_were_then(client, changed_record, django_assert_num_queries):
