@@ -115,6 +115,9 @@ def test_the_statements_list_as_of_a_moment_filters_by_the_fields_of_then(client
     assert slugs(get(client, "statement-list", as_of=then, meeting="paris")) == ["chair"]
     assert slugs(get(client, "statement-list", as_of=then, kind="readout")) == ["chair"]
     assert slugs(get(client, "statement-list", as_of=then, ordering="-position")) == ["communique", "chair"]
+    first = get(client, "statement-list", as_of=then, page_size=1)
+    assert slugs(first) == ["communique"] and first.json()["count"] == 2 and "as_of=" in first.json()["next"]
+    assert slugs(client.get(first.json()["next"])) == ["chair"]
     unknown = get(client, "statement-list", as_of=then, meeting="nowhere")
     assert unknown.status_code == 400 and "meeting" in unknown.json()
     refused = get(client, "statement-list", as_of=then, changed_since="2024-01-01T00:00:00Z")
