@@ -48,10 +48,11 @@ def past_headers(request, moment):
     }
 
 
-def not_found(what, model, moment):
-    """The 404 for a record not in the record at `moment`, saying so, or that the history begins later."""
+def not_found(what, model, moment, *, by="slug"):
+    """The 404 for a record not in the record at `moment`, saying so, or that the history begins later; `by` names
+    what addressed it."""
     begins = history_begins(model)
     if begins is None or moment < begins:
         since = f"begins on {moments.label(begins)}" if begins else "holds nothing yet"
         return Http404(f"The change history {since}: no {what} can be shown as of {moments.label(moment)}.")
-    return Http404(f"No {what} with this slug as of {moments.label(moment)}.")
+    return Http404(f"No {what} with this {by} as of {moments.label(moment)}.")

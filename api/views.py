@@ -40,7 +40,7 @@ from commitments.publishing import NotComplete, publish_meeting
 from commitments.services import AlreadyInThread, place_in_thread, remove_from_thread
 from core.exceptions import ConcurrentChange
 from meetings.models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
-from meetings.past import meeting_as_of, meetings_as_of, statement_as_of
+from meetings.past import meeting_as_of, meetings_as_of
 
 from .as_of import AS_OF_PARAMETER, not_found, past_headers, requested_moment
 from .concurrency import VersionedMixin, check_unchanged, etag, if_match_versions
@@ -61,6 +61,7 @@ from .filters import (
 )
 from .history import HistoryMixin
 from .pagination import CursorPagination
+from .past_reads import PastFigures, PastLinesOfEffort, PastMembers, PastParticipations, PastStatements
 from .permissions import sees_drafts
 from .pledge_merging import MergeSplitMixin, redirect_if_retired
 from .serializers import (
@@ -172,7 +173,7 @@ class MeetingViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelV
         return Response(body, headers={"ETag": etag(meeting)})
 
 
-class StatementViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
+class StatementViewSet(PastStatements, HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
     """Statements: the list leaves out the verbatim text; a statement's own page has it. Never deleted."""
 
     lookup_field = "slug"
@@ -180,18 +181,6 @@ class StatementViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mode
     ordering_fields = ["issued_on", "slug", "position"]
     ordering = ["meeting__start_date", "position"]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
-    # A statement as it stood at a moment (`?as_of=`, api.as_of).
-    as_of_actions = ("retrieve",)
-
-    @extend_schema(parameters=[AS_OF_PARAMETER])
-    def retrieve(self, request, *args, **kwargs):
-        moment = requested_moment(request)
-        if moment is None:
-            return super().retrieve(request, *args, **kwargs)
-        statement = statement_as_of(kwargs[self.lookup_field], moment, sees_drafts=sees_drafts(request))
-        if statement is None:
-            raise not_found("statement", Statement, moment)
-        return Response(self.get_serializer(statement).data, headers=past_headers(request, moment))
 
     def get_queryset(self):
         # The meeting's slug is shown on every row; the text only on a statement's own page.
@@ -202,7 +191,7 @@ class StatementViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mode
         return StatementSerializer if self.action == "list" else StatementDetailSerializer
 
 
-class MemberViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
+class MemberViewSet(PastMembers, HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
     serializer_class = MemberSerializer
     lookup_field = "slug"
     filterset_class = MemberFilter
@@ -218,7 +207,7 @@ class MemberViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelVi
         )
 
 
-class ParticipationViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
+class ParticipationViewSet(PastParticipations, HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
     """Who hosted, joined or observed each meeting, as each source says it; sources may disagree."""
 
     serializer_class = ParticipationSerializer
@@ -242,7 +231,7 @@ class ParticipationViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.
         return obj
 
 
-class FigureViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
+class FigureViewSet(PastFigures, HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
     serializer_class = FigureSerializer
     lookup_field = "slug"
     filterset_class = FigureFilter
@@ -255,7 +244,7 @@ class FigureViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelVi
         return figures.select_related("statement__meeting").defer("statement__text")
 
 
-class LineOfEffortViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
+class LineOfEffortViewSet(PastLinesOfEffort, HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
     queryset = LineOfEffort.objects.all()
     serializer_class = LineOfEffortSerializer
     lookup_field = "slug"

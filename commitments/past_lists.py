@@ -1,4 +1,5 @@
-"""The pledges' and the commitments' lists as they stood at a moment: the API's lists as of a date.
+"""The pledges', the commitments' and the lines of effort's lists as they stood at a moment: the API's lists as of a
+date.
 
 Read only through `core.as_of` (`standing`, `value_as_of`, `records_as_of`), as `commitments.past` reads one
 pledge or one commitment: the list is a queryset of historical rows (their fields then) to filter, order and
@@ -140,3 +141,14 @@ def id_then(model, slug: str, when: datetime.datetime, *, sees_drafts: bool = Tr
             Q(draft=False) & Q(meeting_draft=False)
         )
     return rows.values_list("id", flat=True).first()
+
+
+def lines_as_of(when: datetime.datetime):
+    """The lines of effort as they stood at `when`, as historical rows (a line is never a draft). One query a page."""
+    return standing(LineOfEffort, when)
+
+
+def line_as_of(slug: str, when: datetime.datetime) -> LineOfEffort | None:
+    """The line of effort `slug` as it stood at `when`, or None if it was not in the record then. One query."""
+    found = records_as_of(LineOfEffort, when, slug=slug)
+    return found[0] if found else None

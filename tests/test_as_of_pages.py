@@ -209,7 +209,7 @@ def test_an_empty_as_of_is_the_parameter_left_out(client, changed_pledge):
         "/",
         "/meetings/",
         "/commitments/",
-        "/api/v1/statements/",
+        "/api/v1/statements/communique/history/",
         "/api/v1/assessments/",
         "/api/v1/aggregates/pledge-matrix/",
     ],
@@ -372,6 +372,15 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
         "api:thread-list",
         "api:commitment-list",
         "api:statement-detail",
+        "api:statement-list",
+        "api:figure-list",
+        "api:figure-detail",
+        "api:participation-list",
+        "api:participation-detail",
+        "api:member-list",
+        "api:member-detail",
+        "api:lineofeffort-list",
+        "api:lineofeffort-detail",
     }
     pages = (ROOT / "docs" / "reading-and-curating.md").read_text(encoding="utf-8")
     for page in (
@@ -382,9 +391,19 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
     ):
         assert page in pages
     api_doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
-    for read in ("threads", "commitments", "meetings", "statements"):
+    for read in ("threads", "commitments", "meetings", "statements", "figures", "members", "lines-of-effort"):
         assert f"`{read}/{{slug}}/?as_of=…`" in api_doc
-    for read in ("meetings", "threads", "commitments"):
+    assert "`participations/{key}/?as_of=…`" in api_doc
+    for read in (
+        "meetings",
+        "threads",
+        "commitments",
+        "statements",
+        "figures",
+        "participations",
+        "members",
+        "lines-of-effort",
+    ):
         assert f"`{read}/?as_of=…`" in api_doc
 
 
@@ -406,6 +425,15 @@ def test_the_schema_documents_as_of_on_the_reads_that_take_it_and_nowhere_else()
         ("/api/v1/threads/", "get"),
         ("/api/v1/commitments/", "get"),
         ("/api/v1/statements/{slug}/", "get"),
+        ("/api/v1/statements/", "get"),
+        ("/api/v1/figures/{slug}/", "get"),
+        ("/api/v1/figures/", "get"),
+        ("/api/v1/participations/{key}/", "get"),
+        ("/api/v1/participations/", "get"),
+        ("/api/v1/members/{slug}/", "get"),
+        ("/api/v1/members/", "get"),
+        ("/api/v1/lines-of-effort/{slug}/", "get"),
+        ("/api/v1/lines-of-effort/", "get"),
     }
     (parameter,) = [p for p in schema["paths"]["/api/v1/threads/{slug}/"]["get"]["parameters"] if p["name"] == "as_of"]
     assert parameter["in"] == "query" and "a date" in parameter["description"]
