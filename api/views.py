@@ -61,6 +61,7 @@ from .filters import (
 )
 from .history import HistoryMixin
 from .pagination import CursorPagination
+from .past_reads import PastAssessmentsMixin, PastCyclesMixin, PastEvidenceMixin
 from .permissions import sees_drafts
 from .pledge_merging import MergeSplitMixin, redirect_if_retired
 from .serializers import (
@@ -508,41 +509,43 @@ class CommitmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mod
         return CommitmentRowSerializer.rows(Commitment.objects.with_latest_status())
 
 
-class AssessmentCycleViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
+class AssessmentCycleViewSet(PastCyclesMixin, CSVListMixin, viewsets.ReadOnlyModelViewSet):
     """Assessment cycles: the windows assessments are made in, from one meeting to a later one."""
 
     serializer_class = AssessmentCycleSerializer
     lookup_field = "slug"
     ordering_fields = ["slug"]
-    ordering = ["from_meeting__start_date", "to_meeting__start_date", "slug"]
+    # As of a date (`?as_of=`), the list and a cycle as they stood then (api.past_reads).
+    today_ordering = ["from_meeting__start_date", "to_meeting__start_date", "slug"]
 
     def get_queryset(self):
         cycles = AssessmentCycle.objects.for_reader(sees_drafts(self.request))
         return cycles.select_related("from_meeting", "to_meeting")
 
 
-class EvidenceViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
+class EvidenceViewSet(PastEvidenceMixin, CSVListMixin, viewsets.ReadOnlyModelViewSet):
     """Evidence items: quotes from the tracker's statements, or outside written sources."""
 
     serializer_class = EvidenceSerializer
     lookup_field = "slug"
     ordering_fields = ["slug"]
-    ordering = ["slug"]
+    today_ordering = ["slug"]  # and as of a date (api.past_reads)
 
     def get_queryset(self):
         items = Evidence.objects.for_reader(sees_drafts(self.request))
         return items.select_related("statement").defer("statement__text")
 
 
-class AssessmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
+class AssessmentViewSet(PastAssessmentsMixin, HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
     """Dated assessments of what became of a commitment: added and corrected, never deleted."""
 
     serializer_class = AssessmentSerializer
     lookup_field = "key"
     lookup_value_regex = r"[-a-z0-9_]+@\d{4}-\d{2}-\d{2}"
-    filterset_class = AssessmentFilter
+    # As of a date (`?as_of=`), the list and an assessment as they stood then (api.past_reads).
+    today_filterset = AssessmentFilter
     ordering_fields = ["assessed_on"]
-    ordering = ["commitment__slug", "-assessed_on"]
+    today_ordering = ["commitment__slug", "-assessed_on"]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def get_queryset(self):

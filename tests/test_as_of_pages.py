@@ -210,8 +210,8 @@ def test_an_empty_as_of_is_the_parameter_left_out(client, changed_pledge):
         "/meetings/",
         "/commitments/",
         "/api/v1/statements/",
-        "/api/v1/assessments/",
-        "/api/v1/aggregates/pledge-matrix/",
+        "/api/v1/assessments/berlin-pledge@2019-06-25/history/",
+        "/api/v1/snapshot/",
     ],
 )
 def test_a_page_or_endpoint_that_does_not_read_as_of_refuses_it(client, url):
@@ -372,6 +372,17 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
         "api:thread-list",
         "api:commitment-list",
         "api:statement-detail",
+        "api:assessment-list",
+        "api:assessment-detail",
+        "api:assessmentcycle-list",
+        "api:assessmentcycle-detail",
+        "api:evidence-list",
+        "api:evidence-detail",
+        "api:pledge-matrix",
+        "api:commitments-by-line",
+        "api:figure-series",
+        "api:verdicts",
+        "api:changes",
     }
     pages = (ROOT / "docs" / "reading-and-curating.md").read_text(encoding="utf-8")
     for page in (
@@ -382,10 +393,13 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
     ):
         assert page in pages
     api_doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
-    for read in ("threads", "commitments", "meetings", "statements"):
+    for read in ("threads", "commitments", "meetings", "statements", "assessment-cycles", "evidence"):
         assert f"`{read}/{{slug}}/?as_of=…`" in api_doc
-    for read in ("meetings", "threads", "commitments"):
+    assert "`assessments/{key}/?as_of=…`" in api_doc
+    for read in ("meetings", "threads", "commitments", "assessments", "assessment-cycles", "evidence", "changes"):
         assert f"`{read}/?as_of=…`" in api_doc
+    for aggregate in ("pledge-matrix", "commitments-by-line", "figure-series", "verdicts"):
+        assert f"`aggregates/{aggregate}/?as_of=…`" in api_doc
 
 
 def test_the_schema_documents_as_of_on_the_reads_that_take_it_and_nowhere_else():
@@ -406,6 +420,17 @@ def test_the_schema_documents_as_of_on_the_reads_that_take_it_and_nowhere_else()
         ("/api/v1/threads/", "get"),
         ("/api/v1/commitments/", "get"),
         ("/api/v1/statements/{slug}/", "get"),
+        ("/api/v1/assessments/", "get"),
+        ("/api/v1/assessments/{key}/", "get"),
+        ("/api/v1/assessment-cycles/", "get"),
+        ("/api/v1/assessment-cycles/{slug}/", "get"),
+        ("/api/v1/evidence/", "get"),
+        ("/api/v1/evidence/{slug}/", "get"),
+        ("/api/v1/aggregates/pledge-matrix/", "get"),
+        ("/api/v1/aggregates/commitments-by-line/", "get"),
+        ("/api/v1/aggregates/figure-series/", "get"),
+        ("/api/v1/aggregates/verdicts/", "get"),
+        ("/api/v1/changes/", "get"),
     }
     (parameter,) = [p for p in schema["paths"]["/api/v1/threads/{slug}/"]["get"]["parameters"] if p["name"] == "as_of"]
     assert parameter["in"] == "query" and "a date" in parameter["description"]
