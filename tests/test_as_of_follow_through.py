@@ -205,3 +205,41 @@ def test_evidence_and_cycles_of_a_draft_then_are_hidden_as_of_then(client, admin
     client.force_login(admin_user)
     assert get(client, "evidence-list", as_of=then).json()["count"] == 1
     assert get(client, "assessmentcycle-detail", "to-a-draft", as_of=then).status_code == 200
+
+
+@pytest.mark.parametrize("changes", [1, CHANGES])
+def test_the_follow_through_reads_as_of_a_moment_ask_as_many_queries_whatever_the_historys_length(
+    client, pledge, django_assert_num_queries, changes
+):
+    commitment, report, cycle = pledge
+    france = MemberFactory(slug="france")
+    ParticipationFactory(meeting=commitment.statement.meeting, member=france, role="member")
+    evidence = quote_evidence(report)
+    kept = approved(
+        draft_with(commitment, cycle, evidence=[(evidence, "Freed.")], members=[(france, 1, "did its part", None)])
+    )
+    records = [(kept, "note"), (evidence, "note"), (cycle, "name"), (france, "name"), (commitment, "summary")]
+
+    def rewrite():
+        for n in range(changes):
+            for record, field in records:
+                setattr(record, field, f"{field} {n} {timezone.now().isoformat()}")
+                record.save()
+
+    rewrite()
+    key = kept.key()
+    then = timezone.now().isoformat()
+    rewrite()
+    commitment.slug = "renamed-since"  # the key of then is the slug of then
+    commitment.save()
+    with django_assert_num_queries(10):
+        assert [row["key"] for row in get(client, "assessment-list", as_of=then).json()["results"]] == [key]
+    with django_assert_num_queries(9):
+        assert get(client, "assessment-detail", key, as_of=then).status_code == 200
+    assert get(client, "assessment-detail", "renamed-since@2019-06-25", as_of=then).status_code == 404
+    for name, queries in (("assessmentcycle-list", 3), ("evidence-list", 3)):
+        with django_assert_num_queries(queries):
+            assert get(client, name, as_of=then).json()["count"] == 1
+    for name, params in (("verdicts", {"by": "member"}), ("verdicts", {"by": "line"}), ("commitments-by-line", {})):
+        with django_assert_num_queries(1):
+            assert get(client, name, as_of=then, **params).status_code == 200
