@@ -9,12 +9,20 @@ from rest_framework.views import APIView
 
 from commitments import counts
 from commitments.models import Commitment, LineOfEffort, MemberScore, ThreadEntry
+from commitments.past_aggregates import (
+    counts_by_line_and_meeting_as_of,
+    figure_series_as_of,
+    member_percentages_as_of,
+    verdict_counts_as_of,
+)
 from commitments.verdicts import AGGREGATE_GROUPINGS, BY_LINE, BY_MEMBER, verdict_counts
 from meetings.models import Figure, FigureMetric, Meeting
 
+from .as_of import AS_OF_PARAMETER, ReadsAsOf, past_headers, requested_moment
 from .csv_lists import matrix_rows, wants_csv
 from .errors import ErrorSerializer
 from .pagination import PageNumberPagination
+from .past_aggregates import matrix_as_of
 from .permissions import sees_drafts
 
 
@@ -83,12 +91,18 @@ class MatrixParametersSerializer(serializers.Serializer):
     )
 
 
+class PastMatrixParametersSerializer(MatrixParametersSerializer):
+    """The same parameters as of a date (`as_of`): `line_of_effort` names the line with that slug then."""
+
+    line_of_effort = serializers.SlugField(required=False)
+
+
 # Without parameters, the whole matrix is answered as it always was while it holds at most this many
 # recurring pledges; beyond, the first page (the same keys, with `count`, `next` and `previous`).
 UNPAGED_MOST_PLEDGES = 200
 
 
-class PledgeMatrixView(APIView):
+class PledgeMatrixView(ReadsAsOf, APIView):
     """Recurring pledges × meetings: which pledge appears at which meeting, how it changed, with which commitments.
 
     Filtered by the years of the meetings (`year_from`, `year_to`: the meetings listed and the cells
@@ -96,7 +110,8 @@ class PledgeMatrixView(APIView):
     (`page`, `page_size`): each pledge on exactly one page, in line-of-effort and slug order, whole
     (every cell of it within the years). A paged answer adds `count`, `next` and `previous` to the same
     `meetings` and `threads`. With no parameter at all, every pledge and meeting at once, as before,
-    while there are at most 200 recurring pledges; beyond, the first page.
+    while there are at most 200 recurring pledges; beyond, the first page. With `as_of`, the matrix as it
+    stood then, paged alike.
 
     As CSV, one row per entry (`thread.slug`, `meeting.slug`, commitment, position, change kind), of
     the same pledges. The document is built from plain rows and rendered as it is: walking it through
@@ -108,14 +123,22 @@ class PledgeMatrixView(APIView):
     # which is the schema's description of the operation).
 
     @extend_schema(
-        parameters=[MatrixParametersSerializer],
+        parameters=[MatrixParametersSerializer, AS_OF_PARAMETER],
         responses={200: PagedPledgeMatrixSerializer, 400: ErrorSerializer},
     )
     def get(self, request, format=None):
         drafts = sees_drafts(request)
-        asked = MatrixParametersSerializer(data=request.query_params)
+        moment = requested_moment(request)
+        asked = (PastMatrixParametersSerializer if moment else MatrixParametersSerializer)(data=request.query_params)
         asked.is_valid(raise_exception=True)
         filters = asked.validated_data
+        if moment is not None:
+            meetings, cells, paging = matrix_as_of(
+                request, moment, filters, sees_drafts=drafts, unpaged_most=UNPAGED_MOST_PLEDGES
+            )
+            document = {**(paging or {}), "meetings": meetings, "threads": matrix_threads(cells)}
+            answer = matrix_rows(document) if wants_csv(request) else document
+            return Response(answer, headers=past_headers(request, moment))
         meetings = list(
             Meeting.objects.for_reader(drafts)
             .in_years(filters.get("year_from"), filters.get("year_to"))
@@ -182,15 +205,19 @@ class LineMeetingCountSerializer(serializers.Serializer):
     soft = serializers.IntegerField()
 
 
-class CommitmentsByLineView(APIView):
+class CommitmentsByLineView(ReadsAsOf, APIView):
     """Commitments per line of effort per meeting, split into binding and softer ones.
 
     Counted once per change of the data and kept (`commitments.counts`): a read costs the same whatever
-    the number of commitments.
+    the number of commitments. With `as_of`, counted for the request from the commitments as they stood then.
     """
 
-    @extend_schema(responses=LineMeetingCountSerializer(many=True))
+    @extend_schema(parameters=[AS_OF_PARAMETER], responses=LineMeetingCountSerializer(many=True))
     def get(self, request, format=None):
+        moment = requested_moment(request)
+        if moment is not None:  # the kept counts are today's: counted again from the rows of then
+            rows = counts_by_line_and_meeting_as_of(moment, sees_drafts=sees_drafts(request))
+            return Response(LineMeetingCountSerializer(rows, many=True).data, headers=past_headers(request, moment))
         if sees_drafts(request):  # curators and auditors: drafts counted, not cached
             return Response(LineMeetingCountSerializer(Commitment.objects.counts_by_line_and_meeting(), many=True).data)
         # Kept as the serializer writes them: a read then costs neither the count nor the serializer's walk.
@@ -223,20 +250,25 @@ class FigurePointSerializer(serializers.Serializer):
     quote = serializers.CharField()
 
 
-class FigureSeriesView(APIView):
+class FigureSeriesView(ReadsAsOf, APIView):
     """A figure across time with its hedge kept, e.g. people freed: 7.7 million → almost 8 → nearly eight.
 
-    In the order of the dates the figures are about (`as_of`); funds carry their stage.
+    In the order of the dates the figures are about (`as_of` in each point); funds carry their stage. With the
+    parameter `as_of`, the series as it stood then.
     """
 
     @extend_schema(
-        parameters=[OpenApiParameter("metric", enum=FigureMetric.values, required=True)],
+        parameters=[OpenApiParameter("metric", enum=FigureMetric.values, required=True), AS_OF_PARAMETER],
         responses={200: FigurePointSerializer(many=True), 400: ErrorSerializer},
     )
     def get(self, request, format=None):
         metric = request.query_params.get("metric")
         if metric not in FigureMetric.values:
             raise ValidationError({"metric": [f"metric must be one of: {', '.join(FigureMetric.values)}."]})
+        moment = requested_moment(request)
+        if moment is not None:
+            points = figure_series_as_of(metric, moment, sees_drafts=sees_drafts(request))
+            return Response(FigurePointSerializer(points, many=True).data, headers=past_headers(request, moment))
         return Response(
             FigurePointSerializer(Figure.objects.for_reader(sees_drafts(request)).series(metric), many=True).data
         )
@@ -279,8 +311,11 @@ class MemberScoreCountSerializer(serializers.Serializer):
     )
 
 
-def member_rows() -> list[dict]:
-    """Each scored member's row of the aggregate by member: its scores counted, their average and percentage."""
+def member_rows(percentages: list[dict] | None = None) -> list[dict]:
+    """Each scored member's row of the aggregate by member: its scores counted, their average and percentage
+    (of `MemberScore.objects.percentages("member")`, or of the `percentages` given: those of a past moment)."""
+    if percentages is None:
+        percentages = MemberScore.objects.percentages("member")
     return [
         {
             "key": row["slug"],
@@ -292,11 +327,11 @@ def member_rows() -> list[dict]:
             "average_score": row["average"],
             "percentage": row["percent"],
         }
-        for row in MemberScore.objects.percentages("member")
+        for row in percentages
     ]
 
 
-class VerdictsView(APIView):
+class VerdictsView(ReadsAsOf, APIView):
     """Commitments counted by the verdict of their newest approved assessment, per line of effort or per meeting;
     or, per member, the members' own scores on collective pledges.
 
@@ -305,11 +340,12 @@ class VerdictsView(APIView):
     `not_assessed`. Where verdicts are scored, the average score and its percentage as the G7/G20
     Research Group reports compliance ((average + 1) / 2 × 100). With `by=member`, one row per member
     scored on any commitment's newest approved assessment: its +1, 0 and -1 scores counted, their
-    average and percentage (a member never scored is not listed). As CSV, the same rows.
+    average and percentage (a member never scored is not listed). As CSV, the same rows. With `as_of`, counted
+    from the commitments, assessments and scores as they stood then.
     """
 
     @extend_schema(
-        parameters=[OpenApiParameter("by", enum=list(AGGREGATE_GROUPINGS), default=BY_LINE)],
+        parameters=[OpenApiParameter("by", enum=list(AGGREGATE_GROUPINGS), default=BY_LINE), AS_OF_PARAMETER],
         responses={
             200: PolymorphicProxySerializer(
                 component_name="VerdictRows",
@@ -324,7 +360,13 @@ class VerdictsView(APIView):
         by = request.query_params.get("by", BY_LINE)
         if by not in AGGREGATE_GROUPINGS:
             raise ValidationError({"by": [f"by must be one of: {', '.join(AGGREGATE_GROUPINGS)}."]})
+        moment = requested_moment(request)
+        headers = past_headers(request, moment) if moment else None
         if by == BY_MEMBER:
-            return Response(MemberScoreCountSerializer(member_rows(), many=True).data)
-        rows = [group.as_row() for group in verdict_counts(Commitment.objects.for_reader(sees_drafts(request)), by)]
-        return Response(VerdictCountSerializer(rows, many=True).data)
+            percentages = member_percentages_as_of(moment) if moment else None
+            return Response(MemberScoreCountSerializer(member_rows(percentages), many=True).data, headers=headers)
+        if moment is not None:
+            groups = verdict_counts_as_of(moment, by, sees_drafts=sees_drafts(request))
+        else:
+            groups = verdict_counts(Commitment.objects.for_reader(sees_drafts(request)), by)
+        return Response(VerdictCountSerializer([group.as_row() for group in groups], many=True).data, headers=headers)

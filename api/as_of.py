@@ -56,3 +56,19 @@ def not_found(what, model, moment, *, by="slug"):
         since = f"begins on {moments.label(begins)}" if begins else "holds nothing yet"
         return Http404(f"The change history {since}: no {what} can be shown as of {moments.label(moment)}.")
     return Http404(f"No {what} with this {by} as of {moments.label(moment)}.")
+
+
+class ReadsAsOf:
+    """An APIView that reads `as_of` on its GET (`core.when.reads_as_of` on the view `as_view()` makes)."""
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        return moments.reads_as_of(super().as_view(**initkwargs))  # type: ignore[misc]
+
+
+def with_past_headers(response, request, moment):
+    """`response` marked as the record as it stood at `moment` (`past_headers`), or as it is when `moment` is None."""
+    if moment is not None:
+        for name, value in past_headers(request, moment).items():
+            response[name] = value
+    return response

@@ -15,6 +15,7 @@ from changes.feed import UnknownCursor, document, page
 from changes.models import Action, Change
 from changes.recording import RESOURCES
 
+from .as_of import AS_OF_PARAMETER, ReadsAsOf, requested_moment, with_past_headers
 from .errors import ErrorSerializer
 from .pagination import BoundedPageSize
 from .permissions import ReadOrCurate, sees_drafts
@@ -59,12 +60,13 @@ class FeedPageSize(BoundedPageSize):
     page_size = 100
 
 
-class ChangesView(APIView):
+class ChangesView(ReadsAsOf, APIView):
     """Every create, update and delete of the curated records, in the order they were committed.
 
     Follow `cursor`: `?since=<cursor>` returns only the changes after it (a cursor the feed did not
     give is a 400). Deleted records leave a tombstone (`action: deleted` with their key). A `reset`
-    (a snapshot restored, the seed loaded) means: read the lists again.
+    (a snapshot restored, the seed loaded) means: read the lists again. With `as_of`, the feed as it
+    stood then: only the changes made at or before that moment, followed by the same cursors.
     """
 
     # A fast path (docs/benchmark.md, *Fast paths*): a page is read as plain rows and written by
@@ -79,6 +81,7 @@ class ChangesView(APIView):
             OpenApiParameter("pledge", str, description="Recurring pledge slug."),
             OpenApiParameter("line_of_effort", str, description="Line of effort slug."),
             OpenApiParameter("meeting", str, description="Meeting slug."),
+            AS_OF_PARAMETER,
         ],
         responses={200: ChangePageSerializer, 400: ErrorSerializer},
     )
@@ -88,6 +91,10 @@ class ChangesView(APIView):
         if not sees_drafts(request):
             changes = changes.public()
         changes = self.filtered(changes, request)
+        moment = requested_moment(request)
+        if moment is not None:
+            # The feed as it stood then: a change is dated when it was made, in its transaction.
+            changes = changes.filter(at__lte=moment)
         since = request.query_params.get("since") or None
         try:
             rows = page(changes, since, size)
@@ -102,7 +109,7 @@ class ChangesView(APIView):
             query = request.query_params.copy()
             query["since"] = cursor
             following = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
-        return Response({"cursor": cursor, "next": following, "results": results})
+        return with_past_headers(Response({"cursor": cursor, "next": following, "results": results}), request, moment)
 
     @staticmethod
     def filtered(changes, request):

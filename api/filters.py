@@ -21,7 +21,9 @@ from commitments.models import (
     ThreadEntry,
     Verdict,
 )
+from commitments.past_assessments import latest_status_then
 from commitments.past_lists import id_then, placed_then
+from commitments.past_search import commitments_matching_then
 from core import when as moments
 from meetings.models import (
     Figure,
@@ -264,7 +266,8 @@ class CommitmentFilter(filters.FilterSet):
 
 class PastCommitmentFilter(PastMixin, filters.FilterSet):
     """CommitmentFilter's filters on the commitments as they stood at a moment (`commitments.past_lists`): each
-    reads the fields of then (a slug names the record that had it then); `status` and `q` are refused."""
+    reads the fields of then (a slug names the record that had it then), `status` the newest approved assessment
+    then, `q` the texts of then (`commitments.past_search`)."""
 
     meeting = filters.CharFilter(method="filter_meeting")
     statement = filters.CharFilter(method="filter_statement")
@@ -276,9 +279,9 @@ class PastCommitmentFilter(PastMixin, filters.FilterSet):
     has_thread = BooleanFilter(method="filter_has_thread")
     strength = filters.ChoiceFilter(choices=Strength.choices, lookup_expr="exact")
     change_kind = filters.ChoiceFilter(choices=ChangeKind.choices, method="filter_change_kind")
-    status = RefusedAsOf()
+    status = filters.ChoiceFilter(choices=ImplementationStatus.choices, method="filter_status")
     actor = filters.CharFilter(field_name="actor", lookup_expr="icontains")
-    q = RefusedAsOf()
+    q = filters.CharFilter(method="filter_q")
 
     class Meta:
         model = Commitment.history.model
@@ -302,6 +305,12 @@ class PastCommitmentFilter(PastMixin, filters.FilterSet):
 
     def filter_change_kind(self, queryset, name, value):
         return queryset.filter(id__in=placed_then(self.moment(), change_kind=value))
+
+    def filter_status(self, queryset, name, value):
+        return queryset.annotate(status_then=latest_status_then(self.moment())).filter(status_then=value)
+
+    def filter_q(self, queryset, name, value):
+        return commitments_matching_then(queryset, value, self.moment())
 
 
 class ThreadFilter(filters.FilterSet):

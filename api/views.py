@@ -61,7 +61,16 @@ from .filters import (
 )
 from .history import HistoryMixin
 from .pagination import CursorPagination
-from .past_reads import PastFigures, PastLinesOfEffort, PastMembers, PastParticipations, PastStatements
+from .past_reads import (
+    PastAssessments,
+    PastCycles,
+    PastEvidence,
+    PastFigures,
+    PastLinesOfEffort,
+    PastMembers,
+    PastParticipations,
+    PastStatements,
+)
 from .permissions import sees_drafts
 from .pledge_merging import MergeSplitMixin, redirect_if_retired
 from .serializers import (
@@ -497,7 +506,7 @@ class CommitmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mod
         return CommitmentRowSerializer.rows(Commitment.objects.with_latest_status())
 
 
-class AssessmentCycleViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
+class AssessmentCycleViewSet(PastCycles, CSVListMixin, viewsets.ReadOnlyModelViewSet):
     """Assessment cycles: the windows assessments are made in, from one meeting to a later one."""
 
     serializer_class = AssessmentCycleSerializer
@@ -510,7 +519,7 @@ class AssessmentCycleViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
         return cycles.select_related("from_meeting", "to_meeting")
 
 
-class EvidenceViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
+class EvidenceViewSet(PastEvidence, CSVListMixin, viewsets.ReadOnlyModelViewSet):
     """Evidence items: quotes from the tracker's statements, or outside written sources."""
 
     serializer_class = EvidenceSerializer
@@ -523,7 +532,7 @@ class EvidenceViewSet(CSVListMixin, viewsets.ReadOnlyModelViewSet):
         return items.select_related("statement").defer("statement__text")
 
 
-class AssessmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
+class AssessmentViewSet(PastAssessments, HistoryMixin, VersionedMixin, CSVListMixin, viewsets.ModelViewSet):
     """Dated assessments of what became of a commitment: added and corrected, never deleted."""
 
     serializer_class = AssessmentSerializer

@@ -146,9 +146,9 @@ def test_the_commitments_list_as_of_a_moment_filters_by_the_fields_of_then(clien
     for unknown in (changed_record["drafted_statement"].slug, "no-such-statement"):
         hidden = commitments(client, as_of=then, statement=unknown)
         assert hidden.status_code == 400 and "statement" in hidden.json()
-    for name, value in (("status", "kept"), ("q", "sharing"), ("changed_since", "2024-01-01T00:00:00Z")):
-        refused = commitments(client, as_of=then, **{name: value})
-        assert refused.status_code == 400 and name in refused.json()
+    # `status` and `q` read then (tests/test_as_of_aggregates.py); the change feed is today's.
+    refused = commitments(client, as_of=then, changed_since="2024-01-01T00:00:00Z")
+    assert refused.status_code == 400 and "changed_since" in refused.json()
     # The meetings' list as of a date refuses it too: the change feed is today's.
     meetings = client.get(reverse("api:meeting-list"), {"as_of": then, "changed_since": "2024-01-01T00:00:00Z"})
     assert meetings.status_code == 400 and "changed_since" in meetings.json()

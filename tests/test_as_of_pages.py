@@ -210,8 +210,8 @@ def test_an_empty_as_of_is_the_parameter_left_out(client, changed_pledge):
         "/meetings/",
         "/commitments/",
         "/api/v1/statements/communique/history/",
-        "/api/v1/assessments/",
-        "/api/v1/aggregates/pledge-matrix/",
+        "/api/v1/assessments/berlin-pledge@2019-06-25/history/",
+        "/api/v1/snapshot/",
     ],
 )
 def test_a_page_or_endpoint_that_does_not_read_as_of_refuses_it(client, url):
@@ -381,6 +381,17 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
         "api:member-detail",
         "api:lineofeffort-list",
         "api:lineofeffort-detail",
+        "api:assessment-list",
+        "api:assessment-detail",
+        "api:assessmentcycle-list",
+        "api:assessmentcycle-detail",
+        "api:evidence-list",
+        "api:evidence-detail",
+        "api:pledge-matrix",
+        "api:commitments-by-line",
+        "api:figure-series",
+        "api:verdicts",
+        "api:changes",
     }
     pages = (ROOT / "docs" / "reading-and-curating.md").read_text(encoding="utf-8")
     for page in (
@@ -391,9 +402,20 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
     ):
         assert page in pages
     api_doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
-    for read in ("threads", "commitments", "meetings", "statements", "figures", "members", "lines-of-effort"):
+    for read in (
+        "threads",
+        "commitments",
+        "meetings",
+        "statements",
+        "figures",
+        "members",
+        "lines-of-effort",
+        "assessment-cycles",
+        "evidence",
+    ):
         assert f"`{read}/{{slug}}/?as_of=…`" in api_doc
     assert "`participations/{key}/?as_of=…`" in api_doc
+    assert "`assessments/{key}/?as_of=…`" in api_doc
     for read in (
         "meetings",
         "threads",
@@ -403,8 +425,14 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
         "participations",
         "members",
         "lines-of-effort",
+        "assessments",
+        "assessment-cycles",
+        "evidence",
+        "changes",
     ):
         assert f"`{read}/?as_of=…`" in api_doc
+    for aggregate in ("pledge-matrix", "commitments-by-line", "figure-series", "verdicts"):
+        assert f"`aggregates/{aggregate}/?as_of=…`" in api_doc
 
 
 def test_the_schema_documents_as_of_on_the_reads_that_take_it_and_nowhere_else():
@@ -434,6 +462,17 @@ def test_the_schema_documents_as_of_on_the_reads_that_take_it_and_nowhere_else()
         ("/api/v1/members/", "get"),
         ("/api/v1/lines-of-effort/{slug}/", "get"),
         ("/api/v1/lines-of-effort/", "get"),
+        ("/api/v1/assessments/", "get"),
+        ("/api/v1/assessments/{key}/", "get"),
+        ("/api/v1/assessment-cycles/", "get"),
+        ("/api/v1/assessment-cycles/{slug}/", "get"),
+        ("/api/v1/evidence/", "get"),
+        ("/api/v1/evidence/{slug}/", "get"),
+        ("/api/v1/aggregates/pledge-matrix/", "get"),
+        ("/api/v1/aggregates/commitments-by-line/", "get"),
+        ("/api/v1/aggregates/figure-series/", "get"),
+        ("/api/v1/aggregates/verdicts/", "get"),
+        ("/api/v1/changes/", "get"),
     }
     (parameter,) = [p for p in schema["paths"]["/api/v1/threads/{slug}/"]["get"]["parameters"] if p["name"] == "as_of"]
     assert parameter["in"] == "query" and "a date" in parameter["description"]
