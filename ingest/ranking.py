@@ -21,6 +21,7 @@ import snowballstemmer
 from commitments.models import suggest_change_kind
 from core.words import words_of
 
+from .concepts import concept_keys
 from .corpus import CommitmentRow, StoredCorpus, ThreadRow, indexed_alike, spelling_variants
 from .cues import acronyms, commitment_candidates
 from .figures import FoundFigure, Place, figures
@@ -90,7 +91,9 @@ def _stem(word: str) -> str:
 
 
 def _stems(words: Iterable[str]) -> set[str]:
-    return {_stem(word) for word in words}
+    """The stems of a text's words, with the key of each pledge subject they name (`ingest.concepts`)."""
+    stems = {_stem(word) for word in words}
+    return stems | concept_keys(stems, _stem)
 
 
 class Rarity:

@@ -146,7 +146,7 @@ def test_the_loader_places_every_quote_at_its_offsets(tmp_path):
     assert [c.continues for c in annotated.commitments] == [("p-a",), ("p-b",), ()]
 
 
-@pytest.mark.parametrize("split", ["dev", "test", "coalition-dev", "coalition-test", "holdout"])
+@pytest.mark.parametrize("split", ["dev", "test", "coalition-dev", "coalition-test", "coalition-test-2", "holdout"])
 def test_every_annotation_in_the_repository_loads(split):
     """The corpus stays honest: every quote of every annotation occurs exactly once in its text."""
     directory = CORPUS / split
@@ -156,7 +156,7 @@ def test_every_annotation_in_the_repository_loads(split):
     if split == "test":
         assert len(paths) >= 10
     if split.startswith("coalition-"):
-        assert len(paths) >= (8 if split == "coalition-dev" else 3)
+        assert len(paths) >= {"coalition-dev": 8, "coalition-test": 3, "coalition-test-2": 5}[split]
     if paths:
         corpus = load_corpus(directory)
         assert [a.slug for a in corpus] == [p.stem for p in paths]
@@ -188,6 +188,24 @@ def test_the_coalition_split_follows_its_rule():
     ]
     coalition = {p.stem for split in ("coalition-dev", "coalition-test") for p in (CORPUS / split).glob("*.txt")}
     assert not coalition & {p.stem for p in (CORPUS / "holdout").glob("*.txt")}
+
+
+def test_the_second_coalition_test_split_is_new():
+    """coalition-test-2 holds Coalition texts in no other split and not in the seed, by address and by content."""
+    others = [path for path in CORPUS.glob("*/*.txt") if path.parent.name != "coalition-test-2"]
+    new = sorted((CORPUS / "coalition-test-2").glob("*.txt"))
+    assert len(new) >= 5
+    assert not {p.stem for p in new} & {p.stem for p in others}
+    addresses = {load_annotated(path).source["url"] for path in others}
+    seed_vocabulary = (CORPUS.parent / "curation" / "vocabulary.yaml").read_text(encoding="utf-8")
+    seed_texts = [path.read_text(encoding="utf-8") for path in (CORPUS.parent / "curation").glob("*.yaml")]
+    known = [path.read_text(encoding="utf-8") for path in others] + seed_texts
+    for path in new:
+        annotated = load_annotated(path)
+        assert annotated.source["url"] not in addresses, path
+        assert annotated.source["url"] not in seed_vocabulary, path
+        for commitment in annotated.commitments:
+            assert not any(commitment.quote in text for text in known), (path, commitment.quote)
 
 
 # --- evaluate_ingest --corpus --------------------------------------------------------------------
