@@ -11,12 +11,14 @@ merged by now (`pledge_links`).
 from __future__ import annotations
 
 import datetime
+import re
 
 from django.db.models import Exists, OuterRef, Q
 
 from core.as_of import records_as_of, standing, value_as_of
 from meetings.models import Meeting, Statement
 
+from . import search
 from .models import Commitment, ImplementationStatus, LineOfEffort, Thread, ThreadEntry
 from .past import _by_id, latest_assessments_as_of, readable_entries_as_of
 from .pledge_links import LinkKind, PledgeLink
@@ -140,3 +142,121 @@ def id_then(model, slug: str, when: datetime.datetime, *, sees_drafts: bool = Tr
             Q(draft=False) & Q(meeting_draft=False)
         )
     return rows.values_list("id", flat=True).first()
+
+
+# -- the public pages' lists as of a moment: the matrix, the commitments, search, the counts --------------
+
+
+def holding_then(concepts, fields: tuple[str, ...], lines: list[LineOfEffort], line_field: str = "") -> Q:
+    """A filter on historical rows for those holding every concept of a search (`commitments.search.parse`) in
+    one of `fields` as they stood then, or, with `line_field`, filed then under a line of effort whose name
+    (of then: `lines`) holds it. The history has no full-text index: each of a concept's words is matched
+    where it starts a word of the text, cut to what it shares with its stem (`search.names_holding`, the
+    same on both databases), over the historical rows."""
+    held = Q()
+    for concept in concepts:
+        either = Q()
+        for name in fields:
+            either |= search.names_holding(concept, name)
+        named = [line.pk for line in lines if _name_holds(line.name, concept)]
+        if line_field and named:
+            either |= Q(**{f"{line_field}__in": named})
+        held &= either
+    return held
+
+
+def _name_holds(name: str, concept) -> bool:
+    """Whether a name holds the concept, by the patterns `search.names_holding` gives the database."""
+    return any(
+        all(re.search(pattern, name, re.IGNORECASE) for pattern in patterns)
+        for patterns in search.name_patterns(concept)
+    )
+
+
+def matrix_threads_as_of(when: datetime.datetime, meeting_ids, *, line_id=None, concepts=(), lines=()):
+    """The ids of the pledges with a published entry (of then) at one of the meetings `meeting_ids` at `when`,
+    in the matrix's order (their line's position then, their slug), of the line `line_id` and holding every
+    concept (title, description, line's name, or a quote or summary of one of their commitments, of then):
+    `ThreadEntry.objects.at_meetings(...).of_threads_matching(...).thread_ids()` on the rows of then. One query."""
+    at_columns = _entries_published_then(when).annotate(
+        meeting_id=value_as_of(ThreadEntry, "commitment__statement__meeting", when)
+    )
+    rows = standing(Thread, when).filter(
+        Exists(at_columns.filter(thread_id=OuterRef("id"), meeting_id__in=list(meeting_ids)))
+    )
+    if line_id is not None:
+        rows = rows.filter(line_of_effort_id=line_id)
+    if concepts:
+        rows = rows.filter(threads_holding_then(concepts, when, lines))
+    rows = rows.annotate(line_position=value_as_of(Thread, "line_of_effort__position", when))
+    return rows.order_by("line_position", "slug").values_list("id", flat=True)
+
+
+def threads_holding_then(concepts, when: datetime.datetime, lines) -> Q:
+    """Pledges (historical rows) holding every concept as they stood then: in their title or description, their
+    line of effort's name, or the quote or summary of one of their commitments (`Thread.objects.search`)."""
+    held = Q()
+    for concept in concepts:
+        quoted = standing(Commitment, when).filter(holding_then([concept], ("quote", "summary"), lines))
+        placed = standing(ThreadEntry, when).filter(thread_id=OuterRef("id"), commitment_id__in=quoted.values("id"))
+        held &= holding_then([concept], ("title", "description"), lines, "line_of_effort_id") | Q(Exists(placed))
+    return held
+
+
+def matrix_cells_as_of(
+    thread_ids, meetings: dict[int, Meeting], lines: dict[int, LineOfEffort], when: datetime.datetime
+) -> list[dict]:
+    """The cells of the pledges `thread_ids` at the meetings `meetings` (the columns, by id; `lines`, the lines
+    of effort of then by id) as they stood at
+    `when`, as `ThreadEntry.objects.meeting_matrix()` rows with each one's `verdict` then (its commitment's
+    newest approved assessment then), in the pledges' order given and position order. Five queries: the
+    pledges, their entries, commitments, statements and assessments of then."""
+    threads = _by_id(records_as_of(Thread, when, id__in=list(thread_ids)))
+    entries = records_as_of(ThreadEntry, when, thread_id__in=list(threads))
+    commitments = _by_id(records_as_of(Commitment, when, id__in={entry.commitment_id for entry in entries}))
+    statements = _by_id(
+        records_as_of(Statement, when, leave_out=("text",), id__in={c.statement_id for c in commitments.values()})
+    )
+    latest = latest_assessments_as_of(list(commitments), when)
+    order = {thread_id: index for index, thread_id in enumerate(thread_ids)}
+    rows = []
+    for entry in sorted(entries, key=lambda entry: (order.get(entry.thread_id, 0), entry.position)):
+        commitment = commitments.get(entry.commitment_id)
+        statement = statements.get(commitment.statement_id) if commitment else None
+        meeting = meetings.get(statement.meeting_id) if statement else None
+        thread = threads.get(entry.thread_id)
+        if meeting is None or statement.draft or thread is None or thread.line_of_effort_id not in lines:
+            continue  # at no column, a draft then, or a history that does not hold it
+        assessed = latest.get(commitment.pk)
+        rows.append(
+            {
+                "thread__slug": thread.slug,
+                "thread__title": thread.title,
+                "thread__line_of_effort__slug": lines[thread.line_of_effort_id].slug,
+                "commitment__slug": commitment.slug,
+                "commitment__statement__meeting__slug": meeting.slug,
+                "position": entry.position,
+                "change_kind": entry.change_kind,
+                "verdict": assessed.verdict if assessed else None,
+            }
+        )
+    return rows
+
+
+def listed_commitments_as_of(when: datetime.datetime, *, lines=(), concepts=(), **filters):
+    """The commitments published at `when` (`commitments_as_of`), filtered as the public list filters today's
+    (`meeting_id`, `line_of_effort_id`, `strength`, `in_thread`: True, False or None, and the words `concepts`),
+    in its order: their meeting's date and slug then, their statement's position then, their offsets. A
+    queryset of historical rows, one query a page (and one to count them)."""
+    rows = commitments_as_of(when).annotate(
+        meeting_slug=value_as_of(Commitment, "statement__meeting__slug", when),
+        statement_position=value_as_of(Commitment, "statement__position", when),
+    )
+    in_thread = filters.pop("in_thread", None)
+    rows = rows.filter(**{name: value for name, value in filters.items() if value is not None})
+    if in_thread is not None:
+        placed = Q(id__in=placed_then(when))
+        rows = rows.filter(placed if in_thread else ~placed)
+    if concepts:
+        rows = rows.filter(holding_then(concepts, ("quote", "summary"), list(lines), "line_of_effort_id"))
+    return rows.order_by("meeting_start_date", "meeting_slug", "statement_position", "statement_id", "start", "id")
