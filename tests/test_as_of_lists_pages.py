@@ -56,6 +56,10 @@ def changed_record(admin_user):
     )
     drafted = CommitmentFactory(statement=StatementFactory(meeting=draft_meeting), line_of_effort=borders)
     thread_with(drafted, slug="all-draft", title="All draft then", line_of_effort=borders)
+    # A draft statement of a published meeting: its commitment and its pledge hidden then.
+    draft_statement = StatementFactory(meeting=a.statement.meeting, draft=True, position=2)
+    in_draft = CommitmentFactory(statement=draft_statement, line_of_effort=borders, slug="in-a-draft")
+    thread_with(in_draft, slug="zz-draft-statement", title="Quoting a draft then", line_of_effort=borders)
     (lone,) = commitments_at_meetings(2017, line_of_effort=borders, phrases=[STABILISATION], slug="lone-then")
     lone_meeting = MeetingFactory(slug="met-then", name="Met then, deleted since", start_date=datetime.date(2015, 1, 1))
     then = timezone.now()
@@ -73,10 +77,21 @@ def changed_record(admin_user):
     lone_meeting.delete()
     draft_meeting.draft = False
     draft_meeting.save()
+    draft_statement.draft = False
+    draft_statement.save()
     AssessmentFactory(commitment=a, status="kept", verdict="kept")
     (later,) = commitments_at_meetings(2023, line_of_effort=borders, slug="later", phrases=[STABILISATION])
     thread_with(later, slug="added-since", title="Added since", line_of_effort=borders)
-    return {"then": then.isoformat(), "a": a, "b": b, "c": c, "d": d, "lone": lone, "later": later}
+    return {
+        "then": then.isoformat(),
+        "in_draft": in_draft,
+        "a": a,
+        "b": b,
+        "c": c,
+        "d": d,
+        "lone": lone,
+        "later": later,
+    }
 
 
 def marked_past(body, today):
@@ -93,6 +108,7 @@ def test_the_matrix_as_of_a_moment_is_the_matrix_then(client, changed_record):
     rows = re.findall(r'data-pledge="([^"]+)"', body)
     # Kept and merged (merged since) and gone (deleted since) then; not the all-draft pledge nor the one added since.
     assert rows == ["gone", "kept", "merged"]  # by line then, then by slug
+    assert "3 recurring pledges across 6 meetings." in body  # the pledge quoting a draft then is not counted
     assert "Kept, then" in body and "renamed since" not in body and "Renamed City" not in body
     assert "Sharing, then" in body
     # Its links keep the moment: the pledges, the meetings, the filters.
@@ -114,6 +130,7 @@ def test_the_matrix_as_of_a_moment_is_the_matrix_then(client, changed_record):
         "kept",
         "added-since",
         "all-draft",
+        "zz-draft-statement",
     ]
     assert 'class="dated-link"' in today and "?as_of=" in today
 
@@ -129,6 +146,7 @@ def test_the_meetings_list_as_of_a_moment_is_the_list_then(client, changed_recor
     assert f"/statements/{r['a'].statement.slug}/?as_of=" in body
     assert f"/meetings/{r['a'].statement.meeting.slug}/?as_of=" in body
     assert "1 commitment, 0 figures" in body
+    assert f"/statements/{r['in_draft'].statement.slug}/" not in body  # a draft then
     today = get(client, "meetings").content.decode()
     assert "Met then, deleted since" not in today and "A draft then" in today
 
@@ -159,7 +177,7 @@ def test_the_commitments_list_as_of_a_moment_is_the_list_then_filtered_as_then(c
     # A meeting of then (deleted since or not) is a choice; one added since is not.
     assert get(client, "commitments", as_of=r["then"], meeting="drafted").status_code == 400
     today = get(client, "commitments").content.decode()
-    assert "lone-then" not in today and "later" in today
+    assert "lone-then" not in today and "later" in today and "in-a-draft" in today
 
 
 def test_the_lines_of_effort_page_as_of_a_moment_counts_the_commitments_then(client, changed_record):
