@@ -62,7 +62,8 @@ def matrix(request):
     """Home: one row per recurring pledge, one column per meeting, filtered by the query string.
 
     At scale, a window of it: the pledges a page at a time, the meetings of a range of years (the
-    latest by default), with links to the pages and to the meetings before and after.
+    latest by default), with links to the pages and to the meetings before and after. With `?as_of=`, as it
+    stood then (`past_lists_pages.matrix`).
     """
     lines = list(LineOfEffort.objects.all())
     per_year = list(Meeting.objects.published().per_year())
@@ -177,7 +178,7 @@ def pledge(request, slug):
 def follow_through_overview(request):
     """What became of the pledges: the commitments' verdicts by line of effort and by meeting, and members'
     scores by member, each as a chart and its table, with how many are not assessed (or score no member);
-    approved assessments only."""
+    approved assessments only. With `?as_of=`, the verdicts as they stood then (`past_lists_pages`)."""
     pages = {
         BY_LINE: lambda key: with_query(page_url("public:matrix"), {"line_of_effort": key}),
         BY_MEETING: lambda key: page_url("public:meeting", key),
@@ -208,7 +209,8 @@ def follow_through_overview(request):
 
 @as_of.with_past(past_lists_pages.meetings)
 def meetings(request):
-    """The meetings in the order they took place, with their statements, a page at a time."""
+    """The meetings in the order they took place, with their statements, a page at a time. With `?as_of=`, as
+    they stood then (`past_lists_pages.meetings`)."""
     pager = paginate(
         Meeting.objects.published().in_order(),
         MEETINGS_PER_PAGE,
@@ -319,7 +321,8 @@ def statement(request, slug):
 @as_of.with_past(past_lists_pages.lines_of_effort)
 def lines_of_effort(request):
     """Commitments per line of effort per meeting (per year when there are many meetings), and the
-    latest figures of each series across meetings with their qualifiers."""
+    latest figures of each series across meetings with their qualifiers. With `?as_of=`, the counts as they
+    stood then (`past_lists_pages.lines_of_effort`)."""
     lines = list(LineOfEffort.objects.all())
     # One more than a chart holds in columns tells whether the columns are meetings or years.
     meetings = list(Meeting.objects.published().in_order()[: MEETING_COLUMNS + 1])
@@ -361,7 +364,8 @@ def lines_of_effort(request):
 
 @as_of.with_past(past_lists_pages.commitments)
 def commitments(request):
-    """Every commitment, in a recurring pledge or not, in meeting and text order, filtered and a page at a time."""
+    """Every commitment, in a recurring pledge or not, in meeting and text order, filtered and a page at a time.
+    With `?as_of=`, as they stood then (`past_lists_pages.commitments`)."""
     lines = list(LineOfEffort.objects.all())
     # The meetings in order with their statements in order: the filter's choices, and the order of the list.
     # Published ones only: the list reads the commitments of these statements alone (`meetings.drafts`).
@@ -465,7 +469,8 @@ def search(request):
     commitments in no pledge that hold them; the matched words marked (`commitments.search`).
 
     Five queries whatever the data: the pledges (count and page), their matching entries, the members
-    the words name with the meetings they took part in, the first commitments in no pledge.
+    the words name with the meetings they took part in, the first commitments in no pledge. With `?as_of=`,
+    the texts as they stood then (`past_lists_pages.search`).
     """
     form = SearchForm(request.GET)
     text = form.cleaned_data["q"].strip() if form.is_valid() else ""

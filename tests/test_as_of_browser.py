@@ -1,4 +1,5 @@
-"""A pledge's page and the matrix as of a date in headless Chromium, light and dark: the past state marked, axe-core clean."""
+"""A pledge's page and the matrix as of a date in headless Chromium, light and dark: the past state marked,
+axe-core clean."""
 
 import datetime
 
