@@ -95,8 +95,15 @@ def changed_record(admin_user):
 
 
 def marked_past(body, today):
+    """The page is marked as past, links today's, and every other link to a public page keeps the moment."""
     assert "A past state: as of" in body
     assert f'href="{today}">Today\'s page</a>' in body
+    internal = re.findall(r'href="(/[^"]*)"', body)
+    # Not the API (its links say as_of where it reads it), the feeds, the stylesheet, nor the way out to today.
+    pages = [h for h in internal if not h.startswith(("/api/", "/static/")) and "/feed/" not in h]
+    undated = [h for h in pages if "as_of=" not in h and h.replace("&amp;", "&") not in (today, "/")]
+    assert undated == []
+    assert 'href="/meetings/?as_of=' in body  # the site's sections too
 
 
 def test_the_matrix_as_of_a_moment_is_the_matrix_then(client, changed_record):
@@ -291,3 +298,17 @@ def test_a_merged_pledges_feed_answers_the_same_permanent_redirect_as_its_page(c
     assert page.status_code == 301 and page["Location"] == "/pledges/kept-on/"
     assert feed.status_code == 301 and feed["Location"] == "/pledges/kept-on/feed/"
     assert client.get("/pledges/kept-on/feed/").status_code == 200
+
+
+def test_the_records_past_pages_keep_the_moment_in_their_links_to_the_lists_and_sections(client, changed_record):
+    r = changed_record
+    a = r["a"]
+    for url in (
+        "/pledges/kept/",
+        f"/commitments/{a.slug}/",
+        f"/meetings/{a.statement.meeting.slug}/",
+        f"/statements/{a.statement.slug}/",
+    ):
+        response = client.get(url, {"as_of": r["then"]})
+        assert response.status_code == 200, url
+        marked_past(response.content.decode(), url)
