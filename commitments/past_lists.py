@@ -15,7 +15,7 @@ import re
 
 from django.db.models import Exists, OuterRef, Q
 
-from core.as_of import records_as_of, standing, value_as_of
+from core.as_of import records_as_of, records_of, standing, value_as_of
 from meetings.models import Meeting, Statement
 
 from . import search
@@ -103,8 +103,7 @@ def page_of_commitments_as_of(rows, when: datetime.datetime) -> list[Commitment]
     """A page of `commitments_as_of` rows as Commitment instances of then, each with its statement, meeting and
     line of effort, its places then (`thread_entries`, prefetched as today's list has them) and `latest_status`
     then, for `CommitmentSerializer`: six queries, whatever the page."""
-    names = [field.attname for field in Commitment._meta.concrete_fields]
-    page = [Commitment.from_db(None, names, [getattr(row, name) for name in names]) for row in rows]
+    page = records_of(Commitment, rows)
     ids = [commitment.pk for commitment in page]
     statements = _by_id(records_as_of(Statement, when, leave_out=("text",), id__in={c.statement_id for c in page}))
     meetings = _by_id(records_as_of(Meeting, when, id__in={s.meeting_id for s in statements.values()}))

@@ -252,19 +252,19 @@ def matrix_page_as_of(filters, meetings, lines, page, state):
     window = meeting_window(per_year_of(meetings), filters["year_from"], filters["year_to"])
     columns = [m for m in meetings if window.first <= m.start_date.year <= window.last] if window.meetings else []
     line = next((line for line in lines if line.slug == filters["line_of_effort"]), None)
-    chosen = (
-        list(
+    concepts = search.parse(filters["q"]) if filters["q"] else []
+    chosen = []
+    # Words that all say nothing ("the") find nothing, as today's search does.
+    if columns and (concepts or not filters["q"]):
+        chosen = list(
             matrix_threads_as_of(
                 when,
                 [meeting.pk for meeting in columns],
                 line_id=line.pk if line else None,
-                concepts=search.parse(filters["q"]) if filters["q"] else (),
+                concepts=concepts,
                 lines=lines,
             )
         )
-        if columns and not (filters["q"] and not search.parse(filters["q"]))
-        else []
-    )
     home = page_url("public:matrix")
     kept = {"line_of_effort": filters["line_of_effort"], "q": filters["q"], "as_of": state.stamp}
     pager = paginate(

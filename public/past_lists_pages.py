@@ -23,7 +23,7 @@ from commitments.past_lists import (
     threads_holding_then,
 )
 from commitments.verdicts import BY_LINE, BY_MEETING, VERDICT_ORDER
-from core.as_of import records_as_of, standing, value_as_of
+from core.as_of import records_as_of, records_of, standing, value_as_of
 from meetings.models import Figure, Meeting, Statement
 from meetings.past import meetings_as_of
 
@@ -48,12 +48,6 @@ def _then(moment):
     return lines, meetings
 
 
-def _records(model, rows):
-    """Historical rows (their fields then) as instances of the live model, as `core.as_of.records_as_of` gives."""
-    names = [field.attname for field in model._meta.concrete_fields]
-    return [model.from_db(None, names, [getattr(row, name) for name in names]) for row in rows]
-
-
 def matrix(request, moment):
     """The pledge matrix as it stood at `moment`: the pledges, meetings and lines of effort of then, each cell
     its change kind and verdict then, filtered by the line and the words of then. Eight queries."""
@@ -61,6 +55,7 @@ def matrix(request, moment):
     lines, meetings = _then(moment)
     years = sorted({meeting.start_date.year for meeting in meetings})
     form = MatrixFilterForm(request.GET, lines=lines, years=years)
+    filtered = form.is_filtered()
     shown, filters = None, {}
     if form.is_valid():
         filters = form.cleaned_data
@@ -75,7 +70,7 @@ def matrix(request, moment):
     line = filters.get("line_of_effort")
     context = {
         "form": form,
-        "filtered": form.is_filtered(),
+        "filtered": filtered,
         "matrix": shown,
         "past": state,
         "dated": None,
@@ -104,7 +99,7 @@ def meetings(request, moment):
         params={"as_of": state.stamp},
         label="meetings",
     )
-    shown = _records(Meeting, pager.page.object_list)
+    shown = records_of(Meeting, pager.page.object_list)
     statements = sorted(
         (
             s
