@@ -312,3 +312,29 @@ def test_the_records_past_pages_keep_the_moment_in_their_links_to_the_lists_and_
         response = client.get(url, {"as_of": r["then"]})
         assert response.status_code == 200, url
         marked_past(response.content.decode(), url)
+
+
+def test_the_past_pages_are_paged_as_today_their_pages_keeping_the_moment(client, changed_record, monkeypatch):
+    from public import matrix, views
+
+    monkeypatch.setattr(matrix, "PLEDGES_PER_PAGE", 2)
+    monkeypatch.setattr(views, "MEETINGS_PER_PAGE", 2)
+    monkeypatch.setattr(views, "COMMITMENTS_PER_PAGE", 2)
+    monkeypatch.setattr(views, "SEARCH_PLEDGES_PER_PAGE", 2)
+    then = changed_record["then"]
+    for name, params, shown in (
+        ("matrix", {}, r'data-pledge="([^"]+)"'),
+        ("meetings", {}, r'<li>\s*<h2><a href="/meetings/([^/]+)/'),
+        ("commitments", {}, r'<li id="c-([^"]+)">'),
+        ("search", {"q": "interpol"}, r'data-pledge="([^"]+)"'),
+    ):
+        first = get(client, name, as_of=then, **params).content.decode()
+        following = re.search(r'<a href="([^"]+)" rel="next">', first)
+        assert following and "as_of=" in following.group(1), name
+        assert all(f"{key}={value}" in following.group(1) for key, value in params.items())
+        second = client.get(following.group(1).replace("&amp;", "&")).content.decode()
+        assert "A past state: as of" in second
+        assert set(re.findall(shown, first)).isdisjoint(re.findall(shown, second)) and re.findall(shown, second)
+    # The years offered are those of then: one whose only meeting was added since is no choice.
+    assert get(client, "matrix", as_of=then, year_from=2023).status_code == 400
+    assert get(client, "matrix", year_from=2023).status_code == 200
