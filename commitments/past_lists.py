@@ -156,7 +156,7 @@ def holding_then(concepts, fields: tuple[str, ...], lines: list[LineOfEffort], l
     for concept in concepts:
         either = Q()
         for name in fields:
-            either |= search.names_holding(concept, name)
+            either |= search.names_holding(concept, name, long=True)
         named = [line.pk for line in lines if _name_holds(line.name, concept)]
         if line_field and named:
             either |= Q(**{f"{line_field}__in": named})
@@ -246,16 +246,39 @@ def listed_commitments_as_of(when: datetime.datetime, *, lines=(), concepts=(), 
     """The commitments published at `when` (`commitments_as_of`), filtered as the public list filters today's
     (`meeting_id`, `line_of_effort_id`, `strength`, `in_thread`: True, False or None, and the words `concepts`),
     in its order: their meeting's date and slug then, their statement's position then, their offsets. A
-    queryset of historical rows, one query a page (and one to count them)."""
+    queryset of historical rows, one query; for a few rows (search's first commitments in no pledge): a page
+    of the whole list is read through `statements_listed_as_of` and `commitments_chosen_then` instead."""
     rows = commitments_as_of(when).annotate(
         meeting_slug=value_as_of(Commitment, "statement__meeting__slug", when),
         statement_position=value_as_of(Commitment, "statement__position", when),
     )
-    in_thread = filters.pop("in_thread", None)
-    rows = rows.filter(**{name: value for name, value in filters.items() if value is not None})
+    rows = rows.filter(commitments_chosen_then(when, lines=lines, concepts=concepts, **filters))
+    return rows.order_by("meeting_start_date", "meeting_slug", "statement_position", "statement_id", "start", "id")
+
+
+def commitments_chosen_then(when: datetime.datetime, *, lines=(), concepts=(), in_thread=None, **filters) -> Q:
+    """A filter on historical commitment rows: of the line, strength or meeting (`line_of_effort_id`,
+    `strength`, `meeting_id` where annotated) given, in a pledge then or not (`in_thread`), holding every
+    concept (`holding_then`). On the rows' own columns and the entries of then: no join."""
+    chosen = Q(**{name: value for name, value in filters.items() if value is not None})
     if in_thread is not None:
         placed = Q(id__in=placed_then(when))
-        rows = rows.filter(placed if in_thread else ~placed)
+        chosen &= placed if in_thread else ~placed
     if concepts:
-        rows = rows.filter(holding_then(concepts, ("quote", "summary"), list(lines), "line_of_effort_id"))
-    return rows.order_by("meeting_start_date", "meeting_slug", "statement_position", "statement_id", "start", "id")
+        chosen &= holding_then(concepts, ("quote", "summary"), list(lines), "line_of_effort_id")
+    return chosen
+
+
+def statements_listed_as_of(when: datetime.datetime, meetings: list[Meeting]) -> list[Statement]:
+    """The published statements of the published `meetings` of then (in order), in the commitments list's order
+    (their meeting's, then their position), each with its `meeting` set, their text left out. One query."""
+    order = {meeting.pk: index for index, meeting in enumerate(meetings)}
+    by_id = {meeting.pk: meeting for meeting in meetings}
+    statements = [
+        statement
+        for statement in records_as_of(Statement, when, leave_out=("text",), draft=False)
+        if statement.meeting_id in order
+    ]
+    for statement in statements:
+        statement.meeting = by_id[statement.meeting_id]
+    return sorted(statements, key=lambda s: (order[s.meeting_id], s.position, s.pk))

@@ -8,18 +8,20 @@ honestly give is left out and said so on the page: the figure series (lines of e
 (follow-through) and the members a search names.
 """
 
-from django.db.models import Count
+from django.db.models import Case, Count, IntegerField, Value, When
 from django.shortcuts import render
 
 from commitments import search as record_search
 from commitments.models import Commitment, LineOfEffort, ThreadEntry
+from commitments.past import places_as_of
 from commitments.past_counts import by_line_and_year, counts_by_line_and_meeting_as_of, verdict_counts_as_of
 from commitments.past_lists import (
+    commitments_chosen_then,
     holding_then,
     listed_commitments_as_of,
-    page_of_commitments_as_of,
     pledges_as_of,
     readable_entries_as_of,
+    statements_listed_as_of,
     threads_holding_then,
 )
 from commitments.verdicts import BY_LINE, BY_MEETING, VERDICT_ORDER
@@ -34,7 +36,7 @@ from .forms import CommitmentFilterForm, MatrixFilterForm, SearchForm
 from .highlight import marked_words
 from .links import DataLink, api_url, page_url, with_query
 from .matrix import matrix_page_as_of
-from .paging import paginate
+from .paging import GroupedList, paginate
 
 # What the search as of a date shows of a commitment in no pledge.
 ALONE_COLUMNS = ("slug", "quote", "strength", "line_of_effort_id", "meeting_slug", "meeting_city", "meeting_start_date")
@@ -141,8 +143,9 @@ def _counted(model, moment, statement_ids):
 def commitments(request, moment):
     """Every commitment published at `moment`, as it stood then, filtered by the meeting, line of effort,
     strength and pledges of then and by the words of its quote, summary or line then, in meeting and text
-    order, a page at a time. Ten queries: the lines and meetings, the count and the page, and the page's
-    statements, meetings, lines, places, pledges and assessments."""
+    order, a page at a time: paged, as today's, through the number of commitments per statement, so that a
+    page reads the few statements it spans. Seven queries: the lines, meetings and statements of then, the
+    counts, the page, and its places and their pledges."""
     from .views import COMMITMENTS_PER_PAGE  # as above
 
     state = as_of.past_state(request, moment)
@@ -153,31 +156,50 @@ def commitments(request, moment):
         return render(request, "public/commitments.html", context | {"dated": None}, status=400)
     filters = {name: value for name, value in form.cleaned_data.items() if value}
     concepts = record_search.parse(filters["q"]) if "q" in filters else []
-    rows = listed_commitments_as_of(
-        moment,
-        lines=lines,
-        concepts=concepts,
-        meeting_id=next((m.pk for m in meetings if m.slug == filters.get("meeting")), None),
-        line_of_effort_id=next((line.pk for line in lines if line.slug == filters.get("line_of_effort")), None),
-        strength=filters.get("strength"),
-        in_thread={"true": True, "false": False}.get(filters.get("has_thread", "")),
+    statements = statements_listed_as_of(moment, meetings)
+    if "meeting" in filters:
+        statements = [s for s in statements if s.meeting.slug == filters["meeting"]]
+    shown = standing(Commitment, moment).filter(
+        commitments_chosen_then(
+            moment,
+            lines=lines,
+            concepts=concepts,
+            line_of_effort_id=next((line.pk for line in lines if line.slug == filters.get("line_of_effort")), None),
+            strength=filters.get("strength"),
+            in_thread={"true": True, "false": False}.get(filters.get("has_thread", "")),
+        )
     )
     if "q" in filters and not concepts:
-        rows = rows.none()  # only words that say nothing: as today's search, nothing found
+        shown = shown.none()  # only words that say nothing: as today's search, nothing found
+
+    def read(keys, skip, limit):
+        # The page's statements in the list's order, then each one's commitments in text order.
+        rank = Case(*(When(statement_id=key, then=Value(i)) for i, key in enumerate(keys)), output_field=IntegerField())
+        rows = shown.filter(statement_id__in=keys).annotate(rank=rank).order_by("rank", "start", "id")
+        return records_of(Commitment, rows[skip : skip + limit])
+
+    # Grouped on the statement key alone, drafts of then (statements not listed) left out here.
+    counts = dict(shown.order_by().values_list("statement_id").annotate(n=Count("id")))
     pager = paginate(
-        rows,
+        GroupedList([(s.pk, counts[s.pk]) for s in statements if s.pk in counts], read),
         COMMITMENTS_PER_PAGE,
         request.GET.get("page"),
         url=page_url("public:commitments"),
         params={**filters, "as_of": state.stamp},
         label="commitments",
     )
-    page = page_of_commitments_as_of(pager.page.object_list, moment)
+    page = list(pager.page.object_list)
+    places = places_as_of([c.pk for c in page], moment)
+    by_statement = {s.pk: s for s in statements}
+    by_line = {line.pk: line for line in lines}
     context = {
         "form": form,
         "filtered": bool(filters),
         "pager": pager,
-        "rows": [(_listed_row(c), _places(c)) for c in page],
+        "rows": [
+            (_listed_row(c, by_statement[c.statement_id], by_line.get(c.line_of_effort_id)), places.get(c.pk, []))
+            for c in page
+        ],
         "past": state,
         "dated": None,
         "data_links": [
@@ -195,46 +217,33 @@ def _api_filters(filters):
     return {name: value for name, value in filters.items() if name != "q"}
 
 
-def _listed_row(commitment):
-    """A commitment of then as `Commitment.objects.listed_rows()` gives today's row."""
-    meeting = commitment.statement.meeting
+def _listed_row(commitment, statement, line):
+    """A commitment of then, with its statement (and meeting) and line of effort of then, as
+    `Commitment.objects.listed_rows()` gives today's row."""
+    meeting = statement.meeting
     return {
         "id": commitment.pk,
         "slug": commitment.slug,
         "quote": commitment.quote,
         "strength": commitment.strength,
-        "line_of_effort__slug": commitment.line_of_effort.slug,
-        "line_of_effort__name": commitment.line_of_effort.name,
-        "statement__slug": commitment.statement.slug,
+        "line_of_effort__slug": line.slug if line else "",
+        "line_of_effort__name": line.name if line else "",
+        "statement__slug": statement.slug,
         "statement__meeting__slug": meeting.slug,
         "statement__meeting__city": meeting.city,
         "statement__meeting__start_date": meeting.start_date,
     }
 
 
-def _places(commitment):
-    """Its places then as `ThreadEntry.objects.places_for()` gives today's."""
-    return [
-        {
-            "commitment_id": commitment.pk,
-            "thread__slug": entry.thread.slug,
-            "thread__title": entry.thread.title,
-            "position": entry.position,
-            "change_kind": entry.change_kind,
-        }
-        for entry in commitment._prefetched_objects_cache["thread_entries"]
-    ]
-
-
 def lines_of_effort(request, moment):
     """Commitments per line of effort per meeting (per year when there are many meetings) as they stood at
     `moment`: the commitments, lines and published meetings of then. The figure series are left out (said on
-    the page). Three queries."""
+    the page). Four queries: the lines, meetings and statements of then, the counts."""
     from .views import MEETING_COLUMNS
 
     state = as_of.past_state(request, moment)
     lines, meetings = _then(moment)
-    counts = counts_by_line_and_meeting_as_of(moment, lines, meetings)
+    counts = counts_by_line_and_meeting_as_of(moment, lines, statements_listed_as_of(moment, meetings))
     if len(meetings) <= MEETING_COLUMNS:
         chart = counts_chart(lines, meetings, counts)
     else:
@@ -254,11 +263,13 @@ def lines_of_effort(request, moment):
 def follow_through(request, moment):
     """The verdicts by line of effort and by meeting as they stood at `moment`: each commitment published then
     counted by its newest approved assessment then. Members' scores are left out (said on the page): the
-    per-member scores of then are not read from the history. Three queries."""
+    per-member scores of then are not read from the history. Four queries: the lines, meetings and
+    statements of then, the counts."""
     state = as_of.past_state(request, moment)
     lines, meetings = _then(moment)
     latest = sorted(meetings, key=lambda m: (m.start_date, m.slug), reverse=True)
-    counted = verdict_counts_as_of(moment, lines, latest[:MEETINGS_SHOWN])
+    statements = statements_listed_as_of(moment, meetings)
+    counted = verdict_counts_as_of(moment, lines, statements, latest[:MEETINGS_SHOWN])
     pages = {
         BY_LINE: lambda key: with_query(page_url("public:matrix"), {"line_of_effort": key, "as_of": state.stamp}),
         BY_MEETING: lambda key: page_url("public:meeting", key) + state.query,

@@ -274,13 +274,13 @@ def test_the_past_lists_run_as_many_queries_whatever_the_historys_length(client,
     # The count and the page, its statements and their commitments and figures counted.
     with django_assert_num_queries(5):
         assert get(client, "meetings", as_of=then).content.decode().count('class="meta"') == 3
-    # The lines and meetings, the count and the page, and its statements, meetings, lines, places, pledges, assessments.
-    with django_assert_num_queries(10):
+    # The lines, meetings and statements, the counts per statement, the page, its places and their pledges.
+    with django_assert_num_queries(7):
         assert get(client, "commitments", as_of=then, q="interpol").content.decode().count('<li id="c-') == 3
-    # The lines and meetings, and the counts.
-    with django_assert_num_queries(3):
+    # The lines, meetings and statements, and the counts.
+    with django_assert_num_queries(4):
         assert get(client, "lines", as_of=then).status_code == 200
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         assert "100 % · 1 of 1 assessed" in get(client, "follow-through", as_of=then).content.decode()
     # The lines, the pledges' count and page, their entries, commitments, statements and meetings, the quotes
     # that match, the first commitments in no pledge.
