@@ -243,27 +243,23 @@ def matrix_page(filters, per_year, lines, page):
     )
 
 
-def matrix_page_as_of(filters, meetings, lines, page, state):
+def matrix_page_as_of(filters, meetings, statements, lines, page, state):
     """The matrix for valid filters as it stood at `state.moment` (`public.as_of.PastState`), from the published
-    meetings and the lines of effort of then the view read (`meetings` in order, `lines`): the same window and
-    pages as today's, through `commitments.past_lists`, six queries: the pledges chosen, then the page's
-    pledges, entries, commitments, statements and assessments of then. Its links keep the moment."""
+    meetings, their published statements (`commitments.past_lists.statements_listed_as_of`) and the lines of
+    effort of then the view read: the same window and pages as today's, through `commitments.past_lists`, five
+    queries: the pledges chosen, then the page's pledges, entries, commitments and assessments of then. Its
+    links keep the moment."""
     when = state.moment
     window = meeting_window(per_year_of(meetings), filters["year_from"], filters["year_to"])
     columns = [m for m in meetings if window.first <= m.start_date.year <= window.last] if window.meetings else []
+    at_columns = {s.pk: s for s in statements if s.meeting in columns}
     line = next((line for line in lines if line.slug == filters["line_of_effort"]), None)
     concepts = search.parse(filters["q"]) if filters["q"] else []
     chosen = []
     # Words that all say nothing ("the") find nothing, as today's search does.
-    if columns and (concepts or not filters["q"]):
-        chosen = list(
-            matrix_threads_as_of(
-                when,
-                [meeting.pk for meeting in columns],
-                line_id=line.pk if line else None,
-                concepts=concepts,
-                lines=lines,
-            )
+    if at_columns and (concepts or not filters["q"]):
+        chosen = matrix_threads_as_of(
+            when, list(at_columns.values()), lines, line_id=line.pk if line else None, concepts=concepts
         )
     home = page_url("public:matrix")
     kept = {"line_of_effort": filters["line_of_effort"], "q": filters["q"], "as_of": state.stamp}
@@ -276,9 +272,7 @@ def matrix_page_as_of(filters, meetings, lines, page, state):
         label="recurring pledges",
     )
     shown = list(pager.page.object_list)
-    cells = (
-        matrix_cells_as_of(shown, {m.pk: m for m in columns}, {line.pk: line for line in lines}, when) if shown else []
-    )
+    cells = matrix_cells_as_of(shown, at_columns, {line.pk: line for line in lines}, when) if shown else []
     return MatrixPage(
         window=window,
         columns=columns,
