@@ -303,6 +303,27 @@ def _joins_elsewhere_as_of(
     return elsewhere
 
 
+def places_as_of(commitment_ids, when: datetime.datetime) -> dict[int, list[dict]]:
+    """{commitment id: its places in recurring pledges at `when`}, as `ThreadEntry.objects.places_for()` gives
+    today's (by the pledge's slug then): two queries, the entries and their pledges of then."""
+    placed = records_as_of(ThreadEntry, when, commitment_id__in=list(commitment_ids))
+    threads = _by_id(records_as_of(Thread, when, id__in={entry.thread_id for entry in placed}))
+    places: dict[int, list[dict]] = {}
+    for entry in sorted(placed, key=lambda e: threads[e.thread_id].slug if e.thread_id in threads else ""):
+        if entry.thread_id in threads:
+            thread = threads[entry.thread_id]
+            places.setdefault(entry.commitment_id, []).append(
+                {
+                    "commitment_id": entry.commitment_id,
+                    "thread__slug": thread.slug,
+                    "thread__title": thread.title,
+                    "position": entry.position,
+                    "change_kind": entry.change_kind,
+                }
+            )
+    return places
+
+
 @dataclass(frozen=True)
 class PastStatement:
     """A statement's page as it stood at `when`: the statement (its text then) and meeting, the commitments
@@ -344,21 +365,7 @@ def statement_page_as_of(slug: str, when: datetime.datetime) -> PastStatement | 
         for c in sorted(quoting, key=lambda c: (c.start, c.end, c.pk))
         if c.line_of_effort_id in lines
     ]
-    placed = records_as_of(ThreadEntry, when, commitment_id__in=[row["id"] for row in rows])
-    threads = _by_id(records_as_of(Thread, when, id__in={entry.thread_id for entry in placed}))
-    places: dict[int, list[dict]] = {}
-    for entry in sorted(placed, key=lambda e: threads[e.thread_id].slug if e.thread_id in threads else ""):
-        if entry.thread_id in threads:
-            thread = threads[entry.thread_id]
-            places.setdefault(entry.commitment_id, []).append(
-                {
-                    "commitment_id": entry.commitment_id,
-                    "thread__slug": thread.slug,
-                    "thread__title": thread.title,
-                    "position": entry.position,
-                    "change_kind": entry.change_kind,
-                }
-            )
+    places = places_as_of([row["id"] for row in rows], when)
     figures = sorted(records_as_of(Figure, when, statement_id=statement.pk), key=lambda f: (f.start or 0, f.pk))
     records = records_as_of(Participation, when, statement_id=statement.pk, start__isnull=False)
     members = _by_id(records_as_of(Member, when, id__in={r.member_id for r in records}))

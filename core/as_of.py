@@ -167,6 +167,13 @@ def records_as_of(model, when, *, leave_out=(), **filters):
     return [model.from_db(None, names, row) for row in rows]
 
 
+def records_of(model, rows):
+    """Historical rows of `model` already read (a page of `standing(...)`) as instances of the live model, their
+    fields as they were, as `records_as_of` builds them: no query of its own."""
+    names = [field.attname for field in model._meta.concrete_fields]
+    return [model.from_db(None, names, [getattr(row, name) for name in names]) for row in rows]
+
+
 def history_begins(model, using=None):
     """When the change history of `model` begins (its oldest version's date), or None when it holds none: before
     it, `standing` finds nothing, which says nothing about whether records existed then. One query, on the

@@ -8,6 +8,7 @@ what the page said when it was cited. A bad value is a 400 page saying why.
 
 import functools
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.shortcuts import render
 from django.utils import timezone
@@ -25,20 +26,25 @@ class PastState:
     stamp: str
     today_url: str
 
+    @property
+    def query(self) -> str:
+        """The query string that keeps a link at the same moment: `?as_of=…`, for a link inside the past page."""
+        return f"?{urlencode({moments.PARAMETER: self.stamp})}"
+
 
 def with_past(past_view):
-    """Make a page read `as_of` (marked `core.when.reads_as_of`): with a moment, `past_view(request, slug,
-    moment)` answers it; a bad value is a 400 page saying why; without one, the page itself, today's."""
+    """Make a page read `as_of` (marked `core.when.reads_as_of`): with a moment, `past_view(request, [slug,]
+    moment=moment)` answers it; a bad value is a 400 page saying why; without one, the page itself, today's."""
 
     def decorate(view):
         @functools.wraps(view)
-        def page(request, slug):
+        def page(request, *args, **kwargs):
             moment, bad = requested_moment(request)
             if bad:
                 return refused(request, bad)
             if moment:
-                return past_view(request, slug, moment)
-            return view(request, slug)
+                return past_view(request, *args, moment=moment, **kwargs)
+            return view(request, *args, **kwargs)
 
         return moments.reads_as_of(page)
 

@@ -21,11 +21,12 @@ import datetime
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
-from django.db.models import OuterRef, Subquery
-from django.shortcuts import get_object_or_404
+from django.db.models import Exists, OuterRef, Subquery
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.feedgenerator import Atom1Feed
 
-from commitments.models import Assessment, Commitment, LineOfEffort, Thread, ThreadEntry
+from commitments.merging import current_pledge
+from commitments.models import Assessment, Commitment, LineOfEffort, PledgeLink, Thread, ThreadEntry
 from meetings.models import Meeting
 
 from .links import Route, page_url
@@ -191,11 +192,36 @@ class SubjectFeed(TrackerFeed):
         return [commitment_item(row, Route("public:commitment")) for row in rows]
 
 
+class _Moved(Exception):
+    """The feed's pledge was merged into another: its feed answers where its entries went."""
+
+    def __init__(self, slug):
+        super().__init__(slug)
+        self.slug = slug
+
+
 class PledgeFeed(SubjectFeed):
-    """A recurring pledge's newest places: each commitment made in it, with how it changed from the one before."""
+    """A recurring pledge's newest places: each commitment made in it, with how it changed from the one before.
+
+    A pledge merged into another answers a permanent redirect to that pledge's feed, as its page does to its
+    page (`commitments.merging.current_pledge`)."""
 
     page = "public:pledge"
     about = "Each time the recurring pledge “{name}” was made, newest first, with how its wording changed."
+
+    def __call__(self, request, *args, **kwargs):
+        try:
+            return super().__call__(request, *args, **kwargs)
+        except _Moved as moved:
+            return redirect("public:pledge-feed", moved.slug, permanent=True)
+
+    def get_object(self, request, slug):
+        # Whether it was merged away, in the same query as the pledge: a feed that was not costs nothing more.
+        merged = PledgeLink.objects.merges().filter(thread=OuterRef("pk"))
+        thread = get_object_or_404(Thread.objects.published().annotate(retired=Exists(merged)), slug=slug)
+        if thread.retired:
+            raise _Moved(current_pledge(thread).slug)
+        return thread
 
     def items(self, obj):
         pledge_url = page_url("public:pledge", obj.slug)

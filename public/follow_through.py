@@ -233,7 +233,7 @@ class Grouping:
 class FollowThroughPage:
     groupings: list[Grouping]
     verdicts: list  # the scale, in the tables' column order
-    by_member: MemberScores
+    by_member: MemberScores | None  # None as of a past date (not read from the history)
 
 
 def follow_through_page(page_of: Callable[[str, str], str], data_of: Callable[[str, str], object]) -> FollowThroughPage:
@@ -249,17 +249,23 @@ def follow_through_page(page_of: Callable[[str, str], str], data_of: Callable[[s
     )
     shown = Commitment.objects.published().filter(statement__meeting_id__in=latest[:MEETINGS_SHOWN])
     by_meeting = verdict_counts(shown, BY_MEETING)
-    note = (
-        f"The latest {MEETINGS_SHOWN} meetings; the data links give every meeting."
-        if len(latest) > MEETINGS_SHOWN
-        else ""
+    return FollowThroughPage(
+        groupings=groupings_of(by_line, by_meeting, len(latest) > MEETINGS_SHOWN, page_of, data_of),
+        verdicts=VERDICT_ORDER,
+        by_member=by_member(lambda slug: data_of(BY_MEMBER, slug)),
     )
-    groupings = [
+
+
+def groupings_of(by_line, by_meeting, more_meetings, page_of, data_of) -> list[Grouping]:
+    """The page's groupings from the groups counted by line and by meeting (the latest `MEETINGS_SHOWN`; whether
+    there are `more_meetings`), each row with its page and its data (`data_of` None: no data link)."""
+    note = f"The latest {MEETINGS_SHOWN} meetings; the data links give every meeting." if more_meetings else ""
+    return [
         Grouping(
             by=by,
             title=title,
             chart=verdict_chart(groups),
-            rows=[(group, page_of(by, group.key), data_of(by, group.key)) for group in groups],
+            rows=[(group, page_of(by, group.key), data_of and data_of(by, group.key)) for group in groups],
             total=overall(groups),
             note=note if by == BY_MEETING else "",
         )
@@ -268,9 +274,6 @@ def follow_through_page(page_of: Callable[[str, str], str], data_of: Callable[[s
             (BY_MEETING, "meeting", by_meeting),
         )
     ]
-    return FollowThroughPage(
-        groupings=groupings, verdicts=VERDICT_ORDER, by_member=by_member(lambda slug: data_of(BY_MEMBER, slug))
-    )
 
 
 # -- scores by member -----------------------------------------------------------------------------------

@@ -84,10 +84,10 @@ def timeline_steps(steps, latest, origin, named=None, query=""):
     `steps` are `TimelineStep`s, `latest` is `Assessment.objects.latest_of()` for their commitments (None
     to leave assessments out) and
     `origin` the site's scheme and host, for each quote's `cite` address; `named` the records the curators'
-    notes name (`display.named_records`), linked in them; `query` follows each meeting's address (`?as_of=…` on a
-    page as of a date, whose meetings are linked as of the same moment).
+    notes name (`display.named_records`), linked in them; `query` follows each meeting's and statement's address
+    (`?as_of=…` on a page as of a date, whose meetings and statements are linked as of the same moment).
     """
-    meeting_url, statement_url = Route("public:meeting"), Route("public:statement")
+    meeting_url, statement_url = Route("public:meeting"), Route("public:statement", query)
     items = []
     for step in steps:
         entry = step.entry

@@ -19,14 +19,16 @@ _routes = {}
 
 
 class Route:
-    """The addresses of one kind of page by slug: `Route("public:pledge")(slug)`.
+    """The addresses of one kind of page by slug: `Route("public:pledge")(slug)`; with a `query` ("?as_of=…"),
+    each address carries it (the links of a past page keep its moment).
 
     Made once for a list (it reads the request's URL configuration and script prefix), then called
     for each item.
     """
 
-    def __init__(self, name):
+    def __init__(self, name, query=""):
         self.name = name
+        self.query = query
         key = ("route", name, get_urlconf(), get_script_prefix())
         parts = _routes.get(key)
         if parts is None:
@@ -35,8 +37,9 @@ class Route:
 
     def __call__(self, slug):
         if not _SLUG.fullmatch(slug):
-            return reverse(self.name, args=[slug])  # anything but a plain slug: the resolver quotes or refuses it
-        return f"{self.before}{slug}{self.after}"
+            # anything but a plain slug: the resolver quotes or refuses it
+            return reverse(self.name, args=[slug]) + self.query
+        return f"{self.before}{slug}{self.after}{self.query}"
 
 
 def page_url(name, slug=None):

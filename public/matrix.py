@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
+from commitments import search
 from commitments.models import ThreadEntry, Verdict
+from commitments.past_lists import matrix_cells_as_of, matrix_threads_as_of
 from commitments.verdicts import newest_verdict
 from meetings.models import Meeting
 
@@ -147,14 +149,15 @@ class LineGroup:
     rows: list[MatrixRow]
 
 
-def build_matrix(entries, meetings, lines):
+def build_matrix(entries, meetings, lines, query=""):
     """Group `ThreadEntry.objects.meeting_matrix()` rows into line groups of rows with a cell per meeting.
 
     `meetings` are the columns, in order; entries at a meeting that is not a column are left out.
-    `lines` are all lines of effort (a row's line is looked up by slug, without a query).
+    `lines` are all lines of effort (a row's line is looked up by slug, without a query). `query`
+    ("?as_of=…") is kept by the links to the pledges.
     """
     columns = columns_of(meetings)
-    pledge_url = Route("public:pledge")
+    pledge_url = Route("public:pledge", query)
     column = {meeting.slug: index for index, meeting in enumerate(meetings)}
     line_by_slug = {line.slug: line for line in lines}
     groups, rows = [], {}
@@ -238,3 +241,51 @@ def matrix_page(filters, per_year, lines, page):
         earlier="" if window.earlier is None else with_query(home, {**kept, "year_to": window.earlier}),
         later="" if window.later is None else with_query(home, {**kept, "year_from": window.later}),
     )
+
+
+def matrix_page_as_of(filters, meetings, statements, lines, page, state):
+    """The matrix for valid filters as it stood at `state.moment` (`public.as_of.PastState`), from the published
+    meetings, their published statements (`commitments.past_lists.statements_listed_as_of`) and the lines of
+    effort of then the view read: the same window and pages as today's, through `commitments.past_lists`, five
+    queries: the pledges chosen, then the page's pledges, entries, commitments and assessments of then. Its
+    links keep the moment."""
+    when = state.moment
+    window = meeting_window(per_year_of(meetings), filters["year_from"], filters["year_to"])
+    columns = [m for m in meetings if window.first <= m.start_date.year <= window.last] if window.meetings else []
+    at_columns = {s.pk: s for s in statements if s.meeting in columns}
+    line = next((line for line in lines if line.slug == filters["line_of_effort"]), None)
+    concepts = search.parse(filters["q"]) if filters["q"] else []
+    chosen = []
+    # Words that all say nothing ("the") find nothing, as today's search does.
+    if at_columns and (concepts or not filters["q"]):
+        chosen = matrix_threads_as_of(
+            when, list(at_columns.values()), lines, line_id=line.pk if line else None, concepts=concepts
+        )
+    home = page_url("public:matrix")
+    kept = {"line_of_effort": filters["line_of_effort"], "q": filters["q"], "as_of": state.stamp}
+    pager = paginate(
+        chosen,
+        PLEDGES_PER_PAGE,
+        page,
+        url=home,
+        params={**kept, "year_from": filters["year_from"], "year_to": filters["year_to"]},
+        label="recurring pledges",
+    )
+    shown = list(pager.page.object_list)
+    cells = matrix_cells_as_of(shown, at_columns, {line.pk: line for line in lines}, when) if shown else []
+    return MatrixPage(
+        window=window,
+        columns=columns,
+        groups=build_matrix(cells, columns, lines, state.query),
+        pager=pager,
+        earlier="" if window.earlier is None else with_query(home, {**kept, "year_to": window.earlier}),
+        later="" if window.later is None else with_query(home, {**kept, "year_from": window.later}),
+    )
+
+
+def per_year_of(meetings):
+    """`Meeting.objects.per_year()` rows from meetings in order (the meetings of a past moment, read whole)."""
+    years = {}
+    for meeting in meetings:
+        years[meeting.start_date.year] = years.get(meeting.start_date.year, 0) + 1
+    return sorted(years.items())

@@ -27,7 +27,7 @@ from commitments.pledge_links import SEEN_KINDS
 from commitments.verdicts import BY_LINE, BY_MEETING, BY_MEMBER
 from meetings.models import Figure, FigureMetric, Meeting, Participation, ParticipationRole, Statement
 
-from . import as_of, past_pages
+from . import as_of, past_lists_pages, past_pages
 from .charts import counts_chart, money_chart, series_chart, year_chart
 from .display import named_records
 from .follow_through import follow_through_page, pledge_follow_through
@@ -57,11 +57,13 @@ MEETINGS_PER_PAGE = 50
 COMMITMENTS_PER_PAGE = 50
 
 
+@as_of.with_past(past_lists_pages.matrix)
 def matrix(request):
     """Home: one row per recurring pledge, one column per meeting, filtered by the query string.
 
     At scale, a window of it: the pledges a page at a time, the meetings of a range of years (the
-    latest by default), with links to the pages and to the meetings before and after.
+    latest by default), with links to the pages and to the meetings before and after. With `?as_of=`, as it
+    stood then (`past_lists_pages.matrix`).
     """
     lines = list(LineOfEffort.objects.all())
     per_year = list(Meeting.objects.published().per_year())
@@ -91,6 +93,8 @@ def matrix(request):
         "form": form,
         "filtered": filtered,
         "matrix": shown,
+        "past": None,
+        "dated": as_of.dated_link(request),
         "data_links": [
             DataLink("Pledge matrix (every pledge and meeting)", api_url("pledge-matrix")),
             list_link(
@@ -170,16 +174,19 @@ def pledge(request, slug):
     return render(request, "public/pledge.html", context)
 
 
+@as_of.with_past(past_lists_pages.follow_through)
 def follow_through_overview(request):
     """What became of the pledges: the commitments' verdicts by line of effort and by meeting, and members'
     scores by member, each as a chart and its table, with how many are not assessed (or score no member);
-    approved assessments only."""
+    approved assessments only. With `?as_of=`, the verdicts as they stood then (`past_lists_pages`)."""
     pages = {
         BY_LINE: lambda key: with_query(page_url("public:matrix"), {"line_of_effort": key}),
         BY_MEETING: lambda key: page_url("public:meeting", key),
     }
     filters = {BY_LINE: "line_of_effort", BY_MEETING: "meeting", BY_MEMBER: "member"}
     context = {
+        "past": None,
+        "dated": as_of.dated_link(request),
         "page": follow_through_page(
             lambda by, key: pages[by](key),
             lambda by, key: list_link("Its assessments", "assessment-list", **{filters[by]: key}),
@@ -200,8 +207,10 @@ def follow_through_overview(request):
     return render(request, "public/follow_through.html", context)
 
 
+@as_of.with_past(past_lists_pages.meetings)
 def meetings(request):
-    """The meetings in the order they took place, with their statements, a page at a time."""
+    """The meetings in the order they took place, with their statements, a page at a time. With `?as_of=`, as
+    they stood then (`past_lists_pages.meetings`)."""
     pager = paginate(
         Meeting.objects.published().in_order(),
         MEETINGS_PER_PAGE,
@@ -217,6 +226,8 @@ def meetings(request):
     context = {
         "rows": [(meeting, statements.get(meeting.pk, [])) for meeting in shown],
         "pager": pager,
+        "past": None,
+        "dated": as_of.dated_link(request),
         "data_links": [list_link("Meetings", "meeting-list"), list_link("Statements", "statement-list")],
     }
     return render(request, "public/meetings.html", context)
@@ -307,9 +318,11 @@ def statement(request, slug):
     return render(request, "public/statement.html", context)
 
 
+@as_of.with_past(past_lists_pages.lines_of_effort)
 def lines_of_effort(request):
     """Commitments per line of effort per meeting (per year when there are many meetings), and the
-    latest figures of each series across meetings with their qualifiers."""
+    latest figures of each series across meetings with their qualifiers. With `?as_of=`, the counts as they
+    stood then (`past_lists_pages.lines_of_effort`)."""
     lines = list(LineOfEffort.objects.all())
     # One more than a chart holds in columns tells whether the columns are meetings or years.
     meetings = list(Meeting.objects.published().in_order()[: MEETING_COLUMNS + 1])
@@ -327,6 +340,8 @@ def lines_of_effort(request):
         "chart": chart,
         "meetings": meetings,
         "series": series,
+        "past": None,
+        "dated": as_of.dated_link(request),
         "data_links": [
             DataLink(
                 "Commitments per line of effort and meeting",
@@ -347,8 +362,10 @@ def lines_of_effort(request):
     return render(request, "public/lines.html", context)
 
 
+@as_of.with_past(past_lists_pages.commitments)
 def commitments(request):
-    """Every commitment, in a recurring pledge or not, in meeting and text order, filtered and a page at a time."""
+    """Every commitment, in a recurring pledge or not, in meeting and text order, filtered and a page at a time.
+    With `?as_of=`, as they stood then (`past_lists_pages.commitments`)."""
     lines = list(LineOfEffort.objects.all())
     # The meetings in order with their statements in order: the filter's choices, and the order of the list.
     # Published ones only: the list reads the commitments of these statements alone (`meetings.drafts`).
@@ -361,7 +378,8 @@ def commitments(request):
     meetings = list(dict.fromkeys((slug, name) for slug, name, _ in statements))
     form = CommitmentFilterForm(request.GET, lines=lines, meetings=meetings)
     if not form.is_valid():
-        context = {"form": form, "filtered": True, "pager": None, "rows": [], "data_links": []}
+        context = {"form": form, "filtered": True, "pager": None, "rows": [], "data_links": [], "past": None}
+        context["dated"] = None
         return render(request, "public/commitments.html", context, status=400)
     filters = {name: value for name, value in form.cleaned_data.items() if value}
     # Not `published()`: the page reads only the published statements' commitments (above), and the
@@ -399,6 +417,8 @@ def commitments(request):
         "filtered": bool(filters),
         "pager": pager,
         "rows": [(row, places.get(row["id"], [])) for row in rows],
+        "past": None,
+        "dated": as_of.dated_link(request),
         "data_links": [
             list_link("These commitments" if filters else "Every commitment", "commitment-list", **filters),
         ],
@@ -443,12 +463,14 @@ class PledgeResult:
     more: int  # how many more of its quotes match than are shown
 
 
+@as_of.with_past(past_lists_pages.search)
 def search(request):
     """Search results: the recurring pledges that hold the words, with their quotes that do, and the
     commitments in no pledge that hold them; the matched words marked (`commitments.search`).
 
     Five queries whatever the data: the pledges (count and page), their matching entries, the members
-    the words name with the meetings they took part in, the first commitments in no pledge.
+    the words name with the meetings they took part in, the first commitments in no pledge. With `?as_of=`,
+    the texts as they stood then (`past_lists_pages.search`).
     """
     form = SearchForm(request.GET)
     text = form.cleaned_data["q"].strip() if form.is_valid() else ""
@@ -456,6 +478,8 @@ def search(request):
         "form": form,
         "text": text,
         "pager": None,
+        "past": None,
+        "dated": as_of.dated_link(request),
         "data_links": [list_link("Every commitment", "commitment-list")],
     }
     if not text:

@@ -1,4 +1,5 @@
-"""A pledge's page as of a date in headless Chromium, light and dark: the past state marked, axe-core clean."""
+"""A pledge's page and the matrix as of a date in headless Chromium, light and dark: the past state marked,
+axe-core clean."""
 
 import datetime
 
@@ -56,4 +57,34 @@ def test_a_pledge_page_as_of_a_date_shows_the_past_state_marked(
         assert page.goto(url).status == 200
         assert "A past state: as of 3 March 2025" in page.locator("aside.past-state").inner_text()
         assert blocking(axe_violations(page, f"{name} as of a date ({scheme})")) == []
+    browser_session.assert_clean()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_matrix_as_of_a_date_shows_the_pledges_then_marked_and_keeps_the_date(
+    pledge_renamed_since_3_march_2025, browser_session, scheme
+):
+    page = browser_session.new_page(color_scheme=scheme)
+    response = page.goto("/?as_of=2025-03-03")
+    assert response.status == 200
+    banner = page.locator("aside.past-state")
+    assert banner.is_visible()
+    assert "A past state: as of 3 March 2025" in banner.inner_text()
+    pledge = page.locator('tr[data-pledge="cited-pledge"] th a')
+    assert pledge.inner_text() == "The pledge as cited"
+    assert "as_of=2025-03-03T23" in pledge.get_attribute("href")
+    assert page.locator('tr[data-pledge="cited-pledge"] a.kind').count() == 2
+    assert blocking(axe_violations(page, f"matrix as of a date ({scheme})")) == []
+    save_screenshot(page, "public", f"matrix-as-of-{scheme}")
+    # A pledge of the past matrix opens as of the same date.
+    pledge.click()
+    page.wait_for_url("**/pledges/cited-pledge/?as_of=*")
+    assert page.locator("h1").inner_text() == "The pledge as cited"
+    assert "A past state: as of 3 March 2025" in page.locator("aside.past-state").inner_text()
+    # The banner's link leads to today's matrix, under today's title.
+    assert page.goto("/?as_of=2025-03-03").status == 200
+    page.locator("aside.past-state").get_by_role("link", name="Today's page").click()
+    page.wait_for_url(lambda url: url.rstrip("/").endswith(browser_session.host))
+    assert page.locator('tr[data-pledge="cited-pledge"] th a').inner_text() == "The pledge as renamed since"
+    assert page.locator("aside.past-state").count() == 0
     browser_session.assert_clean()

@@ -206,9 +206,8 @@ def test_an_empty_as_of_is_the_parameter_left_out(client, changed_pledge):
 @pytest.mark.parametrize(
     "url",
     [
-        "/",
-        "/meetings/",
-        "/commitments/",
+        "/feed/",
+        "/pledges/a-pledge/feed/",
         "/api/v1/statements/communique/history/",
         "/api/v1/assessments/berlin-pledge@2019-06-25/history/",
         "/api/v1/snapshot/",
@@ -361,6 +360,12 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
 
     supported = set(walk(get_resolver().url_patterns))
     assert supported == {
+        "public:matrix",
+        "public:meetings",
+        "public:commitments",
+        "public:lines",
+        "public:follow-through",
+        "public:search",
         "public:pledge",
         "public:commitment",
         "public:meeting",
@@ -399,6 +404,12 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
         "`/commitments/{commitment}/?as_of=…`",
         "`/meetings/{meeting}/?as_of=…`",
         "`/statements/{statement}/?as_of=…`",
+        "`/?as_of=…`",
+        "`/meetings/?as_of=…`",
+        "`/commitments/?as_of=…`",
+        "`/lines-of-effort/?as_of=…`",
+        "`/follow-through/?as_of=…`",
+        "`/search/?q=…&as_of=…`",
     ):
         assert page in pages
     api_doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
