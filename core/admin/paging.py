@@ -64,7 +64,7 @@ class BoundedChangeList(ChangeList):
     def get_queryset(self, request, exclude_parameters=None):
         queryset = super().get_queryset(request, exclude_parameters)
         # The admin appends the primary key to make any ordering total: "-pk" may come twice.
-        ordering = tuple(dict.fromkeys(str(term).replace("id", "pk") for term in queryset.query.order_by))
+        ordering = tuple(dict.fromkeys({"id": "pk", "-id": "-pk"}.get(str(t), str(t)) for t in queryset.query.order_by))
         self.key_lookup = self.KEY_ORDERINGS.get(ordering)
         if self.after is not None and self.key_lookup:
             queryset = queryset.filter(**{self.key_lookup: self.after})
