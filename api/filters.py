@@ -256,8 +256,7 @@ class CommitmentFilter(filters.FilterSet):
         return queryset.filter(pk__in=ThreadEntry.objects.filter(change_kind=value).values("commitment_id"))
 
     def filter_status(self, queryset, name, value):
-        if "latest_status" not in queryset.query.annotations:
-            queryset = queryset.with_latest_status()
+        # The stored status (`Commitment.latest_status`), through its index.
         return queryset.filter(latest_status=value)
 
     def filter_q(self, queryset, name, value):

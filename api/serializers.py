@@ -316,11 +316,8 @@ class CommitmentSerializer(QuotedSerializerMixin, CleanModelSerializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=ImplementationStatus.choices))
     def get_latest_status(self, obj):
-        status = getattr(obj, "latest_status", None)
-        if status is None:  # a freshly written row has no annotation
-            newest = Assessment.objects.latest_of([obj.pk]).get(obj.pk)
-            status = newest.status if newest else ImplementationStatus.NOT_ASSESSED
-        return status
+        # Stored, kept by the database (`Commitment.latest_status`); an as-of answer sets the status of then.
+        return obj.latest_status
 
 
 class CommitmentRowListSerializer(serializers.ListSerializer):
@@ -349,8 +346,7 @@ class CommitmentRowSerializer(CommitmentSerializer):
     def rows(cls, queryset):
         """The queryset as the plain rows this serializer writes: no instances, the statement text never read.
 
-        Paginate these; `threads` are added per page (one query), `latest_status` is the queryset's
-        annotation (`with_latest_status()`).
+        Paginate these; `threads` are added per page (one query), `latest_status` is the stored column.
         """
         return queryset.values(*_row_writer().lookups)
 

@@ -499,11 +499,11 @@ class CommitmentViewSet(HistoryMixin, VersionedMixin, CSVListMixin, viewsets.Mod
     def list_rows():
         """The list's rows before filters and pages, described once; each request clones it (`.all()`).
 
-        Describing it (the latest-status subquery, two dozen columns) cost a twentieth of a page's
+        Describing it (two dozen columns) cost a twentieth of a page's
         time; a queryset is a description until evaluated, and this one never is, only its clones.
         Filters must filter, not annotate, since these are rows (`values()`) already.
         """
-        return CommitmentRowSerializer.rows(Commitment.objects.with_latest_status())
+        return CommitmentRowSerializer.rows(Commitment.objects.all())
 
 
 class AssessmentCycleViewSet(PastCycles, CSVListMixin, viewsets.ReadOnlyModelViewSet):

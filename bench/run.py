@@ -17,7 +17,9 @@ that peak memory figures are each its own:
 - the thread timeline, the pledge matrix, each public page (the follow-through page too) and the
   verdicts aggregate (by line, by meeting and by member) against raw queries for the same data, with
   their query counts (which must not change with the data);
-- the admin's commitments changelist: its queries, and its time at 100k against 10k;
+- the admin's commitments changelist on its first page, 90 % deep (by key), filtered by status, and
+  filtered by status and searched (bench/admin_pages.py), each against the rows, pledges, filter lists
+  and bounded count the page shows read raw, with their query counts;
 - snapshot export against `dumpdata` of the same records, restore into an empty database against
   `loaddata` of dumpdata's output: time, and peak memory from 10k to 100k; the export `--as-of` a
   moment (read from the change history) against the present's export, and its fixture the same bytes;

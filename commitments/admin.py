@@ -13,6 +13,7 @@ from core.admin.concurrency import VersionedAdminMixin, VersionedInlineMixin
 from core.admin.filters import BoundedRelatedFilter
 from core.admin.history import HistoryAdmin
 from core.admin.inlines import AddOnlyInline, ReadOnlyInline
+from core.admin.paging import BoundedNavigationMixin
 from core.admin.quotes import QuoteAddInline, QuotePasteForm, quote_in_context
 from core.admin.reading import Mark, shortened
 from core.admin.widgets import COMPACT_NOTES, URL_HTTPS
@@ -203,6 +204,7 @@ class LatestStatusFilter(admin.SimpleListFilter):
         return ImplementationStatus.choices
 
     def queryset(self, request, queryset):
+        # The stored status (`Commitment.latest_status`), newest first through its index.
         if self.value():
             return queryset.filter(latest_status=self.value())
         return queryset
@@ -215,16 +217,15 @@ class CommitmentForm(QuotePasteForm):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(VersionedAdminMixin, ThreadEntrySavingMixin, HistoryAdmin):
+class CommitmentAdmin(BoundedNavigationMixin, VersionedAdminMixin, ThreadEntrySavingMixin, HistoryAdmin):
     form = CommitmentForm
     # Fits 1,280 px beside the filters: the quote (shortened, whole on hover) opens the commitment;
     # its slug is on its page and found by the search.
     list_display = ["short_quote", "meeting", "line_of_effort", "strength_word", "threads", "latest_status"]
     list_display_links = ["short_quote"]
     list_per_page = 50
-    # A filtered list says "N results (Show all)", not "(M total)": the total is a second COUNT(*) of
-    # the whole table on every page, the one cost of this list that grows with the data.
-    show_full_result_count = False
+    # Counted up to a bound, deeper pages by key (`BoundedNavigationMixin`): no page reads more rows
+    # the longer the table, at any depth, under any filter.
     list_filter = [
         ("statement__meeting", BoundedRelatedFilter),
         "line_of_effort",
@@ -236,7 +237,8 @@ class CommitmentAdmin(VersionedAdminMixin, ThreadEntrySavingMixin, HistoryAdmin)
     # Newest first, from the primary key's index: ordering by meeting date sorts the whole table
     # on every page (the meeting column still sorts by date when clicked).
     ordering = ["-pk"]
-    search_fields = ["slug", "quote", "summary", "actor"]
+    # Searched as readers search (`get_search_results`): the fields say what the search box reads.
+    search_fields = ["slug", "quote", "summary"]
     autocomplete_fields = ["statement", "line_of_effort"]
     readonly_fields = ["in_context"]
     # The model's groups; the quote is shown in its context below its offsets.
@@ -254,6 +256,18 @@ class CommitmentAdmin(VersionedAdminMixin, ThreadEntrySavingMixin, HistoryAdmin)
         # for_list() joins statement, meeting and line of effort, prefetches thread names and
         # annotates the latest status: the changelist runs the same queries for any page size.
         return Commitment.objects.for_list()
+
+    def get_search_results(self, request, queryset, search_term):
+        """The public search (`Commitment.objects.search()`: the words of the quote and summary, their synonyms,
+        the line of effort's name, through the full-text indexes), or the start of a slug (a range of its unique
+        index: what the autocompletes type). Django's own search reads every quote with LIKE: its time grew with
+        the table."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        found = Commitment.objects.search(term).values("pk")
+        slug_starts = Q(slug__gte=term.lower(), slug__lt=term.lower() + "\U0010ffff")
+        return queryset.filter(Q(pk__in=found) | slug_starts), False
 
     def get_changeform_initial_data(self, request):
         """A passage selected in a statement ("New commitment from selection") also suggests the slug, the actor

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from core.admin.concurrency import VersionedAdminMixin, VersionedInlineMixin
 from core.admin.filters import BoundedRelatedFilter
 from core.admin.history import HistoryAdmin
+from core.admin.paging import BoundedNavigationMixin
 from core.admin.quotes import OptionalQuotePasteForm
 from core.admin.reading import shortened
 from core.admin.widgets import COMPACT_NOTES, URL_HTTPS
@@ -102,7 +103,7 @@ class WaitingForReviewFilter(admin.SimpleListFilter):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(VersionedAdminMixin, HistoryAdmin):
+class AssessmentAdmin(BoundedNavigationMixin, VersionedAdminMixin, HistoryAdmin):
     form = AssessmentForm
     formfield_overrides = URL_HTTPS
     list_display = ["short_commitment", "assessed_on", "verdict", "status", "review_state", "drafted_by"]
@@ -122,7 +123,8 @@ class AssessmentAdmin(VersionedAdminMixin, HistoryAdmin):
     readonly_fields = Assessment.REVIEW_FIELDS
     inlines = [AssessmentEvidenceInline, MemberScoreInline, MoneyStageInline]
     actions = ["approve_selected"]
-    # Newest first by the primary key's index; the model's ordering (by commitment) sorts them all.
+    # Newest first by the primary key's index; the model's ordering (by commitment) sorts them all. Counted up
+    # to a bound, deeper pages by key (`BoundedNavigationMixin`), as the commitments' list.
     ordering = ["-pk"]
 
     def has_delete_permission(self, request, obj=None):

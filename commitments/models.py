@@ -169,14 +169,12 @@ class CommitmentQuerySet(ReaderMixin, NaturalKeyQuerySet["Commitment"]):
         """Commitments readers may see: quoting a published statement (`meetings.drafts`)."""
         return self.filter(published_through("statement"))
 
-    def with_latest_status(self) -> Self:
-        """Annotate each commitment with `latest_status`: its newest approved assessment's status, or not assessed.
-
-        A draft waits for review: it is never a commitment's status on a public page or in the API.
-        """
+    def with_computed_status(self) -> Self:
+        """Annotate `computed_status`: the newest approved assessment's status worked out per row (a subquery),
+        what the stored `latest_status` holds. For checking the stored one, never for a list: it grows with it."""
         newest = Assessment.objects.newest_first_of("pk")
         return self.annotate(
-            latest_status=models.functions.Coalesce(
+            computed_status=Coalesce(
                 Subquery(newest.values("status")[:1]), models.Value(ImplementationStatus.NOT_ASSESSED)
             )
         )
@@ -233,13 +231,10 @@ class CommitmentQuerySet(ReaderMixin, NaturalKeyQuerySet["Commitment"]):
 
         Rows, not instances: a statement quotes a hundred commitments or more.
         """
-        # django-stubs checks values() against the model's fields and cannot see `latest_status`, which
-        # `with_latest_status()` annotates (its `Self` carries no annotations).
         return (
             self.filter(statement=statement)
-            .with_latest_status()
             .order_by("start", "end", "pk")
-            .values(  # type: ignore[misc]
+            .values(
                 "id", "slug", "start", "end", "summary", "line_of_effort__name", "strength", "actor", "latest_status"
             )
         )
@@ -289,7 +284,8 @@ class CommitmentQuerySet(ReaderMixin, NaturalKeyQuerySet["Commitment"]):
     def for_list(self) -> Self:
         """Commitments with what a list shows of them: statement, meeting, line of effort, threads, status.
 
-        The statement's text is deferred: a list never shows it, and it is the widest column.
+        The statement's text is deferred: a list never shows it, and it is the widest column. The status
+        is the stored `latest_status`, read with the row.
         """
         return (
             self.select_related("statement__meeting", "line_of_effort")
@@ -300,7 +296,6 @@ class CommitmentQuerySet(ReaderMixin, NaturalKeyQuerySet["Commitment"]):
                     "thread_entries", queryset=ThreadEntry.objects.select_related("thread").order_by("thread__slug")
                 )
             )
-            .with_latest_status()
         )
 
 
@@ -322,8 +317,19 @@ class Commitment(QuotedSpan):
     amount = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True, help_text="ISO 4217 code, with an amount.")
     note = models.TextField(blank=True)
+    # The status of its newest approved assessment (`Assessment.objects.newest_first_of`), or not assessed:
+    # a draft waits for review. Kept by the database itself (migration 0012's triggers) on every write of an
+    # assessment, whatever the path (services, admin and its inlines, API, import, restore, seed, demo,
+    # loaddata, raw SQL), so that lists filter and sort by it through an index where a subquery per row
+    # grew with the table. Derived, never curated: no form writes it, and history and snapshots leave it out.
+    latest_status = models.CharField(
+        max_length=20, choices=ImplementationStatus.choices, default=ImplementationStatus.NOT_ASSESSED, editable=False
+    )
 
-    history = TrackedHistory(bases=[AttributedHistory])
+    # Columns the database derives from other rows: a snapshot does not write them, restore does not read them.
+    DERIVED_FIELDS = ("latest_status",)
+
+    history = TrackedHistory(bases=[AttributedHistory], excluded_fields=list(DERIVED_FIELDS))
     objects = CommitmentQuerySet.as_manager()
     # (stored statement id, in a pledge), read for many rows at once by an import's bulk path; see clean().
     pledge_facts: tuple[int | None, bool] | None = None
@@ -348,6 +354,8 @@ class Commitment(QuotedSpan):
                 name="commitment_amount_has_currency",
             ),
         ]
+        # The admin's status filter, newest first: a range of the index read backwards.
+        indexes = [models.Index(fields=["latest_status", "id"], name="commitment_latest_status")]
 
     def __str__(self):
         return self.summary or self.slug

@@ -15,7 +15,7 @@ import datetime
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from core.as_of import records_as_of, standing, value_as_of
+from core.as_of import records_as_of, records_of, standing, value_as_of
 from meetings.models import Meeting, Member, Statement
 
 from .assessment_parts import MemberScore, MoneyStage
@@ -35,8 +35,7 @@ from .past import _by_id
 
 def instances(model, rows) -> list:
     """Live-model instances carrying the fields of historical rows of `model` (no relation joined)."""
-    names = [field.attname for field in model._meta.concrete_fields]
-    return [model.from_db(None, names, [getattr(row, name) for name in names]) for row in rows]
+    return records_of(model, rows)
 
 
 def _quoting(model, prefix: str, when: datetime.datetime):

@@ -104,6 +104,7 @@ def page_of_commitments_as_of(rows, when: datetime.datetime) -> list[Commitment]
     """A page of `commitments_as_of` rows as Commitment instances of then, each with its statement, meeting and
     line of effort, its places then (`thread_entries`, prefetched as today's list has them) and `latest_status`
     then, for `CommitmentSerializer`: six queries, whatever the page."""
+    # The stored latest status is not history's (`DERIVED_FIELDS`): set below, as it stood then.
     page = records_of(Commitment, rows)
     ids = [commitment.pk for commitment in page]
     statements = _by_id(records_as_of(Statement, when, leave_out=("text",), id__in={c.statement_id for c in page}))

@@ -160,17 +160,21 @@ def records_as_of(model, when, *, leave_out=(), **filters):
     Each is an unsaved-looking instance of the live model (`Model.from_db`) carrying its fields as they
     were then; a relation is only an id (`<field>_id`): the caller joins the past rows it read itself
     and assigns them, never a live related manager. Fields in `leave_out` (a statement's text) are not
-    read; reading one later would ask the live table, so a past page never does.
+    read; reading one later would ask the live table, so a past page never does. Nor are the columns the
+    database derives (`DERIVED_FIELDS`), which history does not keep: a past page works them out then.
     """
-    names = [field.attname for field in model._meta.concrete_fields if field.name not in leave_out]
+    left_out = {*leave_out, *getattr(model, "DERIVED_FIELDS", ())}
+    names = [field.attname for field in model._meta.concrete_fields if field.name not in left_out]
     rows = standing(model, when).filter(**filters).order_by().values_list(*names)
     return [model.from_db(None, names, row) for row in rows]
 
 
-def records_of(model, rows):
+def records_of(model, rows, leave_out=()):
     """Historical rows of `model` already read (a page of `standing(...)`) as instances of the live model, their
-    fields as they were, as `records_as_of` builds them: no query of its own."""
-    names = [field.attname for field in model._meta.concrete_fields]
+    fields as they were, as `records_as_of` builds them (the derived columns and `leave_out` left out): no query
+    of its own."""
+    left_out = {*leave_out, *getattr(model, "DERIVED_FIELDS", ())}
+    names = [field.attname for field in model._meta.concrete_fields if field.name not in left_out]
     return [model.from_db(None, names, [getattr(row, name) for name in names]) for row in rows]
 
 

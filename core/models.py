@@ -32,6 +32,9 @@ class NaturalKeyModel(models.Model):
     # The reverse relations whose rows the record's page shows and edits with it (a pledge's entries):
     # its version covers them too (`field_versions`).
     VERSIONED_CHILDREN: tuple[str, ...] = ()
+    # Columns the database derives from other rows (a commitment's latest status): not curated, so a
+    # snapshot leaves them out and restore lets the database fill them in.
+    DERIVED_FIELDS: tuple[str, ...] = ()
 
     class Meta:
         abstract = True

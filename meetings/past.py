@@ -17,7 +17,7 @@ import datetime
 
 from django.db.models import Count, Q
 
-from core.as_of import records_as_of, standing, value_as_of
+from core.as_of import records_as_of, records_of, standing, value_as_of
 
 from .choices import ParticipationRole
 from .models import EXTERNAL_SOURCE, Figure, Meeting, Member, Participation, Statement
@@ -57,8 +57,7 @@ def statement_as_of(slug: str, when: datetime.datetime, *, sees_drafts: bool = F
 
 def instances_of(model, rows, leave_out=()):
     """Historical rows of `model` as instances of the live model, with their fields then and no relation."""
-    names = [field.attname for field in model._meta.concrete_fields if field.name not in leave_out]
-    return [model.from_db(None, names, [getattr(row, name) for name in names]) for row in rows]
+    return records_of(model, rows, leave_out)
 
 
 def _by_id(records):

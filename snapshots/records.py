@@ -31,6 +31,9 @@ in the snapshot (hashed, counted and verified); `diff` compares the curated reco
 Memory: export and restore stream record by record. Verify and diff stream too, but verify keeps
 the set of natural keys (to check references) and the statement texts (to check quotes).
 
+Columns the database derives from other rows (`DERIVED_FIELDS`: a commitment's latest status) are
+not records: they are left out, and loading the records derives them again.
+
 Natural keys are each model's own (`NATURAL_KEY`, see `meetings.models.NaturalKeyModel`): this
 module reads them from the models and never restates them.
 """
@@ -246,7 +249,7 @@ def fixture_spec(label):
         order_by=list(natural_key_lookups(label)),
     )
     for model_field in model._meta.concrete_fields:
-        if model_field.primary_key:
+        if model_field.primary_key or model_field.name in getattr(model, "DERIVED_FIELDS", ()):
             continue
         if model_field.is_relation:
             target = label_of(model_field.related_model)

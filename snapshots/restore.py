@@ -311,8 +311,9 @@ def _valid_instance(model, fields, related, number):
     at hand. Database constraints are the database's to check, when the chunk is inserted.
     """
     values = {}
+    # A derived column (a commitment's latest status) is the database's to fill in, from the rows loaded after.
     for field in model._meta.concrete_fields:
-        if field.primary_key:
+        if field.primary_key or field.name in getattr(model, "DERIVED_FIELDS", ()):
             continue
         value = fields.get(field.name)
         if field.is_relation:
