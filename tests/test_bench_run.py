@@ -140,6 +140,10 @@ def test_export_and_restore_are_held_to_the_plain_baselines_and_report_the_natur
     assert (plain_restore["ratio"], plain_restore["target"], plain_restore["pass"]) == (0.4, "<= 0.5", True)
     assert figures["snapshot restore vs natural-key loaddata"]["ratio"] == 0.1
     assert figures["snapshot restore and both loaddata: the records exported, model by model"]["pass"] is True
+    memory = figures["snapshot export, peak memory (MiB)"]
+    assert (memory["value"], memory["target"], memory["cross_target"]) == (50.0, "report only", 1.2)
+    rows = {row["name"]: row for row in run.compare({10_000: {"snapshot": list(figures.values())}}, [10_000])}
+    assert rows["snapshot restore, peak memory (MiB)"]["pass"] is True  # shown at one size, failing nothing
 
 
 def test_the_run_measures_in_the_production_configuration_and_says_so(monkeypatch, tmp_path, capsys):
