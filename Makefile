@@ -60,7 +60,7 @@ typecheck: $(VENV)/.dev
 	SECRET_KEY=typecheck-only $(BIN)/mypy --no-incremental $(TYPED)
 
 # Every user path timed against a baseline in the same run, on SQLite and PostgreSQL, at 10k and 100k
-# commitments (about 45 minutes); the table also goes to var/bench/results.json.
+# commitments (hours: the snapshot group is the longest, docs/benchmark.md); the table also goes to var/bench/results.json.
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 

@@ -79,12 +79,17 @@ def timed(fn, repeat):
 
 
 def against(path, baseline, rounds, repeat=3):
-    """Median of per-round ratios path/baseline, with the median times (ms); rounds interleave the two."""
+    """Median of per-round ratios path/baseline, with the median times (ms); rounds interleave the two,
+    the baseline first in even rounds and the path first in odd ones, so neither always runs warmer."""
     path(), baseline()  # warm caches and connections
     ratios, times, bases = [], [], []
-    for _ in range(rounds):
-        base = timed(baseline, repeat)
-        took = timed(path, repeat)
+    for index in range(rounds):
+        if index % 2:
+            took = timed(path, repeat)
+            base = timed(baseline, repeat)
+        else:
+            base = timed(baseline, repeat)
+            took = timed(path, repeat)
         ratios.append(took / base)
         times.append(took)
         bases.append(base)
@@ -147,9 +152,9 @@ def deep_cursor_url():
 
 
 def group_list(options):
-    from django.test import Client
+    from bench.production import client as many_clients
 
-    client = Client()
+    client = many_clients()
     first = "/api/v1/commitments/?page_size=100"
     deep, deep_id = deep_cursor_url()
     ratio, took, base = against(lambda: client_get(client, first), raw_page, options.rounds)
@@ -166,12 +171,11 @@ def group_list(options):
 def group_changes(options):
     """A page of the change feed (100 changes) at the start and 90 % deep (`since`), each against the same
     rows read raw, and the deep page against the first: a fixed cost whatever its position."""
-    from django.test import Client
-
     from bench.feed_rows import FEED_PAGE, deep_cursor, raw_feed_page, synthetic_changes
+    from bench.production import client as many_clients
 
     rows = synthetic_changes()
-    client, cursor = Client(), deep_cursor()
+    client, cursor = many_clients(), deep_cursor()
     first = f"/api/v1/changes/?page_size={FEED_PAGE}"
     deep = f"{first}&{urlencode({'since': cursor})}"
     ratio, took, base = against(lambda: client_get(client, first), raw_feed_page, options.rounds)
@@ -193,8 +197,6 @@ def group_changes(options):
 
 
 def group_pages(options):
-    from django.test import Client
-
     from bench.baselines import (
         SEARCH_WORDS,
         commitment_subject,
@@ -218,9 +220,10 @@ def group_pages(options):
         raw_verdicts,
     )
     from bench.past import raw_pledge_as_of, with_versions
+    from bench.production import client as many_clients
     from core.when import stamp
 
-    client = Client()
+    client = many_clients()
     thread, meeting, statement = page_subjects()
     commitment = commitment_subject(statement)
     # Ten more versions of every record on the pledge's page, the moment halfway (bench/past.py).
@@ -291,15 +294,17 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def hammer(url, seconds, concurrency):
-    """Requests per second that `concurrency` clients get from `url` in `seconds`; errors raise."""
+def hammer(url, seconds, concurrency, addresses):
+    """Requests per second that `concurrency` threads get from `url` in `seconds`, each request from the
+    next of `addresses`' anonymous clients; errors (a 429 among them) raise."""
     deadline = time.perf_counter() + seconds
     counts, errors = [0] * concurrency, []
 
     def client(index):
         while time.perf_counter() < deadline:
             try:
-                with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - 127.0.0.1 only
+                request = urllib.request.Request(url, headers={"X-Forwarded-For": addresses.next()})  # noqa: S310
+                with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - 127.0.0.1 only
                     response.read()
                 counts[index] += 1
             except (urllib.error.URLError, OSError) as exc:
@@ -318,6 +323,9 @@ def hammer(url, seconds, concurrency):
 
 
 def group_http(options):
+    from bench.production import Addresses, static_served
+
+    addresses = Addresses()
     port = free_port()
     env = dict(os.environ, BENCH_HTTP="1")
     command = [
@@ -341,12 +349,16 @@ def group_http(options):
                 break
             except OSError:
                 time.sleep(0.2)
+        stylesheet = static_served(base)
         api, raw = f"{base}/api/v1/commitments/?page_size=100", f"{base}/bench/raw-commitments/"
-        hammer(api, 1, HTTP_CONCURRENCY), hammer(raw, 1, HTTP_CONCURRENCY)  # warm both workers
+        hammer(api, 1, HTTP_CONCURRENCY, addresses), hammer(raw, 1, HTTP_CONCURRENCY, addresses)  # warm both workers
         ratios, api_rates, raw_rates = [], [], []
-        for _ in range(max(3, options.rounds // 5)):
-            raw_rate = hammer(raw, HTTP_SECONDS, HTTP_CONCURRENCY)
-            api_rate = hammer(api, HTTP_SECONDS, HTTP_CONCURRENCY)
+        for index in range(max(3, options.rounds // 5)):
+            # Alternating which goes first, as `against` does.
+            first, second = (api, raw) if index % 2 else (raw, api)
+            rates = {first: hammer(first, HTTP_SECONDS, HTTP_CONCURRENCY, addresses)}
+            rates[second] = hammer(second, HTTP_SECONDS, HTTP_CONCURRENCY, addresses)
+            raw_rate, api_rate = rates[raw], rates[api]
             ratios.append(api_rate / raw_rate)
             api_rates.append(api_rate)
             raw_rates.append(raw_rate)
@@ -363,6 +375,7 @@ def group_http(options):
             "ratio": round(ratio, 2),
             "target": ">= 0.8",
             "pass": ratio >= 0.8,
+            "static_served": stylesheet,
         }
     ]
 
@@ -370,137 +383,11 @@ def group_http(options):
 # --- snapshots ----------------------------------------------------------------------------------------
 
 
-def run_step(step, database_url, *args, timeout=1800):
-    """One snapshot step in a fresh process of its own, so that its peak memory is its own."""
-    env = dict(os.environ, DATABASE_URL=database_url)
-    command = [sys.executable, __file__, f"step-{step}", *map(str, args)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)  # noqa: S603
-    if done.returncode:
-        raise SystemExit(f"{step} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def step(name, args):
-    setup()
-    started = time.perf_counter()
-    if name == "export":
-        from snapshots.export import export_snapshot
-
-        export_snapshot(Path(args[0]))
-    elif name == "export-as-of":
-        from django.utils import timezone
-
-        from snapshots.export import export_snapshot
-
-        # The record as of now, read from the change history: the same bytes as the present's export.
-        export_snapshot(Path(args[0]), as_of=timezone.now())
-    elif name == "dumpdata":
-        from django.core.management import call_command
-
-        from snapshots.records import curated_models
-
-        labels = [model._meta.label_lower for model in curated_models()]  # the records a snapshot holds
-        natural = {"natural_foreign": True, "natural_primary": True}
-        call_command("dumpdata", *labels, format="jsonl", **natural, output=args[0], verbosity=0)
-    elif name == "restore":
-        from snapshots.restore import restore_snapshot
-
-        restore_snapshot(Path(args[0]))
-    elif name == "loaddata":
-        from django.core.management import call_command
-
-        call_command("loaddata", args[0], verbosity=0)
-    elif name == "setup":
-        from meetings.models import Meeting
-
-        Meeting.objects.exists()
-    print(json.dumps({"seconds": round(time.perf_counter() - started, 3), "peak_mib": round(peak_mib(), 1)}))
-
-
-def _as_of_export_figures(options, database, workdir, present, first_export):
-    """The as-of export (read from the change history) against the present's export, rounds interleaved;
-    and whether its fixture is the present's, byte for byte (nothing changes between the two)."""
-    ratios, as_of_seconds, present_seconds, peaks, same = [], [], [], [], True
-    present_sha = json.loads((present / "manifest.json").read_text())["files"]["fixture.jsonl"]["sha256"]
-    # Whole exports, each in a process of its own: three rounds at most, even at 100k.
-    for index in range(max(1, min(3, options.rounds))):
-        folder = workdir / f"snapshot-as-of-{os.getpid()}-{index}"
-        past = run_step("export-as-of", database, folder)
-        if index:
-            again = workdir / f"snapshot-{os.getpid()}-{index}"
-            now = run_step("export", database, again)
-            subprocess.run(["rm", "-rf", str(again)], check=True)  # noqa: S603, S607
-        else:
-            now = first_export
-        sha = json.loads((folder / "manifest.json").read_text())["files"]["fixture.jsonl"]["sha256"]
-        same = same and sha == present_sha
-        subprocess.run(["rm", "-rf", str(folder)], check=True)  # noqa: S603, S607
-        ratios.append(past["seconds"] / now["seconds"])
-        as_of_seconds.append(past["seconds"])
-        present_seconds.append(now["seconds"])
-        peaks.append(past["peak_mib"])
-    return [
-        figure(
-            "snapshot export --as-of vs present export",
-            statistics.median(ratios),
-            statistics.median(as_of_seconds),
-            statistics.median(present_seconds),
-            2,
-            unit="s",
-        ),
-        {
-            "name": "snapshot export --as-of now: fixture identical to the present's",
-            "value": same,
-            "ratio": None,
-            "target": "identical",
-            "pass": same,
-        },
-        {"name": "snapshot export --as-of, peak memory (MiB)", "value": max(peaks), "unit": "MiB"},
-    ]
-
-
 def group_snapshot(options):
-    workdir = Path(options.workdir)
-    database = os.environ["DATABASE_URL"]
-    snapshot, dump = workdir / f"snapshot-{os.getpid()}", workdir / f"dump-{os.getpid()}.jsonl"
-    bare = run_step("setup", database)
-    export = run_step("export", database, snapshot)
-    dumped = run_step("dumpdata", database, dump)
-    restore = run_step("restore", options.restore_url, snapshot)
-    loaded = run_step("loaddata", options.loaddata_url, dump)
-    export_ratio = export["seconds"] / dumped["seconds"]
-    restore_ratio = restore["seconds"] / loaded["seconds"]
-    as_of = _as_of_export_figures(options, database, workdir, snapshot, export)
-    return [
-        *as_of,
-        figure("snapshot export vs dumpdata", export_ratio, export["seconds"], dumped["seconds"], 0.5, unit="s"),
-        figure(
-            "snapshot restore vs loaddata of dumpdata's output",
-            restore_ratio,
-            restore["seconds"],
-            loaded["seconds"],
-            0.5,
-            unit="s",
-        ),
-        {
-            "name": "snapshot export, peak memory (MiB)",
-            "value": export["peak_mib"],
-            "baseline": bare["peak_mib"],
-            "unit": "MiB",
-            "dumpdata_peak_mib": dumped["peak_mib"],
-            "cross_field": "value",
-            "cross_target": 1.2,
-        },
-        {
-            "name": "snapshot restore, peak memory (MiB)",
-            "value": restore["peak_mib"],
-            "baseline": bare["peak_mib"],
-            "unit": "MiB",
-            "loaddata_peak_mib": loaded["peak_mib"],
-            "cross_field": "value",
-            "cross_target": 1.2,
-        },
-    ]
+    """Export and restore against plain and natural-key dumpdata/loaddata: `bench/snapshot_figures.py`."""
+    from bench.snapshot_figures import group_snapshot
+
+    return group_snapshot(options)
 
 
 # --- ingest -----------------------------------------------------------------------------------------
@@ -549,9 +436,9 @@ def group_import(options):
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import transaction
-    from django.test import Client
 
     from api.imports import import_file
+    from bench.production import client as many_clients
     from commitments.models import Commitment
     from snapshots.records import curated_models
 
@@ -560,7 +447,7 @@ def group_import(options):
     )
     fixture = Path(options.workdir) / f"commitments-{os.getpid()}.json"
     call_command("dumpdata", "commitments.commitment", output=str(fixture), verbosity=0)
-    data = b"".join(Client().get("/api/v1/commitments/?format=csv").streaming_content)
+    data = b"".join(many_clients().get("/api/v1/commitments/?format=csv").streaming_content)
     count = Commitment.objects.count()
 
     def rolled_back(fn):
@@ -609,15 +496,11 @@ GROUPS = {
 
 
 def main():
-    if len(sys.argv) > 1 and sys.argv[1].startswith("step-"):
-        step(sys.argv[1].removeprefix("step-"), sys.argv[2:])
-        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("group", choices=GROUPS)
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--restore-url")
-    parser.add_argument("--loaddata-url")
+    parser.add_argument("--empty-url", help="snapshot: a migrated empty database, cloned for each load")
     options = parser.parse_args()
     setup()
     print(json.dumps(GROUPS[options.group](options)))
