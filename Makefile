@@ -13,7 +13,7 @@ DEV_ENV := DEBUG=1
 
 # The modules whose public functions carry type hints, checked by mypy (django-stubs) in `make test`:
 # services, QuerySets (the model modules: their QuerySets fully, tests/test_typing.py holds it), span tools, ingest.
-TYPED := core/spans.py core/texts.py core/marking.py core/models.py meetings/models.py meetings/drafts.py meetings/periods.py commitments/models.py \
+TYPED := core/spans.py core/pages.py core/texts.py core/marking.py core/models.py meetings/models.py meetings/drafts.py meetings/periods.py commitments/models.py \
 	commitments/services.py commitments/search.py commitments/assessments.py commitments/assessment_parts.py commitments/follow_through.py commitments/verdicts.py commitments/rules.py commitments/timeline.py commitments/wording.py commitments/choices.py commitments/publishing.py commitments/counts.py commitments/merging.py commitments/pledge_links.py \
 	ingest/segments.py ingest/cues.py ingest/figures.py ingest/ranking.py ingest/concepts.py ingest/corpus.py ingest/defaults.py \
 	ingest/services.py ingest/evaluation.py ingest/participants.py ingest/progress.py ingest/suggested_facts.py ingest/evaluation_splits.py ingest/proposal.py \

@@ -10,9 +10,10 @@ import re
 from urllib.parse import parse_qs
 
 from django.core.paginator import InvalidPage
-from django.db.models import Count, Window
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
+
+from core.pages import counted_slice
 
 # What the API writes in a cursor: base64 of a query string of o (offset), r (reverse), p (position).
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
@@ -51,8 +52,8 @@ class PageNumberPagination(BoundedPageSize, pagination.PageNumberPagination):
         return super().paginate_queryset(queryset, request, view)
 
     def counted_page(self, queryset, request):
-        """`paginate_queryset()` in one query: the page's rows (LIMIT and OFFSET), each with the count of
-        all (`COUNT(*) OVER ()`), so the rows chosen are found once, not once to count and again to slice.
+        """`paginate_queryset()` in one query (`core.pages.counted_slice`): the page's rows (LIMIT and OFFSET),
+        each with the count of all, so the rows chosen are found once, not once to count and again to slice.
         The count alone costs a second query only where the page has no row (past the end, or nothing
         to page) or is asked as the last. Returns (the page's rows, the count); `get_next_link()` and
         `get_previous_link()` then work as after `paginate_queryset()`."""
@@ -61,13 +62,12 @@ class PageNumberPagination(BoundedPageSize, pagination.PageNumberPagination):
         size = self.get_page_size(request)
         paginator = self.django_paginator_class(queryset, size)
         number = request.query_params.get(self.page_query_param) or 1
-        rows = []
+        rows, count = [], None
         if number not in self.last_page_strings:
             first = (int(number) - 1) * size
-            counted = queryset.annotate(counted=Window(Count("*"))).values_list("pk", "counted")
-            rows = list(counted[first : first + size])
+            rows, count = counted_slice(queryset, first, first + size)
         # A cached property: with the rows' count, the paginator does not count again.
-        paginator.count = rows[0][1] if rows else queryset.count()
+        paginator.count = queryset.count() if count is None else count
         number = self.get_page_number(request, paginator)
         try:
             self.page = paginator.page(number)
@@ -76,8 +76,8 @@ class PageNumberPagination(BoundedPageSize, pagination.PageNumberPagination):
         if paginator.num_pages > 1 and self.template is not None:
             self.display_page_controls = True
         if not rows and paginator.count:  # the last page, asked as such
-            rows = [(pk, paginator.count) for pk in self.page.object_list]
-        return [pk for pk, _ in rows], paginator.count
+            rows = list(self.page.object_list)
+        return rows, paginator.count
 
     def check_parameters(self, request):
         """400 for a page size or page number the API cannot use, paged or not (a CSV file is not)."""

@@ -329,6 +329,7 @@ def raw_public_matrix():
     of years (its columns), the recurring pledges made at them (counted and paged), the first page's cells."""
     from commitments.models import LineOfEffort, ThreadEntry
     from commitments.verdicts import newest_verdict
+    from core.pages import counted_slice
     from meetings.models import Meeting
     from public.matrix import PLEDGES_PER_PAGE, meeting_window
 
@@ -341,13 +342,10 @@ def raw_public_matrix():
         .values("pk", "slug", "city", "start_date", "format")
     )
     entries = ThreadEntry.objects.at_meetings([meeting["pk"] for meeting in meetings])
-    threads = list(entries.thread_ids())
-    cells = list(
-        entries.filter(thread_id__in=threads[:PLEDGES_PER_PAGE])
-        .meeting_matrix()
-        .annotate(verdict=newest_verdict("commitment"))
-    )
-    return dumps({"lines": lines, "years": per_year, "meetings": meetings, "pledges": len(threads), "cells": cells})
+    # The first page's pledges and the count of all, as the page reads them: not a list of every pledge.
+    threads, count = counted_slice(entries.thread_ids_among(), 0, PLEDGES_PER_PAGE)
+    cells = list(entries.filter(thread_id__in=threads).meeting_matrix().annotate(verdict=newest_verdict("commitment")))
+    return dumps({"lines": lines, "years": per_year, "meetings": meetings, "pledges": count or 0, "cells": cells})
 
 
 def verdict_rows(commitments, by):

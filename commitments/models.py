@@ -567,6 +567,18 @@ class ThreadEntryQuerySet(ReaderMixin, NaturalKeyQuerySet["ThreadEntry"]):
             .values_list("pk", flat=True)
         )
 
+    def thread_ids_among(self) -> models.QuerySet[Thread, int]:
+        """`thread_ids()` read from the entries' side, for entries few enough to list (a window of meetings):
+        the pledges of these entries, found through them. `thread_ids()` asks each pledge for one of its
+        entries among these, which reads the whole of every pledge that has none (hundreds of entries,
+        for a long one), so grows with the record; this reads the entries at the window's meetings only.
+        """
+        return (
+            Thread.objects.filter(pk__in=self.values("thread_id"))
+            .order_by("line_of_effort__position", "slug")
+            .values_list("pk", flat=True)
+        )
+
     def story_of(self, thread: Thread) -> Self:
         """A thread's entries in position order with what its public page shows of each: the commitment's
         quote, filing, deadline and money, its statement's title and digest, when and where its meeting was.

@@ -1,22 +1,32 @@
 """Synthetic tracker data at any size, built with the project's factories, for benchmarks and demos.
 
-Meetings run over decades, a few statements each, every statement a real-length text made of the
-seed's own sentences (its commitments' quotes and the source statements' other sentences), with
-the year and numbers varied. Commitments are valid quotes of those texts (offsets found where the
-text was assembled), about half of them in recurring pledges that come back at a dozen meetings
-with their wording changed a little each time; assessments (verdicts with evidence quoted from a
-later meeting, some superseded, a few drafts, with per-member scores and, for the few pledges that name
-an amount, money stages), figures, members and participation come along, and
-every record gets its initial history row, as a curated database has.
+Shaped like the record (`demo.shape` measures the seed, `fixtures/seed.json`, when it starts): meetings
+of one or two statements, each statement's commitments and text length drawn from lognormal laws
+fitted to the seed's, every text made of the seed's own sentences (its commitments' quotes and the
+source statements' other sentences) with the year and numbers varied. Commitments are valid quotes of
+those texts (offsets found where the text was assembled), the seed's share of them in recurring
+pledges that come back meeting after meeting, a pledge's meetings drawn from a power law fitted to the
+seed's pledges (a long tail: the longest run to hundreds of entries), its entries at each from the
+seed's, its wording changed a little each time. The seed's share of commitments is assessed, with its
+verdicts' weights and its share superseded (the evidence quoted from a later meeting, a few drafts
+waiting for review, per-member scores and, for the few pledges that name an amount, money stages);
+figures, members and participation come along, and every record gets its initial history row, as a
+curated database has.
+
+What the seed cannot show is assumed, and said where: meetings a fortnight apart (the seed's four are
+months apart; at that pace 100,000 commitments would span centuries), `DRAFT_SHARE`, `MONEY_SHARE`.
 
 Everything is written meeting batch by meeting batch with bulk inserts, so memory stays flat and
-100,000 commitments take a few minutes at most. The same seed number gives the same data.
+100,000 commitments take a few minutes at most. The same seed number (`--seed`, 1 by default) gives
+the same data.
 """
 
+import bisect
 import datetime
-import json
+import itertools
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -43,14 +53,11 @@ from core.texts import sha256_hex
 from meetings.models import Figure, Meeting, Member, Participation, ParticipationRole, Statement
 
 from .follow_through_parts import add_member_scores_and_money
+from .shape import SeedShape, seed_records
 
-COMMITMENTS_PER_STATEMENT = 100
-STATEMENTS_PER_MEETING = 2
-THREAD_SHARE = 0.5  # of commitments, in a recurring pledge
-THREAD_LENGTH = 12  # meetings a recurring pledge comes back at
-MEETINGS_PER_BATCH = 10
+MEETINGS_PER_BATCH = 20
 FIRST_MEETING = datetime.date(1995, 1, 15)
-DAYS_BETWEEN_MEETINGS = 45
+DAYS_BETWEEN_MEETINGS = 14  # an assumption: see the module's docstring
 MEMBERS = 80
 MONEY_SHARE = 0.05  # of commitments, naming an amount (in USD): their assessments record money stages
 
@@ -66,8 +73,8 @@ class Vocabulary:
     filler: list
 
     @classmethod
-    def from_seed(cls):
-        records = json.loads((Path(settings.BASE_DIR) / "fixtures" / "seed.json").read_text(encoding="utf-8"))
+    def from_seed(cls, records=None):
+        records = seed_records() if records is None else records
         pledges = [
             (" ".join(r["fields"]["quote"].split()), r["fields"]["line_of_effort"][0], r["fields"]["strength"])
             for r in records
@@ -98,9 +105,9 @@ class _ThreadPlan:
     template: str
     line: str
     strength: str
-    meetings: set
     last_position: int = 0
     last_strength: str = ""
+    opening_meeting: int | None = None  # the meeting of its first entries: each of them is `new`
 
 
 @dataclass
@@ -113,24 +120,26 @@ class Counts:
 
 
 def generate(commitments, *, seed=1, progress=None):
-    """Fill the (empty) database with about `commitments` commitments and all that goes with them; returns counts."""
+    """Fill the (empty) database with `commitments` commitments and all that goes with them; returns counts."""
     from tests import factories  # the project's factories: a development requirement (factory-boy)
 
     rng = random.Random(seed)  # noqa: S311 - synthetic data, reproducible from its seed
-    vocabulary = Vocabulary.from_seed()
+    records = seed_records()
+    vocabulary = Vocabulary.from_seed(records)
+    shape = SeedShape.from_seed(records)
     counts = Counts()
-    per_meeting = COMMITMENTS_PER_STATEMENT * STATEMENTS_PER_MEETING
-    meeting_count = max(2, -(-commitments // per_meeting))
+    quotas = meeting_quotas(rng, shape, commitments)
+    schedule, pledge_count = pledge_schedule(rng, shape, quotas)
 
     with transaction.atomic():
-        lines = _lines_of_effort(factories, counts)
+        lines = _lines_of_effort(factories, records, counts)
         members = _members(factories, counts)
-        threads = _thread_plans(factories, rng, vocabulary, lines, commitments, meeting_count, counts)
+        threads = _thread_plans(factories, rng, vocabulary, lines, pledge_count, counts)
         created = 0
-        for first in range(0, meeting_count, MEETINGS_PER_BATCH):
-            batch = range(first, min(meeting_count, first + MEETINGS_PER_BATCH))
-            remaining = commitments - created
-            created += _meeting_batch(factories, rng, vocabulary, lines, members, threads, batch, remaining, counts)
+        for first in range(0, len(quotas), MEETINGS_PER_BATCH):
+            batch = range(first, min(len(quotas), first + MEETINGS_PER_BATCH))
+            made = [(number, quotas[number], [threads[n] for n in schedule[number]]) for number in batch]
+            created += _meeting_batch(factories, rng, shape, vocabulary, lines, members, made, counts)
             if progress is not None:
                 progress(created, commitments)
         # Per-member scores for the members that made each assessed pledge, and money stages for those with
@@ -146,9 +155,57 @@ def generate(commitments, *, seed=1, progress=None):
     return counts.values
 
 
-def _lines_of_effort(factories, counts):
+def meeting_quotas(rng, shape, commitments):
+    """Each meeting's statements, as the commitments each quotes: the seed's statements per meeting and the
+    lognormal of its commitments per statement, until `commitments` are made (the last statement cut short)."""
+    mean, deviation = shape.per_statement
+    quotas, made = [], 0
+    while made < commitments:
+        meeting = []
+        for _ in range(rng.choice(shape.statements_per_meeting)):
+            quota = min(commitments - made, max(1, round(rng.lognormvariate(mean, deviation))))
+            if quota:
+                meeting.append(quota)
+                made += quota
+        quotas.append(meeting)
+    return quotas
+
+
+def pledge_schedule(rng, shape, quotas):
+    """Which recurring pledges come back at each meeting: (for each meeting, the pledges' numbers, one per
+    entry there), and how many pledges there are.
+
+    Meeting by meeting, the seed's share of the commitments are places in pledges: the pledges still
+    running take theirs first (the seed's entries at a meeting each), in a shuffled order, and a pledge
+    that finds no place left comes back at the next meeting instead; the places left open new pledges,
+    each running for a number of meetings drawn from the power law fitted to the seed's.
+    """
+    meetings, weights = shape.lifetime_weights()
+    running, schedule, count = [], [], 0  # running: [pledge number, meetings it has left]
+    for quota in quotas:
+        places = round(shape.thread_share * sum(quota))
+        here, still = [], []
+        rng.shuffle(running)
+        for pledge in running:
+            n = min(rng.choice(shape.entries_per_meeting), places - len(here))
+            if n > 0:
+                here += [pledge[0]] * n
+                pledge[1] -= 1
+            if pledge[1] > 0:
+                still.append(pledge)
+        while len(here) < places:
+            n = min(rng.choice(shape.entries_per_meeting), places - len(here))
+            here += [count] * n
+            [lifetime] = rng.choices(meetings, cum_weights=weights)
+            still.append([count, lifetime - 1])
+            count += 1
+        running = still
+        schedule.append(here)
+    return schedule, count
+
+
+def _lines_of_effort(factories, records, counts):
     existing = {line.slug: line for line in LineOfEffort.objects.all()}
-    records = json.loads((Path(settings.BASE_DIR) / "fixtures" / "seed.json").read_text(encoding="utf-8"))
     new = [
         factories.LineOfEffortFactory.build(**r["fields"])
         for r in records
@@ -168,29 +225,25 @@ def _members(factories, counts):
     return list(Member.objects.filter(slug__in=slugs).order_by("slug"))
 
 
-def _thread_plans(factories, rng, vocabulary, lines, commitments, meeting_count, counts):
-    """Recurring pledges, each with the meetings it comes back at and the sentence it starts from."""
-    thread_count = max(1, int(commitments * THREAD_SHARE / THREAD_LENGTH))
+def _thread_plans(factories, rng, vocabulary, lines, count, counts):
+    """The recurring pledges (`pledge_schedule` says where each comes back), each from a sentence of the seed."""
     plans, threads = [], []
-    for n in range(thread_count):
+    for n in range(count):
         template, line, strength = rng.choice(vocabulary.pledges)
         thread = factories.ThreadFactory.build(
             slug=f"demo-pledge-{n}", title=f"{template[:80]} (pledge {n})", line_of_effort=lines[line]
         )
-        start = rng.randrange(meeting_count)
-        step = rng.choice([1, 1, 2, 3])
-        meetings = {m for m in range(start, start + step * THREAD_LENGTH, step) if m < meeting_count}
-        plans.append(_ThreadPlan(thread, template, line, strength, meetings))
+        plans.append(_ThreadPlan(thread, template, line, strength))
         threads.append(thread)
     _insert(Thread, threads, counts)
     return plans
 
 
-def _meeting_batch(factories, rng, vocabulary, lines, members, threads, batch, remaining, counts):
-    """Meetings `batch` with their statements, commitments, entries, figures, assessments; returns commitments made."""
+def _meeting_batch(factories, rng, shape, vocabulary, lines, members, batch, counts):
+    """A batch of meetings, each (number, its statements' quotas, the pledges that come back at it, one per
+    entry), with statements, commitments, entries, figures, assessments; returns the commitments made."""
     meetings, statements, commitments, entries, figures, participations = [], [], [], [], [], []
-    recurring = {m: [plan for plan in threads if m in plan.meetings] for m in batch}
-    for number in batch:
+    for number, quotas, due in batch:
         day = FIRST_MEETING + datetime.timedelta(days=DAYS_BETWEEN_MEETINGS * number)
         meeting = factories.MeetingFactory.build(
             slug=f"demo-meeting-{number}",
@@ -200,17 +253,18 @@ def _meeting_batch(factories, rng, vocabulary, lines, members, threads, batch, r
             city=rng.choice(["Paris", "Rome", "Copenhagen", "Berlin", "Brussels", "Ottawa"]),
         )
         meetings.append(meeting)
-        due = list(recurring[number])
-        for position in range(1, STATEMENTS_PER_MEETING + 1):
-            quota = min(COMMITMENTS_PER_STATEMENT, remaining - len(commitments))
-            if quota <= 0:
-                break
-            mine, due = due[: quota // 2], due[quota // 2 :]
+        # The pledges' entries go to the statements in proportion to their commitments, never past them.
+        places = sorted(rng.sample(range(sum(quotas)), len(due)))
+        ends = list(itertools.accumulate(quotas))
+        mine = [[] for _ in quotas]
+        for place, plan in zip(places, rng.sample(due, len(due)), strict=True):
+            mine[bisect.bisect_right(ends, place)].append(plan)
+        for position, quota in enumerate(quotas, start=1):
             statement, made, statement_figures = _statement(
-                factories, rng, vocabulary, lines, meeting, position, mine, quota, day.year
+                factories, rng, shape, vocabulary, lines, meeting, position, mine[position - 1], quota, day.year
             )
             statements.append(statement)
-            commitments += made
+            commitments += [(commitment, plan, number) for commitment, plan in made]
             figures += statement_figures
         for role, member in zip(
             [ParticipationRole.HOST, ParticipationRole.MEMBER, ParticipationRole.OBSERVER],
@@ -221,14 +275,18 @@ def _meeting_batch(factories, rng, vocabulary, lines, members, threads, batch, r
 
     _insert(Meeting, meetings, counts)
     _insert(Statement, statements, counts)
-    _insert(Commitment, [c for c, _ in commitments], counts)
+    _insert(Commitment, [c for c, _, _ in commitments], counts)
     _insert(Figure, figures, counts)
     _insert(Participation, participations, counts)
 
-    for commitment, plan in commitments:
+    for commitment, plan, number in commitments:
         if plan is not None:
             position = plan.last_position + 1
-            kind = ChangeKind.NEW if position == 1 else _change_kind(rng, plan.last_strength, commitment.strength)
+            if plan.opening_meeting is None:
+                plan.opening_meeting = number
+            # Every commitment of the meeting that opens it is `new` (`commitments.rules`), as in the seed.
+            opening = plan.opening_meeting == number
+            kind = ChangeKind.NEW if opening else _change_kind(rng, plan.last_strength, commitment.strength)
             plan.last_position, plan.last_strength = position, commitment.strength
             entries.append(
                 factories.ThreadEntryFactory.build(
@@ -236,20 +294,22 @@ def _meeting_batch(factories, rng, vocabulary, lines, members, threads, batch, r
                 )
             )
     _insert(ThreadEntry, entries, counts)
-    _follow_through(factories, rng, meetings, statements, [c for c, _ in commitments], figures, counts)
+    _follow_through(factories, rng, shape, meetings, statements, [c for c, _, _ in commitments], figures, counts)
     return len(commitments)
 
 
-# The verdicts the demo gives, "no evidence available" among them; a curator drafts, another approves.
-DEMO_VERDICTS = [v for v in Verdict if v != Verdict.NOT_ASSESSED]
+# A curator drafts, another approves.
 DRAFTED_BY, APPROVED_BY = "demo-curator-a", "demo-curator-b"
-DRAFT_SHARE = 0.1  # of the later assessments, still drafts waiting for review
+# Of each commitment's newest assessment, still a draft waiting for review: an assumption (the seed's
+# assessments are all approved), so that the review queue and what readers may not see have rows.
+DRAFT_SHARE = 0.1
 
 
-def _follow_through(factories, rng, meetings, statements, commitments, figures, counts):
-    """A batch's assessments: none, one, or one and a later one that supersedes it, each with a verdict whose
-    evidence quotes a statement of a later meeting of the batch (its first figure, a report of people freed),
-    checked by the rules every write keeps (`assessment_problems`) before the bulk insert.
+def _follow_through(factories, rng, shape, meetings, statements, commitments, figures, counts):
+    """A batch's assessments, in the seed's shares: none, one, or one and a later one that supersedes it,
+    each with a verdict drawn with the seed's weights, its evidence quoting a statement of a later meeting
+    of the batch (its first figure, a report of people freed), checked by the rules every write keeps
+    (`assessment_problems`) before the bulk insert.
 
     A commitment at the batch's last meeting has no later statement in the batch: its verdict is "no
     evidence available", which needs none.
@@ -283,12 +343,14 @@ def _follow_through(factories, rng, meetings, statements, commitments, figures, 
     _insert(Evidence, evidence, counts)
     reports = sorted(later.items())
 
-    def built(commitment, days, supersedes=None):
+    verdicts, weights = list(shape.verdicts), list(shape.verdicts.values())
+
+    def built(commitment, days, supersedes=None, newest=True):
         made = commitment.statement.meeting.start_date
         on = made + datetime.timedelta(days=days)
         source = next((item for day, item in reports if made < day <= on), None)
-        verdict = rng.choice(DEMO_VERDICTS) if source else Verdict.NO_EVIDENCE
-        draft = supersedes is not None and rng.random() < DRAFT_SHARE
+        verdict = rng.choices(verdicts, weights)[0] if source else Verdict.NO_EVIDENCE
+        draft = newest and rng.random() < DRAFT_SHARE
         assessment = factories.AssessmentFactory.build(
             commitment=commitment,
             assessed_on=on,
@@ -306,8 +368,11 @@ def _follow_through(factories, rng, meetings, statements, commitments, figures, 
             raise ValueError(f"A generated assessment breaks the follow-through's rules: {problems}")
         return assessment, uses
 
-    plans = [(commitment, rng.choice([0, 0, 0, 1, 2])) for commitment in commitments]
-    first = [(built(commitment, 180), n) for commitment, n in plans if n]
+    plans = [
+        (commitment, 0 if rng.random() >= shape.assessed_share else 2 if rng.random() < shape.superseded_share else 1)
+        for commitment in commitments
+    ]
+    first = [(built(commitment, 180, newest=n == 1), n) for commitment, n in plans if n]
     _insert(Assessment, [assessment for (assessment, _), _ in first], counts)
     second = [built(assessment.commitment, 360, supersedes=assessment) for (assessment, _), n in first if n == 2]
     _insert(Assessment, [assessment for assessment, _ in second], counts)
@@ -327,8 +392,12 @@ def _change_kind(rng, before, now):
     return rng.choice([ChangeKind.REPEATED, ChangeKind.REPEATED, ChangeKind.WIDENED, ChangeKind.NARROWED])
 
 
-def _statement(factories, rng, vocabulary, lines, meeting, position, recurring, quota, year):
-    """A statement's text assembled sentence by sentence, with its commitments and figures as exact spans."""
+def _statement(factories, rng, shape, vocabulary, lines, meeting, position, recurring, quota, year):
+    """A statement's text assembled sentence by sentence, with its commitments and figures as exact spans.
+
+    Its length is its commitments' count times characters per commitment drawn from the seed's lognormal:
+    the seed's other sentences fill it out between the commitments, where its quotes leave room.
+    """
     slug = f"{meeting.slug}-statement-{position}"
     parts, spans, figure_spans = [], [], []
     length = 0
@@ -350,10 +419,17 @@ def _statement(factories, rng, vocabulary, lines, meeting, position, recurring, 
         template, line, strength = rng.choice(vocabulary.pledges)
         pledges.append((None, varied(template, rng, year), line, strength))
     rng.shuffle(pledges)
+    room = quota * rng.lognormvariate(*shape.chars_per_commitment) - sum(len(pledge[1]) + 1 for pledge in pledges)
+    fillers = []
+    while room > 0:
+        fillers.append(rng.choice(vocabulary.filler))
+        room -= len(fillers[-1]) + 1
+    # Each filler sentence after one of the commitments, chosen at random (several after one, at times).
+    after = Counter(rng.randrange(len(pledges)) for _ in fillers)
     for index, pledge in enumerate(pledges):
         add(pledge[1], "commitment", pledge)
-        if index % 2:
-            add(rng.choice(vocabulary.filler))
+        for _ in range(after[index]):
+            add(fillers.pop())
         if index % 40 == 0:
             millions = Decimal(rng.randint(20, 99)) / 10
             add(f"More than {millions} million people have been freed.", "figure", millions * 1_000_000)

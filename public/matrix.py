@@ -16,7 +16,7 @@ from meetings.models import Meeting
 
 from .display import CHANGE_MARKUP, VERDICT_MARKUP
 from .links import Route, page_url, with_query
-from .paging import paginate
+from .paging import paginate_counted
 
 # Recurring pledges in a page of the matrix.
 PLEDGES_PER_PAGE = 50
@@ -204,8 +204,8 @@ def matrix_page(filters, per_year, lines, page):
     """The matrix for valid filters (`MatrixFilterForm.cleaned_data`) and a page number from the query string.
 
     `per_year` is `Meeting.objects.per_year()` and `lines` every line of effort, both read by the
-    view for the form: with them, three queries: the window's meetings, the pledges made at them
-    (what the pages go through), the page's entries.
+    view for the form: with them, three queries: the window's meetings, a page of the pledges made at
+    them with their count (`paginate_counted`), the page's entries.
     """
     window = meeting_window(per_year, filters["year_from"], filters["year_to"])
     columns = (
@@ -217,8 +217,10 @@ def matrix_page(filters, per_year, lines, page):
         entries = entries.in_line_of_effort(filters["line_of_effort"])
     home = page_url("public:matrix")
     kept = {"line_of_effort": filters["line_of_effort"], "q": filters["q"]}
-    pager = paginate(
-        list(entries.thread_ids()),
+    # A page of the pledges and their count in one query, never a list of every one; found through the
+    # window's entries, never by asking each pledge of the record whether it has one there.
+    pager = paginate_counted(
+        entries.thread_ids_among(),
         PLEDGES_PER_PAGE,
         page,
         url=home,
@@ -229,7 +231,7 @@ def matrix_page(filters, per_year, lines, page):
     # cells need no second search.
     # Each cell's verdict (its commitment's newest approved assessment) in the same query.
     cells = (
-        at_columns.filter(thread_id__in=list(pager.page.object_list))
+        at_columns.filter(thread_id__in=pager.page.object_list)
         .meeting_matrix()
         .annotate(verdict=newest_verdict("commitment"))
     )

@@ -2,8 +2,10 @@
 
 from dataclasses import dataclass
 
-from django.core.paginator import InvalidPage, Paginator
+from django.core.paginator import InvalidPage, Page, Paginator
 from django.http import Http404
+
+from core.pages import counted_slice
 
 from .links import with_query
 
@@ -86,6 +88,32 @@ def paginate(items, per_page, number, *, url, params, label):
         page = paginator.page(number or 1)
     except InvalidPage as exc:
         raise Http404(f"There is no page {number} of {label}: {exc}") from None
+    return _pager(page, url=url, params=params, label=label)
+
+
+def paginate_counted(queryset, per_page, number, *, url, params, label):
+    """`paginate()` of a long query's primary keys, never read whole: the page's keys and the count of all
+    in one query (`core.pages.counted_slice`, as the API's `counted_page()`). The same pages, links and
+    404s as `paginate()` of the whole list gives; a page with no row is page 1 of nothing, or a 404.
+    """
+    paginator = Paginator([], per_page, allow_empty_first_page=True)
+    try:
+        asked = int(number or 1)
+    except (TypeError, ValueError):
+        asked = 0  # not a page number: `validate_number` says so below, as for the whole list
+    keys, count = counted_slice(queryset, (asked - 1) * per_page, asked * per_page) if asked > 0 else ([], None)
+    # A cached property: with the rows' count, the paginator does not count. With no row, page 1 has
+    # nothing to page, and any other is past the end: a 404 either way, whatever the count.
+    paginator.count = count or 0
+    try:
+        page = Page(keys, paginator.validate_number(number or 1), paginator)
+    except InvalidPage as exc:
+        raise Http404(f"There is no page {number} of {label}: {exc}") from None
+    return _pager(page, url=url, params=params, label=label)
+
+
+def _pager(page, *, url, params, label):
+    paginator = page.paginator
 
     def link(n):
         return with_query(url, {**params, "page": n if n > 1 else None})

@@ -1,10 +1,16 @@
 """Synthetic data for the benchmark: valid records a curator could have entered, at any size."""
 
+import math
+import statistics
+
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Count
 
 from commitments.assessments import assessment_problems
 from commitments.models import Assessment, Commitment, MemberScore, MoneyStage, Thread
+from demo.shape import SeedShape, power_law_exponent
+from demo.synthetic import generate
 from meetings.models import Figure, Meeting, Statement
 from snapshots.export import export_snapshot
 from snapshots.records import curated_models
@@ -19,7 +25,8 @@ def test_generate_demo_fills_an_empty_database_with_valid_quotes_and_threads(tmp
     assert "commitments.commitment: 450" in out.out
     assert "commitments: 450 of 450" in out.err
     assert Commitment.objects.count() == 450
-    assert Meeting.objects.count() == 3 and Statement.objects.count() == 5
+    # Meetings of one or two statements, as the seed's; statements of different lengths (tests below).
+    assert Meeting.objects.count() < Statement.objects.count() <= 2 * Meeting.objects.count()
     assert Figure.objects.exists() and Assessment.objects.exists()
     # Follow-through at scale: verdicts with evidence quoted from a later meeting, some superseded, some drafts,
     # each keeping the rules a curator's would (checked again here, on the stored rows).
@@ -65,3 +72,34 @@ def test_generate_demo_is_reproducible_and_refuses_a_database_with_data():
         model.objects.all().delete()
     call_command("generate_demo", "--commitments", "120", "--seed", "7", verbosity=0)
     assert list(Commitment.objects.order_by("slug").values_list("slug", "quote", "start")) == first
+
+
+def test_seed_shape_is_measured_from_the_seed():
+    """The figures the generator draws from are the seed's own (docs/benchmark.md, *The demo data*)."""
+    shape = SeedShape.from_seed()
+    # Five statements of 60, 40, 29, 16 and 9 commitments; one meeting of the four issues two statements.
+    assert shape.per_statement[0] == pytest.approx(statistics.fmean(math.log(n) for n in (60, 40, 29, 16, 9)))
+    assert shape.statements_per_meeting == (1, 1, 1, 2)
+    assert shape.thread_share == pytest.approx(90 / 154)
+    assert min(shape.entries_per_meeting) == 1 and max(shape.entries_per_meeting) == 4
+    assert shape.assessed_share == pytest.approx(25 / 154) and shape.superseded_share == pytest.approx(1 / 25)
+    assert shape.verdicts == {"compromise": 6, "in-the-works": 8, "kept": 8, "no-evidence": 4}
+    # All but one of the seed's 21 pledges still run at its last meeting: a flat law, from 2 meetings on.
+    assert 0 < shape.lifetime_exponent < 1
+    # The fit finds a steeper law where pledges end early.
+    assert power_law_exponent([(2, False)] * 20 + [(3, False)] * 5) > 2
+
+
+def test_generate_demo_draws_statements_and_pledges_shaped_like_the_seed():
+    generate(3000, seed=1)
+    per_statement = list(Statement.objects.annotate(n=Count("commitments")).values_list("n", flat=True))
+    # Statements of few and of many commitments, around the seed's (9 to 60), not one size for all.
+    assert min(per_statement) < 9 and max(per_statement) > 60
+    assert 15 < statistics.median(per_statement) < 45
+    lengths = [len(text) / n for text, n in Statement.objects.annotate(n=Count("commitments")).values_list("text", "n")]
+    assert 150 < statistics.median(lengths) < 400  # characters per commitment: the seed's 194 to 323
+    # Pledges of two entries and pledges of dozens (hundreds at 10,000 commitments): a long tail, where the
+    # seed's four meetings stop at seven.
+    entries = sorted(Thread.objects.annotate(n=Count("entries")).values_list("n", flat=True))
+    assert entries[0] <= 3 and entries[-1] >= 40
+    assert Assessment.objects.values("commitment").distinct().count() < 0.25 * 3000

@@ -9,6 +9,8 @@ import html
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
@@ -160,6 +162,24 @@ def test_the_matrix_shows_the_latest_meetings_a_page_of_pledges_and_links_to_the
     assert links(earlier, "later meetings") == ["/?year_from=2003"]
     assert read_matrix(earlier).rows == {}  # the pledges were made in 2000 and 2003 only
     assert "No recurring pledge matches these filters." in earlier.content.decode()
+
+
+def test_the_matrix_reads_a_page_of_pledges_with_their_count_never_every_pledge(client, db, small_windows):
+    """One query finds the page's pledges and counts them all (`core.pages.counted_slice`), through the
+    window's entries: no list of every pledge's id, no probe of every pledge's entries."""
+    tracker(range(2000, 2004), per_year=4, pledges=12)
+    outside = ThreadFactory(line_of_effort=LineOfEffortFactory(slug="elsewhere"))  # none of its entries in the window
+    ThreadEntryFactory(thread=outside, commitment=CommitmentFactory(statement=Statement.objects.order_by("pk")[1]))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/", {"page": 2})
+    assert "12 recurring pledges across 4 meetings. This page shows 6 to 10." in text_of(response.content.decode())
+    table = connection.ops.quote_name(Thread._meta.db_table)
+    [pledges] = [q["sql"] for q in queries if q["sql"].startswith(f"SELECT {table}.") and "OVER" in q["sql"]]
+    assert "LIMIT 5 OFFSET 5" in pledges and "EXISTS" not in pledges.upper()
+    # A page past the end, or one no database could reach, is a 404 as before.
+    assert client.get("/", {"page": 4}).status_code == 404
+    assert client.get("/", {"page": 10**30}).status_code == 404
+    assert client.get("/", {"page": "0"}).status_code == 404
 
 
 def test_an_asked_range_of_years_is_cut_to_what_a_window_holds(client, db, small_windows):

@@ -7,14 +7,16 @@ from meetings.models import Statement
 
 class Command(BaseCommand):
     help = (
-        "Fill an empty database with synthetic data at any size: meetings over decades, real-length "
-        "statements, about N commitments as exact quotes, recurring pledges across many meetings, "
-        "assessments, figures, participation and history. Needs the development requirements."
+        "Fill an empty database with synthetic data at any size, shaped like the seed (docs/benchmark.md): "
+        "meetings, statements, N commitments as exact quotes, recurring pledges (a long tail of them hundreds "
+        "of entries long), assessments, figures, participation and history. Needs the development requirements."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--commitments", type=int, required=True, help="How many commitments to make.")
-        parser.add_argument("--seed", type=int, default=1, help="The same seed gives the same data.")
+        parser.add_argument(
+            "--seed", type=int, default=1, help="The random seed (1 by default): the same seed gives the same data."
+        )
 
     def handle(self, *args, commitments, seed, **options):
         if commitments < 1:
