@@ -16,7 +16,7 @@ from meetings.models import Meeting
 
 from .display import CHANGE_MARKUP, VERDICT_MARKUP
 from .links import Route, page_url, with_query
-from .paging import paginate_counted
+from .paging import paginate, paginate_counted
 
 # Recurring pledges in a page of the matrix.
 PLEDGES_PER_PAGE = 50
