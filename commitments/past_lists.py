@@ -12,16 +12,15 @@ merged by now (`pledge_links`).
 from __future__ import annotations
 
 import datetime
-import re
 
 from django.db.models import Exists, OuterRef, Q
 
 from core.as_of import records_as_of, records_of, standing, value_as_of
 from meetings.models import Meeting, Statement
 
-from . import search
 from .models import Commitment, ImplementationStatus, LineOfEffort, Thread, ThreadEntry
 from .past import _by_id, latest_assessments_as_of, readable_entries_as_of
+from .past_search import holding_then, threads_holding_then
 from .pledge_links import LinkKind, PledgeLink
 
 
@@ -158,32 +157,6 @@ def line_as_of(slug: str, when: datetime.datetime) -> LineOfEffort | None:
 # -- the public pages' lists as of a moment: the matrix, the commitments, search, the counts --------------
 
 
-def holding_then(concepts, fields: tuple[str, ...], lines: list[LineOfEffort], line_field: str = "") -> Q:
-    """A filter on historical rows for those holding every concept of a search (`commitments.search.parse`) in
-    one of `fields` as they stood then, or, with `line_field`, filed then under a line of effort whose name
-    (of then: `lines`) holds it. The history has no full-text index: each of a concept's words is matched
-    where it starts a word of the text, cut to what it shares with its stem (`search.names_holding`, the
-    same on both databases), over the historical rows."""
-    held = Q()
-    for concept in concepts:
-        either = Q()
-        for name in fields:
-            either |= search.names_holding(concept, name, long=True)
-        named = [line.pk for line in lines if _name_holds(line.name, concept)]
-        if line_field and named:
-            either |= Q(**{f"{line_field}__in": named})
-        held &= either
-    return held
-
-
-def _name_holds(name: str, concept) -> bool:
-    """Whether a name holds the concept, by the patterns `search.names_holding` gives the database."""
-    return any(
-        all(re.search(pattern, name, re.IGNORECASE) for pattern in patterns)
-        for patterns in search.name_patterns(concept)
-    )
-
-
 def matrix_threads_as_of(when: datetime.datetime, statements, lines, *, line_id=None, concepts=()) -> list[int]:
     """The ids of the pledges placed at `when` with a commitment quoting one of `statements` (the published
     statements of then at the matrix's columns), of the line `line_id` and holding every concept (title,
@@ -196,21 +169,10 @@ def matrix_threads_as_of(when: datetime.datetime, statements, lines, *, line_id=
     if line_id is not None:
         rows = rows.filter(line_of_effort_id=line_id)
     if concepts:
-        rows = rows.filter(threads_holding_then(concepts, when, lines))
+        rows = rows.filter(threads_holding_then(concepts, when))
     position = {line.pk: line.position for line in lines}
     found = [row for row in rows.values_list("id", "slug", "line_of_effort_id") if row[2] in position]
     return [row[0] for row in sorted(found, key=lambda row: (position[row[2]], row[1]))]
-
-
-def threads_holding_then(concepts, when: datetime.datetime, lines) -> Q:
-    """Pledges (historical rows) holding every concept as they stood then: in their title or description, their
-    line of effort's name, or the quote or summary of one of their commitments (`Thread.objects.search`)."""
-    held = Q()
-    for concept in concepts:
-        quoted = standing(Commitment, when).filter(holding_then([concept], ("quote", "summary"), lines))
-        placed = standing(ThreadEntry, when).filter(thread_id=OuterRef("id"), commitment_id__in=quoted.values("id"))
-        held &= holding_then([concept], ("title", "description"), lines, "line_of_effort_id") | Q(Exists(placed))
-    return held
 
 
 def matrix_cells_as_of(thread_ids, statements, lines: dict[int, LineOfEffort], when: datetime.datetime) -> list[dict]:
@@ -247,7 +209,7 @@ def matrix_cells_as_of(thread_ids, statements, lines: dict[int, LineOfEffort], w
     return rows
 
 
-def listed_commitments_as_of(when: datetime.datetime, *, lines=(), concepts=(), **filters):
+def listed_commitments_as_of(when: datetime.datetime, *, concepts=(), **filters):
     """The commitments published at `when` (`commitments_as_of`), filtered as the public list filters today's
     (`meeting_id`, `line_of_effort_id`, `strength`, `in_thread`: True, False or None, and the words `concepts`),
     in its order: their meeting's date and slug then, their statement's position then, their offsets. A
@@ -257,11 +219,11 @@ def listed_commitments_as_of(when: datetime.datetime, *, lines=(), concepts=(), 
         meeting_slug=value_as_of(Commitment, "statement__meeting__slug", when),
         statement_position=value_as_of(Commitment, "statement__position", when),
     )
-    rows = rows.filter(commitments_chosen_then(when, lines=lines, concepts=concepts, **filters))
+    rows = rows.filter(commitments_chosen_then(when, concepts=concepts, **filters))
     return rows.order_by("meeting_start_date", "meeting_slug", "statement_position", "statement_id", "start", "id")
 
 
-def commitments_chosen_then(when: datetime.datetime, *, lines=(), concepts=(), in_thread=None, **filters) -> Q:
+def commitments_chosen_then(when: datetime.datetime, *, concepts=(), in_thread=None, **filters) -> Q:
     """A filter on historical commitment rows: of the line, strength or meeting (`line_of_effort_id`,
     `strength`, `meeting_id` where annotated) given, in a pledge then or not (`in_thread`), holding every
     concept (`holding_then`). On the rows' own columns and the entries of then: no join."""
@@ -270,7 +232,7 @@ def commitments_chosen_then(when: datetime.datetime, *, lines=(), concepts=(), i
         placed = Q(id__in=placed_then(when))
         chosen &= placed if in_thread else ~placed
     if concepts:
-        chosen &= holding_then(concepts, ("quote", "summary"), list(lines), "line_of_effort_id")
+        chosen &= holding_then(concepts, ("quote", "summary"), when, "line_of_effort_id")
     return chosen
 
 

@@ -17,13 +17,12 @@ from commitments.past import places_as_of
 from commitments.past_counts import by_line_and_year, counts_by_line_and_meeting_as_of, verdict_counts_as_of
 from commitments.past_lists import (
     commitments_chosen_then,
-    holding_then,
     listed_commitments_as_of,
     pledges_as_of,
     readable_entries_as_of,
     statements_listed_as_of,
-    threads_holding_then,
 )
+from commitments.past_search import holding_then, threads_holding_then
 from commitments.verdicts import BY_LINE, BY_MEETING, VERDICT_ORDER
 from core.as_of import records_as_of, records_of, standing, value_as_of
 from meetings.models import Figure, Meeting, Statement
@@ -164,7 +163,6 @@ def commitments(request, moment):
     shown = standing(Commitment, moment).filter(
         commitments_chosen_then(
             moment,
-            lines=lines,
             concepts=concepts,
             line_of_effort_id=next((line.pk for line in lines if line.slug == filters.get("line_of_effort")), None),
             strength=filters.get("strength"),
@@ -293,7 +291,7 @@ def search(request, moment):
     description or line of effort then, or in a quote or summary of their commitments then) with their quotes
     that do, and the commitments in no pledge then that hold them; the drafts of then hidden, a pledge merged
     by then left out. The history has no full-text index: each word is matched where it starts a word of the
-    text as it stood then (`commitments.past_lists.holding_then`). Members are not searched as of a date (said on
+    text as it stood then (`commitments.past_search.holding_then`). Members are not searched as of a date (said on
     the page). Nine queries: the lines, the pledges' count and page, their entries, commitments, statements and
     meetings, the quotes that match, the first commitments in no pledge."""
     from .views import SEARCH_COMMITMENTS_SHOWN, SEARCH_PLEDGES_PER_PAGE, SEARCH_QUOTES_PER_PLEDGE, PledgeResult
@@ -308,7 +306,7 @@ def search(request, moment):
     lines = sorted(records_as_of(LineOfEffort, moment), key=lambda line: (line.position, line.slug))
     names = {line.pk: line.name for line in lines}
     pledges = pledges_as_of(moment)
-    pledges = pledges.filter(threads_holding_then(concepts, moment, lines)) if concepts else pledges.none()
+    pledges = pledges.filter(threads_holding_then(concepts, moment)) if concepts else pledges.none()
     pager = paginate(
         pledges.order_by("line_position", "title", "id").values("id", "slug", "title", "line_of_effort_id"),
         SEARCH_PLEDGES_PER_PAGE,
@@ -325,7 +323,7 @@ def search(request, moment):
         held = set(
             standing(Commitment, moment)
             .filter(id__in=[entry.commitment_id for entry in entries])
-            .filter(holding_then(concepts, ("quote", "summary"), lines, "line_of_effort_id"))
+            .filter(holding_then(concepts, ("quote", "summary"), moment, "line_of_effort_id"))
             .values_list("id", flat=True)
         )
         for entry in sorted(entries, key=lambda entry: (entry.thread_id, entry.position)):
@@ -355,7 +353,7 @@ def search(request, moment):
     alone = []
     if concepts:
         alone = list(
-            listed_commitments_as_of(moment, lines=lines, concepts=concepts, in_thread=False)
+            listed_commitments_as_of(moment, concepts=concepts, in_thread=False)
             .annotate(meeting_city=value_as_of(Commitment, "statement__meeting__city", moment))
             .values(*ALONE_COLUMNS)[: SEARCH_COMMITMENTS_SHOWN + 1]
         )
