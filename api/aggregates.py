@@ -9,12 +9,8 @@ from rest_framework.views import APIView
 
 from commitments import counts
 from commitments.models import Commitment, LineOfEffort, MemberScore, ThreadEntry
-from commitments.past_aggregates import (
-    counts_by_line_and_meeting_as_of,
-    figure_series_as_of,
-    member_percentages_as_of,
-    verdict_counts_as_of,
-)
+from commitments.past_aggregates import figure_series_as_of, member_percentages_as_of
+from commitments.past_counts import counts_by_line_and_meeting_as_of, verdict_counts_as_of
 from commitments.verdicts import AGGREGATE_GROUPINGS, BY_LINE, BY_MEMBER, verdict_counts
 from meetings.models import Figure, FigureMetric, Meeting
 

@@ -17,70 +17,9 @@ from core.as_of import records_as_of, standing, value_as_of
 from meetings.models import Figure, Meeting, Statement
 
 from .assessment_parts import SCORE_COLUMNS, MemberScore, percent_of
-from .models import Commitment, Strength, Thread, ThreadEntry
+from .models import Thread, ThreadEntry
 from .past import _by_id
-from .past_assessments import counted_then, instances, verdict_then
-from .past_lists import commitments_as_of
-from .verdicts import GROUP_COLUMNS, VerdictCounts, grouped
-
-
-def counts_by_line_and_meeting_as_of(when: datetime.datetime, *, sees_drafts: bool = False) -> list[dict]:
-    """`Commitment.objects.counts_by_line_and_meeting()` on the commitments standing at `when` (their line of
-    effort and meeting then; drafts of then left out unless `sees_drafts`), in the same row shape. One query."""
-    rows = (
-        commitments_as_of(when, sees_drafts=sees_drafts)
-        .annotate(
-            line_slug=value_as_of(Commitment, "line_of_effort__slug", when),
-            line_name=value_as_of(Commitment, "line_of_effort__name", when),
-            line_position=value_as_of(Commitment, "line_of_effort__position", when),
-            meeting_slug=value_as_of(Commitment, "statement__meeting__slug", when),
-        )
-        .filter(line_slug__isnull=False)
-        .order_by()
-        .values("line_slug", "line_name", "line_position", "meeting_slug", "meeting_start_date")
-        .annotate(
-            total=Count("id"),
-            binding=Count("id", filter=Q(strength=Strength.BINDING)),
-            soft=Count("id", filter=Q(strength=Strength.SOFT)),
-        )
-        .order_by("line_position", "meeting_start_date")
-    )
-    return [
-        {
-            "line_of_effort__slug": row["line_slug"],
-            "line_of_effort__name": row["line_name"],
-            "line_of_effort__position": row["line_position"],
-            "statement__meeting__slug": row["meeting_slug"],
-            "statement__meeting__start_date": row["meeting_start_date"],
-            "total": row["total"],
-            "binding": row["binding"],
-            "soft": row["soft"],
-        }
-        for row in rows
-    ]
-
-
-def verdict_counts_as_of(when: datetime.datetime, by: str, *, sees_drafts: bool = False) -> list[VerdictCounts]:
-    """`verdicts.verdict_counts()` on the commitments standing at `when`: each counted once by the verdict of its
-    newest approved assessment then, in its line of effort or at its meeting then. One query."""
-    names = ("group_key", "group_name", "group_order", "group_place")
-    columns = GROUP_COLUMNS[by]
-    lookups = dict(zip(names, columns, strict=True))
-    rows = (
-        commitments_as_of(when, sees_drafts=sees_drafts)
-        .annotate(
-            **{name: value_as_of(Commitment, lookup, when) for name, lookup in lookups.items()},
-            verdict=verdict_then(when),
-        )
-        .filter(group_key__isnull=False)
-        .order_by()
-        .values(*names, "verdict")
-        .annotate(n=Count("id"))
-        .order_by("group_order", "group_key")
-    )
-    return grouped(
-        ({**{column: row[name] for name, column in zip(names, columns, strict=True)}, **row} for row in rows), by
-    )
+from .past_assessments import counted_then, instances
 
 
 def member_percentages_as_of(when: datetime.datetime) -> list[dict]:

@@ -1,11 +1,11 @@
 """The public lists, the matrix, the counts and search as they stood at a moment (`?as_of=`, `public.as_of`): what
 `public.views` answers when a reader asks for the past of a page that is not one record's.
 
-Each reads the record of then through `commitments.past_lists` and `commitments.past_counts` (themselves
-through `core.as_of`) in a fixed number of queries whatever the history's length, and renders today's
-template marked as a past state, its links, filters and pages keeping the moment. What the history cannot
-honestly give is left out and said so on the page: the figure series (lines of effort), members' scores
-(follow-through) and the members a search names.
+Each reads the record of then through `commitments.past_lists`, `commitments.past_counts` and
+`commitments.past_search` (themselves through `core.as_of`) in a fixed number of queries whatever the
+history's length, and renders today's template marked as a past state, its links, filters and pages
+keeping the moment. What the history cannot honestly give is left out and said so on the page: the figure
+series (lines of effort), members' scores (follow-through) and the members a search names.
 """
 
 from django.db.models import Case, Count, IntegerField, Value, When
@@ -238,12 +238,12 @@ def _listed_row(commitment, statement, line):
 def lines_of_effort(request, moment):
     """Commitments per line of effort per meeting (per year when there are many meetings) as they stood at
     `moment`: the commitments, lines and published meetings of then. The figure series are left out (said on
-    the page). Four queries: the lines, meetings and statements of then, the counts."""
+    the page). Three queries: the lines and meetings of then, the counts."""
     from .views import MEETING_COLUMNS
 
     state = as_of.past_state(request, moment)
     lines, meetings = _then(moment)
-    counts = counts_by_line_and_meeting_as_of(moment, lines, statements_listed_as_of(moment, meetings))
+    counts = counts_by_line_and_meeting_as_of(moment)
     if len(meetings) <= MEETING_COLUMNS:
         chart = counts_chart(lines, meetings, counts)
     else:
@@ -263,18 +263,20 @@ def lines_of_effort(request, moment):
 def follow_through(request, moment):
     """The verdicts by line of effort and by meeting as they stood at `moment`: each commitment published then
     counted by its newest approved assessment then. Members' scores are left out (said on the page): the
-    per-member scores of then are not read from the history. Four queries: the lines, meetings and
-    statements of then, the counts."""
+    per-member scores of then are not read from the history. Three queries: the meetings of then, the counts
+    by line and by meeting."""
     state = as_of.past_state(request, moment)
-    lines, meetings = _then(moment)
+    meetings = records_as_of(Meeting, moment, draft=False)
     latest = sorted(meetings, key=lambda m: (m.start_date, m.slug), reverse=True)
-    statements = statements_listed_as_of(moment, meetings)
-    counted = verdict_counts_as_of(moment, lines, statements, latest[:MEETINGS_SHOWN])
+    shown = {meeting.slug for meeting in latest[:MEETINGS_SHOWN]}
+    by_meeting = [group for group in verdict_counts_as_of(moment, BY_MEETING) if group.key in shown]
     pages = {
         BY_LINE: lambda key: with_query(page_url("public:matrix"), {"line_of_effort": key, "as_of": state.stamp}),
         BY_MEETING: lambda key: page_url("public:meeting", key) + state.query,
     }
-    groupings = groupings_of(counted[BY_LINE], counted[BY_MEETING], False, lambda by, key: pages[by](key), None)
+    groupings = groupings_of(
+        verdict_counts_as_of(moment, BY_LINE), by_meeting, False, lambda by, key: pages[by](key), None
+    )
     if len(latest) > MEETINGS_SHOWN:
         groupings[1].note = f"The latest {MEETINGS_SHOWN} meetings then."
     context = {

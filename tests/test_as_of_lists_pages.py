@@ -277,10 +277,10 @@ def test_the_past_lists_run_as_many_queries_whatever_the_historys_length(client,
     # The lines, meetings and statements, the counts per statement, the page, its places and their pledges.
     with django_assert_num_queries(7):
         assert get(client, "commitments", as_of=then, q="interpol").content.decode().count('<li id="c-') == 3
-    # The lines, meetings and statements, and the counts.
-    with django_assert_num_queries(4):
+    # The lines and meetings, and the counts; the meetings, and the verdicts by line and by meeting.
+    with django_assert_num_queries(3):
         assert get(client, "lines", as_of=then).status_code == 200
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         assert "100 % · 1 of 1 assessed" in get(client, "follow-through", as_of=then).content.decode()
     # The lines, the pledges' count and page, their entries, commitments, statements and meetings, the quotes
     # that match, the first commitments in no pledge.
