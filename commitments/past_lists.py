@@ -20,7 +20,7 @@ from meetings.models import Meeting, Statement
 
 from .models import Commitment, ImplementationStatus, LineOfEffort, Thread, ThreadEntry
 from .past import _by_id, latest_assessments_as_of, readable_entries_as_of
-from .past_search import holding_then, threads_holding_then
+from .past_search import holding_then
 from .pledge_links import LinkKind, PledgeLink
 
 
@@ -154,59 +154,7 @@ def line_as_of(slug: str, when: datetime.datetime) -> LineOfEffort | None:
     return found[0] if found else None
 
 
-# -- the public pages' lists as of a moment: the matrix, the commitments, search, the counts --------------
-
-
-def matrix_threads_as_of(when: datetime.datetime, statements, lines, *, line_id=None, concepts=()) -> list[int]:
-    """The ids of the pledges placed at `when` with a commitment quoting one of `statements` (the published
-    statements of then at the matrix's columns), of the line `line_id` and holding every concept (title,
-    description, line's name, or a quote or summary of one of their commitments, of then), in the matrix's
-    order (their line's position then, among `lines`, then their slug): `ThreadEntry.objects.at_meetings(...)
-    .of_threads_matching(...).thread_ids()` on the rows of then. One query, on the rows' own columns."""
-    quoting = standing(Commitment, when).filter(statement_id__in=[statement.pk for statement in statements])
-    at_columns = standing(ThreadEntry, when).filter(thread_id=OuterRef("id"), commitment_id__in=quoting.values("id"))
-    rows = standing(Thread, when).filter(Exists(at_columns))
-    if line_id is not None:
-        rows = rows.filter(line_of_effort_id=line_id)
-    if concepts:
-        rows = rows.filter(threads_holding_then(concepts, when))
-    position = {line.pk: line.position for line in lines}
-    found = [row for row in rows.values_list("id", "slug", "line_of_effort_id") if row[2] in position]
-    return [row[0] for row in sorted(found, key=lambda row: (position[row[2]], row[1]))]
-
-
-def matrix_cells_as_of(thread_ids, statements, lines: dict[int, LineOfEffort], when: datetime.datetime) -> list[dict]:
-    """The cells of the pledges `thread_ids` at the matrix's columns as they stood at `when`: their entries whose
-    commitment quoted one of `statements` (the published statements of then at the columns, by id, each with
-    its meeting; `lines` the lines of effort of then, by id), as `ThreadEntry.objects.meeting_matrix()` rows
-    with each one's `verdict` then (its commitment's newest approved assessment then), in the pledges' order
-    given and position order. Four queries: the pledges, their entries, commitments and assessments of then."""
-    threads = _by_id(records_as_of(Thread, when, id__in=list(thread_ids)))
-    entries = records_as_of(ThreadEntry, when, thread_id__in=list(threads))
-    commitments = _by_id(records_as_of(Commitment, when, id__in={entry.commitment_id for entry in entries}))
-    latest = latest_assessments_as_of(list(commitments), when)
-    order = {thread_id: index for index, thread_id in enumerate(thread_ids)}
-    rows = []
-    for entry in sorted(entries, key=lambda entry: (order.get(entry.thread_id, 0), entry.position)):
-        commitment = commitments.get(entry.commitment_id)
-        statement = statements.get(commitment.statement_id) if commitment else None
-        thread = threads.get(entry.thread_id)
-        if statement is None or thread is None or thread.line_of_effort_id not in lines:
-            continue  # at no column, a draft then, or a history that does not hold it
-        assessed = latest.get(commitment.pk)
-        rows.append(
-            {
-                "thread__slug": thread.slug,
-                "thread__title": thread.title,
-                "thread__line_of_effort__slug": lines[thread.line_of_effort_id].slug,
-                "commitment__slug": commitment.slug,
-                "commitment__statement__meeting__slug": statement.meeting.slug,
-                "position": entry.position,
-                "change_kind": entry.change_kind,
-                "verdict": assessed.verdict if assessed else None,
-            }
-        )
-    return rows
+# -- the public pages' lists as of a moment: the commitments, search -------------------------------------
 
 
 def listed_commitments_as_of(when: datetime.datetime, *, concepts=(), **filters):

@@ -51,8 +51,8 @@ def _then(moment):
 
 def matrix(request, moment):
     """The pledge matrix as it stood at `moment`: the pledges, meetings and lines of effort of then, each cell
-    its change kind and verdict then, filtered by the line and the words of then. Eight queries: the lines,
-    meetings and statements of then, and `public.matrix.matrix_page_as_of`'s five."""
+    its change kind and verdict then, filtered by the line and the words of then. Four queries: the lines and
+    meetings of then, and `public.matrix.matrix_page_as_of`'s two."""
     state = as_of.past_state(request, moment)
     lines, meetings = _then(moment)
     years = sorted({meeting.start_date.year for meeting in meetings})
@@ -61,8 +61,7 @@ def matrix(request, moment):
     shown, filters = None, {}
     if form.is_valid():
         filters = form.cleaned_data
-        statements = statements_listed_as_of(moment, meetings)
-        shown = matrix_page_as_of(filters, meetings, statements, lines, request.GET.get("page"), state)
+        shown = matrix_page_as_of(filters, meetings, lines, request.GET.get("page"), state)
         if shown.window.narrowed:
             form = MatrixFilterForm(
                 {**request.GET.dict(), "year_from": shown.window.first, "year_to": shown.window.last},

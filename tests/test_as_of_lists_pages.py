@@ -266,9 +266,8 @@ def test_the_past_lists_run_as_many_queries_whatever_the_historys_length(client,
         _rewrite([(entry, "note")], changes)
     then = timezone.now().isoformat()
     _rewrite(records, changes)
-    # The lines and meetings of then, the pledges chosen, and the page's pledges, entries, commitments,
-    # statements and assessments.
-    with django_assert_num_queries(8):
+    # The lines and meetings of then, the pledges chosen, and the page's cells with their verdicts then.
+    with django_assert_num_queries(4):
         body = get(client, "matrix", as_of=then).content.decode()
     assert body.count("data-pledge=") == 1 and body.count('class="kind kind-') >= 3
     # The count and the page, its statements and their commitments and figures counted.
