@@ -1,5 +1,6 @@
 """The pledges', the commitments' and the lines of effort's lists as they stood at a moment: the API's lists as of a
-date.
+date, and the public commitments list and search as of a date (their words of then: `commitments.past_search`;
+the matrix then: `commitments.past_matrix`).
 
 Read only through `core.as_of` (`standing`, `value_as_of`, `records_as_of`), as `commitments.past` reads one
 pledge or one commitment: the list is a queryset of historical rows (their fields then) to filter, order and

@@ -1,11 +1,12 @@
 """The public lists, the matrix, the counts and search as they stood at a moment (`?as_of=`, `public.as_of`): what
 `public.views` answers when a reader asks for the past of a page that is not one record's.
 
-Each reads the record of then through `commitments.past_lists`, `commitments.past_counts` and
-`commitments.past_search` (themselves through `core.as_of`) in a fixed number of queries whatever the
-history's length, and renders today's template marked as a past state, its links, filters and pages
-keeping the moment. What the history cannot honestly give is left out and said so on the page: the figure
-series (lines of effort), members' scores (follow-through) and the members a search names.
+Each reads the record of then through `commitments.past_lists`, `past_counts`, `past_search` and
+`past_matrix` (as the API as of a date does; themselves through `core.as_of`) in a fixed number of
+queries whatever the history's length, and renders today's template marked as a past state, its links,
+filters and pages keeping the moment. What the history cannot honestly give is left out and said so on
+the page: the figure series (lines of effort), members' scores (follow-through) and the members a search
+names.
 """
 
 from django.db.models import Case, Count, IntegerField, Value, When
