@@ -362,7 +362,7 @@ class VerdictsView(ReadsAsOf, APIView):
             percentages = member_percentages_as_of(moment) if moment else None
             return Response(MemberScoreCountSerializer(member_rows(percentages), many=True).data, headers=headers)
         if moment is not None:
-            groups = verdict_counts_as_of(moment, by, sees_drafts=sees_drafts(request))
+            groups = verdict_counts_as_of(moment, (by,), sees_drafts=sees_drafts(request))[by]
         else:
             groups = verdict_counts(Commitment.objects.for_reader(sees_drafts(request)), by)
         return Response(VerdictCountSerializer([group.as_row() for group in groups], many=True).data, headers=headers)

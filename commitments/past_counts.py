@@ -21,7 +21,7 @@ from meetings.models import Statement
 
 from .models import Commitment, LineOfEffort, Strength
 from .past_assessments import verdict_then
-from .verdicts import BY_LINE, GROUP_COLUMNS, VerdictCounts, grouped
+from .verdicts import BY_LINE, BY_MEETING, GROUP_COLUMNS, GROUPINGS, VerdictCounts, grouped
 
 # The columns of `Commitment.objects.counts_by_line_and_meeting()`, read of then.
 COUNT_COLUMNS = (
@@ -32,6 +32,8 @@ COUNT_COLUMNS = (
     "statement__meeting__start_date",
 )
 TALLIES = ("total", "binding", "soft")
+# What a commitment's group is read through, on its own columns: its line of effort, its statement's meeting.
+OWN_COLUMN = {BY_LINE: "line_of_effort_id", BY_MEETING: "statement_id"}
 
 
 def commitments_counted_then(when: datetime.datetime, *, sees_drafts: bool = False):
@@ -105,19 +107,29 @@ def by_line_and_year(rows: list[dict]) -> list[dict]:
     return [years[key] for key in sorted(years)]
 
 
-def verdict_counts_as_of(when: datetime.datetime, by: str, *, sees_drafts: bool = False) -> list[VerdictCounts]:
-    """`verdicts.verdict_counts()` on the commitments counted at `when` (`commitments_counted_then`): each
-    counted once, by the verdict of its newest approved assessment then, in its line of effort or at its
-    meeting then (`by`), the groups in their order then. One query."""
-    columns = list(dict.fromkeys(GROUP_COLUMNS[by]))  # a line's name is also its short name: read once
-    own = "line_of_effort_id" if by == BY_LINE else "statement_id"
+def verdict_counts_as_of(
+    when: datetime.datetime, groupings=GROUPINGS, *, sees_drafts: bool = False
+) -> dict[str, list[VerdictCounts]]:
+    """`verdicts.verdict_counts()` by each of `groupings` (line of effort, meeting) on the commitments counted at
+    `when` (`commitments_counted_then`): each counted once, by the verdict of its newest approved assessment
+    then, in its line of effort or at its meeting then, the groups in their order then. One query for every
+    grouping asked: the verdict of each commitment is read once."""
+    columns = list(dict.fromkeys(column for by in groupings for column in GROUP_COLUMNS[by]))
+    own = list(dict.fromkeys(OWN_COLUMN[by] for by in groupings))
     rows = (
         commitments_counted_then(when, sees_drafts=sees_drafts)
         .annotate(verdict=verdict_then(when))
         .order_by()
-        .values(own, "verdict")
+        .values(*own, "verdict")
         .annotate(n=Count("id"))
         .annotate(**_named_then(when, columns))
-        .order_by("c2", "c0")  # the group's order (position, first day), then its key (slug)
     )
-    return grouped(({**{column: row[f"c{index}"] for index, column in enumerate(columns)}, **row} for row in rows), by)
+    named = [
+        {**{column: row[f"c{index}"] for index, column in enumerate(columns)}, "verdict": row["verdict"], "n": row["n"]}
+        for row in rows
+    ]
+    counted = {}
+    for by in groupings:
+        key, _, order, _ = GROUP_COLUMNS[by]
+        counted[by] = grouped(sorted(named, key=lambda row: (row[order], row[key])), by)
+    return counted

@@ -263,20 +263,19 @@ def lines_of_effort(request, moment):
 def follow_through(request, moment):
     """The verdicts by line of effort and by meeting as they stood at `moment`: each commitment published then
     counted by its newest approved assessment then. Members' scores are left out (said on the page): the
-    per-member scores of then are not read from the history. Three queries: the meetings of then, the counts
+    per-member scores of then are not read from the history. Two queries: the meetings of then, the counts
     by line and by meeting."""
     state = as_of.past_state(request, moment)
     meetings = records_as_of(Meeting, moment, draft=False)
     latest = sorted(meetings, key=lambda m: (m.start_date, m.slug), reverse=True)
     shown = {meeting.slug for meeting in latest[:MEETINGS_SHOWN]}
-    by_meeting = [group for group in verdict_counts_as_of(moment, BY_MEETING) if group.key in shown]
+    counted = verdict_counts_as_of(moment)
+    by_meeting = [group for group in counted[BY_MEETING] if group.key in shown]
     pages = {
         BY_LINE: lambda key: with_query(page_url("public:matrix"), {"line_of_effort": key, "as_of": state.stamp}),
         BY_MEETING: lambda key: page_url("public:meeting", key) + state.query,
     }
-    groupings = groupings_of(
-        verdict_counts_as_of(moment, BY_LINE), by_meeting, False, lambda by, key: pages[by](key), None
-    )
+    groupings = groupings_of(counted[BY_LINE], by_meeting, False, lambda by, key: pages[by](key), None)
     if len(latest) > MEETINGS_SHOWN:
         groupings[1].note = f"The latest {MEETINGS_SHOWN} meetings then."
     context = {

@@ -279,7 +279,7 @@ def test_the_past_lists_run_as_many_queries_whatever_the_historys_length(client,
     # The lines and meetings, and the counts; the meetings, and the verdicts by line and by meeting.
     with django_assert_num_queries(3):
         assert get(client, "lines", as_of=then).status_code == 200
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         assert "100 % · 1 of 1 assessed" in get(client, "follow-through", as_of=then).content.decode()
     # The lines, the pledges' count and page, their entries, commitments, statements and meetings, the quotes
     # that match, the first commitments in no pledge.
