@@ -9,12 +9,8 @@ from rest_framework.views import APIView
 
 from commitments import counts
 from commitments.models import Commitment, LineOfEffort, MemberScore, ThreadEntry
-from commitments.past_aggregates import (
-    counts_by_line_and_meeting_as_of,
-    figure_series_as_of,
-    member_percentages_as_of,
-    verdict_counts_as_of,
-)
+from commitments.past_aggregates import figure_series_as_of, member_percentages_as_of
+from commitments.past_counts import counts_by_line_and_meeting_as_of, verdict_counts_as_of
 from commitments.verdicts import AGGREGATE_GROUPINGS, BY_LINE, BY_MEMBER, verdict_counts
 from meetings.models import Figure, FigureMetric, Meeting
 
@@ -366,7 +362,7 @@ class VerdictsView(ReadsAsOf, APIView):
             percentages = member_percentages_as_of(moment) if moment else None
             return Response(MemberScoreCountSerializer(member_rows(percentages), many=True).data, headers=headers)
         if moment is not None:
-            groups = verdict_counts_as_of(moment, by, sees_drafts=sees_drafts(request))
+            groups = verdict_counts_as_of(moment, (by,), sees_drafts=sees_drafts(request))[by]
         else:
             groups = verdict_counts(Commitment.objects.for_reader(sees_drafts(request)), by)
         return Response(VerdictCountSerializer([group.as_row() for group in groups], many=True).data, headers=headers)

@@ -1,20 +1,20 @@
 """The aggregates as of a date (`?as_of=`): the pledge matrix, paged as today's, from the rows of then.
 
-The other aggregates' past answers are one call each in `api.aggregates` (`commitments.past_aggregates`
-counts them); the matrix's paging and filters of then are here.
+The other aggregates' past answers are one call each in `api.aggregates` (`commitments.past_counts` and
+`commitments.past_aggregates` count them); the matrix's paging and filters of then are here, its entries,
+pledges and cells of then read through `commitments.past_matrix`, as the public matrix page reads them.
 """
 
 from rest_framework.exceptions import ValidationError
 
-from commitments.models import LineOfEffort
-from commitments.past_aggregates import (
+from commitments.models import LineOfEffort, Thread
+from commitments.past_lists import id_then
+from commitments.past_matrix import (
     matrix_cells_as_of,
     matrix_entries_as_of,
     matrix_meetings_as_of,
-    matrix_versions_as_of,
-    of_versions,
+    matrix_threads_as_of,
 )
-from commitments.past_lists import id_then
 from core import when as moments
 
 from .pagination import PageNumberPagination
@@ -25,24 +25,20 @@ def matrix_as_of(request, moment, filters, *, sees_drafts, unpaged_most):
     (meetings, cells as `ThreadEntry.objects.meeting_matrix()` rows, the paging keys or None when unpaged),
     in three queries as today's, four with a line of effort."""
     line = filters.get("line_of_effort")
-    if line is not None and id_then(LineOfEffort, line, moment) is None:
+    line_id = None if line is None else id_then(LineOfEffort, line, moment)
+    if line is not None and line_id is None:
         label = moments.label(moment)
         raise ValidationError({"line_of_effort": [f"No line of effort had the slug “{line}” as of {label}."]})
-    years = "year_from" in filters or "year_to" in filters
     meetings = matrix_meetings_as_of(
         moment, sees_drafts=sees_drafts, year_from=filters.get("year_from"), year_to=filters.get("year_to")
     )
-    entries = matrix_entries_as_of(
-        moment,
-        sees_drafts=sees_drafts,
-        meeting_ids=[meeting["id"] for meeting in meetings] if years else None,
-        line_of_effort=line,
-    )
+    entries = matrix_entries_as_of(moment, [meeting["id"] for meeting in meetings], sees_drafts=sees_drafts)
+    # Paged by the pledges' versions of then (`history_id`, the historical rows' key `counted_page` reads).
+    versions = matrix_threads_as_of(moment, entries, line_id=line_id).values_list("history_id", flat=True)
     paging = PageNumberPagination()
-    page, count = paging.counted_page(matrix_versions_as_of(entries, moment), request)
+    page, count = paging.counted_page(versions, request)
     paged = bool(filters) or count > unpaged_most
-    if paged:
-        entries = of_versions(entries, page)
+    threads = Thread.history.model.objects.filter(history_id__in=page).values("id") if paged else None
     shown = [{key: meeting[key] for key in ("slug", "name", "start_date")} for meeting in meetings]
     keys = {"count": count, "next": paging.get_next_link(), "previous": paging.get_previous_link()}
-    return shown, matrix_cells_as_of(entries, moment), keys if paged else None
+    return shown, matrix_cells_as_of(entries, moment, threads=threads), keys if paged else None

@@ -1,86 +1,25 @@
-"""The API's aggregates as they stood at a moment: counted from the historical rows of then, for each request.
+"""The API's members' scores and figure series as they stood at a moment: counted from the historical rows
+of then, for each request.
 
-Today's aggregates read the live tables (and `commitments-by-line` a count kept per change of the data,
-`commitments.counts`, which knows only the present): as of a date, each is counted again from the rows
-standing then (`core.as_of`), grouped by the names, slugs and positions of then, with the drafts of then
-hidden as today's are, in as many queries as today's answer whatever the history's length.
-"""
+Today's read the live tables: as of a date, each is read again from the rows standing then
+(`core.as_of`), by the names, slugs and positions of then, with the drafts of then hidden as today's are,
+in as many queries as today's answer whatever the history's length. The commitments counted by line of
+effort, meeting and verdict then are `commitments.past_counts`'s, the pledge matrix then
+`commitments.past_matrix`'s (both shared with the public pages as of a date)."""
 
 from __future__ import annotations
 
 import datetime
 
-from django.db.models import Avg, Count, Exists, OuterRef, Q
+from django.db.models import Avg, Count, Q
 from django.db.models.functions import Coalesce
 
 from core.as_of import records_as_of, standing, value_as_of
 from meetings.models import Figure, Meeting, Statement
 
 from .assessment_parts import SCORE_COLUMNS, MemberScore, percent_of
-from .models import Commitment, Strength, Thread, ThreadEntry
 from .past import _by_id
-from .past_assessments import counted_then, instances, verdict_then
-from .past_lists import commitments_as_of
-from .verdicts import GROUP_COLUMNS, VerdictCounts, grouped
-
-
-def counts_by_line_and_meeting_as_of(when: datetime.datetime, *, sees_drafts: bool = False) -> list[dict]:
-    """`Commitment.objects.counts_by_line_and_meeting()` on the commitments standing at `when` (their line of
-    effort and meeting then; drafts of then left out unless `sees_drafts`), in the same row shape. One query."""
-    rows = (
-        commitments_as_of(when, sees_drafts=sees_drafts)
-        .annotate(
-            line_slug=value_as_of(Commitment, "line_of_effort__slug", when),
-            line_name=value_as_of(Commitment, "line_of_effort__name", when),
-            line_position=value_as_of(Commitment, "line_of_effort__position", when),
-            meeting_slug=value_as_of(Commitment, "statement__meeting__slug", when),
-        )
-        .filter(line_slug__isnull=False)
-        .order_by()
-        .values("line_slug", "line_name", "line_position", "meeting_slug", "meeting_start_date")
-        .annotate(
-            total=Count("id"),
-            binding=Count("id", filter=Q(strength=Strength.BINDING)),
-            soft=Count("id", filter=Q(strength=Strength.SOFT)),
-        )
-        .order_by("line_position", "meeting_start_date")
-    )
-    return [
-        {
-            "line_of_effort__slug": row["line_slug"],
-            "line_of_effort__name": row["line_name"],
-            "line_of_effort__position": row["line_position"],
-            "statement__meeting__slug": row["meeting_slug"],
-            "statement__meeting__start_date": row["meeting_start_date"],
-            "total": row["total"],
-            "binding": row["binding"],
-            "soft": row["soft"],
-        }
-        for row in rows
-    ]
-
-
-def verdict_counts_as_of(when: datetime.datetime, by: str, *, sees_drafts: bool = False) -> list[VerdictCounts]:
-    """`verdicts.verdict_counts()` on the commitments standing at `when`: each counted once by the verdict of its
-    newest approved assessment then, in its line of effort or at its meeting then. One query."""
-    names = ("group_key", "group_name", "group_order", "group_place")
-    columns = GROUP_COLUMNS[by]
-    lookups = dict(zip(names, columns, strict=True))
-    rows = (
-        commitments_as_of(when, sees_drafts=sees_drafts)
-        .annotate(
-            **{name: value_as_of(Commitment, lookup, when) for name, lookup in lookups.items()},
-            verdict=verdict_then(when),
-        )
-        .filter(group_key__isnull=False)
-        .order_by()
-        .values(*names, "verdict")
-        .annotate(n=Count("id"))
-        .order_by("group_order", "group_key")
-    )
-    return grouped(
-        ({**{column: row[name] for name, column in zip(names, columns, strict=True)}, **row} for row in rows), by
-    )
+from .past_assessments import counted_then, instances
 
 
 def member_percentages_as_of(when: datetime.datetime) -> list[dict]:
@@ -150,86 +89,3 @@ def figure_series_as_of(metric: str, when: datetime.datetime, *, sees_drafts: bo
         figure.statement, figure.as_of = statement, row.as_of
         series.append(figure)
     return series
-
-
-# -- the pledge matrix -----------------------------------------------------------------------------------
-
-
-def matrix_meetings_as_of(when: datetime.datetime, *, sees_drafts: bool, year_from=None, year_to=None) -> list:
-    """The matrix's meetings standing at `when` (held from `year_from` to `year_to`, drafts of then left out
-    unless `sees_drafts`), in the order they took place: (id, slug, name, start_date) rows. One query."""
-    rows = standing(Meeting, when)
-    if not sees_drafts:
-        rows = rows.filter(draft=False)
-    if year_from is not None:
-        rows = rows.filter(start_date__gte=datetime.date(year_from, 1, 1))
-    if year_to is not None:
-        rows = rows.filter(start_date__lte=datetime.date(year_to, 12, 31))
-    return list(rows.order_by("start_date", "slug").values("id", "slug", "name", "start_date"))
-
-
-def matrix_entries_as_of(when: datetime.datetime, *, sees_drafts: bool, meeting_ids=None, line_of_effort=None):
-    """The pledges' entries standing at `when` the matrix shows: of a commitment made at one of `meeting_ids`
-    then (when given), of a pledge filed under the line with the slug `line_of_effort` then (when given), of a
-    published statement then unless `sees_drafts`; annotated `meeting_id` (their commitment's meeting then)."""
-    rows = standing(ThreadEntry, when).annotate(
-        meeting_id=value_as_of(ThreadEntry, "commitment__statement__meeting", when),
-        statement_draft=value_as_of(ThreadEntry, "commitment__statement__draft", when),
-        meeting_draft=value_as_of(ThreadEntry, "commitment__statement__meeting__draft", when),
-    )
-    rows = rows.filter(meeting_draft__isnull=False)
-    if not sees_drafts:
-        rows = rows.filter(statement_draft=False, meeting_draft=False)
-    if meeting_ids is not None:
-        rows = rows.filter(meeting_id__in=meeting_ids)
-    if line_of_effort is not None:
-        rows = rows.annotate(line_slug=value_as_of(ThreadEntry, "thread__line_of_effort__slug", when))
-        rows = rows.filter(line_slug=line_of_effort)
-    return rows
-
-
-def matrix_versions_as_of(entries, when: datetime.datetime):
-    """The versions standing at `when` (`history_id`, the historical rows' key, which a page of them is read
-    by) of the pledges with any of `entries`, each once, in the matrix's order (their line of effort's position
-    then, their slug then): what its pages go through, as `thread_ids()` today."""
-    return (
-        standing(Thread, when)
-        .filter(Exists(entries.filter(thread_id=OuterRef("id"))))
-        .annotate(line_position=value_as_of(Thread, "line_of_effort__position", when))
-        .order_by("line_position", "slug")
-        .values_list("history_id", flat=True)
-    )
-
-
-def of_versions(entries, versions):
-    """The `entries` of the pledges whose versions (`history_id`) are `versions`: a page of the matrix."""
-    return entries.filter(thread_id__in=Thread.history.model.objects.filter(history_id__in=versions).values("id"))
-
-
-def matrix_cells_as_of(entries, when: datetime.datetime) -> list[dict]:
-    """`ThreadEntry.objects.meeting_matrix()` rows of `entries` (a `matrix_entries_as_of` queryset), each read
-    as it stood at `when` (pledge, line of effort, commitment and meeting slugs then), in its order. One query."""
-    lookups = {
-        "thread__slug": "thread__slug",
-        "thread__title": "thread__title",
-        "thread__line_of_effort__slug": "thread__line_of_effort__slug",
-        "commitment__slug": "commitment__slug",
-        "commitment__statement__meeting__slug": "commitment__statement__meeting__slug",
-        "line_position": "thread__line_of_effort__position",
-    }
-    names = {column: f"c{index}" for index, column in enumerate(lookups)}
-    then = {names[column]: value_as_of(ThreadEntry, lookup, when) for column, lookup in lookups.items()}
-    rows = (
-        entries.annotate(**then)
-        .filter(**{f"{names['thread__slug']}__isnull": False, f"{names['commitment__slug']}__isnull": False})
-        .order_by(names["line_position"], names["thread__slug"], "position")
-        .values(*names.values(), "position", "change_kind")
-    )
-    return [
-        {
-            **{column: row[name] for column, name in names.items() if column != "line_position"},
-            "position": row["position"],
-            "change_kind": row["change_kind"],
-        }
-        for row in rows
-    ]

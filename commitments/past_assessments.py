@@ -122,9 +122,10 @@ def latest_status_then(when: datetime.datetime):
     return Coalesce(Subquery(newest), Value(ImplementationStatus.NOT_ASSESSED.value))
 
 
-def verdict_then(when: datetime.datetime):
-    """The verdict of the newest approved assessment then, else "not yet assessed" (`verdicts.newest_verdict`)."""
-    newest = _newest_approved_then(when).values("verdict")[:1]
+def verdict_then(when: datetime.datetime, commitment: str = "id"):
+    """The verdict of the newest approved assessment then of the commitment `commitment` names in the outer
+    query, else "not yet assessed" (`verdicts.newest_verdict`)."""
+    newest = _newest_approved_then(when, commitment).values("verdict")[:1]
     return Coalesce(Subquery(newest), Value(Verdict.NOT_ASSESSED.value))
 
 

@@ -1,5 +1,6 @@
 """The pledges', the commitments' and the lines of effort's lists as they stood at a moment: the API's lists as of a
-date.
+date, and the public commitments list and search as of a date (their words of then: `commitments.past_search`;
+the matrix then: `commitments.past_matrix`).
 
 Read only through `core.as_of` (`standing`, `value_as_of`, `records_as_of`), as `commitments.past` reads one
 pledge or one commitment: the list is a queryset of historical rows (their fields then) to filter, order and
@@ -12,16 +13,15 @@ merged by now (`pledge_links`).
 from __future__ import annotations
 
 import datetime
-import re
 
 from django.db.models import Exists, OuterRef, Q
 
 from core.as_of import records_as_of, records_of, standing, value_as_of
 from meetings.models import Meeting, Statement
 
-from . import search
 from .models import Commitment, ImplementationStatus, LineOfEffort, Thread, ThreadEntry
 from .past import _by_id, latest_assessments_as_of, readable_entries_as_of
+from .past_search import holding_then
 from .pledge_links import LinkKind, PledgeLink
 
 
@@ -156,99 +156,10 @@ def line_as_of(slug: str, when: datetime.datetime) -> LineOfEffort | None:
     return found[0] if found else None
 
 
-# -- the public pages' lists as of a moment: the matrix, the commitments, search, the counts --------------
+# -- the public pages' lists as of a moment: the commitments, search -------------------------------------
 
 
-def holding_then(concepts, fields: tuple[str, ...], lines: list[LineOfEffort], line_field: str = "") -> Q:
-    """A filter on historical rows for those holding every concept of a search (`commitments.search.parse`) in
-    one of `fields` as they stood then, or, with `line_field`, filed then under a line of effort whose name
-    (of then: `lines`) holds it. The history has no full-text index: each of a concept's words is matched
-    where it starts a word of the text, cut to what it shares with its stem (`search.names_holding`, the
-    same on both databases), over the historical rows."""
-    held = Q()
-    for concept in concepts:
-        either = Q()
-        for name in fields:
-            either |= search.names_holding(concept, name, long=True)
-        named = [line.pk for line in lines if _name_holds(line.name, concept)]
-        if line_field and named:
-            either |= Q(**{f"{line_field}__in": named})
-        held &= either
-    return held
-
-
-def _name_holds(name: str, concept) -> bool:
-    """Whether a name holds the concept, by the patterns `search.names_holding` gives the database."""
-    return any(
-        all(re.search(pattern, name, re.IGNORECASE) for pattern in patterns)
-        for patterns in search.name_patterns(concept)
-    )
-
-
-def matrix_threads_as_of(when: datetime.datetime, statements, lines, *, line_id=None, concepts=()) -> list[int]:
-    """The ids of the pledges placed at `when` with a commitment quoting one of `statements` (the published
-    statements of then at the matrix's columns), of the line `line_id` and holding every concept (title,
-    description, line's name, or a quote or summary of one of their commitments, of then), in the matrix's
-    order (their line's position then, among `lines`, then their slug): `ThreadEntry.objects.at_meetings(...)
-    .of_threads_matching(...).thread_ids()` on the rows of then. One query, on the rows' own columns."""
-    quoting = standing(Commitment, when).filter(statement_id__in=[statement.pk for statement in statements])
-    at_columns = standing(ThreadEntry, when).filter(thread_id=OuterRef("id"), commitment_id__in=quoting.values("id"))
-    rows = standing(Thread, when).filter(Exists(at_columns))
-    if line_id is not None:
-        rows = rows.filter(line_of_effort_id=line_id)
-    if concepts:
-        rows = rows.filter(threads_holding_then(concepts, when, lines))
-    position = {line.pk: line.position for line in lines}
-    found = [row for row in rows.values_list("id", "slug", "line_of_effort_id") if row[2] in position]
-    return [row[0] for row in sorted(found, key=lambda row: (position[row[2]], row[1]))]
-
-
-def threads_holding_then(concepts, when: datetime.datetime, lines) -> Q:
-    """Pledges (historical rows) holding every concept as they stood then: in their title or description, their
-    line of effort's name, or the quote or summary of one of their commitments (`Thread.objects.search`)."""
-    held = Q()
-    for concept in concepts:
-        quoted = standing(Commitment, when).filter(holding_then([concept], ("quote", "summary"), lines))
-        placed = standing(ThreadEntry, when).filter(thread_id=OuterRef("id"), commitment_id__in=quoted.values("id"))
-        held &= holding_then([concept], ("title", "description"), lines, "line_of_effort_id") | Q(Exists(placed))
-    return held
-
-
-def matrix_cells_as_of(thread_ids, statements, lines: dict[int, LineOfEffort], when: datetime.datetime) -> list[dict]:
-    """The cells of the pledges `thread_ids` at the matrix's columns as they stood at `when`: their entries whose
-    commitment quoted one of `statements` (the published statements of then at the columns, by id, each with
-    its meeting; `lines` the lines of effort of then, by id), as `ThreadEntry.objects.meeting_matrix()` rows
-    with each one's `verdict` then (its commitment's newest approved assessment then), in the pledges' order
-    given and position order. Four queries: the pledges, their entries, commitments and assessments of then."""
-    threads = _by_id(records_as_of(Thread, when, id__in=list(thread_ids)))
-    entries = records_as_of(ThreadEntry, when, thread_id__in=list(threads))
-    commitments = _by_id(records_as_of(Commitment, when, id__in={entry.commitment_id for entry in entries}))
-    latest = latest_assessments_as_of(list(commitments), when)
-    order = {thread_id: index for index, thread_id in enumerate(thread_ids)}
-    rows = []
-    for entry in sorted(entries, key=lambda entry: (order.get(entry.thread_id, 0), entry.position)):
-        commitment = commitments.get(entry.commitment_id)
-        statement = statements.get(commitment.statement_id) if commitment else None
-        thread = threads.get(entry.thread_id)
-        if statement is None or thread is None or thread.line_of_effort_id not in lines:
-            continue  # at no column, a draft then, or a history that does not hold it
-        assessed = latest.get(commitment.pk)
-        rows.append(
-            {
-                "thread__slug": thread.slug,
-                "thread__title": thread.title,
-                "thread__line_of_effort__slug": lines[thread.line_of_effort_id].slug,
-                "commitment__slug": commitment.slug,
-                "commitment__statement__meeting__slug": statement.meeting.slug,
-                "position": entry.position,
-                "change_kind": entry.change_kind,
-                "verdict": assessed.verdict if assessed else None,
-            }
-        )
-    return rows
-
-
-def listed_commitments_as_of(when: datetime.datetime, *, lines=(), concepts=(), **filters):
+def listed_commitments_as_of(when: datetime.datetime, *, concepts=(), **filters):
     """The commitments published at `when` (`commitments_as_of`), filtered as the public list filters today's
     (`meeting_id`, `line_of_effort_id`, `strength`, `in_thread`: True, False or None, and the words `concepts`),
     in its order: their meeting's date and slug then, their statement's position then, their offsets. A
@@ -258,11 +169,11 @@ def listed_commitments_as_of(when: datetime.datetime, *, lines=(), concepts=(), 
         meeting_slug=value_as_of(Commitment, "statement__meeting__slug", when),
         statement_position=value_as_of(Commitment, "statement__position", when),
     )
-    rows = rows.filter(commitments_chosen_then(when, lines=lines, concepts=concepts, **filters))
+    rows = rows.filter(commitments_chosen_then(when, concepts=concepts, **filters))
     return rows.order_by("meeting_start_date", "meeting_slug", "statement_position", "statement_id", "start", "id")
 
 
-def commitments_chosen_then(when: datetime.datetime, *, lines=(), concepts=(), in_thread=None, **filters) -> Q:
+def commitments_chosen_then(when: datetime.datetime, *, concepts=(), in_thread=None, **filters) -> Q:
     """A filter on historical commitment rows: of the line, strength or meeting (`line_of_effort_id`,
     `strength`, `meeting_id` where annotated) given, in a pledge then or not (`in_thread`), holding every
     concept (`holding_then`). On the rows' own columns and the entries of then: no join."""
@@ -271,7 +182,7 @@ def commitments_chosen_then(when: datetime.datetime, *, lines=(), concepts=(), i
         placed = Q(id__in=placed_then(when))
         chosen &= placed if in_thread else ~placed
     if concepts:
-        chosen &= holding_then(concepts, ("quote", "summary"), list(lines), "line_of_effort_id")
+        chosen &= holding_then(concepts, ("quote", "summary"), when, "line_of_effort_id")
     return chosen
 
 

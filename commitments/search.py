@@ -200,12 +200,14 @@ def names_holding(concept: Concept, field: str = "name", *, long: bool = False) 
     alternatives, each of whose words starts a word of the name (`name_patterns`). The same on both
     databases: a regular expression both read alike, over a short list of names. For a `long` list (texts
     with no index: the history's rows), each expression is preceded by a plain case-insensitive `LIKE` on
-    the word's start, which rules most rows out before SQLite calls back into Python for the expression."""
+    the word's start, which rules most rows out before SQLite calls back into Python for the expression;
+    not for a start with a letter beyond ASCII, which SQLite's `LIKE` does not fold ("égalité" would miss
+    "Égalité")."""
     held = Q()
     for parts, patterns in zip(word_starts(concept), name_patterns(concept), strict=True):
         every = Q()
         for (start, _), pattern in zip(parts, patterns, strict=True):
-            if long:
+            if long and start.isascii():
                 every &= Q(**{f"{field}__icontains": start})
             every &= Q(**{f"{field}__iregex": pattern})
         held |= every

@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 
 from commitments import search
 from commitments.models import ThreadEntry, Verdict
-from commitments.past_lists import matrix_cells_as_of, matrix_threads_as_of
+from commitments.past_matrix import matrix_cells_as_of, matrix_entries_as_of, matrix_threads_as_of
 from commitments.verdicts import newest_verdict
 from meetings.models import Meeting
 
@@ -245,24 +245,22 @@ def matrix_page(filters, per_year, lines, page):
     )
 
 
-def matrix_page_as_of(filters, meetings, statements, lines, page, state):
+def matrix_page_as_of(filters, meetings, lines, page, state):
     """The matrix for valid filters as it stood at `state.moment` (`public.as_of.PastState`), from the published
-    meetings, their published statements (`commitments.past_lists.statements_listed_as_of`) and the lines of
-    effort of then the view read: the same window and pages as today's, through `commitments.past_lists`, five
-    queries: the pledges chosen, then the page's pledges, entries, commitments and assessments of then. Its
-    links keep the moment."""
+    meetings and the lines of effort of then the view read: the same window and pages as today's, through
+    `commitments.past_matrix` (as the API's matrix then), two queries: the pledges chosen, the page's cells
+    with their verdicts then. Its links keep the moment."""
     when = state.moment
     window = meeting_window(per_year_of(meetings), filters["year_from"], filters["year_to"])
     columns = [m for m in meetings if window.first <= m.start_date.year <= window.last] if window.meetings else []
-    at_columns = {s.pk: s for s in statements if s.meeting in columns}
+    entries = matrix_entries_as_of(when, [meeting.pk for meeting in columns])
     line = next((line for line in lines if line.slug == filters["line_of_effort"]), None)
     concepts = search.parse(filters["q"]) if filters["q"] else []
     chosen = []
     # Words that all say nothing ("the") find nothing, as today's search does.
-    if at_columns and (concepts or not filters["q"]):
-        chosen = matrix_threads_as_of(
-            when, list(at_columns.values()), lines, line_id=line.pk if line else None, concepts=concepts
-        )
+    if columns and (concepts or not filters["q"]):
+        threads = matrix_threads_as_of(when, entries, line_id=line.pk if line else None, concepts=concepts)
+        chosen = list(threads.values_list("id", flat=True))
     home = page_url("public:matrix")
     kept = {"line_of_effort": filters["line_of_effort"], "q": filters["q"], "as_of": state.stamp}
     pager = paginate(
@@ -274,7 +272,7 @@ def matrix_page_as_of(filters, meetings, statements, lines, page, state):
         label="recurring pledges",
     )
     shown = list(pager.page.object_list)
-    cells = matrix_cells_as_of(shown, at_columns, {line.pk: line for line in lines}, when) if shown else []
+    cells = matrix_cells_as_of(entries, when, threads=shown, verdicts=True) if shown else []
     return MatrixPage(
         window=window,
         columns=columns,

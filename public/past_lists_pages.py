@@ -1,11 +1,12 @@
 """The public lists, the matrix, the counts and search as they stood at a moment (`?as_of=`, `public.as_of`): what
 `public.views` answers when a reader asks for the past of a page that is not one record's.
 
-Each reads the record of then through `commitments.past_lists` and `commitments.past_counts` (themselves
-through `core.as_of`) in a fixed number of queries whatever the history's length, and renders today's
-template marked as a past state, its links, filters and pages keeping the moment. What the history cannot
-honestly give is left out and said so on the page: the figure series (lines of effort), members' scores
-(follow-through) and the members a search names.
+Each reads the record of then through `commitments.past_lists`, `past_counts`, `past_search` and
+`past_matrix` (as the API as of a date does; themselves through `core.as_of`) in a fixed number of
+queries whatever the history's length, and renders today's template marked as a past state, its links,
+filters and pages keeping the moment. What the history cannot honestly give is left out and said so on
+the page: the figure series (lines of effort), members' scores (follow-through) and the members a search
+names.
 """
 
 from django.db.models import Case, Count, IntegerField, Value, When
@@ -17,13 +18,12 @@ from commitments.past import places_as_of
 from commitments.past_counts import by_line_and_year, counts_by_line_and_meeting_as_of, verdict_counts_as_of
 from commitments.past_lists import (
     commitments_chosen_then,
-    holding_then,
     listed_commitments_as_of,
     pledges_as_of,
     readable_entries_as_of,
     statements_listed_as_of,
-    threads_holding_then,
 )
+from commitments.past_search import holding_then, threads_holding_then
 from commitments.verdicts import BY_LINE, BY_MEETING, VERDICT_ORDER
 from core.as_of import records_as_of, records_of, standing, value_as_of
 from meetings.models import Figure, Meeting, Statement
@@ -52,8 +52,8 @@ def _then(moment):
 
 def matrix(request, moment):
     """The pledge matrix as it stood at `moment`: the pledges, meetings and lines of effort of then, each cell
-    its change kind and verdict then, filtered by the line and the words of then. Eight queries: the lines,
-    meetings and statements of then, and `public.matrix.matrix_page_as_of`'s five."""
+    its change kind and verdict then, filtered by the line and the words of then. Four queries: the lines and
+    meetings of then, and `public.matrix.matrix_page_as_of`'s two."""
     state = as_of.past_state(request, moment)
     lines, meetings = _then(moment)
     years = sorted({meeting.start_date.year for meeting in meetings})
@@ -62,8 +62,7 @@ def matrix(request, moment):
     shown, filters = None, {}
     if form.is_valid():
         filters = form.cleaned_data
-        statements = statements_listed_as_of(moment, meetings)
-        shown = matrix_page_as_of(filters, meetings, statements, lines, request.GET.get("page"), state)
+        shown = matrix_page_as_of(filters, meetings, lines, request.GET.get("page"), state)
         if shown.window.narrowed:
             form = MatrixFilterForm(
                 {**request.GET.dict(), "year_from": shown.window.first, "year_to": shown.window.last},
@@ -164,7 +163,6 @@ def commitments(request, moment):
     shown = standing(Commitment, moment).filter(
         commitments_chosen_then(
             moment,
-            lines=lines,
             concepts=concepts,
             line_of_effort_id=next((line.pk for line in lines if line.slug == filters.get("line_of_effort")), None),
             strength=filters.get("strength"),
@@ -240,12 +238,12 @@ def _listed_row(commitment, statement, line):
 def lines_of_effort(request, moment):
     """Commitments per line of effort per meeting (per year when there are many meetings) as they stood at
     `moment`: the commitments, lines and published meetings of then. The figure series are left out (said on
-    the page). Four queries: the lines, meetings and statements of then, the counts."""
+    the page). Three queries: the lines and meetings of then, the counts."""
     from .views import MEETING_COLUMNS
 
     state = as_of.past_state(request, moment)
     lines, meetings = _then(moment)
-    counts = counts_by_line_and_meeting_as_of(moment, lines, statements_listed_as_of(moment, meetings))
+    counts = counts_by_line_and_meeting_as_of(moment)
     if len(meetings) <= MEETING_COLUMNS:
         chart = counts_chart(lines, meetings, counts)
     else:
@@ -265,18 +263,19 @@ def lines_of_effort(request, moment):
 def follow_through(request, moment):
     """The verdicts by line of effort and by meeting as they stood at `moment`: each commitment published then
     counted by its newest approved assessment then. Members' scores are left out (said on the page): the
-    per-member scores of then are not read from the history. Four queries: the lines, meetings and
-    statements of then, the counts."""
+    per-member scores of then are not read from the history. Two queries: the meetings of then, the counts
+    by line and by meeting."""
     state = as_of.past_state(request, moment)
-    lines, meetings = _then(moment)
+    meetings = records_as_of(Meeting, moment, draft=False)
     latest = sorted(meetings, key=lambda m: (m.start_date, m.slug), reverse=True)
-    statements = statements_listed_as_of(moment, meetings)
-    counted = verdict_counts_as_of(moment, lines, statements, latest[:MEETINGS_SHOWN])
+    shown = {meeting.slug for meeting in latest[:MEETINGS_SHOWN]}
+    counted = verdict_counts_as_of(moment)
+    by_meeting = [group for group in counted[BY_MEETING] if group.key in shown]
     pages = {
         BY_LINE: lambda key: with_query(page_url("public:matrix"), {"line_of_effort": key, "as_of": state.stamp}),
         BY_MEETING: lambda key: page_url("public:meeting", key) + state.query,
     }
-    groupings = groupings_of(counted[BY_LINE], counted[BY_MEETING], False, lambda by, key: pages[by](key), None)
+    groupings = groupings_of(counted[BY_LINE], by_meeting, False, lambda by, key: pages[by](key), None)
     if len(latest) > MEETINGS_SHOWN:
         groupings[1].note = f"The latest {MEETINGS_SHOWN} meetings then."
     context = {
@@ -293,7 +292,7 @@ def search(request, moment):
     description or line of effort then, or in a quote or summary of their commitments then) with their quotes
     that do, and the commitments in no pledge then that hold them; the drafts of then hidden, a pledge merged
     by then left out. The history has no full-text index: each word is matched where it starts a word of the
-    text as it stood then (`commitments.past_lists.holding_then`). Members are not searched as of a date (said on
+    text as it stood then (`commitments.past_search.holding_then`). Members are not searched as of a date (said on
     the page). Nine queries: the lines, the pledges' count and page, their entries, commitments, statements and
     meetings, the quotes that match, the first commitments in no pledge."""
     from .views import SEARCH_COMMITMENTS_SHOWN, SEARCH_PLEDGES_PER_PAGE, SEARCH_QUOTES_PER_PLEDGE, PledgeResult
@@ -308,7 +307,7 @@ def search(request, moment):
     lines = sorted(records_as_of(LineOfEffort, moment), key=lambda line: (line.position, line.slug))
     names = {line.pk: line.name for line in lines}
     pledges = pledges_as_of(moment)
-    pledges = pledges.filter(threads_holding_then(concepts, moment, lines)) if concepts else pledges.none()
+    pledges = pledges.filter(threads_holding_then(concepts, moment)) if concepts else pledges.none()
     pager = paginate(
         pledges.order_by("line_position", "title", "id").values("id", "slug", "title", "line_of_effort_id"),
         SEARCH_PLEDGES_PER_PAGE,
@@ -325,7 +324,7 @@ def search(request, moment):
         held = set(
             standing(Commitment, moment)
             .filter(id__in=[entry.commitment_id for entry in entries])
-            .filter(holding_then(concepts, ("quote", "summary"), lines, "line_of_effort_id"))
+            .filter(holding_then(concepts, ("quote", "summary"), moment, "line_of_effort_id"))
             .values_list("id", flat=True)
         )
         for entry in sorted(entries, key=lambda entry: (entry.thread_id, entry.position)):
@@ -355,7 +354,7 @@ def search(request, moment):
     alone = []
     if concepts:
         alone = list(
-            listed_commitments_as_of(moment, lines=lines, concepts=concepts, in_thread=False)
+            listed_commitments_as_of(moment, concepts=concepts, in_thread=False)
             .annotate(meeting_city=value_as_of(Commitment, "statement__meeting__city", moment))
             .values(*ALONE_COLUMNS)[: SEARCH_COMMITMENTS_SHOWN + 1]
         )

@@ -266,9 +266,8 @@ def test_the_past_lists_run_as_many_queries_whatever_the_historys_length(client,
         _rewrite([(entry, "note")], changes)
     then = timezone.now().isoformat()
     _rewrite(records, changes)
-    # The lines and meetings of then, the pledges chosen, and the page's pledges, entries, commitments,
-    # statements and assessments.
-    with django_assert_num_queries(8):
+    # The lines and meetings of then, the pledges chosen, and the page's cells with their verdicts then.
+    with django_assert_num_queries(4):
         body = get(client, "matrix", as_of=then).content.decode()
     assert body.count("data-pledge=") == 1 and body.count('class="kind kind-') >= 3
     # The count and the page, its statements and their commitments and figures counted.
@@ -277,10 +276,10 @@ def test_the_past_lists_run_as_many_queries_whatever_the_historys_length(client,
     # The lines, meetings and statements, the counts per statement, the page, its places and their pledges.
     with django_assert_num_queries(7):
         assert get(client, "commitments", as_of=then, q="interpol").content.decode().count('<li id="c-') == 3
-    # The lines, meetings and statements, and the counts.
-    with django_assert_num_queries(4):
+    # The lines and meetings, and the counts; the meetings, and the verdicts by line and by meeting.
+    with django_assert_num_queries(3):
         assert get(client, "lines", as_of=then).status_code == 200
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(2):
         assert "100 % · 1 of 1 assessed" in get(client, "follow-through", as_of=then).content.decode()
     # The lines, the pledges' count and page, their entries, commitments, statements and meetings, the quotes
     # that match, the first commitments in no pledge.
