@@ -46,12 +46,16 @@ def when_text(moment):
     return moment.astimezone(datetime.UTC).isoformat(timespec="microseconds")
 
 
+class BeyondHistory(SnapshotError):
+    """A moment the change history cannot reach back to: no export of it is written."""
+
+
 def check_horizon(when, using):
-    """Refuse (SnapshotError) a moment the change history cannot reach back to; see core.as_of.horizon."""
+    """Refuse (BeyondHistory) a moment the change history cannot reach back to; see core.as_of.horizon."""
     try:
         horizon(curated_models(), using).check(when)
     except HistoryTooShort as exc:
-        raise SnapshotError(f"{exc} Nothing was written.") from None
+        raise BeyondHistory(f"{exc} Nothing was written.") from None
 
 
 @dataclass

@@ -181,13 +181,16 @@ def export_snapshot(
     return ExportResult(directory=directory, manifest=manifest)
 
 
-def write_snapshot_zip(file, *, with_history=False, unsigned=False, using=DEFAULT_DB_ALIAS):
+def write_snapshot_zip(file, *, with_history=False, unsigned=False, using=DEFAULT_DB_ALIAS, as_of=None):
     """Write a signed snapshot as a zip archive into an open binary file; returns its manifest.
 
     The archive holds the snapshot's files at its root: unzipped into a folder, it verifies and
     restores like an exported one. The download writes it to a temporary file first, so that its
-    digest and signature can go in the response's headers, ahead of the body.
+    digest and signature can go in the response's headers, ahead of the body. With `as_of`, the records
+    as they stood then, as `export_snapshot` writes them.
     """
+    if as_of is not None and with_history:
+        raise SnapshotError("An export --as-of a past moment holds the records then, without the change history.")
     private_key = _key_for_export(unsigned)
     with _consistent_read(using), zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         manifest = _write_snapshot(
@@ -196,6 +199,7 @@ def write_snapshot_zip(file, *, with_history=False, unsigned=False, using=DEFAUL
             using=using,
             progress=None,
             private_key=private_key,
+            as_of=as_of,
         )
         archive.writestr(MANIFEST, render_manifest(manifest))
     return manifest

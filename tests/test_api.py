@@ -557,6 +557,49 @@ def test_the_download_answers_503_when_no_signing_key_is_configured(clients, set
     assert "No snapshot signing key is configured" in response.json()["detail"]
 
 
+def test_the_download_as_of_a_moment_is_the_record_then_as_snapshot_export_as_of_writes_it(
+    clients, tmp_path, snapshot_signing_key
+):
+    import io
+    import zipfile
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from core.when import stamp
+    from snapshots.verify import verify_snapshot
+
+    commitment = CommitmentFactory(summary="As it stood then.")
+    moment = timezone.now()
+    commitment.summary = "Changed since."
+    commitment.save()
+    CommitmentFactory(slug="added-since")
+
+    response = clients["auditor"].get(reverse("api:snapshot"), {"as_of": stamp(moment)})
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="tracker-snapshot-as-of-')
+    assert response["Memento-Datetime"] and 'rel="original"' in response["Link"]
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+        archive.extractall(tmp_path / "downloaded")
+    assert verify_snapshot(tmp_path / "downloaded", check_origin=True).ok
+    call_command("snapshot", "export", str(tmp_path / "exported"), "--as-of", stamp(moment), verbosity=0)
+    fixture = (tmp_path / "downloaded" / "fixture.jsonl").read_bytes()
+    assert fixture == (tmp_path / "exported" / "fixture.jsonl").read_bytes()
+    assert b"As it stood then." in fixture and b"Changed since." not in fixture and b"added-since" not in fixture
+
+
+def test_the_download_as_of_a_moment_before_the_history_is_a_404_and_a_bad_moment_a_400(
+    clients, snapshot_signing_key
+):
+    CommitmentFactory()
+    before = clients["auditor"].get(reverse("api:snapshot"), {"as_of": "2001-01-01"})
+    assert before.status_code == 404
+    assert "cannot tell how the record stood" in before.json()["detail"]
+    bad = clients["auditor"].get(reverse("api:snapshot"), {"as_of": "yesterday"})
+    assert bad.status_code == 400 and "as_of" in bad.json()
+    assert clients["curator"].get(reverse("api:snapshot"), {"as_of": "2001-01-01"}).status_code == 403
+
+
 # -- a thread's order cannot be broken from the side ------------------------------------------------
 
 

@@ -210,7 +210,7 @@ def test_an_empty_as_of_is_the_parameter_left_out(client, changed_pledge):
         "/pledges/a-pledge/feed/",
         "/api/v1/statements/communique/history/",
         "/api/v1/assessments/berlin-pledge@2019-06-25/history/",
-        "/api/v1/snapshot/",
+        "/api/v1/schema/",
     ],
 )
 def test_a_page_or_endpoint_that_does_not_read_as_of_refuses_it(client, url):
@@ -397,6 +397,7 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
         "api:figure-series",
         "api:verdicts",
         "api:changes",
+        "api:snapshot",
     }
     pages = (ROOT / "docs" / "reading-and-curating.md").read_text(encoding="utf-8")
     for page in (
@@ -484,6 +485,7 @@ def test_the_schema_documents_as_of_on_the_reads_that_take_it_and_nowhere_else()
         ("/api/v1/aggregates/figure-series/", "get"),
         ("/api/v1/aggregates/verdicts/", "get"),
         ("/api/v1/changes/", "get"),
+        ("/api/v1/snapshot/", "get"),
     }
     (parameter,) = [p for p in schema["paths"]["/api/v1/threads/{slug}/"]["get"]["parameters"] if p["name"] == "as_of"]
     assert parameter["in"] == "query" and "a date" in parameter["description"]
