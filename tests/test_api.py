@@ -588,9 +588,7 @@ def test_the_download_as_of_a_moment_is_the_record_then_as_snapshot_export_as_of
     assert b"As it stood then." in fixture and b"Changed since." not in fixture and b"added-since" not in fixture
 
 
-def test_the_download_as_of_a_moment_before_the_history_is_a_404_and_a_bad_moment_a_400(
-    clients, snapshot_signing_key
-):
+def test_the_download_as_of_a_moment_before_the_history_is_a_404_and_a_bad_moment_a_400(clients, snapshot_signing_key):
     CommitmentFactory()
     before = clients["auditor"].get(reverse("api:snapshot"), {"as_of": "2001-01-01"})
     assert before.status_code == 404
