@@ -8,9 +8,9 @@ fields, the same `validate()` (quotes found by `resolve_span`) and the same `che
 model's full_clean and clean()), in memory, from what a chunk of rows names read in one query
 each: statements with their texts (each once per import), the lines of effort, which stored
 commitments are in a pledge. A chunk's check constraints are asked of the database in one query
-(`core.constraints`). Then, if no row is refused, the rows are written with `bulk_create` and
-`bulk_update` and their history rows in bulk, with the user and reason of the import
-(`core.attribution`), in the import's one transaction.
+(`core.constraints`). Then, if no row is refused, the rows are written in bulk (the creates as
+`bulk_create` writes them, the changes with `bulk_update`) and their history rows in bulk, with the
+user and reason of the import (`core.attribution`), in the import's one transaction.
 
 Uniqueness needs no query of its own: a commitment's key is its slug, so a row whose slug is
 stored is a change of that record, a row whose slug is not is a create, and two rows with one slug
@@ -20,12 +20,14 @@ slug meanwhile, the database refuses the insert and the whole import rolls back.
 A fast path: `tests/test_import_bulk.py` holds it to the row-by-row path (docs/benchmark.md).
 """
 
+import re
 from typing import Any
 
 from django.db import connections
 from django.utils import timezone
 from django.utils.encoding import smart_str
 from rest_framework import serializers
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from changes.recording import record_reset
 from commitments.models import Commitment, LineOfEffort, ThreadEntry
@@ -35,6 +37,7 @@ from meetings.models import Statement
 
 from .errors import as_drf_error
 from .import_resources import Commitments, Outcome, form_data, fresh_offsets, refusal
+from .renderers import cell
 from .serializers import CommitmentSerializer
 
 # The references a row names by slug: the records are the ones just read, so full_clean need not look them up.
@@ -52,11 +55,32 @@ class PreloadedSlugField(serializers.SlugRelatedField):
         return found
 
 
+class SurrogateCheck(ProhibitSurrogateCharactersValidator):
+    """DRF's refusal of a surrogate character (its message, its code, the first one named), found by one
+    regular expression search instead of a Python generator over every character of every cell."""
+
+    SURROGATE = re.compile("[\ud800-\udfff]")
+
+    def __call__(self, value: Any) -> None:
+        found = self.SURROGATE.search(str(value))
+        if found is not None:
+            raise serializers.ValidationError(self.message.format(code_point=ord(found.group())), code=self.code)
+
+
 class PreloadedCommitmentSerializer(CommitmentSerializer):
-    """CommitmentSerializer with its two slugs read from preloaded records; every other field and rule its own."""
+    """CommitmentSerializer with its two slugs read from preloaded records and DRF's surrogate check
+    found faster (`SurrogateCheck`); every other field and rule its own."""
 
     statement = PreloadedSlugField(slug_field="slug", queryset=Statement.objects.none())
     line_of_effort = PreloadedSlugField(slug_field="slug", queryset=LineOfEffort.objects.none())
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        for field in fields.values():
+            field.validators = [
+                SurrogateCheck() if type(v) is ProhibitSurrogateCharactersValidator else v for v in field.validators
+            ]
+        return fields
 
 
 class BulkCommitments(Commitments):
@@ -79,6 +103,14 @@ class BulkCommitments(Commitments):
         self.creates: list[Commitment] = []
         self.updates: list[Commitment] = []
         self.updated_fields: set[str] = set()
+        # A created record's display cells: each writable column is one model field's attribute, set just
+        # now from the validated value, so DRF's get_attribute (nested sources, callables, missing
+        # attributes) comes down to getattr; the field's own to_representation writes it, as `cell_of`.
+        self.readers = {
+            name: (field.source, field.to_representation)
+            for name, field in self.fields.items()
+            if name in self.writable and len(field.source_attrs) == 1
+        }
 
     def prepare(self, rows: list[tuple[int, dict[str, str]]], stored: dict[tuple, Commitment]) -> None:
         """A new chunk: what its rows name is read when the first of them is applied (a chunk of unchanged
@@ -127,9 +159,17 @@ class BulkCommitments(Commitments):
             raise refusal(exc) from None
         self.chunk.append((record.slug, record))
         if obj is None:
-            return Outcome("create", [(name, "", self.cell_of(record, name)) for name in cells])
+            return Outcome("create", [(name, "", self.created_cell(record, name)) for name in cells])
         self.updated_fields.update(validated)
         return Outcome("change", changes)
+
+    def created_cell(self, record: Commitment, name: str) -> str:
+        """`cell_of(record, name)` of a record just built from validated values."""
+        if name not in self.readers:
+            return self.cell_of(record, name)
+        source, to_representation = self.readers[name]
+        value = getattr(record, source)
+        return cell(None if value is None else to_representation(value))
 
     def finish_chunk(self) -> dict[str, list[tuple[str, str]]]:
         """{slug: errors} of the chunk's rows that break a check constraint (one query); the rest wait
@@ -149,7 +189,7 @@ class BulkCommitments(Commitments):
         """The valid rows and their history rows, in bulk, attributed as the import attributes its writes."""
         user, reason = current_attribution() or (None, "")
         if self.creates:
-            Commitment.objects.bulk_create(self.creates)
+            insert_returning_pks(self.creates)
             insert_history(self.creates, "+", user, reason)
         if self.updates:
             Commitment.objects.bulk_update(self.updates, fields=sorted(self.updated_fields))
@@ -158,6 +198,34 @@ class BulkCommitments(Commitments):
             # History rows written in bulk send no signal, so the change feed records no change per row:
             # one `reset` tells its readers to read the lists again, as a snapshot restored does.
             record_reset(f"{reason}: {len(self.creates)} commitments created, {len(self.updates)} changed")
+
+
+def insert_returning_pks(records: list[Commitment]) -> None:
+    """New commitments inserted as `bulk_create` inserts them (every concrete field but the id, its
+    `pre_save` value prepared for the database, as many rows a statement as the backend's
+    `bulk_batch_size`, the ids read back with RETURNING), from one statement text per batch size
+    instead of compiling every value: Django's compiler took most of the write's time."""
+    connection = connections[Commitment.objects.db]
+    if not connection.features.can_return_rows_from_bulk_insert:
+        Commitment.objects.bulk_create(records)
+        return
+    meta = Commitment._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key and not field.generated]
+    pk = meta.pk
+    quote = connection.ops.quote_name
+    returning, _ = connection.ops.return_insert_columns([pk])
+    head = "INSERT INTO {} ({}) ".format(quote(meta.db_table), ", ".join(quote(field.column) for field in fields))
+    batch = max(1, connection.ops.bulk_batch_size(fields, records))
+    row = ["%s"] * len(fields)
+    with connection.cursor() as cursor:
+        for start in range(0, len(records), batch):
+            chunk = records[start : start + batch]
+            values = connection.ops.bulk_insert_sql(fields, [row] * len(chunk))
+            params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in chunk for f in fields]
+            cursor.execute(f"{head}{values} {returning}", params)
+            for obj, (new_pk,) in zip(chunk, connection.ops.fetch_returned_insert_rows(cursor), strict=True):
+                obj.pk = new_pk
+                obj._state.adding, obj._state.db = False, connection.alias
 
 
 def insert_history(records: list[Commitment], history_type: str, user: Any, reason: str) -> None:

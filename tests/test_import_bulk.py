@@ -126,3 +126,66 @@ def test_a_bulk_import_tells_the_change_feed_to_read_the_lists_again(seeded, cur
     assert resets.count() == before + 1
     assert resets.last().reason.startswith("import commitments.csv (sha256 ")
     assert resets.last().reason.endswith(": 3 commitments created, 0 changed")
+
+
+def test_new_rows_breaking_each_check_are_refused_by_row_and_column_through_the_bulk_path(
+    seeded, curator_client, curator
+):
+    data = exported(curator_client, EXPORTS["commitments"])
+    fresh = with_new_rows(data, 7)
+    first = len(data.split(b"\r\n")) - 2  # the first copied row's index among the data rows
+    broken = {
+        0: {"statement": "no-such-statement"},  # a slug the chunk did not find
+        1: {"quote": "Words no statement holds anywhere at all.", "start": "", "end": ""},  # resolve_span
+        2: {"strength": "maybe"},  # a choice
+        3: {"amount": "5", "currency": ""},  # a check constraint (finish_chunk)
+        4: {"amount": "5", "currency": "usd"},  # the model's clean()
+        5: {"actor": "x" * 201},  # a length
+        6: {"slug": "not a slug!"},  # a slug's characters
+    }
+    for offset, cells in broken.items():
+        fresh = edit(fresh, first + offset, **cells)
+    (applied, rows, errors), stored, history = same_either_way(fresh, curator)
+    assert not applied and history == []
+    # Each new row refused in the column of the check it breaks ("" for the row: the check constraint),
+    # and nothing else refused; `same_either_way` holds the messages to the row-by-row path's.
+    named = {(row - first - 2, column) for row, column, _ in errors}
+    assert named == {
+        (0, "statement"),
+        (1, "quote"),
+        (2, "strength"),
+        (3, ""),
+        (4, "currency"),
+        (5, "actor"),
+        (6, "slug"),
+    }
+    assert [row[2] for row in rows[first:]] == ["error"] * len(broken)
+    assert Commitment.objects.filter(slug__endswith="-again").count() == 0
+
+
+def test_the_bulk_paths_surrogate_check_refuses_what_drfs_refuses_with_its_message():
+    from rest_framework.exceptions import ValidationError
+    from rest_framework.validators import ProhibitSurrogateCharactersValidator
+
+    from api.import_bulk import PreloadedCommitmentSerializer, SurrogateCheck
+
+    def verdict(check, text):
+        try:
+            check(text)
+        except ValidationError as exc:
+            return exc.detail
+        return None
+
+    for text in ("", "plain words", "é — “quoted” 😀", "a\ud800b\udfffc", "\udc00", "x" * 500 + "\udbff"):
+        assert verdict(SurrogateCheck(), text) == verdict(ProhibitSurrogateCharactersValidator(), text)
+    assert verdict(SurrogateCheck(), "a\ud800b\udfffc") == ["Surrogate characters are not allowed: U+D800."]
+    serializer = PreloadedCommitmentSerializer(context={"preloaded": {"statement": {}, "line_of_effort": {}}})
+    checks = [type(v) for f in serializer.fields.values() for v in f.validators]
+    assert SurrogateCheck in checks and ProhibitSurrogateCharactersValidator not in checks
+    serializer.instance, serializer.partial = None, True
+    try:
+        serializer.run_validation({"summary": "A\ud83d summary"})
+    except ValidationError as exc:
+        assert exc.detail["summary"] == ["Surrogate characters are not allowed: U+D83D."]
+    else:
+        raise AssertionError("a surrogate was let through")
