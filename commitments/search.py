@@ -288,12 +288,16 @@ def threads_holding(concept: Concept) -> tuple[str, list[Any]]:
         query = fts5_query(concept)
     # Fixed SQL and the ORM's own for the lines and commitments: the words are parameters. A pledge is
     # found through its published commitments only: a draft's words never bring a pledge to a reader.
+    # CROSS JOIN fixes SQLite's join order (PostgreSQL plans it as the inner join it is): from the entries of
+    # the matching commitments outwards. Left to itself SQLite began at the published statements (their
+    # `draft` index) and sought every match in each: 14 s for two common words at 100k commitments.
     sql = (
         f"{text} UNION SELECT id FROM commitments_thread WHERE line_of_effort_id IN ({lines}) "  # noqa: S608
         "UNION SELECT entry.thread_id FROM commitments_threadentry entry "
-        "JOIN commitments_commitment commitment ON commitment.id = entry.commitment_id "
-        "JOIN meetings_statement statement ON statement.id = commitment.statement_id "
-        "JOIN meetings_meeting meeting ON meeting.id = statement.meeting_id "
-        f"WHERE entry.commitment_id IN ({commitments}) AND statement.draft = %s AND meeting.draft = %s"
+        "CROSS JOIN commitments_commitment commitment CROSS JOIN meetings_statement statement "
+        "CROSS JOIN meetings_meeting meeting "
+        f"WHERE entry.commitment_id IN ({commitments}) AND commitment.id = entry.commitment_id "
+        "AND statement.id = commitment.statement_id AND meeting.id = statement.meeting_id "
+        "AND statement.draft = %s AND meeting.draft = %s"
     )
     return sql, [query, *params, *commitment_params, False, False]
