@@ -134,6 +134,17 @@ def test_on_postgresql_the_search_reads_the_gin_index(seeded):
     assert "to_tsvector" not in plan
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan")
+def test_on_sqlite_pledges_are_found_from_their_matching_commitments_entries_outwards(seeded):
+    # Begun at the published statements (their `draft` index), SQLite sought every match in each: 14 s at 100k.
+    sql, params = Thread.objects.search("support liberated").values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = [row[-1] for row in cursor.fetchall()]
+    assert not any(step.startswith("SEARCH statement USING INDEX") for step in plan), plan
+    assert any(step.startswith("SEARCH entry USING INDEX") for step in plan), plan
+
+
 def test_the_matched_words_are_marked_whatever_their_spelling():
     concepts = search.parse("stabilisation FTF")
     text = "Stabilization of areas freed from foreign terrorist fighters (FTFs)."
