@@ -169,16 +169,6 @@ class CommitmentQuerySet(ReaderMixin, NaturalKeyQuerySet["Commitment"]):
         """Commitments readers may see: quoting a published statement (`meetings.drafts`)."""
         return self.filter(published_through("statement"))
 
-    def with_computed_status(self) -> Self:
-        """Annotate `computed_status`: the newest approved assessment's status worked out per row (a subquery),
-        what the stored `latest_status` holds. For checking the stored one, never for a list: it grows with it."""
-        newest = Assessment.objects.newest_first_of("pk")
-        return self.annotate(
-            computed_status=Coalesce(
-                Subquery(newest.values("status")[:1]), models.Value(ImplementationStatus.NOT_ASSESSED)
-            )
-        )
-
     def search(self, text: str) -> Self:
         """Commitments holding every concept of the text (`commitments.search`), each in the quote or the
         summary or in the name of its line of effort: through the full-text indexes, a subquery per concept."""

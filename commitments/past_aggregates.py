@@ -14,12 +14,12 @@ import datetime
 from django.db.models import Avg, Count, Q
 from django.db.models.functions import Coalesce
 
-from core.as_of import records_as_of, standing, value_as_of
+from core.as_of import records_as_of, records_of, standing, value_as_of
 from meetings.models import Figure, Meeting, Statement
 
 from .assessment_parts import SCORE_COLUMNS, MemberScore, percent_of
 from .past import _by_id
-from .past_assessments import counted_then, instances
+from .past_assessments import counted_then
 
 
 def member_percentages_as_of(when: datetime.datetime) -> list[dict]:
@@ -77,7 +77,7 @@ def figure_series_as_of(metric: str, when: datetime.datetime, *, sees_drafts: bo
             "as_of", "meeting_start", "statement_position", "start"
         )
     )
-    figures = instances(Figure, rows)
+    figures = records_of(Figure, rows)
     statements = _by_id(records_as_of(Statement, when, leave_out=("text",), id__in={f.statement_id for f in figures}))
     meetings = _by_id(records_as_of(Meeting, when, id__in={s.meeting_id for s in statements.values()}))
     series = []

@@ -33,11 +33,6 @@ from .models import (
 from .past import _by_id
 
 
-def instances(model, rows) -> list:
-    """Live-model instances carrying the fields of historical rows of `model` (no relation joined)."""
-    return records_of(model, rows)
-
-
 def _quoting(model, prefix: str, when: datetime.datetime):
     """`model`'s rows standing at `when`, annotated with the `draft` flags then of the statement (and its
     meeting) reached through `prefix`: NULL where the history does not hold them then."""
@@ -63,7 +58,7 @@ def evidence_as_of(when: datetime.datetime, *, sees_drafts: bool = False):
 def write_evidence_as_of(rows, when: datetime.datetime) -> list[Evidence]:
     """A page of `evidence_as_of` rows as Evidence instances of then, each with its statement of then (its
     text left out) for `EvidenceSerializer`: one query, none when no item quotes a statement."""
-    items = instances(Evidence, rows)
+    items = records_of(Evidence, rows)
     _join_statements(items, when)
     return items
 
@@ -97,7 +92,7 @@ def cycles_as_of(when: datetime.datetime, *, sees_drafts: bool = False):
 def write_cycles_as_of(rows, when: datetime.datetime) -> list[AssessmentCycle]:
     """A page of `cycles_as_of` rows as AssessmentCycle instances of then, with their meetings of then (which
     their `window()` reads): one query."""
-    cycles = instances(AssessmentCycle, rows)
+    cycles = records_of(AssessmentCycle, rows)
     ids = {cycle.from_meeting_id for cycle in cycles} | {cycle.to_meeting_id for cycle in cycles}
     meetings = _by_id(records_as_of(Meeting, when, id__in=ids)) if ids else {}
     for cycle in cycles:
@@ -117,7 +112,8 @@ def _newest_approved_then(when: datetime.datetime, commitment: str = "id"):
 
 def latest_status_then(when: datetime.datetime):
     """The status of the newest approved assessment then of the commitment row it annotates (historical or
-    live, by its `id`), else "not yet assessed": `with_latest_status()` on the rows of then."""
+    live, by its `id`), else "not yet assessed": the stored `Commitment.latest_status`, worked out on the rows
+    of then."""
     newest = _newest_approved_then(when).values("status")[:1]
     return Coalesce(Subquery(newest), Value(ImplementationStatus.NOT_ASSESSED.value))
 
@@ -158,7 +154,7 @@ def write_assessments_as_of(rows, when: datetime.datetime) -> list[Assessment]:
     its commitment, cycle and superseded assessment, its evidence rows, members' scores and money stages then
     (prefetched as today's list has them), their evidence, statements and members then. Nine queries, fewer
     where a page has nothing to join (no cycle, no score...), whatever the history's length."""
-    page = instances(Assessment, rows)
+    page = records_of(Assessment, rows)
     ids = [assessment.pk for assessment in page]
     superseded = {a.supersedes_id for a in page if a.supersedes_id}
     earlier = _by_id(records_as_of(Assessment, when, id__in=superseded)) if superseded else {}

@@ -55,11 +55,6 @@ def statement_as_of(slug: str, when: datetime.datetime, *, sees_drafts: bool = F
     return statement
 
 
-def instances_of(model, rows, leave_out=()):
-    """Historical rows of `model` as instances of the live model, with their fields then and no relation."""
-    return records_of(model, rows, leave_out)
-
-
 def _by_id(records):
     return {record.pk: record for record in records}
 
@@ -82,7 +77,7 @@ def statements_as_of(when: datetime.datetime, *, sees_drafts: bool = False):
 
 def page_of_statements_as_of(rows, when: datetime.datetime) -> list[Statement]:
     """A page of `statements_as_of` rows as Statements of then (text left out), each with its meeting then."""
-    page = instances_of(Statement, rows, leave_out=("text",))
+    page = records_of(Statement, rows, leave_out=("text",))
     meetings = _by_id(records_as_of(Meeting, when, id__in={statement.meeting_id for statement in page}))
     for statement in page:
         statement.meeting = meetings[statement.meeting_id]
@@ -110,7 +105,7 @@ def figures_as_of(when: datetime.datetime, *, sees_drafts: bool = False):
 def page_of_figures_as_of(rows, when: datetime.datetime) -> list[Figure]:
     """A page of `figures_as_of` rows as Figures of then, each with its statement (text left out) and meeting
     then. Two queries."""
-    page = instances_of(Figure, rows)
+    page = records_of(Figure, rows)
     statements = _by_id(
         records_as_of(Statement, when, leave_out=("text",), id__in={figure.statement_id for figure in page})
     )
@@ -167,7 +162,7 @@ def participations_as_of(when: datetime.datetime, *, sees_drafts: bool = False):
 def page_of_participations_as_of(rows, when: datetime.datetime) -> list[Participation]:
     """A page of `participations_as_of` rows as Participations of then, each with its meeting, member and statement
     (text left out) then. Three queries."""
-    page = instances_of(Participation, rows)
+    page = records_of(Participation, rows)
     meetings = _by_id(records_as_of(Meeting, when, id__in={record.meeting_id for record in page}))
     members = _by_id(records_as_of(Member, when, id__in={record.member_id for record in page}))
     sources = {record.statement_id for record in page if record.statement_id}
@@ -229,7 +224,7 @@ def page_of_members_as_of(rows, when: datetime.datetime, *, sees_drafts: bool = 
     """A page of `members_as_of` rows as Members of then, each with `joins`, the records welcoming it as new that a
     reader could read then (each with its meeting and statement then, in meeting order), as today's list
     prefetches them for `MemberSerializer`. Three queries."""
-    page = instances_of(Member, rows)
+    page = records_of(Member, rows)
     joins = records_as_of(
         Participation, when, member_id__in=[member.pk for member in page], role=ParticipationRole.NEW_MEMBER
     )
