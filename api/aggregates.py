@@ -17,6 +17,7 @@ from meetings.models import Figure, FigureMetric, Meeting
 from .as_of import AS_OF_PARAMETER, ReadsAsOf, past_headers, requested_moment
 from .csv_lists import matrix_rows, wants_csv
 from .errors import ErrorSerializer
+from .matrix_paging import is_paged, matrix_window, paging_keys
 from .pagination import PageNumberPagination
 from .past_aggregates import matrix_as_of
 from .permissions import sees_drafts
@@ -49,8 +50,9 @@ class PledgeMatrixSerializer(serializers.Serializer):
 
 
 class PagedPledgeMatrixSerializer(PledgeMatrixSerializer):
-    """The matrix, paged: `count`, `next` and `previous` are there on a paged answer only (any parameter, or
-    more than 200 recurring pledges); the whole matrix, asked without parameters, has none of them."""
+    """The matrix, paged: `count`, `next`, `previous`, `earlier` and `later` are there on a paged answer only
+    (any parameter, more than 200 recurring pledges or more than 60 meetings); the whole matrix, asked
+    without parameters, has none of them."""
 
     count = serializers.IntegerField(
         required=False, help_text="The recurring pledges the filters chose, on every page (paged answers only)."
@@ -60,6 +62,18 @@ class PagedPledgeMatrixSerializer(PledgeMatrixSerializer):
     )
     previous = serializers.URLField(
         required=False, allow_null=True, help_text="The page before, null on the first (paged answers only)."
+    )
+    earlier = serializers.URLField(
+        required=False,
+        allow_null=True,
+        help_text="The matrix of the meetings before these (the years up to the one before), null if none "
+        "(paged answers only).",
+    )
+    later = serializers.URLField(
+        required=False,
+        allow_null=True,
+        help_text="The matrix of the meetings after these (the years from the one after), null if none "
+        "(paged answers only).",
     )
 
 
@@ -93,21 +107,19 @@ class PastMatrixParametersSerializer(MatrixParametersSerializer):
     line_of_effort = serializers.SlugField(required=False)
 
 
-# Without parameters, the whole matrix is answered as it always was while it holds at most this many
-# recurring pledges; beyond, the first page (the same keys, with `count`, `next` and `previous`).
-UNPAGED_MOST_PLEDGES = 200
-
-
 class PledgeMatrixView(ReadsAsOf, APIView):
     """Recurring pledges × meetings: which pledge appears at which meeting, how it changed, with which commitments.
 
     Filtered by the years of the meetings (`year_from`, `year_to`: the meetings listed and the cells
     shown) and by the pledges' line of effort, and paged by recurring pledge as the public matrix pages
-    (`page`, `page_size`): each pledge on exactly one page, in line-of-effort and slug order, whole
-    (every cell of it within the years). A paged answer adds `count`, `next` and `previous` to the same
-    `meetings` and `threads`. With no parameter at all, every pledge and meeting at once, as before,
-    while there are at most 200 recurring pledges; beyond, the first page. With `as_of`, the matrix as it
-    stood then, paged alike.
+    (`page`, `page_size`): each pledge made at the meetings listed on exactly one page, in line-of-effort
+    and slug order, whole (every cell of it at those meetings). The meetings listed are those of the years
+    asked while they hold at most 60 meetings, else of whole years that do (from `year_from` on, back from
+    `year_to`, or the latest): `earlier` and `later` address the meetings before and after. A paged answer
+    adds `count`, `next`, `previous`, `earlier` and `later` to the same `meetings` and `threads`. With no
+    parameter at all, every pledge and meeting at once, as before, while there are at most 200 recurring
+    pledges and 60 meetings; beyond, the first page of the latest meetings. With `as_of`, the matrix as it
+    stood then, windowed and paged alike.
 
     As CSV, one row per entry (`thread.slug`, `meeting.slug`, commitment, position, change kind), of
     the same pledges. The document is built from plain rows and rendered as it is: walking it through
@@ -129,46 +141,37 @@ class PledgeMatrixView(ReadsAsOf, APIView):
         asked.is_valid(raise_exception=True)
         filters = asked.validated_data
         if moment is not None:
-            meetings, cells, paging = matrix_as_of(
-                request, moment, filters, sees_drafts=drafts, unpaged_most=UNPAGED_MOST_PLEDGES
-            )
-            document = {**(paging or {}), "meetings": meetings, "threads": matrix_threads(cells)}
+            meetings, cells, keys = matrix_as_of(request, moment, filters, sees_drafts=drafts)
+            document = {**(keys or {}), "meetings": meetings, "threads": matrix_threads(cells)}
             answer = matrix_rows(document) if wants_csv(request) else document
             return Response(answer, headers=past_headers(request, moment))
-        meetings = list(
-            Meeting.objects.for_reader(drafts)
-            .in_years(filters.get("year_from"), filters.get("year_to"))
-            .in_order()
-            .values("pk", "slug", "name", "start_date")
+        readable = Meeting.objects.for_reader(drafts)
+        window = matrix_window(readable.per_year(), filters)
+        meetings = (
+            list(readable.in_years(window.first, window.last).in_order().values("pk", "slug", "name", "start_date"))
+            if window.meetings
+            else []
         )
-        entries = ThreadEntry.objects.all()
-        years = "year_from" in filters or "year_to" in filters
-        if years:
-            entries = entries.at_meetings([meeting["pk"] for meeting in meetings])
+        entries = ThreadEntry.objects.at_meetings([meeting["pk"] for meeting in meetings]).for_reader(drafts)
+        # The pledges the filters chose among the window's entries, in the matrix's order: what the pages go
+        # through. A page of them and their count in one query (the first page's when no parameter is
+        # given: it tells whether the whole matrix is small enough to answer unpaged), found through the
+        # window's entries, never by asking each pledge of the record; the line of effort asked of those
+        # pledges, not of their entries (which would read every entry of every pledge under the line).
+        chosen = entries.thread_ids_among()
         if "line_of_effort" in filters:
-            entries = entries.in_line_of_effort(filters["line_of_effort"].slug)
-        # The pledges the filters chose, in the matrix's order: what the pages go through. A page of them
-        # and their count in one query (the first page's when no parameter is given: it tells whether
-        # the whole matrix is small enough to answer unpaged), never a list of every id. Drafts left out
-        # through the statements the years join anyway, else through the drafts' short list (no join).
-        chosen = entries if drafts else entries.published() if years else entries.outside_drafts()
+            chosen = chosen.filter(line_of_effort=filters["line_of_effort"])
         paging = PageNumberPagination()
-        page, count = paging.counted_page(chosen.thread_ids(), request)
-        entries = entries.for_reader(drafts)
-        paged = bool(filters) or count > UNPAGED_MOST_PLEDGES
+        page, count = paging.counted_page(chosen, request)
+        paged = is_paged(filters, window, count)
         if paged:
-            entries = entries.filter(thread_id__in=page)
+            entries = entries.of_threads(page)
         document = {
             "meetings": [{key: meeting[key] for key in ("slug", "name", "start_date")} for meeting in meetings],
             "threads": matrix_threads(entries.meeting_matrix()),
         }
         if paged:
-            document = {
-                "count": count,
-                "next": paging.get_next_link(),
-                "previous": paging.get_previous_link(),
-                **document,
-            }
+            document = {**paging_keys(request, paging, count, window), **document}
         return Response(matrix_rows(document) if wants_csv(request) else document)
 
 

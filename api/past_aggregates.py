@@ -16,29 +16,34 @@ from commitments.past_matrix import (
     matrix_threads_as_of,
 )
 from core import when as moments
+from meetings.windows import per_year_of
 
+from .matrix_paging import is_paged, matrix_window, paging_keys
 from .pagination import PageNumberPagination
 
 
-def matrix_as_of(request, moment, filters, *, sees_drafts, unpaged_most):
+def matrix_as_of(request, moment, filters, *, sees_drafts):
     """The pledge matrix as it stood at `moment`, asked with `filters` (a line of effort by its slug then):
-    (meetings, cells as `ThreadEntry.objects.meeting_matrix()` rows, the paging keys or None when unpaged),
-    in three queries as today's, four with a line of effort."""
+    (the window's meetings, cells as `ThreadEntry.objects.meeting_matrix()` rows, the paging keys or None
+    when unpaged), windowed and paged as today's (`api.matrix_paging`), in three queries, four with a line
+    of effort."""
     line = filters.get("line_of_effort")
     line_id = None if line is None else id_then(LineOfEffort, line, moment)
     if line is not None and line_id is None:
         label = moments.label(moment)
         raise ValidationError({"line_of_effort": [f"No line of effort had the slug “{line}” as of {label}."]})
-    meetings = matrix_meetings_as_of(
-        moment, sees_drafts=sees_drafts, year_from=filters.get("year_from"), year_to=filters.get("year_to")
-    )
+    # Every meeting of then (a few columns each), as the public matrix of then reads them: the years around
+    # the window are its `earlier` and `later`.
+    standing = matrix_meetings_as_of(moment, sees_drafts=sees_drafts)
+    window = matrix_window(per_year_of(standing), filters)
+    meetings = [m for m in standing if window.meetings and window.first <= m["start_date"].year <= window.last]
     entries = matrix_entries_as_of(moment, [meeting["id"] for meeting in meetings], sees_drafts=sees_drafts)
     # Paged by the pledges' versions of then (`history_id`, the historical rows' key `counted_page` reads).
     versions = matrix_threads_as_of(moment, entries, line_id=line_id).values_list("history_id", flat=True)
     paging = PageNumberPagination()
     page, count = paging.counted_page(versions, request)
-    paged = bool(filters) or count > unpaged_most
+    paged = is_paged(filters, window, count)
     threads = Thread.history.model.objects.filter(history_id__in=page).values("id") if paged else None
     shown = [{key: meeting[key] for key in ("slug", "name", "start_date")} for meeting in meetings]
-    keys = {"count": count, "next": paging.get_next_link(), "previous": paging.get_previous_link()}
-    return shown, matrix_cells_as_of(entries, moment, threads=threads), keys if paged else None
+    keys = paging_keys(request, paging, count, window) if paged else None
+    return shown, matrix_cells_as_of(entries, moment, threads=threads), keys

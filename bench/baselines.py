@@ -143,29 +143,40 @@ def raw_pledge(thread):
     return dumps({"thread": head, "timeline": steps, "assessments": assessments, "evidence": evidence, "money": money})
 
 
-def matrix_pages(page_size=50):
-    """The number of pages of the pledge matrix aggregate: its pledges, `page_size` a page."""
-    from commitments.models import ThreadEntry
-
-    return max(1, -(-ThreadEntry.objects.thread_ids().count() // page_size))
-
-
-def raw_matrix_page(page=1, page_size=50, year_from=None, year_to=None, line=None):
-    """A page of the pledge matrix aggregate read raw: the meetings of the years, the pledges the filters
-    choose (what it pages through, counted), the page's entries."""
+def matrix_window(year_from=None, year_to=None):
+    """The meetings (pk, slug, name, start_date rows) a page of the pledge matrix aggregate lists: those of
+    its window of years (`api.matrix_paging`), and the entries at them."""
+    from api.matrix_paging import matrix_window
     from commitments.models import ThreadEntry
     from meetings.models import Meeting
 
-    meetings = list(Meeting.objects.in_years(year_from, year_to).in_order().values("pk", "slug", "name", "start_date"))
-    entries = ThreadEntry.objects.all()
-    if year_from or year_to:
-        entries = entries.at_meetings([meeting["pk"] for meeting in meetings])
+    window = matrix_window(Meeting.objects.per_year(), {"year_from": year_from, "year_to": year_to})
+    meetings = list(
+        Meeting.objects.in_years(window.first, window.last).in_order().values("pk", "slug", "name", "start_date")
+    )
+    return meetings, ThreadEntry.objects.at_meetings([meeting["pk"] for meeting in meetings])
+
+
+def matrix_pages(page_size=50):
+    """The number of pages of the pledge matrix aggregate asked with a page only: its pledges made at the
+    meetings of its latest window of years, `page_size` a page."""
+    _, entries = matrix_window()
+    return max(1, -(-entries.thread_ids_among().count() // page_size))
+
+
+def raw_matrix_page(page=1, page_size=50, year_from=None, year_to=None, line=None):
+    """A page of the pledge matrix aggregate read raw: the meetings of its window of years, the pledges the
+    filters choose among their entries (what it pages through, counted), the page's entries."""
+    from core.pages import counted_slice
+
+    meetings, entries = matrix_window(year_from, year_to)
+    chosen = entries.thread_ids_among()
     if line:
-        entries = entries.in_line_of_effort(line)
-    threads = list(entries.thread_ids())
+        chosen = chosen.filter(line_of_effort__slug=line)
     first = (page - 1) * page_size
-    cells = list(entries.filter(thread_id__in=threads[first : first + page_size]).meeting_matrix())
-    return dumps({"meetings": meetings, "count": len(threads), "entries": cells})
+    threads, count = counted_slice(chosen, first, first + page_size)
+    cells = list(entries.of_threads(threads).meeting_matrix())
+    return dumps({"meetings": meetings, "count": count, "entries": cells})
 
 
 def matrix_filters():
@@ -344,7 +355,7 @@ def raw_public_matrix():
     entries = ThreadEntry.objects.at_meetings([meeting["pk"] for meeting in meetings])
     # The first page's pledges and the count of all, as the page reads them: not a list of every pledge.
     threads, count = counted_slice(entries.thread_ids_among(), 0, PLEDGES_PER_PAGE)
-    cells = list(entries.filter(thread_id__in=threads).meeting_matrix().annotate(verdict=newest_verdict("commitment")))
+    cells = list(entries.of_threads(threads).meeting_matrix().annotate(verdict=newest_verdict("commitment")))
     return dumps({"lines": lines, "years": per_year, "meetings": meetings, "pledges": count or 0, "cells": cells})
 
 

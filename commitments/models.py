@@ -7,7 +7,7 @@ from typing import Any, Self
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
@@ -380,36 +380,10 @@ class Commitment(QuotedSpan):
         return not self.assessments.exists() and not self.thread_entries.exists()
 
 
-def draft_commitment_ids() -> RawSQL:
-    """The ids of the commitments readers may not see: quoting a draft statement, or a statement of a draft
-    meeting (`CommitmentQuerySet.published()`'s complement, `meetings.drafts`), as a subquery.
-
-    Read through indexes only (the `draft` flags', the statements' meeting, the commitments' statement),
-    never a statement's row: drafts are few, so it is a short list whatever the size of the tables,
-    where a join reads each statement's row past its text (SQLite). A UNION, as an OR of the two would
-    scan every commitment (PostgreSQL); written out, as the ORM's nested querysets cost more to build
-    than a small page's queries take to run.
-    """
-    commitment, statement, meeting = (model._meta.db_table for model in (Commitment, Statement, Meeting))
-    return RawSQL(  # noqa: S611 - table names, no input
-        f'SELECT "id" FROM "{commitment}" WHERE "statement_id" IN '  # noqa: S608 - table names, no input
-        f'(SELECT "id" FROM "{statement}" WHERE "draft" UNION '
-        f'SELECT "id" FROM "{statement}" WHERE "meeting_id" IN (SELECT "id" FROM "{meeting}" WHERE "draft"))',
-        [],
-    )
-
-
 class ThreadEntryQuerySet(ReaderMixin, NaturalKeyQuerySet["ThreadEntry"]):
     def published(self) -> Self:
         """Entries readers may see: of a published commitment (a pledge shows only these)."""
         return self.filter(published_through("commitment__statement"))
-
-    def outside_drafts(self) -> Self:
-        """`published()` for a query that joins nothing else: the same entries, the drafts' commitments
-        left out (`draft_commitment_ids()`), so an entry is tested on indexes alone, with no join
-        to its statement and meeting. Where the query joins them anyway (the cells, a window of years),
-        `published()` costs less: its conditions ride on those joins."""
-        return self.exclude(commitment_id__in=draft_commitment_ids())
 
     def entries_for(self, commitment_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
         """{commitment id: [its entries as {thread, position, change_kind}]} for a page of commitments, in one query."""
@@ -556,6 +530,14 @@ class ThreadEntryQuerySet(ReaderMixin, NaturalKeyQuerySet["ThreadEntry"]):
             .order_by("line_of_effort__position", "slug")
             .values_list("pk", flat=True)
         )
+
+    def of_threads(self, thread_ids: Iterable[int]) -> Self:
+        """The entries of these pledges (ids) among entries narrowed by their meetings (a window's): each
+        entry the meetings find is tested, the pledges' index is not read. Through that index a database
+        reads every entry of the page's pledges to keep the few in the window: hundreds for a long
+        pledge, growing with the record. (`thread_id + 0` has no index, so the plan starts at the meetings.)
+        """
+        return self.alias(thread_key=F("thread_id") + 0).filter(thread_key__in=thread_ids)
 
     def thread_ids_among(self) -> models.QuerySet[Thread, int]:
         """`thread_ids()` read from the entries' side, for entries few enough to list (a window of meetings):

@@ -12,7 +12,9 @@ from commitments import search
 from commitments.models import ThreadEntry, Verdict
 from commitments.past_matrix import matrix_cells_as_of, matrix_entries_as_of, matrix_threads_as_of
 from commitments.verdicts import newest_verdict
+from meetings import windows
 from meetings.models import Meeting
+from meetings.windows import MeetingWindow, per_year_of
 
 from .display import CHANGE_MARKUP, VERDICT_MARKUP
 from .links import Route, page_url, with_query
@@ -27,45 +29,10 @@ RECENT_MEETINGS = 12
 MOST_MEETINGS = 24
 
 
-@dataclass(frozen=True)
-class MeetingWindow:
-    """The years whose meetings are the matrix's columns, and what lies outside them."""
-
-    first: int | None  # None: no meeting at all
-    last: int | None
-    meetings: int
-    narrowed: bool  # fewer years than asked: the latest by default, or an asked range cut to fit
-    earlier: int | None  # the latest year with meetings before the window, if any
-    later: int | None  # the first year with meetings after it, if any
-
-
-def meeting_window(per_year, year_from=None, year_to=None):
-    """The window of years to show, from `Meeting.objects.per_year()` rows and the years asked for.
-
-    No years asked: the latest years that hold at least `RECENT_MEETINGS` meetings (all of them in a
-    small tracker). A range, or a first year: from its first year on; a last year only: back from it;
-    either way whole years, at most `MOST_MEETINGS` meetings unless a single year holds more.
-    """
-    asked = [(year, n) for year, n in per_year if (year_from or 0) <= year <= (year_to or 9999)]
-    latest = year_from is None and year_to is None
-    chosen, total = [], 0
-    for year, n in asked if year_from is not None else reversed(asked):
-        if chosen and ((latest and total >= RECENT_MEETINGS) or total + n > MOST_MEETINGS):
-            break
-        chosen.append(year)
-        total += n
-    if not chosen:
-        return MeetingWindow(year_from, year_to, 0, False, None, None)
-    first, last = min(chosen), max(chosen)
-    years = [year for year, _ in per_year]
-    return MeetingWindow(
-        first=first,
-        last=last,
-        meetings=total,
-        narrowed=len(chosen) < len(asked),
-        earlier=max((year for year in years if year < first), default=None),
-        later=min((year for year in years if year > last), default=None),
-    )
+def meeting_window(per_year, year_from=None, year_to=None) -> MeetingWindow:
+    """The years whose meetings fit a screen as the matrix's columns (`meetings.windows.meeting_window`):
+    at least `RECENT_MEETINGS` of the latest by default, at most `MOST_MEETINGS` of a range asked for."""
+    return windows.meeting_window(per_year, year_from, year_to, recent=RECENT_MEETINGS, most=MOST_MEETINGS)
 
 
 @dataclass(frozen=True)
@@ -212,15 +179,15 @@ def matrix_page(filters, per_year, lines, page):
         list(Meeting.objects.published().in_years(window.first, window.last).in_order()) if window.meetings else []
     )
     at_columns = ThreadEntry.objects.published().at_meetings([meeting.pk for meeting in columns])
-    entries = at_columns.of_threads_matching(filters["q"])
-    if filters["line_of_effort"]:
-        entries = entries.in_line_of_effort(filters["line_of_effort"])
+    chosen = at_columns.of_threads_matching(filters["q"]).thread_ids_among()
+    if filters["line_of_effort"]:  # asked of the pledges found, not of every entry of the line's pledges
+        chosen = chosen.filter(line_of_effort__slug=filters["line_of_effort"])
     home = page_url("public:matrix")
     kept = {"line_of_effort": filters["line_of_effort"], "q": filters["q"]}
     # A page of the pledges and their count in one query, never a list of every one; found through the
     # window's entries, never by asking each pledge of the record whether it has one there.
     pager = paginate_counted(
-        entries.thread_ids_among(),
+        chosen,
         PLEDGES_PER_PAGE,
         page,
         url=home,
@@ -231,9 +198,7 @@ def matrix_page(filters, per_year, lines, page):
     # cells need no second search.
     # Each cell's verdict (its commitment's newest approved assessment) in the same query.
     cells = (
-        at_columns.filter(thread_id__in=pager.page.object_list)
-        .meeting_matrix()
-        .annotate(verdict=newest_verdict("commitment"))
+        at_columns.of_threads(pager.page.object_list).meeting_matrix().annotate(verdict=newest_verdict("commitment"))
     )
     return MatrixPage(
         window=window,
@@ -281,11 +246,3 @@ def matrix_page_as_of(filters, meetings, lines, page, state):
         earlier="" if window.earlier is None else with_query(home, {**kept, "year_to": window.earlier}),
         later="" if window.later is None else with_query(home, {**kept, "year_from": window.later}),
     )
-
-
-def per_year_of(meetings):
-    """`Meeting.objects.per_year()` rows from meetings in order (the meetings of a past moment, read whole)."""
-    years = {}
-    for meeting in meetings:
-        years[meeting.start_date.year] = years.get(meeting.start_date.year, 0) + 1
-    return sorted(years.items())

@@ -4,13 +4,15 @@ kept for small data; the counts per line of effort kept, not recounted per reque
 import csv
 import datetime
 import io
+from urllib.parse import quote
 
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from api import aggregates
+from api import matrix_paging
 from commitments.models import ThreadEntry
 from meetings.models import Statement
 from tests.factories import (
@@ -72,7 +74,7 @@ def test_pages_hold_each_pledge_exactly_once_in_the_matrix_order(db):
 
 
 def test_a_large_matrix_without_parameters_is_its_first_page(db, monkeypatch):
-    monkeypatch.setattr(aggregates, "UNPAGED_MOST_PLEDGES", 4)
+    monkeypatch.setattr(matrix_paging, "UNPAGED_MOST_PLEDGES", 4)
     made, _ = pledges(5)
     document = APIClient().get(URL).json()
     assert document["count"] == 5 and document["next"] is None  # the default page holds 50
@@ -125,10 +127,10 @@ def test_a_page_as_csv_has_the_rows_of_its_pledges(db):
     assert len(rows) == 6
 
 
-# Its meetings, the pledges the filters chose (what the pages go through), the page's cells; one more
-# to find the line of effort asked for.
+# The meetings counted per year (the window), its meetings, the pledges the filters chose (what the pages
+# go through), the page's cells; one more to find the line of effort asked for.
 @pytest.mark.parametrize("count", [3, 9])
-@pytest.mark.parametrize(("params", "queries"), [({"page_size": 2}, 3), ({"page": 2, "page_size": 1}, 3)])
+@pytest.mark.parametrize(("params", "queries"), [({"page_size": 2}, 4), ({"page": 2, "page_size": 1}, 4)])
 def test_a_page_of_the_matrix_costs_the_same_queries_whatever_the_data(
     db, django_assert_num_queries, count, params, queries
 ):
@@ -140,12 +142,73 @@ def test_a_page_of_the_matrix_costs_the_same_queries_whatever_the_data(
         assert len(response.json()["threads"]) == min(count, params["page_size"])
 
 
+@pytest.fixture
+def window_of_four(monkeypatch):
+    """An answer lists at most 4 meetings (60 in production): three years of three meetings cross it."""
+    monkeypatch.setattr(matrix_paging, "MOST_MEETINGS", 4)
+
+
+def cells(document):
+    return {
+        cell["commitment"] for thread in document["threads"] for made in thread["meetings"].values() for cell in made
+    }
+
+
+def test_more_meetings_than_an_answer_lists_are_read_a_window_of_whole_years_at_a_time(db, window_of_four):
+    made, _ = pledges(3)  # three meetings in each of 2016, 2019 and 2021
+    client = APIClient()
+    latest = client.get(URL).json()  # too many meetings for the whole shape: the latest years' page
+    assert [m["start_date"][:4] for m in latest["meetings"]] == ["2021"] * 3
+    assert latest["count"] == 3 and latest["later"] is None
+    assert all(len(thread["meetings"]) == 1 for thread in latest["threads"])  # the pledge's cells in the window
+    before = client.get(latest["earlier"]).json()
+    assert [m["start_date"][:4] for m in before["meetings"]] == ["2019"] * 3
+    first = client.get(before["earlier"]).json()
+    assert [m["start_date"][:4] for m in first["meetings"]] == ["2016"] * 3 and first["earlier"] is None
+    assert "year_from=2019" in first["later"] and "year_to" not in first["later"]
+    # Walked back from the latest, every cell of the matrix once.
+    assert cells(latest) | cells(before) | cells(first) == {
+        entry.commitment.slug for entry in ThreadEntry.objects.select_related("commitment")
+    }
+    assert not cells(latest) & cells(before) and not cells(before) & cells(first)
+    # A range asked that holds more is cut to whole years from its first; filters and page size kept.
+    asked = client.get(URL, {"year_from": 2016, "year_to": 2021, "page_size": 2}).json()
+    assert [m["start_date"][:4] for m in asked["meetings"]] == ["2016"] * 3
+    assert "page_size=2" in asked["later"] and "year_from=2019" in asked["later"] and "page=" not in asked["later"]
+
+
+def test_a_page_of_the_matrix_lists_as_many_meetings_and_costs_as_many_queries_whatever_the_record(
+    db, window_of_four, django_assert_num_queries
+):
+    pledges(3)
+    with django_assert_num_queries(4):
+        small = APIClient().get(URL, {"page_size": 2}).json()
+    pledges(3, years=(2022, 2023, 2024, 2025, 2026))  # the record grows by five years of meetings
+    with django_assert_num_queries(4):
+        large = APIClient().get(URL, {"page_size": 2}).json()
+    assert len(small["meetings"]) == 3 and len(large["meetings"]) == 3  # one year of three meetings each
+    assert [m["start_date"][:4] for m in large["meetings"]] == ["2026"] * 3
+
+
+def test_the_matrix_as_of_now_is_windowed_and_paged_as_today(db, window_of_four):
+    pledges(3)
+    client = APIClient()
+    now = timezone.now().isoformat()
+    for params in ({}, {"page_size": 2}, {"year_to": 2019}, {"year_from": 2016, "year_to": 2021}):
+        today = client.get(URL, params).json()
+        then = client.get(URL, {**params, "as_of": now}).json()
+        for key in ("next", "previous", "earlier", "later"):
+            then[key] = then[key] and then[key].replace(f"as_of={quote(now)}", "").replace("?&", "?").rstrip("&?")
+            today[key] = today[key] and today[key].rstrip("&?")
+        assert then == today
+
+
 def test_the_schema_documents_the_parameters_and_the_paged_keys(db):
     schema = APIClient().get(reverse("api:schema"), {"format": "json"}).json()
     operation = schema["paths"][URL]["get"]
     assert {p["name"] for p in operation["parameters"]} >= {"year_from", "year_to", "line_of_effort", "page"}
     ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
-    assert {"count", "next", "previous", "meetings", "threads"} <= set(
+    assert {"count", "next", "previous", "earlier", "later", "meetings", "threads"} <= set(
         schema["components"]["schemas"][ref]["properties"]
     )
 
@@ -303,9 +366,3 @@ def test_drafts_never_reach_the_matrix_its_count_or_its_pages(db, params, curato
     seen = {t["slug"] for page in walk(curators, params) for t in page["threads"]}
     in_line = [t for t in hidden if "line_of_effort" not in params or t.line_of_effort == lines[0]]
     assert {t.slug for t in in_line} <= seen
-
-
-def test_entries_outside_drafts_are_the_published_ones(db):
-    pledges_with_drafts()
-    assert set(ThreadEntry.objects.outside_drafts()) == set(ThreadEntry.objects.published())
-    assert ThreadEntry.objects.outside_drafts().count() < ThreadEntry.objects.count()
