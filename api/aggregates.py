@@ -13,11 +13,12 @@ from commitments.past_aggregates import figure_series_as_of, member_percentages_
 from commitments.past_counts import counts_by_line_and_meeting_as_of, verdict_counts_as_of
 from commitments.verdicts import AGGREGATE_GROUPINGS, BY_LINE, BY_MEMBER, verdict_counts
 from meetings.models import Figure, FigureMetric, Meeting
+from meetings.windows import per_year_of
 
 from .as_of import AS_OF_PARAMETER, ReadsAsOf, past_headers, requested_moment
 from .csv_lists import matrix_rows, wants_csv
 from .errors import ErrorSerializer
-from .matrix_paging import is_paged, matrix_window, paging_keys
+from .matrix_paging import is_paged, link_header, matrix_window, paging_keys, window_links
 from .pagination import PageNumberPagination
 from .past_aggregates import matrix_as_of
 from .permissions import sees_drafts
@@ -77,8 +78,8 @@ class PagedPledgeMatrixSerializer(PledgeMatrixSerializer):
     )
 
 
-class MatrixParametersSerializer(serializers.Serializer):
-    """What the pledge matrix is asked: the years of the meetings, a line of effort, a page of pledges."""
+class YearsParametersSerializer(serializers.Serializer):
+    """The years of the meetings an aggregate over meetings is asked for."""
 
     year_from = serializers.IntegerField(
         required=False, min_value=1900, max_value=2999, help_text="Meetings held in this year or later."
@@ -86,6 +87,11 @@ class MatrixParametersSerializer(serializers.Serializer):
     year_to = serializers.IntegerField(
         required=False, min_value=1900, max_value=2999, help_text="Meetings held in this year or earlier."
     )
+
+
+class MatrixParametersSerializer(YearsParametersSerializer):
+    """What the pledge matrix is asked: the years of the meetings, a line of effort, a page of pledges."""
+
     line_of_effort = serializers.SlugRelatedField(
         slug_field="slug",
         queryset=LineOfEffort.objects.all(),
@@ -207,26 +213,61 @@ class LineMeetingCountSerializer(serializers.Serializer):
 class CommitmentsByLineView(ReadsAsOf, APIView):
     """Commitments per line of effort per meeting, split into binding and softer ones.
 
+    The meetings counted are every meeting of the years asked (`year_from`, `year_to`) while they hold at
+    most 60, else whole years that do, from `year_from` on, back from `year_to`, or the latest years when
+    none is asked, as the pledge matrix lists them: the `Link` header then addresses the meetings before
+    (`rel="prev"`) and after (`rel="next"`). A record of at most 60 meetings is answered whole, as before.
+
     Counted once per change of the data and kept (`commitments.counts`): a read costs the same whatever
     the number of commitments. With `as_of`, counted for the request from the commitments as they stood then.
     """
 
-    @extend_schema(parameters=[AS_OF_PARAMETER], responses=LineMeetingCountSerializer(many=True))
+    @extend_schema(
+        parameters=[YearsParametersSerializer, AS_OF_PARAMETER], responses=LineMeetingCountSerializer(many=True)
+    )
     def get(self, request, format=None):
+        asked = YearsParametersSerializer(data=request.query_params)
+        asked.is_valid(raise_exception=True)
+        years = asked.validated_data
         moment = requested_moment(request)
         if moment is not None:  # the kept counts are today's: counted again from the rows of then
             rows = counts_by_line_and_meeting_as_of(moment, sees_drafts=sees_drafts(request))
-            return Response(LineMeetingCountSerializer(rows, many=True).data, headers=past_headers(request, moment))
+            held = {(row["statement__meeting__slug"], row["statement__meeting__start_date"]) for row in rows}
+            window = matrix_window(per_year_of({"start_date": date} for _, date in held), years)
+            rows = [row for row in rows if in_window(row["statement__meeting__start_date"], window)]
+            headers = past_headers(request, moment)
+            headers["Link"] = ", ".join(filter(None, [headers["Link"], link_header(window_links(request, window))]))
+            return Response(LineMeetingCountSerializer(rows, many=True).data, headers=headers)
         if sees_drafts(request):  # curators and auditors: drafts counted, not cached
-            return Response(LineMeetingCountSerializer(Commitment.objects.counts_by_line_and_meeting(), many=True).data)
-        # Kept as the serializer writes them: a read then costs neither the count nor the serializer's walk.
-        rows = counts.cached(
-            "api-line-meeting",
-            lambda: (
-                LineMeetingCountSerializer(Commitment.objects.published().counts_by_line_and_meeting(), many=True).data
-            ),
-        )
-        return Response(rows)
+            window = matrix_window(Meeting.objects.per_year(), years)
+            counted = Commitment.objects.at_meetings_in_years(window.first, window.last).counts_by_line_and_meeting()
+            rows = LineMeetingCountSerializer(counted if window.meetings else [], many=True).data
+        else:
+            # Kept as the serializer writes them: a read then costs neither the count nor the serializer's walk;
+            # the years with meetings too, under the same version of the data (one query in all).
+            version = counts.data_version()
+            window = matrix_window(counts.cached("meeting-years", Meeting.objects.published().per_year, version), years)
+            rows = counts.cached(
+                f"api-line-meeting:{window.first}-{window.last}",
+                lambda: (
+                    LineMeetingCountSerializer(
+                        Commitment.objects.published()
+                        .at_meetings_in_years(window.first, window.last)
+                        .counts_by_line_and_meeting(),
+                        many=True,
+                    ).data
+                    if window.meetings
+                    else []
+                ),
+                version,
+            )
+        links = link_header(window_links(request, window))
+        return Response(rows, headers={"Link": links} if links else None)
+
+
+def in_window(day, window) -> bool:
+    """Whether a meeting held on `day` is one of the window's."""
+    return bool(window.meetings) and window.first <= day.year <= window.last
 
 
 class FigurePointSerializer(serializers.Serializer):

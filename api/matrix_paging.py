@@ -1,5 +1,6 @@
-"""How the pledge matrix aggregate is paged, today's and as of a date alike: by pledge, a window of years
-of meetings at a time, so that no answer grows with the record; whole, as it always was, while small."""
+"""How the aggregates over meetings are windowed, today's and as of a date alike: the pledge matrix and the
+commitments per line of effort and meeting list a window of years of meetings at a time (the matrix also
+pages by pledge), so that no answer grows with the record; whole, as they always were, while small."""
 
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
@@ -30,10 +31,9 @@ def is_paged(filters, window: MeetingWindow, count: int) -> bool:
     return bool(filters) or window.narrowed or count > UNPAGED_MOST_PLEDGES
 
 
-def paging_keys(request, paging, count: int, window: MeetingWindow) -> dict:
-    """A paged answer's own keys: the pledges' `count`, the `next` and `previous` pages (`paging`, a
-    `PageNumberPagination` that has paged), and the matrix of the meetings `earlier` and `later` than the
-    window's (the same filters and page size, from its first page), null where there are none."""
+def window_links(request, window: MeetingWindow) -> dict:
+    """The addresses of the same answer for the meetings `earlier` and `later` than the window's (the same
+    filters and page size, from the first page), None where there are none."""
 
     def years(**asked):
         url = request.build_absolute_uri()
@@ -44,9 +44,24 @@ def paging_keys(request, paging, count: int, window: MeetingWindow) -> dict:
         return url
 
     return {
-        "count": count,
-        "next": paging.get_next_link(),
-        "previous": paging.get_previous_link(),
         "earlier": None if window.earlier is None else years(year_to=window.earlier),
         "later": None if window.later is None else years(year_from=window.later),
     }
+
+
+def paging_keys(request, paging, count: int, window: MeetingWindow) -> dict:
+    """A paged matrix's own keys: the pledges' `count`, the `next` and `previous` pages (`paging`, a
+    `PageNumberPagination` that has paged), and `window_links()`."""
+    return {
+        "count": count,
+        "next": paging.get_next_link(),
+        "previous": paging.get_previous_link(),
+        **window_links(request, window),
+    }
+
+
+def link_header(links: dict) -> str:
+    """`window_links()` as a `Link` header's value (RFC 8288): rel="prev" for the earlier meetings, "next" for
+    the later ones; empty when there are none."""
+    relations = {"earlier": "prev", "later": "next"}
+    return ", ".join(f'<{url}>; rel="{relations[name]}"' for name, url in links.items() if url)

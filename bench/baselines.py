@@ -189,10 +189,13 @@ def matrix_filters():
 
 
 def raw_line_counts():
-    """Commitments per line of effort and meeting, counted from the table as every read did before they were kept."""
+    """Commitments per line of effort and meeting of the answer's window of years, counted from the table as
+    every read did before they were kept."""
     from commitments.models import Commitment
 
-    return dumps(list(Commitment.objects.counts_by_line_and_meeting()))
+    meetings, _ = matrix_window()
+    first, last = meetings[0]["start_date"].year, meetings[-1]["start_date"].year
+    return dumps(list(Commitment.objects.at_meetings_in_years(first, last).counts_by_line_and_meeting()))
 
 
 def raw_meetings(page=1):

@@ -59,9 +59,10 @@ def data_version() -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def cached(name: str, count: Callable[[], Any]) -> Any:
-    """`count()`'s result for the current version of the data, counted once per version and kept in the cache."""
-    key = f"commitments:counts:{name}:{data_version()}"
+def cached(name: str, count: Callable[[], Any], version: str | None = None) -> Any:
+    """`count()`'s result for the current version of the data (`version`, when the caller has read it for
+    several counts), counted once per version and kept in the cache."""
+    key = f"commitments:counts:{name}:{version or data_version()}"
     value = cache.get(key)
     if value is None:
         value = list(count())

@@ -182,6 +182,11 @@ class CommitmentQuerySet(ReaderMixin, NaturalKeyQuerySet["Commitment"]):
             queryset = queryset.filter(pk__in=RawSQL(*search.commitments_holding(concept)))  # noqa: S611 - words are parameters
         return queryset
 
+    def at_meetings_in_years(self, first: int | None, last: int | None) -> Self:
+        """Commitments made at a meeting held from year `first` to year `last` (either open), found from the
+        meetings of those years (`MeetingQuerySet.in_years`) through the statements' and commitments' keys."""
+        return self.filter(statement__meeting__in=Meeting.objects.in_years(first, last))
+
     def counts_by_line_and_meeting(self) -> models.QuerySet[Commitment, Mapping[str, Any]]:
         """Commitments per line of effort per meeting, with the binding/softer split, for dashboards."""
         return (

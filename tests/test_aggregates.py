@@ -301,6 +301,45 @@ def test_counts_after_a_rolled_back_write_are_those_stored(counted):
     assert by_line() == {("line-a", "paris"): (2, 1, 1)}
 
 
+def link_to(response, relation):
+    """The address a `Link` header gives for `relation`, None if it gives none."""
+    for part in response.get("Link", "").split(", "):
+        if part.endswith(f'rel="{relation}"'):
+            return part.split(">;", 1)[0].lstrip("<")
+    return None
+
+
+@pytest.mark.parametrize("reader", ["anonymous", "curator", "as_of"])
+def test_the_counts_of_more_meetings_than_an_answer_lists_come_a_window_of_whole_years_at_a_time(
+    db, window_of_four, curator, reader
+):
+    cache.clear()
+    pledges(3)  # three meetings with one commitment each in 2016, 2019 and 2021
+    client = APIClient()
+    if reader == "curator":
+        client.force_authenticate(curator)
+    params = {"as_of": timezone.now().isoformat()} if reader == "as_of" else {}
+    latest = client.get(BY_LINE, params)
+    assert {row["meeting_date"][:4] for row in latest.json()} == {"2021"} and len(latest.json()) == 3
+    assert link_to(latest, "next") is None
+    before = client.get(link_to(latest, "prev"))
+    assert {row["meeting_date"][:4] for row in before.json()} == {"2019"}
+    first = client.get(link_to(before, "prev"))
+    assert {row["meeting_date"][:4] for row in first.json()} == {"2016"} and link_to(first, "prev") is None
+    assert "year_from=2019" in link_to(first, "next")
+    asked = client.get(BY_LINE, {**params, "year_from": 2016, "year_to": 2019}).json()
+    assert {row["meeting_date"][:4] for row in asked} == {"2016"}  # cut to whole years from the first asked
+    assert sum(row["total"] for row in [*latest.json(), *before.json(), *first.json()]) == 9
+
+
+def test_a_record_of_few_meetings_is_counted_whole_and_a_bad_year_is_a_400(db):
+    cache.clear()
+    pledges(3)
+    response = APIClient().get(BY_LINE)
+    assert len(response.json()) == 9 and "Link" not in response
+    assert APIClient().get(BY_LINE, {"year_from": "soon"}).status_code == 400
+
+
 @pytest.mark.parametrize("size", [2, 12])
 def test_a_read_of_the_counts_costs_one_query_once_counted_whatever_the_data(
     counted, client, django_assert_num_queries, size
@@ -308,8 +347,9 @@ def test_a_read_of_the_counts_costs_one_query_once_counted_whatever_the_data(
     line, other, statement = counted
     for index in range(size):
         CommitmentFactory(statement=statement, line_of_effort=other if index % 2 else line)
-    # The first read counts (one more query); the next read only the data's version.
-    with django_assert_num_queries(2):
+    # The first read counts the meetings per year (its window) and the commitments (two more queries); the
+    # next read only the data's version.
+    with django_assert_num_queries(3):
         assert sum(total for total, _, _ in by_line().values()) == size + 1
     with django_assert_num_queries(1):
         assert sum(total for total, _, _ in by_line().values()) == size + 1

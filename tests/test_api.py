@@ -449,13 +449,13 @@ def test_a_search_costs_the_list_s_queries_whatever_its_words(django_assert_num_
 
 # The pledge matrix: its meetings counted per year (its window), its meetings, the pledges it holds (counted:
 # it is answered whole only while few), their cells. See tests/test_aggregates.py for its pages and filters.
-# The counts by line: the data's version and, the first time since the data changed, the counts (kept in the
-# cache after).
+# The counts by line: the data's version and, the first time since the data changed, the meetings per year
+# and the counts (kept in the cache after).
 @pytest.mark.parametrize(
     ("name", "params", "queries"),
     [
         ("pledge-matrix", {}, 4),
-        ("commitments-by-line", {}, 2),
+        ("commitments-by-line", {}, 3),
         ("figure-series", {"metric": "people-freed"}, 1),
         ("verdicts", {}, 1),
         ("verdicts", {"by": "meeting"}, 1),
