@@ -343,6 +343,20 @@ def test_a_meeting_in_the_api_as_of_a_moment_is_as_it_was_then_and_a_draft_then_
     assert client.get(url, {"as_of": "2026-02-30"}).status_code == 400
 
 
+# The resources whose record's `history/` reads `as_of`: {URL name: (path, key)}.
+HISTORIES = {
+    "meeting": ("meetings", "slug"),
+    "statement": ("statements", "slug"),
+    "member": ("members", "slug"),
+    "participation": ("participations", "key"),
+    "figure": ("figures", "slug"),
+    "lineofeffort": ("lines-of-effort", "slug"),
+    "thread": ("threads", "slug"),
+    "commitment": ("commitments", "slug"),
+    "assessment": ("assessments", "key"),
+}
+
+
 def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
     """docs/api.md and docs/reading-and-curating.md name exactly the reads that take `as_of`."""
     from django.urls import get_resolver
@@ -398,6 +412,8 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
         "api:verdicts",
         "api:changes",
         "api:snapshot",
+        # A record's change history up to the moment (api.history).
+        *(f"api:{resource}-history" for resource in HISTORIES),
     }
     pages = (ROOT / "docs" / "reading-and-curating.md").read_text(encoding="utf-8")
     for page in (
@@ -445,6 +461,7 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
         assert f"`{read}/?as_of=…`" in api_doc
     for aggregate in ("pledge-matrix", "commitments-by-line", "figure-series", "verdicts"):
         assert f"`aggregates/{aggregate}/?as_of=…`" in api_doc
+    assert "`{resource}/{key}/history/?as_of=…`" in api_doc
 
 
 def test_the_schema_documents_as_of_on_the_reads_that_take_it_and_nowhere_else():
@@ -486,6 +503,7 @@ def test_the_schema_documents_as_of_on_the_reads_that_take_it_and_nowhere_else()
         ("/api/v1/aggregates/verdicts/", "get"),
         ("/api/v1/changes/", "get"),
         ("/api/v1/snapshot/", "get"),
+        *((f"/api/v1/{path}/{{{key}}}/history/", "get") for path, key in HISTORIES.values()),
     }
     (parameter,) = [p for p in schema["paths"]["/api/v1/threads/{slug}/"]["get"]["parameters"] if p["name"] == "as_of"]
     assert parameter["in"] == "query" and "a date" in parameter["description"]
