@@ -169,7 +169,10 @@ def test_a_pledge_merged_since_is_its_own_feed_then_not_the_redirect(client):
 
 def test_a_subject_not_in_the_record_then_is_a_404_and_a_bad_moment_a_400(client):
     (commitment,) = commitments_at_meetings(2016)
+    drafted = MeetingFactory(slug="drafted", draft=True)
     then = timezone.now()
+    drafted.draft = False
+    drafted.save()  # published since: a draft then, with no feed then
     thread_with(commitment, slug="pledged-since")
     later_line = LineOfEffortFactory(slug="line-since")
     later_meeting = MeetingFactory(slug="meeting-since")
@@ -177,6 +180,7 @@ def test_a_subject_not_in_the_record_then_is_a_404_and_a_bad_moment_a_400(client
         ("public:pledge-feed", "pledged-since"),
         ("public:line-feed", later_line.slug),
         ("public:meeting-feed", later_meeting.slug),
+        ("public:meeting-feed", "drafted"),
     ):
         response = client.get(dated(reverse(name, args=[slug]), then))
         assert response.status_code == 404, name
