@@ -48,14 +48,15 @@ def past_headers(request, moment):
     }
 
 
-def not_found(what, model, moment, *, by="slug"):
+def not_found(what, model, moment, *, by="slug", key=None):
     """The 404 for a record not in the record at `moment`, saying so, or that the history begins later; `by` names
-    what addressed it."""
+    what addressed it (and `key`, when given, its value)."""
     begins = history_begins(model)
     if begins is None or moment < begins:
         since = f"begins on {moments.label(begins)}" if begins else "holds nothing yet"
         return Http404(f"The change history {since}: no {what} can be shown as of {moments.label(moment)}.")
-    return Http404(f"No {what} with this {by} as of {moments.label(moment)}.")
+    named = f"the {by} “{key}”" if key is not None else f"this {by}"
+    return Http404(f"No {what} with {named} as of {moments.label(moment)}.")
 
 
 class ReadsAsOf:

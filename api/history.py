@@ -1,4 +1,8 @@
-"""Every resource's change history (django-simple-history rows), read by auditors and curators."""
+"""Every resource's change history (django-simple-history rows), read by auditors and curators.
+
+`?as_of=WHEN` (`api.as_of`) answers the history up to and including that moment: the record is found by the key
+it had then (`core.as_of`), so a record deleted since answers too, and one not in the record then is a 404.
+"""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -7,7 +11,11 @@ from rest_framework.response import Response
 from simple_history.models import HistoricalRecords
 
 from accounts.models import DashboardToken
+from commitments.past_lists import id_then
+from core import when as moments
+from core.as_of import history_of
 
+from .as_of import AS_OF_PARAMETER, not_found, past_headers, requested_moment
 from .errors import ErrorSerializer
 from .permissions import ReadsHistory
 
@@ -44,13 +52,27 @@ class HistoryRecordSerializer(serializers.Serializer):
 
 
 class HistoryMixin:
-    """Adds `GET …/{slug}/history/`: every recorded change of the row, for auditors and curators."""
+    """Adds `GET …/{slug}/history/`: every recorded change of the row, for auditors and curators; with
+    `?as_of=WHEN`, those made at or before that moment, of the record the key addressed then."""
 
-    @extend_schema(responses={200: HistoryRecordSerializer(many=True), 403: ErrorSerializer})
+    @extend_schema(
+        parameters=[AS_OF_PARAMETER], responses={200: HistoryRecordSerializer(many=True), 403: ErrorSerializer}
+    )
     @action(detail=True, permission_classes=[ReadsHistory], pagination_class=None, filter_backends=[])
+    @moments.reads_as_of
     def history(self, request, *args, **kwargs):
-        obj = self.get_object()
-        records = list(obj.history.select_related("history_user").order_by("history_date", "history_id"))
+        moment = requested_moment(request)
+        if moment is None:
+            records = self.get_object().history.all()
+        else:
+            model = self.get_queryset().model
+            key = kwargs[self.lookup_field]
+            found = self.history_key_as_of(model, key, moment)
+            if found is None:
+                raise not_found(model._meta.verbose_name, model, moment, by=self.lookup_field, key=key)
+            versions = history_of(model).objects.filter(**{model._meta.pk.attname: found})
+            records = versions.filter(history_date__lte=moment)
+        records = list(records.select_related("history_user").order_by("history_date", "history_id"))
         result, previous = [], None
         for record in records:
             if previous is None:
@@ -69,4 +91,14 @@ class HistoryMixin:
                 }
             )
             previous = record
-        return Response(HistoryRecordSerializer(result, many=True).data)
+        headers = past_headers(request, moment) if moment is not None else None
+        return Response(HistoryRecordSerializer(result, many=True).data, headers=headers)
+
+    def history_key_as_of(self, model, key, moment):
+        """The id of the record `key` addressed at `moment` (its slug then, or its natural key then through the
+        viewset's `past_record`, drafts included: the history is for curators and auditors), or None. One query
+        by slug; a natural key costs what its past record does."""
+        if self.lookup_field == "slug":
+            return id_then(model, key, moment)
+        record = self.past_record(key, moment, True)  # type: ignore[attr-defined]
+        return record.pk if record is not None else None

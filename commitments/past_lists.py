@@ -25,8 +25,9 @@ from .past_search import holding_then
 from .pledge_links import LinkKind, PledgeLink
 
 
-def _entries_published_then(when: datetime.datetime):
-    """The entries standing at `when` whose commitment quoted a published statement then (its flags of then)."""
+def entries_published_as_of(when: datetime.datetime):
+    """The entries standing at `when` whose commitment quoted a published statement then (its flags of then), as
+    historical rows: `ThreadEntryQuerySet.published` on the rows of then."""
     return (
         standing(ThreadEntry, when)
         .annotate(
@@ -37,17 +38,23 @@ def _entries_published_then(when: datetime.datetime):
     )
 
 
+def pledges_published_as_of(when: datetime.datetime):
+    """The pledges as they stood at `when` that a reader who does not see drafts could read then, as historical
+    rows: those not all of whose commitments were drafts then (`ThreadQuerySet.published` on the rows of then),
+    a pledge merged into another by then included (its own page and feed then show it as it stood)."""
+    published = entries_published_as_of(when).filter(thread_id=OuterRef("id"))
+    placed = standing(ThreadEntry, when).filter(thread_id=OuterRef("id"))
+    return standing(Thread, when).filter(Exists(published) | ~Exists(placed))
+
+
 def pledges_as_of(when: datetime.datetime, *, sees_drafts: bool = False):
     """The pledges as they stood at `when`, as historical rows: those merged into another by then left out, and
     for a reader who does not see drafts, those whose every commitment was a draft then
-    (`ThreadQuerySet.published` on the rows of then). Annotated `line_position`, their line of effort's position
-    then, which today's list is ordered by. One query a page (and one to count them)."""
+    (`pledges_published_as_of`). Annotated `line_position`, their line of effort's position then, which today's
+    list is ordered by. One query a page (and one to count them)."""
     merged = standing(PledgeLink, when).filter(kind=LinkKind.MERGED_INTO, thread_id=OuterRef("id"))
-    rows = standing(Thread, when).exclude(Exists(merged))
-    if not sees_drafts:
-        published = _entries_published_then(when).filter(thread_id=OuterRef("id"))
-        placed = standing(ThreadEntry, when).filter(thread_id=OuterRef("id"))
-        rows = rows.filter(Exists(published) | ~Exists(placed))
+    rows = standing(Thread, when) if sees_drafts else pledges_published_as_of(when)
+    rows = rows.exclude(Exists(merged))
     return rows.annotate(line_position=value_as_of(Thread, "line_of_effort__position", when))
 
 

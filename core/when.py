@@ -4,7 +4,8 @@ WHEN is a date (`2026-03-03`: the record as it stood at the end of that day, UTC
 instant (`2026-03-03T12:00:00Z`; UTC when it has no offset), not later than now. The past itself is
 read through `core.as_of.standing`; this module only reads the parameter.
 
-A view that reads `as_of` says so (`reads_as_of` on a function view, `as_of_actions` on a viewset);
+A view that reads `as_of` says so (`reads_as_of` on a function view or a viewset's action, `as_of_actions` on a
+viewset);
 `AsOfMiddleware` answers 400 for `as_of` anywhere else, so a page never shows the present to a reader
 who asked for the past.
 """
@@ -78,7 +79,13 @@ def supports_as_of(view_func, method: str) -> bool:
     if getattr(view_func, "reads_as_of", False):
         return True
     action = (getattr(view_func, "actions", None) or {}).get(method.lower())
-    return action in getattr(getattr(view_func, "cls", None), "as_of_actions", ())
+    viewset = getattr(view_func, "cls", None)
+    if action is None or viewset is None:
+        return False
+    # An action listed in `as_of_actions`, or one marked `reads_as_of` itself (a mixin's extra action).
+    return action in getattr(viewset, "as_of_actions", ()) or getattr(
+        getattr(viewset, action, None), "reads_as_of", False
+    )
 
 
 REFUSED = "This address cannot be read as of a past date (yet): as_of is read by the pages and API reads listed in "

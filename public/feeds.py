@@ -15,8 +15,16 @@ Each feed holds the `FEED_LENGTH` newest entries and costs a fixed number of que
 data: its subject (by slug), then one query for its entries with both dates as subqueries on the
 indexed history tables (two for the tracker-wide feed: commitments and assessments). The records are
 read through the same model querysets the public pages read.
+
+With `?as_of=WHEN` (`public.as_of`), a feed is as it stood then (`public.past_feeds`): the entries of the
+records standing then with their content of then and the same ids, each `updated` no later than the moment,
+the subject (a pledge, a line, a meeting) as it stood then (a pledge merged since is its own feed then, not a
+redirect; one not in the record then a 404). It says so: its title and subtitle name the moment, its
+`alternate` link is the page as of then, a `related` link is today's feed, its id is its own (a past state
+is another document), and the answer carries the Memento headers the API's past answers do.
 """
 
+import copy
 import datetime
 
 from django.conf import settings
@@ -24,11 +32,13 @@ from django.contrib.syndication.views import Feed
 from django.db.models import Exists, OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.http import http_date
 
 from commitments.merging import current_pledge
 from commitments.models import Assessment, Commitment, LineOfEffort, PledgeLink, Thread, ThreadEntry
 from meetings.models import Meeting
 
+from . import as_of, past_feeds
 from .links import Route, page_url
 
 # The newest entries a feed holds: a reader polls it, and older entries are on the pages.
@@ -58,7 +68,7 @@ def history_dates(model, key="pk"):
     is `key` (an OuterRef lookup), as subqueries on the historical table's indexed id."""
     history = model.history.model.objects.filter(id=OuterRef(key))
     return {
-        "recorded": Subquery(history.order_by("history_id").values("history_date")[:1]),
+        "recorded": past_feeds.first_recorded(model, key),
         "changed": Subquery(history.order_by("-history_id").values("history_date")[:1]),
     }
 
@@ -94,13 +104,74 @@ def commitment_item(row, url, prefix=""):
     }
 
 
-class TrackerFeed(Feed):
-    """What every feed of the tracker shares: Atom, its author, its stable id, items as dicts."""
+class TrackerAtom(Atom1Feed):
+    """Atom 1.0; a feed as of a date (its `as_of` set) adds a `related` link to today's feed (`today`), and its
+    own `updated` is its newest entry's, or the moment when it has none (never the time it was read)."""
 
-    feed_type = Atom1Feed
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)
+        if self.feed.get("today"):
+            handler.addQuickElement("link", "", {"rel": "related", "href": self.feed["today"]})
+
+    def latest_post_date(self):
+        moment = self.feed.get("as_of")
+        if moment is not None and not self.items:
+            return moment
+        return super().latest_post_date()
+
+
+class TrackerFeed(Feed):
+    """What every feed of the tracker shares: Atom, its author, its stable id, items as dicts, `as_of`.
+
+    One instance answers every request for its address: a feed as of a date is answered by a copy of it
+    holding the moment (`moment`), which each hook reads."""
+
+    feed_type = TrackerAtom
     author_name = SITE_NAME
     # Set by each feed: the page its feed follows, by URL name (with the subject's slug where it has one).
     page = "public:matrix"
+    # `core.when`: the feeds read `as_of` (the middleware lets it through).
+    reads_as_of = True
+    moment: datetime.datetime | None = None  # the moment of a feed as of a date, on its copy
+
+    def __call__(self, request, *args, **kwargs):
+        moment, bad = as_of.requested_moment(request)
+        if bad:
+            return as_of.refused(request, bad)
+        if moment is None:
+            return super().__call__(request, *args, **kwargs)
+        past = copy.copy(self)
+        past.moment = moment
+        try:
+            response = super(TrackerFeed, past).__call__(request, *args, **kwargs)
+        except past_feeds.Absent as absent:
+            return as_of.absent(request, absent.what, absent.model, moment)
+        state = as_of.past_state(request, moment)
+        response["Memento-Datetime"] = http_date(moment.timestamp())
+        response["Link"] = f'<{request.build_absolute_uri(state.today_url)}>; rel="original"'
+        return response
+
+    def get_feed(self, obj, request):
+        feed = super().get_feed(obj, request)
+        if self.moment is not None:
+            # Marked as a past state: named, linked to the page then and to today's feed, an id of its own.
+            state = as_of.past_state(request, self.moment)
+            details = feed.feed
+            details["title"] = f"{details['title']}, as of {state.label}"
+            details["subtitle"] = (
+                f"The record as it stood on {state.label}, not as it is today (today's feed: "
+                f"{request.build_absolute_uri(state.today_url)}). {details['subtitle'] or ''}"
+            ).strip()
+            details["link"] = past_feeds.dated(details["link"], self.moment)
+            details["feed_url"] = request.build_absolute_uri()
+            details["id"] = f"{details['id']}/as-of/{state.stamp}"
+            details["today"] = request.build_absolute_uri(state.today_url)
+            details["as_of"] = self.moment
+        return feed
+
+    def entry_route(self, name):
+        """The addresses of entries' pages by slug, kept at the feed's moment when it has one."""
+        return Route(name, query=past_feeds.query(self.moment) if self.moment else "")
 
     def link(self, obj):
         return page_url(self.page, obj.slug) if obj is not None else page_url(self.page)
@@ -131,25 +202,14 @@ class EverythingFeed(TrackerFeed):
     )
 
     def items(self):
-        commitment_url = Route("public:commitment")
-        items = [commitment_item(row, commitment_url) for row in commitment_rows(Commitment.objects.published())]
-        assessments = (
-            Assessment.objects.approved()
-            .published()
-            .annotate(**history_dates(Assessment))
-            .order_by("-pk")
-            .values(
-                "commitment__slug",
-                "commitment__summary",
-                "assessed_on",
-                "status",
-                "verdict",
-                "assessor",
-                "note",
-                "recorded",
-                "changed",
-            )[:FEED_LENGTH]
-        )
+        commitment_url = self.entry_route("public:commitment")
+        if self.moment is not None:
+            rows = past_feeds.commitment_rows_as_of(self.moment, FEED_LENGTH)
+            assessments = past_feeds.assessment_rows_as_of(self.moment, FEED_LENGTH)
+        else:
+            rows = commitment_rows(Commitment.objects.published())
+            assessments = self.assessment_rows()
+        items = [commitment_item(row, commitment_url) for row in rows]
         for row in assessments:
             slug, day = row["commitment__slug"], row["assessed_on"]
             recorded = row["recorded"] or midnight(day)
@@ -167,6 +227,26 @@ class EverythingFeed(TrackerFeed):
         items.sort(key=lambda item: (item["published"], item["id"]), reverse=True)
         return items[:FEED_LENGTH]
 
+    def assessment_rows(self):
+        """The newest approved assessments readers may see, with their commitment's slug and summary."""
+        return (
+            Assessment.objects.approved()
+            .published()
+            .annotate(**history_dates(Assessment))
+            .order_by("-pk")
+            .values(
+                "commitment__slug",
+                "commitment__summary",
+                "assessed_on",
+                "status",
+                "verdict",
+                "assessor",
+                "note",
+                "recorded",
+                "changed",
+            )[:FEED_LENGTH]
+        )
+
 
 class SubjectFeed(TrackerFeed):
     """A feed about one record, found by its slug as its page finds it (a 404 for no such record)."""
@@ -175,8 +255,12 @@ class SubjectFeed(TrackerFeed):
     name_field = "title"  # the record's name, in the feed's title
     about = ""  # the feed's subtitle, with {name} for the record's name
     commitments_of = ""  # the Commitment lookup to the record, for a feed of its newest commitments
+    past_commitments_of = ""  # the same on the commitments' rows of then (`past_feeds.commitment_rows_as_of`)
+    subject_then = staticmethod(past_feeds.pledge_then)  # the record by slug as it stood at a moment
 
     def get_object(self, request, slug):
+        if self.moment is not None:
+            return self.subject_then(slug, self.moment)
         # A draft (a meeting, or a pledge all of whose commitments are drafts) has no feed, as it has no page.
         records = self.model.objects
         return get_object_or_404(records.published() if hasattr(records, "published") else records, slug=slug)
@@ -188,8 +272,11 @@ class SubjectFeed(TrackerFeed):
         return self.about.format(name=getattr(obj, self.name_field))
 
     def items(self, obj):
-        rows = commitment_rows(Commitment.objects.published().filter(**{self.commitments_of: obj}))
-        return [commitment_item(row, Route("public:commitment")) for row in rows]
+        if self.moment is not None:
+            rows = past_feeds.commitment_rows_as_of(self.moment, FEED_LENGTH, **{self.past_commitments_of: obj.pk})
+        else:
+            rows = commitment_rows(Commitment.objects.published().filter(**{self.commitments_of: obj}))
+        return [commitment_item(row, self.entry_route("public:commitment")) for row in rows]
 
 
 class _Moved(Exception):
@@ -216,6 +303,8 @@ class PledgeFeed(SubjectFeed):
             return redirect("public:pledge-feed", moved.slug, permanent=True)
 
     def get_object(self, request, slug):
+        if self.moment is not None:
+            return past_feeds.pledge_then(slug, self.moment)  # merged since or not: as it stood then
         # Whether it was merged away, in the same query as the pledge: a feed that was not costs nothing more.
         merged = PledgeLink.objects.merges().filter(thread=OuterRef("pk"))
         thread = get_object_or_404(Thread.objects.published().annotate(retired=Exists(merged)), slug=slug)
@@ -225,22 +314,11 @@ class PledgeFeed(SubjectFeed):
 
     def items(self, obj):
         pledge_url = page_url("public:pledge", obj.slug)
-        rows = (
-            ThreadEntry.objects.published()
-            .filter(thread=obj)
-            .annotate(**history_dates(ThreadEntry))
-            .annotate(**{f"commitment_{k}": v for k, v in history_dates(Commitment, "commitment_id").items()})
-            .order_by("-position")
-            .values(
-                "position",
-                "change_kind",
-                "note",
-                *(f"commitment__{name}" for name in COMMITMENT_COLUMNS),
-                "recorded",
-                "changed",
-                "commitment_changed",
-            )[:FEED_LENGTH]
-        )
+        if self.moment is not None:
+            pledge_url = past_feeds.dated(pledge_url, self.moment)
+            rows = past_feeds.entry_rows_as_of(obj, self.moment, FEED_LENGTH, COMMITMENT_COLUMNS)
+        else:
+            rows = self.entry_rows(obj)
         items = []
         for row in rows:
             commitment = {name: row[f"commitment__{name}"] for name in COMMITMENT_COLUMNS}
@@ -258,6 +336,25 @@ class PledgeFeed(SubjectFeed):
             items.append(item)
         return items
 
+    def entry_rows(self, obj):
+        """The pledge's newest places readers may see, each with its commitment's columns and both dates."""
+        return (
+            ThreadEntry.objects.published()
+            .filter(thread=obj)
+            .annotate(**history_dates(ThreadEntry))
+            .annotate(**{f"commitment_{k}": v for k, v in history_dates(Commitment, "commitment_id").items()})
+            .order_by("-position")
+            .values(
+                "position",
+                "change_kind",
+                "note",
+                *(f"commitment__{name}" for name in COMMITMENT_COLUMNS),
+                "recorded",
+                "changed",
+                "commitment_changed",
+            )[:FEED_LENGTH]
+        )
+
 
 class LineFeed(SubjectFeed):
     """The newest commitments filed under a line of effort."""
@@ -271,6 +368,8 @@ class LineFeed(SubjectFeed):
         return page_url("public:lines")
 
     commitments_of = "line_of_effort"
+    past_commitments_of = "line_of_effort_id"
+    subject_then = staticmethod(past_feeds.line_then)
 
     def feed_key(self, obj):
         return ["line-of-effort", obj.slug]
@@ -284,3 +383,5 @@ class MeetingFeed(SubjectFeed):
     name_field = "name"
     about = "The commitments recorded from the statements of {name}, the last recorded first."
     commitments_of = "statement__meeting"
+    past_commitments_of = "meeting_id"
+    subject_then = staticmethod(past_feeds.meeting_then)

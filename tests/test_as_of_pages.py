@@ -206,10 +206,9 @@ def test_an_empty_as_of_is_the_parameter_left_out(client, changed_pledge):
 @pytest.mark.parametrize(
     "url",
     [
-        "/feed/",
-        "/pledges/a-pledge/feed/",
-        "/api/v1/statements/communique/history/",
-        "/api/v1/assessments/berlin-pledge@2019-06-25/history/",
+        "/admin/login/",
+        "/healthz",
+        "/api/v1/",
         "/api/v1/schema/",
     ],
 )
@@ -343,6 +342,20 @@ def test_a_meeting_in_the_api_as_of_a_moment_is_as_it_was_then_and_a_draft_then_
     assert client.get(url, {"as_of": "2026-02-30"}).status_code == 400
 
 
+# The resources whose record's `history/` reads `as_of`: {URL name: (path, key)}.
+HISTORIES = {
+    "meeting": ("meetings", "slug"),
+    "statement": ("statements", "slug"),
+    "member": ("members", "slug"),
+    "participation": ("participations", "key"),
+    "figure": ("figures", "slug"),
+    "lineofeffort": ("lines-of-effort", "slug"),
+    "thread": ("threads", "slug"),
+    "commitment": ("commitments", "slug"),
+    "assessment": ("assessments", "key"),
+}
+
+
 def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
     """docs/api.md and docs/reading-and-curating.md name exactly the reads that take `as_of`."""
     from django.urls import get_resolver
@@ -370,6 +383,11 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
         "public:commitment",
         "public:meeting",
         "public:statement",
+        # The Atom feeds as they stood then (public.past_feeds).
+        "public:feed",
+        "public:pledge-feed",
+        "public:line-feed",
+        "public:meeting-feed",
         "api:thread-detail",
         "api:commitment-detail",
         "api:meeting-detail",
@@ -398,6 +416,8 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
         "api:verdicts",
         "api:changes",
         "api:snapshot",
+        # A record's change history up to the moment (api.history).
+        *(f"api:{resource}-history" for resource in HISTORIES),
     }
     pages = (ROOT / "docs" / "reading-and-curating.md").read_text(encoding="utf-8")
     for page in (
@@ -411,6 +431,10 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
         "`/lines-of-effort/?as_of=…`",
         "`/follow-through/?as_of=…`",
         "`/search/?q=…&as_of=…`",
+        "`/feed/?as_of=…`",
+        "`/pledges/{slug}/feed/?as_of=…`",
+        "`/lines-of-effort/{slug}/feed/?as_of=…`",
+        "`/meetings/{slug}/feed/?as_of=…`",
     ):
         assert page in pages
     api_doc = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
@@ -445,6 +469,7 @@ def test_the_docs_list_every_page_and_endpoint_that_reads_as_of():
         assert f"`{read}/?as_of=…`" in api_doc
     for aggregate in ("pledge-matrix", "commitments-by-line", "figure-series", "verdicts"):
         assert f"`aggregates/{aggregate}/?as_of=…`" in api_doc
+    assert "`{resource}/{key}/history/?as_of=…`" in api_doc
 
 
 def test_the_schema_documents_as_of_on_the_reads_that_take_it_and_nowhere_else():
@@ -486,6 +511,7 @@ def test_the_schema_documents_as_of_on_the_reads_that_take_it_and_nowhere_else()
         ("/api/v1/aggregates/verdicts/", "get"),
         ("/api/v1/changes/", "get"),
         ("/api/v1/snapshot/", "get"),
+        *((f"/api/v1/{path}/{{{key}}}/history/", "get") for path, key in HISTORIES.values()),
     }
     (parameter,) = [p for p in schema["paths"]["/api/v1/threads/{slug}/"]["get"]["parameters"] if p["name"] == "as_of"]
     assert parameter["in"] == "query" and "a date" in parameter["description"]
