@@ -88,8 +88,9 @@ def timeline_steps(steps, latest, origin, named=None, query=""):
     (`?as_of=…` on a page as of a date, whose meetings and statements are linked as of the same moment).
     """
     meeting_url, statement_url = Route("public:meeting"), Route("public:statement", query)
+    commitment_url = Route("public:commitment")
     items = []
-    for step in steps:
+    for index, step in enumerate(steps):
         entry = step.entry
         commitment = entry.commitment
         statement = commitment.statement
@@ -115,7 +116,7 @@ def timeline_steps(steps, latest, origin, named=None, query=""):
 <dl class="facts">
 <div><dt>In short</dt><dd>{escape(commitment.summary)}</dd></div>
 {_notes(step, named or {})}{_deadline_and_money(commitment)}{_latest(latest, commitment)}</dl>
-{_wording(step) if step.previous else ""}</article>
+{_wording(step, _previous_href(step, index, commitment_url, query)) if step.previous else ""}</article>
 </li>
 """
         )
@@ -178,7 +179,15 @@ def _assessment(assessment):
     return said
 
 
-def _wording(step):
+def _previous_href(step, index, commitment_url, query):
+    """Where the step's previous commitment is: its card on the page, or its own page for the first step of a
+    page of a long pledge's timeline (the previous card is on the page before)."""
+    if index == 0 and step.previous is not None:
+        return commitment_url(step.previous.commitment.slug) + query
+    return f"#c-{step.previous.commitment.slug}" if step.previous is not None else ""
+
+
+def _wording(step, previous_href):
     """The quote against the previous one: word by word when close, the two side by side when rewritten."""
     commitment, previous = step.entry.commitment, step.previous.commitment
     slug = escape(commitment.slug)
@@ -200,7 +209,7 @@ def _wording(step):
         shown = f"""<p class="note">Rewritten rather than edited: the two quotes side by side.</p>
 <div class="side-by-side">
 <figure>
-<figcaption>Before: <a href="#c-{escape(previous.slug)}">{before}, {escape(previous.statement.title)}</a></figcaption>
+<figcaption>Before: <a href="{escape(previous_href)}">{before}, {escape(previous.statement.title)}</a></figcaption>
 <blockquote class="quote"><p>{escape(previous.display_quote())}</p></blockquote>
 </figure>
 <figure>
