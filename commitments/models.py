@@ -543,6 +543,7 @@ class ThreadEntryQuerySet(ReaderMixin, NaturalKeyQuerySet["ThreadEntry"]):
             "thread__line_of_effort__name",
             "commitment__slug",
             "commitment__quote",
+            "position",
             "change_kind",
         )
 

@@ -266,6 +266,7 @@ def _pledge_rows_as_of(commitments: dict, when: datetime.datetime) -> list[dict]
                 "thread__line_of_effort__name": line.name,
                 "commitment__slug": slug,
                 "commitment__quote": quote,
+                "position": entry.position,
                 "change_kind": entry.change_kind,
                 "order": (line.position, thread.title, entry.position),
             }

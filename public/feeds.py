@@ -29,7 +29,7 @@ from commitments.merging import current_pledge
 from commitments.models import Assessment, Commitment, LineOfEffort, PledgeLink, Thread, ThreadEntry
 from meetings.models import Meeting
 
-from .links import Route, page_url
+from .links import Route, card_in_pledge, page_url
 
 # The newest entries a feed holds: a reader polls it, and older entries are on the pages.
 FEED_LENGTH = 50
@@ -246,7 +246,7 @@ class PledgeFeed(SubjectFeed):
             commitment = {name: row[f"commitment__{name}"] for name in COMMITMENT_COLUMNS}
             item = commitment_item(
                 {**commitment, "recorded": row["recorded"], "changed": row["changed"]},
-                lambda slug: f"{pledge_url}#c-{slug}",
+                lambda slug, position=row["position"]: pledge_url + card_in_pledge(position, slug),
                 prefix=f"No. {row['position']}, {row['change_kind']}: ",
             )
             # The place, not the commitment: a commitment can be in several pledges.

@@ -16,7 +16,7 @@ from core.marking import word_diff_html
 
 from .display import CHANGE_MARKUP, change_kind, linked_note, long_date, note_text
 from .highlight import Span, highlighted_text
-from .links import Route
+from .links import Route, card_in_pledge
 
 # Labels by value, looked up for every item (a value that is none of them is shown as it is).
 STRENGTHS = dict(Strength.choices)
@@ -61,7 +61,8 @@ def quoted_commitments(commitments, places, query=""):
             for entry in entries:
                 kind = entry["change_kind"]
                 items.append(
-                    f'<li>Recurring pledge <a href="{escape(pledge_url(entry["thread__slug"]) + query)}#c-{slug}">'
+                    f'<li>Recurring pledge <a href="'
+                    f'{escape(pledge_url(entry["thread__slug"]) + card_in_pledge(entry["position"], slug, query))}">'
                     f"{escape(entry['thread__title'])}</a>, no. {entry['position']}: "
                     f'<span class="kind kind-{escape(kind)}">{CHANGE_MARKUP[kind]}</span></li>\n'
                 )

@@ -193,6 +193,24 @@ def test_a_page_of_a_long_pledge_as_of_a_date_runs_the_same_queries(client, djan
     assert len(positions(response.content.decode())) == min(TIMELINE_PAGE_SIZE, entries - TIMELINE_PAGE_SIZE)
 
 
+def test_links_to_a_commitment_of_a_long_pledge_lead_to_its_page_of_the_pledge(client):
+    thread, commitments, meetings = long_pledge(120)
+    late = commitments[110]  # no. 111, on page 3
+    card = f"/pledges/{thread.slug}/?page=3#c-{late.slug}"
+    assert f'href="{card}"' in client.get(reverse("public:commitment", args=[late.slug])).content.decode()
+    assert f'href="{card}"' in client.get(reverse("public:meeting", args=[meetings[55].slug])).content.decode()
+    assert f'href="{card}"' in client.get(reverse("public:statement", args=[late.statement.slug])).content.decode()
+    assert f'href="{card}"' in client.get(reverse("public:commitments"), {"page": 3}).content.decode()
+    assert f'href="{card}"' in client.get(reverse("public:matrix")).content.decode()
+    assert f"http://testserver{card}" in client.get(reverse("public:pledge-feed", args=[thread.slug])).content.decode()
+    # On page 1 a card has no page in its address; as of a date, the page follows the moment.
+    first = client.get(reverse("public:commitment", args=[commitments[0].slug])).content.decode()
+    assert f'href="/pledges/{thread.slug}/#c-{commitments[0].slug}"' in first
+    then = timezone.now().isoformat()
+    past = client.get(reverse("public:commitment", args=[late.slug]), {"as_of": then}).content.decode()
+    assert re.search(rf'href="/pledges/{thread.slug}/\?as_of=[^"&]+&amp;page=3#c-{late.slug}"', past)
+
+
 # -- the API --------------------------------------------------------------------------------------
 
 
