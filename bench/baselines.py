@@ -58,8 +58,9 @@ def raw_timeline(thread):
 
 def raw_pledge(thread):
     """What a pledge's page shows, its first page (`public.views.pledge`): the pledge with the count of its
-    entries and meetings, the page's commitments with statement and meeting, their approved assessments with
-    evidence and money, and the pledge's newest approved assessment (its verdict today)."""
+    entries and meetings, the page's commitments with statement and meeting and each one's wording against
+    the one before, their approved assessments with evidence and money, and the pledge's newest approved
+    assessment (its verdict today)."""
     from django.db.models import Count
 
     from commitments.models import (
@@ -94,6 +95,15 @@ def raw_pledge(thread):
             *(f"commitment__statement__meeting__{name}" for name in STORY_MEETING_FIELDS),
         )[:TIMELINE_PAGE_SIZE]
     )
+    # Each step's wording against the one before is part of what the page shows, and no query gives it:
+    # compared here as the page compares them (one matching of each pair of quotes), as `raw_timeline` does.
+    from commitments.wording import compare
+
+    previous = None
+    for step in steps:
+        quote = step["commitment__quote"]
+        step["diff"] = [run.as_dict() for run in compare(previous, quote)[0]] if previous else []
+        previous = quote
     # The page's approved assessments (their course across cycles) and their evidence.
     approved = Assessment.objects.approved().filter(commitment_id__in=[step["commitment_id"] for step in steps])
     assessments = list(
