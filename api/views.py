@@ -317,7 +317,7 @@ class ThreadViewSet(MergeSplitMixin, HistoryMixin, VersionedMixin, CSVListMixin,
         threads = Thread.objects.for_reader(drafts).select_related("line_of_effort")
         if self.action == "retrieve":
             # Its counts, not its entries: `retrieve` reads the page of its timeline it answers with.
-            return threads.with_story_counts(sees_drafts=drafts)
+            return threads.with_story_counts(sees_drafts=drafts, meetings=False)
         if self.action == "list":
             threads = threads.exclude(links__kind=LinkKind.MERGED_INTO)  # retired: its page redirects
             # `meetings` and `commitment_count` read the meeting of each entry, nothing more.

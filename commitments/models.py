@@ -90,18 +90,20 @@ class ThreadQuerySet(ReaderMixin, NaturalKeyQuerySet["Thread"]):
         rows = ThreadEntry.objects.filter(thread=OuterRef("pk")).order_by().values("thread")
         return self.annotate(entry_count=Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0))
 
-    def with_story_counts(self, *, sees_drafts: bool = False) -> Self:
-        """Annotate `entry_count` and `meeting_count`: the entries a reader sees (all of them with
-        `sees_drafts`) and the meetings they were made at, each a subquery on the indexed thread key.
+    def with_story_counts(self, *, sees_drafts: bool = False, meetings: bool = True) -> Self:
+        """Annotate `entry_count` and (unless not `meetings`) `meeting_count`: the entries a reader sees (all
+        of them with `sees_drafts`) and the meetings they were made at, each a subquery on the indexed
+        thread key.
 
         What a page of a long pledge's timeline says of the whole: how many steps, and at how many
         meetings, without reading them.
         """
         entries = ThreadEntry.objects.for_reader(sees_drafts).filter(thread=OuterRef("pk")).order_by().values("thread")
-        meetings = Count("commitment__statement__meeting", distinct=True)
+        counts = {"entry_count": Count("pk")}
+        if meetings:
+            counts["meeting_count"] = Count("commitment__statement__meeting", distinct=True)
         return self.annotate(
-            entry_count=Coalesce(Subquery(entries.annotate(n=Count("pk")).values("n")), 0),
-            meeting_count=Coalesce(Subquery(entries.annotate(n=meetings).values("n")), 0),
+            **{name: Coalesce(Subquery(entries.annotate(n=count).values("n")), 0) for name, count in counts.items()}
         )
 
     def with_timeline(self, *, only: Sequence[str] | None = None, sees_drafts: bool = True) -> Self:
