@@ -114,6 +114,14 @@ class AutoSchema(openapi.AutoSchema):
             )
         return parameters
 
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        # Fields an answer carries only sometimes (a long pledge's paging fields: `api.timeline_pages`).
+        optional = getattr(serializer, "OPTIONAL_IN_RESPONSE", ())
+        if optional and "required" in schema:
+            schema["required"] = [name for name in schema["required"] if name not in optional]
+        return schema
+
     def _insert_field_validators(self, field, schema):
         super()._insert_field_validators(field, schema)
         # After the field's own validators, so that a blank-allowed text is not made a `oneOf`

@@ -530,18 +530,21 @@ class ThreadTimelineSerializer(ThreadSerializer):
         return write_timeline(thread, thread.timeline(), links)
 
 
-def write_timeline(thread, steps, links):
+def write_timeline(thread, steps, links, *, meetings=None, count=None):
     """A pledge, its timeline steps and its links as ThreadTimelineSerializer's declared fields write them,
     written directly, as write_timeline_step() writes each step; a test holds it to the declared fields.
-    Today's pledge and one as it stood at a moment (`commitments.past`) are written alike."""
+    Today's pledge and one as it stood at a moment (`commitments.past`) are written alike. For a page of
+    a long pledge's timeline (`api.timeline_pages`), `meetings` (slugs) and `count` are the whole pledge's."""
+    if meetings is None:
+        meetings = [meeting.slug for meeting in thread.meetings_in_order([step.entry for step in steps])]
     return {
         "slug": thread.slug,
         "title": thread.title,
         "description": thread.description,
         "line_of_effort": thread.line_of_effort.slug,
         "line_of_effort_name": thread.line_of_effort.name,
-        "meetings": [meeting.slug for meeting in thread.meetings_in_order([step.entry for step in steps])],
-        "commitment_count": len(steps),
+        "meetings": meetings,
+        "commitment_count": len(steps) if count is None else count,
         "timeline": [write_timeline_step(step) for step in steps],
         "links": links,
     }

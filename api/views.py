@@ -90,8 +90,8 @@ from .serializers import (
     ThreadEntryWriteSerializer,
     ThreadSerializer,
     ThreadTimelineSerializer,
-    write_timeline,
 )
+from .timeline_pages import TIMELINE_PAGE_PARAMETER, ThreadTimelinePageSerializer, timeline_document, whole_timeline
 
 
 class APIRoot(routers.APIRootView):
@@ -292,7 +292,7 @@ class ThreadViewSet(MergeSplitMixin, HistoryMixin, VersionedMixin, CSVListMixin,
         # Today's order, by the line of effort's position then when the list is read as of a date.
         return ["line_position", "title"] if self._past_list() else ["line_of_effort__position", "title"]
 
-    # What the timeline and the list's `meetings` read of each entry, and nothing more: the commitment
+    # What the timeline reads of each entry, and nothing more: the commitment
     # and statement rows are wide, and a timeline is read far more often than written.
     TIMELINE_COLUMNS = (
         "change_kind",
@@ -305,6 +305,8 @@ class ThreadViewSet(MergeSplitMixin, HistoryMixin, VersionedMixin, CSVListMixin,
         "commitment__statement__meeting__name",
         "commitment__statement__meeting__start_date",
     )
+    # What the list's `meetings` and `commitment_count` read of each entry.
+    LIST_COLUMNS = ("commitment__statement__meeting__slug",)
 
     def get_queryset(self):
         moment = self.past_list_moment()
@@ -313,8 +315,13 @@ class ThreadViewSet(MergeSplitMixin, HistoryMixin, VersionedMixin, CSVListMixin,
         # Entries with their commitment, statement and meeting feed `meetings` and the timeline.
         drafts = sees_drafts(self.request)
         threads = Thread.objects.for_reader(drafts).select_related("line_of_effort")
+        if self.action == "retrieve":
+            # Its counts, not its entries: `retrieve` reads the page of its timeline it answers with.
+            return threads.with_story_counts(sees_drafts=drafts, meetings=False)
         if self.action == "list":
             threads = threads.exclude(links__kind=LinkKind.MERGED_INTO)  # retired: its page redirects
+            # `meetings` and `commitment_count` read the meeting of each entry, nothing more.
+            return threads.with_timeline(only=self.LIST_COLUMNS, sees_drafts=drafts)
         return threads.with_timeline(only=self.TIMELINE_COLUMNS, sees_drafts=drafts)
 
     def get_serializer_class(self):
@@ -344,25 +351,40 @@ class ThreadViewSet(MergeSplitMixin, HistoryMixin, VersionedMixin, CSVListMixin,
         return in_chunks(rows, lambda chunk: write_pledges_as_of(chunk, moment, sees_drafts=drafts))
 
     @extend_schema(
-        parameters=[AS_OF_PARAMETER],
-        responses={200: ThreadTimelineSerializer, 301: OpenApiResponse(description=MOVED)},
+        parameters=[AS_OF_PARAMETER, TIMELINE_PAGE_PARAMETER],
+        responses={200: ThreadTimelinePageSerializer, 301: OpenApiResponse(description=MOVED)},
     )
     def retrieve(self, request, *args, **kwargs):
+        """A pledge and its timeline, a page of it for a pledge longer than one (`api.timeline_pages`)."""
         moment = requested_moment(request)
+        whole = wants_csv(request)  # an export is whole
         if moment is None:
             thread = self.get_object()
             # One query for its links: the timeline shows them, and a "merged into" one is a redirect.
-            thread.seen_links = PledgeLink.objects.seen_from(thread)
-            if any(link["kind"] == LinkKind.MERGED_INTO for link in thread.seen_links):
+            links = PledgeLink.objects.seen_from(thread)
+            if any(link["kind"] == LinkKind.MERGED_INTO for link in links):
                 return redirect_if_retired(request, thread)
-            response = Response(self.get_serializer(thread).data, headers={"ETag": etag(thread)})
+            entries = ThreadEntry.objects.for_reader(sees_drafts(request)).filter(thread=thread)
+            timeline = entries.for_timeline(only=self.TIMELINE_COLUMNS)
+            if whole:
+                document = whole_timeline(thread, timeline, links)
+            else:
+                slugs = entries.order_by("position").values_list("commitment__statement__meeting__slug", flat=True)
+                meetings = lambda: list(dict.fromkeys(slugs))  # noqa: E731 - read for a pledge of several pages only
+                document = timeline_document(request, thread, timeline, thread.entry_count, links, meetings)
+            response = Response(document, headers={"ETag": etag(thread)})
         else:
             past = pledge_as_of(kwargs[self.lookup_field], moment, sees_drafts=sees_drafts(request))
             if past is None:
                 raise not_found("recurring pledge", Thread, moment)
-            document = write_timeline(past.thread, past.steps(), past.links)
+            if whole:
+                document = whole_timeline(past.thread, past.entries, past.links)
+            else:
+                thread, entries = past.thread, past.entries
+                meetings = lambda: [meeting.slug for meeting in past.meetings_in_order()]  # noqa: E731
+                document = timeline_document(request, thread, entries, len(entries), past.links, meetings)
             response = Response(document, headers=past_headers(request, moment))
-        if wants_csv(request):
+        if whole:
             response.data = timeline_rows(response.data)  # one row per step, flat
         return response
 

@@ -24,20 +24,23 @@ def page_subjects():
 
 
 def raw_timeline(thread):
+    """What the API answers for a pledge (`GET /api/v1/threads/{slug}/`), read raw: the pledge, the count of its
+    entries and the slugs of every meeting it recurs at, and its first page of timeline steps (all of them
+    for a pledge of one page: `api.timeline_pages`)."""
     from api.views import ThreadViewSet
     from commitments.models import ThreadEntry
+    from commitments.timeline import TIMELINE_PAGE_SIZE
 
-    # The columns the API's timeline shows, read raw.
-    rows = list(
-        ThreadEntry.objects.filter(thread=thread)
-        .order_by("position")
-        .values("position", *ThreadViewSet.TIMELINE_COLUMNS)
-    )
+    entries = ThreadEntry.objects.filter(thread=thread).order_by("position")
+    # The columns the API's timeline shows, read raw: its first page.
+    rows = list(entries.values("position", *ThreadViewSet.TIMELINE_COLUMNS)[:TIMELINE_PAGE_SIZE])
     head = list(
         type(thread)
         .objects.filter(pk=thread.pk)
         .values("slug", "title", "description", "line_of_effort__slug", "line_of_effort__name")
     )
+    count = entries.count()
+    meetings = list(dict.fromkeys(entries.values_list("commitment__statement__meeting__slug", flat=True)))
     # The timeline's word differences and suggested kinds are part of its data, and no query gives
     # them: computed here as the API computes them (one matching of each pair of quotes).
     from commitments.models import suggest_change_kind
@@ -50,11 +53,16 @@ def raw_timeline(thread):
         row["diff"] = [run.as_dict() for run in runs]
         row["suggested"] = suggest_change_kind(*(previous or (None, None)), quote, strength, diff=runs)
         previous = (quote, strength)
-    return dumps({"thread": head, "timeline": rows})
+    return dumps({"thread": head, "count": count, "meetings": meetings, "timeline": rows})
 
 
 def raw_pledge(thread):
-    """What a pledge's page shows: the pledge, its commitments with statement and meeting, their newest assessments."""
+    """What a pledge's page shows, its first page (`public.views.pledge`): the pledge with the count of its
+    entries and meetings, the page's commitments with statement and meeting and each one's wording against
+    the one before, their approved assessments with evidence and money, and the pledge's newest approved
+    assessment (its verdict today)."""
+    from django.db.models import Count
+
     from commitments.models import (
         STORY_COMMITMENT_FIELDS,
         STORY_MEETING_FIELDS,
@@ -64,17 +72,18 @@ def raw_pledge(thread):
         Thread,
         ThreadEntry,
     )
+    from commitments.timeline import TIMELINE_PAGE_SIZE
 
     head = list(
         Thread.objects.filter(pk=thread.pk).values(
             "slug", "title", "description", "line_of_effort__slug", "line_of_effort__name"
         )
     )
+    entries = ThreadEntry.objects.filter(thread=thread)
+    counts = entries.aggregate(entries=Count("pk"), meetings=Count("commitment__statement__meeting", distinct=True))
     # The fields the page reads of each commitment and meeting (what `ThreadEntry.objects.story_of()` reads).
     steps = list(
-        ThreadEntry.objects.filter(thread=thread)
-        .order_by("position")
-        .values(
+        entries.order_by("position").values(
             "position",
             "change_kind",
             "note",
@@ -84,9 +93,18 @@ def raw_pledge(thread):
             "commitment__statement__title",
             "commitment__statement__sha256",
             *(f"commitment__statement__meeting__{name}" for name in STORY_MEETING_FIELDS),
-        )
+        )[:TIMELINE_PAGE_SIZE]
     )
-    # Its approved assessments (its verdict today and its course across cycles) and their evidence.
+    # Each step's wording against the one before is part of what the page shows, and no query gives it:
+    # compared here as the page compares them (one matching of each pair of quotes), as `raw_timeline` does.
+    from commitments.wording import compare
+
+    previous = None
+    for step in steps:
+        quote = step["commitment__quote"]
+        step["diff"] = [run.as_dict() for run in compare(previous, quote)[0]] if previous else []
+        previous = quote
+    # The page's approved assessments (their course across cycles) and their evidence.
     approved = Assessment.objects.approved().filter(commitment_id__in=[step["commitment_id"] for step in steps])
     assessments = list(
         approved.order_by("assessed_on", "pk").values(
@@ -130,7 +148,7 @@ def raw_pledge(thread):
             "evidence__statement__meeting__start_date",
         )
     )
-    # Its money: every approved stage of its commitments, as stored.
+    # The page's money: every approved stage of its commitments, as stored.
     money = list(
         MoneyStage.objects.filter(assessment__in=approved).values_list(
             "assessment__commitment_id",
@@ -140,7 +158,24 @@ def raw_pledge(thread):
             "amount",
         )
     )
-    return dumps({"thread": head, "timeline": steps, "assessments": assessments, "evidence": evidence, "money": money})
+    # Its verdict today, where the page holds only some of its commitments: the newest of all of theirs.
+    today = list(
+        Assessment.objects.approved()
+        .filter(commitment_id__in=entries.values("commitment_id"))
+        .order_by("-assessed_on", "-pk")
+        .values("verdict", "assessed_on", "cycle__name", "commitment__slug", "commitment__statement__meeting__city")[:1]
+    )
+    return dumps(
+        {
+            "thread": head,
+            "counts": counts,
+            "timeline": steps,
+            "assessments": assessments,
+            "evidence": evidence,
+            "money": money,
+            "today": today,
+        }
+    )
 
 
 def matrix_window(year_from=None, year_to=None):

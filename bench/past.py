@@ -65,8 +65,11 @@ def _copy(row):
 
 
 def raw_pledge_as_of(slug, moment):
-    """What a pledge's page as of `moment` shows, read raw: the same historical rows (`core.as_of.standing`,
-    `.values()`), the word differences computed as the page computes them, dumped with orjson."""
+    """What a pledge's page as of `moment` shows, its first page, read raw: the same historical rows
+    (`core.as_of.standing`, `.values()`), the word differences computed as the page computes them, dumped
+    with orjson. Every entry's commitment, statement and meeting of then are read, as the page reads them:
+    which entries a reader could read then (and so which are the page's) depends on them; the page's
+    steps and their assessments only are computed and read."""
     from bench.baselines import dumps
     from commitments.models import (
         STORY_COMMITMENT_FIELDS,
@@ -78,6 +81,7 @@ def raw_pledge_as_of(slug, moment):
         ThreadEntry,
         suggest_change_kind,
     )
+    from commitments.timeline import TIMELINE_PAGE_SIZE
     from commitments.wording import compare
     from core.as_of import standing
     from meetings.models import Meeting, Statement
@@ -108,13 +112,14 @@ def raw_pledge_as_of(slug, moment):
         .filter(id__in={s["meeting_id"] for s in statements.values()})
         .values("id", "slug", "name", "city", "start_date", "end_date", "date_precision", "draft")
     )
+    page = entries[:TIMELINE_PAGE_SIZE]
     assessments = list(
         standing(Assessment, moment)
-        .filter(commitment_id__in=ids, review_state=ReviewState.APPROVED)
+        .filter(commitment_id__in=[entry["commitment_id"] for entry in page], review_state=ReviewState.APPROVED)
         .values("id", "commitment_id", "assessed_on", "status", "funding_stage", "note", "assessor", "evidence_url")
     )
     previous = None
-    for entry in entries:
+    for entry in page:
         commitment = commitments[entry["commitment_id"]]
         quote, strength = commitment["quote"], commitment["strength"]
         runs = compare(previous[0], quote)[0] if previous else []
@@ -125,8 +130,9 @@ def raw_pledge_as_of(slug, moment):
         {
             "thread": head,
             "line": line,
-            "timeline": entries,
-            "commitments": list(commitments.values()),
+            "count": len(entries),
+            "timeline": page,
+            "commitments": [commitments[entry["commitment_id"]] for entry in page],
             "statements": list(statements.values()),
             "meetings": meetings,
             "assessments": assessments,

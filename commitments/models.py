@@ -90,6 +90,22 @@ class ThreadQuerySet(ReaderMixin, NaturalKeyQuerySet["Thread"]):
         rows = ThreadEntry.objects.filter(thread=OuterRef("pk")).order_by().values("thread")
         return self.annotate(entry_count=Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n")), 0))
 
+    def with_story_counts(self, *, sees_drafts: bool = False, meetings: bool = True) -> Self:
+        """Annotate `entry_count` and (unless not `meetings`) `meeting_count`: the entries a reader sees (all
+        of them with `sees_drafts`) and the meetings they were made at, each a subquery on the indexed
+        thread key.
+
+        What a page of a long pledge's timeline says of the whole: how many steps, and at how many
+        meetings, without reading them.
+        """
+        entries = ThreadEntry.objects.for_reader(sees_drafts).filter(thread=OuterRef("pk")).order_by().values("thread")
+        counts = {"entry_count": Count("pk")}
+        if meetings:
+            counts["meeting_count"] = Count("commitment__statement__meeting", distinct=True)
+        return self.annotate(
+            **{name: Coalesce(Subquery(entries.annotate(n=count).values("n")), 0) for name, count in counts.items()}
+        )
+
     def with_timeline(self, *, only: Sequence[str] | None = None, sees_drafts: bool = True) -> Self:
         """Threads with their entries prefetched in position order, each with commitment, statement and meeting.
 
@@ -98,9 +114,8 @@ class ThreadQuerySet(ReaderMixin, NaturalKeyQuerySet["Thread"]):
         "commitment__quote"), for a reader that knows it reads nothing else; without `sees_drafts`,
         the published entries only.
         """
-        entries = ThreadEntry.objects.for_reader(sees_drafts).select_related("commitment__statement__meeting")
-        entries = entries.only("thread_id", "position", *only) if only else entries.defer("commitment__statement__text")
-        return self.prefetch_related(Prefetch("entries", queryset=entries.order_by("position")))
+        entries = ThreadEntry.objects.for_reader(sees_drafts).for_timeline(only=only)
+        return self.prefetch_related(Prefetch("entries", queryset=entries))
 
     def search(self, text: str) -> Self:
         """Recurring pledges holding every concept of the text (`commitments.search`), each in its title or
@@ -509,6 +524,7 @@ class ThreadEntryQuerySet(ReaderMixin, NaturalKeyQuerySet["ThreadEntry"]):
             "thread__line_of_effort__name",
             "commitment__slug",
             "commitment__quote",
+            "position",
             "change_kind",
         )
 
@@ -555,6 +571,14 @@ class ThreadEntryQuerySet(ReaderMixin, NaturalKeyQuerySet["ThreadEntry"]):
             .order_by("line_of_effort__position", "slug")
             .values_list("pk", flat=True)
         )
+
+    def for_timeline(self, *, only: Sequence[str] | None = None) -> Self:
+        """These entries in position order, each with commitment, statement and meeting, for a timeline and its
+        wording differences: `only` the columns a reader names (ThreadEntry lookups, such as
+        "commitment__quote"), else every column but the statement's text."""
+        entries = self.select_related("commitment__statement__meeting")
+        entries = entries.only("thread_id", "position", *only) if only else entries.defer("commitment__statement__text")
+        return entries.order_by("position")
 
     def story_of(self, thread: Thread) -> Self:
         """A thread's entries in position order with what its public page shows of each: the commitment's

@@ -31,16 +31,22 @@ class PastPledge:
     when: datetime.datetime
     thread: Thread
     entries: list[ThreadEntry]
-    # {commitment id: its newest approved assessment then}, as `Assessment.objects.latest_of()` gives today's.
-    latest: dict[int, Assessment]
     # Its links to other pledges then, as `PledgeLink.objects.seen_from()` gives today's.
     links: list[dict[str, str]]
 
-    def steps(self) -> list[TimelineStep]:
-        return TimelineStep.chain(self.entries)
+    def steps(self, start: int = 0, stop: int | None = None) -> list[TimelineStep]:
+        """Its timeline's steps, or those from `start` to `stop` (0-based) for a page of a long pledge's."""
+        return TimelineStep.chain_page(self.entries, start, len(self.entries) if stop is None else stop)
 
-    def meetings_in_order(self) -> list[Meeting]:
-        return list(dict.fromkeys(entry.commitment.statement.meeting for entry in self.entries))
+    def latest(self, steps: list[TimelineStep]) -> dict[int, Assessment]:
+        """{commitment id: its newest approved assessment then} of the commitments of `steps` (a page of its
+        timeline, or all of it), as `Assessment.objects.latest_of()` gives today's. One query."""
+        return latest_assessments_as_of([step.entry.commitment_id for step in steps], self.when)
+
+    def meetings_in_order(self, steps: list[TimelineStep] | None = None) -> list[Meeting]:
+        """The meetings it recurred at then, each once, in order: of `steps` when given (a page's)."""
+        entries = self.entries if steps is None else [step.entry for step in steps]
+        return list(dict.fromkeys(entry.commitment.statement.meeting for entry in entries))
 
 
 def _by_id(records):
@@ -85,8 +91,8 @@ def readable_entries_as_of(
 
 def pledge_as_of(slug: str, when: datetime.datetime, *, sees_drafts: bool = False) -> PastPledge | None:
     """The pledge `slug` as it stood at `when`, or None if it was not in the record then (or, for a reader
-    who does not see drafts, had only draft commitments then). Eight queries, nine when it has links to
-    other pledges."""
+    who does not see drafts, had only draft commitments then). Seven queries, eight when it has links to
+    other pledges; its assessments of then are an eighth (`PastPledge.latest`), for the steps a page shows."""
     threads = records_as_of(Thread, when, slug=slug)
     if not threads:
         return None
@@ -101,8 +107,7 @@ def pledge_as_of(slug: str, when: datetime.datetime, *, sees_drafts: bool = Fals
         entry.thread = thread
     if placed and not entries and not sees_drafts:
         return None  # every commitment of it was a draft then: not published yet (ThreadQuerySet.published)
-    latest = latest_assessments_as_of([entry.commitment_id for entry in entries], when)
-    return PastPledge(when=when, thread=thread, entries=entries, latest=latest, links=links_as_of(thread, when))
+    return PastPledge(when=when, thread=thread, entries=entries, links=links_as_of(thread, when))
 
 
 def links_as_of(thread: Thread, when: datetime.datetime) -> list[dict[str, str]]:
@@ -261,6 +266,7 @@ def _pledge_rows_as_of(commitments: dict, when: datetime.datetime) -> list[dict]
                 "thread__line_of_effort__name": line.name,
                 "commitment__slug": slug,
                 "commitment__quote": quote,
+                "position": entry.position,
                 "change_kind": entry.change_kind,
                 "order": (line.position, thread.title, entry.position),
             }

@@ -29,6 +29,10 @@ class _Entry(Protocol):
     def change_kind(self) -> str: ...
 
 
+# Steps of a pledge's timeline a page shows, on the pledge's public page and in its API answer: a long
+# pledge (hundreds of entries) is read a page at a time, a short one whole, as one page.
+TIMELINE_PAGE_SIZE = 50
+
 # Share of words in common (wording.similarity) from which two quotes of a pledge count as the same
 # wording edited, and read best as a word-by-word difference; below it the pledge was rewritten, and
 # two quotes side by side read better than a diff that strikes almost everything.
@@ -50,6 +54,14 @@ class TimelineStep:
     def chain(cls, entries: Sequence[_Entry]) -> list[TimelineStep]:
         """The steps of a thread's entries, given in position order: each paired with the one before it."""
         return [cls(entry=entry, previous=previous) for previous, entry in zip([None, *entries], entries, strict=False)]
+
+    @classmethod
+    def chain_page(cls, entries: Sequence[_Entry], start: int, stop: int) -> list[TimelineStep]:
+        """The steps `start` to `stop` (0-based, `stop` excluded) of the timeline whose entries, in position
+        order, `entries` holds (a list, or a QuerySet sliced and read here once). The entry before `start`
+        is read too, for the first step's wording difference, and is not a step of the page."""
+        before = max(start - 1, 0)
+        return cls.chain(list(entries[before:stop]))[start - before :]
 
     @cached_property
     def _comparison(self) -> tuple[list[WordRun], float | None]:

@@ -39,7 +39,7 @@ from commitments.models import Assessment, Commitment, LineOfEffort, PledgeLink,
 from meetings.models import Meeting
 
 from . import as_of, past_feeds
-from .links import Route, page_url
+from .links import Route, card_in_pledge, page_url
 
 # The newest entries a feed holds: a reader polls it, and older entries are on the pages.
 FEED_LENGTH = 50
@@ -313,9 +313,9 @@ class PledgeFeed(SubjectFeed):
         return thread
 
     def items(self, obj):
-        pledge_url = page_url("public:pledge", obj.slug)
+        pledge_url, kept = page_url("public:pledge", obj.slug), ""
         if self.moment is not None:
-            pledge_url = past_feeds.dated(pledge_url, self.moment)
+            kept = past_feeds.query(self.moment)  # "?as_of=…", before the page of a long pledge
             rows = past_feeds.entry_rows_as_of(obj, self.moment, FEED_LENGTH, COMMITMENT_COLUMNS)
         else:
             rows = self.entry_rows(obj)
@@ -324,7 +324,7 @@ class PledgeFeed(SubjectFeed):
             commitment = {name: row[f"commitment__{name}"] for name in COMMITMENT_COLUMNS}
             item = commitment_item(
                 {**commitment, "recorded": row["recorded"], "changed": row["changed"]},
-                lambda slug: f"{pledge_url}#c-{slug}",
+                lambda slug, position=row["position"]: pledge_url + card_in_pledge(position, slug, kept),
                 prefix=f"No. {row['position']}, {row['change_kind']}: ",
             )
             # The place, not the commitment: a commitment can be in several pledges.

@@ -89,6 +89,21 @@ def pledge_follow_through(commitments: Iterable[Commitment]) -> PledgeFollowThro
     )
 
 
+def pledge_verdict_today(entries) -> Reported | None:
+    """A pledge's verdict today when its page shows only some of its commitments (a page of a long pledge):
+    the newest approved assessment of any commitment of its `entries` (the pledge's readable entries, a
+    QuerySet), with that commitment and where it was made. One query."""
+    newest = (
+        Assessment.objects.approved()
+        .filter(commitment_id__in=entries.values("commitment_id"))
+        .select_related("cycle", "commitment__statement__meeting")
+        .defer("commitment__statement__text", "commitment__statement__meeting__provenance_note")
+        .order_by("-assessed_on", "-pk")
+        .first()
+    )
+    return None if newest is None else Reported(assessment=newest, commitment=newest.commitment)
+
+
 def _cycle_order(assessment):
     """Cycles in time order (by their first meeting), assessments in no cycle last; by date within."""
     cycle = assessment.cycle

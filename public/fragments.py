@@ -16,7 +16,7 @@ from core.marking import word_diff_html
 
 from .display import CHANGE_MARKUP, change_kind, linked_note, long_date, note_text
 from .highlight import Span, highlighted_text
-from .links import Route
+from .links import Route, card_in_pledge
 
 # Labels by value, looked up for every item (a value that is none of them is shown as it is).
 STRENGTHS = dict(Strength.choices)
@@ -61,7 +61,8 @@ def quoted_commitments(commitments, places, query=""):
             for entry in entries:
                 kind = entry["change_kind"]
                 items.append(
-                    f'<li>Recurring pledge <a href="{escape(pledge_url(entry["thread__slug"]) + query)}#c-{slug}">'
+                    f'<li>Recurring pledge <a href="'
+                    f'{escape(pledge_url(entry["thread__slug"]) + card_in_pledge(entry["position"], slug, query))}">'
                     f"{escape(entry['thread__title'])}</a>, no. {entry['position']}: "
                     f'<span class="kind kind-{escape(kind)}">{CHANGE_MARKUP[kind]}</span></li>\n'
                 )
@@ -88,8 +89,9 @@ def timeline_steps(steps, latest, origin, named=None, query=""):
     (`?as_of=…` on a page as of a date, whose meetings and statements are linked as of the same moment).
     """
     meeting_url, statement_url = Route("public:meeting"), Route("public:statement", query)
+    commitment_url = Route("public:commitment")
     items = []
-    for step in steps:
+    for index, step in enumerate(steps):
         entry = step.entry
         commitment = entry.commitment
         statement = commitment.statement
@@ -115,7 +117,7 @@ def timeline_steps(steps, latest, origin, named=None, query=""):
 <dl class="facts">
 <div><dt>In short</dt><dd>{escape(commitment.summary)}</dd></div>
 {_notes(step, named or {})}{_deadline_and_money(commitment)}{_latest(latest, commitment)}</dl>
-{_wording(step) if step.previous else ""}</article>
+{_wording(step, _previous_href(step, index, commitment_url, query)) if step.previous else ""}</article>
 </li>
 """
         )
@@ -178,7 +180,15 @@ def _assessment(assessment):
     return said
 
 
-def _wording(step):
+def _previous_href(step, index, commitment_url, query):
+    """Where the step's previous commitment is: its card on the page, or its own page for the first step of a
+    page of a long pledge's timeline (the previous card is on the page before)."""
+    if index == 0 and step.previous is not None:
+        return commitment_url(step.previous.commitment.slug) + query
+    return f"#c-{step.previous.commitment.slug}" if step.previous is not None else ""
+
+
+def _wording(step, previous_href):
     """The quote against the previous one: word by word when close, the two side by side when rewritten."""
     commitment, previous = step.entry.commitment, step.previous.commitment
     slug = escape(commitment.slug)
@@ -200,7 +210,7 @@ def _wording(step):
         shown = f"""<p class="note">Rewritten rather than edited: the two quotes side by side.</p>
 <div class="side-by-side">
 <figure>
-<figcaption>Before: <a href="#c-{escape(previous.slug)}">{before}, {escape(previous.statement.title)}</a></figcaption>
+<figcaption>Before: <a href="{escape(previous_href)}">{before}, {escape(previous.statement.title)}</a></figcaption>
 <blockquote class="quote"><p>{escape(previous.display_quote())}</p></blockquote>
 </figure>
 <figure>

@@ -13,9 +13,21 @@ from urllib.parse import urlencode
 
 from django.urls import get_script_prefix, get_urlconf, reverse
 
+from commitments.timeline import TIMELINE_PAGE_SIZE
+
 _SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 _STAND_IN = "slug-stand-in"
 _routes = {}
+
+
+def card_in_pledge(position, commitment, query=""):
+    """What follows a pledge page's path to lead to the card of its commitment `commitment` (a slug) at
+    `position`: the page of a long pledge's timeline it is on (`?page=N`, `TIMELINE_PAGE_SIZE` positions a
+    page; none for the first) and its anchor; `query` ("?as_of=…", or "") kept before the page."""
+    number = (position - 1) // TIMELINE_PAGE_SIZE + 1
+    if number > 1:
+        query = f"{query}&page={number}" if query else f"?page={number}"
+    return f"{query}#c-{commitment}"
 
 
 class Route:

@@ -17,7 +17,7 @@ from meetings.models import Meeting
 from meetings.windows import MeetingWindow, per_year_of
 
 from .display import CHANGE_MARKUP, VERDICT_MARKUP
-from .links import Route, page_url, with_query
+from .links import Route, card_in_pledge, page_url, with_query
 from .paging import paginate, paginate_counted
 
 # Recurring pledges in a page of the matrix.
@@ -78,7 +78,14 @@ class MatrixRow:
 
         Written out here rather than in the template: a page of the matrix has about a thousand cells.
         """
-        title, url = escape(self.title), escape(self.url)
+        title = escape(self.title)
+        # The pledge's page, and its query (a past matrix's `as_of`) to which a long pledge's page is added.
+        path, mark, query = self.url.partition("?")
+        url, query = escape(path), mark + query
+
+        def card(position, commitment):
+            return url + escape(card_in_pledge(position, commitment, query))
+
         parts = []
         for index, column in enumerate(self.columns):
             made = self.entries.get(index)
@@ -87,14 +94,14 @@ class MatrixRow:
                 continue
             parts.append(column.opening)
             if len(made) == 1:
-                [(commitment, kind, _, verdict)] = made
+                [(commitment, kind, position, verdict)] = made
                 parts.append(
-                    f'<a class="kind kind-{escape(kind)}" href="{url}#c-{escape(commitment)}">{CHANGE_MARKUP[kind]}'
+                    f'<a class="kind kind-{escape(kind)}" href="{card(position, commitment)}">{CHANGE_MARKUP[kind]}'
                     f'<span class="visually-hidden">: {title}, {column.name}</span></a>{_verdict(verdict)}'
                 )
             else:
                 parts.extend(
-                    f'<a class="kind kind-{escape(kind)}" href="{url}#c-{escape(commitment)}">{CHANGE_MARKUP[kind]} '
+                    f'<a class="kind kind-{escape(kind)}" href="{card(position, commitment)}">{CHANGE_MARKUP[kind]} '
                     f'<span class="kind-no"><span class="visually-hidden">no. </span>{position}</span>'
                     f'<span class="visually-hidden">: {title}, {column.name}</span></a>{_verdict(verdict)}'
                     for commitment, kind, position, verdict in made

@@ -112,6 +112,20 @@ def paginate_counted(queryset, per_page, number, *, url, params, label):
     return _pager(page, url=url, params=params, label=label)
 
 
+def paginate_known(count, per_page, number, read, *, url, params, label):
+    """`paginate()` of a list whose length is known already (`count`): only the page's items are read, as
+    `read(start, stop)` gives them (0-based, `stop` excluded). The same pages, links and 404s."""
+    paginator = Paginator([], per_page, allow_empty_first_page=True)
+    paginator.count = count  # a cached property: the paginator does not count
+    try:
+        number = paginator.validate_number(number or 1)
+    except InvalidPage as exc:
+        raise Http404(f"There is no page {number} of {label}: {exc}") from None
+    start = (number - 1) * per_page
+    page = Page(read(start, min(start + per_page, count)), number, paginator)
+    return _pager(page, url=url, params=params, label=label)
+
+
 def _pager(page, *, url, params, label):
     paginator = page.paginator
 

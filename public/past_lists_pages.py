@@ -332,6 +332,7 @@ def search(request, moment):
                 meeting = entry.commitment.statement.meeting
                 quotes.setdefault(entry.thread_id, []).append(
                     {
+                        "position": entry.position,
                         "commitment__slug": entry.commitment.slug,
                         "commitment__quote": entry.commitment.quote,
                         "commitment__statement__meeting__city": meeting.city,

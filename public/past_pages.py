@@ -10,38 +10,56 @@ from django.shortcuts import render
 from commitments.models import Commitment, Thread
 from commitments.past import commitment_as_of, meeting_page_as_of, pledge_as_of, statement_page_as_of
 from commitments.pledge_links import SEEN_KINDS
+from commitments.timeline import TIMELINE_PAGE_SIZE
 from meetings.models import Meeting, Statement
 
 from . import as_of
 from .fragments import follow_through, quoted_commitments, statement_text, timeline_steps
 from .highlight import quote_in_context
 from .links import DataLink, api_url
+from .paging import paginate_known
 from .trajectory import trajectory_line
 
 
 def pledge(request, slug, moment):
     """A recurring pledge's story as it stood at `moment` (`commitments.past`): its commitments then, in
     their order and with their change kinds, quotes, wording differences and latest approved assessments
-    of then, marked as a past state. Its verdict's course and money are left out (today's page has them),
-    and so are the links the curators' notes make to the records they name: a past page shows nothing of
-    the present. Its links to other pledges are those of then. Eight queries, nine when it has links."""
+    of then, marked as a past state, paged as today's page is (`?page=N` beside `as_of`). Its verdict's
+    course and money are left out (today's page has them), and so are the links the curators' notes make
+    to the records they name: a past page shows nothing of the present. Its links to other pledges are
+    those of then. Eight queries, nine when it has links."""
     past = pledge_as_of(slug, moment)
     if past is None:
         return as_of.absent(request, "recurring pledge", Thread, moment)
-    steps = past.steps()
     thread, state = past.thread, as_of.past_state(request, moment)
+    # Its pages keep the moment: a page's links are to the same story as it stood then.
+    pager = paginate_known(
+        len(past.entries),
+        TIMELINE_PAGE_SIZE,
+        request.GET.get("page"),
+        past.steps,
+        url=request.path,
+        params={"as_of": state.stamp},
+        label="its commitments",
+    )
+    steps = pager.page.object_list
     # Its meetings are linked as of the same moment: their pages read it too.
     dated_query = f"?{urlencode({'as_of': state.stamp})}"
     context = {
         "thread": thread,
         "steps": steps,
-        "timeline": timeline_steps(steps, past.latest, f"{request.scheme}://{request.get_host()}", query=dated_query),
-        "meetings": past.meetings_in_order(),
+        "pager": pager,
+        "on_page": {step.entry.commitment_id for step in steps},
+        "timeline": timeline_steps(
+            steps, past.latest(steps), f"{request.scheme}://{request.get_host()}", query=dated_query
+        ),
+        "meetings": past.meetings_in_order(steps),
+        "meeting_count": len(past.meetings_in_order()),
         "links": past.links,
         "link_kinds": SEEN_KINDS,
         "past": state,
         "dated": None,
-        "trajectory": trajectory_line(steps),
+        "trajectory": trajectory_line(steps, opens=pager.page.number == 1, closes=not pager.page.has_next()),
         "followed": None,
         "money": None,
         "data_links": [

@@ -15,7 +15,7 @@ from jinja2 import Environment, StrictUndefined
 
 from . import display
 from .charts import money_amount
-from .links import Route, page_url
+from .links import Route, card_in_pledge, page_url
 
 
 def today():
@@ -35,6 +35,7 @@ def environment(**options):
     env.globals.update(
         url=page_url,
         route=Route,
+        card_in_pledge=card_in_pledge,
         static=static,
         today=today,
         change_kind=display.change_kind,

@@ -52,8 +52,11 @@ def _verb(kind, first):
     return FIRST if first and kind == ChangeKind.NEW.value else VERBS.get(kind, kind)
 
 
-def trajectory_line(steps):
-    """The course of a pledge from its timeline's `TimelineStep`s (in position order), as HTML; empty without steps."""
+def trajectory_line(steps, *, opens=True, closes=True):
+    """The course of a pledge from its timeline's `TimelineStep`s (in position order), as HTML; empty without steps.
+
+    A page of a long pledge's timeline gives its own steps: unless they `open` the pledge, its first
+    meeting is not where it was first made, and unless they `close` it, its last is not the latest."""
     groups = _meetings(steps)
     parts = []
     for index, (meeting, entries) in enumerate(groups):
@@ -63,13 +66,14 @@ def trajectory_line(steps):
             kinds.setdefault(entry.change_kind, []).append(entry)
         if len(kinds) == 1:
             [(kind, same)] = kinds.items()
-            verb = _verb(kind, index == 0)
+            verb = _verb(kind, opens and index == 0)
             if len(same) == 1:
                 parts.append(f'<a href="#c-{escape(same[0].commitment.slug)}">{verb} {name}</a>')
             else:
                 parts.append(f"{verb} {name} ({_numbers(same)})")
         else:
-            changes = ", ".join(f"{_verb(kind, index == 0)} ({_numbers(same)})" for kind, same in kinds.items())
+            first = opens and index == 0
+            changes = ", ".join(f"{_verb(kind, first)} ({_numbers(same)})" for kind, same in kinds.items())
             parts.append(f"{name}: {changes}")
     if not parts:
         return Markup("")
@@ -77,6 +81,6 @@ def trajectory_line(steps):
     # Capitalised as the start of a sentence, past any opening tag.
     cut = line.index(">") + 1 if line.startswith("<") else 0
     line = line[:cut] + line[cut].upper() + line[cut + 1 :]
-    if len(groups) > 1:
+    if len(groups) > 1 and closes:
         line += f" — latest: {escape(groups[-1][0].short_name())}"
     return Markup(line)  # noqa: S704 - every value is escaped above (positions are integers)

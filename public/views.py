@@ -4,7 +4,7 @@ The reads are the models' QuerySet methods; these views put them together for a 
 page links its data in the REST API (by URL name only: the pages never import the API's code).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,19 +24,20 @@ from commitments.models import (
     TimelineStep,
 )
 from commitments.pledge_links import SEEN_KINDS
+from commitments.timeline import TIMELINE_PAGE_SIZE
 from commitments.verdicts import BY_LINE, BY_MEETING, BY_MEMBER
 from meetings.models import Figure, FigureMetric, Meeting, Participation, ParticipationRole, Statement
 
 from . import as_of, past_lists_pages, past_pages
 from .charts import counts_chart, money_chart, series_chart, year_chart
 from .display import named_records
-from .follow_through import follow_through_page, pledge_follow_through
+from .follow_through import follow_through_page, pledge_follow_through, pledge_verdict_today
 from .forms import CommitmentFilterForm, MatrixFilterForm, SearchForm
 from .fragments import follow_through, quoted_commitments, statement_text, timeline_steps
 from .highlight import marked_words, quote_in_context
 from .links import DataLink, api_url, list_link, page_url, with_query
 from .matrix import matrix_page
-from .paging import GroupedList, paginate
+from .paging import GroupedList, paginate, paginate_known
 from .trajectory import trajectory_line
 
 # The figure series the lines-of-effort page draws, in this order, each with its latest figures at most.
@@ -116,26 +117,44 @@ def matrix(request):
 def pledge(request, slug):
     """A recurring pledge's story: its commitments in meeting order, how each changed, worded and assessed.
 
-    With `?as_of=`, the story as it stood then (`past_pages.pledge`).
+    A long pledge's story is paged (`?page=N`, `TIMELINE_PAGE_SIZE` commitments a page): the page's steps,
+    their assessments and money, the pledge's counts and its verdict today, so that a page costs the same
+    however long the pledge; a pledge of one page is read whole. With `?as_of=`, the story as it stood then
+    (`past_pages.pledge`).
     """
-    thread = get_object_or_404(Thread.objects.published().select_related("line_of_effort"), slug=slug)
+    published = Thread.objects.published().with_story_counts()
+    thread = get_object_or_404(published.select_related("line_of_effort"), slug=slug)
     # Its links to other pledges, in one query: a pledge merged into another answers with a permanent redirect.
     links = PledgeLink.objects.seen_from(thread)
     if any(link["kind"] == LinkKind.MERGED_INTO for link in links):
         return redirect("public:pledge", current_pledge(thread).slug, permanent=True)
-    # Two plain queries: a prefetch of the entries would cost more than either.
-    steps = TimelineStep.chain(list(ThreadEntry.objects.published().story_of(thread)))
-    # Its approved assessments and their evidence: its verdict today, its course across cycles, and the
-    # newest of each commitment for its card.
+    # A page of its steps in one query, the entry before the page's first read too for its wording difference.
+    story = ThreadEntry.objects.published().story_of(thread)
+    pager = paginate_known(
+        thread.entry_count,
+        TIMELINE_PAGE_SIZE,
+        request.GET.get("page"),
+        lambda start, stop: TimelineStep.chain_page(story, start, stop),
+        url=request.path,
+        params={},
+        label="its commitments",
+    )
+    steps = pager.page.object_list
+    # The page's approved assessments and their evidence: its course across cycles, and the newest of each
+    # commitment for its card; the pledge's verdict today, where the page holds only some of its commitments,
+    # is the newest of all of theirs (one query more).
     followed = pledge_follow_through(step.entry.commitment for step in steps)
-    # Its money, stage by stage, from the same approved assessments: one query for all its commitments.
+    if pager.is_paged:
+        followed = replace(followed, today=pledge_verdict_today(ThreadEntry.objects.published().filter(thread=thread)))
+    # The page's money, stage by stage, from the same approved assessments: one query for its commitments.
     money = MoneyStage.objects.over_time_of(step.entry.commitment_id for step in steps)
-    meetings = thread.meetings_in_order([step.entry for step in steps])
     context = {
         "thread": thread,
         "links": links,
         "link_kinds": SEEN_KINDS,
         "steps": steps,
+        "pager": pager,
+        "on_page": {step.entry.commitment_id for step in steps},
         # A quote's `cite` is an absolute address: the host is read once, not once per quote.
         "timeline": timeline_steps(
             steps,
@@ -143,11 +162,13 @@ def pledge(request, slug):
             f"{request.scheme}://{request.get_host()}",
             named_records([note for step in steps for note in (step.entry.note, step.entry.commitment.note)]),
         ),
-        "meetings": meetings,
+        # The meetings of the page's steps: all of them for a pledge of one page.
+        "meetings": thread.meetings_in_order([step.entry for step in steps]),
+        "meeting_count": thread.meeting_count,
         "past": None,
         "dated": as_of.dated_link(request),
         # Its course in one line, the page's answer, from the same steps.
-        "trajectory": trajectory_line(steps),
+        "trajectory": trajectory_line(steps, opens=pager.page.number == 1, closes=not pager.page.has_next()),
         "followed": followed,
         "money": money_chart(
             [
