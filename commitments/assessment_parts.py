@@ -31,9 +31,9 @@ from django.db.models import Avg, Case, Count, Exists, OuterRef, Q, Subquery, Va
 from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet, TrackedHistory
 from meetings.choices import ParticipationRole
 from meetings.drafts import published_through
-from meetings.models import Member, Participation
+from meetings.models import Meeting, Member, Participation
 
-from .assessments import STAGE_ORDER, Assessment, Evidence
+from .assessments import STAGE_ORDER, Assessment, Evidence, prefetched
 from .choices import FundingStage, ReviewState
 
 # The member scores of the G7/G20 Research Group's scale.
@@ -263,7 +263,19 @@ def _evidence_ids(assessment: Assessment) -> set[int] | None:
         return {item.pk for item in assessment.pending_evidence}
     if assessment.pk is None:
         return set()
+    links = prefetched(assessment, "evidence_links")  # `Assessment.objects.with_rule_inputs()`
+    if links is not None:
+        return {link.evidence_id for link in links}
     return set(assessment.evidence_links.values_list("evidence_id", flat=True))
+
+
+def _took_part(meeting: Meeting, member_id: int) -> bool:
+    """Whether the member pledged at the meeting (host, member or new member): read from the meeting's
+    participations where prefetched (`Assessment.objects.with_rule_inputs()`), else in one query."""
+    participations = prefetched(meeting, "participations")
+    if participations is not None:
+        return any(row.member_id == member_id and row.role in PLEDGING_ROLES for row in participations)
+    return Participation.objects.filter(meeting=meeting, member=member_id, role__in=PLEDGING_ROLES).exists()
 
 
 def _not_the_assessments(evidence_id: int | None, assessment: Assessment, known: set[int] | None) -> str | None:
@@ -296,8 +308,7 @@ def member_score_problems(
         return problems
     meeting = assessment.commitment.statement.meeting
     if took_part is None:
-        pledged = Participation.objects.filter(meeting=meeting, member=row.member_id, role__in=PLEDGING_ROLES)
-        took_part = pledged.exists()
+        took_part = _took_part(meeting, row.member_id)
     if not took_part:
         problems["member"] = [
             f"{row.member} is not recorded as taking part in {meeting} (host, member or new member), where the "

@@ -10,7 +10,7 @@ from typing import Self
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Prefetch, Q, Subquery
 
 from core.models import AttributedHistory, NaturalKeyModel, NaturalKeyQuerySet, TrackedHistory
 from meetings.drafts import ReaderMixin, published_through
@@ -24,6 +24,10 @@ from .choices import (
     ReviewState,
     Verdict,
 )
+
+# Where `AssessmentQuerySet.with_rule_inputs()` puts a relation's rows (a list: Django's own prefetch cache
+# builds a queryset per row, which costs more than the rules it serves), and `prefetched` reads them.
+PREFETCHED = "_rule_input_{}"
 
 
 class AssessmentCycleQuerySet(ReaderMixin, NaturalKeyQuerySet["AssessmentCycle"]):
@@ -211,6 +215,28 @@ class AssessmentQuerySet(ReaderMixin, NaturalKeyQuerySet["Assessment"]):
         their history."""
         return {assessment.commitment_id: assessment for assessment in self.newest_of(commitment_ids)}
 
+    def with_rule_inputs(self) -> Self:
+        """The assessments with every row their rules read fetched in a few queries for all of them, where
+        each one's rules would read them row by row: its commitment, statement (not its text) and meeting
+        with that meeting's participations, its cycle's meetings and the assessment it supersedes, its
+        evidence rows with their statements' meetings, and its money stages. The rules
+        (`assessment_problems`, and `assessment_parts`' rules of its member scores and money stages) read
+        what is prefetched, else the database: a writer of many rows at once (a snapshot restore) reads so."""
+        links = AssessmentEvidence.objects.select_related("evidence__statement__meeting").defer(
+            "evidence__statement__text"
+        )
+        return (
+            self.select_related(
+                "commitment__statement__meeting", "cycle__from_meeting", "cycle__to_meeting", "supersedes"
+            )
+            .defer("commitment__statement__text")
+            .prefetch_related(
+                Prefetch("commitment__statement__meeting__participations", to_attr=PREFETCHED.format("participations")),
+                Prefetch("evidence_links", queryset=links, to_attr=PREFETCHED.format("evidence_links")),
+                Prefetch("money_stages", to_attr=PREFETCHED.format("money_stages")),
+            )
+        )
+
     def newest_of(self, commitment_ids: Iterable[int]) -> Self:
         """The newest approved assessment of each of the given commitments (those assessed and approved at all)."""
         newest = Assessment.objects.newest_first_of("commitment")
@@ -363,6 +389,12 @@ class AssessmentEvidence(NaturalKeyModel):
         return f"{self.evidence} for {self.assessment}"
 
 
+def prefetched(row: models.Model, relation: str) -> list | None:
+    """The rows of `row`'s `relation` as prefetched with it (`AssessmentQuerySet.with_rule_inputs()`), None
+    where they were not: a rule then reads them from the database."""
+    return getattr(row, PREFETCHED.format(relation), None)
+
+
 # -- the rules an assessment keeps (`commitments.follow_through` lists them; its writes call these) ------
 
 
@@ -398,11 +430,10 @@ def assessment_problems(assessment: Assessment, evidence: Sequence[Evidence] | N
         # What `record_assessment()` is about to store with it, while it validates the row.
         evidence = assessment.pending_evidence
     if evidence is None:
-        evidence = (
-            [link.evidence for link in assessment.evidence_links.select_related("evidence__statement__meeting")]
-            if assessment.pk
-            else []
-        )
+        links: Iterable[AssessmentEvidence] | None = prefetched(assessment, "evidence_links")  # `with_rule_inputs()`
+        if links is None:
+            links = assessment.evidence_links.select_related("evidence__statement__meeting") if assessment.pk else []
+        evidence = [link.evidence for link in links]
     if assessment.children_loaded_later:
         evidence = None
     elif assessment.verdict not in VERDICTS_WITHOUT_EVIDENCE and not evidence:
@@ -461,7 +492,11 @@ def funding_stage_problems(assessment: Assessment) -> dict[str, list[str]]:
         return {}
     stages = assessment.pending_stages
     if stages is None:
-        stages = list(assessment.money_stages.values_list("stage", flat=True)) if assessment.pk else []
+        rows = prefetched(assessment, "money_stages")  # `with_rule_inputs()`
+        if rows is not None:
+            stages = [row.stage for row in rows]
+        else:
+            stages = list(assessment.money_stages.values_list("stage", flat=True)) if assessment.pk else []
     expected = furthest_stage(stages)
     if not expected or assessment.funding_stage == expected:
         return {}

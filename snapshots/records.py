@@ -125,10 +125,12 @@ def label_of(model):
     return model._meta.label_lower
 
 
+@cache
 def natural_key_lookups(label):
     """A model's natural key as ORM lookups: what its rows are sorted by and how references are written.
 
     The curated models declare theirs once, as `NATURAL_KEY`; history rows name users by username.
+    Cached: read for every reference of every record (verify, restore).
     """
     model = apps.get_model(label)
     if model is get_user_model():
@@ -221,11 +223,11 @@ class _Spec:
             else:
                 # The first column is the foreign key's id: NULL means no reference at all.
                 # A natural key may hold a date (an assessment's): written as ISO text, as in a fixture.
-                fields[name] = None if values[0] is None else [_key_part(value) for value in values[1:]]
+                fields[name] = None if values[0] is None else [key_part(value) for value in values[1:]]
         return fields
 
 
-def _key_part(value):
+def key_part(value):
     return value.isoformat() if isinstance(value, datetime.date) else value
 
 
@@ -303,8 +305,10 @@ def history_spec(label):
     return spec
 
 
+@cache
 def reference_fields(label):
-    """{field name: target label} of a curated model's foreign keys."""
+    """{field name: target label} of a curated model's foreign keys (cached: read for every record; not to be
+    changed by its callers)."""
     model = apps.get_model(label)
     return {f.name: label_of(f.related_model) for f in model._meta.concrete_fields if f.is_relation}
 

@@ -21,6 +21,7 @@ from .records import (
     chunk_size_of,
     curated_models,
     describe,
+    key_part,
     label_of,
     natural_key_lookups,
     record_key,
@@ -214,7 +215,9 @@ def _check_with_children(path, using):
     for model in curated_models():
         if not hasattr(model, "children_loaded_later"):
             continue
-        for obj in model._default_manager.using(using).order_by("pk").iterator(chunk_size=CHUNK_SIZE):
+        # Their rules' inputs read in a few queries a chunk, not row by row (`with_rule_inputs()`).
+        rows = model._default_manager.using(using).with_rule_inputs().order_by("pk")
+        for obj in rows.iterator(chunk_size=CHUNK_SIZE):
             try:
                 obj.clean()
             except ValidationError as exc:
@@ -280,27 +283,32 @@ def _referenced(label, keys, using):
     """{natural key: row} of a model's rows, for the keys a chunk refers to, in a few queries.
 
     Whole rows, not only primary keys: the records' own validation reads them (a quote is checked
-    against its statement's text, an assessment's funding stage against its commitment's amount).
+    against its statement's text, an assessment's funding stage against its commitment's amount),
+    with the rows their rules read through them where the model says which (`with_rule_inputs()`:
+    a member score's rules read its assessment's meeting, its participations and evidence rows).
+    A composite key (an assessment's commitment and date) is looked up by its first part and the
+    rows matched on the whole key.
     """
     model = apps.get_model(label)
     lookups = natural_key_lookups(label)
-    manager = model._default_manager.using(using)
-    if len(lookups) != 1:
-        # No curated model refers to one with a composite key; resolved one by one should one do.
-        return {key: obj for key in keys for obj in [_get_or_none(manager, key)] if obj is not None}
-    values = sorted(key[0] for key in keys)
+    rows = model._default_manager.using(using).all()
+    if hasattr(rows, "with_rule_inputs"):
+        rows = rows.with_rule_inputs()
+    values = sorted({key[0] for key in keys})
     found = {}
     for start in range(0, len(values), LOOKUP_BATCH):
-        for obj in manager.filter(**{f"{lookups[0]}__in": values[start : start + LOOKUP_BATCH]}):
-            found[(getattr(obj, lookups[0]),)] = obj
+        batch = rows.filter(**{f"{lookups[0]}__in": values[start : start + LOOKUP_BATCH]})
+        if len(lookups) == 1:
+            found.update(((getattr(obj, lookups[0]),), obj) for obj in batch)
+            continue
+        pks = {
+            tuple(key_part(part) for part in key): pk
+            for pk, *key in batch.values_list("pk", *lookups)
+            if tuple(key_part(part) for part in key) in keys
+        }
+        by_pk = {obj.pk: obj for obj in batch.filter(pk__in=list(pks.values()))}
+        found.update((key, by_pk[pk]) for key, pk in pks.items())
     return found
-
-
-def _get_or_none(manager, key):
-    try:
-        return manager.get_by_natural_key(*key)
-    except manager.model.DoesNotExist:
-        return None
 
 
 def _valid_instance(model, fields, related, number):

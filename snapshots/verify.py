@@ -153,11 +153,14 @@ class _Seen:
     """What the first pass over a fixture met, for the second to check against: every record's natural
     key (references are checked against them) and every statement's text (quotes are checked against
     them), kept in a temporary SQLite file rather than in memory, so that verify (and restore, which
-    verifies first) runs in about the same memory at any size. The last few texts read are kept at
-    hand: a statement's quotes tend to come together.
+    verifies first) runs in about the same memory at any size. The last few texts read, and the last
+    keys found, are kept at hand: a statement's quotes tend to come together.
     """
 
     RECENT_TEXTS = 8
+    # The last keys found, kept at hand too: many records refer to the same few (a statement, a pledge, an
+    # assessment's rows one after another), and a lookup in the file costs more than the check it serves.
+    FOUND_KEYS = 10_000
     BATCH = 10_000
 
     def __init__(self):
@@ -174,6 +177,7 @@ class _Seen:
         self._db.execute("CREATE TABLE link (thread TEXT, kind TEXT, other TEXT)")
         self._pending = []
         self._recent = OrderedDict()
+        self._found = OrderedDict()
 
     def close(self):
         self._db.close()
@@ -185,9 +189,17 @@ class _Seen:
             self._flush()
 
     def has_key(self, label, key):
+        if (label, key) in self._found:
+            self._found.move_to_end((label, key))
+            return True
         self._flush()
         query = "SELECT 1 FROM key WHERE label = ? AND key = ?"
-        return self._db.execute(query, (label, json.dumps(key))).fetchone() is not None
+        found = self._db.execute(query, (label, json.dumps(key))).fetchone() is not None
+        if found:
+            self._found[(label, key)] = None
+            if len(self._found) > self.FOUND_KEYS:
+                self._found.popitem(last=False)
+        return found
 
     def add_text(self, slug, text):
         self._db.execute("INSERT OR REPLACE INTO text VALUES (?, ?)", (slug, text))

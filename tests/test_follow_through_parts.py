@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from commitments.follow_through import approve, record_assessment
@@ -459,6 +461,42 @@ def test_restore_refuses_a_score_for_a_member_absent_from_the_pledge_s_meeting(p
     with pytest.raises(CommandError, match="is not recorded as taking part"):
         call_command("snapshot", "restore", str(path), "--replace", "--no-origin-check", verbosity=0)
     assert MemberScore.objects.get().member == france
+
+
+def test_a_restore_reads_the_rules_inputs_of_any_number_of_assessments_in_the_same_queries(pledge, members, tmp_path):
+    """Each assessment's rules, its member scores' and its money stages' read their rows for all of them at
+    once (`Assessment.objects.with_rule_inputs()`), never one assessment at a time: a snapshot of three
+    assessed pledges restores in as many queries as one of one; both are refused nothing."""
+    commitment, report, cycle = pledge
+    (france, italy, _), _ = members
+
+    def assessed(index):
+        priced = CommitmentFactory(
+            slug=f"priced-{index}", statement=commitment.statement, amount=Decimal("100"), currency="USD"
+        )
+        evidence = quote_evidence(report, slug=f"freed-{index}")
+        draft_with(
+            priced,
+            cycle,
+            evidence=[(evidence, "Freed.")],
+            members=[(france, 1, "Paid.", evidence), (italy, 0, "Some.", None)],
+            money=[("pledged", Decimal(100), evidence, "P."), ("paid", Decimal(20), evidence, "Q.")],
+            funding_stage="paid",
+        )
+
+    def restored(path):
+        with CaptureQueriesContext(connection) as queries:
+            call_command("snapshot", "restore", str(path), "--replace", "--no-origin-check", verbosity=0)
+        return len(queries)
+
+    assessed(1)
+    one = export(tmp_path / "one", "--unsigned")
+    assessed(2)
+    assessed(3)
+    three = export(tmp_path / "three", "--unsigned")
+    assert [r["model"] for r in records(three)].count("commitments.memberscore") == 6
+    assert restored(three) == restored(one)
+    assert MemberScore.objects.count() == 2 and MoneyStage.objects.count() == 2
 
 
 def test_diff_says_which_verdicts_were_added_superseded_and_changed(pledge, tmp_path):
