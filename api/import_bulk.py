@@ -20,6 +20,7 @@ slug meanwhile, the database refuses the insert and the whole import rolls back.
 A fast path: `tests/test_import_bulk.py` holds it to the row-by-row path (docs/benchmark.md).
 """
 
+import datetime
 import re
 from typing import Any
 
@@ -42,6 +43,35 @@ from .serializers import CommitmentSerializer
 
 # The references a row names by slug: the records are the ones just read, so full_clean need not look them up.
 REFERENCES = ("statement", "line_of_effort")
+# Values (exact types) whose DRF validation, model-field cleaning and display cell depend on the value and
+# the field alone: each distinct value of a column is checked once an import and the outcome reused.
+PLAIN_TYPES = frozenset({str, int, bool, datetime.date, type(None)})
+# The DRF field types whose `run_validation` of a text cell depends on the cell alone (no context).
+PLAIN_FIELDS = (
+    serializers.CharField,
+    serializers.IntegerField,
+    serializers.ChoiceField,
+    serializers.BooleanField,
+    serializers.DateField,
+    serializers.DecimalField,
+)
+MISSING = object()
+
+
+def remembered(run_validation: Any) -> Any:
+    """A field's `run_validation` that validates each distinct text cell once: a value it accepted is
+    returned again (the same immutable value); a refused one is refused afresh each time, with its message."""
+    accepted: dict[str, Any] = {}
+
+    def run(data: Any = serializers.empty) -> Any:
+        if type(data) is not str:
+            return run_validation(data)
+        value = accepted.get(data, MISSING)
+        if value is MISSING:
+            value = accepted[data] = run_validation(data)
+        return value
+
+    return run
 
 
 class PreloadedSlugField(serializers.SlugRelatedField):
@@ -68,8 +98,9 @@ class SurrogateCheck(ProhibitSurrogateCharactersValidator):
 
 
 class PreloadedCommitmentSerializer(CommitmentSerializer):
-    """CommitmentSerializer with its two slugs read from preloaded records and DRF's surrogate check
-    found faster (`SurrogateCheck`); every other field and rule its own."""
+    """CommitmentSerializer with its two slugs read from preloaded records, DRF's surrogate check found
+    faster (`SurrogateCheck`) and each distinct text cell of a plain field validated once (`remembered`:
+    an import's columns repeat a few values thousands of times); every other field and rule its own."""
 
     statement = PreloadedSlugField(slug_field="slug", queryset=Statement.objects.none())
     line_of_effort = PreloadedSlugField(slug_field="slug", queryset=LineOfEffort.objects.none())
@@ -80,6 +111,9 @@ class PreloadedCommitmentSerializer(CommitmentSerializer):
             field.validators = [
                 SurrogateCheck() if type(v) is ProhibitSurrogateCharactersValidator else v for v in field.validators
             ]
+            pure = not any(getattr(v, "requires_context", False) for v in field.validators)
+            if isinstance(field, PLAIN_FIELDS) and pure and not field.read_only:
+                field.run_validation = remembered(field.run_validation)  # type: ignore[method-assign]
         return fields
 
 
@@ -111,6 +145,13 @@ class BulkCommitments(Commitments):
             for name, field in self.fields.items()
             if name in self.writable and len(field.source_attrs) == 1
         }
+        self.cells: dict[tuple, str] = {}  # (column, type, value): a created record's display cell
+        # The model's own fields that full_clean cleans (the references are the records just read), and
+        # the (attname, type, value) each has already accepted, unchanged, this import.
+        self.plain_fields = [
+            f for f in Commitment._meta.concrete_fields if not f.is_relation and f.name not in REFERENCES
+        ]
+        self.accepted: set[tuple] = set()
 
     def prepare(self, rows: list[tuple[int, dict[str, str]]], stored: dict[tuple, Commitment]) -> None:
         """A new chunk: what its rows name is read when the first of them is applied (a chunk of unchanged
@@ -153,23 +194,50 @@ class BulkCommitments(Commitments):
             setattr(record, name, value)
         if obj is not None:
             record.pledge_facts = (stored_statement, obj.pk in self.pledged)
-        try:
-            self.validator.check_rules(record, constraints=False, exclude=REFERENCES)
-        except serializers.ValidationError as exc:
-            raise refusal(exc) from None
+        self.check_rules(record)
         self.chunk.append((record.slug, record))
         if obj is None:
             return Outcome("create", [(name, "", self.created_cell(record, name)) for name in cells])
         self.updated_fields.update(validated)
         return Outcome("change", changes)
 
+    def check_rules(self, record: Commitment) -> None:
+        """CommitmentSerializer's `check_rules` (full_clean and clean(); the chunk's check constraints are
+        asked at once), with each model field's cleaning of a value it has already accepted unchanged this
+        import left out (`exclude`): that field's own check, which depends on the value alone, once a value."""
+        exclude, fresh = set(REFERENCES), []
+        for model_field in self.plain_fields:
+            value = getattr(record, model_field.attname)
+            if type(value) not in PLAIN_TYPES:
+                continue
+            key = (model_field.attname, type(value), value)
+            if key in self.accepted:
+                exclude.add(model_field.name)
+            else:
+                fresh.append(key)
+        try:
+            self.validator.check_rules(record, constraints=False, exclude=exclude)
+        except serializers.ValidationError as exc:
+            raise refusal(exc) from None
+        for attname, kind, value in fresh:  # accepted, and left as it was (cleaning converted nothing)
+            after = getattr(record, attname)
+            if type(after) is kind and after == value:
+                self.accepted.add((attname, kind, value))
+
     def created_cell(self, record: Commitment, name: str) -> str:
-        """`cell_of(record, name)` of a record just built from validated values."""
+        """`cell_of(record, name)` of a record just built from validated values (each distinct plain value's
+        cell written once a column)."""
         if name not in self.readers:
             return self.cell_of(record, name)
         source, to_representation = self.readers[name]
         value = getattr(record, source)
-        return cell(None if value is None else to_representation(value))
+        if type(value) not in PLAIN_TYPES:
+            return cell(to_representation(value))
+        key = (name, type(value), value)
+        found = self.cells.get(key)
+        if found is None:
+            found = self.cells[key] = cell(None if value is None else to_representation(value))
+        return found
 
     def finish_chunk(self) -> dict[str, list[tuple[str, str]]]:
         """{slug: errors} of the chunk's rows that break a check constraint (one query); the rest wait
@@ -189,8 +257,8 @@ class BulkCommitments(Commitments):
         """The valid rows and their history rows, in bulk, attributed as the import attributes its writes."""
         user, reason = current_attribution() or (None, "")
         if self.creates:
-            insert_returning_pks(self.creates)
-            insert_history(self.creates, "+", user, reason)
+            prepared = insert_returning_pks(self.creates)
+            insert_history(self.creates, "+", user, reason, prepared)
         if self.updates:
             Commitment.objects.bulk_update(self.updates, fields=sorted(self.updated_fields))
             insert_history(self.updates, "~", user, reason)
@@ -200,15 +268,16 @@ class BulkCommitments(Commitments):
             record_reset(f"{reason}: {len(self.creates)} commitments created, {len(self.updates)} changed")
 
 
-def insert_returning_pks(records: list[Commitment]) -> None:
+def insert_returning_pks(records: list[Commitment]) -> list[dict[str, Any]] | None:
     """New commitments inserted as `bulk_create` inserts them (every concrete field but the id, its
     `pre_save` value prepared for the database, as many rows a statement as the backend's
     `bulk_batch_size`, the ids read back with RETURNING), from one statement text per batch size
-    instead of compiling every value: Django's compiler took most of the write's time."""
+    instead of compiling every value: Django's compiler took most of the write's time. Returns each
+    record's values as prepared for the database, {attname: value} but the id, for its history row."""
     connection = connections[Commitment.objects.db]
     if not connection.features.can_return_rows_from_bulk_insert:
         Commitment.objects.bulk_create(records)
-        return
+        return None
     meta = Commitment._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key and not field.generated]
     pk = meta.pk
@@ -217,21 +286,35 @@ def insert_returning_pks(records: list[Commitment]) -> None:
     head = "INSERT INTO {} ({}) ".format(quote(meta.db_table), ", ".join(quote(field.column) for field in fields))
     batch = max(1, connection.ops.bulk_batch_size(fields, records))
     row = ["%s"] * len(fields)
+    attnames = [field.attname for field in fields]
+    prepared = []
     with connection.cursor() as cursor:
         for start in range(0, len(records), batch):
             chunk = records[start : start + batch]
             values = connection.ops.bulk_insert_sql(fields, [row] * len(chunk))
-            params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in chunk for f in fields]
-            cursor.execute(f"{head}{values} {returning}", params)
-            for obj, (new_pk,) in zip(chunk, connection.ops.fetch_returned_insert_rows(cursor), strict=True):
+            rows = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in chunk]
+            cursor.execute(f"{head}{values} {returning}", [value for one in rows for value in one])
+            returned = connection.ops.fetch_returned_insert_rows(cursor)
+            for obj, one, (new_pk,) in zip(chunk, rows, returned, strict=True):
                 obj.pk = new_pk
                 obj._state.adding, obj._state.db = False, connection.alias
+                prepared.append(dict(zip(attnames, one, strict=True)))
+    return prepared
 
 
-def insert_history(records: list[Commitment], history_type: str, user: Any, reason: str) -> None:
+def insert_history(
+    records: list[Commitment],
+    history_type: str,
+    user: Any,
+    reason: str,
+    prepared: list[dict[str, Any]] | None = None,
+) -> None:
     """Their history rows, as simple-history's `bulk_history_create` writes them (every tracked field, the
     user, the reason, the type; `history_token` empty: an import comes through no dashboard token), in one
-    `executemany` rather than model instances compiled by `bulk_create` (most of the write's time)."""
+    `executemany` rather than model instances compiled by `bulk_create` (most of the write's time).
+
+    `prepared`: each record's values as its own insert just prepared them (`insert_returning_pks`), taken
+    as they are where the history's field is of the same kind as the record's (its copy in the history)."""
     history = Commitment.history.model
     connection = connections[Commitment.objects.db]
     given = {
@@ -250,15 +333,23 @@ def insert_history(records: list[Commitment], history_type: str, user: Any, reas
         ", ".join(quote(field.column) for field in fields),
         ", ".join(["%s"] * len(fields)),
     )
-    prepared = {name: history._meta.get_field(name).get_db_prep_save(v, connection) for name, v in constant.items()}
+    fixed = {name: history._meta.get_field(name).get_db_prep_save(v, connection) for name, v in constant.items()}
+    source = {field.attname: field for field in Commitment._meta.concrete_fields}
+    # A tracked field whose history copy prepares a value as the record's own field does (the same class).
+    reused = {f.attname for f in fields if f.attname in source and type(f) is type(source[f.attname])}
+    named = [(field, field.attname) for field in fields]
+    if prepared is None:
+        reused, prepared = set(), [{}] * len(records)
     rows = [
         [
-            prepared[field.attname]
-            if field.attname in prepared
-            else field.get_db_prep_save(getattr(record, field.attname), connection)
-            for field in fields
+            fixed[name]
+            if name in fixed
+            else values[name]
+            if name in reused
+            else field.get_db_prep_save(getattr(record, name), connection)
+            for field, name in named
         ]
-        for record in records
+        for record, values in zip(records, prepared, strict=True)
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)

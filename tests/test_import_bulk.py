@@ -189,3 +189,22 @@ def test_the_bulk_paths_surrogate_check_refuses_what_drfs_refuses_with_its_messa
         assert exc.detail["summary"] == ["Surrogate characters are not allowed: U+D83D."]
     else:
         raise AssertionError("a surrogate was let through")
+
+
+def test_a_value_repeated_in_many_rows_is_refused_in_each_of_them_through_the_bulk_path(
+    seeded, curator_client, curator
+):
+    # The bulk path checks each distinct accepted value of a column once (`import_bulk.remembered`, and the
+    # model fields' `accepted`): a refused value is refused again in every row that gives it, by row and column.
+    data = exported(curator_client, EXPORTS["commitments"])
+    fresh = with_new_rows(data, 6)
+    first = len(data.split(b"\r\n")) - 2
+    for offset in range(6):
+        bad = {"actor": "x" * 201} if offset % 2 else {"strength": "maybe", "deadline": "31/12/2030"}
+        fresh = edit(fresh, first + offset, summary="The same accepted summary.", **bad)
+    (applied, rows, errors), stored, history = same_either_way(fresh, curator)
+    assert not applied and history == []
+    named = sorted((row - first - 2, column) for row, column, _ in errors)
+    assert named == sorted(
+        [(n, "actor") for n in (1, 3, 5)] + [(n, c) for n in (0, 2, 4) for c in ("strength", "deadline")]
+    )
