@@ -234,7 +234,7 @@ class CommitmentsByLineView(ReadsAsOf, APIView):
             rows = counts_by_line_and_meeting_as_of(moment, sees_drafts=sees_drafts(request))
             held = {(row["statement__meeting__slug"], row["statement__meeting__start_date"]) for row in rows}
             window = matrix_window(per_year_of({"start_date": date} for _, date in held), years)
-            rows = [row for row in rows if in_window(row["statement__meeting__start_date"], window)]
+            rows = [row for row in rows if window.holds(row["statement__meeting__start_date"])]
             headers = past_headers(request, moment)
             headers["Link"] = ", ".join(filter(None, [headers["Link"], link_header(window_links(request, window))]))
             return Response(LineMeetingCountSerializer(rows, many=True).data, headers=headers)
@@ -263,11 +263,6 @@ class CommitmentsByLineView(ReadsAsOf, APIView):
             )
         links = link_header(window_links(request, window))
         return Response(rows, headers={"Link": links} if links else None)
-
-
-def in_window(day, window) -> bool:
-    """Whether a meeting held on `day` is one of the window's."""
-    return bool(window.meetings) and window.first <= day.year <= window.last
 
 
 class FigurePointSerializer(serializers.Serializer):

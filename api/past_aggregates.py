@@ -36,7 +36,7 @@ def matrix_as_of(request, moment, filters, *, sees_drafts):
     # the window are its `earlier` and `later`.
     standing = matrix_meetings_as_of(moment, sees_drafts=sees_drafts)
     window = matrix_window(per_year_of(standing), filters)
-    meetings = [m for m in standing if window.meetings and window.first <= m["start_date"].year <= window.last]
+    meetings = [m for m in standing if window.holds(m["start_date"])]
     entries = matrix_entries_as_of(moment, [meeting["id"] for meeting in meetings], sees_drafts=sees_drafts)
     # Paged by the pledges' versions of then (`history_id`, the historical rows' key `counted_page` reads).
     versions = matrix_threads_as_of(moment, entries, line_id=line_id).values_list("history_id", flat=True)

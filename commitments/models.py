@@ -541,17 +541,6 @@ class ThreadEntryQuerySet(ReaderMixin, NaturalKeyQuerySet["ThreadEntry"]):
             places.setdefault(row["commitment_id"], []).append(row)
         return places
 
-    def thread_ids(self) -> models.QuerySet[Thread, int]:
-        """The ids of the recurring pledges these entries belong to, each once, in the matrix's order.
-
-        The matrix pages through pledges, not entries: this list is what it pages through.
-        """
-        return (
-            Thread.objects.filter(Exists(self.filter(thread=OuterRef("pk"))))
-            .order_by("line_of_effort__position", "slug")
-            .values_list("pk", flat=True)
-        )
-
     def of_threads(self, thread_ids: Iterable[int]) -> Self:
         """The entries of these pledges (ids) among entries narrowed by their meetings (a window's): each
         entry the meetings find is tested, the pledges' index is not read. Through that index a database
@@ -561,10 +550,10 @@ class ThreadEntryQuerySet(ReaderMixin, NaturalKeyQuerySet["ThreadEntry"]):
         return self.alias(thread_key=F("thread_id") + 0).filter(thread_key__in=thread_ids)
 
     def thread_ids_among(self) -> models.QuerySet[Thread, int]:
-        """`thread_ids()` read from the entries' side, for entries few enough to list (a window of meetings):
-        the pledges of these entries, found through them. `thread_ids()` asks each pledge for one of its
-        entries among these, which reads the whole of every pledge that has none (hundreds of entries,
-        for a long one), so grows with the record; this reads the entries at the window's meetings only.
+        """The ids of the recurring pledges these entries belong to, each once, in the matrix's order (what
+        the matrix pages through), read from the entries' side, for entries few enough to list (a window
+        of meetings): asking each pledge for one of its entries among these would read the whole of every
+        pledge that has none (hundreds of entries, for a long one), growing with the record.
         """
         return (
             Thread.objects.filter(pk__in=self.values("thread_id"))

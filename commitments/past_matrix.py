@@ -24,16 +24,12 @@ from .past_assessments import verdict_then
 from .past_search import threads_holding_then
 
 
-def matrix_meetings_as_of(when: datetime.datetime, *, sees_drafts: bool, year_from=None, year_to=None) -> list:
-    """The matrix's meetings standing at `when` (held from `year_from` to `year_to`, drafts of then left out
-    unless `sees_drafts`), in the order they took place: (id, slug, name, start_date) rows. One query."""
+def matrix_meetings_as_of(when: datetime.datetime, *, sees_drafts: bool) -> list:
+    """Every meeting standing at `when` (drafts of then left out unless `sees_drafts`), in the order they took
+    place: (id, slug, name, start_date) rows, from which a window of years is chosen. One query."""
     rows = standing(Meeting, when)
     if not sees_drafts:
         rows = rows.filter(draft=False)
-    if year_from is not None:
-        rows = rows.filter(start_date__gte=datetime.date(year_from, 1, 1))
-    if year_to is not None:
-        rows = rows.filter(start_date__lte=datetime.date(year_to, 12, 31))
     return list(rows.order_by("start_date", "slug").values("id", "slug", "name", "start_date"))
 
 
@@ -51,7 +47,7 @@ def matrix_entries_as_of(when: datetime.datetime, meeting_ids, *, sees_drafts: b
 def matrix_threads_as_of(when: datetime.datetime, entries, *, line_id=None, concepts=()):
     """The pledges standing at `when` with any of `entries` (`matrix_entries_as_of`), filed then under the line
     `line_id` (when given) and holding every concept of a search then (when given), in the matrix's order:
-    their line of effort's position then, their slug (`ThreadEntry.objects.thread_ids()` on the rows of then).
+    their line of effort's position then, their slug (`ThreadEntry.objects.thread_ids_among()` on the rows of then).
     Historical rows, one query a page; a pledge whose line the history does not hold then is left out."""
     rows = standing(Thread, when).filter(Exists(entries.filter(thread_id=OuterRef("id"))))
     if line_id is not None:

@@ -19,6 +19,10 @@ class MeetingWindow:
     earlier: int | None  # the latest year with meetings before the window, if any
     later: int | None  # the first year with meetings after it, if any
 
+    def holds(self, day) -> bool:
+        """Whether a meeting held on `day` (a date) is one of the window's."""
+        return bool(self.meetings) and self.first <= day.year <= self.last  # type: ignore[operator]
+
 
 def meeting_window(per_year, year_from=None, year_to=None, *, recent: int, most: int):
     """The window of years to show, from `Meeting.objects.per_year()` rows and the years asked for.

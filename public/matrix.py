@@ -224,7 +224,7 @@ def matrix_page_as_of(filters, meetings, lines, page, state):
     with their verdicts then. Its links keep the moment."""
     when = state.moment
     window = meeting_window(per_year_of(meetings), filters["year_from"], filters["year_to"])
-    columns = [m for m in meetings if window.first <= m.start_date.year <= window.last] if window.meetings else []
+    columns = [m for m in meetings if window.holds(m.start_date)]
     entries = matrix_entries_as_of(when, [meeting.pk for meeting in columns])
     line = next((line for line in lines if line.slug == filters["line_of_effort"]), None)
     concepts = search.parse(filters["q"]) if filters["q"] else []
